@@ -1,0 +1,64 @@
+import { Command, CommanderError, Option } from 'commander';
+import { ShadowscaleError, ValidationError } from '../../shared/errors';
+import { registerValidate } from './commands/validate';
+import { CliExit, type CliIO, processIO } from './context';
+
+// Read at run time rather than imported so tsc's rootDir and bundlers stay out of package.json.
+const VERSION: string = (require('../../package.json') as { version: string }).version;
+
+/** Exit codes: 0 ok, 1 runtime failure, 2 bad input (flag, file, schema). */
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+export function buildProgram(io: CliIO): Command {
+  const program = new Command('shadowscale')
+    .description('Predict capacity contention on AWS and act before it lands.')
+    .version(VERSION, '-v, --version', 'print the version')
+    .addOption(new Option('--debug', 'print stack traces on errors'))
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride();
+  registerValidate(program, io);
+  // Every subcommand reports usage errors the same way as the root.
+  for (const command of program.commands) {
+    command.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
+  }
+  return program;
+}
+
+/** Run the CLI; resolves to the process exit code. Never throws. */
+export async function main(argv: readonly string[], io: CliIO = processIO): Promise<number> {
+  const program = buildProgram(io);
+  const debug = argv.includes('--debug');
+  try {
+    await program.parseAsync([...argv]);
+    return EXIT_OK;
+  } catch (error) {
+    return report(error, io, debug);
+  }
+}
+
+function report(error: unknown, io: CliIO, debug: boolean): number {
+  if (error instanceof CommanderError) {
+    // Help and version are "errors" to commander's exitOverride; they already printed.
+    if (error.exitCode === 0) return EXIT_OK;
+    return EXIT_USAGE;
+  }
+  if (error instanceof CliExit) {
+    io.err(`shadowscale: ${error.message}\n`);
+    return error.code;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const oneLine = message.split('\n')[0] ?? message;
+  if (error instanceof ValidationError) {
+    io.err(`shadowscale: ${oneLine}\n`);
+    if (debug && error.stack) io.err(`${error.stack}\n`);
+    return EXIT_USAGE;
+  }
+  const label = error instanceof ShadowscaleError ? `${error.name}: ` : '';
+  io.err(`shadowscale: ${label}${oneLine}\n`);
+  if (debug && error instanceof Error && error.stack) io.err(`${error.stack}\n`);
+  else io.err('(run with --debug for the stack trace)\n');
+  return EXIT_FAILURE;
+}

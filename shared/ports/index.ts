@@ -1,0 +1,5 @@
+export * from './compute';
+export * from './events';
+export * from './metrics';
+export * from './repositories';
+export * from './traffic';

@@ -1,0 +1,102 @@
+import type { Lease, Operation, OperationStatus, OperationStep, TrafficWeights } from '../schemas/operation';
+import type { Prediction } from '../schemas/series';
+import type { Signal } from '../schemas/signal';
+import type { Workload, WorkloadProfile, WorkloadRecord } from '../schemas/workload';
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque cursor for the next page; absent on the last page. */
+  next?: string;
+}
+
+export interface WorkloadRepository {
+  /** Create a new workload (version 1). ConflictError if the id exists. */
+  create(workload: Workload): Promise<WorkloadRecord>;
+  /** Replace the definition if the stored version is `expectedVersion`; ConflictError otherwise. */
+  update(workload: Workload, expectedVersion: number): Promise<WorkloadRecord>;
+  updateProfile(
+    workloadId: string,
+    profile: WorkloadProfile,
+    expectedVersion: number,
+  ): Promise<WorkloadRecord>;
+  get(workloadId: string): Promise<WorkloadRecord | undefined>;
+  list(options?: { limit?: number; cursor?: string }): Promise<Page<WorkloadRecord>>;
+  delete(workloadId: string): Promise<void>;
+}
+
+/** Serialised forecaster state for incremental updates (see shared/forecast). Opaque here. */
+export interface ModelStateRecord {
+  workloadId: string;
+  metric: string;
+  /** Timestamp of the last observation absorbed into the state. */
+  lastPointMs: number;
+  /** When the model was last fully refitted. */
+  fittedAt: number;
+  state: unknown;
+}
+
+/** The branch decision with hysteresis, stored so it does not flap between runs. */
+export interface ContentionDecisionRecord {
+  workloadId: string;
+  contended: boolean;
+  score: number;
+  /** When the decision last changed. */
+  since: number;
+  updatedAt: number;
+  /** Set while contended: predicted shortage time and recommended shadow size. */
+  shortageAt?: number;
+  recommendedShadowUnits?: number;
+}
+
+export interface PredictionRepository {
+  /** Store the latest forecast for a workload metric, and append it to the bounded history. */
+  putPrediction(prediction: Prediction): Promise<void>;
+  getLatest(workloadId: string, metric: string): Promise<Prediction | undefined>;
+  /** Past forecasts (newest first) that have not expired, for the feedback loop. */
+  history(
+    workloadId: string,
+    metric: string,
+    options?: { sinceMs?: number; limit?: number },
+  ): Promise<Prediction[]>;
+  putModelState(state: ModelStateRecord): Promise<void>;
+  getModelState(workloadId: string, metric: string): Promise<ModelStateRecord | undefined>;
+  putDecision(decision: ContentionDecisionRecord): Promise<void>;
+  getDecision(workloadId: string): Promise<ContentionDecisionRecord | undefined>;
+}
+
+export interface SignalRepository {
+  /** Idempotent on signalId: the same signal written twice is stored once. */
+  put(signal: Signal): Promise<void>;
+  /** Signals for a workload (its own and those of its tags) overlapping [fromMs, toMs). */
+  forWorkload(workloadId: string, tags: readonly string[], fromMs: number, toMs: number): Promise<Signal[]>;
+  byTag(tag: string, fromMs: number, toMs: number): Promise<Signal[]>;
+}
+
+export interface OperationRepository {
+  /** Create if absent; returns the existing one when the id is already there (rerun). */
+  createOrGet(operation: Operation): Promise<Operation>;
+  get(operationId: string): Promise<Operation | undefined>;
+  /** Append a step (and optionally the verified weights) with a conditional write on version. */
+  appendStep(operationId: string, step: OperationStep, verifiedWeights?: TrafficWeights): Promise<Operation>;
+  finish(
+    operationId: string,
+    status: Exclude<OperationStatus, 'running'>,
+    error?: { name: string; message: string },
+  ): Promise<Operation>;
+  listByWorkload(workloadId: string, options?: { limit?: number; cursor?: string }): Promise<Page<Operation>>;
+  listRecent(options?: { limit?: number; cursor?: string }): Promise<Page<Operation>>;
+
+  /** Acquire the workload lease if free, expired, or already held by `holder`; LeaseHeldError otherwise. */
+  acquireLease(workloadId: string, holder: string, ttlMs: number): Promise<Lease>;
+  renewLease(workloadId: string, holder: string, ttlMs: number): Promise<Lease>;
+  /** Release if held by `holder`; no-op when already free or held by nobody. */
+  releaseLease(workloadId: string, holder: string): Promise<void>;
+  getLease(workloadId: string): Promise<Lease | undefined>;
+}
+
+export interface Repositories {
+  workloads: WorkloadRepository;
+  predictions: PredictionRepository;
+  signals: SignalRepository;
+  operations: OperationRepository;
+}
