@@ -112,6 +112,26 @@ export class ConfigError extends ShadowscaleError {
   override readonly name: string = 'ConfigError';
 }
 
+/** A migration plan cannot be made (stateful workload, shadow pools disabled, no forecast). */
+export class PlanRejectedError extends ShadowscaleError {
+  override readonly name: string = 'PlanRejectedError';
+}
+
+/** The smoke test named in the workload definition failed against the shadow pool. */
+export class SmokeTestFailedError extends ShadowscaleError {
+  override readonly name: string = 'SmokeTestFailedError';
+}
+
+/** Weight was about to go to a target group with no healthy target: refused. */
+export class NoHealthyTargetsError extends ShadowscaleError {
+  override readonly name: string = 'NoHealthyTargetsError';
+}
+
+/** A rerun found its operation already finished: nothing left to do. */
+export class OperationClosedError extends ShadowscaleError {
+  override readonly name: string = 'OperationClosedError';
+}
+
 /** Error names that a state machine may safely retry. Kept beside the classes so they agree. */
 export const RETRYABLE_ERROR_NAMES = ['TransientError', 'ConflictError'] as const;
 
