@@ -1,0 +1,3 @@
+export * from './decision';
+export * from './score';
+export * from './sizing';
