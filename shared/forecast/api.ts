@@ -85,7 +85,10 @@ export interface ForecastResult {
 
 export interface ForecastEngine {
   /** Regularise raw points (any order, duplicates, NaN) onto a grid; throws ForecastInputError if unusable. */
-  clean(points: readonly { t: number; v: number }[], options?: CleanOptions): { series: RegularSeries; report: HygieneReport };
+  clean(
+    points: readonly { t: number; v: number }[],
+    options?: CleanOptions,
+  ): { series: RegularSeries; report: HygieneReport };
   /** Full fit (model selection + calibration). Throws ForecastInputError on unusable input. */
   fit(series: RegularSeries, options?: FitOptions): ModelState;
   /** Absorb new points after state.lastPointMs without a full refit. */

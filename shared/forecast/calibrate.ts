@@ -1,0 +1,128 @@
+/**
+ * Quantile calibration from out-of-sample errors (split-conformal style): for each horizon step,
+ * the empirical quantiles of (actual - forecast) over rolling origins, pooled over neighbouring
+ * steps so that a step far out still has enough samples. Stored on a few log-spaced knots.
+ */
+
+/** Quantiles kept for every fit, so any quantile can be interpolated at forecast time. */
+export const BASE_QUANTILES = [0.01, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 0.8, 0.9, 0.95, 0.975, 0.99];
+
+export interface Calibration {
+  /** Horizon steps (1-based) at which offsets are stored, ascending, first = 1. */
+  knots: number[];
+  /** Quantile levels, ascending. */
+  qs: number[];
+  /** offsets[qi][ki]: value to add to the mean forecast for quantile qs[qi] at step knots[ki]. */
+  offsets: number[][];
+  /** Mean absolute one-step error (scale for drift detection). */
+  mae1: number;
+  /** Error samples behind the first knot (small = low confidence). */
+  samples1: number;
+}
+
+export function round7(x: number): number {
+  return Number.isFinite(x) ? Number(x.toPrecision(7)) : x;
+}
+
+export function logKnots(hmax: number, count = 32): number[] {
+  const out = new Set<number>([1]);
+  for (let i = 1; i < count; i++) out.add(Math.max(1, Math.round(hmax ** (i / (count - 1)))));
+  out.add(hmax);
+  return [...out].sort((a, b) => a - b);
+}
+
+/** Type-7 empirical quantile of a sorted array. */
+export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
+  const n = sorted.length;
+  if (n === 0) return Number.NaN;
+  const pos = (n - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.min(n - 1, lo + 1);
+  const a = sorted[lo] as number;
+  const b = sorted[hi] as number;
+  return a + (b - a) * (pos - lo);
+}
+
+/**
+ * errors[o * hmax + (h - 1)] = actual - forecast at origin o, step h (NaN where unknown).
+ * `inflate` widens each quantile's distance from the median (selection on the same errors makes
+ * them slightly optimistic).
+ */
+export function calibrate(
+  errors: Float64Array,
+  origins: number,
+  hmax: number,
+  quantiles: readonly number[],
+  inflate: number,
+): Calibration {
+  const qs = [...new Set([...BASE_QUANTILES, ...quantiles])].sort((a, b) => a - b);
+  const knots = logKnots(hmax);
+  const offsets: number[][] = qs.map(() => []);
+  let samples1 = 0;
+  let abs1 = 0;
+  for (let o = 0; o < origins; o++) {
+    const e = errors[o * hmax] as number;
+    if (!Number.isNaN(e)) {
+      abs1 += Math.abs(e);
+      samples1++;
+    }
+  }
+  for (const k of knots) {
+    const lo = Math.max(1, Math.floor(k / 1.25));
+    const hi = Math.min(hmax, Math.ceil(k * 1.25));
+    const pool: number[] = [];
+    for (let o = 0; o < origins; o++) {
+      const base = o * hmax;
+      for (let h = lo; h <= hi; h++) {
+        const e = errors[base + h - 1] as number;
+        if (!Number.isNaN(e)) pool.push(e);
+      }
+    }
+    pool.sort((a, b) => a - b);
+    const med = quantileSorted(pool, 0.5);
+    qs.forEach((q, qi) => {
+      const raw = quantileSorted(pool, q);
+      (offsets[qi] as number[]).push(round7(Number.isNaN(raw) ? 0 : med + (raw - med) * inflate));
+    });
+  }
+  return { knots, qs, offsets, mae1: samples1 > 0 ? abs1 / samples1 : Number.NaN, samples1 };
+}
+
+/** Offset for quantile q at step h (1-based): linear in q between stored levels and in h between knots. */
+export function offsetAt(c: Calibration, q: number, h: number): number {
+  const { qs, knots } = c;
+  let qi = 0;
+  while (qi < qs.length - 2 && (qs[qi + 1] as number) < q) qi++;
+  const q0 = qs[qi] as number;
+  const q1 = qs[Math.min(qi + 1, qs.length - 1)] as number;
+  const wq = q1 > q0 ? Math.max(0, Math.min(1, (q - q0) / (q1 - q0))) : 0;
+  const a = atStep(c.offsets[qi] as number[], knots, h, c.offsets[qs.indexOf(0.5)] as number[]);
+  const b = atStep(
+    c.offsets[Math.min(qi + 1, qs.length - 1)] as number[],
+    knots,
+    h,
+    c.offsets[qs.indexOf(0.5)] as number[],
+  );
+  return a + (b - a) * wq;
+}
+
+function atStep(
+  row: readonly number[],
+  knots: readonly number[],
+  h: number,
+  median: readonly number[],
+): number {
+  const last = knots.length - 1;
+  const hmax = knots[last] as number;
+  if (h >= hmax) {
+    // Beyond the calibrated horizon: widen like a random walk (sqrt of time) around the median.
+    const m = median[last] as number;
+    return m + ((row[last] as number) - m) * Math.sqrt(h / hmax);
+  }
+  let k = 0;
+  while ((knots[k + 1] as number) < h) k++;
+  const h0 = knots[k] as number;
+  const h1 = knots[k + 1] as number;
+  const w = (h - h0) / (h1 - h0);
+  return (row[k] as number) + ((row[k + 1] as number) - (row[k] as number)) * w;
+}

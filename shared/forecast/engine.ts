@@ -1,0 +1,628 @@
+import { ForecastInputError } from '../errors';
+import type {
+  FitOptions,
+  ForecastEngine,
+  ForecastOptions,
+  ForecastResult,
+  ModelState,
+  RegularSeries,
+} from './api';
+import { type Calibration, calibrate, offsetAt, round7 } from './calibrate';
+import { cleanSeries } from './hygiene';
+import { type LevelParams, type LevelState, levelForecast, levelStep, newLevelState } from './level';
+import { DAY_MS, estimateProfile, HOUR_MS, type SeasonProfile, seasonAt, stepsPerDay } from './season';
+import { addHourly, emptyHourly, type HourlyHistory, signalMultipliers } from './signals';
+
+export const ENGINE_FORMAT = 1;
+/** History used by a full fit: five weeks is enough for daily and weekly shapes, and bounds cost. */
+export const MAX_HISTORY_MS = 35 * DAY_MS;
+export const MIN_POINTS = 3;
+export const DEFAULT_QUANTILES = [0.5, 0.8, 0.95] as const;
+export const DEFAULT_REFIT_EVERY_MS = DAY_MS;
+/** Drift: refit when the smoothed one-step error is this many times the calibrated one. */
+export const DRIFT_RATIO = 2.5;
+/** Widening of interval half-widths when confidence is low (short history, few errors to learn from). */
+const LOW_CONFIDENCE_INFLATE = 1.5;
+/** Widening for selection bias: the same errors choose the model and calibrate it. */
+const SELECTION_INFLATE = 1.05;
+
+export const MODEL_NAMES = [
+  'naive',
+  'ets-damped',
+  'snaive-daily',
+  'snaive-weekly',
+  'mseas-ets',
+  'mseas-ets-weekly',
+] as const;
+export type SingleModel = (typeof MODEL_NAMES)[number];
+
+type Member =
+  | { kind: 'snaive'; name: SingleModel; period: number }
+  | { kind: 'level'; name: SingleModel; season: 0 | 1 | 2; params: LevelParams; state: LevelState };
+
+/** The engine's concrete state (ModelState's open fields, typed). */
+export interface EngineState extends ModelState {
+  format: 1;
+  horizonSteps: number;
+  members: Member[];
+  profile: SeasonProfile | null;
+  /** Last observations (NaN as null in JSON), newest last; as long as the longest seasonal-naive period. */
+  buffer: (number | null)[];
+  calib: Calibration;
+  nonNegative: boolean;
+  drift: { ewma: number; n: number };
+  hourly: HourlyHistory;
+  refitEveryMs: number;
+  stepsSinceFit: number;
+  /** Fallback scale (one-step) when calibration had too few errors. */
+  diffScale: number;
+}
+
+interface Candidate {
+  name: SingleModel;
+  member: Member;
+  mae: number;
+  /** Forecasts per origin x step (flattened). */
+  f: Float64Array;
+}
+
+function trendGrid(stepsPerHour: number): { beta: number; phi: number }[] {
+  return [
+    { beta: 0, phi: 0 },
+    { beta: 0.02, phi: 0.5 ** (1 / Math.max(1, 2 * stepsPerHour)) },
+  ];
+}
+
+function rhoGrid(stepsPerHour: number): number[] {
+  return [1, 0.5 ** (1 / Math.max(1, 24 * stepsPerHour)), 0.5 ** (1 / Math.max(1, 3 * stepsPerHour))];
+}
+
+const ALPHAS = [0.05, 0.2, 0.5, 1];
+
+function validateSeries(series: RegularSeries, what: string): void {
+  if (!(Number.isInteger(series.intervalMs) && series.intervalMs > 0))
+    throw new ForecastInputError(`${what}: intervalMs must be a positive integer, got ${series.intervalMs}`);
+  if (!Number.isFinite(series.startMs))
+    throw new ForecastInputError(`${what}: startMs must be a finite epoch ms, got ${series.startMs}`);
+  if (!Array.isArray(series.values)) throw new ForecastInputError(`${what}: values must be an array`);
+}
+
+function toNum(v: number | null | undefined): number {
+  return v === null || v === undefined ? Number.NaN : v;
+}
+
+export function fitSeries(series: RegularSeries, options: FitOptions = {}): EngineState {
+  validateSeries(series, 'fit');
+  const { intervalMs, startMs } = series;
+  const all = series.values.map((v) => toNum(v as number | null));
+  let finite = 0;
+  for (const v of all) if (Number.isFinite(v)) finite++;
+  if (finite < MIN_POINTS)
+    throw new ForecastInputError(
+      `series has ${finite} numeric value(s); at least ${MIN_POINTS} are needed to forecast`,
+    );
+  const requested = options.quantiles ?? DEFAULT_QUANTILES;
+  for (const q of requested)
+    if (!(q > 0 && q < 1)) throw new ForecastInputError(`quantile ${q} must be strictly between 0 and 1`);
+  const model = options.model ?? 'auto';
+  if (model !== 'auto' && model !== 'ensemble' && !(MODEL_NAMES as readonly string[]).includes(model))
+    throw new ForecastInputError(
+      `unknown model ${JSON.stringify(model)}; expected auto, ensemble or one of ${MODEL_NAMES.join(', ')}`,
+    );
+  const P = stepsPerDay(intervalMs);
+  const H = options.horizonSteps ?? (P > 0 ? P : 24);
+  if (!(Number.isInteger(H) && H > 0))
+    throw new ForecastInputError(`horizonSteps must be a positive integer, got ${H}`);
+
+  const n = all.length;
+  const from = Math.max(0, n - Math.max(1, Math.round(MAX_HISTORY_MS / intervalMs)));
+  const values = Float64Array.from(all);
+  const usable = n - from;
+  const stepsPerHour = Math.max(1, HOUR_MS / intervalMs);
+
+  // Rolling origins over the last ~30% of the history (never past the end of the known data).
+  const hEval = Math.min(H, Math.max(1, Math.floor(usable / 3)));
+  const warm = P > 0 && usable >= 3 * P ? P : Math.max(2, Math.floor(usable / 3));
+  let o0 = n - hEval - Math.max(hEval, Math.round(0.3 * usable));
+  o0 = Math.max(o0, from + warm);
+  const lastOrigin = n - hEval;
+  const origins: number[] = [];
+  if (o0 <= lastOrigin) {
+    let stride = Math.max(1, Math.round(hEval / 6));
+    stride = Math.max(stride, Math.ceil((lastOrigin - o0 + 1) / 80));
+    for (let o = lastOrigin; o >= o0; o -= stride) origins.unshift(o);
+  }
+  const oStart = origins[0] ?? n;
+  const profileSpan = oStart - from;
+  const profileBT =
+    P > 0 && profileSpan >= P ? estimateProfile(values, startMs, intervalMs, from, oStart, true) : null;
+  const weeklyOK = profileBT !== null && profileBT.weekly.length === 168;
+
+  const allowed = (name: SingleModel): boolean => model === 'auto' || model === 'ensemble' || model === name;
+  const candidates: Candidate[] = [];
+  const nO = origins.length;
+
+  const actual = new Float64Array(nO * hEval);
+  origins.forEach((o, oi) => {
+    for (let h = 0; h < hEval; h++) actual[oi * hEval + h] = values[o + h] as number;
+  });
+  const maeOf = (f: Float64Array): number => {
+    let s = 0;
+    let c = 0;
+    for (let i = 0; i < f.length; i++) {
+      const a = actual[i] as number;
+      const x = f[i] as number;
+      if (Number.isNaN(a) || Number.isNaN(x)) continue;
+      s += Math.abs(a - x);
+      c++;
+    }
+    return c > 0 ? s / c : Number.POSITIVE_INFINITY;
+  };
+
+  if (nO > 0) {
+    // Seasonal naive candidates.
+    for (const [name, period] of [
+      ['snaive-daily', P],
+      ['snaive-weekly', 7 * P],
+    ] as const) {
+      if (P === 0 || !allowed(name) || profileSpan < period) continue;
+      const f = new Float64Array(nO * hEval);
+      origins.forEach((o, oi) => {
+        for (let h = 0; h < hEval; h++) f[oi * hEval + h] = snaiveAt(values, o, period, h + 1);
+      });
+      candidates.push({ name, member: { kind: 'snaive', name, period }, mae: maeOf(f), f });
+    }
+    // Level models (naive, ETS damped, multi-seasonal + ETS).
+    const seasons: { name: SingleModel; season: 0 | 1 | 2 }[] = [
+      { name: 'ets-damped', season: 0 },
+      { name: 'mseas-ets', season: 1 },
+      { name: 'mseas-ets-weekly', season: 2 },
+    ];
+    const out = new Float64Array(hEval);
+    for (const { name, season } of seasons) {
+      if (!allowed(name)) continue;
+      if (season > 0 && profileBT === null) continue;
+      if (season === 2 && !weeklyOK) continue;
+      const S = seasonArray(profileBT, season, startMs, intervalMs, n);
+      let best: Candidate | null = null;
+      for (const alpha of ALPHAS)
+        for (const { beta, phi } of trendGrid(stepsPerHour))
+          for (const rho of rhoGrid(stepsPerHour)) {
+            const params: LevelParams = { alpha, beta, phi, rho, eta: etaFor(P, intervalMs) };
+            const f = runLevelBacktest(values, S, from, origins, hEval, params, out);
+            const mae = maeOf(f);
+            if (best === null || mae < best.mae)
+              best = {
+                name,
+                member: { kind: 'level', name, season, params, state: newLevelState() },
+                mae,
+                f,
+              };
+          }
+      if (best) candidates.push(best);
+    }
+    if (allowed('naive')) {
+      const params: LevelParams = { alpha: 1, beta: 0, phi: 0, rho: 1, eta: 0 };
+      const f = runLevelBacktest(values, null, from, origins, hEval, params, out);
+      candidates.push({
+        name: 'naive',
+        member: { kind: 'level', name: 'naive', season: 0, params, state: newLevelState() },
+        mae: maeOf(f),
+        f,
+      });
+    }
+  }
+
+  // Pick: a single model, or the mean of the best two / three.
+  candidates.sort((a, b) => a.mae - b.mae);
+  let chosen: { members: Member[]; f: Float64Array | null; mae: number } | null = null;
+  if (model !== 'ensemble' && candidates[0]) {
+    const c = candidates[0];
+    chosen = { members: [c.member], f: c.f, mae: c.mae };
+  }
+  if (model === 'auto' || model === 'ensemble') {
+    for (const k of [2, 3]) {
+      if (candidates.length < k) continue;
+      const top = candidates.slice(0, k);
+      const f = new Float64Array(nO * hEval);
+      for (let i = 0; i < f.length; i++) {
+        let s = 0;
+        for (const c of top) s += c.f[i] as number;
+        f[i] = s / k;
+      }
+      const mae = maeOf(f);
+      if (chosen === null || mae < chosen.mae) chosen = { members: top.map((c) => c.member), f, mae };
+    }
+  }
+  if (chosen === null) {
+    if (model !== 'auto' && model !== 'ensemble' && model !== 'naive' && model !== 'ets-damped')
+      throw new ForecastInputError(
+        `model ${model} needs more history than ${usable} point(s) of ${intervalMs} ms`,
+      );
+    // Too short for any backtest: a naive forecast with wide, diffusion-scaled intervals.
+    chosen = {
+      members: [
+        {
+          kind: 'level',
+          name: 'naive',
+          season: 0,
+          params: { alpha: 1, beta: 0, phi: 0, rho: 1, eta: 0 },
+          state: newLevelState(),
+        },
+      ],
+      f: null,
+      mae: Number.NaN,
+    };
+  }
+
+  // Calibrate from the chosen model's out-of-sample errors.
+  const lowHistory = P > 0 ? usable < 2 * P : usable < 48;
+  let calib: Calibration;
+  if (chosen.f !== null) {
+    const errors = new Float64Array(nO * hEval);
+    for (let i = 0; i < errors.length; i++) errors[i] = (actual[i] as number) - (chosen.f[i] as number);
+    calib = calibrate(
+      errors,
+      nO,
+      hEval,
+      requested,
+      SELECTION_INFLATE * (lowHistory ? LOW_CONFIDENCE_INFLATE : 1),
+    );
+  } else calib = calibrate(new Float64Array(0), 0, 1, requested, 1);
+  const confidence: 'high' | 'low' = lowHistory || calib.samples1 < 20 ? 'low' : 'high';
+  const diffScale = diffSd(values, from, n);
+
+  // Final state: re-estimate the profile on all the history and run the level filters to the end.
+  const members = chosen.members.map((m) => structuredClone(m));
+  const needsProfile = members.some((m) => m.kind === 'level' && m.season > 0);
+  const needsWeekly = members.some((m) => m.kind === 'level' && m.season === 2);
+  const profile =
+    needsProfile && P > 0
+      ? roundProfile(estimateProfile(values, startMs, intervalMs, from, n, needsWeekly))
+      : null;
+  for (const m of members) {
+    if (m.kind !== 'level') continue;
+    const S = m.season > 0 ? seasonArray(profile, m.season, startMs, intervalMs, n) : null;
+    m.state = newLevelState();
+    for (let i = from; i < n; i++)
+      levelStep(m.params, m.state, (values[i] as number) - (S ? (S[i] as number) : 0));
+  }
+  const bufLen = members.reduce((acc, m) => (m.kind === 'snaive' ? Math.max(acc, m.period) : acc), 0);
+  const buffer: (number | null)[] = [];
+  for (let i = Math.max(0, n - bufLen); i < n; i++) {
+    const v = values[i] as number;
+    buffer.push(Number.isNaN(v) ? null : v);
+  }
+  const lastPointMs = startMs + (n - 1) * intervalMs;
+  const hourly = emptyHourly(Math.max(startMs, lastPointMs - 35 * DAY_MS + HOUR_MS));
+  for (let i = from; i < n; i++) addHourly(hourly, startMs + i * intervalMs, values[i] as number);
+  let nonNegative = true;
+  for (let i = from; i < n; i++) if ((values[i] as number) < 0) nonNegative = false;
+
+  return {
+    format: ENGINE_FORMAT,
+    model:
+      members.length > 1 ? `ensemble(${members.map((m) => m.name).join('+')})` : (members[0] as Member).name,
+    intervalMs,
+    lastPointMs,
+    fittedAtMs: lastPointMs,
+    confidence,
+    horizonSteps: H,
+    members,
+    profile,
+    buffer,
+    calib,
+    nonNegative,
+    drift: { ewma: 1, n: 0 },
+    hourly,
+    refitEveryMs: DEFAULT_REFIT_EVERY_MS,
+    stepsSinceFit: 0,
+    diffScale,
+  };
+}
+
+function etaFor(P: number, intervalMs: number): number {
+  // The long-run mean forgets with a half-life of three days.
+  const steps = P > 0 ? 3 * P : (3 * DAY_MS) / intervalMs;
+  return 1 - 0.5 ** (1 / Math.max(1, steps));
+}
+
+function seasonArray(
+  profile: SeasonProfile | null,
+  season: 0 | 1 | 2,
+  startMs: number,
+  intervalMs: number,
+  n: number,
+): Float64Array | null {
+  if (profile === null || season === 0) return null;
+  const S = new Float64Array(n + 1);
+  for (let i = 0; i < n + 1; i++) S[i] = seasonAt(profile, startMs + i * intervalMs, season === 2);
+  return S;
+}
+
+/** Seasonal-naive value for step h after origin o (data known before index o), skipping gaps. */
+function snaiveAt(values: Float64Array, o: number, period: number, h: number): number {
+  const k = Math.ceil(h / period);
+  for (let back = k; back <= k + 3; back++) {
+    const idx = o + h - 1 - back * period;
+    if (idx < 0) break;
+    const v = values[idx] as number;
+    if (!Number.isNaN(v)) return v;
+  }
+  for (let i = o - 1; i >= 0; i--) if (!Number.isNaN(values[i] as number)) return values[i] as number;
+  return Number.NaN;
+}
+
+/**
+ * One pass of a level model over values[from, lastOrigin), forecasting hEval steps at each origin.
+ * The seasonal profile S was estimated before the first origin, so no forecast sees its future.
+ */
+function runLevelBacktest(
+  values: Float64Array,
+  S: Float64Array | null,
+  from: number,
+  origins: readonly number[],
+  hEval: number,
+  params: LevelParams,
+  out: Float64Array,
+): Float64Array {
+  const f = new Float64Array(origins.length * hEval);
+  const state = newLevelState();
+  let i = from;
+  for (let oi = 0; oi < origins.length; oi++) {
+    const o = origins[oi] as number;
+    for (; i < o; i++) levelStep(params, state, (values[i] as number) - (S ? (S[i] as number) : 0));
+    levelForecast(params, state, hEval, out);
+    const base = oi * hEval;
+    for (let h = 0; h < hEval; h++) f[base + h] = (out[h] as number) + (S ? (S[o + h] ?? 0) : 0);
+  }
+  return f;
+}
+
+function diffSd(values: Float64Array, from: number, n: number): number {
+  let s = 0;
+  let s2 = 0;
+  let c = 0;
+  for (let i = from + 1; i < n; i++) {
+    const d = (values[i] as number) - (values[i - 1] as number);
+    if (Number.isNaN(d)) continue;
+    s += d;
+    s2 += d * d;
+    c++;
+  }
+  if (c < 2) {
+    let m = 0;
+    let k = 0;
+    for (let i = from; i < n; i++)
+      if (!Number.isNaN(values[i] as number)) {
+        m += Math.abs(values[i] as number);
+        k++;
+      }
+    return k > 0 ? Math.max(1e-9, (0.5 * m) / k) : 1;
+  }
+  return Math.sqrt(Math.max(0, s2 / c - (s / c) ** 2)) || 1e-9;
+}
+
+function roundProfile(p: SeasonProfile): SeasonProfile {
+  return { bucketMs: p.bucketMs, daily: p.daily.map(round7), weekly: p.weekly.map(round7) };
+}
+
+function asEngineState(state: ModelState): EngineState {
+  if (state === null || typeof state !== 'object' || state.format !== ENGINE_FORMAT)
+    throw new ForecastInputError(
+      `model state format ${String((state as { format?: unknown } | null)?.format)} is not ${ENGINE_FORMAT}; refit`,
+    );
+  const s = state as EngineState;
+  if (!Array.isArray(s.members) || s.members.length === 0 || typeof s.calib !== 'object')
+    throw new ForecastInputError('model state is incomplete; refit');
+  return s;
+}
+
+/** Mean one-step-or-more forecast of the members, without quantile offsets (mean path). */
+function meanPath(s: EngineState, steps: number): Float64Array {
+  const out = new Float64Array(steps);
+  const tmp = new Float64Array(steps);
+  const first = s.lastPointMs + s.intervalMs;
+  for (const m of s.members) {
+    if (m.kind === 'snaive') {
+      const len = s.buffer.length;
+      for (let h = 1; h <= steps; h++) {
+        let v = Number.NaN;
+        for (let back = Math.ceil(h / m.period); back <= Math.ceil(h / m.period) + 3; back++) {
+          const idx = len - 1 + h - back * m.period;
+          if (idx < 0) break;
+          const x = s.buffer[idx];
+          if (x !== null && x !== undefined) {
+            v = x;
+            break;
+          }
+        }
+        if (Number.isNaN(v)) v = lastFinite(s);
+        out[h - 1] = (out[h - 1] as number) + v;
+      }
+    } else {
+      levelForecast(m.params, m.state, steps, tmp);
+      for (let h = 0; h < steps; h++) {
+        const season =
+          m.season > 0 && s.profile ? seasonAt(s.profile, first + h * s.intervalMs, m.season === 2) : 0;
+        out[h] = (out[h] as number) + (tmp[h] as number) + season;
+      }
+    }
+  }
+  const k = s.members.length;
+  for (let h = 0; h < steps; h++) out[h] = (out[h] as number) / k;
+  return out;
+}
+
+function lastFinite(s: EngineState): number {
+  for (let i = s.buffer.length - 1; i >= 0; i--) {
+    const x = s.buffer[i];
+    if (x !== null && x !== undefined) return x;
+  }
+  for (const m of s.members) if (m.kind === 'level' && m.state.init) return m.state.l;
+  return 0;
+}
+
+export function updateState(state: ModelState, newer: RegularSeries): EngineState {
+  const old = asEngineState(state);
+  validateSeries(newer, 'update');
+  if (newer.intervalMs !== old.intervalMs)
+    throw new ForecastInputError(
+      `update: interval ${newer.intervalMs} ms differs from the model's ${old.intervalMs} ms; refit`,
+    );
+  const s: EngineState = {
+    ...old,
+    members: old.members.map((m) => (m.kind === 'level' ? { ...m, state: { ...m.state } } : m)),
+    buffer: old.buffer.slice(),
+    drift: { ...old.drift },
+    hourly: { startMs: old.hourly.startMs, sums: old.hourly.sums.slice(), counts: old.hourly.counts.slice() },
+  };
+  const iv = s.intervalMs;
+  const bufLen = old.buffer.length;
+  const off50 = offsetAt(s.calib, 0.5, 1);
+  const scale = s.calib.mae1 > 0 ? s.calib.mae1 : s.diffScale;
+  for (let j = 0; j < newer.values.length; j++) {
+    const t = newer.startMs + j * iv;
+    const step = Math.round((t - s.lastPointMs) / iv);
+    if (step <= 0) continue;
+    // Steps skipped by the newer series are gaps.
+    for (let g = 1; g < step; g++) absorb(s, s.lastPointMs + iv, Number.NaN, bufLen, off50, scale);
+    absorb(s, s.lastPointMs + iv, toNum(newer.values[j] as number | null), bufLen, off50, scale);
+  }
+  return s;
+}
+
+function absorb(s: EngineState, t: number, y: number, bufLen: number, off50: number, scale: number): void {
+  if (!Number.isNaN(y)) {
+    const pred = (meanPath(s, 1)[0] as number) + off50;
+    const r = Math.abs(y - pred) / scale;
+    s.drift.n++;
+    const w = 1 / Math.min(s.drift.n, 36);
+    s.drift.ewma += (Math.min(r, 20) - s.drift.ewma) * w;
+    if (y < 0) s.nonNegative = false;
+  }
+  for (const m of s.members) {
+    if (m.kind !== 'level') continue;
+    const season = m.season > 0 && s.profile ? seasonAt(s.profile, t, m.season === 2) : 0;
+    levelStep(m.params, m.state, y - season);
+  }
+  if (bufLen > 0) {
+    s.buffer.push(Number.isNaN(y) ? null : y);
+    if (s.buffer.length > bufLen) s.buffer.shift();
+  }
+  addHourly(s.hourly, t, y);
+  s.lastPointMs = t;
+  s.stepsSinceFit++;
+}
+
+export function forecastState(state: ModelState, options: ForecastOptions): ForecastResult {
+  const s = asEngineState(state);
+  const steps = options.horizonSteps;
+  if (!(Number.isInteger(steps) && steps > 0))
+    throw new ForecastInputError(`horizonSteps must be a positive integer, got ${steps}`);
+  const qs = [...new Set(options.quantiles)].sort((a, b) => a - b);
+  for (const q of qs)
+    if (!(q > 0 && q < 1)) throw new ForecastInputError(`quantile ${q} must be strictly between 0 and 1`);
+  const startMs = s.lastPointMs + s.intervalMs;
+  const mean = meanPath(s, steps);
+  const lowInflate = s.confidence === 'low' ? LOW_CONFIDENCE_INFLATE : 1;
+  const noCalib = s.calib.samples1 === 0;
+  const levels = [...new Set([0.5, ...qs])].sort((a, b) => a - b);
+  const paths = levels.map((q) => {
+    const out = new Array<number>(steps);
+    const z = normalQuantile(q);
+    for (let h = 1; h <= steps; h++) {
+      const base = mean[h - 1] as number;
+      const med = offsetAt(s.calib, 0.5, h);
+      let dev = offsetAt(s.calib, q, h) - med;
+      // Never narrower than a random walk with the series' own step noise when evidence is thin.
+      const floor = z * s.diffScale * Math.sqrt(h) * lowInflate;
+      if (noCalib || s.confidence === 'low') dev = Math.abs(floor) > Math.abs(dev) ? floor : dev;
+      out[h - 1] = base + med + dev;
+    }
+    return out;
+  });
+  const { mult, applied } = signalMultipliers(
+    startMs,
+    s.intervalMs,
+    steps,
+    options.signals ?? [],
+    options.pastSignals ?? [],
+    s.hourly,
+  );
+  for (let h = 0; h < steps; h++) {
+    const col = paths.map((p) => (p[h] as number) * (mult[h] as number));
+    col.sort((a, b) => a - b);
+    paths.forEach((p, i) => {
+      const v = col[i] as number;
+      p[h] = s.nonNegative ? Math.max(0, v) : v;
+    });
+  }
+  const medianPath = paths[levels.indexOf(0.5)] as number[];
+  return {
+    startMs,
+    intervalMs: s.intervalMs,
+    point: medianPath,
+    quantiles: qs.map((q) => ({ q, values: (paths[levels.indexOf(q)] as number[]).slice() })),
+    model: s.model,
+    confidence: s.confidence,
+    appliedSignals: applied,
+  };
+}
+
+export function needsRefitState(state: ModelState, nowMs: number): boolean {
+  const s = asEngineState(state);
+  if (nowMs - s.fittedAtMs >= s.refitEveryMs) return true;
+  if (s.drift.n >= 12 && s.drift.ewma > DRIFT_RATIO) return true;
+  const P = stepsPerDay(s.intervalMs);
+  return s.confidence === 'low' && s.stepsSinceFit >= Math.max(12, P > 0 ? P / 4 : 12);
+}
+
+/** Acklam's rational approximation of the standard normal quantile. */
+export function normalQuantile(p: number): number {
+  const a = [
+    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716,
+    2.506628277459239,
+  ];
+  const b = [
+    -54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572,
+  ];
+  const c = [
+    -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+    2.938163982698783,
+  ];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const [a0, a1, a2, a3, a4, a5] = a as [number, number, number, number, number, number];
+  const [b0, b1, b2, b3, b4] = b as [number, number, number, number, number];
+  const [c0, c1, c2, c3, c4, c5] = c as [number, number, number, number, number, number];
+  const [d0, d1, d2, d3] = d as [number, number, number, number];
+  const pl = 0.02425;
+  if (p < pl) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    return (
+      (((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5) /
+      ((((d0 * q + d1) * q + d2) * q + d3) * q + 1)
+    );
+  }
+  if (p > 1 - pl) {
+    const q = Math.sqrt(-2 * Math.log(1 - p));
+    return (
+      -(((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5) /
+      ((((d0 * q + d1) * q + d2) * q + d3) * q + 1)
+    );
+  }
+  const q = p - 0.5;
+  const r = q * q;
+  return (
+    ((((((a0 * r + a1) * r + a2) * r + a3) * r + a4) * r + a5) * q) /
+    (((((b0 * r + b1) * r + b2) * r + b3) * r + b4) * r + 1)
+  );
+}
+
+export const engine: ForecastEngine = {
+  clean: cleanSeries,
+  fit: fitSeries,
+  update: updateState,
+  forecast: forecastState,
+  needsRefit: needsRefitState,
+};
