@@ -1,0 +1,356 @@
+import { Stack } from 'aws-cdk-lib';
+import type * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { IConstruct } from 'constructs';
+import type { Permission } from '../../functions/manifest';
+import { ValidationError } from '../../shared/errors';
+import type { ManagedResources } from '../config';
+
+/**
+ * Least-privilege IAM for each `Permission` a FunctionSpec asks for. No statement has a `*`
+ * action. Every write on ECS / EKS / ELBv2 is limited either by ARN to what the operator
+ * registered in context (`shadowscale:managed`), or, when nothing is registered, by the tag
+ * `shadowscale:managed = true` on the resource (`aws:ResourceTag`) or on the request
+ * (`aws:RequestTag`, for creations). Per action:
+ *
+ * | action | scoped by |
+ * |---|---|
+ * | `ecs:UpdateService` | ARN `service/<cluster>/*` of registered clusters; else tag on the service |
+ * | `ecs:CreateService` | ARN as above AND request tag (Shadowscale tags what it creates) |
+ * | `ecs:DeleteService` | ARN as above AND resource tag (only shadow services it created) |
+ * | `ecs:DescribeServices` | ARN as above (read) |
+ * | `ecs:RegisterTaskDefinition` | request tag (the action has no resource-level scoping) |
+ * | `ecs:TagResource` | ARN of services / task definitions, only during CreateService/RegisterTaskDefinition (`ecs:CreateAction`) |
+ * | `ecs:DescribeTaskDefinition` | none possible (read, resource `*`, acknowledged) |
+ * | `eks:CreateNodegroup` | ARN `cluster/<cluster>` of registered clusters (else any) AND request tag |
+ * | `eks:UpdateNodegroupConfig` | ARN `nodegroup/<cluster>/*` of registered clusters; else resource tag |
+ * | `eks:DeleteNodegroup` | ARN as above AND resource tag |
+ * | `eks:TagResource` | ARN as above AND request tag |
+ * | `elasticloadbalancing:ModifyListener` | registered listener ARNs; else tag on the listener |
+ * | `elasticloadbalancing:ModifyRule` | rules under registered listener ARNs; else tag on the rule |
+ * | `elasticloadbalancing:Describe*` (listed one by one) | none possible (read, resource `*`, acknowledged) |
+ * | `iam:PassRole` | registered role ARNs; else roles of this account, only to ECS tasks / EKS |
+ * | `lambda:InvokeFunction` (smoke test) | functions of this account/region tagged `shadowscale:managed=true` |
+ * | `route53:ChangeResourceRecordSets` | registered hosted zones only (refused at synth when none) |
+ * | `cloudwatch:GetMetricData` | none possible (read, resource `*`, acknowledged) |
+ * | `cloudwatch:PutMetricData` | condition `cloudwatch:namespace = Shadowscale` (resource `*`, acknowledged) |
+ * | `events:PutEvents` | the Shadowscale event bus ARN |
+ */
+export const MANAGED_TAG_KEY = 'shadowscale:managed';
+export const MANAGED_TAG_VALUE = 'true';
+export const METRICS_NAMESPACE = 'Shadowscale';
+
+export interface PermissionContext {
+  readonly managed: ManagedResources;
+  readonly eventBus: events.IEventBus;
+  /** Extra listener ARN patterns to allow (e.g. the demo stack's ALB), added to `managed.listenerArns`. */
+  readonly extraListenerArns?: readonly string[];
+  /** Extra ECS cluster names (e.g. the demo cluster). */
+  readonly extraEcsClusters?: readonly string[];
+}
+
+/** A statement plus, when its resource contains a wildcard, why that wildcard is needed. */
+export interface ScopedStatement {
+  readonly statement: iam.PolicyStatement;
+  /** Required when any resource contains `*`: names the actions and the reason (becomes the nag acknowledgement). */
+  readonly wildcardReason?: string;
+}
+
+const resourceTag = { StringEquals: { [`aws:ResourceTag/${MANAGED_TAG_KEY}`]: MANAGED_TAG_VALUE } };
+const requestTag = { StringEquals: { [`aws:RequestTag/${MANAGED_TAG_KEY}`]: MANAGED_TAG_VALUE } };
+
+function arnFor(scope: IConstruct, service: string, resource: string, region = true): string {
+  const stack = Stack.of(scope);
+  return `arn:${stack.partition}:${service}:${region ? stack.region : ''}:${stack.account}:${resource}`;
+}
+
+function statement(props: iam.PolicyStatementProps, wildcardReason?: string): ScopedStatement {
+  return { statement: new iam.PolicyStatement({ effect: iam.Effect.ALLOW, ...props }), wildcardReason };
+}
+
+function ecsStatements(scope: IConstruct, ctx: PermissionContext): ScopedStatement[] {
+  const clusters = [...ctx.managed.ecsClusters, ...(ctx.extraEcsClusters ?? [])];
+  const byArn = clusters.length > 0;
+  const services = byArn
+    ? clusters.map((c) => arnFor(scope, 'ecs', `service/${c}/*`))
+    : [arnFor(scope, 'ecs', 'service/*/*')];
+  const servicesWhy = byArn
+    ? `services of the registered ECS clusters (${clusters.join(', ')}): the shadow service's name is only known at run time`
+    : 'no ECS cluster registered in shadowscale:managed.ecsClusters, so every ECS action here is limited by the tag shadowscale:managed=true instead';
+  const taskDefinitions = arnFor(scope, 'ecs', 'task-definition/*:*');
+  return [
+    statement(
+      { sid: 'EcsDescribeServices', actions: ['ecs:DescribeServices'], resources: services },
+      `ecs:DescribeServices on ${servicesWhy}`,
+    ),
+    statement(
+      {
+        sid: 'EcsUpdateService',
+        actions: ['ecs:UpdateService'],
+        resources: services,
+        ...(byArn ? {} : { conditions: resourceTag }),
+      },
+      `ecs:UpdateService (scale primary and shadow) on ${servicesWhy}`,
+    ),
+    statement(
+      {
+        sid: 'EcsCreateShadowService',
+        actions: ['ecs:CreateService'],
+        resources: services,
+        conditions: requestTag,
+      },
+      `ecs:CreateService, only with the request tag shadowscale:managed=true, on ${servicesWhy}`,
+    ),
+    statement(
+      {
+        sid: 'EcsDeleteShadowService',
+        actions: ['ecs:DeleteService'],
+        resources: services,
+        conditions: resourceTag,
+      },
+      `ecs:DeleteService, only of services tagged shadowscale:managed=true, on ${servicesWhy}`,
+    ),
+    statement(
+      {
+        sid: 'EcsTagOnCreate',
+        actions: ['ecs:TagResource'],
+        resources: [...services, taskDefinitions],
+        conditions: { StringEquals: { 'ecs:CreateAction': ['CreateService', 'RegisterTaskDefinition'] } },
+      },
+      'ecs:TagResource only as part of CreateService/RegisterTaskDefinition (ecs:CreateAction), on the services above and task definitions (revision numbers are assigned by ECS)',
+    ),
+    statement(
+      {
+        sid: 'EcsRegisterShadowTaskDefinition',
+        actions: ['ecs:RegisterTaskDefinition'],
+        resources: ['*'],
+        conditions: requestTag,
+      },
+      'ecs:RegisterTaskDefinition does not support resource-level permissions; limited to requests tagging the new revision shadowscale:managed=true',
+    ),
+    statement(
+      { sid: 'EcsDescribeTaskDefinition', actions: ['ecs:DescribeTaskDefinition'], resources: ['*'] },
+      'ecs:DescribeTaskDefinition (read) does not support resource-level permissions',
+    ),
+    passRole(scope, ctx, 'ecs-tasks.amazonaws.com', 'EcsPassTaskRoles'),
+  ];
+}
+
+function eksStatements(scope: IConstruct, ctx: PermissionContext): ScopedStatement[] {
+  const clusters = ctx.managed.eksClusters;
+  const byArn = clusters.length > 0;
+  const clusterArns = byArn
+    ? clusters.map((c) => arnFor(scope, 'eks', `cluster/${c}`))
+    : [arnFor(scope, 'eks', 'cluster/*')];
+  const nodegroups = byArn
+    ? clusters.map((c) => arnFor(scope, 'eks', `nodegroup/${c}/*/*`))
+    : [arnFor(scope, 'eks', 'nodegroup/*/*/*')];
+  const why = byArn
+    ? `nodegroups of the registered EKS clusters (${clusters.join(', ')}): names and ids of shadow nodegroups are only known at run time`
+    : 'no EKS cluster registered in shadowscale:managed.eksClusters, so every EKS write here is limited by the tag shadowscale:managed=true instead';
+  return [
+    statement(
+      { sid: 'EksRead', actions: ['eks:DescribeCluster', 'eks:ListNodegroups'], resources: clusterArns },
+      `eks:DescribeCluster/ListNodegroups (read) on ${why}`,
+    ),
+    statement(
+      { sid: 'EksDescribeNodegroup', actions: ['eks:DescribeNodegroup'], resources: nodegroups },
+      `eks:DescribeNodegroup (read) on ${why}`,
+    ),
+    statement(
+      {
+        sid: 'EksCreateShadowNodegroup',
+        actions: ['eks:CreateNodegroup'],
+        resources: clusterArns,
+        conditions: requestTag,
+      },
+      `eks:CreateNodegroup, only with the request tag shadowscale:managed=true, on ${why}`,
+    ),
+    statement(
+      {
+        sid: 'EksScaleNodegroup',
+        actions: ['eks:UpdateNodegroupConfig'],
+        resources: nodegroups,
+        ...(byArn ? {} : { conditions: resourceTag }),
+      },
+      `eks:UpdateNodegroupConfig on ${why}`,
+    ),
+    statement(
+      {
+        sid: 'EksDeleteShadowNodegroup',
+        actions: ['eks:DeleteNodegroup'],
+        resources: nodegroups,
+        conditions: resourceTag,
+      },
+      `eks:DeleteNodegroup, only of nodegroups tagged shadowscale:managed=true, on ${why}`,
+    ),
+    statement(
+      { sid: 'EksTagOnCreate', actions: ['eks:TagResource'], resources: nodegroups, conditions: requestTag },
+      `eks:TagResource, only writing shadowscale:managed=true, on ${why}`,
+    ),
+    passRole(scope, ctx, 'eks.amazonaws.com', 'EksPassNodeRole'),
+  ];
+}
+
+function passRole(scope: IConstruct, ctx: PermissionContext, service: string, sid: string): ScopedStatement {
+  const roles = ctx.managed.passRoleArns;
+  const resources = roles.length > 0 ? [...roles] : [arnFor(scope, 'iam', 'role/*', false)];
+  return statement(
+    {
+      sid,
+      actions: ['iam:PassRole'],
+      resources,
+      conditions: { StringEquals: { 'iam:PassedToService': service } },
+    },
+    roles.length > 0
+      ? `iam:PassRole on the registered roles (shadowscale:managed.passRoleArns), only to ${service}`
+      : `iam:PassRole of the primary's roles (unknown at synth: register them in shadowscale:managed.passRoleArns to narrow this), only to ${service}`,
+  );
+}
+
+function elbReadStatement(): ScopedStatement {
+  return statement(
+    {
+      sid: 'ElbRead',
+      actions: [
+        'elasticloadbalancing:DescribeListeners',
+        'elasticloadbalancing:DescribeRules',
+        'elasticloadbalancing:DescribeTargetHealth',
+        'elasticloadbalancing:DescribeTargetGroups',
+        'elasticloadbalancing:DescribeLoadBalancers',
+      ],
+      resources: ['*'],
+    },
+    'elasticloadbalancing:DescribeListeners/DescribeRules/DescribeTargetHealth/DescribeTargetGroups/DescribeLoadBalancers (read) do not support resource-level permissions',
+  );
+}
+
+function elbShiftStatements(scope: IConstruct, ctx: PermissionContext): ScopedStatement[] {
+  const listeners = [...ctx.managed.listenerArns, ...(ctx.extraListenerArns ?? [])];
+  if (listeners.length > 0) {
+    const rules = listeners.map((l) => `${l.replace(':listener/', ':listener-rule/')}/*`);
+    return [
+      statement(
+        {
+          sid: 'ElbShiftListenerWeights',
+          actions: ['elasticloadbalancing:ModifyListener'],
+          resources: listeners,
+        },
+        'elasticloadbalancing:ModifyListener on the registered listener ARN patterns (shadowscale:managed.listenerArns)',
+      ),
+      statement(
+        { sid: 'ElbShiftRuleWeights', actions: ['elasticloadbalancing:ModifyRule'], resources: rules },
+        'elasticloadbalancing:ModifyRule on rules under the registered listeners (rule ids are assigned by ELB)',
+      ),
+      elbReadStatement(),
+    ];
+  }
+  return [
+    statement(
+      {
+        sid: 'ElbShiftListenerWeights',
+        actions: ['elasticloadbalancing:ModifyListener'],
+        resources: [arnFor(scope, 'elasticloadbalancing', 'listener/app/*/*/*')],
+        conditions: resourceTag,
+      },
+      'elasticloadbalancing:ModifyListener: no listener registered in shadowscale:managed.listenerArns, so limited to ALB listeners tagged shadowscale:managed=true',
+    ),
+    statement(
+      {
+        sid: 'ElbShiftRuleWeights',
+        actions: ['elasticloadbalancing:ModifyRule'],
+        resources: [arnFor(scope, 'elasticloadbalancing', 'listener-rule/app/*/*/*/*')],
+        conditions: resourceTag,
+      },
+      'elasticloadbalancing:ModifyRule: no listener registered in shadowscale:managed.listenerArns, so limited to ALB rules tagged shadowscale:managed=true',
+    ),
+    elbReadStatement(),
+  ];
+}
+
+/** The statements granting one permission. Throws `ValidationError` when it cannot be scoped. */
+export function permissionStatements(
+  scope: IConstruct,
+  permission: Permission,
+  ctx: PermissionContext,
+): ScopedStatement[] {
+  switch (permission) {
+    case 'cloudwatch:read':
+      return [
+        statement(
+          { sid: 'CloudWatchRead', actions: ['cloudwatch:GetMetricData'], resources: ['*'] },
+          'cloudwatch:GetMetricData (read) does not support resource-level permissions',
+        ),
+      ];
+    case 'cloudwatch:put-metrics':
+      return [
+        statement(
+          {
+            sid: 'CloudWatchPutShadowscaleMetrics',
+            actions: ['cloudwatch:PutMetricData'],
+            resources: ['*'],
+            conditions: { StringEquals: { 'cloudwatch:namespace': METRICS_NAMESPACE } },
+          },
+          `cloudwatch:PutMetricData does not support resource-level permissions; limited to the namespace ${METRICS_NAMESPACE}`,
+        ),
+      ];
+    case 'events:put':
+      return [
+        statement({ sid: 'EventsPut', actions: ['events:PutEvents'], resources: [ctx.eventBus.eventBusArn] }),
+      ];
+    case 'ecs:manage-shadow':
+      return ecsStatements(scope, ctx);
+    case 'eks:manage-shadow':
+      return eksStatements(scope, ctx);
+    case 'elb:shift-weights':
+      return elbShiftStatements(scope, ctx);
+    case 'elb:read':
+      return [elbReadStatement()];
+    case 'lambda:invoke-smoke':
+      return [
+        statement(
+          {
+            sid: 'LambdaInvokeSmokeTest',
+            actions: ['lambda:InvokeFunction'],
+            resources: [arnFor(scope, 'lambda', 'function:*')],
+            conditions: resourceTag,
+          },
+          'lambda:InvokeFunction of smoke-test functions named in workload definitions at run time: limited to functions tagged shadowscale:managed=true',
+        ),
+      ];
+    case 'route53:shift-weights': {
+      const zones = ctx.managed.hostedZoneIds;
+      if (zones.length === 0)
+        throw new ValidationError(
+          'permission route53:shift-weights needs hosted zones: set context shadowscale:managed.hostedZoneIds (got [])',
+          [
+            {
+              path: 'shadowscale:managed.hostedZoneIds',
+              message: 'must list at least one hosted zone id',
+              received: [],
+            },
+          ],
+        );
+      const stack = Stack.of(scope);
+      return [
+        statement({
+          sid: 'Route53ShiftRegionWeights',
+          actions: ['route53:ChangeResourceRecordSets', 'route53:ListResourceRecordSets'],
+          resources: zones.map((z) => `arn:${stack.partition}:route53:::hostedzone/${z}`),
+        }),
+        statement(
+          {
+            sid: 'Route53GetChange',
+            actions: ['route53:GetChange'],
+            resources: [`arn:${stack.partition}:route53:::change/*`],
+          },
+          'route53:GetChange (read) on change ids, which are only known after a change is submitted',
+        ),
+      ];
+    }
+    default: {
+      const unknown: never = permission;
+      throw new ValidationError(`unknown permission ${JSON.stringify(unknown)}`);
+    }
+  }
+}
