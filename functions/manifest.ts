@@ -36,7 +36,15 @@ export interface FunctionSpec {
   substitution?: string;
   /** Extra environment variables (table names and bus name are added by infra). */
   environment?: Record<string, string>;
+  /**
+   * Files shipped beside the bundle. `augurs-wasm`: the `@bsull/augurs` `*_bg.wasm` files, with
+   * `AUGURS_WASM_DIR` pointing at them (see shared/forecast/augurs.ts).
+   */
+  assets?: readonly FunctionAsset[];
 }
+
+/** Non-code files a function needs at run time (see `FunctionSpec.assets`). */
+export type FunctionAsset = 'augurs-wasm';
 
 export interface StateMachineSpec {
   /** Stable construct id, PascalCase. */
