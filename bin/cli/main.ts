@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ShadowscaleError, ValidationError } from '../../shared/errors';
+import { registerBenchForecast } from './commands/bench-forecast';
 import { registerValidate } from './commands/validate';
 import { CliExit, type CliIO, processIO } from './context';
 
@@ -20,6 +21,7 @@ export function buildProgram(io: CliIO): Command {
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();
   registerValidate(program, io);
+  registerBenchForecast(program, io);
   // Every subcommand reports usage errors the same way as the root.
   for (const command of program.commands) {
     command.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
