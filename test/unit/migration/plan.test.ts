@@ -1,0 +1,280 @@
+import { PlanRejectedError } from '../../../shared/errors';
+import {
+  holdSecondsForReturn,
+  makePlan,
+  type PlanInputs,
+  peakUnitsFromPredictions,
+  quantileValues,
+  rankForMigration,
+  shadowUnitsFor,
+} from '../../../shared/migration/plan';
+import type { ContentionDecisionRecord } from '../../../shared/ports/repositories';
+import type { Prediction } from '../../../shared/schemas/series';
+import { Workload, type WorkloadInput } from '../../../shared/schemas/workload';
+import { workloadInput } from '../../helpers/fixtures';
+
+function workload(patch: (w: WorkloadInput) => void = () => {}): Workload {
+  const input = workloadInput();
+  patch(input);
+  return Workload.parse(input);
+}
+
+function prediction(metric: string, p95: number[], point = p95.map((v) => v / 2)): Prediction {
+  return {
+    workloadId: 'checkout-api',
+    metric,
+    generatedAt: 0,
+    startMs: 0,
+    intervalMs: 300_000,
+    point,
+    quantiles: [
+      { q: 0.5, values: point },
+      { q: 0.95, values: p95 },
+    ],
+    model: 'ets',
+    confidence: 'high',
+    signals: [],
+  };
+}
+
+const PRIMARY = { primary: 100, shadow: 0 };
+
+function inputs(patch: Partial<PlanInputs> = {}): PlanInputs {
+  return {
+    kind: 'migration',
+    workload: workload(),
+    overrides: {},
+    predictions: [],
+    decision: undefined,
+    initialWeights: PRIMARY,
+    lastVerifiedWeights: PRIMARY,
+    nowMs: 1_000_000,
+    ...patch,
+  };
+}
+
+describe('quantileValues', () => {
+  const p = prediction('requests', [10, 20]);
+  it.each([
+    [0.95, [10, 20]],
+    [0.9, [10, 20]],
+    [0.5, [5, 10]],
+    [0.99, [10, 20]],
+  ])('q=%p', (q, expected) => {
+    expect(quantileValues(p, q)).toEqual(expected);
+  });
+});
+
+describe('peakUnitsFromPredictions', () => {
+  // requests: capacityPerUnit 6000 at 0.7 utilisation = 4200 per unit; cpu: 100 * 0.7 = 70.
+  it.each<[string, Prediction[], { peakUnits: number; metric: string } | undefined]>([
+    ['none', [], undefined],
+    ['one metric', [prediction('requests', [4_200, 42_000])], { peakUnits: 10, metric: 'requests' }],
+    [
+      'the largest need wins',
+      [prediction('requests', [4_200, 42_000]), prediction('cpu', [700, 1_050])],
+      { peakUnits: 15, metric: 'cpu' },
+    ],
+    ['unknown metrics are ignored', [prediction('other', [1e9])], undefined],
+  ])('%s', (_name, predictions, expected) => {
+    const got = peakUnitsFromPredictions(workload(), predictions);
+    if (expected === undefined) expect(got).toBeUndefined();
+    else {
+      expect(got?.metric).toBe(expected.metric);
+      expect(got?.peakUnits).toBeCloseTo(expected.peakUnits, 9);
+    }
+  });
+});
+
+describe('shadowUnitsFor', () => {
+  it.each<[string, (w: WorkloadInput) => void, number, number]>([
+    ['share 1 plus 20% buffer', () => {}, 5, 6],
+    ['rounds up', () => {}, 3, 4],
+    ['float noise does not add a unit', () => {}, 2.5, 3],
+    ['at least one unit', () => {}, 0, 1],
+    ['capped at shadowMaxUnits', () => {}, 100, 10],
+    [
+      'half share, no buffer',
+      (w) => {
+        w.migration = { ...w.migration, shadowShare: 0.5, bufferFraction: 0 };
+      },
+      9,
+      5,
+    ],
+  ])('%s', (_name, patch, peak, expected) => {
+    expect(shadowUnitsFor(workload(patch), peak)).toBe(expected);
+  });
+
+  it('rejects when shadow pools are disabled', () => {
+    const w = workload((x) => {
+      x.capacity.shadowMaxUnits = 0;
+    });
+    expect(() => shadowUnitsFor(w, 5)).toThrow(PlanRejectedError);
+  });
+});
+
+describe('rankForMigration', () => {
+  it('moves stateless first, then by demand, then by priority', () => {
+    const mk = (id: string, stateless: boolean, priority: number, demandUnits: number) => ({
+      workload: workload((w) => {
+        w.workloadId = id;
+        w.stateless = stateless;
+        w.priority = priority;
+      }),
+      demandUnits,
+    });
+    const ranked = rankForMigration([
+      mk('stateful-big', false, 99, 100),
+      mk('small-high', true, 90, 2),
+      mk('big-low', true, 10, 8),
+      mk('small-low', true, 10, 2),
+    ]);
+    expect(ranked.map((r) => r.workload.workloadId)).toEqual([
+      'big-low',
+      'small-high',
+      'small-low',
+      'stateful-big',
+    ]);
+  });
+});
+
+describe('holdSecondsForReturn', () => {
+  const decision = (contended: boolean, since: number): ContentionDecisionRecord => ({
+    workloadId: 'checkout-api',
+    contended,
+    score: contended ? 0.3 : 0,
+    since,
+    updatedAt: since,
+  });
+  it.each<[string, ContentionDecisionRecord | undefined, number, boolean, number]>([
+    ['forced returns at once', decision(true, 0), 0, true, 0],
+    ['no decision recorded: no hold', undefined, 0, false, 0],
+    ['cleared 5 min ago of a 15 min window: 10 min left', decision(false, 0), 300_000, false, 600],
+    ['cleared long ago: no hold', decision(false, 0), 3_600_000, false, 0],
+  ])('%s', (_name, d, now, force, expected) => {
+    expect(holdSecondsForReturn(workload(), d, now, force)).toBe(expected);
+  });
+
+  it('refuses while contention is still predicted', () => {
+    expect(() => holdSecondsForReturn(workload(), decision(true, 0), 0, false)).toThrow(PlanRejectedError);
+  });
+});
+
+describe('makePlan', () => {
+  it('sizes a migration from the latest forecast with the scaled-down task', () => {
+    const plan = makePlan(inputs({ predictions: [prediction('requests', [4_200, 21_000])] }));
+    expect(plan).toMatchObject({
+      kind: 'migration',
+      direction: 'to-shadow',
+      steps: [10, 25, 50, 100],
+      startIndex: 0,
+      bakeSeconds: 60,
+      shadow: { units: 6, taskCpu: 512, taskMemory: 1024 },
+      minHealthyTargets: 6,
+      sizing: { source: 'forecast', metric: 'requests' },
+      holdSeconds: 0,
+      initialWeights: PRIMARY,
+    });
+    expect(plan.maxPolls).toBe(40);
+  });
+
+  it.each<[string, Partial<PlanInputs>, { source: string; units: number }]>([
+    [
+      'explicit units win (capped)',
+      { overrides: { shadowUnits: 50, peakUnits: 1 } },
+      { source: 'override', units: 10 },
+    ],
+    [
+      'event peak before the stored forecast',
+      { overrides: { peakUnits: 2 }, predictions: [prediction('requests', [42_000])] },
+      { source: 'event', units: 3 },
+    ],
+    [
+      'the forecaster decision as a last resort',
+      {
+        decision: {
+          workloadId: 'checkout-api',
+          contended: true,
+          score: 1,
+          since: 0,
+          updatedAt: 0,
+          recommendedShadowUnits: 4,
+        },
+      },
+      { source: 'decision', units: 4 },
+    ],
+  ])('sizing: %s', (_name, patch, expected) => {
+    const plan = makePlan(inputs(patch));
+    expect(plan.sizing.source).toBe(expected.source);
+    expect(plan.shadow.units).toBe(expected.units);
+  });
+
+  it('rejects a migration with nothing to size from', () => {
+    expect(() => makePlan(inputs())).toThrow(/no forecast to size the shadow pool/);
+  });
+
+  it('rejects a stateful workload unless allowed', () => {
+    const stateful = workload((w) => {
+      w.stateless = false;
+    });
+    expect(() => makePlan(inputs({ workload: stateful, overrides: { shadowUnits: 2 } }))).toThrow(
+      PlanRejectedError,
+    );
+    expect(
+      makePlan(inputs({ workload: stateful, overrides: { shadowUnits: 2, allowStateful: true } })).shadow
+        .units,
+    ).toBe(2);
+  });
+
+  it('applies the linear preset and bake override', () => {
+    const plan = makePlan(
+      inputs({ overrides: { shadowUnits: 2, preset: 'linear', stepCount: 5, bakeSeconds: 0 } }),
+    );
+    expect(plan.steps).toEqual([20, 40, 60, 80, 100]);
+    expect(plan.bakeSeconds).toBe(0);
+    expect(plan.gateWindowSeconds).toBe(60);
+  });
+
+  it('resumes from the last verified weights', () => {
+    const plan = makePlan(
+      inputs({ overrides: { shadowUnits: 2 }, lastVerifiedWeights: { primary: 75, shadow: 25 } }),
+    );
+    expect(plan.startIndex).toBe(1);
+  });
+
+  it('plans a return home from the current shadow size', () => {
+    const plan = makePlan(
+      inputs({
+        kind: 'return',
+        currentShadowUnits: 6,
+        initialWeights: { primary: 0, shadow: 100 },
+        lastVerifiedWeights: { primary: 0, shadow: 100 },
+        decision: {
+          workloadId: 'checkout-api',
+          contended: false,
+          score: 0,
+          since: 1_000_000 - 600_000,
+          updatedAt: 0,
+        },
+      }),
+    );
+    expect(plan).toMatchObject({
+      kind: 'return',
+      direction: 'to-primary',
+      startIndex: 0,
+      shadow: { units: 6 },
+      minHealthyTargets: 1,
+      sizing: { source: 'current' },
+      holdSeconds: 300,
+    });
+  });
+
+  it('EKS: one healthy pod behind the shadow target group is the floor, no task size', () => {
+    const eks = workload((w) => {
+      w.compute = { kind: 'eks', cluster: 'prod', nodegroup: 'ng-1' };
+    });
+    const plan = makePlan(inputs({ workload: eks, overrides: { shadowUnits: 3 } }));
+    expect(plan.shadow).toEqual({ units: 3 });
+    expect(plan.minHealthyTargets).toBe(1);
+  });
+});

@@ -1,0 +1,155 @@
+import { NoHealthyTargetsError, ValidationError } from '../../../shared/errors';
+import {
+  assertRoutable,
+  linearSteps,
+  nextStepIndex,
+  resolveSteps,
+  resumeIndex,
+  weightsForStep,
+  weightsOnAbort,
+} from '../../../shared/migration/weights';
+import type { TrafficWeights } from '../../../shared/schemas/operation';
+
+describe('weightsForStep', () => {
+  it.each([
+    [10, 'to-shadow', { primary: 90, shadow: 10 }],
+    [100, 'to-shadow', { primary: 0, shadow: 100 }],
+    [25, 'to-primary', { primary: 25, shadow: 75 }],
+    [100, 'to-primary', { primary: 100, shadow: 0 }],
+    [0, 'to-shadow', { primary: 100, shadow: 0 }],
+  ] as const)('%i%% %s -> %o', (percent, direction, expected) => {
+    const weights = weightsForStep(percent, direction);
+    expect(weights).toEqual(expected);
+    expect(weights.primary + weights.shadow).toBe(100);
+  });
+
+  it.each([-1, 101, 12.5, Number.NaN])('rejects %p', (percent) => {
+    expect(() => weightsForStep(percent, 'to-shadow')).toThrow(ValidationError);
+  });
+});
+
+describe('linearSteps', () => {
+  it.each([
+    [1, [100]],
+    [2, [50, 100]],
+    [3, [33, 67, 100]],
+    [4, [25, 50, 75, 100]],
+    [5, [20, 40, 60, 80, 100]],
+  ])('%i steps -> %o', (count, expected) => {
+    expect(linearSteps(count)).toEqual(expected);
+  });
+
+  it.each([0, 21, 2.5])('rejects count %p', (count) => {
+    expect(() => linearSteps(count)).toThrow(/stepCount|linear step count/);
+  });
+});
+
+describe('resolveSteps', () => {
+  const workloadSteps = [5, 50, 100];
+  it.each([
+    ['explicit steps win', { steps: [20, 100], preset: 'linear' as const }, [20, 100]],
+    ['linear preset, default 4', { preset: 'linear' as const }, [25, 50, 75, 100]],
+    ['linear preset with count', { preset: 'linear' as const, stepCount: 2 }, [50, 100]],
+    ['default preset', { preset: 'default' as const }, [10, 25, 50, 100]],
+    ['workload steps otherwise', {}, [5, 50, 100]],
+  ])('%s', (_name, overrides, expected) => {
+    expect(resolveSteps(workloadSteps, overrides)).toEqual(expected);
+  });
+});
+
+describe('resumeIndex', () => {
+  const steps = [10, 25, 50, 100];
+  it.each<[string, TrafficWeights | undefined, 'to-shadow' | 'to-primary', number]>([
+    ['no verified weights', undefined, 'to-shadow', 0],
+    ['nothing moved yet', { primary: 100, shadow: 0 }, 'to-shadow', 0],
+    ['at 10% re-gates step 0', { primary: 90, shadow: 10 }, 'to-shadow', 0],
+    ['at 50% re-gates step 2', { primary: 50, shadow: 50 }, 'to-shadow', 2],
+    ['between steps resumes at the lower one', { primary: 60, shadow: 40 }, 'to-shadow', 1],
+    ['fully moved', { primary: 0, shadow: 100 }, 'to-shadow', 3],
+    ['return, nothing back yet', { primary: 0, shadow: 100 }, 'to-primary', 0],
+    ['return at 25% home', { primary: 25, shadow: 75 }, 'to-primary', 1],
+  ])('%s', (_name, weights, direction, expected) => {
+    expect(resumeIndex(steps, weights, direction)).toBe(expected);
+  });
+});
+
+describe('nextStepIndex', () => {
+  it.each([
+    [0, 1],
+    [2, 3],
+    [3, undefined],
+  ])('after %i -> %p', (index, expected) => {
+    expect(nextStepIndex([10, 25, 50, 100], index)).toBe(expected);
+  });
+});
+
+describe('assertRoutable', () => {
+  it.each<[TrafficWeights, { primary: number; shadow: number }, boolean]>([
+    [{ primary: 90, shadow: 10 }, { primary: 3, shadow: 1 }, true],
+    [{ primary: 90, shadow: 10 }, { primary: 3, shadow: 0 }, false],
+    [{ primary: 100, shadow: 0 }, { primary: 3, shadow: 0 }, true],
+    [{ primary: 0, shadow: 100 }, { primary: 0, shadow: 2 }, true],
+    [{ primary: 50, shadow: 50 }, { primary: 0, shadow: 2 }, false],
+  ])('%o with healthy %o routable=%p', (weights, healthy, ok) => {
+    if (ok) expect(() => assertRoutable(weights, healthy)).not.toThrow();
+    else expect(() => assertRoutable(weights, healthy)).toThrow(NoHealthyTargetsError);
+  });
+});
+
+describe('weightsOnAbort', () => {
+  const initial = { primary: 100, shadow: 0 };
+  it.each<
+    [
+      string,
+      { initialWeights?: TrafficWeights; lastVerifiedWeights?: TrafficWeights },
+      { primary: number; shadow: number },
+      TrafficWeights,
+      string,
+    ]
+  >([
+    [
+      'restores the initial weights',
+      { initialWeights: initial, lastVerifiedWeights: { primary: 50, shadow: 50 } },
+      { primary: 4, shadow: 2 },
+      initial,
+      'initial',
+    ],
+    [
+      'defaults to primary 100 without initial weights',
+      {},
+      { primary: 4, shadow: 0 },
+      initial,
+      'default-primary',
+    ],
+    [
+      'a run that started elsewhere goes back there',
+      { initialWeights: { primary: 0, shadow: 100 }, lastVerifiedWeights: { primary: 50, shadow: 50 } },
+      { primary: 4, shadow: 2 },
+      { primary: 0, shadow: 100 },
+      'initial',
+    ],
+    [
+      'never onto a target group with no healthy target',
+      { initialWeights: { primary: 0, shadow: 100 }, lastVerifiedWeights: { primary: 50, shadow: 50 } },
+      { primary: 4, shadow: 0 },
+      initial,
+      'fallback-to-healthy',
+    ],
+    [
+      'primary empty: all to the shadow',
+      { initialWeights: initial, lastVerifiedWeights: { primary: 50, shadow: 50 } },
+      { primary: 0, shadow: 3 },
+      { primary: 0, shadow: 100 },
+      'fallback-to-healthy',
+    ],
+    [
+      'nothing healthy anywhere: keep the last verified weights',
+      { initialWeights: initial, lastVerifiedWeights: { primary: 75, shadow: 25 } },
+      { primary: 0, shadow: 0 },
+      { primary: 75, shadow: 25 },
+      'keep-last-verified',
+    ],
+  ])('%s', (_name, operation, healthy, weights, reason) => {
+    expect(weightsOnAbort(operation, healthy)).toEqual({ weights, reason });
+  });
+});
