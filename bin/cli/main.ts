@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ShadowscaleError, ValidationError } from '../../shared/errors';
 import { registerBenchForecast } from './commands/bench-forecast';
+import { registerForecast } from './commands/forecast';
 import { registerValidate } from './commands/validate';
 import { CliExit, type CliIO, processIO } from './context';
 
@@ -22,6 +23,7 @@ export function buildProgram(io: CliIO): Command {
     .exitOverride();
   registerValidate(program, io);
   registerBenchForecast(program, io);
+  registerForecast(program, io);
   // Every subcommand reports usage errors the same way as the root.
   for (const command of program.commands) {
     command.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
