@@ -1,0 +1,526 @@
+import { decodeCursor, encodeCursor } from '../aws/dynamo/client';
+import {
+  assertItemSize,
+  ContentionDecisionRecordSchema,
+  checkLimit,
+  checkTtlMs,
+  checkVersion,
+  checkWindow,
+  type DataLayerOptions,
+  dedupeSignals,
+  isExpired,
+  items,
+  ModelStateRecordSchema,
+  nextHistoryKeys,
+  operationKeys,
+  overlaps,
+  predictionKeys,
+  type ResolvedDataLayerOptions,
+  records,
+  resolveOptions,
+  sortSignals,
+  withFinish,
+  withStep,
+} from '../aws/dynamo/records';
+import { type Clock, systemClock } from '../clock';
+import { ConflictError, LeaseHeldError, NotFoundError } from '../errors';
+import type {
+  ContentionDecisionRecord,
+  ModelStateRecord,
+  OperationRepository,
+  Page,
+  PredictionRepository,
+  Repositories,
+  SignalRepository,
+  WorkloadRepository,
+} from '../ports/repositories';
+import { Lease, Operation, type OperationStatus, OperationStep, TrafficWeights } from '../schemas/operation';
+import { Prediction } from '../schemas/series';
+import { Signal } from '../schemas/signal';
+import { Workload, WorkloadProfile, WorkloadRecord } from '../schemas/workload';
+import { parseOrThrow } from '../validation';
+
+/**
+ * The repository ports in memory, for the backtester, the local run and unit tests. It keeps the
+ * very items the DynamoDB repositories would write (same builders, same size limit, same TTL
+ * attribute, same schemas on the way in and out) and applies the same rules, and it passes the
+ * same contract suite (`test/unit/dynamo/repository-contract.ts`, run by `test/unit/dynamo` here and
+ * by `test/integration/dynamo` against dynalite or another endpoint).
+ *
+ * Items are deep-copied in and out (JSON round trip, as DynamoDB marshalling drops `undefined`),
+ * so callers can never mutate what is stored. Time comes from the injected clock, so a simulated
+ * clock expires leases, forecasts and signals the same way DynamoDB reads do.
+ */
+export interface MemoryRepositoriesConfig {
+  clock?: Clock;
+  options?: DataLayerOptions;
+}
+
+export interface MemoryRepositories extends Repositories {
+  /** Number of stored items per logical table (expired ones included until overwritten). */
+  itemCounts(): { workloads: number; predictions: number; signals: number; operations: number };
+}
+
+export function makeMemoryRepositories(config: MemoryRepositoriesConfig = {}): MemoryRepositories {
+  const store = new Store(config.clock ?? systemClock, resolveOptions(config.options));
+  return {
+    workloads: new MemoryWorkloadRepository(store),
+    predictions: new MemoryPredictionRepository(store),
+    signals: new MemorySignalRepository(store),
+    operations: new MemoryOperationRepository(store),
+    itemCounts: () => ({
+      workloads: store.workloads.size,
+      predictions: [...store.predictions.values()].reduce((n, partition) => n + partition.size, 0),
+      signals: store.signals.size,
+      operations: store.operations.size,
+    }),
+  };
+}
+
+type Item = Record<string, unknown>;
+const DEFAULT_PAGE = 50;
+const MAX_PAGE = 1_000;
+
+const copy = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
+class Store {
+  /** pk -> item */
+  readonly workloads = new Map<string, Item>();
+  /** pk -> (sk -> item) */
+  readonly predictions = new Map<string, Map<string, Item>>();
+  /** signalId -> item */
+  readonly signals = new Map<string, Item>();
+  /** pk (`op#id` or `lease#workload`) -> item */
+  readonly operations = new Map<string, Item>();
+
+  constructor(
+    readonly clock: Clock,
+    readonly options: ResolvedDataLayerOptions,
+  ) {}
+
+  predictionPartition(pk: string): Map<string, Item> {
+    let partition = this.predictions.get(pk);
+    if (!partition) {
+      partition = new Map();
+      this.predictions.set(pk, partition);
+    }
+    return partition;
+  }
+}
+
+/**
+ * A page of `sorted` starting after the item the cursor names, with a cursor only when more
+ * items follow. Cursors have the same shape as the DynamoDB ones (the item's key attributes).
+ */
+function pageOf<T>(
+  sorted: readonly Item[],
+  keyOf: (item: Item) => Record<string, string | number>,
+  options: { limit?: number; cursor?: string },
+  toRecord: (item: Item) => T,
+): Page<T> {
+  const limit = checkLimit(options.limit ?? DEFAULT_PAGE, MAX_PAGE);
+  let start = 0;
+  if (options.cursor !== undefined) {
+    const after = JSON.stringify(decodeCursor(options.cursor));
+    const index = sorted.findIndex((item) => JSON.stringify(keyOf(item)) === after);
+    // The item the cursor names may have been deleted since: resume at the first one after it.
+    start = index >= 0 ? index + 1 : sorted.findIndex((item) => JSON.stringify(keyOf(item)) > after);
+    if (start < 0) start = sorted.length;
+  }
+  const page = sorted.slice(start, start + limit);
+  const last = page[page.length - 1];
+  const more = start + limit < sorted.length;
+  return {
+    items: page.map((item) => toRecord(copy(item))),
+    ...(more && last ? { next: encodeCursor(keyOf(last)) } : {}),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+class MemoryWorkloadRepository implements WorkloadRepository {
+  constructor(private readonly store: Store) {}
+
+  async create(workload: Workload): Promise<WorkloadRecord> {
+    const parsed = parseOrThrow(Workload, workload, 'workload');
+    const now = this.store.clock.now();
+    const record = parseOrThrow(
+      WorkloadRecord,
+      { workload: parsed, profile: { demand: {} }, version: 1, createdAt: now, updatedAt: now },
+      `workload record ${parsed.workloadId}`,
+    );
+    const item = items.workload(record);
+    assertItemSize(item, `workload ${parsed.workloadId}`);
+    if (this.store.workloads.has(parsed.workloadId))
+      throw new ConflictError(`workload ${parsed.workloadId} already exists`);
+    this.store.workloads.set(parsed.workloadId, copy(item));
+    return copy(record);
+  }
+
+  async update(workload: Workload, expectedVersion: number): Promise<WorkloadRecord> {
+    const parsed = parseOrThrow(Workload, workload, 'workload');
+    return this.replace(parsed.workloadId, expectedVersion, { workload: parsed });
+  }
+
+  async updateProfile(
+    workloadId: string,
+    profile: WorkloadProfile,
+    expectedVersion: number,
+  ): Promise<WorkloadRecord> {
+    const parsed = parseOrThrow(WorkloadProfile, profile, `profile of workload ${workloadId}`);
+    return this.replace(workloadId, expectedVersion, { profile: parsed });
+  }
+
+  private async replace(
+    workloadId: string,
+    expectedVersion: number,
+    change: Partial<Pick<WorkloadRecord, 'workload' | 'profile'>>,
+  ): Promise<WorkloadRecord> {
+    checkVersion(expectedVersion);
+    // No await between this read and the write below: concurrent callers see each other's writes.
+    const stored = this.store.workloads.get(workloadId);
+    const current = stored ? records.workload(copy(stored)) : undefined;
+    if (!current) throw new NotFoundError(`workload ${workloadId} does not exist`);
+    if (current.version !== expectedVersion)
+      throw new ConflictError(
+        `workload ${workloadId} is at version ${current.version}, not the expected ${expectedVersion}`,
+      );
+    const record = parseOrThrow(
+      WorkloadRecord,
+      {
+        ...current,
+        ...change,
+        version: expectedVersion + 1,
+        updatedAt: Math.max(this.store.clock.now(), current.updatedAt),
+      },
+      `workload record ${workloadId}`,
+    );
+    const item = items.workload(record);
+    assertItemSize(item, `workload ${workloadId}`);
+    this.store.workloads.set(workloadId, copy(item));
+    return copy(record);
+  }
+
+  async get(workloadId: string): Promise<WorkloadRecord | undefined> {
+    const item = this.store.workloads.get(workloadId);
+    return item ? records.workload(copy(item)) : undefined;
+  }
+
+  async list(options: { limit?: number; cursor?: string } = {}): Promise<Page<WorkloadRecord>> {
+    const sorted = [...this.store.workloads.values()].sort((a, b) => (String(a.pk) < String(b.pk) ? -1 : 1));
+    return pageOf(
+      sorted,
+      (item) => ({ pk: String(item.pk), listKey: String(item.listKey) }),
+      options,
+      records.workload,
+    );
+  }
+
+  async delete(workloadId: string): Promise<void> {
+    this.store.workloads.delete(workloadId);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+class MemoryPredictionRepository implements PredictionRepository {
+  constructor(private readonly store: Store) {}
+
+  /** The same three steps as DynamoDB (history item, latest item with its key list, eviction). */
+  async putPrediction(prediction: Prediction): Promise<void> {
+    const p = parseOrThrow(Prediction, prediction, 'prediction');
+    const { predictionHistoryLimit: limit, predictionTtlMs } = this.store.options;
+    const pk = predictionKeys.metricPk(p.workloadId, p.metric);
+    const sk = predictionKeys.historySk(p.generatedAt);
+    const what = `prediction ${p.workloadId}/${p.metric} at ${p.generatedAt}`;
+    const historyItem = items.predictionHistory(p, predictionTtlMs);
+    assertItemSize(historyItem, what);
+    assertItemSize(items.predictionLatestWorstCase(p, predictionTtlMs, limit), `latest ${what}`);
+
+    const partition = this.store.predictionPartition(pk);
+    partition.set(sk, copy(historyItem));
+
+    const current = partition.get(predictionKeys.latestSk);
+    const version = typeof current?.latestVersion === 'number' ? current.latestVersion : 0;
+    const keys = Array.isArray(current?.historyKeys) ? (current.historyKeys as string[]) : [];
+    const { keep } = nextHistoryKeys(keys, sk, limit);
+    const newer = typeof current?.generatedAt !== 'number' || p.generatedAt >= current.generatedAt;
+    if (newer)
+      partition.set(
+        predictionKeys.latestSk,
+        copy(items.predictionLatest(p, predictionTtlMs, version + 1, keep)),
+      );
+    else if (current)
+      partition.set(predictionKeys.latestSk, { ...current, historyKeys: keep, latestVersion: version + 1 });
+
+    if (keep.length < limit) return;
+    const oldestKept = keep[keep.length - 1] as string;
+    for (const key of [...partition.keys()])
+      if (key.startsWith(predictionKeys.historyPrefix) && key < oldestKept) partition.delete(key);
+  }
+
+  async getLatest(workloadId: string, metric: string): Promise<Prediction | undefined> {
+    const item = this.store.predictions
+      .get(predictionKeys.metricPk(workloadId, metric))
+      ?.get(predictionKeys.latestSk);
+    if (!item || isExpired(item.ttl, this.store.clock.now())) return undefined;
+    return records.prediction(copy(item));
+  }
+
+  async history(
+    workloadId: string,
+    metric: string,
+    options: { sinceMs?: number; limit?: number } = {},
+  ): Promise<Prediction[]> {
+    const limit = checkLimit(options.limit, this.store.options.predictionHistoryLimit);
+    const partition = this.store.predictions.get(predictionKeys.metricPk(workloadId, metric));
+    if (!partition) return [];
+    const from = predictionKeys.historySk(Math.max(0, options.sinceMs ?? 0));
+    const now = this.store.clock.now();
+    return [...partition.entries()]
+      .filter(
+        ([sk]) =>
+          sk.startsWith(predictionKeys.historyPrefix) && sk >= from && sk <= predictionKeys.historyEnd,
+      )
+      .sort(([a], [b]) => (a < b ? 1 : -1))
+      .map(([, item]) => item)
+      .filter((item) => !isExpired(item.ttl, now))
+      .slice(0, limit)
+      .map((item) => records.prediction(copy(item)));
+  }
+
+  async putModelState(state: ModelStateRecord): Promise<void> {
+    const s = parseOrThrow(ModelStateRecordSchema, state, 'model state');
+    const item = items.modelState(s);
+    assertItemSize(item, `model state ${s.workloadId}/${s.metric}`);
+    const partition = this.store.predictionPartition(predictionKeys.metricPk(s.workloadId, s.metric));
+    const current = partition.get(predictionKeys.stateSk);
+    if (current && typeof current.lastPointMs === 'number' && current.lastPointMs > s.lastPointMs)
+      throw new ConflictError(
+        `model state ${s.workloadId}/${s.metric}: a newer state is stored (this one ends at ${s.lastPointMs})`,
+      );
+    partition.set(predictionKeys.stateSk, copy(item));
+  }
+
+  async getModelState(workloadId: string, metric: string): Promise<ModelStateRecord | undefined> {
+    const item = this.store.predictions
+      .get(predictionKeys.metricPk(workloadId, metric))
+      ?.get(predictionKeys.stateSk);
+    return item ? records.modelState(copy(item)) : undefined;
+  }
+
+  async putDecision(decision: ContentionDecisionRecord): Promise<void> {
+    const d = parseOrThrow(ContentionDecisionRecordSchema, decision, 'contention decision');
+    const item = items.decision(d);
+    assertItemSize(item, `contention decision ${d.workloadId}`);
+    const partition = this.store.predictionPartition(predictionKeys.workloadPk(d.workloadId));
+    const current = partition.get(predictionKeys.decisionSk);
+    if (current && typeof current.updatedAt === 'number' && current.updatedAt > d.updatedAt)
+      throw new ConflictError(
+        `contention decision ${d.workloadId}: a newer decision is stored (this one is from ${d.updatedAt})`,
+      );
+    partition.set(predictionKeys.decisionSk, copy(item));
+  }
+
+  async getDecision(workloadId: string): Promise<ContentionDecisionRecord | undefined> {
+    const item = this.store.predictions
+      .get(predictionKeys.workloadPk(workloadId))
+      ?.get(predictionKeys.decisionSk);
+    return item ? records.decision(copy(item)) : undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+class MemorySignalRepository implements SignalRepository {
+  constructor(private readonly store: Store) {}
+
+  async put(signal: Signal): Promise<void> {
+    const s = parseOrThrow(Signal, signal, 'signal');
+    const item = items.signal(s, this.store.options.signalRetentionMs);
+    assertItemSize(item, `signal ${s.signalId}`);
+    this.store.signals.set(s.signalId, copy(item));
+  }
+
+  async forWorkload(
+    workloadId: string,
+    tags: readonly string[],
+    fromMs: number,
+    toMs: number,
+  ): Promise<Signal[]> {
+    checkWindow(fromMs, toMs);
+    const wanted = new Set(tags);
+    return sortSignals(
+      dedupeSignals(
+        this.window(fromMs, toMs).filter((s) =>
+          s.workloadId === undefined ? wanted.has(s.tag) : s.workloadId === workloadId,
+        ),
+      ),
+    );
+  }
+
+  async byTag(tag: string, fromMs: number, toMs: number): Promise<Signal[]> {
+    checkWindow(fromMs, toMs);
+    return sortSignals(this.window(fromMs, toMs).filter((s) => s.tag === tag));
+  }
+
+  private window(fromMs: number, toMs: number): Signal[] {
+    const now = this.store.clock.now();
+    return [...this.store.signals.values()]
+      .filter((item) => !isExpired(item.ttl, now))
+      .map((item) => records.signal(copy(item)))
+      .filter((s) => overlaps(s, fromMs, toMs));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+class MemoryOperationRepository implements OperationRepository {
+  constructor(private readonly store: Store) {}
+
+  async createOrGet(operation: Operation): Promise<Operation> {
+    const op = parseOrThrow(Operation, operation, 'operation');
+    const item = items.operation(op);
+    assertItemSize(item, `operation ${op.operationId}`);
+    const existing = this.read(op.operationId);
+    if (existing) return existing;
+    this.store.operations.set(operationKeys.operationPk(op.operationId), copy(item));
+    return copy(op);
+  }
+
+  async get(operationId: string): Promise<Operation | undefined> {
+    return this.read(operationId);
+  }
+
+  /** Synchronous reads: no await between a read and its write, so concurrent calls serialise. */
+  private read(operationId: string): Operation | undefined {
+    const item = this.store.operations.get(operationKeys.operationPk(operationId));
+    return item ? records.operation(copy(item)) : undefined;
+  }
+
+  private liveLease(workloadId: string): Lease | undefined {
+    const item = this.store.operations.get(operationKeys.leasePk(workloadId));
+    if (!item) return undefined;
+    const lease = records.lease(copy(item));
+    return lease.expiresAt <= this.store.clock.now() ? undefined : lease;
+  }
+
+  async appendStep(
+    operationId: string,
+    step: OperationStep,
+    verifiedWeights?: TrafficWeights,
+  ): Promise<Operation> {
+    const s = parseOrThrow(OperationStep, step, `step of operation ${operationId}`);
+    const weights =
+      verifiedWeights === undefined
+        ? undefined
+        : parseOrThrow(TrafficWeights, verifiedWeights, `verified weights of operation ${operationId}`);
+    return this.change(operationId, (op) => withStep(op, s, weights));
+  }
+
+  async finish(
+    operationId: string,
+    status: Exclude<OperationStatus, 'running'>,
+    error?: { name: string; message: string },
+  ): Promise<Operation> {
+    return this.change(operationId, (op) => withFinish(op, status, error));
+  }
+
+  private async change(
+    operationId: string,
+    apply: (op: Operation) => Operation | undefined,
+  ): Promise<Operation> {
+    const current = this.read(operationId);
+    if (!current) throw new NotFoundError(`operation ${operationId} does not exist`);
+    const changed = apply(current);
+    if (!changed) return current;
+    const next = parseOrThrow(
+      Operation,
+      {
+        ...changed,
+        version: current.version + 1,
+        updatedAt: Math.max(this.store.clock.now(), current.updatedAt),
+      },
+      `operation ${operationId}`,
+    );
+    const item = items.operation(next);
+    assertItemSize(item, `operation ${operationId}`);
+    this.store.operations.set(operationKeys.operationPk(operationId), copy(item));
+    return copy(next);
+  }
+
+  async listByWorkload(
+    workloadId: string,
+    options: { limit?: number; cursor?: string } = {},
+  ): Promise<Page<Operation>> {
+    return this.list((item) => item.workloadKey === workloadId, options, 'workloadKey');
+  }
+
+  async listRecent(options: { limit?: number; cursor?: string } = {}): Promise<Page<Operation>> {
+    return this.list(() => true, options, 'listKey');
+  }
+
+  /** Newest first by `startedAt` (ties: operation id, descending), as the DynamoDB indexes return. */
+  private list(
+    accept: (item: Item) => boolean,
+    options: { limit?: number; cursor?: string },
+    indexKey: 'workloadKey' | 'listKey',
+  ): Page<Operation> {
+    const sorted = [...this.store.operations.values()]
+      .filter((item) => item.listKey !== undefined && accept(item))
+      .sort((a, b) => Number(b.startedAt) - Number(a.startedAt) || (String(a.pk) < String(b.pk) ? 1 : -1));
+    return pageOf(
+      sorted,
+      (item) => ({
+        pk: String(item.pk),
+        [indexKey]: String(item[indexKey]),
+        startedAt: Number(item.startedAt),
+      }),
+      options,
+      records.operation,
+    );
+  }
+
+  async acquireLease(workloadId: string, holder: string, ttlMs: number): Promise<Lease> {
+    checkTtlMs(ttlMs, `lease on ${workloadId}`);
+    const now = this.store.clock.now();
+    const lease = parseOrThrow(
+      Lease,
+      { workloadId, holder, acquiredAt: now, expiresAt: now + ttlMs },
+      `lease on ${workloadId}`,
+    );
+    const current = this.liveLease(workloadId);
+    if (current && current.holder !== holder)
+      throw new LeaseHeldError(workloadId, current.holder, current.expiresAt);
+    this.store.operations.set(operationKeys.leasePk(workloadId), copy(items.lease(lease)));
+    return lease;
+  }
+
+  async renewLease(workloadId: string, holder: string, ttlMs: number): Promise<Lease> {
+    checkTtlMs(ttlMs, `lease on ${workloadId}`);
+    const now = this.store.clock.now();
+    const current = this.liveLease(workloadId);
+    if (current && current.holder !== holder)
+      throw new LeaseHeldError(workloadId, current.holder, current.expiresAt);
+    if (!current)
+      throw new ConflictError(
+        `lease on ${workloadId} is not held by ${holder} (absent or expired): cannot renew`,
+      );
+    const lease = parseOrThrow(
+      Lease,
+      { ...current, expiresAt: Math.max(current.expiresAt, now + ttlMs) },
+      `lease on ${workloadId}`,
+    );
+    this.store.operations.set(operationKeys.leasePk(workloadId), copy(items.lease(lease)));
+    return lease;
+  }
+
+  async releaseLease(workloadId: string, holder: string): Promise<void> {
+    const key = operationKeys.leasePk(workloadId);
+    if (this.store.operations.get(key)?.holder === holder) this.store.operations.delete(key);
+  }
+
+  async getLease(workloadId: string): Promise<Lease | undefined> {
+    return this.liveLease(workloadId);
+  }
+}
