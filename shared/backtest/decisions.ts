@@ -174,10 +174,15 @@ export function planCapacity(p: PlanInput): Plan {
     });
     // While clearing, keep one warm unit so traffic can stay until the return.
     const shadowDesired = Math.max(recommended, 1);
+    // A scale-in removes pending units first, then ready ones at once: weigh what stays ready.
     return {
       primaryDesired,
       shadowDesired,
-      weights: trafficWeights(p.primaryReady, p.shadowReady, p.demandNowUnits),
+      weights: trafficWeights(
+        Math.min(p.primaryReady, primaryDesired),
+        Math.min(p.shadowReady, shadowDesired),
+        p.demandNowUnits,
+      ),
       state,
     };
   }
@@ -186,7 +191,10 @@ export function planCapacity(p: PlanInput): Plan {
   return {
     primaryDesired,
     shadowDesired,
-    weights: p.primaryReady > 0 ? { primary: 100, shadow: 0 } : trafficWeights(p.primaryReady, p.shadowReady),
+    weights:
+      Math.min(p.primaryReady, primaryDesired) > 0
+        ? { primary: 100, shadow: 0 }
+        : trafficWeights(0, Math.min(p.shadowReady, shadowDesired)),
     state,
   };
 }

@@ -1,0 +1,137 @@
+import { engine, type ModelState } from '../../forecast';
+import { type ContentionState, lagSteps, planCapacity } from '../decisions';
+import type { BandSample, Decision, Policy, PolicyView } from '../policy';
+import { type ReactiveOptions, ReactiveTracker } from './reactive';
+
+export interface ShadowscaleOptions extends ReactiveOptions {
+  /** Demand quantile capacity is planned against. Default 0.9. */
+  quantile?: number;
+  /** Lower edge of the band shown in the report. Default 0.5 (the median). */
+  bandLow?: number;
+  /** Published steps needed before the first fit (before it the policy tracks reactively). Default 1 day. */
+  minFitMs?: number;
+  /** Contention score thresholds (workload `contention`): enter above, leave below for returnAfterMs. */
+  enter?: number;
+  clear?: number;
+  returnAfterMs?: number;
+  /** Workload `migration.shadowShare` and `bufferFraction`. */
+  shadowShare?: number;
+  bufferFraction?: number;
+}
+
+/**
+ * `shadowscale`: the forecast engine's quantile path, capacity raised ahead by the provisioning lag,
+ * a shadow pool sized and pre-warmed when the primary's maximum would be exceeded, traffic weighted
+ * onto it by ready capacity, and traffic home once the contention has cleared (with hysteresis).
+ *
+ * The model is fitted once (when a day of metrics is published), then updated incrementally with
+ * each newly published sample, and refitted only when `engine.needsRefit` says so. The forecast
+ * starts at the first unpublished step, so the metric delay is crossed by the forecast too.
+ */
+export class ShadowscalePolicy implements Policy {
+  readonly name = 'shadowscale' as const;
+  private readonly tracker: ReactiveTracker;
+  private state: ModelState | undefined;
+  /** Published steps absorbed into the state. */
+  private absorbed = 0;
+  private contention: ContentionState = { contended: false };
+  private lastBand: BandSample | undefined;
+  private readonly q: number;
+  private readonly qLow: number;
+  fits = 0;
+
+  constructor(private readonly options: ShadowscaleOptions = {}) {
+    this.tracker = new ReactiveTracker(options);
+    this.q = options.quantile ?? 0.9;
+    this.qLow = options.bandLow ?? 0.5;
+  }
+
+  band(): BandSample | undefined {
+    return this.lastBand;
+  }
+
+  decide(view: PolicyView): Decision {
+    const { visible, intervalMs } = view;
+    const ls = lagSteps(view.lagMs, intervalMs);
+    this.lastBand = undefined;
+    this.observe(view);
+    const state = this.state;
+    if (state === undefined) {
+      return { primary: this.tracker.desired(view, view.primary.desired) };
+    }
+    // path[0] is the first unpublished step (index `visible`); the step being decided is `from`.
+    const from = view.step - visible;
+    const fc = engine.forecast(state, { horizonSteps: from + ls + 1, quantiles: [this.qLow, this.q] });
+    const low = fc.quantiles[0]?.values ?? fc.point;
+    const high = fc.quantiles[1]?.values ?? fc.point;
+    const needed = peakOf(high, from, from + ls);
+    this.lastBand = { low: low[from] ?? 0, mid: fc.point[from] ?? 0, high: high[from] ?? 0 };
+    const { primaryMin, primaryMax, shadowMax } = view.limits;
+    const plan = planCapacity({
+      neededUnits: needed,
+      demandNowUnits: high[from],
+      primaryMin,
+      primaryMax,
+      shadowMax,
+      shadowShare: this.options.shadowShare,
+      bufferFraction: this.options.bufferFraction,
+      primaryReady: view.primary.ready,
+      shadowReady: view.shadow.ready,
+      shadowDesired: view.shadow.desired,
+      currentWeights: view.weights,
+      state: this.contention,
+      nowMs: view.nowMs,
+      enter: this.options.enter,
+      clear: this.options.clear,
+      returnAfterMs: this.options.returnAfterMs,
+    });
+    this.contention = plan.state;
+    return { primary: plan.primaryDesired, shadow: plan.shadowDesired, weights: plan.weights };
+  }
+
+  /** Fit once, absorb newly published samples incrementally, refit only when the engine asks. */
+  private observe(view: PolicyView): void {
+    const { visible, demand, intervalMs } = view;
+    const t0 = view.nowMs - view.step * intervalMs;
+    if (this.state === undefined) {
+      if (visible * intervalMs < (this.options.minFitMs ?? 86_400_000) || visible < 3) return;
+      this.fit(demand, visible, t0, intervalMs, view);
+      return;
+    }
+    if (visible > this.absorbed) {
+      const values: number[] = [];
+      for (let j = this.absorbed; j < visible; j++) values.push(demand[j] as number);
+      this.state = engine.update(this.state, {
+        startMs: t0 + this.absorbed * intervalMs,
+        intervalMs,
+        values,
+      });
+      this.absorbed = visible;
+    }
+    if (engine.needsRefit(this.state, view.nowMs)) this.fit(demand, visible, t0, intervalMs, view);
+  }
+
+  private fit(demand: Float64Array, visible: number, t0: number, intervalMs: number, view: PolicyView): void {
+    // The engine bounds its own history (five weeks); hand it no more than that.
+    const keep = Math.min(visible, Math.ceil((35 * 86_400_000) / intervalMs));
+    const first = visible - keep;
+    const values = Array.from(demand.subarray(first, visible));
+    const ls = lagSteps(view.lagMs, intervalMs);
+    this.state = engine.fit(
+      { startMs: t0 + first * intervalMs, intervalMs, values },
+      { horizonSteps: view.step - visible + ls + 1, quantiles: [this.qLow, this.q] },
+    );
+    this.absorbed = visible;
+    this.fits++;
+  }
+}
+
+function peakOf(path: readonly number[], from: number, through: number): number {
+  // Not desiredCapacity: the plan wants the raw (unrounded) peak to size the shadow pool.
+  let peak = 0;
+  for (let i = Math.max(0, from); i <= Math.min(through, path.length - 1); i++) {
+    const v = path[i] as number;
+    if (v > peak) peak = v;
+  }
+  return peak;
+}
