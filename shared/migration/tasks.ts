@@ -76,6 +76,16 @@ function step(deps: MigrationDeps, name: string, detail: Record<string, unknown>
   return { at: deps.clock.now(), name, detail };
 }
 
+/**
+ * The ALB's CloudWatch `LoadBalancer` dimension (`app/name/id`): as configured, else read from the
+ * listener ARN (`...:listener/app/name/id/listener-id`).
+ */
+export function loadBalancerDimension(traffic: Workload['traffic']): string | undefined {
+  if (traffic.loadBalancerDimension) return traffic.loadBalancerDimension;
+  const match = /:listener\/(app\/[^/]+\/[^/]+)\//.exec(traffic.listenerArn);
+  return match?.[1];
+}
+
 // 1. validate -------------------------------------------------------------------------------
 
 /** Parses the execution input; no side effect. An unknown workload is bad input too. */
@@ -376,7 +386,7 @@ export async function runGate(
       : workload.traffic.primaryTargetGroupArn;
   const result = await deps.health.read(
     targetGroup,
-    workload.traffic.loadBalancerDimension,
+    loadBalancerDimension(workload.traffic),
     plan.gateWindowSeconds,
   );
   const verdict = evaluateGate(result, plan.gate, { noData: cursor.noData, failed: cursor.failed });

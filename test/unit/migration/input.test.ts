@@ -1,5 +1,6 @@
 import { ValidationError } from '../../../shared/errors';
 import { MigrationInput, operationIdFromExecutionName } from '../../../shared/migration/input';
+import { loadBalancerDimension } from '../../../shared/migration/tasks';
 import { parseOrThrow } from '../../../shared/validation';
 
 describe('MigrationInput', () => {
@@ -37,5 +38,21 @@ describe('operationIdFromExecutionName', () => {
     ['x'.repeat(200), 'x'.repeat(128)],
   ])('%p -> %p', (name, expected) => {
     expect(operationIdFromExecutionName(name)).toBe(expected);
+  });
+});
+
+describe('loadBalancerDimension', () => {
+  const listenerArn =
+    'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/prod-alb/50dc6c495c0c9188/f2f7dc8efc522ab2';
+  const base = {
+    listenerArn,
+    primaryTargetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/a/1',
+    shadowTargetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/b/2',
+  };
+  it.each([
+    ['configured wins', { ...base, loadBalancerDimension: 'app/other/1' }, 'app/other/1'],
+    ['derived from the listener ARN', base, 'app/prod-alb/50dc6c495c0c9188'],
+  ])('%s', (_name, traffic, expected) => {
+    expect(loadBalancerDimension(traffic)).toBe(expected);
   });
 });

@@ -1,0 +1,131 @@
+import {
+  type CloudWatchClient,
+  GetMetricDataCommand,
+  type MetricDataQuery,
+  type MetricDataResult,
+} from '@aws-sdk/client-cloudwatch';
+import type { Clock } from '../clock';
+import { ConfigError } from '../errors';
+import type { TargetHealthResult, TargetHealthSource } from '../ports/metrics';
+import { awsFailure } from './alb-router';
+
+/** `targetgroup/name/id` from a target group ARN (the CloudWatch `TargetGroup` dimension). */
+export function targetGroupDimension(arn: string): string {
+  const at = arn.indexOf(':targetgroup/');
+  if (at < 0) throw new ConfigError(`target group ARN ${arn} has no targetgroup/ part`);
+  return arn.slice(at + 1);
+}
+
+const QUERIES = [
+  { id: 'requests', metric: 'RequestCount', stat: 'Sum' },
+  { id: 'errors', metric: 'HTTPCode_Target_5XX_Count', stat: 'Sum' },
+  { id: 'p99', metric: 'TargetResponseTime', stat: 'p99' },
+  { id: 'unhealthy', metric: 'UnHealthyHostCount', stat: 'Maximum' },
+  { id: 'healthy', metric: 'HealthyHostCount', stat: 'Minimum' },
+] as const;
+type QueryId = (typeof QUERIES)[number]['id'];
+
+/**
+ * `TargetHealthSource` from the AWS/ApplicationELB metrics of one target group (dimensions
+ * `TargetGroup` + `LoadBalancer`, the only per-target-group set ALB publishes), one-minute
+ * periods over the window:
+ * - no `RequestCount` or no host-count datapoint -> `no-data` (never read as 0 or as healthy);
+ * - `HTTPCode_Target_5XX_Count` is only published when non-zero, so with requests present its
+ *   absence means 0 errors;
+ * - p99 is the worst one-minute p99 in the window (seconds -> ms), undefined when absent;
+ * - unhealthy hosts: the worst minute; healthy hosts: the latest minute.
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html
+ */
+export class CloudWatchTargetHealth implements TargetHealthSource {
+  constructor(
+    private readonly client: CloudWatchClient,
+    private readonly clock: Clock,
+  ) {}
+
+  async read(
+    targetGroupArn: string,
+    loadBalancerDimension: string | undefined,
+    windowSeconds: number,
+  ): Promise<TargetHealthResult> {
+    if (!loadBalancerDimension) {
+      throw new ConfigError(
+        `health gate for ${targetGroupArn} needs the load balancer dimension (app/name/id)`,
+      );
+    }
+    const dimensions = [
+      { Name: 'TargetGroup', Value: targetGroupDimension(targetGroupArn) },
+      { Name: 'LoadBalancer', Value: loadBalancerDimension },
+    ];
+    const endMs = Math.floor(this.clock.now() / 60_000) * 60_000;
+    const startMs = endMs - Math.max(60, Math.ceil(windowSeconds / 60) * 60) * 1000;
+    const queries: MetricDataQuery[] = QUERIES.map((q) => ({
+      Id: q.id,
+      MetricStat: {
+        Metric: { Namespace: 'AWS/ApplicationELB', MetricName: q.metric, Dimensions: dimensions },
+        Period: 60,
+        Stat: q.stat,
+      },
+      ReturnData: true,
+    }));
+    const values = new Map<QueryId, { t: number; v: number }[]>();
+    let next: string | undefined;
+    do {
+      const out = await this.fetch(queries, startMs, endMs, next);
+      for (const result of out.MetricDataResults ?? []) collect(values, result);
+      next = out.NextToken;
+    } while (next);
+
+    const series = (id: QueryId) => values.get(id) ?? [];
+    if (series('requests').length === 0) {
+      return {
+        kind: 'no-data',
+        reason: `no RequestCount datapoints for ${dimensions[0]?.Value} in ${windowSeconds}s`,
+      };
+    }
+    if (series('healthy').length === 0 && series('unhealthy').length === 0) {
+      return { kind: 'no-data', reason: 'no HealthyHostCount/UnHealthyHostCount datapoints yet' };
+    }
+    const sum = (id: QueryId) => series(id).reduce((acc, p) => acc + p.v, 0);
+    const max = (id: QueryId) => (series(id).length ? Math.max(...series(id).map((p) => p.v)) : undefined);
+    const latest = (id: QueryId) => [...series(id)].sort((a, b) => b.t - a.t)[0]?.v;
+    const p99Seconds = max('p99');
+    return {
+      kind: 'data',
+      sample: {
+        requestCount: sum('requests'),
+        errors5xx: sum('errors'),
+        p99LatencyMs: p99Seconds === undefined ? undefined : p99Seconds * 1000,
+        unhealthyHosts: max('unhealthy') ?? 0,
+        healthyHosts: latest('healthy') ?? 0,
+      },
+    };
+  }
+
+  private async fetch(queries: MetricDataQuery[], startMs: number, endMs: number, next: string | undefined) {
+    try {
+      return await this.client.send(
+        new GetMetricDataCommand({
+          MetricDataQueries: queries,
+          StartTime: new Date(startMs),
+          EndTime: new Date(endMs),
+          ScanBy: 'TimestampDescending',
+          ...(next ? { NextToken: next } : {}),
+        }),
+      );
+    } catch (error) {
+      throw awsFailure(error, 'GetMetricData');
+    }
+  }
+}
+
+function collect(into: Map<QueryId, { t: number; v: number }[]>, result: MetricDataResult): void {
+  const id = result.Id as QueryId | undefined;
+  if (!id) return;
+  const list = into.get(id) ?? [];
+  const stamps = result.Timestamps ?? [];
+  (result.Values ?? []).forEach((v, i) => {
+    const t = stamps[i];
+    if (Number.isFinite(v) && t) list.push({ t: t.getTime(), v });
+  });
+  into.set(id, list);
+}
