@@ -1,0 +1,647 @@
+import type { Clock } from '../clock';
+import { assessContention, decide, type MetricDemand, recommendedShadowUnits } from '../contention';
+import { ForecastInputError, NoDataError, NotFoundError, TransientError } from '../errors';
+import { engine as defaultEngine } from '../forecast';
+import type { ForecastEngine, ForecastResult, ModelState } from '../forecast/api';
+import type { EventPublisher } from '../ports/events';
+import type { MetricQuery, MetricQueryResult, MetricsSource } from '../ports/metrics';
+import type {
+  ContentionDecisionRecord,
+  ModelStateRecord,
+  PredictionRepository,
+  SignalRepository,
+  WorkloadRepository,
+} from '../ports/repositories';
+import type { ShadowscaleEvent } from '../schemas/events';
+import type { Prediction } from '../schemas/series';
+import type { Signal } from '../schemas/signal';
+import type { WorkloadMetric, WorkloadRecord } from '../schemas/workload';
+import {
+  DAY_MS,
+  DEFAULT_PLAN_OPTIONS,
+  fullRead,
+  horizonSteps,
+  type PlanOptions,
+  planRead,
+  quantilesFor,
+  type ReadMode,
+  type SeriesRead,
+  signalTagsOf,
+  splitSignals,
+} from './plan';
+
+/** The ports a forecaster run needs; a `functions/runtime` Runtime satisfies it as is. */
+export interface ForecasterPorts {
+  clock: Clock;
+  metrics: MetricsSource;
+  events: EventPublisher;
+  repositories: {
+    workloads: Pick<WorkloadRepository, 'get' | 'list'>;
+    predictions: Pick<
+      PredictionRepository,
+      'putPrediction' | 'getModelState' | 'putModelState' | 'getDecision' | 'putDecision'
+    >;
+    signals: Pick<SignalRepository, 'forWorkload'>;
+  };
+}
+
+/** Which workloads to forecast: explicit ids, one page of the registry, or (neither) all of it. */
+export interface ForecastRequest {
+  workloadIds?: readonly string[];
+  page?: { cursor?: string; limit: number };
+  /** Refit every model from full history instead of updating incrementally. */
+  fullRefit?: boolean;
+}
+
+export interface ForecasterOptions extends PlanOptions {
+  engine: ForecastEngine;
+  /** Workloads processed together (one metrics read, one publish); default 100. */
+  chunkSize: number;
+  /** Concurrent repository calls; default 16. */
+  concurrency: number;
+}
+
+export interface ErrorInfo {
+  name: string;
+  message: string;
+}
+
+export interface MetricOutcome {
+  metric: string;
+  mode: ReadMode;
+  /** Why the model was fully refitted (full reads only). */
+  reason?: SeriesRead['reason'];
+  newPoints: number;
+  /** The metrics source answered PartialData it could not finish. */
+  partial?: boolean;
+  model?: string;
+  confidence?: 'high' | 'low';
+  horizonSteps?: number;
+  peakP50?: number;
+  peakAtQuantile?: number;
+  error?: ErrorInfo;
+}
+
+export type WorkloadStatus = 'ok' | 'degraded' | 'failed';
+
+export interface WorkloadOutcome {
+  workloadId: string;
+  /** ok: every metric forecast; degraded: a non-critical metric failed; failed: nothing decided. */
+  status: WorkloadStatus;
+  score?: number;
+  contended?: boolean;
+  transition?: 'predicted' | 'cleared';
+  shortageAt?: number;
+  recommendedShadowUnits?: number;
+  metrics: MetricOutcome[];
+  /** Detail types published for this workload. */
+  published: string[];
+  error?: ErrorInfo;
+}
+
+export interface PublishFailure {
+  workloadId: string;
+  detailType: string;
+  error: string;
+}
+
+export interface ForecastRunResult {
+  startedAt: number;
+  workloads: number;
+  ok: number;
+  degraded: number;
+  failed: number;
+  series: number;
+  eventsPublished: number;
+  publishFailures: PublishFailure[];
+  /** Cursor of the registry page after the one processed (page requests only). */
+  nextCursor?: string;
+  outcomes: WorkloadOutcome[];
+}
+
+interface SeriesWork {
+  metric: WorkloadMetric;
+  stored: ModelStateRecord | undefined;
+  read: SeriesRead;
+  queryId: string;
+  answer?: MetricQueryResult;
+}
+
+interface WorkloadWork {
+  workloadId: string;
+  record?: WorkloadRecord;
+  previous?: ContentionDecisionRecord;
+  signals: Signal[];
+  series: SeriesWork[];
+  outcome: WorkloadOutcome;
+  predictions: Prediction[];
+  states: ModelStateRecord[];
+  events: ShadowscaleEvent[];
+  decision?: ContentionDecisionRecord;
+}
+
+const LIST_PAGE = 100;
+
+/**
+ * One forecaster run over a set of workloads: for each workload and metric read the new points,
+ * update (or refit) the model, forecast the horizon, store prediction and state; score contention,
+ * decide with hysteresis, publish `Forecast Computed` and, on a change, `Contention Predicted` /
+ * `Contention Cleared`, then store the decision. A workload that fails (no data, bad config, a
+ * write that fails) is reported in its outcome and the others go on.
+ *
+ * The decision is stored only after its transition event was published, so an event that
+ * EventBridge refused is published again by the next run instead of being lost.
+ */
+export async function runForecaster(
+  request: ForecastRequest,
+  ports: ForecasterPorts,
+  options: Partial<ForecasterOptions> = {},
+): Promise<ForecastRunResult> {
+  const opts: ForecasterOptions = {
+    ...DEFAULT_PLAN_OPTIONS,
+    engine: defaultEngine,
+    chunkSize: 100,
+    concurrency: 16,
+    ...options,
+  };
+  const nowMs = ports.clock.now();
+  const result: ForecastRunResult = {
+    startedAt: nowMs,
+    workloads: 0,
+    ok: 0,
+    degraded: 0,
+    failed: 0,
+    series: 0,
+    eventsPublished: 0,
+    publishFailures: [],
+    outcomes: [],
+  };
+
+  const process = async (chunk: Target[]) => {
+    const works = await runChunk(chunk, request.fullRefit === true, nowMs, ports, opts, result);
+    for (const w of works) {
+      result.outcomes.push(w.outcome);
+      result[w.outcome.status]++;
+      result.workloads++;
+    }
+  };
+
+  if (request.workloadIds) {
+    const ids = [...new Set(request.workloadIds)];
+    for (let i = 0; i < ids.length; i += opts.chunkSize) {
+      await process(ids.slice(i, i + opts.chunkSize).map((id) => ({ workloadId: id })));
+    }
+  } else if (request.page) {
+    const page = await ports.repositories.workloads.list({
+      limit: request.page.limit,
+      ...(request.page.cursor ? { cursor: request.page.cursor } : {}),
+    });
+    for (let i = 0; i < page.items.length; i += opts.chunkSize) {
+      await process(page.items.slice(i, i + opts.chunkSize).map(toTarget));
+    }
+    if (page.next) result.nextCursor = page.next;
+  } else {
+    let cursor: string | undefined;
+    let pending: Target[] = [];
+    do {
+      const page = await ports.repositories.workloads.list({
+        limit: LIST_PAGE,
+        ...(cursor ? { cursor } : {}),
+      });
+      pending.push(...page.items.map(toTarget));
+      while (pending.length >= opts.chunkSize) {
+        await process(pending.slice(0, opts.chunkSize));
+        pending = pending.slice(opts.chunkSize);
+      }
+      cursor = page.next;
+    } while (cursor);
+    if (pending.length > 0) await process(pending);
+  }
+  return result;
+}
+
+interface Target {
+  workloadId: string;
+  record?: WorkloadRecord;
+}
+
+const toTarget = (record: WorkloadRecord): Target => ({ workloadId: record.workload.workloadId, record });
+
+async function runChunk(
+  chunk: Target[],
+  fullRefit: boolean,
+  nowMs: number,
+  ports: ForecasterPorts,
+  opts: ForecasterOptions,
+  result: ForecastRunResult,
+): Promise<WorkloadWork[]> {
+  const works: WorkloadWork[] = chunk.map((t) => ({
+    workloadId: t.workloadId,
+    ...(t.record ? { record: t.record } : {}),
+    signals: [],
+    series: [],
+    outcome: { workloadId: t.workloadId, status: 'ok', metrics: [], published: [] },
+    predictions: [],
+    states: [],
+    events: [],
+  }));
+  const { predictions, signals, workloads } = ports.repositories;
+
+  // 1. Load what each workload needs: its definition, model states, decision, signals.
+  await mapLimit(works, opts.concurrency, async (w) => {
+    await isolate(w, async () => {
+      if (!w.record) {
+        const record = await workloads.get(w.workloadId);
+        if (!record) throw new NotFoundError(`workload ${w.workloadId} is not registered`);
+        w.record = record;
+      }
+      const workload = w.record.workload;
+      const horizonMs = workload.contention.horizonSeconds * 1000;
+      const [previous, found, states] = await Promise.all([
+        predictions.getDecision(w.workloadId),
+        signals.forWorkload(
+          w.workloadId,
+          signalTagsOf(workload),
+          nowMs - opts.historyMs,
+          nowMs + horizonMs + DAY_MS,
+        ),
+        Promise.all(workload.metrics.map((m) => predictions.getModelState(w.workloadId, m.name))),
+      ]);
+      if (previous) w.previous = previous;
+      w.signals = found;
+      w.series = workload.metrics.map((metric, i) => ({
+        metric,
+        stored: states[i],
+        read: planRead(metric, states[i], nowMs, opts, (s) => opts.engine.needsRefit(s, nowMs), fullRefit),
+        queryId: `${w.workloadId}/${metric.name}`,
+      }));
+    });
+  });
+
+  // 2. Read new points for every series of the chunk in one batched call.
+  await readSeries(works, ports.metrics);
+
+  // 3. Update or refit, forecast, score and decide (CPU only).
+  const again: SeriesWork[] = [];
+  for (const w of works) {
+    if (w.outcome.status === 'failed') continue;
+    for (const s of w.series) {
+      const outcome = forecastSeries(w, s, nowMs, opts);
+      if (outcome === 'refit') again.push(s);
+    }
+  }
+  // A state the engine refused to update is refitted from full history in the same run.
+  if (again.length > 0) {
+    const retry = works.filter((w) => w.series.some((s) => again.includes(s)));
+    await readSeries(retry, ports.metrics, new Set(again));
+    for (const w of retry) for (const s of w.series) if (again.includes(s)) forecastSeries(w, s, nowMs, opts);
+  }
+  for (const w of works) {
+    if (w.outcome.status === 'failed') continue;
+    isolateSync(w, () => scoreWorkload(w, nowMs));
+  }
+
+  // 4. Store predictions and states; a workload whose writes fail publishes nothing.
+  await mapLimit(works, opts.concurrency, async (w) => {
+    if (w.outcome.status === 'failed') return;
+    await isolate(w, async () => {
+      await Promise.all([
+        ...w.predictions.map((p) => predictions.putPrediction(p)),
+        ...w.states.map((s) => predictions.putModelState(s)),
+      ]);
+    });
+  });
+  for (const w of works) result.series += w.states.length;
+
+  // 5. Publish, then store decisions whose transition (if any) made it onto the bus.
+  const toPublish = works.filter((w) => w.outcome.status !== 'failed').flatMap((w) => w.events);
+  const failedEvents = new Set<ShadowscaleEvent>();
+  if (toPublish.length > 0) {
+    const published = await ports.events.publish(toPublish);
+    result.eventsPublished += published.published;
+    for (const f of published.failed) {
+      failedEvents.add(f.event);
+      result.publishFailures.push({
+        workloadId: f.event.detail.workloadId ?? '',
+        detailType: f.event.detailType,
+        error: f.error,
+      });
+    }
+  }
+  await mapLimit(works, opts.concurrency, async (w) => {
+    if (w.outcome.status === 'failed') return;
+    w.outcome.published = w.events.filter((e) => !failedEvents.has(e)).map((e) => e.detailType);
+    const transitionLost = w.events.some((e) => e.detailType !== 'Forecast Computed' && failedEvents.has(e));
+    if (transitionLost) {
+      // Keep the previous decision so the next run sees the change again and republishes it.
+      w.outcome.error = {
+        name: 'PublishError',
+        message: 'the contention event was not published; retried next run',
+      };
+      return;
+    }
+    const decision = w.decision;
+    if (decision) await isolate(w, () => predictions.putDecision(decision));
+  });
+  return works;
+}
+
+/** Read every planned series of `works` (or only `only`), isolating per workload on failure. */
+async function readSeries(
+  works: WorkloadWork[],
+  metrics: MetricsSource,
+  only?: Set<SeriesWork>,
+): Promise<void> {
+  const wanted = (s: SeriesWork) => (only ? only.has(s) : true) && s.read.endMs > s.read.startMs;
+  const live = works.filter((w) => w.outcome.status !== 'failed');
+  const queriesOf = (w: WorkloadWork): { s: SeriesWork; q: MetricQuery }[] =>
+    w.series.filter(wanted).map((s) => ({
+      s,
+      q: { id: s.queryId, metric: s.metric, startMs: s.read.startMs, endMs: s.read.endMs },
+    }));
+  const all = live.flatMap(queriesOf);
+  if (all.length === 0) return;
+  try {
+    const answers = await metrics.fetch(all.map((a) => a.q));
+    all.forEach((a, i) => {
+      a.s.answer = answers[i];
+    });
+    return;
+  } catch (error) {
+    // One bad query (a refused metric, an unknown one) must not fail the chunk: retry per workload.
+    let transient = 0;
+    for (const w of live) {
+      const mine = queriesOf(w);
+      if (mine.length === 0) continue;
+      await isolate(w, async () => {
+        const answers = await metrics.fetch(mine.map((a) => a.q));
+        mine.forEach((a, i) => {
+          a.s.answer = answers[i];
+        });
+      });
+      if (w.outcome.error?.name === 'TransientError') transient++;
+    }
+    // If the source is down for everyone, fail the run so Step Functions retries it later.
+    if (transient > 0 && live.every((w) => w.outcome.status === 'failed')) {
+      throw new TransientError(`the metrics source failed for every workload: ${errorInfo(error).message}`, {
+        cause: error,
+      });
+    }
+  }
+}
+
+/** Forecast one series. Returns 'refit' when the stored state must be refitted from full history. */
+function forecastSeries(
+  w: WorkloadWork,
+  s: SeriesWork,
+  nowMs: number,
+  opts: ForecasterOptions,
+): 'ok' | 'refit' | 'error' {
+  const record = w.record as WorkloadRecord;
+  const workload = record.workload;
+  const existing = w.outcome.metrics.findIndex((m) => m.metric === s.metric.name);
+  const outcome: MetricOutcome = {
+    metric: s.metric.name,
+    mode: s.read.mode,
+    ...(s.read.reason ? { reason: s.read.reason } : {}),
+    newPoints: 0,
+  };
+  if (existing >= 0) w.outcome.metrics[existing] = outcome;
+  else w.outcome.metrics.push(outcome);
+  const periodMs = s.metric.periodSeconds * 1000;
+  try {
+    const answer = s.answer;
+    const points = answer?.kind === 'data' ? answer.points : [];
+    if (answer?.kind === 'data' && !answer.complete) outcome.partial = true;
+    outcome.newPoints = points.length;
+    let state: ModelState;
+    if (s.read.mode === 'full') {
+      if (points.length === 0) {
+        throw new NoDataError(
+          `no data for metric ${s.metric.name} (${s.metric.namespace}/${s.metric.metricName}) in the last ${Math.round((s.read.endMs - s.read.startMs) / DAY_MS)} day(s)`,
+        );
+      }
+      const { series } = opts.engine.clean(points, { intervalMs: periodMs });
+      state = opts.engine.fit(series, {
+        quantiles: quantilesFor(s.metric),
+        horizonSteps: Math.ceil((workload.contention.horizonSeconds * 1000) / periodMs),
+      });
+    } else {
+      const stored = (s.stored as ModelStateRecord).state as ModelState;
+      if (points.length === 0) {
+        state = stored;
+      } else {
+        const { series } = opts.engine.clean(points, { intervalMs: periodMs });
+        try {
+          state = opts.engine.update(stored, series);
+        } catch (error) {
+          if (error instanceof ForecastInputError) {
+            s.read = fullRead(s.metric, nowMs, opts, 'incompatible-state');
+            delete s.answer;
+            return 'refit';
+          }
+          throw error;
+        }
+      }
+      if (nowMs - state.lastPointMs > opts.staleAfterMs) {
+        throw new NoDataError(
+          `metric ${s.metric.name} has had no data since ${new Date(state.lastPointMs).toISOString()}`,
+        );
+      }
+    }
+    const steps = horizonSteps(
+      state.lastPointMs + state.intervalMs,
+      state.intervalMs,
+      nowMs,
+      workload.contention.horizonSeconds,
+    );
+    const { future, past } = splitSignals(w.signals, nowMs);
+    const forecast = opts.engine.forecast(state, {
+      horizonSteps: steps,
+      quantiles: quantilesFor(s.metric),
+      signals: future,
+      pastSignals: past,
+    });
+    const atQuantile = quantileValues(forecast, s.metric.quantile);
+    outcome.model = forecast.model;
+    outcome.confidence = forecast.confidence;
+    outcome.horizonSteps = steps;
+    outcome.peakP50 = max(forecast.point);
+    outcome.peakAtQuantile = max(atQuantile);
+    w.predictions.push({
+      workloadId: w.workloadId,
+      metric: s.metric.name,
+      generatedAt: nowMs,
+      startMs: forecast.startMs,
+      intervalMs: forecast.intervalMs,
+      point: forecast.point,
+      quantiles: forecast.quantiles,
+      model: forecast.model,
+      confidence: forecast.confidence,
+      signals: forecast.appliedSignals,
+    });
+    w.states.push({
+      workloadId: w.workloadId,
+      metric: s.metric.name,
+      lastPointMs: state.lastPointMs,
+      fittedAt: state.fittedAtMs,
+      state,
+    });
+    demandsOf(w).set(s.metric.name, {
+      metric: s.metric.name,
+      startMs: forecast.startMs,
+      intervalMs: forecast.intervalMs,
+      values: atQuantile,
+    });
+    return 'ok';
+  } catch (error) {
+    outcome.error = errorInfo(error);
+    return 'error';
+  }
+}
+
+const demandCache = new WeakMap<WorkloadWork, Map<string, MetricDemand>>();
+function demandsOf(w: WorkloadWork): Map<string, MetricDemand> {
+  let map = demandCache.get(w);
+  if (!map) {
+    map = new Map();
+    demandCache.set(w, map);
+  }
+  return map;
+}
+
+function scoreWorkload(w: WorkloadWork, nowMs: number): void {
+  const workload = (w.record as WorkloadRecord).workload;
+  const failed = w.outcome.metrics.filter((m) => m.error);
+  const criticalFailed = failed.filter((m) => workload.metrics.find((x) => x.name === m.metric)?.critical);
+  if (criticalFailed.length > 0 || failed.length === workload.metrics.length) {
+    const first = (criticalFailed[0] ?? failed[0]) as MetricOutcome;
+    const error = first.error as ErrorInfo;
+    w.outcome.status = 'failed';
+    w.outcome.error = { name: error.name, message: `metric ${first.metric}: ${error.message}` };
+    // Nothing is stored for a workload that cannot be scored: a half-updated workload would mix runs.
+    w.predictions = [];
+    w.states = [];
+    return;
+  }
+  if (failed.length > 0) w.outcome.status = 'degraded';
+  const assessment = assessContention(workload, [...demandsOf(w).values()]);
+  const decision = decide(w.previous, assessment.score, workload.contention, nowMs);
+  const shadowUnits = recommendedShadowUnits(workload, assessment.peakUnits);
+  w.outcome.score = assessment.score;
+  w.outcome.contended = decision.contended;
+  if (decision.transition) w.outcome.transition = decision.transition;
+  const shortageAt = assessment.shortageAt ?? assessment.worstAt ?? nowMs;
+  if (decision.contended) {
+    w.outcome.shortageAt = shortageAt;
+    w.outcome.recommendedShadowUnits = shadowUnits;
+  }
+  w.decision = {
+    workloadId: w.workloadId,
+    contended: decision.contended,
+    score: assessment.score,
+    since: decision.since,
+    updatedAt: nowMs,
+    ...(decision.contended ? { shortageAt, recommendedShadowUnits: shadowUnits } : {}),
+  };
+  const ok = w.outcome.metrics.filter((m) => !m.error);
+  w.events.push({
+    detailType: 'Forecast Computed',
+    detail: {
+      workloadId: w.workloadId,
+      generatedAt: nowMs,
+      metrics: ok.map((m) => ({
+        metric: m.metric,
+        model: m.model as string,
+        confidence: m.confidence as 'high' | 'low',
+        horizonSteps: m.horizonSteps as number,
+        peakP50: m.peakP50 as number,
+        peakAtQuantile: m.peakAtQuantile as number,
+      })),
+      contentionScore: assessment.score,
+    },
+  });
+  if (decision.transition === 'predicted') {
+    w.events.push({
+      detailType: 'Contention Predicted',
+      detail: {
+        workloadId: w.workloadId,
+        score: assessment.score,
+        threshold: workload.contention.threshold,
+        shortageAt,
+        peakUnits: assessment.peakUnits,
+        primaryMaxUnits: workload.capacity.maxUnits,
+        recommendedShadowUnits: shadowUnits,
+        predictedAt: nowMs,
+      },
+    });
+  } else if (decision.transition === 'cleared') {
+    w.events.push({
+      detailType: 'Contention Cleared',
+      detail: {
+        workloadId: w.workloadId,
+        score: assessment.score,
+        clearThreshold: workload.contention.clearThreshold,
+        clearedAt: nowMs,
+      },
+    });
+  }
+}
+
+function quantileValues(forecast: ForecastResult, q: number): number[] {
+  const found = forecast.quantiles.find((x) => Math.abs(x.q - q) < 1e-9);
+  if (!found) throw new ForecastInputError(`the engine did not return quantile ${q}`);
+  return found.values;
+}
+
+function max(values: readonly number[]): number {
+  let m = Number.NEGATIVE_INFINITY;
+  for (const v of values) if (v > m) m = v;
+  return m;
+}
+
+export function errorInfo(error: unknown): ErrorInfo {
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  return { name: 'Error', message: String(error) };
+}
+
+function fail(w: WorkloadWork, error: unknown): void {
+  w.outcome.status = 'failed';
+  w.outcome.error = errorInfo(error);
+  w.predictions = [];
+  w.states = [];
+  w.events = [];
+  delete w.decision;
+}
+
+async function isolate(w: WorkloadWork, fn: () => Promise<unknown>): Promise<void> {
+  try {
+    await fn();
+  } catch (error) {
+    fail(w, error);
+  }
+}
+
+function isolateSync(w: WorkloadWork, fn: () => void): void {
+  try {
+    fn();
+  } catch (error) {
+    fail(w, error);
+  }
+}
+
+/** Run `fn` over `items` with at most `limit` in flight. */
+export async function mapLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}
