@@ -1,8 +1,12 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ShadowscaleError, ValidationError } from '../../shared/errors';
+import { registerBacktest } from './commands/backtest';
 import { registerBenchForecast } from './commands/bench-forecast';
 import { registerForecast } from './commands/forecast';
+import { registerOps } from './commands/ops';
+import { registerSignals } from './commands/signals';
 import { registerValidate } from './commands/validate';
+import { registerWorkloads } from './commands/workloads';
 import { CliExit, type CliIO, processIO } from './context';
 
 // Read at run time rather than imported so tsc's rootDir and bundlers stay out of package.json.
@@ -22,7 +26,11 @@ export function buildProgram(io: CliIO): Command {
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();
   registerValidate(program, io);
+  registerWorkloads(program, io);
+  registerSignals(program, io);
+  registerOps(program, io);
   registerBenchForecast(program, io);
+  registerBacktest(program, io);
   registerForecast(program, io);
   // Every subcommand reports usage errors the same way as the root.
   for (const command of program.commands) {

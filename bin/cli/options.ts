@@ -91,3 +91,23 @@ export function parseChoice<T extends string>(allowed: readonly T[]) {
     return value as T;
   };
 }
+
+/** A DynamoDB table prefix: tables are named `<prefix>-<name>`. */
+export function parseTablePrefix(value: string): string {
+  if (!/^[A-Za-z0-9_.-]{1,200}$/.test(value))
+    throw new InvalidArgumentError(
+      'expected 1-200 chars of letters, digits, _ . - (tables are <prefix>-<name>).',
+    );
+  return value;
+}
+
+/** An instant: ISO 8601 (`2026-11-23T12:00:00Z`) or epoch milliseconds -> epoch milliseconds. */
+export function parseInstant(value: string): number {
+  const text = value.trim();
+  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+  if (!Number.isSafeInteger(ms) || ms < 0)
+    throw new InvalidArgumentError(
+      'expected an ISO 8601 time such as 2026-11-23T12:00:00Z or epoch milliseconds.',
+    );
+  return ms;
+}

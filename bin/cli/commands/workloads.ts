@@ -1,0 +1,160 @@
+import { type Command, Option } from 'commander';
+import { connectDynamo } from '../../../shared/aws/dynamo';
+import { ConflictError, NotFoundError } from '../../../shared/errors';
+import type { Repositories } from '../../../shared/ports/repositories';
+import { Workload, type WorkloadRecord } from '../../../shared/schemas/workload';
+import { parseOrThrow } from '../../../shared/validation';
+import type { CliIO } from '../context';
+import { readJsonFile } from '../io';
+import { parsePositiveInt, parseTablePrefix } from '../options';
+
+/**
+ * `shadowscale workloads register|list|show`. Tables: `--table-prefix`, else the environment
+ * (`SHADOWSCALE_<NAME>_TABLE`, `SHADOWSCALE_TABLE_PREFIX`), else `shadowscale-<name>`. Endpoint,
+ * region and credentials: the SDK's own configuration (`AWS_ENDPOINT_URL` honoured).
+ */
+export function registerWorkloads(program: Command, io: CliIO): void {
+  const workloads = program.command('workloads').description('register and inspect workload definitions');
+
+  withTableOptions(
+    workloads
+      .command('register')
+      .description(
+        'validate a workload definition file and store it (version 1, or the next version with --replace)',
+      )
+      .requiredOption('--file <path>', 'workload definition (JSON)')
+      .option('--replace', 'replace an existing definition (keeps its profile; bumps its version)'),
+  ).action(async (opts: { file: string; replace?: boolean } & TableOptions) => {
+    // Validate before connecting: a bad file exits 2 naming the field, whatever the network.
+    const workload = parseOrThrow(Workload, readJsonFile(opts.file, '--file'), `workload file ${opts.file}`);
+    await withRepositories(opts, async (repos) => {
+      try {
+        const created = await repos.workloads.create(workload);
+        io.out(`registered workload "${workload.workloadId}" (version ${created.version})\n`);
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+        if (!opts.replace)
+          throw new ConflictError(
+            `workload "${workload.workloadId}" is already registered (use --replace to store a new version)`,
+            { cause: error },
+          );
+        const current = await repos.workloads.get(workload.workloadId);
+        if (!current)
+          throw new ConflictError(`workload "${workload.workloadId}" changed under us: try again`);
+        const updated = await repos.workloads.update(workload, current.version);
+        io.out(`replaced workload "${workload.workloadId}" (version ${updated.version})\n`);
+      }
+    });
+  });
+
+  withTableOptions(
+    workloads
+      .command('list')
+      .description('list registered workloads')
+      .option('--limit <n>', 'show at most this many', parsePositiveInt)
+      .option('--json', 'print JSON lines (one record per line) instead of a table'),
+  ).action(async (opts: { limit?: number; json?: boolean } & TableOptions) => {
+    await withRepositories(opts, async (repos) => {
+      const records: WorkloadRecord[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await repos.workloads.list({ limit: 100, ...(cursor ? { cursor } : {}) });
+        records.push(...page.items);
+        cursor = page.next;
+      } while (cursor && (opts.limit === undefined || records.length < opts.limit));
+      const shown = opts.limit === undefined ? records : records.slice(0, opts.limit);
+      if (opts.json) {
+        for (const record of shown) io.out(`${JSON.stringify(record)}\n`);
+        return;
+      }
+      if (shown.length === 0) {
+        io.out('no workloads registered\n');
+        return;
+      }
+      io.out(
+        formatTable(
+          [
+            'WORKLOAD',
+            'COMPUTE',
+            'REGIONS',
+            'UNITS',
+            'SHADOW MAX',
+            'PRIORITY',
+            'METRICS',
+            'VERSION',
+            'UPDATED',
+          ],
+          shown.map(({ workload: w, version, updatedAt }) => [
+            w.workloadId,
+            w.compute.kind === 'ecs'
+              ? `ecs ${w.compute.cluster}/${w.compute.service}`
+              : `eks ${w.compute.cluster}/${w.compute.nodegroup}`,
+            w.regions.standby ? `${w.regions.primary} > ${w.regions.standby}` : w.regions.primary,
+            `${w.capacity.minUnits}-${w.capacity.maxUnits}`,
+            String(w.capacity.shadowMaxUnits),
+            String(w.priority),
+            w.metrics.map((m) => m.name).join(','),
+            String(version),
+            iso(updatedAt),
+          ]),
+        ),
+      );
+    });
+  });
+
+  withTableOptions(
+    workloads
+      .command('show')
+      .description('print one stored workload (definition with defaults, profile, version) as JSON')
+      .argument('<id>', 'workload id'),
+  ).action(async (id: string, opts: TableOptions) => {
+    await withRepositories(opts, async (repos) => {
+      const record = await repos.workloads.get(id);
+      if (!record) throw new NotFoundError(`workload "${id}" is not registered`);
+      io.out(`${JSON.stringify(record, null, 2)}\n`);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared by the data commands (workloads, signals, ops).
+
+export interface TableOptions {
+  tablePrefix?: string;
+}
+
+/** Add `--table-prefix` to a command. */
+export function withTableOptions(command: Command): Command {
+  return command.addOption(
+    new Option(
+      '--table-prefix <prefix>',
+      'DynamoDB tables are <prefix>-<name> (default: $SHADOWSCALE_TABLE_PREFIX or "shadowscale"; per-table $SHADOWSCALE_<NAME>_TABLE win)',
+    ).argParser(parseTablePrefix),
+  );
+}
+
+/** Connect with the SDK's own configuration, run, and always release the client. */
+export async function withRepositories<T>(
+  opts: TableOptions,
+  run: (repos: Repositories) => Promise<T>,
+): Promise<T> {
+  const connection = connectDynamo(opts.tablePrefix ? { tablePrefix: opts.tablePrefix } : {});
+  try {
+    return await run(connection.repositories);
+  } finally {
+    connection.close();
+  }
+}
+
+/** Left-aligned columns separated by two spaces; every row ends with a newline. */
+export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return `${[line(headers), ...rows.map(line)].join('\n')}\n`;
+}
+
+export const iso = (ms: number): string => new Date(ms).toISOString();
