@@ -102,6 +102,8 @@ const KEYS = [
   'managed',
 ] as const;
 
+const STRING_KEYS: ReadonlySet<string> = new Set(['account', 'tablePrefix', 'eventBusName', 'alarmEmail']);
+
 function fromCommandLine(value: unknown): unknown {
   if (typeof value !== 'string') return value;
   const text = value.trim();
@@ -126,7 +128,9 @@ export function readConfig(
 ): ShadowscaleConfig {
   const raw: Record<string, unknown> = {};
   for (const key of KEYS) {
-    const value = fromCommandLine(tryGetContext(`${CONTEXT_PREFIX}${key}`));
+    const given = tryGetContext(`${CONTEXT_PREFIX}${key}`);
+    // `-c shadowscale:account=012345678901` must stay a string (a number would lose the leading 0).
+    const value = STRING_KEYS.has(key) ? given : fromCommandLine(given);
     if (value !== undefined && value !== null && value !== '') raw[key] = value;
   }
   for (const key of allContextKeys) {

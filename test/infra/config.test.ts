@@ -26,8 +26,10 @@ describe('readConfig', () => {
         'shadowscale:demo': 'true',
         'shadowscale:logRetentionDays': '90',
         'shadowscale:managed': '{"ecsClusters":["prod"]}',
+        'shadowscale:account': '012345678901',
       }),
     );
+    expect(config.account).toBe('012345678901');
     expect(config).toMatchObject({ standbyRegion: 'us-west-2', demo: true, logRetentionDays: 90 });
     expect(config.managed.ecsClusters).toEqual(['prod']);
   });

@@ -1,0 +1,242 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import type { DeadLetterQueue } from './dead-letter-queue';
+import { METRICS_NAMESPACE } from './permissions';
+import type { ProjectFunction } from './project-function';
+import type { Workflow } from './workflow';
+
+/** Names of the metrics the forecaster publishes (Powertools Metrics, namespace `Shadowscale`). */
+export interface ShadowscaleMetricNames {
+  /** Contention score per workload. @default 'ContentionScore' */
+  readonly contentionScore?: string;
+  /** Point forecast (p50) per workload and metric. @default 'ForecastP50' */
+  readonly forecast?: string;
+  /** The observed value the forecast is compared with. @default 'Observed' */
+  readonly actual?: string;
+  /** Series the forecaster could not forecast. @default 'ForecastErrors' */
+  readonly forecastErrors?: string;
+  /** Workloads whose forecast run failed. @default 'WorkloadsFailed' */
+  readonly workloadsFailed?: string;
+}
+
+export interface MonitoringProps {
+  /** E-mail subscribed to the alarm topic (the address must confirm). @default no subscription */
+  readonly alarmEmail?: string;
+  /** @default ShadowscaleMetricNames defaults */
+  readonly metricNames?: ShadowscaleMetricNames;
+  /** @default shadowscale-<region> */
+  readonly dashboardName?: string;
+}
+
+const FIVE_MINUTES = Duration.minutes(5);
+
+/**
+ * What an operator watches: one SNS topic for every alarm (encrypted with a customer key that
+ * CloudWatch may use: an AWS-managed SNS key cannot be granted to CloudWatch alarms), a
+ * dashboard (forecast vs actual and contention per workload from the `Shadowscale` namespace,
+ * then operations: executions, function errors, DLQ depth), and alarms on failed / timed-out /
+ * aborted executions, DLQ depth and forecaster errors. Capability constructs register what they
+ * build with `watchWorkflow`, `watchQueue` and `watchFunction`.
+ */
+export class Monitoring extends Construct {
+  public readonly topic: sns.Topic;
+  public readonly key: kms.Key;
+  public readonly dashboard: cloudwatch.Dashboard;
+  public readonly alarms: cloudwatch.Alarm[] = [];
+  private readonly action: actions.SnsAction;
+  private readonly executionWidgets: cloudwatch.IWidget[] = [];
+  private readonly functionWidgets: cloudwatch.IWidget[] = [];
+  private readonly queueMetrics: cloudwatch.IMetric[] = [];
+
+  constructor(scope: Construct, id: string, props: MonitoringProps = {}) {
+    super(scope, id);
+    const names = {
+      contentionScore: 'ContentionScore',
+      forecast: 'ForecastP50',
+      actual: 'Observed',
+      forecastErrors: 'ForecastErrors',
+      workloadsFailed: 'WorkloadsFailed',
+      ...props.metricNames,
+    };
+    this.key = new kms.Key(this, 'AlarmTopicKey', {
+      description: 'Shadowscale alarm topic encryption (CloudWatch alarms may use it)',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
+    this.topic = new sns.Topic(this, 'AlarmTopic', {
+      displayName: 'Shadowscale alarms',
+      masterKey: this.key,
+      enforceSSL: true,
+    });
+    if (props.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+    this.action = new actions.SnsAction(this.topic);
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: props.dashboardName ?? `shadowscale-${Stack.of(this).region}`,
+      defaultInterval: Duration.days(2),
+    });
+    const search = (metric: string, stat: string, label: string) =>
+      new cloudwatch.MathExpression({
+        // Any dimension set (Powertools adds `service`): one line per workload (and metric).
+        expression: `SEARCH('Namespace="${METRICS_NAMESPACE}" MetricName="${metric}"', '${stat}', 300)`,
+        usingMetrics: {},
+        label,
+        period: FIVE_MINUTES,
+      });
+    this.dashboard.addWidgets(
+      new cloudwatch.TextWidget({
+        markdown: `# Shadowscale\nForecasts and contention from the \`${METRICS_NAMESPACE}\` namespace, then operations.`,
+        width: 24,
+        height: 2,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Forecast (p50) vs actual, per workload',
+        left: [search(names.forecast, 'Average', 'forecast'), search(names.actual, 'Average', 'actual')],
+        width: 12,
+        height: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Contention score per workload',
+        left: [search(names.contentionScore, 'Maximum', 'contention')],
+        width: 12,
+        height: 8,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Forecaster: series not forecast, workloads failed',
+        left: [
+          search(names.forecastErrors, 'Sum', 'forecast errors'),
+          search(names.workloadsFailed, 'Sum', 'workloads failed'),
+        ],
+        width: 24,
+        height: 6,
+      }),
+    );
+  }
+
+  /** Alarms on failed, timed-out and aborted executions, and an executions graph. */
+  public watchWorkflow(workflow: Workflow): void {
+    const sm = workflow.stateMachine;
+    const id = workflow.spec.id;
+    this.alarm(
+      `${id}Failed`,
+      sm.metricFailed({ period: FIVE_MINUTES, statistic: 'Sum' }),
+      `${id}: an execution failed`,
+    );
+    this.alarm(
+      `${id}TimedOut`,
+      sm.metricTimedOut({ period: FIVE_MINUTES, statistic: 'Sum' }),
+      `${id}: an execution timed out`,
+    );
+    this.alarm(
+      `${id}Aborted`,
+      sm.metricAborted({ period: FIVE_MINUTES, statistic: 'Sum' }),
+      `${id}: an execution was aborted`,
+    );
+    this.executionWidgets.push(
+      new cloudwatch.GraphWidget({
+        title: `${id} executions`,
+        left: [
+          sm.metricStarted({ period: FIVE_MINUTES }),
+          sm.metricSucceeded({ period: FIVE_MINUTES }),
+          sm.metricFailed({ period: FIVE_MINUTES }),
+          sm.metricTimedOut({ period: FIVE_MINUTES }),
+          sm.metricAborted({ period: FIVE_MINUTES }),
+        ],
+        width: 8,
+        height: 6,
+      }),
+    );
+  }
+
+  /** An alarm as soon as a message is waiting in a dead-letter queue. */
+  public watchQueue(id: string, dlq: DeadLetterQueue): void {
+    const depth = dlq.queue.metricApproximateNumberOfMessagesVisible({
+      period: FIVE_MINUTES,
+      statistic: 'Maximum',
+    });
+    this.alarm(`${id}DlqDepth`, depth, `${id}: messages in the dead-letter queue (${dlq.purpose})`);
+    this.queueMetrics.push(depth.with({ label: id }));
+  }
+
+  /**
+   * A graph of invocations, errors and throttles; with `alarmOnErrors` (the forecaster) an alarm
+   * on any error.
+   */
+  public watchFunction(fn: ProjectFunction, options: { alarmOnErrors?: boolean } = {}): void {
+    const f = fn.function;
+    const id = fn.spec.id;
+    if (options.alarmOnErrors)
+      this.alarm(
+        `${id}Errors`,
+        f.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        `${id}: the function failed`,
+      );
+    this.functionWidgets.push(
+      new cloudwatch.GraphWidget({
+        title: `${id} function`,
+        left: [
+          f.metricInvocations({ period: FIVE_MINUTES }),
+          f.metricErrors({ period: FIVE_MINUTES }),
+          f.metricThrottles({ period: FIVE_MINUTES }),
+        ],
+        right: [f.metricDuration({ period: FIVE_MINUTES, statistic: 'p95' })],
+        width: 8,
+        height: 6,
+      }),
+    );
+  }
+
+  /** Add the operations rows; call once after every capability is registered. */
+  public finish(): void {
+    this.dashboard.addWidgets(new cloudwatch.TextWidget({ markdown: '## Operations', width: 24, height: 1 }));
+    if (this.executionWidgets.length > 0) this.dashboard.addWidgets(...this.executionWidgets);
+    if (this.functionWidgets.length > 0) this.dashboard.addWidgets(...this.functionWidgets);
+    if (this.queueMetrics.length > 0)
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Dead-letter queue depth',
+          left: this.queueMetrics,
+          width: 24,
+          height: 6,
+        }),
+      );
+    if (this.alarms.length > 0)
+      this.dashboard.addWidgets(
+        new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 }),
+      );
+  }
+
+  private alarm(id: string, metric: cloudwatch.IMetric, description: string): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(this, id, {
+      metric,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      // No executions, no messages, no invocations: nothing is wrong.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: description,
+    });
+    alarm.addAlarmAction(this.action);
+    this.alarms.push(alarm);
+    return alarm;
+  }
+}

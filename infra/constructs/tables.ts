@@ -1,0 +1,151 @@
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import type { TableAccess } from '../../functions/manifest';
+import {
+  type KeyAttribute,
+  TABLE_NAMES,
+  TABLES,
+  type TableName,
+  type TableNames,
+  tableNamesFromPrefix,
+} from '../../shared/aws/dynamo/tables';
+import { ValidationError } from '../../shared/errors';
+
+export interface TablesProps {
+  /** Physical names are `<prefix>-<table>` (shared/aws/dynamo/tables.ts), the same in every region. */
+  readonly prefix: string;
+  /**
+   * `create`: this stack owns the tables (the primary region). `import`: the tables exist here as
+   * global-table replicas owned by the primary stack (the standby region); only names and ARNs.
+   * @default 'create'
+   */
+  readonly mode?: 'create' | 'import';
+  /** Regions holding a replica of every table (the standby region). Only with `create`. @default [] */
+  readonly replicaRegions?: readonly string[];
+  /** @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+  /** @default true */
+  readonly deletionProtection?: boolean;
+}
+
+const READ_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:Scan',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DescribeTable',
+];
+const WRITE_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+];
+
+/**
+ * Every table of `shared/aws/dynamo/tables.ts` (`TABLES`), so the deployed keys, indexes and TTL
+ * cannot drift from what the repositories and the local run use. Each table: on-demand billing,
+ * point-in-time recovery, deletion protection, TTL where the spec has one, and encryption at rest
+ * with the AWS-managed key (`aws/dynamodb`): a customer key per region would have to be created,
+ * granted and referenced across regions for every replica, while the AWS-managed key gives the
+ * same at-rest protection, is rotated by AWS and is logged in CloudTrail. Global-table replicas
+ * go to `replicaRegions` (the standby), also with PITR.
+ *
+ * Grants are by intent (`grant(table, role, 'read' | 'write')`), on the table and its named index
+ * ARNs only (never `index/*`). `write` includes reading: conditional writes and leases read first.
+ */
+export class Tables extends Construct {
+  public readonly prefix: string;
+  public readonly names: TableNames;
+  private readonly tables = new Map<TableName, dynamodb.ITableV2>();
+
+  constructor(scope: Construct, id: string, props: TablesProps) {
+    super(scope, id);
+    this.prefix = props.prefix;
+    this.names = tableNamesFromPrefix(props.prefix);
+    const mode = props.mode ?? 'create';
+    const replicaRegions = [...(props.replicaRegions ?? [])];
+    const region = Stack.of(this).region;
+    if (mode === 'import' && replicaRegions.length > 0)
+      throw new ValidationError(
+        `Tables: replicaRegions ${JSON.stringify(replicaRegions)} need mode 'create'`,
+      );
+    if (replicaRegions.includes(region))
+      throw new ValidationError(`Tables: replica region ${region} is the stack's own region`);
+
+    for (const name of TABLE_NAMES) {
+      const spec = TABLES[name];
+      const id = pascal(name);
+      if (mode === 'import') {
+        this.tables.set(
+          name,
+          dynamodb.TableV2.fromTableAttributes(this, id, {
+            tableName: this.names[name],
+            globalIndexes: spec.globalSecondaryIndexes.map((index) => index.indexName),
+          }),
+        );
+        continue;
+      }
+      const table = new dynamodb.TableV2(this, id, {
+        tableName: this.names[name],
+        partitionKey: attribute(spec.partitionKey),
+        sortKey: spec.sortKey ? attribute(spec.sortKey) : undefined,
+        billing: dynamodb.Billing.onDemand(),
+        encryption: dynamodb.TableEncryptionV2.awsManagedKey(),
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        deletionProtection: props.deletionProtection ?? true,
+        removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+        timeToLiveAttribute: spec.ttlAttribute,
+        globalSecondaryIndexes: spec.globalSecondaryIndexes.map((index) => ({
+          indexName: index.indexName,
+          partitionKey: attribute(index.partitionKey),
+          sortKey: index.sortKey ? attribute(index.sortKey) : undefined,
+          projectionType:
+            index.projection === 'ALL' ? dynamodb.ProjectionType.ALL : dynamodb.ProjectionType.KEYS_ONLY,
+        })),
+        replicas: replicaRegions.map((replicaRegion) => ({
+          region: replicaRegion,
+          pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+          deletionProtection: props.deletionProtection ?? true,
+        })),
+      });
+      this.tables.set(name, table);
+    }
+  }
+
+  public table(name: TableName): dynamodb.ITableV2 {
+    const table = this.tables.get(name);
+    if (!table) throw new ValidationError(`Tables: unknown table ${JSON.stringify(name)}`);
+    return table;
+  }
+
+  /** Grant `access` on one table and its indexes, by exact ARN. */
+  public grant(name: TableName, grantee: iam.IGrantable, access: TableAccess): void {
+    const table = this.table(name);
+    const resources = [
+      table.tableArn,
+      ...TABLES[name].globalSecondaryIndexes.map((index) => `${table.tableArn}/index/${index.indexName}`),
+    ];
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: `${pascal(name)}Table${access === 'write' ? 'ReadWrite' : 'Read'}`,
+        actions: access === 'write' ? [...READ_ACTIONS, ...WRITE_ACTIONS] : READ_ACTIONS,
+        resources,
+      }),
+    );
+  }
+}
+
+function pascal(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}
+
+function attribute(key: KeyAttribute): dynamodb.Attribute {
+  return {
+    name: key.name,
+    type: key.type === 'S' ? dynamodb.AttributeType.STRING : dynamodb.AttributeType.NUMBER,
+  };
+}

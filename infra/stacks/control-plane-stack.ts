@@ -1,0 +1,164 @@
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { FunctionSpec, StateMachineSpec } from '../../functions/manifest';
+import { TABLE_NAMES } from '../../shared/aws/dynamo/tables';
+import type { ShadowscaleConfig } from '../config';
+import type { CapabilityContext } from '../constructs/capability';
+import { Forecaster } from '../constructs/forecaster';
+import { Monitoring, type ShadowscaleMetricNames } from '../constructs/monitoring';
+import type { PermissionContext } from '../constructs/permissions';
+import { ShadowPoolOrchestrator, type StartRule } from '../constructs/shadow-pool-orchestrator';
+import { SignalsIngest } from '../constructs/signals-ingest';
+import { Tables } from '../constructs/tables';
+import { DEMO_CLUSTER_NAME, DEMO_LOAD_BALANCER_NAME } from './demo-workload-stack';
+
+/** What each capability ships (its manifest), as the control plane wires it. */
+export interface Capabilities {
+  readonly forecast?: {
+    /** Every forecast function spec, the ingest one included. */
+    readonly functions: readonly FunctionSpec[];
+    readonly stateMachines: readonly StateMachineSpec[];
+    /** Id of the signal-ingest function (wired by SignalsIngest, not the Forecaster). */
+    readonly ingestSignalId: string;
+    /** @default the only state machine */
+    readonly scheduleTarget?: string;
+  };
+  readonly migration?: {
+    readonly functions: readonly FunctionSpec[];
+    readonly stateMachines: readonly StateMachineSpec[];
+    readonly migrationId: string;
+    readonly returnId: string;
+    readonly contentionPredicted: StartRule;
+    readonly contentionCleared?: StartRule;
+  };
+  // The region failover joins here: a `RegionFailover` construct built like the orchestrator
+  // (buildFunctions + buildWorkflows + its start rule), with `route53:shift-weights` functions.
+}
+
+export interface ControlPlaneStackProps extends StackProps {
+  readonly config: ShadowscaleConfig;
+  /** `primary` owns the tables (with the standby replica); `standby` uses the replicas. */
+  readonly placement: 'primary' | 'standby';
+  readonly capabilities: Capabilities;
+  /** @default the defaults of ShadowscaleMetricNames */
+  readonly metricNames?: ShadowscaleMetricNames;
+}
+
+/**
+ * One region's Shadowscale: tables (or their replicas), the event bus, every capability and the
+ * monitoring. The standby deploys the same control plane with the forecast schedule disabled,
+ * so only one forecaster writes the global tables until a failover moves it.
+ */
+export class ControlPlaneStack extends Stack {
+  public readonly tables: Tables;
+  public readonly eventBus: events.EventBus;
+  public readonly monitoring: Monitoring;
+  public readonly forecaster?: Forecaster;
+  public readonly signals?: SignalsIngest;
+  public readonly orchestrator?: ShadowPoolOrchestrator;
+
+  constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
+    super(scope, id, props);
+    const { config, capabilities } = props;
+    const primary = props.placement === 'primary';
+    const logRetention = config.logRetentionDays as logs.RetentionDays;
+
+    this.tables = new Tables(this, 'Tables', {
+      prefix: config.tablePrefix,
+      mode: primary ? 'create' : 'import',
+      replicaRegions: primary && config.standbyRegion ? [config.standbyRegion] : [],
+      removalPolicy: config.tableRemovalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      deletionProtection: config.tableDeletionProtection,
+    });
+    this.eventBus = new events.EventBus(this, 'Bus', { eventBusName: config.eventBusName });
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      alarmEmail: config.alarmEmail,
+      metricNames: props.metricNames,
+    });
+
+    const context: CapabilityContext = {
+      tables: this.tables,
+      eventBus: this.eventBus,
+      permissionContext: permissionContext(this, config, this.eventBus),
+      logRetention,
+      monitoring: this.monitoring,
+      substitutionValues: substitutionValues(this, config, this.tables, this.eventBus),
+    };
+
+    if (capabilities.forecast) {
+      const { ingestSignalId, functions, stateMachines, scheduleTarget } = capabilities.forecast;
+      const ingest = functions.find((f) => f.id === ingestSignalId);
+      if (!ingest)
+        throw new Error(`forecast capability: ingest function ${ingestSignalId} is not in its manifest`);
+      this.signals = new SignalsIngest(this, 'Signals', { context, function: ingest });
+      this.forecaster = new Forecaster(this, 'Forecaster', {
+        context,
+        functions: functions.filter((f) => f.id !== ingestSignalId),
+        stateMachines,
+        scheduleTarget,
+        schedule: config.forecastSchedule,
+        scheduleEnabled: primary,
+      });
+    }
+    if (capabilities.migration) {
+      this.orchestrator = new ShadowPoolOrchestrator(this, 'ShadowPool', {
+        context,
+        ...capabilities.migration,
+      });
+    }
+    this.monitoring.finish();
+
+    new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+    for (const workflow of [
+      ...(this.forecaster?.workflows.values() ?? []),
+      ...(this.orchestrator?.workflows.values() ?? []),
+    ])
+      new CfnOutput(this, `${workflow.spec.id}StateMachineArn`, {
+        value: workflow.stateMachine.stateMachineArn,
+      });
+  }
+}
+
+function permissionContext(
+  stack: Stack,
+  config: ShadowscaleConfig,
+  eventBus: events.IEventBus,
+): PermissionContext {
+  // The demo workload is tagged shadowscale:managed=true, which the tag-scoped statements
+  // already cover; when the operator scopes by ARN instead, add the demo's fixed names.
+  const demoListener = `arn:${stack.partition}:elasticloadbalancing:${stack.region}:${stack.account}:listener/app/${DEMO_LOAD_BALANCER_NAME}/*`;
+  const demo = config.demo;
+  return {
+    managed: config.managed,
+    eventBus,
+    extraListenerArns: demo && config.managed.listenerArns.length > 0 ? [demoListener] : [],
+    extraEcsClusters: demo && config.managed.ecsClusters.length > 0 ? [DEMO_CLUSTER_NAME] : [],
+  };
+}
+
+/** The values a state machine spec may ask for by name in `substitutions`. */
+function substitutionValues(
+  stack: Stack,
+  config: ShadowscaleConfig,
+  tables: Tables,
+  eventBus: events.IEventBus,
+): Record<string, string> {
+  const values: Record<string, string> = {
+    EventBusName: eventBus.eventBusName,
+    EventBusArn: eventBus.eventBusArn,
+    Region: stack.region,
+    AccountId: stack.account,
+    PrimaryRegion: config.primaryRegion,
+  };
+  if (config.standbyRegion) values.StandbyRegion = config.standbyRegion;
+  for (const name of TABLE_NAMES) {
+    const pascal = name.charAt(0).toUpperCase() + name.slice(1);
+    values[`${pascal}TableName`] = tables.table(name).tableName;
+    values[`${pascal}TableArn`] = tables.table(name).tableArn;
+  }
+  return values;
+}
