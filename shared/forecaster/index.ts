@@ -2,5 +2,7 @@
  * The forecaster service (issue 6): what the forecast Lambda, the fan-out, the CLI and the local
  * run call. It reaches the world only through ports (MetricsSource, repositories, EventPublisher).
  */
+
+export * from './fanout';
 export * from './plan';
 export * from './service';

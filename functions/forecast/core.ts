@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { ValidationError } from '../../shared/errors';
+import {
+  type ForecasterOptions,
+  type ForecasterPorts,
+  type ForecastRunResult,
+  runForecaster,
+  type WorkloadOutcome,
+} from '../../shared/forecaster';
+import { WorkloadId } from '../../shared/schemas/common';
+import { parseOrThrow } from '../../shared/validation';
+
+/** What a direct invocation (fan-out batch, CLI, console) passes. */
+export const ForecastRequestInput = z
+  .strictObject({
+    workloadIds: z.array(WorkloadId).min(1).max(5_000).optional(),
+    page: z
+      .strictObject({ cursor: z.string().min(1).optional(), limit: z.number().int().min(1).max(1_000) })
+      .optional(),
+    fullRefit: z.boolean().default(false),
+  })
+  .refine((r) => !(r.workloadIds && r.page), {
+    message: 'give workloadIds or page, not both',
+    path: ['page'],
+  });
+
+/** An EventBridge schedule (rule target with the default input): forecast every workload. */
+export const ScheduledEventInput = z.looseObject({
+  source: z.string(),
+  'detail-type': z.string(),
+  detail: z.unknown(),
+});
+
+export const ForecastInput = z.union([ForecastRequestInput, ScheduledEventInput]);
+export type ForecastInput = z.input<typeof ForecastInput>;
+
+/** Outcomes listed in a handler result; the counts always cover every workload. */
+export const MAX_LISTED_OUTCOMES = 200;
+
+export interface ForecastSummary extends Omit<ForecastRunResult, 'outcomes'> {
+  /** Failed and changed workloads first, then the others, at most MAX_LISTED_OUTCOMES. */
+  outcomes: CompactOutcome[];
+  truncated: boolean;
+}
+
+export interface CompactOutcome {
+  workloadId: string;
+  status: WorkloadOutcome['status'];
+  score?: number;
+  contended?: boolean;
+  transition?: 'predicted' | 'cleared';
+  error?: string;
+}
+
+/**
+ * The forecaster core the Lambda handler, the fan-out, `shadowscale forecaster run` and the local
+ * run all call: validate the input, run the forecaster service over the ports, return the full
+ * per-workload result. Throws ValidationError on bad input, TransientError when the metrics
+ * source failed for every workload; a single bad workload is only reported.
+ */
+export async function runForecast(
+  input: unknown,
+  ports: ForecasterPorts,
+  options: Partial<ForecasterOptions> = {},
+): Promise<ForecastRunResult> {
+  const parsed = parseOrThrow(ForecastInput, input ?? {}, 'forecast input');
+  if ('source' in parsed) return runForecaster({}, ports, options);
+  if (parsed.page && parsed.workloadIds)
+    throw new ValidationError('forecast input: give workloadIds or page');
+  return runForecaster(
+    {
+      fullRefit: parsed.fullRefit,
+      ...(parsed.workloadIds ? { workloadIds: parsed.workloadIds } : {}),
+      ...(parsed.page ? { page: parsed.page } : {}),
+    },
+    ports,
+    options,
+  );
+}
+
+/** A result small enough for a Step Functions payload (256 KiB) whatever the batch size. */
+export function summarize(result: ForecastRunResult, max = MAX_LISTED_OUTCOMES): ForecastSummary {
+  const rank = (o: WorkloadOutcome) =>
+    o.status === 'failed' ? 0 : o.transition ? 1 : o.status === 'degraded' ? 2 : 3;
+  const ordered = [...result.outcomes].sort((a, b) => rank(a) - rank(b));
+  const { outcomes: _all, ...counts } = result;
+  return {
+    ...counts,
+    outcomes: ordered.slice(0, max).map((o) => ({
+      workloadId: o.workloadId,
+      status: o.status,
+      ...(o.score !== undefined ? { score: round(o.score) } : {}),
+      ...(o.contended !== undefined ? { contended: o.contended } : {}),
+      ...(o.transition ? { transition: o.transition } : {}),
+      ...(o.error ? { error: `${o.error.name}: ${o.error.message}` } : {}),
+    })),
+    truncated: ordered.length > max,
+  };
+}
+
+const round = (x: number) => Math.round(x * 1e6) / 1e6;

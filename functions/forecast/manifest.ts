@@ -1,0 +1,51 @@
+import type { FunctionSpec, StateMachineSpec } from '../manifest';
+
+/** Ids the CDK app uses (infra/stacks: the forecast capability). */
+export const FORECAST_FUNCTION_ID = 'Forecast';
+export const LIST_WORKLOADS_FUNCTION_ID = 'ListWorkloads';
+export const INGEST_SIGNAL_FUNCTION_ID = 'IngestSignal';
+export const FORECAST_FANOUT_ID = 'ForecastFanout';
+/** What the EventBridge schedule starts. */
+export const FORECAST_SCHEDULE_TARGET = FORECAST_FANOUT_ID;
+
+export const FORECAST_FUNCTIONS: readonly FunctionSpec[] = [
+  {
+    id: FORECAST_FUNCTION_ID,
+    entry: 'functions/forecast/index.ts',
+    description:
+      'Forecast workloads: read CloudWatch, update models, store predictions, score contention, publish events',
+    // One invocation serves up to 1,000 workloads (shared/forecaster/fanout.ts); full refits are the slow runs.
+    timeoutSeconds: 900,
+    memoryMb: 1_024,
+    tables: { workloads: 'read', predictions: 'write', signals: 'read' },
+    permissions: ['cloudwatch:read', 'cloudwatch:put-metrics', 'events:put'],
+    substitution: 'ForecastFunctionArn',
+  },
+  {
+    id: LIST_WORKLOADS_FUNCTION_ID,
+    entry: 'functions/list-workloads/index.ts',
+    description: 'Count registered workloads and cut the registry into forecast batches',
+    timeoutSeconds: 120,
+    memoryMb: 256,
+    tables: { workloads: 'read' },
+    permissions: ['cloudwatch:put-metrics'],
+    substitution: 'ListWorkloadsFunctionArn',
+  },
+  {
+    id: INGEST_SIGNAL_FUNCTION_ID,
+    entry: 'functions/ingest-signal/index.ts',
+    description: 'Store Signal Scheduled events from other systems (idempotent on signalId)',
+    timeoutSeconds: 30,
+    memoryMb: 256,
+    tables: { signals: 'write' },
+    permissions: ['cloudwatch:put-metrics'],
+  },
+];
+
+export const FORECAST_STATE_MACHINES: readonly StateMachineSpec[] = [
+  {
+    id: FORECAST_FANOUT_ID,
+    file: 'statemachines/forecast-fanout.asl.json',
+    functions: [LIST_WORKLOADS_FUNCTION_ID, FORECAST_FUNCTION_ID],
+  },
+];
