@@ -9,6 +9,9 @@ import { type Direction, resolveSteps, resumeIndex, type StepPreset } from './we
 /** Seconds between readiness polls, and between gate re-checks, when the workload says nothing finer. */
 export const POLL_SECONDS = 15;
 
+/** How late a minute of ALB metrics typically lands in CloudWatch. */
+export const METRIC_DELAY_SECONDS = 60;
+
 /** What the state machines carry from the plan to every later task (plain JSON). */
 export const MigrationPlan = z.strictObject({
   kind: z.enum(['migration', 'return']),
@@ -17,6 +20,11 @@ export const MigrationPlan = z.strictObject({
   /** Cursor where shifting starts (non-zero on a rerun that finds traffic already moved). */
   startIndex: z.number().int().nonnegative(),
   bakeSeconds: z.number().int().nonnegative(),
+  /**
+   * What the state machine's Bake wait lasts: the gate window plus the metric delay, so the first
+   * check reads only minutes that started after the shift (ALB metrics land about a minute late).
+   */
+  bakeWaitSeconds: z.number().int().nonnegative(),
   /** Window the gate reads: at least one CloudWatch minute. */
   gateWindowSeconds: z.number().int().positive(),
   gateRetrySeconds: z.number().int().positive(),
@@ -203,6 +211,7 @@ export function makePlan(inputs: PlanInputs): MigrationPlan {
     steps,
     startIndex: resumeIndex(steps, inputs.lastVerifiedWeights, direction),
     bakeSeconds,
+    bakeWaitSeconds: Math.max(60, bakeSeconds) + METRIC_DELAY_SECONDS,
     gateWindowSeconds: Math.max(60, bakeSeconds),
     gateRetrySeconds: Math.max(POLL_SECONDS, Math.min(60, bakeSeconds)),
     gate: workload.migration.gate,

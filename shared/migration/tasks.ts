@@ -480,6 +480,8 @@ export function describeCaught(error: { Error?: string; Cause?: unknown } | unde
 }
 
 export interface CompensationResult {
+  /** One line for the execution's failure cause: what failed, and what was undone. */
+  summary: string;
   restored: boolean;
   weights?: TrafficWeights;
   reason?: string;
@@ -500,7 +502,12 @@ export async function compensate(
   const error = describeCaught(input.error);
   if (op?.status !== 'running') {
     await ops.releaseLease(input.workloadId, input.operationId);
-    return { restored: false, reason: op ? `operation already ${op.status}` : 'no operation was started' };
+    const reason = op ? `operation already ${op.status}` : 'no operation was started';
+    return {
+      summary: `${error.name}: ${error.message} (${reason}; nothing undone)`,
+      restored: false,
+      reason,
+    };
   }
   const workload = await loadWorkload(deps, input.workloadId);
   const [primary, shadow, current] = await Promise.all([
@@ -543,5 +550,11 @@ export async function compensate(
   });
   await ops.finish(op.operationId, 'rolled-back', error);
   await ops.releaseLease(input.workloadId, input.operationId);
-  return { restored: true, weights, reason: decision.reason, pool };
+  return {
+    summary: `${error.name}: ${error.message} (restored primary/shadow ${weights.primary}/${weights.shadow}, shadow pool ${pool})`,
+    restored: true,
+    weights,
+    reason: decision.reason,
+    pool,
+  };
 }

@@ -169,6 +169,7 @@ describe('makePlan', () => {
       steps: [10, 25, 50, 100],
       startIndex: 0,
       bakeSeconds: 60,
+      bakeWaitSeconds: 120,
       shadow: { units: 6, taskCpu: 512, taskMemory: 1024 },
       minHealthyTargets: 6,
       sizing: { source: 'forecast', metric: 'requests' },
@@ -233,6 +234,7 @@ describe('makePlan', () => {
     expect(plan.steps).toEqual([20, 40, 60, 80, 100]);
     expect(plan.bakeSeconds).toBe(0);
     expect(plan.gateWindowSeconds).toBe(60);
+    expect(plan.bakeWaitSeconds).toBe(120);
   });
 
   it('resumes from the last verified weights', () => {
