@@ -14,6 +14,9 @@ const common = {
   transform: { '^.+\\.(t|j|mj)s$': swc },
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages})/)`],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
+  // middy publishes only an "import" export condition, which jest's CommonJS resolver skips;
+  // point it at the ESM entry files, which the transform above compiles.
+  moduleNameMapper: { '^@middy/(core|util)$': '<rootDir>/node_modules/@middy/$1/index.js' },
   setupFiles: ['<rootDir>/test/setup-env.ts'],
 };
 module.exports = {
