@@ -95,7 +95,7 @@ describe('SimFleet physics', () => {
   it.each([
     ['gate', 'raises the shadow 5xx rate'],
     ['provision', 'keeps shadow units pending forever'],
-  ] as const)('injects a %s failure: %s', (kind) => {
+  ] as const)('injects a %s failure: %s', (kind, _what) => {
     const fleet = fleetWith([10, 10, 10]);
     fleet.injectFailure({ kind });
     fleet.ensureShadow('w', 2);

@@ -1,0 +1,251 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { ElasticityMetrics } from '../shared/backtest/metrics';
+import { POLICY_NAMES, type PolicyName } from '../shared/backtest/policy';
+import { type BacktestJson, type BacktestSetup, runBacktest, toJson } from '../shared/backtest/runner';
+import { parseTimestampValueCsv } from '../shared/series/csv';
+import { autoUnitCapacity, type DemandTrace, traceFromPoints } from '../shared/sim/trace';
+
+/**
+ * `shadowscale bench backtest`: every policy over every trace of a folder, the issue-4 targets
+ * (shadowscale vs reactive and vs the oracle), and the time of 1,000 simulated days at 5-minute
+ * steps through all four policies.
+ */
+
+export const METRIC_KEYS = [
+  'theta_u',
+  'theta_o',
+  'tau_u',
+  'tau_o',
+  'instability',
+  'overload_minutes',
+  'unserved_fraction',
+  'unit_hours',
+  'cost',
+  'actions',
+] as const satisfies readonly (keyof ElasticityMetrics)[];
+
+/** Zeros (no overload at all) would zero a geometric mean: values are floored at this. */
+export const GEOMEAN_FLOOR = 1e-3;
+
+export interface BacktestDefaults {
+  targetUtilization: number;
+  unitsAtP95: number;
+  primaryMax: number;
+  shadowMax: number;
+}
+
+/** The defaults the CLI and the bench share: p95 needs 20 units; the primary holds 25, the shadow 25. */
+export const DEFAULTS: BacktestDefaults = {
+  targetUtilization: 0.7,
+  unitsAtP95: 20,
+  primaryMax: 25,
+  shadowMax: 25,
+};
+
+export function listTraceFiles(dir: string, only: readonly string[] = []): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.toLowerCase().endsWith('.csv'))
+    .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+export function loadDemandTrace(file: string): DemandTrace {
+  const text = readFileSync(file, 'utf8');
+  return traceFromPoints(basename(file, '.csv'), parseTimestampValueCsv(text, file)).trace;
+}
+
+export interface BenchSummary {
+  traces: number;
+  /** Geometric mean of each metric per policy (values floored at GEOMEAN_FLOOR). */
+  geomean: Record<string, Record<string, number>>;
+  targets: TargetCheck[];
+}
+
+export interface TargetCheck {
+  name: string;
+  /** Ratio of geometric means. */
+  value: number;
+  limit: number;
+  met: boolean;
+  /** Traces meeting the target on their own (where the ratio is defined). */
+  tracesMet: number;
+  tracesDefined: number;
+}
+
+export function geomean(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  let s = 0;
+  for (const v of values) s += Math.log(Math.max(v, GEOMEAN_FLOOR));
+  return Math.exp(s / values.length);
+}
+
+function ratioCheck(
+  name: string,
+  rows: readonly BacktestJson[],
+  geo: Record<string, Record<string, number>>,
+  a: PolicyName,
+  b: PolicyName,
+  key: keyof ElasticityMetrics,
+  limit: number,
+): TargetCheck | undefined {
+  const ga = geo[a]?.[key];
+  const gb = geo[b]?.[key];
+  if (ga === undefined || gb === undefined) return undefined;
+  let met = 0;
+  let defined = 0;
+  for (const r of rows) {
+    const x = r.policies[a]?.[key];
+    const y = r.policies[b]?.[key];
+    if (x === undefined || y === undefined) continue;
+    if (y <= 0 && x <= 0) continue;
+    defined++;
+    if (y > 0 ? x / y <= limit : false) met++;
+  }
+  const value = ga / gb;
+  return { name, value, limit, met: value <= limit, tracesMet: met, tracesDefined: defined };
+}
+
+export function summarise(rows: readonly BacktestJson[]): BenchSummary {
+  const geo: Record<string, Record<string, number>> = {};
+  const names = new Set(rows.flatMap((r) => Object.keys(r.policies)));
+  for (const name of names) {
+    geo[name] = {};
+    for (const key of METRIC_KEYS) {
+      const vals = rows.map((r) => r.policies[name]?.[key]).filter((v): v is number => v !== undefined);
+      (geo[name] as Record<string, number>)[key] = geomean(vals);
+    }
+  }
+  const targets = [
+    ratioCheck('shadowscale τU / reactive τU', rows, geo, 'shadowscale', 'reactive', 'tau_u', 0.25),
+    ratioCheck(
+      'shadowscale overload min / reactive',
+      rows,
+      geo,
+      'shadowscale',
+      'reactive',
+      'overload_minutes',
+      0.2,
+    ),
+    ratioCheck('shadowscale unit-hours / reactive', rows, geo, 'shadowscale', 'reactive', 'unit_hours', 1.05),
+    ratioCheck('shadowscale unit-hours / oracle', rows, geo, 'shadowscale', 'oracle', 'unit_hours', 1.15),
+  ].filter((t): t is TargetCheck => t !== undefined);
+  return { traces: rows.length, geomean: geo, targets };
+}
+
+export function setupFor(trace: DemandTrace, d: BacktestDefaults = DEFAULTS): BacktestSetup {
+  return {
+    trace,
+    unitCapacity: autoUnitCapacity(trace, d.targetUtilization, d.unitsAtP95),
+    targetUtilization: d.targetUtilization,
+    primaryMax: d.primaryMax,
+    shadowMax: d.shadowMax,
+  };
+}
+
+/** Deterministic 5-minute demand with daily and weekly shape, trend-free noise and bursts. */
+export function syntheticTrace(days: number, seed = 42): DemandTrace {
+  const step = 300_000;
+  const n = Math.round((days * 86_400_000) / step);
+  const values = new Float64Array(n);
+  let s = seed >>> 0;
+  const rand = (): number => {
+    // mulberry32
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+  let burst = 0;
+  for (let i = 0; i < n; i++) {
+    const hour = ((i * step) / 3_600_000) % 24;
+    const dow = Math.floor((i * step) / 86_400_000) % 7;
+    const daily = 1 + 0.6 * Math.sin(((hour - 8) / 24) * 2 * Math.PI);
+    const weekly = dow >= 5 ? 0.7 : 1;
+    if (burst <= 0 && rand() < 0.002) burst = 12;
+    const b = burst > 0 ? 1.5 : 1;
+    burst--;
+    values[i] = Math.max(0, 1000 * daily * weekly * b * (1 + 0.08 * (rand() - 0.5)));
+  }
+  return { name: `synthetic-${days}d`, startMs: Date.UTC(2026, 0, 5), intervalMs: step, values };
+}
+
+export interface SpeedResult {
+  days: number;
+  steps: number;
+  seconds: number;
+  perPolicy: Record<string, number>;
+}
+
+/** Time 1,000 (or `days`) simulated days at 5-minute steps through all four policies. */
+export function speed(days = 1000): SpeedResult {
+  const trace = syntheticTrace(days);
+  const started = performance.now();
+  const result = runBacktest(setupFor(trace), POLICY_NAMES);
+  const seconds = (performance.now() - started) / 1000;
+  const perPolicy: Record<string, number> = {};
+  for (const r of result.runs) perPolicy[r.name] = r.elapsedMs / 1000;
+  return { days, steps: trace.values.length, seconds, perPolicy };
+}
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s.slice(0, n) : s + ' '.repeat(n - s.length);
+}
+
+function num(x: number | undefined, digits = 1): string {
+  return x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits);
+}
+
+/** The human-readable bench output. */
+export function formatBench(rows: readonly BacktestJson[], summary: BenchSummary, sp?: SpeedResult): string {
+  const lines: string[] = [];
+  lines.push(
+    `${pad('trace', 38)} ${pad('policy', 18)} ${['θU%', 'θO%', 'τU%', 'τO%', 'inst%', 'ovl-min', 'unserv%', 'unit-h', 'actions'].map((h) => h.padStart(9)).join('')}`,
+  );
+  for (const r of rows) {
+    for (const [name, m] of Object.entries(r.policies)) {
+      lines.push(
+        `${pad(r.trace, 38)} ${pad(name, 18)} ${[
+          num(m.theta_u, 2),
+          num(m.theta_o, 2),
+          num(m.tau_u, 2),
+          num(m.tau_o, 2),
+          num(m.instability, 1),
+          num(m.overload_minutes, 0),
+          num(m.unserved_fraction * 100, 3),
+          num(m.unit_hours, 0),
+          String(m.actions),
+        ]
+          .map((c) => c.padStart(9))
+          .join('')}`,
+      );
+    }
+  }
+  lines.push('');
+  lines.push(`summary over ${summary.traces} traces (geometric means, values floored at ${GEOMEAN_FLOOR}):`);
+  for (const [name, g] of Object.entries(summary.geomean)) {
+    lines.push(
+      `  ${pad(name, 18)} θU ${num(g.theta_u, 2)}  θO ${num(g.theta_o, 2)}  τU ${num(g.tau_u, 2)}  τO ${num(g.tau_o, 2)}  instability ${num(g.instability, 1)}  overload-min ${num(g.overload_minutes, 1)}  unit-h ${num(g.unit_hours, 0)}  actions ${num(g.actions, 0)}`,
+    );
+  }
+  lines.push('targets:');
+  for (const t of summary.targets) {
+    lines.push(
+      `  ${pad(t.name, 40)} ${num(t.value, 3).padStart(7)}  (target <= ${t.limit})  ${t.met ? 'MET' : 'NOT MET'}  per trace: ${t.tracesMet}/${t.tracesDefined}`,
+    );
+  }
+  if (sp) {
+    lines.push(
+      `speed: ${sp.days} simulated days (${sp.steps} steps of 5 min) x 4 policies in ${sp.seconds.toFixed(2)} s (target < 10 s): ${sp.seconds < 10 ? 'MET' : 'NOT MET'}  [${Object.entries(
+        sp.perPolicy,
+      )
+        .map(([k, v]) => `${k} ${v.toFixed(2)} s`)
+        .join(', ')}]`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export { toJson };

@@ -1,0 +1,235 @@
+import { statSync, writeFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
+import {
+  DEFAULTS,
+  formatBench,
+  listTraceFiles,
+  loadDemandTrace,
+  type SpeedResult,
+  setupFor,
+  speed,
+  summarise,
+} from '../../../bench/backtest';
+import { POLICY_NAMES, type PolicyName } from '../../../shared/backtest/policy';
+import { type BacktestJson, runBacktest, toJson } from '../../../shared/backtest/runner';
+import { ValidationError } from '../../../shared/errors';
+import { renderBacktestReport } from '../../../shared/report';
+import { parseTimestampValueCsv } from '../../../shared/series/csv';
+import { autoUnitCapacity, traceFromPoints } from '../../../shared/sim/trace';
+import type { CliIO } from '../context';
+import { readTextFile } from '../io';
+import { parseChoiceList, parseDuration, parseNonNegativeInt, parsePositiveInt } from '../options';
+
+/** `--unit-capacity auto` or a number > 0. */
+function parseUnitCapacity(value: string): number | 'auto' {
+  if (value.trim() === 'auto') return 'auto';
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError('expected "auto" or a number > 0.');
+  return n;
+}
+
+/** A fraction in (0, 1]. */
+function parseUtilization(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n > 0 && n <= 1))
+    throw new InvalidArgumentError('expected a number in (0, 1].');
+  return n;
+}
+
+/** A quantile strictly between 0 and 1. */
+function parseQuantile(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n > 0 && n < 1))
+    throw new InvalidArgumentError('expected a number strictly between 0 and 1.');
+  return n;
+}
+
+/** "0" or a duration (metric delay may be zero). */
+function parseDurationOrZero(value: string): number {
+  return value.trim() === '0' ? 0 : parseDuration(value);
+}
+
+function progress(
+  io: CliIO,
+  label: string,
+  done: number,
+  total: number,
+  what: string,
+  startedMs: number,
+): void {
+  const elapsed = ((performance.now() - startedMs) / 1000).toFixed(0);
+  if (io.isTTY) {
+    const width = 30;
+    const filled = Math.round((width * done) / Math.max(1, total));
+    io.err(
+      `\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} ${elapsed}s ${what.slice(0, 40).padEnd(40)}`,
+    );
+    if (done === total) io.err('\n');
+  } else if (done < total) io.err(`${label}: ${done + 1}/${total} ${what} (${elapsed}s)\n`);
+  else io.err(`${label}: done ${total} in ${elapsed}s\n`);
+}
+
+interface BacktestOpts {
+  trace: string;
+  policies: PolicyName[];
+  lag: number;
+  metricDelay: number;
+  primaryMax: number;
+  shadowMax: number;
+  unitCapacity: number | 'auto';
+  targetUtilization: number;
+  quantile?: number;
+  json?: string;
+  report?: string;
+}
+
+function writeOut(path: string, text: string, flag: string): void {
+  try {
+    writeFileSync(resolve(path), text);
+  } catch (error) {
+    throw new ValidationError(`${flag} ${JSON.stringify(path)}: cannot write (${(error as Error).message})`, [
+      { path: flag, message: 'cannot write', received: path },
+    ]);
+  }
+}
+
+export function registerBacktest(program: Command, io: CliIO): void {
+  program
+    .command('backtest')
+    .description(
+      'replay a demand trace through scaling policies under the same physics (lag, metric delay) and compare elasticity metrics',
+    )
+    .requiredOption('--trace <file>', 'demand trace: timestamp,value CSV')
+    .option('--policies <list>', `comma list of ${POLICY_NAMES.join(', ')}`, parseChoiceList(POLICY_NAMES), [
+      ...POLICY_NAMES,
+    ])
+    .option('--lag <duration>', 'provisioning lag (units become ready after it)', parseDuration, 180_000)
+    .option(
+      '--metric-delay <duration>',
+      'delay before a metric sample is visible ("0" for none)',
+      parseDurationOrZero,
+      60_000,
+    )
+    .option('--primary-max <n>', 'maximum units of the primary pool', parsePositiveInt, DEFAULTS.primaryMax)
+    .option(
+      '--shadow-max <n>',
+      'maximum units of the shadow pool (0: no shadow pool)',
+      parseNonNegativeInt,
+      DEFAULTS.shadowMax,
+    )
+    .option(
+      '--unit-capacity <auto|n>',
+      "one unit's capacity in the trace's unit at 100%; auto: the trace's p95 needs 20 units at target",
+      parseUnitCapacity,
+      'auto',
+    )
+    .option('--target-utilization <u>', 'target utilisation', parseUtilization, DEFAULTS.targetUtilization)
+    .option(
+      '--quantile <q>',
+      'demand quantile the shadowscale policy plans against (default 0.9)',
+      parseQuantile,
+    )
+    .option('--json <file>', 'write the metrics as JSON')
+    .option('--report <file.html>', 'write a self-contained HTML report with charts')
+    .action((opts: BacktestOpts) => {
+      const text = readTextFile(opts.trace, '--trace');
+      const { trace, report } = traceFromPoints(
+        basename(opts.trace).replace(/\.csv$/i, ''),
+        parseTimestampValueCsv(text, opts.trace),
+      );
+      const unitCapacity =
+        opts.unitCapacity === 'auto'
+          ? autoUnitCapacity(trace, opts.targetUtilization, DEFAULTS.unitsAtP95)
+          : opts.unitCapacity;
+      const started = performance.now();
+      const result = runBacktest(
+        {
+          trace,
+          unitCapacity,
+          targetUtilization: opts.targetUtilization,
+          lagMs: opts.lag,
+          metricDelayMs: opts.metricDelay,
+          primaryMax: opts.primaryMax,
+          shadowMax: opts.shadowMax,
+          shadowscale: opts.quantile === undefined ? {} : { quantile: opts.quantile },
+        },
+        opts.policies,
+        (name, i) => progress(io, 'backtest', i, opts.policies.length, name, started),
+      );
+      progress(io, 'backtest', opts.policies.length, opts.policies.length, '', started);
+      const json = toJson(result);
+      const rows = [json];
+      io.out(formatBench(rows, summarise(rows)).split('\nsummary')[0] ?? '');
+      io.out(
+        `\n${trace.values.length} steps of ${trace.intervalMs / 1000} s; unit capacity ${unitCapacity.toPrecision(4)}; ${report.carriedForward} gap step(s) carried forward\n`,
+      );
+      if (opts.json) writeOut(opts.json, `${JSON.stringify(json, null, 2)}\n`, '--json');
+      if (opts.report) {
+        writeOut(
+          opts.report,
+          renderBacktestReport(result, {
+            lag: `${opts.lag / 1000} s`,
+            'metric delay': `${opts.metricDelay / 1000} s`,
+          }),
+          '--report',
+        );
+        io.out(`report: ${opts.report}\n`);
+      }
+    });
+
+  benchCommand(program)
+    .command('backtest')
+    .description(
+      'every policy over every CSV trace of a folder: elasticity metrics, the issue-4 targets, and 1,000 simulated days timed',
+    )
+    .requiredOption('--traces <dir>', 'folder of timestamp,value CSV files')
+    .option('--json <file>', 'write the per-trace results and the summary as JSON')
+    .option('--only <names>', 'comma list: only files whose name contains one of these')
+    .option('--days <n>', 'simulated days for the speed run (0 to skip)', parseNonNegativeInt, 1000)
+    .action((opts: { traces: string; json?: string; only?: string; days: number }) => {
+      let isDir = false;
+      try {
+        isDir = statSync(resolve(opts.traces)).isDirectory();
+      } catch {
+        isDir = false;
+      }
+      if (!isDir)
+        throw new ValidationError(`--traces ${JSON.stringify(opts.traces)}: not a directory`, [
+          { path: '--traces', message: 'not a directory', received: opts.traces },
+        ]);
+      const files = listTraceFiles(
+        resolve(opts.traces),
+        opts.only ? opts.only.split(',').map((s) => s.trim()) : [],
+      );
+      if (files.length === 0)
+        throw new ValidationError(`--traces ${JSON.stringify(opts.traces)}: no .csv files found`, [
+          { path: '--traces', message: 'no .csv files', received: opts.traces },
+        ]);
+      const started = performance.now();
+      const rows: BacktestJson[] = [];
+      files.forEach((file, i) => {
+        const name = basename(file, '.csv');
+        progress(io, 'bench backtest', i, files.length, name, started);
+        rows.push(toJson(runBacktest(setupFor(loadDemandTrace(file)))));
+      });
+      progress(io, 'bench backtest', files.length, files.length, '', started);
+      const summary = summarise(rows);
+      let sp: SpeedResult | undefined;
+      if (opts.days > 0) {
+        io.err(`bench backtest: timing ${opts.days} simulated days x 4 policies\n`);
+        sp = speed(opts.days);
+      }
+      io.out(formatBench(rows, summary, sp));
+      if (opts.json)
+        writeOut(opts.json, `${JSON.stringify({ results: rows, summary, speed: sp }, null, 2)}\n`, '--json');
+    });
+}
+
+/** The `bench` group, found or created (another file adds `bench forecast`). */
+function benchCommand(program: Command): Command {
+  const existing = program.commands.find((c) => c.name() === 'bench');
+  if (existing) return existing;
+  return program.command('bench').description('benchmarks on real traces (accuracy and speed)');
+}

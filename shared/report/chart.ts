@@ -1,0 +1,299 @@
+/**
+ * Self-contained charts as inline SVG strings: no scripts, no external assets, so a report is one
+ * HTML file that opens anywhere. Used by the backtest report and the local run's report.
+ *
+ *   lineChart({ title, t, series, bands, events, ... }) -> '<figure>…<svg>…</svg></figure>'
+ *   timeline(events) -> '<ol class="timeline">…</ol>'
+ *   table(headers, rows) -> '<table>…</table>'
+ *   page(title, bodyHtml) -> a complete HTML document with the shared style
+ *
+ * Long series are reduced to at most one point per horizontal pixel (the max of the bucket by
+ * default, so peaks and shortfalls stay visible).
+ */
+
+export interface ChartSeries {
+  name: string;
+  /** CSS colour; use distinct saturated colours (the rendering test looks for them). */
+  color: string;
+  values: ArrayLike<number>;
+  /** 'line' (default), 'step' (held until the next sample) or 'area' (filled to zero). */
+  kind?: 'line' | 'step' | 'area';
+  /** How a pixel bucket is reduced. Default 'max'. */
+  reduce?: 'max' | 'min' | 'mean';
+  dashed?: boolean;
+  width?: number;
+}
+
+export interface ChartBand {
+  name: string;
+  color: string;
+  low: ArrayLike<number>;
+  high: ArrayLike<number>;
+  opacity?: number;
+}
+
+export interface ChartEvent {
+  /** Epoch ms. */
+  t: number;
+  label: string;
+  color?: string;
+}
+
+export interface LineChartOptions {
+  title: string;
+  /** Epoch ms of each sample (shared by every series and band). */
+  t: ArrayLike<number>;
+  series: readonly ChartSeries[];
+  bands?: readonly ChartBand[];
+  events?: readonly ChartEvent[];
+  yLabel?: string;
+  width?: number;
+  height?: number;
+  /** Fixed y range; default [0, max of the data × 1.05]. */
+  yMin?: number;
+  yMax?: number;
+  /** Sample index range [from, to) to draw. */
+  from?: number;
+  to?: number;
+  /** An id for the <figure>, so tests and links can find it. */
+  id?: string;
+}
+
+const PAD = { left: 56, right: 16, top: 30, bottom: 44 };
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) =>
+    c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&#39;',
+  );
+}
+
+function fmt(x: number): string {
+  return Number.isInteger(x) ? String(x) : x.toFixed(1);
+}
+
+/** Round-number ticks covering [lo, hi]. */
+export function niceTicks(lo: number, hi: number, count = 5): number[] {
+  const span = hi - lo;
+  if (!(span > 0)) return [lo];
+  const raw = span / count;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => span / s <= count) ?? 10 * mag;
+  const out: number[] = [];
+  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + 1e-9 * step; v += step)
+    out.push(Number(v.toPrecision(12)));
+  return out;
+}
+
+function timeLabel(ms: number, spanMs: number): string {
+  const iso = new Date(ms).toISOString();
+  return spanMs > 3 * 86_400_000 ? iso.slice(0, 10) : `${iso.slice(5, 10)} ${iso.slice(11, 16)}`;
+}
+
+interface Buckets {
+  /** First sample index of each bucket. */
+  starts: number[];
+  count: number;
+}
+
+function buckets(from: number, to: number, pixels: number): Buckets {
+  const n = to - from;
+  const count = Math.max(1, Math.min(n, pixels));
+  const starts: number[] = [];
+  for (let b = 0; b < count; b++) starts.push(from + Math.floor((b * n) / count));
+  return { starts, count };
+}
+
+function reduceBucket(values: ArrayLike<number>, a: number, b: number, how: 'max' | 'min' | 'mean'): number {
+  let acc = how === 'max' ? Number.NEGATIVE_INFINITY : how === 'min' ? Number.POSITIVE_INFINITY : 0;
+  let n = 0;
+  for (let i = a; i < b; i++) {
+    const v = values[i] as number;
+    if (!Number.isFinite(v)) continue;
+    n++;
+    if (how === 'max') acc = v > acc ? v : acc;
+    else if (how === 'min') acc = v < acc ? v : acc;
+    else acc += v;
+  }
+  if (n === 0) return Number.NaN;
+  return how === 'mean' ? acc / n : acc;
+}
+
+/** A line (or step/area) chart with optional bands and event markers, as an SVG figure. */
+export function lineChart(o: LineChartOptions): string {
+  const width = o.width ?? 1200;
+  const height = o.height ?? 300;
+  const from = Math.max(0, o.from ?? 0);
+  const to = Math.min(o.t.length, o.to ?? o.t.length);
+  const plotW = width - PAD.left - PAD.right;
+  const plotH = height - PAD.top - PAD.bottom;
+  const bk = buckets(from, to, plotW);
+  const end = (b: number): number => (b + 1 < bk.count ? (bk.starts[b + 1] as number) : to);
+  const reduced = o.series.map((s) =>
+    bk.starts.map((a, b) => reduceBucket(s.values, a, end(b), s.reduce ?? 'max')),
+  );
+  const bands = (o.bands ?? []).map((band) => ({
+    band,
+    low: bk.starts.map((a, b) => reduceBucket(band.low, a, end(b), 'min')),
+    high: bk.starts.map((a, b) => reduceBucket(band.high, a, end(b), 'max')),
+  }));
+  let dataMax = 0;
+  for (const r of reduced) for (const v of r) if (Number.isFinite(v) && v > dataMax) dataMax = v;
+  for (const b of bands) for (const v of b.high) if (Number.isFinite(v) && v > dataMax) dataMax = v;
+  const yMin = o.yMin ?? 0;
+  const yMax = o.yMax ?? (dataMax > yMin ? dataMax * 1.05 : yMin + 1);
+  const t0 = (o.t[from] as number) ?? 0;
+  const t1 = (o.t[Math.max(from, to - 1)] as number) ?? t0;
+  const span = Math.max(1, t1 - t0);
+  const x = (b: number): number => PAD.left + (bk.count <= 1 ? 0 : (b / (bk.count - 1)) * plotW);
+  const xT = (ms: number): number => PAD.left + ((ms - t0) / span) * plotW;
+  const y = (v: number): number =>
+    PAD.top + plotH - ((Math.min(yMax, Math.max(yMin, v)) - yMin) / (yMax - yMin)) * plotH;
+  const parts: string[] = [];
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeHtml(o.title)}">`,
+  );
+  parts.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`);
+  // Grid and axes.
+  for (const v of niceTicks(yMin, yMax)) {
+    const yy = y(v).toFixed(1);
+    parts.push(`<line x1="${PAD.left}" y1="${yy}" x2="${width - PAD.right}" y2="${yy}" stroke="#e5e5e5"/>`);
+    parts.push(
+      `<text x="${PAD.left - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle" class="tick">${fmt(v)}</text>`,
+    );
+  }
+  const xTicks = 6;
+  for (let i = 0; i <= xTicks; i++) {
+    const ms = t0 + (span * i) / xTicks;
+    const xx = xT(ms).toFixed(1);
+    parts.push(
+      `<line x1="${xx}" y1="${PAD.top + plotH}" x2="${xx}" y2="${PAD.top + plotH + 4}" stroke="#888"/>`,
+    );
+    parts.push(
+      `<text x="${xx}" y="${PAD.top + plotH + 16}" text-anchor="middle" class="tick">${timeLabel(ms, span)}</text>`,
+    );
+  }
+  parts.push(
+    `<line x1="${PAD.left}" y1="${PAD.top + plotH}" x2="${width - PAD.right}" y2="${PAD.top + plotH}" stroke="#888"/>`,
+  );
+  if (o.yLabel)
+    parts.push(
+      `<text x="14" y="${PAD.top + plotH / 2}" transform="rotate(-90 14 ${PAD.top + plotH / 2})" text-anchor="middle" class="tick">${escapeHtml(o.yLabel)}</text>`,
+    );
+  // Bands under the lines.
+  for (const { band, low, high } of bands) {
+    const upper: string[] = [];
+    const lower: string[] = [];
+    for (let b = 0; b < bk.count; b++) {
+      const lo = low[b] as number;
+      const hi = high[b] as number;
+      if (!Number.isFinite(lo) || !Number.isFinite(hi)) continue;
+      upper.push(`${x(b).toFixed(1)},${y(hi).toFixed(1)}`);
+      lower.unshift(`${x(b).toFixed(1)},${y(lo).toFixed(1)}`);
+    }
+    if (upper.length > 1)
+      parts.push(
+        `<polygon points="${[...upper, ...lower].join(' ')}" fill="${band.color}" fill-opacity="${band.opacity ?? 0.25}" stroke="none"><title>${escapeHtml(band.name)}</title></polygon>`,
+      );
+  }
+  o.series.forEach((s, si) => {
+    const r = reduced[si] as number[];
+    for (const seg of segments(r)) {
+      const pts: string[] = [];
+      for (const b of seg) {
+        const v = r[b] as number;
+        if (s.kind === 'step' && pts.length > 0)
+          pts.push(`${x(b).toFixed(1)},${pts[pts.length - 1]?.split(',')[1]}`);
+        pts.push(`${x(b).toFixed(1)},${y(v).toFixed(1)}`);
+      }
+      if (s.kind === 'area' && seg.length > 0) {
+        const first = seg[0] as number;
+        const last = seg[seg.length - 1] as number;
+        parts.push(
+          `<polygon points="${x(first).toFixed(1)},${y(yMin).toFixed(1)} ${pts.join(' ')} ${x(last).toFixed(1)},${y(yMin).toFixed(1)}" fill="${s.color}" fill-opacity="0.35" stroke="none"/>`,
+        );
+      }
+      parts.push(
+        `<polyline points="${pts.join(' ')}" fill="none" stroke="${s.color}" stroke-width="${s.width ?? 2}"${s.dashed ? ' stroke-dasharray="6 4"' : ''} stroke-linejoin="round"><title>${escapeHtml(s.name)}</title></polyline>`,
+      );
+    }
+  });
+  for (const e of o.events ?? []) {
+    if (e.t < t0 || e.t > t1) continue;
+    const xx = xT(e.t).toFixed(1);
+    parts.push(
+      `<line x1="${xx}" y1="${PAD.top}" x2="${xx}" y2="${PAD.top + plotH}" stroke="${e.color ?? '#555'}" stroke-width="1" stroke-dasharray="2 3"><title>${escapeHtml(e.label)}</title></line>`,
+    );
+  }
+  parts.push(`<text x="${PAD.left}" y="18" class="title">${escapeHtml(o.title)}</text>`);
+  parts.push('</svg>');
+  const legend = [
+    ...o.series.map(
+      (s) =>
+        `<span class="key"><i style="background:${s.color}${s.dashed ? ';opacity:.6' : ''}"></i>${escapeHtml(s.name)}</span>`,
+    ),
+    ...(o.bands ?? []).map(
+      (b) =>
+        `<span class="key"><i style="background:${b.color};opacity:${b.opacity ?? 0.25}"></i>${escapeHtml(b.name)}</span>`,
+    ),
+  ].join('');
+  const id = o.id ? ` id="${escapeHtml(o.id)}"` : '';
+  return `<figure class="chart"${id}>${parts.join('')}<figcaption>${legend}</figcaption></figure>`;
+}
+
+/** Runs of consecutive finite values (gaps break a line). */
+function segments(values: readonly number[]): number[][] {
+  const out: number[][] = [];
+  let cur: number[] = [];
+  values.forEach((v, i) => {
+    if (Number.isFinite(v)) cur.push(i);
+    else if (cur.length > 0) {
+      out.push(cur);
+      cur = [];
+    }
+  });
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
+/** A vertical timeline of events, oldest first. */
+export function timeline(events: readonly ChartEvent[], limit = 200): string {
+  if (events.length === 0) return '<p class="muted">No events.</p>';
+  const sorted = [...events].sort((a, b) => a.t - b.t);
+  const shown = sorted.slice(0, limit);
+  const more = sorted.length > limit ? `<p class="muted">…and ${sorted.length - limit} more.</p>` : '';
+  const items = shown
+    .map(
+      (e) =>
+        `<li><time>${new Date(e.t).toISOString().replace('T', ' ').slice(0, 16)}</time><i style="background:${e.color ?? '#555'}"></i>${escapeHtml(e.label)}</li>`,
+    )
+    .join('');
+  return `<ol class="timeline">${items}</ol>${more}`;
+}
+
+/** A plain table; cells are text (escaped). `best` marks one cell per column in bold. */
+export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const head = headers.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
+  const body = rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('');
+  return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+const STYLE = `
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d1d1f;margin:24px auto;max-width:1240px;padding:0 16px;background:#fafafa}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
+.muted{color:#6e6e73}.chart{margin:12px 0;background:#fff;border:1px solid #e5e5e5;border-radius:6px;padding:6px}
+.chart svg{display:block;max-width:100%;height:auto}.tick{font-size:11px;fill:#6e6e73}.title{font-size:13px;font-weight:600;fill:#1d1d1f}
+figcaption{padding:4px 8px}.key{display:inline-flex;align-items:center;margin-right:16px;font-size:12px}
+.key i{display:inline-block;width:14px;height:4px;margin-right:6px;border-radius:2px}
+table{border-collapse:collapse;background:#fff;margin:8px 0}th,td{border:1px solid #e5e5e5;padding:4px 10px;text-align:right}
+th:first-child,td:first-child{text-align:left}th{background:#f2f2f2}
+.timeline{list-style:none;padding:0;margin:0;max-height:320px;overflow:auto;background:#fff;border:1px solid #e5e5e5;border-radius:6px}
+.timeline li{padding:3px 10px;border-bottom:1px solid #f0f0f0;display:flex;align-items:center;gap:8px;font-size:13px}
+.timeline time{font-variant-numeric:tabular-nums;color:#6e6e73}.timeline i{width:8px;height:8px;border-radius:50%;display:inline-block}
+.summary{display:flex;gap:12px;flex-wrap:wrap}.card{background:#fff;border:1px solid #e5e5e5;border-radius:6px;padding:8px 14px}
+.card b{display:block;font-size:20px}
+`;
+
+/** A complete, self-contained HTML document. */
+export function page(title: string, body: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body>${body}</body></html>\n`;
+}
