@@ -36,6 +36,23 @@ export interface MonitoringProps {
 
 const FIVE_MINUTES = Duration.minutes(5);
 
+/** Key administration by the account's IAM principals (a key policy's `*` resource is the key itself). */
+const KEY_ADMIN_ACTIONS = [
+  'kms:DescribeKey',
+  'kms:GetKeyPolicy',
+  'kms:PutKeyPolicy',
+  'kms:GetKeyRotationStatus',
+  'kms:EnableKeyRotation',
+  'kms:ListResourceTags',
+  'kms:TagResource',
+  'kms:UntagResource',
+  'kms:UpdateKeyDescription',
+  'kms:EnableKey',
+  'kms:DisableKey',
+  'kms:ScheduleKeyDeletion',
+  'kms:CancelKeyDeletion',
+];
+
 /**
  * What an operator watches: one SNS topic for every alarm (encrypted with a customer key that
  * CloudWatch may use: an AWS-managed SNS key cannot be granted to CloudWatch alarms), a
@@ -64,10 +81,22 @@ export class Monitoring extends Construct {
       workloadsFailed: 'WorkloadsFailed',
       ...props.metricNames,
     };
+    const account = Stack.of(this).account;
     this.key = new kms.Key(this, 'AlarmTopicKey', {
       description: 'Shadowscale alarm topic encryption (CloudWatch alarms may use it)',
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.DESTROY,
+      // Instead of the default `kms:*` for the account: the administration actions, listed.
+      policy: new iam.PolicyDocument({
+        statements: [
+          new iam.PolicyStatement({
+            sid: 'AccountAdministers',
+            principals: [new iam.AccountRootPrincipal()],
+            actions: KEY_ADMIN_ACTIONS,
+            resources: ['*'],
+          }),
+        ],
+      }),
     });
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
@@ -75,7 +104,7 @@ export class Monitoring extends Construct {
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+        conditions: { StringEquals: { 'aws:SourceAccount': account } },
       }),
     );
     this.topic = new sns.Topic(this, 'AlarmTopic', {
