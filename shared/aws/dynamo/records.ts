@@ -163,21 +163,27 @@ export function checkLimit(limit: number | undefined, max: number): number {
 // Item size, counted the way DynamoDB counts it:
 // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html
 // attribute names (UTF-8) + values; a string its UTF-8 length; a number about one byte per two
-// significant digits plus one; a boolean or null one byte; a list or map 3 bytes plus one byte per
-// element plus its elements (a map's keys count as names). Exact for what we store (strings,
-// numbers, booleans, lists, maps); a few bytes conservative on numbers.
+// significant digits plus one (exactly: see numberSize); a boolean or null one byte; a list or
+// map 3 bytes plus one byte per element plus its elements (a map's keys count as names). This
+// matches byte for byte the size dynalite computes to enforce the limit (an integration test
+// writes an item of exactly 400 KB and one byte more); for non-ASCII text it is conservative.
 
 export const MAX_ITEM_BYTES = 400 * 1024;
 
 const utf8 = (text: string) => Buffer.byteLength(text, 'utf8');
 
+/**
+ * DynamoDB stores a number as base-100 digit pairs aligned on the decimal point, plus one byte
+ * (and one more when negative): 1 + ceil(digits / 2), plus 1 when an even digit count is
+ * misaligned. This is the rule dynalite applies when it enforces the limit; the marshaller writes
+ * `String(n)`, whose significant digits are those of `toExponential()`.
+ */
 function numberSize(n: number): number {
-  const digits = Math.abs(n)
-    .toExponential()
-    .replace(/e.*$/, '')
-    .replace('.', '')
-    .replace(/^0+|0+$/g, '');
-  return Math.ceil(Math.max(digits.length, 1) / 2) + 1;
+  if (n === 0) return 1;
+  const [mantissa = '', exponent = '0'] = Math.abs(n).toExponential().split('e');
+  const digits = mantissa.replace('.', '').replace(/0+$/, '').length;
+  const e = Number(exponent);
+  return 1 + Math.ceil(digits / 2) + (digits % 2 !== 0 || e % 2 !== 0 ? 0 : 1) + (n < 0 ? 1 : 0);
 }
 
 export function valueSize(value: unknown): number {
