@@ -131,7 +131,8 @@ export function inferInterval(times: readonly number[]): number {
   const diffs: number[] = [];
   for (let i = 1; i < times.length; i++) diffs.push((times[i] as number) - (times[i - 1] as number));
   diffs.sort((a, b) => a - b);
-  const median = diffs[Math.floor(diffs.length / 2)] as number;
+  // Lower median: gaps only ever lengthen a spacing, so the lower middle is the safer guess.
+  const median = diffs[Math.floor((diffs.length - 1) / 2)] as number;
   const rounded = median >= 1000 ? Math.round(median / 1000) * 1000 : Math.round(median);
   if (!(rounded > 0))
     throw new ForecastInputError(`cannot infer the series interval (median spacing ${median} ms)`);

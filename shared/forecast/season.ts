@@ -90,6 +90,9 @@ export function estimateProfile(
   }
   // Winsorise spikes so one incident does not become "every day at 14:05".
   const clip = absN > 0 ? (5 * absSum) / absN : 0;
+  // A window cut by either end of the data is biased by trend and shape: use full windows only
+  // when there are at least two days of them.
+  const fullOnly = span - 2 * half >= 2 * P;
   const decay = Math.log(2) / (halfLifeDays * P);
   const ws = new Float64Array(nb);
   const wsum = new Float64Array(nb);
@@ -100,7 +103,7 @@ export function estimateProfile(
     const k = Math.floor(tod / bucketMs);
     bucketIdx[i] = k;
     const r = resid[i] as number;
-    if (Number.isNaN(r)) continue;
+    if (Number.isNaN(r) || (fullOnly && (i < half || i + half >= span))) continue;
     const w = Math.exp(-decay * (span - 1 - i));
     ws[k] = (ws[k] as number) + w * Math.max(-clip, Math.min(clip, r));
     wsum[k] = (wsum[k] as number) + w;
@@ -120,11 +123,18 @@ export function estimateProfile(
 
   let weeklyAdj: number[] = [];
   if (weekly && span * intervalMs >= 14 * DAY_MS) {
+    // The hour-of-week part is measured against a one-week moving average: a one-day average
+    // would follow (and so hide) a weekday/weekend difference.
+    const halfW = Math.floor((7 * P) / 2);
+    const fullW = span - 2 * halfW >= 7 * P;
     const wsW = new Float64Array(168);
     const wW = new Float64Array(168);
     for (let i = 0; i < span; i++) {
-      const r = resid[i] as number;
-      if (Number.isNaN(r)) continue;
+      const v = values[from + i] as number;
+      if (Number.isNaN(v) || (fullW && (i < halfW || i + halfW >= span))) continue;
+      const a = Math.max(0, i - halfW);
+      const b = Math.min(span, i + halfW + 1);
+      const r = v - ((cs[b] as number) - (cs[a] as number)) / ((cn[b] as number) - (cn[a] as number));
       const t = startMs + (from + i) * intervalMs;
       const day = Math.floor(t / DAY_MS);
       const dow = ((day % 7) + 7) % 7;
@@ -137,7 +147,7 @@ export function estimateProfile(
     }
     // Shrink towards zero: with two or three weeks each cell is only a few samples.
     const weeks = (span * intervalMs) / WEEK_MS;
-    const shrink = weeks / (weeks + 1);
+    const shrink = weeks / (weeks + 0.5);
     weeklyAdj = new Array<number>(168).fill(0);
     let m = 0;
     for (let c = 0; c < 168; c++) {
