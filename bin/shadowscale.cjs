@@ -9,6 +9,19 @@ if (major < 24) {
   );
   process.exit(1);
 }
+// Some dependencies (@middy/core 7) ship ESM only, with an `import`-only exports map, which a
+// CommonJS require cannot resolve. Node 24 can require ES modules; resolve such a package again
+// with the `import` condition (the Lambda bundles are built by esbuild and need none of this).
+require('node:module').registerHooks({
+  resolve(specifier, context, nextResolve) {
+    try {
+      return nextResolve(specifier, context);
+    } catch (error) {
+      if (error?.code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED' || context.conditions.includes('import')) throw error;
+      return nextResolve(specifier, { ...context, conditions: [...context.conditions, 'import'] });
+    }
+  },
+});
 require('tsx/cjs');
 const { main } = require('./cli/main.ts');
 main(process.argv).then(

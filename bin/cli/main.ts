@@ -3,6 +3,7 @@ import { ShadowscaleError, ValidationError } from '../../shared/errors';
 import { registerBacktest } from './commands/backtest';
 import { registerBenchForecast } from './commands/bench-forecast';
 import { registerForecast } from './commands/forecast';
+import { registerLocal } from './commands/local';
 import { registerOps } from './commands/ops';
 import { registerSignals } from './commands/signals';
 import { registerValidate } from './commands/validate';
@@ -32,6 +33,7 @@ export function buildProgram(io: CliIO): Command {
   registerBenchForecast(program, io);
   registerBacktest(program, io);
   registerForecast(program, io);
+  registerLocal(program, io);
   // Every subcommand reports usage errors the same way as the root.
   for (const command of program.commands) {
     command.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });

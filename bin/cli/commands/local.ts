@@ -1,0 +1,71 @@
+import { type Command, Option } from 'commander';
+import { parseLocalOptions } from '../../local/options';
+import { runLocal } from '../../local/run';
+import { CliExit, type CliIO } from '../context';
+import { parseNonNegativeInt, parsePositiveInt, parsePositiveNumber } from '../options';
+
+interface LocalFlags {
+  trace?: string;
+  days?: number;
+  warmupDays?: number;
+  speed?: string;
+  injectFailure?: 'gate' | 'provision';
+  report?: string;
+  keepDb?: string;
+  port?: number;
+  primaryMax?: number;
+  verbose?: boolean;
+  quiet?: boolean;
+}
+
+export function registerLocal(program: Command, io: CliIO): void {
+  program
+    .command('local')
+    .description(
+      'run the whole loop on this machine (no AWS account): local DynamoDB, the real forecaster, pre-warm and shadow-pool state machines over a simulated fleet replaying a real trace',
+    )
+    .option('--trace <file>', 'timestamp,value CSV of demand to replay (default: NYC taxi, NAB)')
+    .option('--days <n>', 'simulated days with Shadowscale in the loop (default 2)', parsePositiveNumber)
+    .option(
+      '--warmup-days <n>',
+      'simulated days of history first, reactive only (default 14)',
+      parsePositiveNumber,
+    )
+    .option('--speed <x>', 'simulated seconds per wall second, or "max" (default max)')
+    .addOption(
+      new Option('--inject-failure <kind>', 'make the shadow pool fail to show a rollback').choices([
+        'gate',
+        'provision',
+      ]),
+    )
+    .option('--report <file>', 'HTML report path (default reports/local-run.html)')
+    .option('--keep-db <dir>', 'persist the local DynamoDB store in this directory between runs')
+    .option('--port <n>', 'loopback port for the local DynamoDB (default: a free one)', parseNonNegativeInt)
+    .option('--primary-max <n>', 'primary pool maximum of the demo workload (default 16)', parsePositiveInt)
+    .option('--verbose', 'print every forecast, not one per simulated hour')
+    .option('--quiet', 'print only the summary')
+    .action(async (flags: LocalFlags) => {
+      const speed =
+        flags.speed === undefined || flags.speed === 'max' ? flags.speed : parseSpeed(flags.speed);
+      const options = parseLocalOptions({ ...flags, speed });
+      const controller = new AbortController();
+      const onSignal = () => controller.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        await runLocal(options, io, controller.signal);
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+      if (controller.signal.aborted) throw new CliExit(130, 'interrupted');
+    });
+}
+
+function parseSpeed(value: string): number {
+  try {
+    return parsePositiveNumber(value);
+  } catch {
+    throw new CliExit(2, `--speed ${value}: expected "max" or a number > 0 (simulated seconds per second)`);
+  }
+}

@@ -1,0 +1,156 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { ValidationError } from '../../shared/errors';
+import { Workload } from '../../shared/schemas/workload';
+import { parseTimestampValueCsv } from '../../shared/series/csv';
+import type { SimWorkloadOptions } from '../../shared/sim/fleet';
+import { autoUnitCapacity, type DemandTrace, quantileOf, traceFromPoints } from '../../shared/sim/trace';
+import { parseOrThrow } from '../../shared/validation';
+
+/** The trace `npm start` replays: NYC taxi demand per 30 min (NAB, MIT; see NOTICE). */
+export const DEFAULT_TRACE = join(__dirname, '..', '..', 'test', 'fixtures', 'traces', 'nab-nyc_taxi.csv');
+
+/** The simulated world runs in 5-minute steps, like the CloudWatch periods the forecaster reads. */
+export const SIM_STEP_MS = 300_000;
+
+export const DEMO_WORKLOAD_ID = 'demo-api';
+
+/** Units the trace's p95 needs at target utilisation (the backtester's convention). */
+const UNITS_AT_P95 = 20;
+/**
+ * The demo primary pool's maximum: below the trace's busiest hours, so the evening peaks cannot
+ * be served by the primary alone and Shadowscale has to stand up a shadow pool for them.
+ */
+const PRIMARY_MAX_UNITS = 16;
+const SHADOW_MAX_UNITS = 12;
+
+/**
+ * Read a `timestamp,value` CSV and resample it onto the simulation's 5-minute grid by linear
+ * interpolation between observations (the world's demand, not a forecast: nothing downstream sees
+ * a value before its time). A coarser trace becomes a smooth 5-minute one; a finer one is averaged.
+ */
+export function loadTrace(path: string): DemandTrace {
+  if (!existsSync(path)) {
+    throw new ValidationError(`--trace ${path}: no such file`, [
+      { path: '--trace', message: 'no such file', received: path },
+    ]);
+  }
+  const points = parseTimestampValueCsv(readFileSync(path, 'utf8'), path);
+  const { trace } = traceFromPoints(basename(path), points);
+  return resample(trace, SIM_STEP_MS);
+}
+
+export function resample(trace: DemandTrace, stepMs: number): DemandTrace {
+  if (trace.intervalMs === stepMs) return trace;
+  const startMs = Math.ceil(trace.startMs / stepMs) * stepMs;
+  const endMs = trace.startMs + (trace.values.length - 1) * trace.intervalMs;
+  const n = Math.floor((endMs - startMs) / stepMs) + 1;
+  if (n < 2) {
+    throw new ValidationError(`trace ${trace.name}: shorter than two ${stepMs / 60_000}-minute steps`, [
+      { path: '--trace', message: 'too short', received: trace.values.length },
+    ]);
+  }
+  const values = new Float64Array(n);
+  const at = (ms: number): number => {
+    const x = (ms - trace.startMs) / trace.intervalMs;
+    const i = Math.min(trace.values.length - 2, Math.max(0, Math.floor(x)));
+    const f = Math.min(1, Math.max(0, x - i));
+    return (trace.values[i] as number) * (1 - f) + (trace.values[i + 1] as number) * f;
+  };
+  for (let k = 0; k < n; k++) {
+    const from = startMs + k * stepMs;
+    if (trace.intervalMs > stepMs) values[k] = at(from);
+    else {
+      // Average the observations inside the step.
+      let sum = 0;
+      let count = 0;
+      for (let ms = from; ms < from + stepMs; ms += trace.intervalMs) {
+        sum += at(ms);
+        count++;
+      }
+      values[k] = sum / count;
+    }
+  }
+  return { name: trace.name, startMs, intervalMs: stepMs, values };
+}
+
+export interface Demo {
+  workload: Workload;
+  sim: SimWorkloadOptions;
+  unitCapacity: number;
+}
+
+/**
+ * The demo workload over a trace: an ECS service behind an ALB (placeholder ARNs in the sandbox
+ * account 000000000000: the simulator stands in for ECS, ALB and CloudWatch), one request metric,
+ * a unit sized so that the trace's p95 needs 20 units at 70% utilisation, and a primary maximum of
+ * 16 so that the busiest hours need a shadow pool.
+ */
+export function demoWorkload(trace: DemandTrace, options: { primaryMaxUnits?: number } = {}): Demo {
+  const targetUtilization = 0.7;
+  const unitCapacity = autoUnitCapacity(trace, targetUtilization, UNITS_AT_P95);
+  const maxUnits = options.primaryMaxUnits ?? PRIMARY_MAX_UNITS;
+  const minUnits = Math.max(
+    1,
+    Math.floor(quantileOf(trace.values, 0.05) / (unitCapacity * targetUtilization)),
+  );
+  const arn = (kind: string, name: string): string =>
+    `arn:aws:elasticloadbalancing:us-east-1:000000000000:${kind}/${name}`;
+  const workload = parseOrThrow(
+    Workload,
+    {
+      workloadId: DEMO_WORKLOAD_ID,
+      description: `Demo API replaying ${trace.name} (simulated ECS service behind an ALB)`,
+      compute: { kind: 'ecs', cluster: 'local', service: DEMO_WORKLOAD_ID },
+      traffic: {
+        listenerArn: arn('listener', 'app/local-alb/0000000000000000/0000000000000000'),
+        primaryTargetGroupArn: arn('targetgroup', 'demo-primary/0000000000000001'),
+        shadowTargetGroupArn: arn('targetgroup', 'demo-shadow/0000000000000002'),
+        loadBalancerDimension: 'app/local-alb/0000000000000000',
+      },
+      regions: { primary: 'us-east-1' },
+      capacity: {
+        minUnits,
+        maxUnits,
+        shadowMaxUnits: SHADOW_MAX_UNITS,
+        targetUtilization,
+        provisioningLagSeconds: 180,
+        unitPricePerHour: 0.0496,
+      },
+      priority: 50,
+      stateless: true,
+      metrics: [
+        {
+          name: 'requests',
+          namespace: 'AWS/ApplicationELB',
+          metricName: 'RequestCount',
+          dimensions: { LoadBalancer: 'app/local-alb/0000000000000000' },
+          stat: 'Sum',
+          periodSeconds: SIM_STEP_MS / 1000,
+          capacityPerUnit: unitCapacity,
+          quantile: 0.8,
+        },
+      ],
+      contention: {
+        threshold: 0.05,
+        clearThreshold: 0.01,
+        horizonSeconds: 3600,
+        returnAfterClearSeconds: 900,
+      },
+      migration: { steps: [10, 25, 50, 100], bakeSeconds: 120, healthyTimeoutSeconds: 900 },
+    },
+    'demo workload',
+  );
+  const sim: SimWorkloadOptions = {
+    workloadId: DEMO_WORKLOAD_ID,
+    trace,
+    unitCapacity,
+    targetUtilization,
+    lagMs: 180_000,
+    metricDelayMs: 60_000,
+    primary: { maxUnits, minUnits, pricePerUnitHour: 0.0496, initialUnits: minUnits },
+    shadow: { maxUnits: SHADOW_MAX_UNITS, pricePerUnitHour: 0.0496 },
+    workload,
+  };
+  return { workload, sim, unitCapacity };
+}

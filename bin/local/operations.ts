@@ -1,0 +1,167 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StateMachineDefinition } from 'aws-local-stepfunctions';
+import type { FunctionSpec, StateMachineSpec } from '../../functions/manifest';
+import { MIGRATION_FUNCTIONS, MIGRATION_STATE_MACHINES } from '../../functions/migration/manifest';
+import type { ShadowscaleEvent } from '../../shared/schemas/events';
+import {
+  allStates,
+  type ExecutionLogEvent,
+  type JSONValue,
+  type StartOptions,
+  type TaskHandler,
+} from './cosim';
+import { type LambdaHandler, loadHandler, localArn, localFunction } from './lambda';
+import type { LineKind } from './output';
+
+/**
+ * Runs the real shadow-pool state machines locally: the ASL files exactly as CDK deploys them,
+ * their `${...FunctionArn}` placeholders filled with local ARNs, and each Task calling the real
+ * Lambda handler that the function manifest names (the middy-wrapped export, middleware and all),
+ * in process, with a Lambda-like context. The input is what the EventBridge rule's input
+ * transformer gives the execution in AWS.
+ */
+
+export type OperationKind = 'migration' | 'return';
+
+const ROOT = join(__dirname, '..', '..');
+const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
+
+/** The ASL of a state machine spec with its placeholders filled; fails on one left unfilled. */
+export function loadDefinition(
+  machine: StateMachineSpec,
+  functions: readonly FunctionSpec[],
+): { definition: StateMachineDefinition; byArn: Map<string, FunctionSpec> } {
+  let text = readFileSync(join(ROOT, machine.file), 'utf8');
+  const byArn = new Map<string, FunctionSpec>();
+  for (const spec of functions) {
+    if (!spec.substitution) continue;
+    const arn = localArn(spec);
+    byArn.set(arn, spec);
+    text = text.split(`\${${spec.substitution}}`).join(arn);
+  }
+  for (const [key, value] of Object.entries(machine.substitutions ?? {})) {
+    text = text.split(`\${${key}}`).join(value);
+  }
+  const left = /\$\{([A-Za-z0-9_]+)\}/.exec(text);
+  if (left) throw new Error(`${machine.file}: no local value for the substitution \${${left[1]}}`);
+  return { definition: JSON.parse(text) as StateMachineDefinition, byArn };
+}
+
+/** Task state name → local handler, honouring both Lambda ARN resources and `lambda:invoke`. */
+export function localHandlers(
+  definition: StateMachineDefinition,
+  byArn: Map<string, FunctionSpec>,
+  load: (spec: FunctionSpec) => LambdaHandler = loadHandler,
+): Record<string, TaskHandler> {
+  const handlers: Record<string, TaskHandler> = {};
+  for (const [name, state] of allStates(definition)) {
+    if (state.Type !== 'Task') continue;
+    const task = state as unknown as { Resource: string; Parameters?: Record<string, unknown> };
+    const invoke = task.Resource.startsWith(LAMBDA_INVOKE);
+    const arn = invoke ? String(task.Parameters?.FunctionName ?? '') : task.Resource;
+    const spec = byArn.get(arn.replace(/:\$LATEST$/, ''));
+    if (!spec) throw new Error(`Task state ${name} calls ${arn}, which no function spec provides`);
+    const invokeLocal = localFunction(spec, load(spec));
+    handlers[name] = async (input: JSONValue): Promise<JSONValue> => {
+      const payload = invoke ? (input as { Payload?: unknown }).Payload : input;
+      const json = (await invokeLocal(payload)) as JSONValue;
+      return invoke ? ({ Payload: json, StatusCode: 200, ExecutedVersion: '$LATEST' } as JSONValue) : json;
+    };
+  }
+  return handlers;
+}
+
+/** The execution input the `Contention Predicted` / `Contention Cleared` rule would give. */
+export function executionInput(kind: OperationKind, event: ShadowscaleEvent): JSONValue {
+  if (event.detailType === 'Contention Predicted') {
+    return {
+      workloadId: event.detail.workloadId,
+      reason: `contention predicted: score ${event.detail.score.toFixed(3)}, shortage at ${new Date(event.detail.shortageAt).toISOString()}`,
+      peakUnits: event.detail.peakUnits,
+    };
+  }
+  return {
+    workloadId: (event.detail as { workloadId: string }).workloadId,
+    reason: `${kind}: contention cleared`,
+  };
+}
+
+function findWeights(value: unknown, depth = 0): { primary: number; shadow: number } | undefined {
+  if (value === null || typeof value !== 'object' || depth > 4) return undefined;
+  const v = value as Record<string, unknown>;
+  if (typeof v.primary === 'number' && typeof v.shadow === 'number')
+    return { primary: v.primary, shadow: v.shadow };
+  for (const key of ['verified', 'weights', 'Payload']) {
+    const found = findWeights(v[key], depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+export type NoteFn = (atMs: number, kind: LineKind, text: string) => void;
+
+/** One line per state entered (repeated polls collapsed), one per verified weight step. */
+export function executionNarrator(
+  kind: OperationKind,
+  note: NoteFn,
+): (event: ExecutionLogEvent, at: number) => void {
+  const label: LineKind = kind === 'migration' ? 'migration' : 'return';
+  let lastState = '';
+  let repeats = 0;
+  return (event, at) => {
+    if (event.type === 'state-entered' && (event.stateType === 'Task' || event.stateType === 'Fail')) {
+      if (event.state === lastState) {
+        repeats++;
+        return;
+      }
+      const suffix = repeats > 0 ? ` (previous state ran ${repeats + 1}×)` : '';
+      lastState = event.state;
+      repeats = 0;
+      note(at, label, `▸ ${event.state}${suffix}`);
+    } else if (event.type === 'state-exited' && /shift/i.test(event.state)) {
+      const weights = findWeights(event.output);
+      if (weights)
+        note(at, 'weights', `primary ${weights.primary}% / shadow ${weights.shadow}% (read back, verified)`);
+    } else if (event.type === 'state-caught') {
+      note(at, 'rollback', `${event.state} failed; compensating`);
+    } else if (event.type === 'state-failed' && event.error !== 'States.Runtime') {
+      note(at, label, `${event.state}: ${event.error}`);
+    }
+  };
+}
+
+export interface OperationLauncher {
+  start(kind: OperationKind, event: ShadowscaleEvent, name: string, note: NoteFn): StartOptions;
+}
+
+export function operationLauncher(): OperationLauncher {
+  const machines = new Map<
+    OperationKind,
+    { definition: StateMachineDefinition; handlers: Record<string, TaskHandler> }
+  >();
+  // Loaded on first use: the ASL files and handler modules are read once per run.
+  const machine = (kind: OperationKind) => {
+    const loaded = machines.get(kind);
+    if (loaded) return loaded;
+    const spec = MIGRATION_STATE_MACHINES.find((m) => m.file.endsWith(`shadow-pool-${kind}.asl.json`));
+    if (!spec) throw new Error(`no state machine spec for shadow-pool-${kind}`);
+    const functions = MIGRATION_FUNCTIONS.filter((f) => spec.functions.includes(f.id));
+    const { definition, byArn } = loadDefinition(spec, functions);
+    const built = { definition, handlers: localHandlers(definition, byArn) };
+    machines.set(kind, built);
+    return built;
+  };
+  return {
+    start(kind, event, name, note) {
+      const { definition, handlers } = machine(kind);
+      return {
+        name,
+        definition,
+        handlers,
+        input: executionInput(kind, event),
+        onEvent: executionNarrator(kind, note),
+      };
+    },
+  };
+}

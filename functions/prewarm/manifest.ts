@@ -1,0 +1,15 @@
+import type { FunctionSpec } from '../manifest';
+
+/** The pre-warm function: target of the `Forecast Computed` EventBridge rule. */
+export const PREWARM_FUNCTIONS: readonly FunctionSpec[] = [
+  {
+    id: 'Prewarm',
+    entry: 'functions/prewarm/index.ts',
+    handler: 'handler',
+    description: 'Raise the primary pool ahead of the forecast demand (scale-out only)',
+    timeoutSeconds: 30,
+    memoryMb: 256,
+    tables: { workloads: 'read', predictions: 'read' },
+    permissions: ['ecs:manage-shadow', 'eks:manage-shadow'],
+  },
+];
