@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import aslValidator from 'asl-validator';
 import type { Context } from 'aws-lambda';
-import { StateMachine } from 'aws-local-stepfunctions';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { handler as forecastHandler } from '../../../functions/forecast';
 import { FORECAST_FUNCTIONS, FORECAST_STATE_MACHINES } from '../../../functions/forecast/manifest';
 import { handler as listHandler } from '../../../functions/list-workloads';
@@ -11,17 +10,25 @@ import { TransientError } from '../../../shared/errors';
 import { SINGLE_INVOCATION_MAX_WORKLOADS } from '../../../shared/forecaster';
 import { harness, T0, workload } from '../../unit/forecaster/helpers';
 
+// asl-validator ships no type declarations.
+const aslValidator: (definition: unknown) => {
+  isValid: boolean;
+  errorsText: (separator?: string) => string;
+} = require('asl-validator');
+
 const FILE = join(__dirname, '..', '..', '..', 'statemachines', 'forecast-fanout.asl.json');
 const RAW = readFileSync(FILE, 'utf8');
 const DAY = 86_400_000;
+/** The interpreter's JSON value type (not exported by the package). */
+type JSONValue = Parameters<StateMachine['run']>[0];
 const ARN = (name: string) => `arn:aws:lambda:us-east-1:123456789012:function:${name}`;
 
 /** Fill `${...}` the way CDK definitionSubstitutions does. */
-function definition(): Record<string, unknown> {
+function definition(): StateMachineDefinition {
   const filled = RAW.replace(/\$\{([A-Za-z0-9]+)\}/g, (_, key: string) =>
     ARN(key.replace(/FunctionArn$/, '')),
   );
-  return JSON.parse(filled) as Record<string, unknown>;
+  return JSON.parse(filled) as StateMachineDefinition;
 }
 
 const context = {
@@ -46,7 +53,7 @@ function allStates(states: Record<string, State>): [string, State][] {
 
 describe('forecast-fanout.asl.json', () => {
   it('is valid ASL, JSONPath only, with known substitutions, TimeoutSeconds, and Retry + Catch on every Task', () => {
-    const def = definition() as { States: Record<string, State>; TimeoutSeconds?: number };
+    const def = definition() as unknown as { States: Record<string, State>; TimeoutSeconds?: number };
     const { isValid, errorsText } = aslValidator(def);
     expect(errorsText('\n')).toBe('');
     expect(isValid).toBe(true);
@@ -93,9 +100,9 @@ describe('forecast-fanout.asl.json', () => {
     const calls: Record<string, number> = {};
     const counted =
       (name: string, fn: (input: unknown) => Promise<unknown>) =>
-      (input: unknown): Promise<unknown> => {
+      async (input: JSONValue): Promise<JSONValue> => {
         calls[name] = (calls[name] ?? 0) + 1;
-        return fn(input);
+        return (await fn(input)) as JSONValue;
       };
     const realHandlers = () => ({
       ListWorkloads: counted('ListWorkloads', (input) => listHandler(input, context)),
