@@ -1,0 +1,197 @@
+import { ReactivePolicy } from '../../../shared/backtest/policies/reactive';
+import { POLICY_NAMES, type Policy, type PolicyName, type PolicyView } from '../../../shared/backtest/policy';
+import { type BacktestSetup, makePolicy, runBacktest, runPolicy } from '../../../shared/backtest/runner';
+import { demandUnits } from '../../../shared/sim/trace';
+
+const MIN = 60_000;
+const STEP = 5 * MIN;
+const START = Date.UTC(2026, 0, 5);
+
+/** Two days of 5-minute demand: a daily wave, noise and a surge on the second day. */
+function wave(n = 2 * 288, seed = 1): Float64Array {
+  let s = seed;
+  const rand = (): number => {
+    s = (s * 16807) % 2147483647;
+    return s / 2147483647;
+  };
+  return Float64Array.from({ length: n }, (_, i) => {
+    const hour = ((i * 5) / 60) % 24;
+    const surge = i > 420 && i < 470 ? 120 : 0;
+    return 100 + 60 * Math.sin(((hour - 8) / 24) * 2 * Math.PI) + surge + 20 * rand();
+  });
+}
+
+function setup(values: Float64Array, over: Partial<BacktestSetup> = {}): BacktestSetup {
+  return {
+    trace: { name: 'wave', startMs: START, intervalMs: STEP, values },
+    unitCapacity: 10,
+    targetUtilization: 0.7,
+    primaryMax: 30,
+    shadowMax: 20,
+    ...over,
+  };
+}
+
+/** Wraps a policy and records what it saw and decided at every step. */
+class Recorder implements Policy {
+  readonly views: {
+    step: number;
+    visible: number;
+    nowMs: number;
+    demandLength: number;
+    beyond: number | undefined;
+  }[] = [];
+  readonly decisions: string[] = [];
+  readonly violations: string[] = [];
+  constructor(private readonly inner: Policy) {}
+  get name(): PolicyName {
+    return this.inner.name;
+  }
+  band() {
+    return this.inner.band?.();
+  }
+  decide(view: PolicyView) {
+    this.views.push({
+      step: view.step,
+      visible: view.visible,
+      nowMs: view.nowMs,
+      demandLength: view.demand.length,
+      beyond: view.demand[view.visible],
+    });
+    const { weights } = view;
+    if (weights.primary + weights.shadow !== 100) this.violations.push(`step ${view.step}: weights sum`);
+    if (weights.shadow > 0 && view.shadow.ready === 0)
+      this.violations.push(`step ${view.step}: shadow not ready`);
+    if (weights.primary > 0 && view.primary.ready === 0)
+      this.violations.push(`step ${view.step}: primary not ready`);
+    const d = this.inner.decide(view);
+    if (d.weights && d.weights.primary + d.weights.shadow !== 100)
+      this.violations.push(`step ${view.step}: decided sum`);
+    this.decisions.push(JSON.stringify(d));
+    return d;
+  }
+}
+
+describe('no policy sees the future (except the oracle)', () => {
+  const changeAt = 400;
+  const a = wave();
+  const b = Float64Array.from(a, (v, i) => (i >= changeAt ? v * 3 : v));
+
+  it.each(POLICY_NAMES.filter((n) => n !== 'oracle'))(
+    '%s: only published steps, same decisions until the change is published',
+    (name) => {
+      const runs = [a, b].map((values) => {
+        const s = setup(values);
+        const rec = new Recorder(makePolicy(name, s, demandUnits(s.trace, 10, 0.7)));
+        runPolicy(s, rec);
+        return rec;
+      });
+      const [ra, rb] = runs as [Recorder, Recorder];
+      for (const v of ra.views) {
+        // Step j is published at its end plus the 1-minute metric delay.
+        expect(v.demandLength).toBe(v.visible);
+        expect(v.beyond).toBeUndefined();
+        if (v.visible > 0) expect(START + v.visible * STEP + MIN).toBeLessThanOrEqual(v.nowMs);
+        expect(START + (v.visible + 1) * STEP + MIN).toBeGreaterThan(v.nowMs);
+      }
+      // Step 400 is published at the end of step 400 + 1 min, i.e. during step 401.
+      expect(rb.decisions.slice(0, changeAt + 2)).toEqual(ra.decisions.slice(0, changeAt + 2));
+      // ... and the change does reach the policy later (so this test can fail).
+      expect(rb.decisions).not.toEqual(ra.decisions);
+    },
+  );
+
+  it('the oracle does use the future (the limit)', () => {
+    const ra = new Recorder(makePolicy('oracle', setup(a), demandUnits(setup(a).trace, 10, 0.7)));
+    const rb = new Recorder(makePolicy('oracle', setup(b), demandUnits(setup(b).trace, 10, 0.7)));
+    runPolicy(setup(a), ra);
+    runPolicy(setup(b), rb);
+    expect(rb.decisions.slice(0, changeAt)).not.toEqual(ra.decisions.slice(0, changeAt));
+  });
+});
+
+describe('the oracle', () => {
+  it.each([1, 2, 3])('never under-provisions (seed %i, ample primary)', (seed) => {
+    const result = runBacktest(setup(wave(2 * 288, seed), { primaryMax: 1000, shadowMax: 0 }), ['oracle']);
+    const m = result.runs[0]?.metrics;
+    expect(m?.tau_u).toBe(0);
+    expect(m?.theta_u).toBe(0);
+    expect(m?.overload_minutes).toBe(0);
+  });
+
+  it('never overloads when it must spill onto the shadow pool', () => {
+    const result = runBacktest(setup(wave(), { primaryMax: 20, shadowMax: 30 }), ['oracle']);
+    const run = result.runs[0];
+    expect(run?.metrics.overload_minutes).toBe(0);
+    expect(run?.history.readyShadow.some((v) => v > 0)).toBe(true);
+  });
+});
+
+describe('traffic weights', () => {
+  it.each(POLICY_NAMES)('%s: weights sum to 100 and never route to a pool with no ready unit', (name) => {
+    const s = setup(wave(), { primaryMax: 20, shadowMax: 30 });
+    const rec = new Recorder(makePolicy(name, s, demandUnits(s.trace, 10, 0.7)));
+    const run = runPolicy(s, rec);
+    expect(rec.violations).toEqual([]);
+    const h = run.history;
+    for (let k = 0; k < h.length; k++) {
+      const share = h.shadowShare[k] as number;
+      expect(share).toBeGreaterThanOrEqual(0);
+      expect(share).toBeLessThanOrEqual(1);
+      if (share > 0) expect(h.readyShadow[k] as number).toBeGreaterThan(0);
+      if (share < 1) expect(h.readyPrimary[k] as number).toBeGreaterThan(0);
+    }
+  });
+
+  it('shadowscale moves traffic onto a shadow pool for the surge and back home after it', () => {
+    const result = runBacktest(setup(wave(), { primaryMax: 20, shadowMax: 30 }), ['shadowscale']);
+    const h = result.runs[0]?.history;
+    if (!h) throw new Error('no run');
+    const onShadow = h.shadowShare.map((v, i) => (v > 0 ? i : -1)).filter((i) => i >= 0);
+    expect(onShadow.length).toBeGreaterThan(0);
+    expect(h.shadowShare[h.length - 1]).toBe(0);
+  });
+});
+
+describe('reactive target tracking on a crafted step trace', () => {
+  // 1-minute steps, unit capacity 1, target 1: demand in units = value. 10 for 30 min, 20 for
+  // 30 min, then 5. Lag 3 min, metric delay 1 min.
+  const values = Float64Array.from({ length: 100 }, (_, i) => (i < 30 ? 10 : i < 60 ? 20 : 5));
+  const s: BacktestSetup = {
+    trace: { name: 'steps', startMs: START, intervalMs: MIN, values },
+    unitCapacity: 1,
+    targetUtilization: 1,
+    lagMs: 3 * MIN,
+    metricDelayMs: MIN,
+  };
+  const h = runBacktest(s, ['reactive']).runs[0]?.history;
+  if (!h) throw new Error('no run');
+
+  it('scales out after 3 published breaching datapoints, to ⌈demand⌉, ready after the lag', () => {
+    // Steps 30, 31, 32 breach (20 > 10 units); step 32 is published at minute 34.
+    expect(h.desiredPrimary[33]).toBe(10);
+    expect(h.desiredPrimary[34]).toBe(20);
+    expect(h.readyPrimary[36]).toBe(10);
+    expect(h.readyPrimary[37]).toBe(20);
+  });
+
+  it('scales in only after 15 published datapoints below 90% of the target', () => {
+    // Steps 60..74 are below (5 / 20); step 74 is published at minute 76.
+    expect(h.desiredPrimary[75]).toBe(20);
+    expect(h.desiredPrimary[76]).toBe(5);
+    expect(h.desiredPrimary[99]).toBe(5);
+  });
+
+  it('does not scale in during the 300 s scale-out cooldown', () => {
+    // A short scale-in window (2 datapoints) so that only the cooldown can hold the scale-in back:
+    // 10 -> 20 at minute 34; from step 33 demand is 1, so 2 low datapoints are published by 36.
+    const v2 = Float64Array.from({ length: 80 }, (_, i) => (i < 30 ? 10 : i < 33 ? 20 : 1));
+    const r = runPolicy(
+      { ...s, trace: { ...s.trace, values: v2 } },
+      new ReactivePolicy({ lowWindowMs: 2 * MIN }),
+    ).history;
+    expect(r.desiredPrimary[34]).toBe(20);
+    expect(r.desiredPrimary[38]).toBe(20);
+    expect(r.desiredPrimary[39]).toBe(1);
+  });
+});

@@ -1,0 +1,104 @@
+import { ManualClock } from '../../../shared/clock';
+import { NotReadyError, TransientError } from '../../../shared/errors';
+import { Workload } from '../../../shared/schemas/workload';
+import { SimFleet, simPorts } from '../../../shared/sim';
+import { workloadInput } from '../../helpers/fixtures';
+
+const MIN = 60_000;
+const STEP = 5 * MIN;
+
+function setup() {
+  const workload = Workload.parse(workloadInput());
+  const metric = workload.metrics[0];
+  if (!metric) throw new Error('fixture has no metric');
+  const fleet = new SimFleet({
+    clock: new ManualClock(0),
+    workloads: [
+      {
+        workloadId: workload.workloadId,
+        trace: { name: 't', startMs: 0, intervalMs: STEP, values: Float64Array.from([50, 50, 50, 50, 50, 50]) },
+        unitCapacity: 10,
+        primary: { maxUnits: 8, initialUnits: 5 },
+        shadow: { maxUnits: 4 },
+        workload,
+      },
+    ],
+  });
+  return { workload, metric, fleet, ports: simPorts(fleet) };
+}
+
+describe('simulated ports', () => {
+  it('scales, stands up and deletes a shadow pool through ComputePool', async () => {
+    const { workload, fleet, ports } = setup();
+    await ports.compute.scale(workload, 'primary', 7);
+    expect(await ports.compute.describe(workload, 'primary')).toEqual({
+      exists: true,
+      desired: 7,
+      pending: 2,
+      ready: 5,
+      draining: 0,
+    });
+    expect((await ports.compute.describe(workload, 'shadow')).exists).toBe(false);
+    const shadow = await ports.compute.ensureShadow(workload, { units: 2 });
+    expect(shadow).toMatchObject({ exists: true, desired: 2, ready: 0, pending: 2 });
+    // Idempotent: the same call again reuses the pool.
+    expect(await ports.compute.ensureShadow(workload, { units: 2 })).toMatchObject({ desired: 2, pending: 2 });
+    fleet.advanceTo(3 * MIN);
+    expect(await ports.traffic.healthyTargets(workload, 'shadow')).toBe(2);
+    await ports.compute.deleteShadow(workload);
+    await ports.compute.deleteShadow(workload);
+    expect((await ports.compute.describe(workload, 'shadow')).exists).toBe(false);
+  });
+
+  it('refuses weights on a pool with no ready unit and reads back what it accepted', async () => {
+    const { workload, fleet, ports } = setup();
+    await expect(ports.traffic.setWeights(workload, { primary: 90, shadow: 10 })).rejects.toThrow(NotReadyError);
+    await ports.compute.ensureShadow(workload, { units: 1 });
+    fleet.advanceTo(3 * MIN);
+    await ports.traffic.setWeights(workload, { primary: 90, shadow: 10 });
+    expect(await ports.traffic.getWeights(workload)).toEqual({ primary: 90, shadow: 10 });
+  });
+
+  it('serves metrics only after the metric delay, and says "no data" before', async () => {
+    const { workload, metric, fleet, ports } = setup();
+    const query = { id: 'q', metric, startMs: 0, endMs: 60 * MIN };
+    fleet.step();
+    expect(await ports.metrics.fetch([query])).toEqual([{ id: 'q', kind: 'no-data' }]);
+    fleet.advanceTo(STEP + MIN);
+    const [result] = await ports.metrics.fetch([query]);
+    // 50 (trace unit) = 5 units at 100% -> 5 × capacityPerUnit in the metric's unit.
+    expect(result).toEqual({
+      id: 'q',
+      kind: 'data',
+      points: [{ t: 0, v: 5 * metric.capacityPerUnit }],
+      complete: true,
+    });
+  });
+
+  it('reads target health per target group, "no data" for a pool that took no requests', async () => {
+    const { workload, fleet, ports } = setup();
+    await ports.compute.ensureShadow(workload, { units: 1 });
+    fleet.advanceTo(STEP);
+    await ports.traffic.setWeights(workload, { primary: 50, shadow: 50 });
+    fleet.advanceTo(2 * STEP + MIN);
+    const primary = await ports.targetHealth.read(workload.traffic.primaryTargetGroupArn, undefined, 300);
+    const shadow = await ports.targetHealth.read(workload.traffic.shadowTargetGroupArn, undefined, 300);
+    expect(primary).toMatchObject({ kind: 'data', sample: { requestCount: 25, errors5xx: 0, healthyHosts: 5 } });
+    // 25 to one unit of capacity 10: 15 answered with 5xx, latency past the knee.
+    expect(shadow).toMatchObject({ kind: 'data', sample: { requestCount: 25, errors5xx: 15, healthyHosts: 1 } });
+    if (shadow.kind === 'data' && primary.kind === 'data')
+      expect(shadow.sample.p99LatencyMs).toBeGreaterThan(primary.sample.p99LatencyMs ?? 0);
+    const fresh = setup();
+    fresh.fleet.advanceTo(2 * STEP + MIN);
+    const idle = await fresh.ports.targetHealth.read(workload.traffic.shadowTargetGroupArn, undefined, 300);
+    expect(idle.kind).toBe('no-data');
+  });
+
+  it('throws TransientError on the next n calls of any port when throttled', async () => {
+    const { workload, fleet, ports } = setup();
+    fleet.injectFailure({ kind: 'throttle', times: 2 });
+    await expect(ports.compute.describe(workload, 'primary')).rejects.toThrow(TransientError);
+    await expect(ports.traffic.getWeights(workload)).rejects.toThrow(TransientError);
+    await expect(ports.traffic.getWeights(workload)).resolves.toEqual({ primary: 100, shadow: 0 });
+  });
+});
