@@ -83,6 +83,8 @@ const MAX_PAGE = 1_000;
 
 const copy = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
+const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 class Store {
   /** pk -> item */
   readonly workloads = new Map<string, Item>();
@@ -113,18 +115,19 @@ class Store {
  * items follow. Cursors have the same shape as the DynamoDB ones (the item's key attributes).
  */
 function pageOf<T>(
-  sorted: readonly Item[],
+  items: readonly Item[],
+  order: (a: Item, b: Item) => number,
   keyOf: (item: Item) => Record<string, string | number>,
   options: { limit?: number; cursor?: string },
   toRecord: (item: Item) => T,
 ): Page<T> {
   const limit = checkLimit(options.limit ?? DEFAULT_PAGE, MAX_PAGE);
+  const sorted = [...items].sort(order);
   let start = 0;
   if (options.cursor !== undefined) {
-    const after = JSON.stringify(decodeCursor(options.cursor));
-    const index = sorted.findIndex((item) => JSON.stringify(keyOf(item)) === after);
-    // The item the cursor names may have been deleted since: resume at the first one after it.
-    start = index >= 0 ? index + 1 : sorted.findIndex((item) => JSON.stringify(keyOf(item)) > after);
+    // The key names the sort position, so this also works when that item was deleted since.
+    const after = decodeCursor(options.cursor);
+    start = sorted.findIndex((item) => order(item, after) > 0);
     if (start < 0) start = sorted.length;
   }
   const page = sorted.slice(start, start + limit);
@@ -207,9 +210,9 @@ class MemoryWorkloadRepository implements WorkloadRepository {
   }
 
   async list(options: { limit?: number; cursor?: string } = {}): Promise<Page<WorkloadRecord>> {
-    const sorted = [...this.store.workloads.values()].sort((a, b) => (String(a.pk) < String(b.pk) ? -1 : 1));
     return pageOf(
-      sorted,
+      [...this.store.workloads.values()],
+      (a, b) => compareStrings(String(a.pk), String(b.pk)),
       (item) => ({ pk: String(item.pk), listKey: String(item.listKey) }),
       options,
       records.workload,
@@ -466,11 +469,9 @@ class MemoryOperationRepository implements OperationRepository {
     options: { limit?: number; cursor?: string },
     indexKey: 'workloadKey' | 'listKey',
   ): Page<Operation> {
-    const sorted = [...this.store.operations.values()]
-      .filter((item) => item.listKey !== undefined && accept(item))
-      .sort((a, b) => Number(b.startedAt) - Number(a.startedAt) || (String(a.pk) < String(b.pk) ? 1 : -1));
     return pageOf(
-      sorted,
+      [...this.store.operations.values()].filter((item) => item.listKey !== undefined && accept(item)),
+      (a, b) => Number(b.startedAt) - Number(a.startedAt) || compareStrings(String(b.pk), String(a.pk)),
       (item) => ({
         pk: String(item.pk),
         [indexKey]: String(item[indexKey]),

@@ -207,6 +207,26 @@ export function repositoryContract(make: MakeRepositories): void {
       expect(new Set(seen).size).toBe(seen.length);
     });
 
+    it('continues from a cursor whose item was deleted meanwhile', async () => {
+      const prefix = uid('gone');
+      const ids = Array.from({ length: 4 }, (_, i) => `${prefix}-${i}`);
+      for (const id of ids) await repos.workloads.create(workloadFixture(id));
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let deleted = false;
+      do {
+        const page = await repos.workloads.list({ limit: 2, ...(cursor ? { cursor } : {}) });
+        seen.push(...page.items.map((r) => r.workload.workloadId));
+        const last = page.items[page.items.length - 1]?.workload.workloadId;
+        if (!deleted && last?.startsWith(`${prefix}-`)) {
+          await repos.workloads.delete(last);
+          deleted = true;
+        }
+        cursor = page.next;
+      } while (cursor);
+      expect(seen.filter((id) => id.startsWith(`${prefix}-`))).toEqual(ids);
+    });
+
     it('refuses a cursor it did not hand out', async () => {
       await expect(repos.workloads.list({ cursor: 'not-a-cursor' })).rejects.toBeInstanceOf(ValidationError);
     });
