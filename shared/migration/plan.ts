@@ -29,7 +29,13 @@ export const MigrationPlan = z.strictObject({
   gateWindowSeconds: z.number().int().positive(),
   gateRetrySeconds: z.number().int().positive(),
   gate: GateThresholds,
+  /**
+   * First readiness poll after provisioning: the workload's provisioning lag (a new unit is not
+   * ready sooner), so the loop does not spend state transitions polling a pool that cannot be up.
+   */
+  firstPollSeconds: z.number().int().nonnegative(),
   pollSeconds: z.number().int().positive(),
+  /** Readiness polls before ProvisioningTimeoutError: the first, then every pollSeconds up to healthyTimeoutSeconds. */
   maxPolls: z.number().int().positive(),
   shadow: z.strictObject({
     units: z.number().int().nonnegative(),
@@ -193,7 +199,11 @@ export function makePlan(inputs: PlanInputs): MigrationPlan {
   const direction: Direction = kind === 'migration' ? 'to-shadow' : 'to-primary';
   const steps = resolveSteps(workload.migration.steps, overrides);
   const bakeSeconds = overrides.bakeSeconds ?? workload.migration.bakeSeconds;
-  const pollSeconds = Math.min(POLL_SECONDS, workload.migration.healthyTimeoutSeconds);
+  const timeout = workload.migration.healthyTimeoutSeconds;
+  const pollSeconds = Math.min(POLL_SECONDS, timeout);
+  // A return polls the primary, which is already running: no lag to wait out.
+  const firstPollSeconds =
+    kind === 'migration' ? Math.min(workload.capacity.provisioningLagSeconds, timeout) : 0;
   const size =
     kind === 'migration'
       ? sizing(inputs)
@@ -215,8 +225,9 @@ export function makePlan(inputs: PlanInputs): MigrationPlan {
     gateWindowSeconds: Math.max(60, bakeSeconds),
     gateRetrySeconds: Math.max(POLL_SECONDS, Math.min(60, bakeSeconds)),
     gate: workload.migration.gate,
+    firstPollSeconds,
     pollSeconds,
-    maxPolls: Math.max(1, Math.ceil(workload.migration.healthyTimeoutSeconds / pollSeconds)),
+    maxPolls: 1 + Math.max(0, Math.ceil((timeout - firstPollSeconds) / pollSeconds)),
     shadow,
     // ECS: one task is one target. EKS: nodes are not targets (pods are), so one healthy pod
     // behind the shadow target group is the floor.

@@ -240,9 +240,11 @@ export async function planOperation(
 export async function provisionShadow(
   deps: MigrationDeps,
   input: { workloadId: string; operationId: string; plan: MigrationPlan },
-): Promise<{ polls: number; ready: boolean }> {
+): Promise<{ polls: number; ready: boolean; waitSeconds: number }> {
   const workload = await loadWorkload(deps, input.workloadId);
   const status = await deps.compute.ensureShadow(workload, input.plan.shadow);
+  // A rerun that finds the pool already up polls at once.
+  const up = status.exists && status.ready >= Math.max(1, input.plan.shadow.units);
   await deps.repositories.operations.appendStep(
     input.operationId,
     step(deps, 'provisioned', {
@@ -251,7 +253,7 @@ export async function provisionShadow(
       ready: status.ready,
     }),
   );
-  return { polls: 0, ready: false };
+  return { polls: 0, ready: false, waitSeconds: up ? 0 : input.plan.firstPollSeconds };
 }
 
 // 5. wait until healthy ---------------------------------------------------------------------
@@ -259,6 +261,8 @@ export async function provisionShadow(
 export interface HealthPoll {
   polls: number;
   ready: boolean;
+  /** Seconds the state machine waits before the next poll. */
+  waitSeconds: number;
   readyUnits: number;
   healthyTargets: number;
 }
@@ -301,7 +305,7 @@ export async function checkHealthy(
       `${role} pool of ${workload.workloadId} not ready after ${polls} polls: ${status.ready}/${wantedUnits} units ready, ${healthyTargets}/${plan.minHealthyTargets} healthy targets`,
     );
   }
-  return { polls, ready, readyUnits: status.ready, healthyTargets };
+  return { polls, ready, waitSeconds: plan.pollSeconds, readyUnits: status.ready, healthyTargets };
 }
 
 // 6. smoke test -----------------------------------------------------------------------------

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import aslValidator from 'asl-validator';
 import {
   aslPath,
   loadDefinition,
@@ -8,6 +7,12 @@ import {
   type ShadowPoolKind,
 } from '../../../functions/migration/local';
 import { MIGRATION_FUNCTIONS, MIGRATION_STATE_MACHINES } from '../../../functions/migration/manifest';
+
+// asl-validator ships no type declarations.
+const aslValidator: (definition: unknown) => {
+  isValid: boolean;
+  errorsText: (separator?: string) => string;
+} = require('asl-validator');
 
 const KINDS: ShadowPoolKind[] = ['migration', 'return'];
 const REQUIRED_RETRY = [

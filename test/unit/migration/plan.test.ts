@@ -176,7 +176,8 @@ describe('makePlan', () => {
       holdSeconds: 0,
       initialWeights: PRIMARY,
     });
-    expect(plan.maxPolls).toBe(40);
+    // First poll after the 180 s provisioning lag, then every 15 s up to the 600 s timeout.
+    expect(plan).toMatchObject({ firstPollSeconds: 180, pollSeconds: 15, maxPolls: 29 });
   });
 
   it.each<[string, Partial<PlanInputs>, { source: string; units: number }]>([
