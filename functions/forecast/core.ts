@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { ValidationError } from '../../shared/errors';
 import {
   type ForecasterOptions,
   type ForecasterPorts,
@@ -63,10 +62,10 @@ export async function runForecast(
   ports: ForecasterPorts,
   options: Partial<ForecasterOptions> = {},
 ): Promise<ForecastRunResult> {
-  const parsed = parseOrThrow(ForecastInput, input ?? {}, 'forecast input');
-  if ('source' in parsed) return runForecaster({}, ports, options);
-  if (parsed.page && parsed.workloadIds)
-    throw new ValidationError('forecast input: give workloadIds or page');
+  // A schedule event forecasts everything; anything else must be a request (strict, so a typo
+  // in a field name is reported instead of silently forecasting every workload).
+  if (ScheduledEventInput.safeParse(input).success) return runForecaster({}, ports, options);
+  const parsed = parseOrThrow(ForecastRequestInput, input ?? {}, 'forecast input');
   return runForecaster(
     {
       fullRefit: parsed.fullRefit,
