@@ -1,6 +1,7 @@
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { TABLES } from '../../shared/aws/dynamo/tables';
 import { dynamoDbClient, tableNames } from './repositories';
@@ -23,13 +24,21 @@ let cached: BasePersistenceLayer | undefined;
 
 export function idempotencyPersistence(): BasePersistenceLayer {
   if (override) return override;
-  cached ??= new DynamoDBPersistenceLayer({
-    tableName: tableNames().idempotency,
+  cached ??= dynamoIdempotencyPersistence(dynamoDbClient(), tableNames().idempotency);
+  return cached;
+}
+
+/** The DynamoDB layer on a given client and table (the local run passes its dynalite client). */
+export function dynamoIdempotencyPersistence(
+  client: DynamoDBClient,
+  tableName: string,
+): BasePersistenceLayer {
+  return new DynamoDBPersistenceLayer({
+    tableName,
     keyAttr: TABLES.idempotency.partitionKey.name,
     ...(TABLES.idempotency.ttlAttribute ? { expiryAttr: TABLES.idempotency.ttlAttribute } : {}),
-    awsSdkV3Client: dynamoDbClient(),
+    awsSdkV3Client: client,
   });
-  return cached;
 }
 
 /** Install a persistence layer (tests, local run); `undefined` goes back to the DynamoDB one. */

@@ -1,8 +1,8 @@
 import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import {
+  dynamoIdempotencyPersistence,
   idempotent,
   resetIdempotency,
   setIdempotencyPersistence,
@@ -82,9 +82,7 @@ describe('functions/runtime over a local DynamoDB', () => {
   describe('idempotency', () => {
     beforeEach(() => {
       const { client, names } = dynamo();
-      setIdempotencyPersistence(
-        new DynamoDBPersistenceLayer({ tableName: names.idempotency, awsSdkV3Client: client }),
-      );
+      setIdempotencyPersistence(dynamoIdempotencyPersistence(client, names.idempotency));
     });
 
     it('returns the first result on a retry without running the function again', async () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClientFrom } from '../../../shared/aws/dynamo/client';
+import { openLocalDataLayer } from '../../../shared/aws/dynamo/index';
 import { startLocalDynamo } from '../../../shared/aws/dynamo/local-server';
 import { itemSize, MAX_ITEM_BYTES, predictionKeys } from '../../../shared/aws/dynamo/records';
 import { makeDynamoRepositories } from '../../../shared/aws/dynamo/repositories';
@@ -225,6 +226,30 @@ describe('startLocalDynamo', () => {
         await second.stop();
       }
       await expect(fetch(second.endpoint)).rejects.toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('opens the whole local data layer in one call, keeping the tables with --keep-db', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shadowscale-local-'));
+    try {
+      const first = await openLocalDataLayer({ dir });
+      expect(first.names.workloads).toBe('shadowscale-local-workloads');
+      await first.repositories.workloads.create(workloadFixture('kept-too'));
+      await first.stop();
+      const second = await openLocalDataLayer({ dir });
+      try {
+        expect((await second.repositories.workloads.get('kept-too'))?.version).toBe(1);
+      } finally {
+        await second.stop();
+      }
+      const fresh = await openLocalDataLayer();
+      try {
+        expect(await fresh.repositories.workloads.get('kept-too')).toBeUndefined();
+      } finally {
+        await fresh.stop();
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
