@@ -4,6 +4,7 @@ import { registerBacktest } from './commands/backtest';
 import { registerBenchForecast } from './commands/bench-forecast';
 import { registerForecast } from './commands/forecast';
 import { registerLocal } from './commands/local';
+import { registerMigrate } from './commands/migrate';
 import { registerOps } from './commands/ops';
 import { registerSignals } from './commands/signals';
 import { registerValidate } from './commands/validate';
@@ -34,6 +35,7 @@ export function buildProgram(io: CliIO): Command {
   registerBacktest(program, io);
   registerForecast(program, io);
   registerLocal(program, io);
+  registerMigrate(program, io);
   // Every subcommand reports usage errors the same way as the root.
   for (const command of program.commands) {
     command.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
