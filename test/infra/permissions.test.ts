@@ -1,0 +1,113 @@
+import { App, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import type { Permission } from '../../functions/manifest';
+import { ManagedResources } from '../../infra/config';
+import { permissionStatements } from '../../infra/constructs/permissions';
+import { ValidationError } from '../../shared/errors';
+
+const ALL: Permission[] = [
+  'cloudwatch:read',
+  'cloudwatch:put-metrics',
+  'events:put',
+  'ecs:manage-shadow',
+  'eks:manage-shadow',
+  'elb:shift-weights',
+  'elb:read',
+  'lambda:invoke-smoke',
+  'route53:shift-weights',
+];
+
+function render(permission: Permission, managed: Partial<ManagedResources>) {
+  // Prepare: a stack with a concrete environment, so ARNs render as text.
+  const stack = new Stack(new App(), 'P', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const eventBus = new events.EventBus(stack, 'Bus', { eventBusName: 'shadowscale' });
+  const ctx = { managed: ManagedResources.parse(managed), eventBus };
+  return permissionStatements(stack, permission, ctx).map(({ statement, wildcardReason }) => ({
+    json: stack.resolve(statement.toStatementJson()) as {
+      Action: string | string[];
+      Resource: unknown;
+      Condition?: Record<string, Record<string, unknown>>;
+      Sid?: string;
+    },
+    wildcardReason,
+  }));
+}
+
+const actions = (a: string | string[]) => (Array.isArray(a) ? a : [a]);
+const resources = (r: unknown): string[] => (Array.isArray(r) ? r : [r]).map((x) => JSON.stringify(x));
+const WITH_ZONE = { hostedZoneIds: ['Z0123456789ABC'] };
+
+describe('permissionStatements', () => {
+  it.each(ALL.map((p) => [p]))('%s: no * action, and every wildcard resource says why', (permission) => {
+    for (const { json, wildcardReason } of render(permission, WITH_ZONE)) {
+      for (const action of actions(json.Action)) expect(action).not.toMatch(/(^|:)\*$/);
+      if (resources(json.Resource).some((r) => r.includes('*'))) {
+        expect({ sid: json.Sid, reason: wildcardReason }).toEqual({
+          sid: json.Sid,
+          reason: expect.stringMatching(/^.{20,}$/),
+        });
+      }
+    }
+  });
+
+  it.each([
+    ['ecs:manage-shadow', 'EcsUpdateService', 'aws:ResourceTag/shadowscale:managed'],
+    ['ecs:manage-shadow', 'EcsCreateShadowService', 'aws:RequestTag/shadowscale:managed'],
+    ['ecs:manage-shadow', 'EcsDeleteShadowService', 'aws:ResourceTag/shadowscale:managed'],
+    ['ecs:manage-shadow', 'EcsRegisterShadowTaskDefinition', 'aws:RequestTag/shadowscale:managed'],
+    ['eks:manage-shadow', 'EksScaleNodegroup', 'aws:ResourceTag/shadowscale:managed'],
+    ['eks:manage-shadow', 'EksCreateShadowNodegroup', 'aws:RequestTag/shadowscale:managed'],
+    ['elb:shift-weights', 'ElbShiftListenerWeights', 'aws:ResourceTag/shadowscale:managed'],
+    ['elb:shift-weights', 'ElbShiftRuleWeights', 'aws:ResourceTag/shadowscale:managed'],
+    ['lambda:invoke-smoke', 'LambdaInvokeSmokeTest', 'aws:ResourceTag/shadowscale:managed'],
+  ] as const)('with nothing registered, %s statement %s is limited by %s', (permission, sid, key) => {
+    const found = render(permission, {}).find((s) => s.json.Sid === sid);
+    expect(found?.json.Condition?.StringEquals?.[key]).toBe('true');
+  });
+
+  it.each([
+    ['ecs:manage-shadow', 'EcsUpdateService', { ecsClusters: ['prod'] }, 'service/prod/*'],
+    ['eks:manage-shadow', 'EksScaleNodegroup', { eksClusters: ['k8s'] }, 'nodegroup/k8s/*/*'],
+    [
+      'elb:shift-weights',
+      'ElbShiftListenerWeights',
+      { listenerArns: ['arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/web/abc/def'] },
+      'listener/app/web/abc/def',
+    ],
+    [
+      'elb:shift-weights',
+      'ElbShiftRuleWeights',
+      { listenerArns: ['arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/web/abc/def'] },
+      'listener-rule/app/web/abc/def/*',
+    ],
+  ] as const)(
+    'with resources registered, %s statement %s is limited by ARN',
+    (permission, sid, managed, fragment) => {
+      const found = render(permission, managed).find((s) => s.json.Sid === sid);
+      expect(resources(found?.json.Resource).join(' ')).toContain(fragment);
+      expect(resources(found?.json.Resource).join(' ')).not.toMatch(/(service|nodegroup)\/\*\//);
+    },
+  );
+
+  it('passes only the registered roles, only to ECS tasks', () => {
+    const roles = ['arn:aws:iam::123456789012:role/task'];
+    const found = render('ecs:manage-shadow', { passRoleArns: roles }).find(
+      (s) => s.json.Sid === 'EcsPassTaskRoles',
+    );
+    expect(found?.json.Resource).toBe(roles[0]);
+    expect(found?.json.Condition).toEqual({
+      StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
+    });
+  });
+
+  it('puts events on the Shadowscale bus only', () => {
+    const [put] = render('events:put', {});
+    expect(put?.json.Action).toBe('events:PutEvents');
+    expect(JSON.stringify(put?.json.Resource)).toContain('BusEA82B648');
+  });
+
+  it('refuses route53:shift-weights without a registered hosted zone', () => {
+    expect(() => render('route53:shift-weights', {})).toThrow(ValidationError);
+    expect(() => render('route53:shift-weights', {})).toThrow('shadowscale:managed.hostedZoneIds');
+  });
+});
