@@ -134,13 +134,18 @@ export function summarise(rows: readonly BacktestJson[]): BenchSummary {
   return { traces: rows.length, geomean: geo, targets };
 }
 
-export function setupFor(trace: DemandTrace, d: BacktestDefaults = DEFAULTS): BacktestSetup {
+export function setupFor(
+  trace: DemandTrace,
+  d: BacktestDefaults = DEFAULTS,
+  quantile?: number,
+): BacktestSetup {
   return {
     trace,
     unitCapacity: autoUnitCapacity(trace, d.targetUtilization, d.unitsAtP95),
     targetUtilization: d.targetUtilization,
     primaryMax: d.primaryMax,
     shadowMax: d.shadowMax,
+    shadowscale: quantile === undefined ? {} : { quantile },
   };
 }
 
@@ -180,10 +185,10 @@ export interface SpeedResult {
 }
 
 /** Time 1,000 (or `days`) simulated days at 5-minute steps through all four policies. */
-export function speed(days = 1000): SpeedResult {
+export function speed(days = 1000, quantile?: number): SpeedResult {
   const trace = syntheticTrace(days);
   const started = performance.now();
-  const result = runBacktest(setupFor(trace), POLICY_NAMES);
+  const result = runBacktest(setupFor(trace, DEFAULTS, quantile), POLICY_NAMES);
   const seconds = (performance.now() - started) / 1000;
   const perPolicy: Record<string, number> = {};
   for (const r of result.runs) perPolicy[r.name] = r.elapsedMs / 1000;

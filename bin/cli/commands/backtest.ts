@@ -188,7 +188,12 @@ export function registerBacktest(program: Command, io: CliIO): void {
     .option('--json <file>', 'write the per-trace results and the summary as JSON')
     .option('--only <names>', 'comma list: only files whose name contains one of these')
     .option('--days <n>', 'simulated days for the speed run (0 to skip)', parseNonNegativeInt, 1000)
-    .action((opts: { traces: string; json?: string; only?: string; days: number }) => {
+    .option(
+      '--quantile <q>',
+      'demand quantile the shadowscale policy plans against (default 0.9)',
+      parseQuantile,
+    )
+    .action((opts: { traces: string; json?: string; only?: string; days: number; quantile?: number }) => {
       let isDir = false;
       try {
         isDir = statSync(resolve(opts.traces)).isDirectory();
@@ -212,14 +217,14 @@ export function registerBacktest(program: Command, io: CliIO): void {
       files.forEach((file, i) => {
         const name = basename(file, '.csv');
         progress(io, 'bench backtest', i, files.length, name, started);
-        rows.push(toJson(runBacktest(setupFor(loadDemandTrace(file)))));
+        rows.push(toJson(runBacktest(setupFor(loadDemandTrace(file), DEFAULTS, opts.quantile))));
       });
       progress(io, 'bench backtest', files.length, files.length, '', started);
       const summary = summarise(rows);
       let sp: SpeedResult | undefined;
       if (opts.days > 0) {
         io.err(`bench backtest: timing ${opts.days} simulated days x 4 policies\n`);
-        sp = speed(opts.days);
+        sp = speed(opts.days, opts.quantile);
       }
       io.out(formatBench(rows, summary, sp));
       if (opts.json)

@@ -1,0 +1,102 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CliIO } from '../../../bin/cli/context';
+import { main } from '../../../bin/cli/main';
+import { fixturePath } from '../../helpers/fixtures';
+
+async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: CliIO = { out: (t) => (out += t), err: (t) => (err += t), isTTY: false };
+  const code = await main(['node', 'shadowscale', ...args], io);
+  return { code, out, err };
+}
+
+const TRACE = fixturePath('traces', 'nab-ec2_cpu_utilization_ac20cd.csv');
+
+describe('shadowscale backtest', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'shadowscale-backtest-'));
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes the issue-4 JSON and a self-contained report', async () => {
+    const json = join(dir, 'out.json');
+    const report = join(dir, 'out.html');
+    const { code, out, err } = await run(
+      'backtest',
+      '--trace',
+      TRACE,
+      '--policies',
+      'reactive,oracle',
+      '--lag',
+      '3m',
+      '--metric-delay',
+      '1m',
+      '--primary-max',
+      '30',
+      '--json',
+      json,
+      '--report',
+      report,
+    );
+    expect({ code, err: err.includes('done 2') }).toEqual({ code: 0, err: true });
+    expect(out).toContain('reactive');
+    const parsed = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>;
+    expect(Object.keys(parsed)).toEqual(['trace', 'interval_s', 'unit_capacity', 'policies']);
+    expect(parsed.interval_s).toBe(300);
+    const policies = parsed.policies as Record<string, Record<string, number>>;
+    expect(Object.keys(policies)).toEqual(['reactive', 'oracle']);
+    expect(Object.keys(policies.reactive ?? {}).sort()).toEqual(
+      [
+        'theta_u',
+        'theta_o',
+        'tau_u',
+        'tau_o',
+        'instability',
+        'overload_minutes',
+        'unserved_fraction',
+        'unit_hours',
+        'cost',
+        'actions',
+      ].sort(),
+    );
+    const html = readFileSync(report, 'utf8');
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(html).toContain('<svg');
+    expect(html).not.toContain('<script');
+  });
+
+  it.each([
+    [['--policies', 'reactive,magic'], '--policies'],
+    [['--lag', 'soon'], '--lag'],
+    [['--primary-max', '0'], '--primary-max'],
+    [['--unit-capacity', '-3'], '--unit-capacity'],
+    [['--quantile', '1.5'], '--quantile'],
+  ])('exits 2 on %j naming the flag', async (flags, flag) => {
+    const { code, err } = await run('backtest', '--trace', TRACE, ...flags);
+    expect(code).toBe(2);
+    expect(err).toContain(flag);
+  });
+
+  it('exits 2 naming --trace for a missing file', async () => {
+    const { code, err } = await run('backtest', '--trace', join(dir, 'nope.csv'));
+    expect(code).toBe(2);
+    expect(err.trim().split('\n')[0]).toContain('--trace');
+  });
+
+  it('has --help for backtest and bench backtest', async () => {
+    expect((await run('backtest', '--help')).out).toContain('--report');
+    expect((await run('bench', 'backtest', '--help')).out).toContain('--traces');
+  });
+
+  it('bench backtest exits 2 when --traces is not a folder', async () => {
+    const { code, err } = await run('bench', 'backtest', '--traces', TRACE);
+    expect(code).toBe(2);
+    expect(err).toContain('--traces');
+  });
+});
