@@ -57,18 +57,21 @@ function aslFile(name: string, definition: unknown): string {
   return file;
 }
 
+/** An ASL placeholder, `${name}` (built so that it is not mistaken for a template slot). */
+const ph = (name: string) => `$\{${name}}`;
+
 const passThrough = (extra: Record<string, unknown> = {}) => ({
   StartAt: 'A',
-  States: { A: { Type: 'Pass', Parameters: { bus: '${EventBusName}', ...extra }, End: true } },
+  States: { A: { Type: 'Pass', Parameters: { bus: ph('EventBusName'), ...extra }, End: true } },
 });
 
 describe('Workflow refuses to synthesize what would deploy broken', () => {
   it.each([
     [
       'a placeholder with no value',
-      passThrough({ table: '${OperationsTableName}' }),
+      passThrough({ table: ph('OperationsTableName') }),
       { EventBusName: 'the bus' },
-      'uses ${OperationsTableName} with no value',
+      `uses ${ph('OperationsTableName')} with no value`,
     ],
     [
       'a declared substitution infra cannot fill',

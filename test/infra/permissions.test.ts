@@ -17,7 +17,10 @@ const ALL: Permission[] = [
   'route53:shift-weights',
 ];
 
-function render(permission: Permission, managed: Partial<ManagedResources>) {
+function render(
+  permission: Permission,
+  managed: { readonly [K in keyof ManagedResources]?: readonly string[] },
+) {
   // Prepare: a stack with a concrete environment, so ARNs render as text.
   const stack = new Stack(new App(), 'P', { env: { account: '123456789012', region: 'eu-west-1' } });
   const eventBus = new events.EventBus(stack, 'Bus', { eventBusName: 'shadowscale' });
