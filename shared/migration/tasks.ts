@@ -22,7 +22,7 @@ import type { Workload } from '../schemas/workload';
 import { parseOrThrow } from '../validation';
 import { evaluateGate } from './gate';
 import { MigrationInput, operationIdFromExecutionName, type RunContext } from './input';
-import { MigrationPlan, makePlan } from './plan';
+import { holdSecondsForReturn, MigrationPlan, makePlan } from './plan';
 import { setAndVerify } from './traffic';
 import { nextStepIndex, resumeIndex, sameWeights, weightsForStep, weightsOnAbort } from './weights';
 
@@ -195,10 +195,22 @@ export async function planOperation(
   let plan: MigrationPlan;
   if (recorded !== undefined) {
     plan = parseOrThrow(MigrationPlan, recorded, `operation ${op.operationId} recorded plan`);
+    // A return that had not moved anything yet waits out what is left of the cleared window.
+    const untouched =
+      !op.lastVerifiedWeights || !op.initialWeights || sameWeights(op.lastVerifiedWeights, op.initialWeights);
+    const holdSeconds =
+      plan.kind === 'return' && untouched
+        ? holdSecondsForReturn(
+            workload,
+            await deps.repositories.predictions.getDecision(workload.workloadId),
+            deps.clock.now(),
+            plan.force,
+          )
+        : 0;
     plan = {
       ...plan,
       startIndex: resumeIndex(plan.steps, op.lastVerifiedWeights, plan.direction),
-      holdSeconds: 0,
+      holdSeconds,
     };
   } else {
     const predictions: Prediction[] = [];

@@ -85,3 +85,29 @@ export function applyInputTransformer(shape: InputTransformerShape, event: unkno
   }
   return out;
 }
+
+/**
+ * For the local run, where events are not wrapped by a bus: the execution a published event starts
+ * (migration on `Contention Predicted`, return on `Contention Cleared`) and its input, exactly as the
+ * EventBridge rule's input transformer would build it; undefined for other events. `eventId` plays
+ * the EventBridge event `id` (keep it stable per event so a redelivery resumes the same operation).
+ */
+export function startInputForEvent(
+  event: { detailType: string; detail: unknown },
+  eventId: string,
+): { kind: 'migration' | 'return'; input: unknown } | undefined {
+  const rule =
+    event.detailType === 'Contention Predicted'
+      ? { kind: 'migration' as const, shape: CONTENTION_PREDICTED_RULE }
+      : event.detailType === 'Contention Cleared'
+        ? { kind: 'return' as const, shape: CONTENTION_CLEARED_RULE }
+        : undefined;
+  if (!rule) return undefined;
+  const envelope = {
+    id: eventId,
+    source: EVENT_SOURCE,
+    'detail-type': event.detailType,
+    detail: event.detail,
+  };
+  return { kind: rule.kind, input: JSON.parse(applyInputTransformer(rule.shape.inputTransformer, envelope)) };
+}

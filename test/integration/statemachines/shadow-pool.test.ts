@@ -474,6 +474,45 @@ describe('shadow-pool-return over the simulated fleet', () => {
     expect((firstShiftAt ?? 0) - start).toBeGreaterThanOrEqual(10 * MINUTE);
   });
 
+  it('a return stopped during its hold waits out the rest of the window when rerun', async () => {
+    const w = await migrated();
+    await w.repos.predictions.putDecision({
+      workloadId: ID,
+      contended: false,
+      score: 0,
+      since: w.clock.now() - 5 * MINUTE,
+      updatedAt: w.clock.now(),
+    });
+    const start = w.clock.now();
+    const stopped = await run(
+      w,
+      'return',
+      { workloadId: ID },
+      { name: 'paused', crashAfter: (state) => state === 'Plan' },
+    );
+    expect(stopped.outcome).toMatchObject({ status: 'failed', error: 'ExecutionAbortedError' });
+    await w.cosim.advanceTo(start + 4 * MINUTE);
+    let firstShiftAt: number | undefined;
+    const r = await run(
+      w,
+      'return',
+      { workloadId: ID },
+      {
+        name: 'paused',
+        wrap: (state, task) =>
+          state !== 'Shift'
+            ? task
+            : async (input) => {
+                firstShiftAt ??= w.clock.now();
+                return task(input);
+              },
+      },
+    );
+    expect(r.outcome.status).toBe('succeeded');
+    expect((firstShiftAt ?? 0) - start).toBeGreaterThanOrEqual(10 * MINUTE);
+    expect((firstShiftAt ?? 0) - start).toBeLessThan(11 * MINUTE);
+  });
+
   it('refuses to return while contention is still predicted (unless forced)', async () => {
     const w = await migrated();
     await w.repos.predictions.putDecision({

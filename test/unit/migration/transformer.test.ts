@@ -3,6 +3,7 @@ import {
   applyInputTransformer,
   CONTENTION_CLEARED_RULE,
   CONTENTION_PREDICTED_RULE,
+  startInputForEvent,
 } from '../../../shared/migration/transformer';
 import { eventEnvelope } from '../../../shared/schemas/events';
 
@@ -90,5 +91,25 @@ describe('applyInputTransformer', () => {
       x: 'he said "hi"',
       y: null,
     });
+  });
+});
+
+describe('startInputForEvent', () => {
+  it.each([
+    ['Contention Predicted', predicted.detail, 'migration', 'contention-e-7'],
+    [
+      'Contention Cleared',
+      { workloadId: 'checkout-api', score: 0, clearThreshold: 0.01, clearedAt: 1 },
+      'return',
+      'cleared-e-7',
+    ],
+  ])('%s starts a %s', (detailType, detail, kind, operationId) => {
+    const started = startInputForEvent({ detailType, detail }, 'e-7');
+    expect(started?.kind).toBe(kind);
+    expect(MigrationInput.parse(started?.input)).toMatchObject({ workloadId: 'checkout-api', operationId });
+  });
+
+  it('ignores other events', () => {
+    expect(startInputForEvent({ detailType: 'Forecast Computed', detail: {} }, 'e')).toBeUndefined();
   });
 });
