@@ -92,7 +92,7 @@ function findWeights(value: unknown, depth = 0): { primary: number; shadow: numb
   const v = value as Record<string, unknown>;
   if (typeof v.primary === 'number' && typeof v.shadow === 'number')
     return { primary: v.primary, shadow: v.shadow };
-  for (const key of ['verified', 'weights', 'Payload']) {
+  for (const key of ['run', 'cursor', 'verified', 'weights', 'Payload']) {
     const found = findWeights(v[key], depth + 1);
     if (found) return found;
   }

@@ -6,7 +6,7 @@ import { DEFAULT_TRACE } from './demo';
 export const LocalOptions = z.strictObject({
   trace: z.string().min(1).default(DEFAULT_TRACE),
   /** Simulated days replayed with Shadowscale in the loop. */
-  days: z.number().gt(0).max(60).default(2),
+  days: z.number().gt(0).max(60).default(1),
   /** Simulated days replayed first (reactive scaling only) so the forecaster has history. */
   warmupDays: z.number().min(1).max(60).default(14),
   /** Simulated seconds per wall-clock second; `max` runs as fast as the machine allows. */

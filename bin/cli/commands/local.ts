@@ -25,7 +25,7 @@ export function registerLocal(program: Command, io: CliIO): void {
       'run the whole loop on this machine (no AWS account): local DynamoDB, the real forecaster, pre-warm and shadow-pool state machines over a simulated fleet replaying a real trace',
     )
     .option('--trace <file>', 'timestamp,value CSV of demand to replay (default: NYC taxi, NAB)')
-    .option('--days <n>', 'simulated days with Shadowscale in the loop (default 2)', parsePositiveNumber)
+    .option('--days <n>', 'simulated days with Shadowscale in the loop (default 1)', parsePositiveNumber)
     .option(
       '--warmup-days <n>',
       'simulated days of history first, reactive only (default 14)',

@@ -52,7 +52,7 @@ describe('demoWorkload', () => {
 
 describe('parseLocalOptions', () => {
   it('applies the defaults', () => {
-    expect(parseLocalOptions({})).toMatchObject({ days: 2, warmupDays: 14, speed: 'max', port: 0 });
+    expect(parseLocalOptions({})).toMatchObject({ days: 1, warmupDays: 14, speed: 'max', port: 0 });
   });
 
   it.each([
