@@ -10,15 +10,16 @@ import {
   dedupeSignals,
   isExpired,
   items,
+  META,
   ModelStateRecordSchema,
   nextHistoryKeys,
   operationKeys,
   overlaps,
   predictionKeys,
   type ResolvedDataLayerOptions,
-  records,
   resolveOptions,
   sortSignals,
+  stripMeta,
   withFinish,
   withStep,
 } from '../aws/dynamo/records';
@@ -83,6 +84,26 @@ const MAX_PAGE = 1_000;
 
 const copy = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
+/**
+ * Readers. Only this module writes the store, and it writes items it has just validated and
+ * copied, so a read needs no re-validation (DynamoDB reads do parse: anything can write there);
+ * it strips the meta attributes from a deep copy, as `records.*` does before parsing.
+ */
+const strip = <T>(item: Item, meta: readonly string[]): T => stripMeta(copy(item), meta) as unknown as T;
+
+const read = {
+  workload: (item: Item) => strip<WorkloadRecord>(item, META.workload),
+  prediction: (item: Item) => strip<Prediction>(item, META.prediction),
+  modelState: (item: Item): ModelStateRecord => {
+    const record = strip<Omit<ModelStateRecord, 'state'>>(item, META.modelState);
+    return { ...record, state: JSON.parse(String(item.stateJson)) as unknown };
+  },
+  decision: (item: Item) => strip<ContentionDecisionRecord>(item, META.decision),
+  signal: (item: Item) => strip<Signal>(item, META.signal),
+  operation: (item: Item) => strip<Operation>(item, META.operation),
+  lease: (item: Item) => strip<Lease>(item, META.lease),
+};
+
 const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 class Store {
@@ -134,7 +155,7 @@ function pageOf<T>(
   const last = page[page.length - 1];
   const more = start + limit < sorted.length;
   return {
-    items: page.map((item) => toRecord(copy(item))),
+    items: page.map((item) => toRecord(item)),
     ...(more && last ? { next: encodeCursor(keyOf(last)) } : {}),
   };
 }
@@ -182,7 +203,7 @@ class MemoryWorkloadRepository implements WorkloadRepository {
     checkVersion(expectedVersion);
     // No await between this read and the write below: concurrent callers see each other's writes.
     const stored = this.store.workloads.get(workloadId);
-    const current = stored ? records.workload(copy(stored)) : undefined;
+    const current = stored ? read.workload(stored) : undefined;
     if (!current) throw new NotFoundError(`workload ${workloadId} does not exist`);
     if (current.version !== expectedVersion)
       throw new ConflictError(
@@ -206,7 +227,7 @@ class MemoryWorkloadRepository implements WorkloadRepository {
 
   async get(workloadId: string): Promise<WorkloadRecord | undefined> {
     const item = this.store.workloads.get(workloadId);
-    return item ? records.workload(copy(item)) : undefined;
+    return item ? read.workload(item) : undefined;
   }
 
   async list(options: { limit?: number; cursor?: string } = {}): Promise<Page<WorkloadRecord>> {
@@ -215,7 +236,7 @@ class MemoryWorkloadRepository implements WorkloadRepository {
       (a, b) => compareStrings(String(a.pk), String(b.pk)),
       (item) => ({ pk: String(item.pk), listKey: String(item.listKey) }),
       options,
-      records.workload,
+      read.workload,
     );
   }
 
@@ -267,7 +288,7 @@ class MemoryPredictionRepository implements PredictionRepository {
       .get(predictionKeys.metricPk(workloadId, metric))
       ?.get(predictionKeys.latestSk);
     if (!item || isExpired(item.ttl, this.store.clock.now())) return undefined;
-    return records.prediction(copy(item));
+    return read.prediction(item);
   }
 
   async history(
@@ -289,7 +310,7 @@ class MemoryPredictionRepository implements PredictionRepository {
       .map(([, item]) => item)
       .filter((item) => !isExpired(item.ttl, now))
       .slice(0, limit)
-      .map((item) => records.prediction(copy(item)));
+      .map((item) => read.prediction(item));
   }
 
   async putModelState(state: ModelStateRecord): Promise<void> {
@@ -309,7 +330,7 @@ class MemoryPredictionRepository implements PredictionRepository {
     const item = this.store.predictions
       .get(predictionKeys.metricPk(workloadId, metric))
       ?.get(predictionKeys.stateSk);
-    return item ? records.modelState(copy(item)) : undefined;
+    return item ? read.modelState(item) : undefined;
   }
 
   async putDecision(decision: ContentionDecisionRecord): Promise<void> {
@@ -329,7 +350,7 @@ class MemoryPredictionRepository implements PredictionRepository {
     const item = this.store.predictions
       .get(predictionKeys.workloadPk(workloadId))
       ?.get(predictionKeys.decisionSk);
-    return item ? records.decision(copy(item)) : undefined;
+    return item ? read.decision(item) : undefined;
   }
 }
 
@@ -371,7 +392,7 @@ class MemorySignalRepository implements SignalRepository {
     const now = this.store.clock.now();
     return [...this.store.signals.values()]
       .filter((item) => !isExpired(item.ttl, now))
-      .map((item) => records.signal(copy(item)))
+      .map((item) => read.signal(item))
       .filter((s) => overlaps(s, fromMs, toMs));
   }
 }
@@ -398,13 +419,13 @@ class MemoryOperationRepository implements OperationRepository {
   /** Synchronous reads: no await between a read and its write, so concurrent calls serialise. */
   private read(operationId: string): Operation | undefined {
     const item = this.store.operations.get(operationKeys.operationPk(operationId));
-    return item ? records.operation(copy(item)) : undefined;
+    return item ? read.operation(item) : undefined;
   }
 
   private liveLease(workloadId: string): Lease | undefined {
     const item = this.store.operations.get(operationKeys.leasePk(workloadId));
     if (!item) return undefined;
-    const lease = records.lease(copy(item));
+    const lease = read.lease(item);
     return lease.expiresAt <= this.store.clock.now() ? undefined : lease;
   }
 
@@ -478,7 +499,7 @@ class MemoryOperationRepository implements OperationRepository {
         startedAt: Number(item.startedAt),
       }),
       options,
-      records.operation,
+      read.operation,
     );
   }
 
