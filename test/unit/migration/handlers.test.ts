@@ -137,3 +137,18 @@ describe('migration Lambda handlers (middy + Powertools)', () => {
     });
   });
 });
+
+describe('migration manifest', () => {
+  it('names an exported handler of its entry for every function', async () => {
+    const { MIGRATION_FUNCTIONS } = await import('../../../functions/migration/manifest');
+    const entry = (await import('../../../functions/migration/index')) as Record<string, unknown>;
+    for (const spec of MIGRATION_FUNCTIONS) {
+      expect({ id: spec.id, entry: spec.entry, type: typeof entry[spec.handler ?? 'handler'] }).toEqual({
+        id: spec.id,
+        entry: 'functions/migration/index.ts',
+        type: 'function',
+      });
+      expect(spec.substitution).toBe(`${spec.id}FunctionArn`);
+    }
+  });
+});
