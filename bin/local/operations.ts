@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { FunctionSpec, StateMachineSpec } from '../../functions/manifest';
 import { MIGRATION_FUNCTIONS, MIGRATION_STATE_MACHINES } from '../../functions/migration/manifest';
+import { startInputForEvent } from '../../shared/migration/transformer';
 import type { ShadowscaleEvent } from '../../shared/schemas/events';
 import {
   allStates,
@@ -72,19 +73,16 @@ export function localHandlers(
   return handlers;
 }
 
-/** The execution input the `Contention Predicted` / `Contention Cleared` rule would give. */
-export function executionInput(kind: OperationKind, event: ShadowscaleEvent): JSONValue {
-  if (event.detailType === 'Contention Predicted') {
-    return {
-      workloadId: event.detail.workloadId,
-      reason: `contention predicted: score ${event.detail.score.toFixed(3)}, shortage at ${new Date(event.detail.shortageAt).toISOString()}`,
-      peakUnits: event.detail.peakUnits,
-    };
+/**
+ * The execution input the `Contention Predicted` / `Contention Cleared` rule's input transformer
+ * gives the execution in AWS (the same transformer the CDK app deploys).
+ */
+export function executionInput(kind: OperationKind, event: ShadowscaleEvent, eventId: string): JSONValue {
+  const started = startInputForEvent(event, eventId);
+  if (!started || started.kind !== kind) {
+    throw new Error(`a ${event.detailType} event does not start a ${kind}`);
   }
-  return {
-    workloadId: (event.detail as { workloadId: string }).workloadId,
-    reason: `${kind}: contention cleared`,
-  };
+  return started.input as JSONValue;
 }
 
 function findWeights(value: unknown, depth = 0): { primary: number; shadow: number } | undefined {
@@ -159,7 +157,7 @@ export function operationLauncher(): OperationLauncher {
         name,
         definition,
         handlers,
-        input: executionInput(kind, event),
+        input: executionInput(kind, event, `local-${name}`),
         onEvent: executionNarrator(kind, note),
       };
     },
