@@ -4,7 +4,10 @@ import {
   FORECAST_STATE_MACHINES,
   INGEST_SIGNAL_FUNCTION_ID,
 } from '../functions/forecast/manifest';
+import type { FunctionSpec } from '../functions/manifest';
 import { MIGRATION_FUNCTIONS, MIGRATION_STATE_MACHINES } from '../functions/migration/manifest';
+import { PREWARM_FUNCTIONS } from '../functions/prewarm/manifest';
+import { ValidationError } from '../shared/errors';
 import { CONTENTION_CLEARED_RULE, CONTENTION_PREDICTED_RULE } from '../shared/migration/transformer';
 import type { Capabilities } from './stacks/control-plane-stack';
 
@@ -27,4 +30,14 @@ export const CAPABILITIES: Capabilities = {
     contentionPredicted: CONTENTION_PREDICTED_RULE,
     contentionCleared: CONTENTION_CLEARED_RULE,
   },
+  prewarm: { function: onlyOne(PREWARM_FUNCTIONS, 'prewarm') },
 };
+
+function onlyOne(specs: readonly FunctionSpec[], capability: string): FunctionSpec {
+  const [only, ...rest] = specs;
+  if (!only || rest.length > 0)
+    throw new ValidationError(
+      `${capability} manifest: expected one function, got ${specs.map((s) => s.id).join(', ') || 'none'}`,
+    );
+  return only;
+}

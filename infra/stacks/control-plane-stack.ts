@@ -4,11 +4,13 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { FunctionSpec, StateMachineSpec } from '../../functions/manifest';
 import { TABLE_NAMES } from '../../shared/aws/dynamo/tables';
+import { ValidationError } from '../../shared/errors';
 import type { ShadowscaleConfig } from '../config';
 import type { CapabilityContext } from '../constructs/capability';
 import { Forecaster } from '../constructs/forecaster';
 import { Monitoring, type ShadowscaleMetricNames } from '../constructs/monitoring';
 import type { PermissionContext } from '../constructs/permissions';
+import { Prewarm } from '../constructs/prewarm';
 import { ShadowPoolOrchestrator, type StartRule } from '../constructs/shadow-pool-orchestrator';
 import { SignalsIngest } from '../constructs/signals-ingest';
 import { Tables } from '../constructs/tables';
@@ -32,6 +34,9 @@ export interface Capabilities {
     readonly returnId: string;
     readonly contentionPredicted: StartRule;
     readonly contentionCleared?: StartRule;
+  };
+  readonly prewarm?: {
+    readonly function: FunctionSpec;
   };
   // The region failover joins here: a `RegionFailover` construct built like the orchestrator
   // (buildFunctions + buildWorkflows + its start rule), with `route53:shift-weights` functions.
@@ -58,6 +63,7 @@ export class ControlPlaneStack extends Stack {
   public readonly forecaster?: Forecaster;
   public readonly signals?: SignalsIngest;
   public readonly orchestrator?: ShadowPoolOrchestrator;
+  public readonly prewarm?: Prewarm;
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
     super(scope, id, props);
@@ -107,6 +113,9 @@ export class ControlPlaneStack extends Stack {
         context,
         ...capabilities.migration,
       });
+    }
+    if (capabilities.prewarm) {
+      this.prewarm = new Prewarm(this, 'Prewarm', { context, function: capabilities.prewarm.function });
     }
     this.monitoring.finish();
 

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { FORECAST_FUNCTIONS, FORECAST_STATE_MACHINES } from '../../functions/forecast/manifest';
 import { MIGRATION_FUNCTIONS, MIGRATION_STATE_MACHINES } from '../../functions/migration/manifest';
+import { PREWARM_FUNCTIONS } from '../../functions/prewarm/manifest';
 import { CAPABILITIES } from '../../infra/capabilities';
 import { REPO_ROOT } from '../../infra/paths';
 import { CONTENTION_PREDICTED_RULE } from '../../shared/migration/transformer';
@@ -20,7 +21,7 @@ type Resource = { Type: string; Properties: Record<string, unknown> };
 const resources = (template: Template, type: string) =>
   template.findResources(type) as Record<string, Resource>;
 
-const FUNCTIONS = [...FORECAST_FUNCTIONS, ...MIGRATION_FUNCTIONS];
+const FUNCTIONS = [...FORECAST_FUNCTIONS, ...MIGRATION_FUNCTIONS, ...PREWARM_FUNCTIONS];
 const MACHINES = [...FORECAST_STATE_MACHINES, ...MIGRATION_STATE_MACHINES];
 const kebab = (id: string) => id.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
 

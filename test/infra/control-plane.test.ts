@@ -8,6 +8,7 @@ import {
   FORECAST_FUNCTIONS,
   MIGRATION_FUNCTIONS,
   MIGRATION_STATE_MACHINES,
+  PREWARM_FUNCTION,
 } from './fixtures/capabilities';
 import { allowStatements, isRead } from './iam-scan';
 import { type Synthesized, synthesize } from './synth';
@@ -17,7 +18,7 @@ type Resources = Record<string, Resource>;
 
 const resources = (template: Template, type: string): Resources => template.findResources(type) as Resources;
 
-const SPECS = [...FORECAST_FUNCTIONS, ...MIGRATION_FUNCTIONS];
+const SPECS = [...FORECAST_FUNCTIONS, ...MIGRATION_FUNCTIONS, PREWARM_FUNCTION];
 const serviceName = (id: string) => `shadowscale-${id.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase()}`;
 
 /** The Lambda function (logical id, resource) built from the spec with this id. */
@@ -339,12 +340,30 @@ describe('rules', () => {
     });
   });
 
+  it('sends Forecast Computed events to the pre-warm function, with DLQs for delivery and invocation', () => {
+    const [prewarmId, prewarm] = functionOf(primary, 'Prewarm');
+    primary.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: { Ref: Match.stringLikeRegexp('^Bus') },
+      EventPattern: { source: ['shadowscale'], 'detail-type': ['Forecast Computed'] },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [prewarmId, 'Arn'] },
+          DeadLetterConfig: {
+            Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PrewarmForecastDeliveryDlq'), 'Arn'] },
+          },
+          RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 900 },
+        }),
+      ],
+    });
+    expect(prewarm.Properties.DeadLetterConfig).toBeDefined();
+  });
+
   it('gives every EventBridge target a dead-letter queue', () => {
     for (const template of [primary, standby]) {
       const targets = Object.values(resources(template, 'AWS::Events::Rule')).flatMap(
         (r) => r.Properties.Targets as Record<string, unknown>[],
       );
-      expect(targets.length).toBe(4);
+      expect(targets.length).toBe(5);
       for (const target of targets) expect(target.DeadLetterConfig).toBeDefined();
     }
   });
@@ -415,7 +434,7 @@ describe('monitoring', () => {
 
   it('alarms on the depth of every dead-letter queue', () => {
     const queues = Object.keys(resources(primary, 'AWS::SQS::Queue'));
-    expect(queues.length).toBe(5);
+    expect(queues.length).toBe(7);
     for (const queue of queues)
       primary.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: 'ApproximateNumberOfMessagesVisible',
