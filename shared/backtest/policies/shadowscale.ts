@@ -8,8 +8,15 @@ export interface ShadowscaleOptions extends ReactiveOptions {
   quantile?: number;
   /** Lower edge of the band shown in the report. Default 0.5 (the median). */
   bandLow?: number;
-  /** Published steps needed before the first fit (before it the policy tracks reactively). Default 1 day. */
+  /** Published history needed before the first fit (before it the policy tracks reactively). Default 1 day. */
   minFitMs?: number;
+  /** History handed to a (re)fit. Default 35 days, the engine's own bound. */
+  fitHistoryMs?: number;
+  /**
+   * While the engine reports low confidence (short history, few errors to calibrate on), its bands
+   * are widened to a random walk's: 'reactive' tracks reactively meanwhile, 'forecast' trusts them.
+   */
+  lowConfidence?: 'reactive' | 'forecast';
   /** Contention score thresholds (workload `contention`): enter above, leave below for returnAfterMs. */
   enter?: number;
   clear?: number;
@@ -56,7 +63,8 @@ export class ShadowscalePolicy implements Policy {
     this.lastBand = undefined;
     this.observe(view);
     const state = this.state;
-    if (state === undefined) {
+    const lowConfidence = this.options.lowConfidence ?? 'reactive';
+    if (state === undefined || (state.confidence === 'low' && lowConfidence === 'reactive')) {
       return { primary: this.tracker.desired(view, view.primary.desired) };
     }
     // path[0] is the first unpublished step (index `visible`); the step being decided is `from`.
@@ -113,7 +121,7 @@ export class ShadowscalePolicy implements Policy {
 
   private fit(demand: Float64Array, visible: number, t0: number, intervalMs: number, view: PolicyView): void {
     // The engine bounds its own history (five weeks); hand it no more than that.
-    const keep = Math.min(visible, Math.ceil((35 * 86_400_000) / intervalMs));
+    const keep = Math.min(visible, Math.ceil((this.options.fitHistoryMs ?? 35 * 86_400_000) / intervalMs));
     const first = visible - keep;
     const values = Array.from(demand.subarray(first, visible));
     const ls = lagSteps(view.lagMs, intervalMs);
