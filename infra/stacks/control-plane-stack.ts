@@ -97,7 +97,9 @@ export class ControlPlaneStack extends Stack {
       const { ingestSignalId, functions, stateMachines, scheduleTarget } = capabilities.forecast;
       const ingest = functions.find((f) => f.id === ingestSignalId);
       if (!ingest)
-        throw new Error(`forecast capability: ingest function ${ingestSignalId} is not in its manifest`);
+        throw new ValidationError(
+          `forecast capability: ingest function ${ingestSignalId} is not in its manifest`,
+        );
       this.signals = new SignalsIngest(this, 'Signals', { context, function: ingest });
       this.forecaster = new Forecaster(this, 'Forecaster', {
         context,
