@@ -7,8 +7,8 @@ const MIN = 60_000;
 const STEP = 5 * MIN;
 const START = Date.UTC(2026, 0, 5);
 
-/** Two days of 5-minute demand: a daily wave, noise and a surge on the second day. */
-function wave(n = 2 * 288, seed = 1): Float64Array {
+/** `n` 5-minute steps of demand: a daily wave, noise and a 50-step surge from step `surgeAt`. */
+function wave(n = 2 * 288, seed = 1, surgeAt = 420): Float64Array {
   let s = seed;
   const rand = (): number => {
     s = (s * 16807) % 2147483647;
@@ -16,7 +16,7 @@ function wave(n = 2 * 288, seed = 1): Float64Array {
   };
   return Float64Array.from({ length: n }, (_, i) => {
     const hour = ((i * 5) / 60) % 24;
-    const surge = i > 420 && i < 470 ? 120 : 0;
+    const surge = i > surgeAt && i < surgeAt + 50 ? 120 : 0;
     return 100 + 60 * Math.sin(((hour - 8) / 24) * 2 * Math.PI) + surge + 20 * rand();
   });
 }
@@ -43,6 +43,8 @@ class Recorder implements Policy {
   }[] = [];
   readonly decisions: string[] = [];
   readonly violations: string[] = [];
+  /** Steps decided from a forecast (the policy exposed a band). */
+  forecastSteps = 0;
   constructor(private readonly inner: Policy) {}
   get name(): PolicyName {
     return this.inner.name;
@@ -68,13 +70,15 @@ class Recorder implements Policy {
     if (d.weights && d.weights.primary + d.weights.shadow !== 100)
       this.violations.push(`step ${view.step}: decided sum`);
     this.decisions.push(JSON.stringify(d));
+    if (this.inner.band?.() !== undefined) this.forecastSteps++;
     return d;
   }
 }
 
 describe('no policy sees the future (except the oracle)', () => {
-  const changeAt = 400;
-  const a = wave();
+  // Four days, so that shadowscale's forecaster is fitted and confident before the change.
+  const changeAt = 3 * 288 + 100;
+  const a = wave(4 * 288, 1, 3 * 288 + 150);
   const b = Float64Array.from(a, (v, i) => (i >= changeAt ? v * 3 : v));
 
   it.each(POLICY_NAMES.filter((n) => n !== 'oracle'))(
@@ -96,6 +100,7 @@ describe('no policy sees the future (except the oracle)', () => {
       }
       // Step 400 is published at the end of step 400 + 1 min, i.e. during step 401.
       expect(rb.decisions.slice(0, changeAt + 2)).toEqual(ra.decisions.slice(0, changeAt + 2));
+      if (name === 'shadowscale') expect(ra.forecastSteps).toBeGreaterThan(288);
       // ... and the change does reach the policy later (so this test can fail).
       expect(rb.decisions).not.toEqual(ra.decisions);
     },
@@ -144,7 +149,10 @@ describe('traffic weights', () => {
   });
 
   it('shadowscale moves traffic onto a shadow pool for the surge and back home after it', () => {
-    const result = runBacktest(setup(wave(), { primaryMax: 20, shadowMax: 30 }), ['shadowscale']);
+    // Four days: the forecaster is confident by the surge on day four.
+    const result = runBacktest(setup(wave(4 * 288, 1, 3 * 288 + 150), { primaryMax: 20, shadowMax: 30 }), [
+      'shadowscale',
+    ]);
     const h = result.runs[0]?.history;
     if (!h) throw new Error('no run');
     const onShadow = h.shadowShare.map((v, i) => (v > 0 ? i : -1)).filter((i) => i >= 0);
