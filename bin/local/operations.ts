@@ -113,7 +113,7 @@ export function executionNarrator(
         repeats++;
         return;
       }
-      const suffix = repeats > 0 ? ` (previous state ran ${repeats + 1}×)` : '';
+      const suffix = repeats > 0 ? `   (after ${lastState} ×${repeats + 1})` : '';
       lastState = event.state;
       repeats = 0;
       note(at, label, `▸ ${event.state}${suffix}`);

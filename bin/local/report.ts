@@ -50,7 +50,16 @@ export function localReportHtml(r: LocalReportInput): string {
   const markers: ChartEvent[] = r.timeline
     .filter((e) => e.kind !== 'forecast' && e.kind !== 'prewarm' && e.kind !== 'info')
     .map((e) => ({ t: e.atMs, label: e.text, color: COLORS[e.kind] ?? '#555' }));
-  const majorMarkers = markers.filter((m) => !/weights/.test(m.label) || /100/.test(m.label));
+  // The capacity chart marks what changed the picture; the weights chart marks every step.
+  const majorMarkers = r.timeline
+    .filter(
+      (e) =>
+        e.kind === 'contention' ||
+        e.kind === 'rollback' ||
+        ((e.kind === 'migration' || e.kind === 'return') && /(started|succeeded|failed)/.test(e.text)),
+    )
+    .map((e) => ({ t: e.atMs, label: e.text, color: COLORS[e.kind] ?? '#555' }));
+  const stepMarkers = markers.filter((m) => m.color === COLORS.weights || m.color === COLORS.rollback);
   const capacityChart = lineChart({
     id: 'capacity',
     title: 'Demand and ready capacity (units at target utilisation)',
@@ -75,7 +84,7 @@ export function localReportHtml(r: LocalReportInput): string {
     yMax: 100,
     height: 200,
     series: [{ name: 'shadow weight', color: '#7048e8', values: shadowWeight, kind: 'area' }],
-    events: markers,
+    events: stepMarkers,
   });
   const unservedChart = lineChart({
     id: 'unserved',

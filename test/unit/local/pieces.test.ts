@@ -157,7 +157,7 @@ describe('state machines as deployed, filled for the local run', () => {
     );
     expect(lines).toEqual([
       'migration: ▸ CheckHealthy',
-      'migration: ▸ Shift (previous state ran 2×)',
+      'migration: ▸ Shift   (after CheckHealthy ×2)',
       'weights: primary 90% / shadow 10% (read back, verified)',
     ]);
   });
