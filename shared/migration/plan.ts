@@ -147,7 +147,16 @@ export interface PlanInputs {
 function sizing(inputs: PlanInputs): MigrationPlan['sizing'] & { units: number } {
   const { workload, overrides } = inputs;
   if (overrides.shadowUnits !== undefined) {
-    return { source: 'override', units: Math.min(overrides.shadowUnits, workload.capacity.shadowMaxUnits) };
+    if (workload.capacity.shadowMaxUnits <= 0) {
+      throw new PlanRejectedError(
+        `workload ${workload.workloadId}: shadowMaxUnits is 0 (shadow pools disabled)`,
+      );
+    }
+    // A shadow pool of 0 units could never take traffic: at least one, at most the maximum.
+    return {
+      source: 'override',
+      units: Math.max(1, Math.min(overrides.shadowUnits, workload.capacity.shadowMaxUnits)),
+    };
   }
   if (overrides.peakUnits !== undefined) {
     return {

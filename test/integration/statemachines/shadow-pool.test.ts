@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import {
   CoSimulation,
@@ -389,6 +391,43 @@ describe('shadow-pool-migration over the simulated fleet', () => {
     expect(w.fleet.getWeights(ID)).toEqual({ primary: 100, shadow: 0 });
     expect((await w.repos.operations.get('crash-then-fail'))?.status).toBe('rolled-back');
     expect(await w.repos.operations.getLease(ID)).toBeUndefined();
+  });
+
+  describe('HTTP smoke test against a real local server', () => {
+    let server: Server;
+    let status = 200;
+    let url = '';
+    beforeAll(async () => {
+      server = createServer((_req, res) => {
+        res.statusCode = status;
+        res.end('ok');
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/health`;
+    });
+    afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+    it.each([
+      [200, 'succeeded'],
+      [503, 'failed'],
+    ])('answering %i -> the migration %s', async (answer, expected) => {
+      status = answer;
+      const w = world((x) => {
+        x.migration = { ...x.migration, smokeTest: { kind: 'http', url, expectStatus: 200 } };
+      });
+      await register(w);
+      const r = await run(w, 'migration', { workloadId: ID });
+      expect(r.outcome.status).toBe(expected);
+      if (expected === 'failed') {
+        expect((r.outcome as { cause: string }).cause).toMatch(
+          /SmokeTestFailedError: smoke test \(http\) failed: GET .* -> 503/,
+        );
+        expect(r.states).not.toContain('Shift');
+        expect(w.fleet.describe(ID, 'shadow').desired).toBe(0);
+      }
+      const op = await w.repos.operations.get('migration-run-1');
+      expect(op?.steps.some((s) => s.name === (answer === 200 ? 'smoke-passed' : 'smoke-failed'))).toBe(true);
+    });
   });
 
   it('a rerun of a finished operation does nothing', async () => {

@@ -181,6 +181,7 @@ describe('makePlan', () => {
   });
 
   it.each<[string, Partial<PlanInputs>, { source: string; units: number }]>([
+    ['explicit units: at least one', { overrides: { shadowUnits: 0 } }, { source: 'override', units: 1 }],
     [
       'explicit units win (capped)',
       { overrides: { shadowUnits: 50, peakUnits: 1 } },
