@@ -67,18 +67,20 @@ export function calibrate(
       samples1++;
     }
   }
+  const buffer = new Float64Array(errors.length);
   for (const k of knots) {
     const lo = Math.max(1, Math.floor(k / 1.25));
     const hi = Math.min(hmax, Math.ceil(k * 1.25));
-    const pool: number[] = [];
+    let c = 0;
     for (let o = 0; o < origins; o++) {
       const base = o * hmax;
       for (let h = lo; h <= hi; h++) {
         const e = errors[base + h - 1] as number;
-        if (!Number.isNaN(e)) pool.push(e);
+        if (!Number.isNaN(e)) buffer[c++] = e;
       }
     }
-    pool.sort((a, b) => a - b);
+    // A typed array sorts numerically in native code: several times faster than number[].
+    const pool = buffer.subarray(0, c).sort();
     const med = quantileSorted(pool, 0.5);
     qs.forEach((q, qi) => {
       const raw = quantileSorted(pool, q);

@@ -45,6 +45,12 @@ export interface EngineState extends ModelState {
   format: 1;
   horizonSteps: number;
   members: Member[];
+  /**
+   * Which members forecast which steps: segment k covers steps up to `to` (inclusive, 1-based)
+   * and averages members[idx]; the last segment also covers every later step. Absent = all
+   * members over the whole horizon.
+   */
+  segments?: { to: number; idx: number[] }[];
   profile: SeasonProfile | null;
   /** Last observations (NaN as null in JSON), newest last; as long as the longest seasonal-naive period. */
   buffer: (number | null)[];
@@ -130,6 +136,9 @@ export function fitSeries(series: RegularSeries, options: FitOptions = {}): Engi
   if (o0 <= lastOrigin) {
     let stride = Math.max(1, Math.round(hEval / 6));
     stride = Math.max(stride, Math.ceil((lastOrigin - o0 + 1) / 80));
+    // A stride sharing a factor with the day (or the hour) would put every origin at the same
+    // phase of a short cycle, and a model's luck at that phase would pass for skill.
+    while (stride > 1 && (gcd(stride, 12) > 1 || (P > 0 && gcd(stride, P) > 1))) stride++;
     for (let o = lastOrigin; o >= o0; o -= stride) origins.unshift(o);
   }
   const oStart = origins[0] ?? n;
@@ -213,25 +222,61 @@ export function fitSeries(series: RegularSeries, options: FitOptions = {}): Engi
     }
   }
 
-  // Pick: a single model, or the mean of the best two / three.
-  candidates.sort((a, b) => a.mae - b.mae);
-  let chosen: { members: Member[]; f: Float64Array | null; mae: number } | null = null;
-  if (model !== 'ensemble' && candidates[0]) {
-    const c = candidates[0];
-    chosen = { members: [c.member], f: c.f, mae: c.mae };
-  }
-  if (model === 'auto' || model === 'ensemble') {
-    for (const k of [2, 3]) {
-      if (candidates.length < k) continue;
-      const top = candidates.slice(0, k);
-      const f = new Float64Array(nO * hEval);
-      for (let i = 0; i < f.length; i++) {
-        let s = 0;
-        for (const c of top) s += c.f[i] as number;
-        f[i] = s / k;
+  // Pick per horizon segment (the next hour, the next quarter day, the rest): a single model or
+  // the mean of the best two / three there. What wins at one step often loses a day ahead.
+  let chosen: {
+    members: Member[];
+    segments: { to: number; idx: number[] }[];
+    f: Float64Array | null;
+    mae: number;
+  } | null = null;
+  if (candidates.length > 0) {
+    const bounds = segmentBounds(hEval, stepsPerHour);
+    const used: Candidate[] = [];
+    const segments: { to: number; idx: number[] }[] = [];
+    const f = new Float64Array(nO * hEval);
+    let lo = 1;
+    for (const to of bounds) {
+      const maeIn = (g: Float64Array): number => maeRange(actual, g, nO, hEval, lo, to);
+      const ranked = candidates.map((c) => ({ c, mae: maeIn(c.f) })).sort((a, b) => a.mae - b.mae);
+      let best: { pick: Candidate[]; g: Float64Array; mae: number } | null = null;
+      if (model !== 'ensemble' && ranked[0])
+        best = { pick: [ranked[0].c], g: ranked[0].c.f, mae: ranked[0].mae };
+      if (model === 'auto' || model === 'ensemble')
+        for (const k of [2, 3]) {
+          if (ranked.length < k) continue;
+          const top = ranked.slice(0, k).map((r) => r.c);
+          const g = new Float64Array(nO * hEval);
+          for (let oi = 0; oi < nO; oi++)
+            for (let h = lo; h <= to; h++) {
+              const i = oi * hEval + h - 1;
+              let sum = 0;
+              for (const c of top) sum += c.f[i] as number;
+              g[i] = sum / k;
+            }
+          const mae = maeIn(g);
+          if (best === null || mae < best.mae) best = { pick: top, g, mae };
+        }
+      if (best === null) break;
+      const idx = best.pick.map((c) => {
+        let j = used.indexOf(c);
+        if (j < 0) j = used.push(c) - 1;
+        return j;
+      });
+      segments.push({ to, idx });
+      for (let oi = 0; oi < nO; oi++)
+        for (let h = lo; h <= to; h++) f[oi * hEval + h - 1] = best.g[oi * hEval + h - 1] as number;
+      lo = to + 1;
+    }
+    if (segments.length === bounds.length) {
+      // Merge neighbours that use the same members.
+      const merged: { to: number; idx: number[] }[] = [];
+      for (const seg of segments) {
+        const prev = merged[merged.length - 1];
+        if (prev && prev.idx.join() === seg.idx.join()) prev.to = seg.to;
+        else merged.push({ to: seg.to, idx: seg.idx });
       }
-      const mae = maeOf(f);
-      if (chosen === null || mae < chosen.mae) chosen = { members: top.map((c) => c.member), f, mae };
+      chosen = { members: used.map((c) => c.member), segments: merged, f, mae: maeOf(f) };
     }
   }
   if (chosen === null) {
@@ -250,6 +295,7 @@ export function fitSeries(series: RegularSeries, options: FitOptions = {}): Engi
           state: newLevelState(),
         },
       ],
+      segments: [{ to: 1, idx: [0] }],
       f: null,
       mae: Number.NaN,
     };
@@ -301,14 +347,14 @@ export function fitSeries(series: RegularSeries, options: FitOptions = {}): Engi
 
   return {
     format: ENGINE_FORMAT,
-    model:
-      members.length > 1 ? `ensemble(${members.map((m) => m.name).join('+')})` : (members[0] as Member).name,
+    model: modelName(members, chosen.segments),
     intervalMs,
     lastPointMs,
     fittedAtMs: lastPointMs,
     confidence,
     horizonSteps: H,
     members,
+    segments: chosen.segments,
     profile,
     buffer,
     calib,
@@ -319,6 +365,63 @@ export function fitSeries(series: RegularSeries, options: FitOptions = {}): Engi
     stepsSinceFit: 0,
     diffScale,
   };
+}
+
+/** Segment ends (inclusive steps): the first hour, the first quarter of the horizon, the rest. */
+function segmentBounds(hEval: number, stepsPerHour: number): number[] {
+  const out: number[] = [];
+  const a = Math.round(stepsPerHour);
+  const b = Math.round(hEval / 4);
+  if (a >= 1 && a < hEval && hEval >= 8) out.push(a);
+  if (b > (out[out.length - 1] ?? 0) + 1 && b < hEval && hEval >= 8) out.push(b);
+  out.push(hEval);
+  return out;
+}
+
+function maeRange(
+  actual: Float64Array,
+  f: Float64Array,
+  nO: number,
+  hEval: number,
+  lo: number,
+  hi: number,
+): number {
+  let sum = 0;
+  let count = 0;
+  for (let oi = 0; oi < nO; oi++)
+    for (let h = lo; h <= hi; h++) {
+      const i = oi * hEval + h - 1;
+      const a = actual[i] as number;
+      const x = f[i] as number;
+      if (Number.isNaN(a) || Number.isNaN(x)) continue;
+      sum += Math.abs(a - x);
+      count++;
+    }
+  return count > 0 ? sum / count : Number.POSITIVE_INFINITY;
+}
+
+function groupName(members: readonly Member[], idx: readonly number[]): string {
+  const names = idx.map((i) => (members[i] as Member).name);
+  return names.length > 1 ? `ensemble(${names.join('+')})` : (names[0] as string);
+}
+
+/** `ets-damped`, `ensemble(a+b)`, or per segment `horizon(1-12:a|13-72:ensemble(a+b)|73+:c)`. */
+function modelName(members: readonly Member[], segments: readonly { to: number; idx: number[] }[]): string {
+  if (segments.length <= 1) return groupName(members, segments[0]?.idx ?? members.map((_, i) => i));
+  let lo = 1;
+  const parts = segments.map((seg, k) => {
+    const range = k === segments.length - 1 ? `${lo}+` : `${lo}-${seg.to}`;
+    lo = seg.to + 1;
+    return `${range}:${groupName(members, seg.idx)}`;
+  });
+  return `horizon(${parts.join('|')})`;
+}
+
+function gcd(a: number, b: number): number {
+  let x = a;
+  let y = b;
+  while (y !== 0) [x, y] = [y, x % y];
+  return x;
 }
 
 function etaFor(P: number, intervalMs: number): number {
@@ -415,15 +518,21 @@ function asEngineState(state: ModelState): EngineState {
   const s = state as EngineState;
   if (!Array.isArray(s.members) || s.members.length === 0 || typeof s.calib !== 'object')
     throw new ForecastInputError('model state is incomplete; refit');
+  if (
+    s.segments !== undefined &&
+    (!Array.isArray(s.segments) ||
+      s.segments.length === 0 ||
+      s.segments.some((g) => g.idx.length === 0 || g.idx.some((i) => !(i >= 0 && i < s.members.length))))
+  )
+    throw new ForecastInputError('model state has inconsistent horizon segments; refit');
   return s;
 }
 
-/** Mean one-step-or-more forecast of the members, without quantile offsets (mean path). */
+/** Mean forecast (without quantile offsets) over `steps`, each step from its segment's members. */
 function meanPath(s: EngineState, steps: number): Float64Array {
-  const out = new Float64Array(steps);
-  const tmp = new Float64Array(steps);
   const first = s.lastPointMs + s.intervalMs;
-  for (const m of s.members) {
+  const paths = s.members.map((m) => {
+    const path = new Float64Array(steps);
     if (m.kind === 'snaive') {
       const len = s.buffer.length;
       for (let h = 1; h <= steps; h++) {
@@ -437,20 +546,26 @@ function meanPath(s: EngineState, steps: number): Float64Array {
             break;
           }
         }
-        if (Number.isNaN(v)) v = lastFinite(s);
-        out[h - 1] = (out[h - 1] as number) + v;
+        path[h - 1] = Number.isNaN(v) ? lastFinite(s) : v;
       }
     } else {
-      levelForecast(m.params, m.state, steps, tmp);
-      for (let h = 0; h < steps; h++) {
-        const season =
-          m.season > 0 && s.profile ? seasonAt(s.profile, first + h * s.intervalMs, m.season === 2) : 0;
-        out[h] = (out[h] as number) + (tmp[h] as number) + season;
-      }
+      levelForecast(m.params, m.state, steps, path);
+      if (m.season > 0 && s.profile)
+        for (let h = 0; h < steps; h++)
+          path[h] = (path[h] as number) + seasonAt(s.profile, first + h * s.intervalMs, m.season === 2);
     }
+    return path;
+  });
+  const segments = s.segments ?? [{ to: steps, idx: s.members.map((_, i) => i) }];
+  const out = new Float64Array(steps);
+  let seg = 0;
+  for (let h = 1; h <= steps; h++) {
+    while (seg < segments.length - 1 && h > (segments[seg] as { to: number }).to) seg++;
+    const idx = (segments[seg] as { idx: number[] }).idx;
+    let sum = 0;
+    for (const i of idx) sum += (paths[i] as Float64Array)[h - 1] as number;
+    out[h - 1] = sum / idx.length;
   }
-  const k = s.members.length;
-  for (let h = 0; h < steps; h++) out[h] = (out[h] as number) / k;
   return out;
 }
 

@@ -89,7 +89,7 @@ export function estimateProfile(
     absN++;
   }
   // Winsorise spikes so one incident does not become "every day at 14:05".
-  const clip = absN > 0 ? (5 * absSum) / absN : 0;
+  const clip = absN > 0 ? (10 * absSum) / absN : 0;
   // A window cut by either end of the data is biased by trend and shape: use full windows only
   // when there are at least two days of them.
   const fullOnly = span - 2 * half >= 2 * P;

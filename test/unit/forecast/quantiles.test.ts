@@ -1,6 +1,6 @@
 import { ForecastInputError } from '../../../shared/errors';
 import { engine, type RegularSeries } from '../../../shared/forecast';
-import { continuation, nth, type SynthOptions, synth } from './synthetic';
+import { continuation, cumsum, nth, type SynthOptions, synth } from './synthetic';
 
 /** Out-of-sample coverage of the central interval [lo, hi] over several independent noisy series. */
 function coverage(lo: number, hi: number, noiseKind: 'gauss' | 'heavy'): number {
@@ -48,8 +48,7 @@ describe('quantiles calibrated from out-of-sample errors', () => {
 
   it('intervals widen with the horizon on a random walk', () => {
     const g = synth({ days: 21, base: 0, noise: 1, seed: 9 });
-    let x = 1000;
-    g.values = g.values.map((e) => (x += e));
+    g.values = cumsum(g.values, 1000);
     const state = engine.fit(g, { horizonSteps: 288 });
     const fc = engine.forecast(state, { horizonSteps: 288, quantiles: [0.1, 0.9] });
     const w = (h: number) => nth(nth(fc.quantiles, 1).values, h) - nth(nth(fc.quantiles, 0).values, h);

@@ -96,6 +96,17 @@ describe('incremental state', () => {
   it.each([
     ['a state of another format', { format: 99 }, /format 99/],
     ['an incomplete state', { format: 1, model: 'x', members: [] }, /incomplete/],
+    [
+      'a state whose segments name missing members',
+      {
+        format: 1,
+        model: 'x',
+        members: [{ kind: 'snaive', name: 'snaive-daily', period: 2 }],
+        calib: {},
+        segments: [{ to: 1, idx: [3] }],
+      },
+      /inconsistent horizon segments/,
+    ],
   ])('rejects %s', (_name, bad, message) => {
     const s = bad as unknown as ModelState;
     expect(() => engine.forecast(s, { horizonSteps: 1, quantiles: [0.5] })).toThrow(message);

@@ -82,3 +82,14 @@ export function nth<T>(a: readonly T[] | undefined, i: number): T {
   if (v === undefined) throw new Error(`no element ${i} (length ${a?.length ?? 'undefined'})`);
   return v;
 }
+
+/** Running sum (a random walk from its steps). */
+export function cumsum(steps: readonly number[], from = 0): number[] {
+  const out: number[] = [];
+  let x = from;
+  for (const s of steps) {
+    x += s;
+    out.push(x);
+  }
+  return out;
+}
