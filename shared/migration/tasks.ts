@@ -525,6 +525,14 @@ export async function compensate(
       reason,
     };
   }
+  // Another operation took the workload (our lease expired): its traffic is not ours to move.
+  const lease = await ops.getLease(input.workloadId);
+  if (lease && lease.holder !== input.operationId && lease.expiresAt > deps.clock.now()) {
+    const reason = `the workload is now leased by ${lease.holder}; traffic and pool left as they are`;
+    await ops.appendStep(op.operationId, step(deps, 'compensation-skipped', { reason, error }));
+    await ops.finish(op.operationId, 'failed', error);
+    return { summary: `${error.name}: ${error.message} (${reason})`, restored: false, reason };
+  }
   const workload = await loadWorkload(deps, input.workloadId);
   const [primary, shadow, current] = await Promise.all([
     deps.traffic.healthyTargets(workload, 'primary'),

@@ -1,5 +1,10 @@
 import type { Context } from 'aws-lambda';
-import { leaseHandler, shiftHandler, validateHandler } from '../../../functions/migration/index';
+import {
+  compensateHandler,
+  leaseHandler,
+  shiftHandler,
+  validateHandler,
+} from '../../../functions/migration/index';
 import { resetRuntime, setRuntime } from '../../../functions/runtime';
 import { ManualClock } from '../../../shared/clock';
 import type { TrafficRouter } from '../../../shared/ports/traffic';
@@ -150,5 +155,32 @@ describe('migration manifest', () => {
       });
       expect(spec.substitution).toBe(`${spec.id}FunctionArn`);
     }
+  });
+});
+
+describe('compensation', () => {
+  it('leaves traffic alone when another operation has taken the workload lease', async () => {
+    const router = new Router();
+    const { repositories } = await install(router);
+    await leaseHandler(
+      { workloadId: 'checkout-api', operationId: 'op-old', kind: 'migration', reason: 'test' },
+      context,
+    );
+    router.weights = { primary: 50, shadow: 50 };
+    await repositories.operations.releaseLease('checkout-api', 'op-old');
+    await repositories.operations.acquireLease('checkout-api', 'op-new', 60_000);
+    const result = await compensateHandler(
+      {
+        workloadId: 'checkout-api',
+        operationId: 'op-old',
+        kind: 'migration',
+        error: { Error: 'GateFailedError', Cause: 'x' },
+      },
+      context,
+    );
+    expect(result).toMatchObject({ restored: false, reason: expect.stringContaining('leased by op-new') });
+    expect(router.weights).toEqual({ primary: 50, shadow: 50 });
+    expect((await repositories.operations.get('op-old'))?.status).toBe('failed');
+    expect((await repositories.operations.getLease('checkout-api'))?.holder).toBe('op-new');
   });
 });
