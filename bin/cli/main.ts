@@ -3,6 +3,7 @@ import { ShadowscaleError, ValidationError } from '../../shared/errors';
 import { registerBacktest } from './commands/backtest';
 import { registerBenchForecast } from './commands/bench-forecast';
 import { registerForecast } from './commands/forecast';
+import { registerForecaster } from './commands/forecaster';
 import { registerLocal } from './commands/local';
 import { registerMigrate } from './commands/migrate';
 import { registerOps } from './commands/ops';
@@ -34,6 +35,7 @@ export function buildProgram(io: CliIO): Command {
   registerBenchForecast(program, io);
   registerBacktest(program, io);
   registerForecast(program, io);
+  registerForecaster(program, io);
   registerLocal(program, io);
   registerMigrate(program, io);
   // Every subcommand reports usage errors the same way as the root.

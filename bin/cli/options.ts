@@ -111,3 +111,10 @@ export function parseInstant(value: string): number {
     );
   return ms;
 }
+
+/** A workload id (DNS-label-like, as in the workload schema). */
+export function parseWorkloadId(value: string): string {
+  if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(value))
+    throw new InvalidArgumentError('expected 1-63 chars of a-z, 0-9 and -, not starting or ending with -.');
+  return value;
+}

@@ -59,6 +59,8 @@ export interface ForecasterOptions extends PlanOptions {
   chunkSize: number;
   /** Concurrent repository calls; default 16. */
   concurrency: number;
+  /** Called after each chunk with the number of workloads done so far (progress for the CLI). */
+  onProgress?: (done: number) => void;
 }
 
 export interface ErrorInfo {
@@ -184,6 +186,7 @@ export async function runForecaster(
       result[w.outcome.status]++;
       result.workloads++;
     }
+    opts.onProgress?.(result.workloads);
   };
 
   if (request.workloadIds) {
