@@ -259,14 +259,14 @@ export class CoSimulation {
     await this.quiescent();
   }
 
-  /** Abort every running execution and wait for them to end. */
+  /**
+   * Abort every running execution and wait for them to end. Tasks blocked on simulated time are
+   * dropped, not released: an aborted execution runs no further handler.
+   */
   async abortAll(): Promise<void> {
     const running = [...this.executions];
+    this.blocked = [];
     for (const execution of running) execution.abort();
-    for (const b of this.blocked.splice(0)) {
-      this.active++;
-      b.release();
-    }
     await Promise.allSettled(running.map((e) => e.outcome));
   }
 

@@ -110,6 +110,7 @@ export async function runLocal(
     region: process.env.AWS_REGION ?? 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
+  let cosim: CoSimulation | undefined;
   try {
     out.text(
       `Shadowscale local run — ${trace.name}, ${options.warmupDays} warm-up day(s) + ${options.days} day(s) with Shadowscale\n` +
@@ -148,7 +149,8 @@ export async function runLocal(
     }
     out.line(replayStartMs, 'info', `warm-up done; Shadowscale starts watching ${workload.workloadId}`);
 
-    const cosim = new CoSimulation(fleet);
+    const co = new CoSimulation(fleet);
+    cosim = co;
     const launcher = operationLauncher();
     const forecast = localFunction(FORECAST_FUNCTION);
     const prewarmSpec = PREWARM_FUNCTIONS[0];
@@ -176,7 +178,7 @@ export async function runLocal(
       }
       counts[kind].started++;
       const n = counts[kind].started;
-      const execution = cosim.start(launcher.start(kind, event, `${kind}-${workload.workloadId}-${n}`, note));
+      const execution = co.start(launcher.start(kind, event, `${kind}-${workload.workloadId}-${n}`, note));
       note(clock.now(), kind === 'migration' ? 'migration' : 'return', `started ${execution.name}`);
       current = { kind, execution };
       void execution.outcome.then((outcome) => {
@@ -230,12 +232,12 @@ export async function runLocal(
     const wallStart = Date.now();
     for (let t = replayStartMs; t < endMs; t += SIM_STEP_MS) {
       throwIfAborted(signal);
-      await cosim.advanceTo(t);
+      await co.advanceTo(t);
       if (!current && queued) {
         const next = queued;
         queued = undefined;
         startOperation(next.kind, next.event);
-        await cosim.advanceTo(t);
+        await co.advanceTo(t);
       }
       const summary = (await forecast({ workloadIds: [workload.workloadId] })) as ForecastSummary;
       for (const outcome of summary.outcomes) {
@@ -261,12 +263,12 @@ export async function runLocal(
         queued = undefined;
         startOperation(next.kind, next.event);
       }
-      await cosim.advanceTo(t);
+      await co.advanceTo(t);
       autoscaler.tick(t);
     }
     if (current) {
       note(clock.now(), 'info', `${current.execution.name} still running after the replay: aborted`);
-      await cosim.abortAll();
+      await co.abortAll();
     }
     out.clearBar();
 
@@ -323,6 +325,8 @@ export async function runLocal(
     };
   } finally {
     out.clearBar();
+    // Interrupted or failed: no execution goes on after the store is gone.
+    await cosim?.abortAll();
     client.destroy();
     await dynamo.stop();
   }

@@ -134,6 +134,31 @@ describe('shadowscale local, bad input', () => {
   });
 });
 
+describe('shadowscale local, Ctrl-C', () => {
+  it('stops cleanly: exit 130, a one-line message, the local DynamoDB shut down', async () => {
+    const child = spawn(
+      process.execPath,
+      [CLI, 'local', '--days', '1', '--report', join(dir, 'interrupted.html')],
+      {
+        cwd: ROOT,
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        if (stdout.includes('warm-up done')) child.kill('SIGINT');
+      });
+      child.on('close', resolve);
+    });
+    expect(code).toBe(130);
+    expect(stderr).toContain('interrupted: local run stopped, local DynamoDB shut down');
+    expect(stdout).not.toContain('report:');
+  });
+});
+
 describeRender('local run report in headless Chromium', () => {
   it('draws the timeline: demand, capacity, the shadow pool and its traffic', async () => {
     const run = await plain;
