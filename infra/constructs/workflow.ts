@@ -161,13 +161,18 @@ function kebab(id: string): string {
   return id.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
 }
 
-/** Every value under a `Resource` key of a Task state, at any depth (Parallel branches, Map processors). */
+/** Every Task state's `Resource` and every Map's ItemReader/ResultWriter, at any depth. */
 function taskResources(node: unknown, out: string[] = []): string[] {
   if (Array.isArray(node)) {
     for (const item of node) taskResources(item, out);
   } else if (node !== null && typeof node === 'object') {
     const o = node as Record<string, unknown>;
     if (o.Type === 'Task' && typeof o.Resource === 'string') out.push(o.Resource);
+    // A Distributed Map reading from or writing to S3 needs S3 grants this construct does not give.
+    for (const key of ['ItemReader', 'ResultWriter']) {
+      const resource = (o[key] as { Resource?: unknown } | undefined)?.Resource;
+      if (typeof resource === 'string') out.push(resource);
+    }
     for (const value of Object.values(o)) taskResources(value, out);
   }
   return out;

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -35,6 +35,14 @@ export class DemoWorkloadStack extends Stack {
   public readonly shadowTargetGroup: elbv2.ApplicationTargetGroup;
   public readonly service: ecs.FargateService;
   public readonly cluster: ecs.Cluster;
+
+  /**
+   * Two AZs resolved at deploy time (`Fn::GetAZs`) instead of a context lookup at synth time,
+   * so `cdk synth` stays offline whatever account is configured.
+   */
+  public override get availabilityZones(): string[] {
+    return [Fn.select(0, Fn.getAzs()), Fn.select(1, Fn.getAzs())];
+  }
 
   constructor(scope: Construct, id: string, props: DemoWorkloadStackProps = {}) {
     super(scope, id, props);

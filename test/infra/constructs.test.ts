@@ -88,6 +88,26 @@ describe('Workflow refuses to synthesize what would deploy broken', () => {
       {},
       'has no scoped grant',
     ],
+    [
+      'a Distributed Map reading items from S3 (no S3 grant)',
+      {
+        StartAt: 'M',
+        States: {
+          M: {
+            Type: 'Map',
+            ItemReader: { Resource: 'arn:aws:states:::s3:getObject', Parameters: { Bucket: 'b', Key: 'k' } },
+            ItemProcessor: {
+              ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+              StartAt: 'P',
+              States: { P: { Type: 'Pass', End: true } },
+            },
+            End: true,
+          },
+        },
+      },
+      {},
+      'task resource "arn:aws:states:::s3:getObject" has no scoped grant',
+    ],
   ])('%s', (_what, definition, substitutions, message) => {
     const scope = stack();
     const spec: StateMachineSpec = {
