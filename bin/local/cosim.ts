@@ -1,4 +1,4 @@
-import { type RunOptions, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { SimFleet } from '../../shared/sim/fleet';
 
 /**
