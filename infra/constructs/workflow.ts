@@ -102,8 +102,7 @@ export class Workflow extends Construct {
 
     const name = props.stateMachineName ?? `shadowscale-${kebab(spec.id)}`;
     this.logGroup = new logs.LogGroup(this, 'Logs', {
-      // The /aws/vendedlogs/ prefix keeps CloudWatch Logs resource policies small (AWS guidance).
-      logGroupName: `/aws/vendedlogs/states/${name}`,
+      // A generated name: a retained log group with a fixed name would block redeploying after a destroy.
       retention: props.logRetention,
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
     });

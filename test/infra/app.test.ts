@@ -164,10 +164,12 @@ describe('the app from the real manifests', () => {
     });
   });
 
-  it('has no * action anywhere and no unscoped write', () => {
+  it('has no * action anywhere, no unscoped write, and unique statement ids per policy', () => {
     for (const template of [primary, synth.templates.standby, synth.templates.demo]) {
       if (!template) throw new Error('stack missing');
       const statements = allowStatements(template);
+      const sids = statements.filter((s) => s.sid !== undefined).map((s) => `${s.holder}/${s.sid}`);
+      expect(sids.filter((sid, i) => sids.indexOf(sid) !== i)).toEqual([]);
       expect(statements.flatMap((s) => s.actions.filter((a) => a === '*' || a.endsWith(':*')))).toEqual([]);
       const unscoped = statements
         .filter(
