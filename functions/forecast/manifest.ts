@@ -14,7 +14,7 @@ export const FORECAST_FUNCTIONS: readonly FunctionSpec[] = [
     entry: 'functions/forecast/index.ts',
     description:
       'Forecast workloads: read CloudWatch, update models, store predictions, score contention, publish events',
-    // One invocation serves up to 1,000 workloads (shared/forecaster/fanout.ts); full refits are the slow runs.
+    // One invocation serves up to 500 workloads (shared/forecaster/fanout.ts); first fits are the slow runs.
     timeoutSeconds: 900,
     memoryMb: 1_024,
     tables: { workloads: 'read', predictions: 'write', signals: 'read' },

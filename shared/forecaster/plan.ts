@@ -54,6 +54,13 @@ export interface SeriesRead {
   endMs: number;
   /** Why a full read was chosen (absent for incremental reads). */
   reason?: 'no-state' | 'requested' | 'interval-changed' | 'refit-due' | 'incompatible-state';
+  /** A due refit was put off to a later run (the incremental read stands in). */
+  deferred?: boolean;
+}
+
+/** Points after the stored state's last one, up to `endMs`. */
+export function incrementalRead(metric: WorkloadMetric, stored: ModelStateRecord, endMs: number): SeriesRead {
+  return { mode: 'incremental', startMs: stored.lastPointMs + metric.periodSeconds * 1000, endMs };
 }
 
 /** End (exclusive, period-aligned) of what may be read now: settled periods only. */
@@ -101,7 +108,7 @@ export function planRead(
     return full('incompatible-state');
   }
   if (due) return full('refit-due');
-  return { mode: 'incremental', startMs: stored.lastPointMs + periodMs, endMs };
+  return incrementalRead(metric, stored, endMs);
 }
 
 /**

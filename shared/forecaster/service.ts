@@ -3,7 +3,7 @@ import { assessContention, decide, type MetricDemand, recommendedShadowUnits } f
 import { ForecastInputError, NoDataError, NotFoundError, TransientError } from '../errors';
 import { engine as defaultEngine } from '../forecast';
 import type { ForecastEngine, ForecastResult, ModelState } from '../forecast/api';
-import type { EventPublisher } from '../ports/events';
+import type { EventPublisher, PublishResult } from '../ports/events';
 import type { MetricQuery, MetricQueryResult, MetricsSource } from '../ports/metrics';
 import type {
   ContentionDecisionRecord,
@@ -21,6 +21,7 @@ import {
   DEFAULT_PLAN_OPTIONS,
   fullRead,
   horizonSteps,
+  incrementalRead,
   type PlanOptions,
   planRead,
   quantilesFor,
@@ -59,6 +60,13 @@ export interface ForecasterOptions extends PlanOptions {
   chunkSize: number;
   /** Concurrent repository calls; default 16. */
   concurrency: number;
+  /**
+   * Scheduled refits (daily, or on drift) done in one run; the rest wait for later runs and update
+   * incrementally meanwhile. Series first fitted together come due together, and a full refit
+   * reads weeks of history and costs ~100x an update: spreading them keeps every run well inside
+   * its Lambda timeout. Refits of series without a usable state are never deferred. Default 300.
+   */
+  maxScheduledRefits: number;
   /** Called after each chunk with the number of workloads done so far (progress for the CLI). */
   onProgress?: (done: number) => void;
 }
@@ -73,6 +81,8 @@ export interface MetricOutcome {
   mode: ReadMode;
   /** Why the model was fully refitted (full reads only). */
   reason?: SeriesRead['reason'];
+  /** A scheduled refit was due but waits for a later run (maxScheduledRefits). */
+  refitDeferred?: boolean;
   newPoints: number;
   /** The metrics source answered PartialData it could not finish. */
   partial?: boolean;
@@ -164,8 +174,10 @@ export async function runForecaster(
     engine: defaultEngine,
     chunkSize: 100,
     concurrency: 16,
+    maxScheduledRefits: 300,
     ...options,
   };
+  const budget = { refits: opts.maxScheduledRefits };
   const nowMs = ports.clock.now();
   const result: ForecastRunResult = {
     startedAt: nowMs,
@@ -180,7 +192,7 @@ export async function runForecaster(
   };
 
   const process = async (chunk: Target[]) => {
-    const works = await runChunk(chunk, request.fullRefit === true, nowMs, ports, opts, result);
+    const works = await runChunk(chunk, request.fullRefit === true, nowMs, ports, opts, result, budget);
     for (const w of works) {
       result.outcomes.push(w.outcome);
       result[w.outcome.status]++;
@@ -237,6 +249,7 @@ async function runChunk(
   ports: ForecasterPorts,
   opts: ForecasterOptions,
   result: ForecastRunResult,
+  budget: { refits: number },
 ): Promise<WorkloadWork[]> {
   const works: WorkloadWork[] = chunk.map((t) => ({
     workloadId: t.workloadId,
@@ -281,6 +294,15 @@ async function runChunk(
     });
   });
 
+  // Spread scheduled refits over runs (in registry order, so the same series go first next run).
+  for (const w of works) {
+    for (const s of w.series) {
+      if (s.read.reason !== 'refit-due' || !s.stored) continue;
+      if (budget.refits > 0) budget.refits--;
+      else s.read = { ...incrementalRead(s.metric, s.stored, s.read.endMs), deferred: true };
+    }
+  }
+
   // 2. Read new points for every series of the chunk in one batched call.
   await readSeries(works, ports.metrics);
 
@@ -320,7 +342,17 @@ async function runChunk(
   const toPublish = works.filter((w) => w.outcome.status !== 'failed').flatMap((w) => w.events);
   const failedEvents = new Set<ShadowscaleEvent>();
   if (toPublish.length > 0) {
-    const published = await ports.events.publish(toPublish);
+    let published: PublishResult;
+    try {
+      published = await ports.events.publish(toPublish);
+    } catch (error) {
+      // A publisher that throws (rather than reporting entries) failed them all.
+      const { name, message } = errorInfo(error);
+      published = {
+        published: 0,
+        failed: toPublish.map((event) => ({ event, error: `${name}: ${message}` })),
+      };
+    }
     result.eventsPublished += published.published;
     for (const f of published.failed) {
       failedEvents.add(f.event);
@@ -407,6 +439,7 @@ function forecastSeries(
     metric: s.metric.name,
     mode: s.read.mode,
     ...(s.read.reason ? { reason: s.read.reason } : {}),
+    ...(s.read.deferred ? { refitDeferred: true } : {}),
     newPoints: 0,
   };
   if (existing >= 0) w.outcome.metrics[existing] = outcome;

@@ -3,7 +3,11 @@ import { runIngestSignal } from '../../../functions/ingest-signal/core';
 import { runListWorkloads } from '../../../functions/list-workloads/core';
 import { ManualClock } from '../../../shared/clock';
 import { ValidationError } from '../../../shared/errors';
-import type { ForecastRunResult, WorkloadOutcome } from '../../../shared/forecaster';
+import {
+  type ForecastRunResult,
+  SINGLE_INVOCATION_MAX_WORKLOADS,
+  type WorkloadOutcome,
+} from '../../../shared/forecaster';
 import { makeMemoryRepositories } from '../../../shared/sim/memory-repositories';
 import { harness, lastValueEngine, T0, workload } from './helpers';
 
@@ -107,7 +111,7 @@ describe('runListWorkloads (fan-out first state)', () => {
     expect(scheduled).toMatchObject({
       mode: 'single',
       count: 3,
-      threshold: 1_000,
+      threshold: SINGLE_INVOCATION_MAX_WORKLOADS,
       fullRefit: false,
       batches: [],
     });

@@ -257,6 +257,30 @@ describe('runForecaster', () => {
     expect(rest.nextCursor).toBeUndefined();
   });
 
+  it('spreads scheduled refits over runs, updating the deferred series incrementally meanwhile', async () => {
+    const h = harness();
+    for (const id of ['a', 'b']) {
+      await h.repositories.workloads.create(workload(id));
+      setLevels(h, id, () => 40_000);
+    }
+    await runForecaster({}, h.ports, fast);
+    h.at(T0 + PERIOD);
+    const due = { ...lastValueEngine, needsRefit: () => true };
+
+    const result = await runForecaster({}, h.ports, { ...fast, engine: due, maxScheduledRefits: 1 });
+
+    const reads = result.outcomes.flatMap((o) =>
+      o.metrics.map((m) => [o.workloadId, m.metric, m.mode, m.refitDeferred]),
+    );
+    expect(reads).toEqual([
+      ['a', 'requests', 'full', undefined],
+      ['a', 'cpu', 'incremental', true],
+      ['b', 'requests', 'incremental', true],
+      ['b', 'cpu', 'incremental', true],
+    ]);
+    expect(result.ok).toBe(2);
+  });
+
   it('runs the real engine end to end on a daily pattern and reuses the fitted state', async () => {
     const h = harness();
     await h.repositories.workloads.create(workload('shop'));
