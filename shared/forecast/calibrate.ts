@@ -84,10 +84,22 @@ export function calibrate(
     const med = quantileSorted(pool, 0.5);
     qs.forEach((q, qi) => {
       const raw = quantileSorted(pool, q);
-      (offsets[qi] as number[]).push(round7(Number.isNaN(raw) ? 0 : med + (raw - med) * inflate));
+      (offsets[qi] as number[]).push(
+        round7(Number.isNaN(raw) ? 0 : med + (raw - med) * inflate * tailFactor(q)),
+      );
     });
   }
   return { knots, qs, offsets, mae1: samples1 > 0 ? abs1 / samples1 : Number.NaN, samples1 };
+}
+
+/**
+ * Extra width for the far tails (beyond 10% / 90%): a few dozen origins rarely contain the
+ * level shifts and incidents that the next days will, so their outer quantiles are too tight.
+ * 1 up to the 10/90% levels, rising linearly to 1.2 at 2.5/97.5% and beyond.
+ */
+export function tailFactor(q: number): number {
+  const d = Math.abs(q - 0.5);
+  return 1 + 0.2 * Math.max(0, Math.min(1, (d - 0.4) / 0.075));
 }
 
 /** Offset for quantile q at step h (1-based): linear in q between stored levels and in h between knots. */

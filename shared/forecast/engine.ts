@@ -24,7 +24,7 @@ export const DRIFT_RATIO = 2.5;
 /** Widening of interval half-widths when confidence is low (short history, few errors to learn from). */
 const LOW_CONFIDENCE_INFLATE = 1.5;
 /** Widening for selection bias: the same errors choose the model and calibrate it. */
-const SELECTION_INFLATE = 1.05;
+const SELECTION_INFLATE = 1.15;
 
 export const MODEL_NAMES = [
   'naive',
@@ -62,6 +62,8 @@ export interface EngineState extends ModelState {
   stepsSinceFit: number;
   /** Fallback scale (one-step) when calibration had too few errors. */
   diffScale: number;
+  /** Standard deviation of the fitted values: caps the low-confidence widening (absent in old states). */
+  spread?: number;
 }
 
 interface Candidate {
@@ -134,8 +136,9 @@ export function fitSeries(series: RegularSeries, options: FitOptions = {}): Engi
   const lastOrigin = n - hEval;
   const origins: number[] = [];
   if (o0 <= lastOrigin) {
-    let stride = Math.max(1, Math.round(hEval / 6));
-    stride = Math.max(stride, Math.ceil((lastOrigin - o0 + 1) / 80));
+    // Up to 40 origins: enough errors per step to calibrate, few enough to fit in milliseconds.
+    let stride = Math.max(1, Math.round(hEval / 24));
+    stride = Math.max(stride, Math.ceil((lastOrigin - o0 + 1) / 40));
     // A stride sharing a factor with the day (or the hour) would put every origin at the same
     // phase of a short cycle, and a model's luck at that phase would pass for skill.
     while (stride > 1 && (gcd(stride, 12) > 1 || (P > 0 && gcd(stride, P) > 1))) stride++;
@@ -194,20 +197,25 @@ export function fitSeries(series: RegularSeries, options: FitOptions = {}): Engi
       if (season === 2 && !weeklyOK) continue;
       const S = seasonArray(profileBT, season, startMs, intervalMs, n);
       let best: Candidate | null = null;
-      for (const alpha of ALPHAS)
-        for (const { beta, phi } of trendGrid(stepsPerHour))
-          for (const rho of rhoGrid(stepsPerHour)) {
-            const params: LevelParams = { alpha, beta, phi, rho, eta: etaFor(P, intervalMs) };
-            const f = runLevelBacktest(values, S, from, origins, hEval, params, out);
-            const mae = maeOf(f);
-            if (best === null || mae < best.mae)
-              best = {
-                name,
-                member: { kind: 'level', name, season, params, state: newLevelState() },
-                mae,
-                f,
-              };
-          }
+      const eta = etaFor(P, intervalMs);
+      const tryParams = (params: LevelParams): number => {
+        const f = runLevelBacktest(values, S, from, origins, hEval, params, out);
+        const mae = maeOf(f);
+        if (best === null || mae < best.mae)
+          best = { name, member: { kind: 'level', name, season, params, state: newLevelState() }, mae, f };
+        return mae;
+      };
+      // Coarse to fine: the smoothing weight first, then trend and mean reversion at that weight
+      // (9 backtests instead of 24; the grid is too coarse for the interactions to matter).
+      let alpha = 1;
+      let alphaMae = Number.POSITIVE_INFINITY;
+      for (const a of ALPHAS) {
+        const mae = tryParams({ alpha: a, beta: 0, phi: 0, rho: 1, eta });
+        if (mae < alphaMae) [alpha, alphaMae] = [a, mae];
+      }
+      for (const { beta, phi } of trendGrid(stepsPerHour))
+        for (const rho of rhoGrid(stepsPerHour))
+          if (beta !== 0 || rho !== 1) tryParams({ alpha, beta, phi, rho, eta });
       if (best) candidates.push(best);
     }
     if (allowed('naive')) {
@@ -317,6 +325,7 @@ export function fitSeries(series: RegularSeries, options: FitOptions = {}): Engi
   } else calib = calibrate(new Float64Array(0), 0, 1, requested, 1);
   const confidence: 'high' | 'low' = lowHistory || calib.samples1 < 20 ? 'low' : 'high';
   const diffScale = diffSd(values, from, n);
+  const spread = valueSd(values, from, n);
 
   // Final state: re-estimate the profile on all the history and run the level filters to the end.
   const members = chosen.members.map((m) => structuredClone(m));
@@ -364,6 +373,7 @@ export function fitSeries(series: RegularSeries, options: FitOptions = {}): Engi
     refitEveryMs: DEFAULT_REFIT_EVERY_MS,
     stepsSinceFit: 0,
     diffScale,
+    spread,
   };
 }
 
@@ -504,6 +514,20 @@ function diffSd(values: Float64Array, from: number, n: number): number {
     return k > 0 ? Math.max(1e-9, (0.5 * m) / k) : 1;
   }
   return Math.sqrt(Math.max(0, s2 / c - (s / c) ** 2)) || 1e-9;
+}
+
+function valueSd(values: Float64Array, from: number, n: number): number {
+  let s = 0;
+  let s2 = 0;
+  let c = 0;
+  for (let i = from; i < n; i++) {
+    const v = values[i] as number;
+    if (Number.isNaN(v)) continue;
+    s += v;
+    s2 += v * v;
+    c++;
+  }
+  return c > 1 ? Math.sqrt(Math.max(0, s2 / c - (s / c) ** 2)) : 0;
 }
 
 function roundProfile(p: SeasonProfile): SeasonProfile {
@@ -651,7 +675,9 @@ export function forecastState(state: ModelState, options: ForecastOptions): Fore
       const med = offsetAt(s.calib, 0.5, h);
       let dev = offsetAt(s.calib, q, h) - med;
       // Never narrower than a random walk with the series' own step noise when evidence is thin.
-      const floor = z * s.diffScale * Math.sqrt(h) * lowInflate;
+      // ... but a random walk's spread grows without bound, and the series' own spread does not.
+      const walk = s.diffScale * Math.sqrt(h);
+      const floor = z * Math.min(walk, s.spread !== undefined && s.spread > 0 ? s.spread : walk) * lowInflate;
       if (noCalib || s.confidence === 'low') dev = Math.abs(floor) > Math.abs(dev) ? floor : dev;
       out[h - 1] = base + med + dev;
     }
