@@ -52,6 +52,7 @@ export class Forecaster extends Construct {
       alarmOnErrors: true,
     });
     this.workflows = buildWorkflows(this, stateMachines, this.functions, context);
+    context.monitoring.watchForecasterMetrics();
 
     this.schedule = new events.Rule(this, 'Schedule', {
       description: `Shadowscale: run the forecaster (${props.schedule})`,

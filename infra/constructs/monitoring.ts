@@ -11,7 +11,11 @@ import { METRICS_NAMESPACE } from './permissions';
 import type { ProjectFunction } from './project-function';
 import type { Workflow } from './workflow';
 
-/** Names of the metrics the forecaster publishes (Powertools Metrics, namespace `Shadowscale`). */
+/**
+ * Names of the metrics Shadowscale functions publish (Powertools Metrics, namespace `Shadowscale`).
+ * The per-workload ones (contention, forecast, actual) are graphed by SEARCH over any dimension
+ * set, so a graph fills in as soon as a function publishes them with a `workloadId` dimension.
+ */
 export interface ShadowscaleMetricNames {
   /** Contention score per workload. @default 'ContentionScore' */
   readonly contentionScore?: string;
@@ -19,11 +23,35 @@ export interface ShadowscaleMetricNames {
   readonly forecast?: string;
   /** The observed value the forecast is compared with. @default 'Observed' */
   readonly actual?: string;
-  /** Series the forecaster could not forecast. @default 'ForecastErrors' */
-  readonly forecastErrors?: string;
-  /** Workloads whose forecast run failed. @default 'WorkloadsFailed' */
-  readonly workloadsFailed?: string;
+  /**
+   * Counts of each forecaster run (functions/forecast/index.ts).
+   * @default ['WorkloadsForecast', 'WorkloadsFailed', 'WorkloadsDegraded', 'SeriesForecast', 'EventsPublished', 'EventsFailed']
+   */
+  readonly forecasterRuns?: readonly string[];
+  /** Forecaster counts that raise an alarm when above 0. @default ['WorkloadsFailed', 'EventsFailed'] */
+  readonly forecasterFailures?: readonly string[];
+  /**
+   * Actions taken (pre-warm, signals, registry size).
+   * @default ['PrewarmScaleOut', 'PrewarmHold', 'PrewarmLimitedByMax', 'SignalsStored', 'RegisteredWorkloads']
+   */
+  readonly actions?: readonly string[];
 }
+
+const DEFAULT_NAMES: Required<ShadowscaleMetricNames> = {
+  contentionScore: 'ContentionScore',
+  forecast: 'ForecastP50',
+  actual: 'Observed',
+  forecasterRuns: [
+    'WorkloadsForecast',
+    'WorkloadsFailed',
+    'WorkloadsDegraded',
+    'SeriesForecast',
+    'EventsPublished',
+    'EventsFailed',
+  ],
+  forecasterFailures: ['WorkloadsFailed', 'EventsFailed'],
+  actions: ['PrewarmScaleOut', 'PrewarmHold', 'PrewarmLimitedByMax', 'SignalsStored', 'RegisteredWorkloads'],
+};
 
 export interface MonitoringProps {
   /** E-mail subscribed to the alarm topic (the address must confirm). @default no subscription */
@@ -66,6 +94,7 @@ export class Monitoring extends Construct {
   public readonly key: kms.Key;
   public readonly dashboard: cloudwatch.Dashboard;
   public readonly alarms: cloudwatch.Alarm[] = [];
+  public readonly metricNames: Required<ShadowscaleMetricNames>;
   private readonly action: actions.SnsAction;
   private readonly executionWidgets: cloudwatch.IWidget[] = [];
   private readonly functionWidgets: cloudwatch.IWidget[] = [];
@@ -73,14 +102,8 @@ export class Monitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: MonitoringProps = {}) {
     super(scope, id);
-    const names = {
-      contentionScore: 'ContentionScore',
-      forecast: 'ForecastP50',
-      actual: 'Observed',
-      forecastErrors: 'ForecastErrors',
-      workloadsFailed: 'WorkloadsFailed',
-      ...props.metricNames,
-    };
+    const names = { ...DEFAULT_NAMES, ...props.metricNames };
+    this.metricNames = names;
     const account = Stack.of(this).account;
     this.key = new kms.Key(this, 'AlarmTopicKey', {
       description: 'Shadowscale alarm topic encryption (CloudWatch alarms may use it)',
@@ -150,12 +173,15 @@ export class Monitoring extends Construct {
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
-        title: 'Forecaster: series not forecast, workloads failed',
-        left: [
-          search(names.forecastErrors, 'Sum', 'forecast errors'),
-          search(names.workloadsFailed, 'Sum', 'workloads failed'),
-        ],
-        width: 24,
+        title: 'Forecaster runs',
+        left: names.forecasterRuns.map((metric) => search(metric, 'Sum', metric)),
+        width: 12,
+        height: 6,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Pre-warm, signals, registry',
+        left: names.actions.map((metric) => search(metric, 'Sum', metric)),
+        width: 12,
         height: 6,
       }),
     );
@@ -232,6 +258,26 @@ export class Monitoring extends Construct {
         height: 6,
       }),
     );
+  }
+
+  /**
+   * Alarms when the forecaster reports failures in its own counts (a run can succeed as a Lambda
+   * invocation and still fail workloads or lose events). A Metrics Insights query sums the
+   * metric over every dimension set, so the alarm does not depend on the service name.
+   */
+  public watchForecasterMetrics(): void {
+    for (const metric of this.metricNames.forecasterFailures) {
+      this.alarm(
+        `Forecaster${metric}`,
+        new cloudwatch.MathExpression({
+          expression: `SELECT SUM(${metric}) FROM ${METRICS_NAMESPACE}`,
+          usingMetrics: {},
+          label: metric,
+          period: FIVE_MINUTES,
+        }),
+        `forecaster: ${metric} above 0 (see the forecast function's log for the workloads)`,
+      );
+    }
   }
 
   /** Add the operations rows; call once after every capability is registered. */

@@ -451,10 +451,33 @@ describe('monitoring', () => {
     });
   });
 
+  it.each(['WorkloadsFailed', 'EventsFailed'])(
+    'alarms when the forecaster counts %s above 0, whatever its dimensions',
+    (metric) => {
+      primary.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Metrics: [
+          Match.objectLike({
+            Expression: `SELECT SUM(${metric}) FROM Shadowscale`,
+            Period: 300,
+            ReturnData: true,
+          }),
+        ],
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+    },
+  );
+
   it('graphs forecast vs actual and contention per workload from the Shadowscale namespace', () => {
     const [dashboard] = Object.values(resources(primary, 'AWS::CloudWatch::Dashboard'));
     const body = JSON.stringify(dashboard?.Properties.DashboardBody);
-    for (const metric of ['ContentionScore', 'ForecastP50', 'Observed', 'ForecastErrors', 'WorkloadsFailed'])
+    for (const metric of [
+      'ContentionScore',
+      'ForecastP50',
+      'Observed',
+      'WorkloadsForecast',
+      'WorkloadsFailed',
+    ])
       expect(body).toContain(`MetricName=\\\\\\"${metric}\\\\\\"`);
     expect(body).toContain('Namespace=\\\\\\"Shadowscale\\\\\\"');
   });
