@@ -8,7 +8,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { FunctionSpec, TableAccess, TableName } from '../../functions/manifest';
+import type { FunctionSpec, Permission, TableAccess, TableName } from '../../functions/manifest';
 import { TABLE_ENV_VARS, TABLE_PREFIX_ENV } from '../../shared/aws/dynamo/tables';
 import { ValidationError } from '../../shared/errors';
 import { REPO_ROOT, repoPath } from '../paths';
@@ -69,6 +69,8 @@ export class ProjectFunction extends Construct {
   public readonly deadLetterQueue?: sqs.IQueue;
   public readonly asyncFailures?: DeadLetterQueue;
   private readonly wildcardReasons = new Map<string, string[]>();
+  private readonly tables: Tables;
+  private readonly permissionContext: PermissionContext;
 
   constructor(scope: Construct, id: string, props: ProjectFunctionProps) {
     super(scope, id);
@@ -103,10 +105,6 @@ export class ProjectFunction extends Construct {
       [EVENT_BUS_ENV]: props.eventBus.eventBusName,
       [TABLE_PREFIX_ENV]: props.tables.prefix,
     };
-    for (const [table, access] of tableEntries(spec)) {
-      environment[TABLE_ENV_VARS[table]] = props.tables.table(table).tableName;
-      props.tables.grant(table, this.role, access);
-    }
     const assets = spec.assets ?? [];
     if (assets.includes('augurs-wasm')) environment.AUGURS_WASM_DIR = AUGURS_WASM_DIR;
     Object.assign(environment, spec.environment ?? {});
@@ -147,22 +145,33 @@ export class ProjectFunction extends Construct {
       'xray:PutTraceSegments/PutTelemetryRecords (active tracing) do not support resource-level permissions',
     );
 
-    for (const permission of spec.permissions) {
-      for (const { statement, wildcardReason } of permissionStatements(
-        this,
-        permission,
-        props.permissionContext,
-      )) {
-        this.role.addToPolicy(statement);
-        for (const resource of statement.resources) {
-          if (resource.includes('*')) {
-            if (!wildcardReason)
-              throw new ValidationError(
-                `${spec.id}: statement ${statement.sid} has a wildcard resource without a reason`,
-              );
-            this.noteWildcard(resource, wildcardReason);
-          }
-        }
+    this.tables = props.tables;
+    this.permissionContext = props.permissionContext;
+    for (const [table, access] of tableEntries(spec)) this.bindTable({ table, access });
+    for (const permission of spec.permissions) this.grantPermission(permission);
+  }
+
+  /** Grant by intent: the table's name in the environment, and read or read-write on it and its indexes. */
+  public bindTable(binding: { readonly table: TableName; readonly access: TableAccess }): void {
+    this.function.addEnvironment(TABLE_ENV_VARS[binding.table], this.tables.table(binding.table).tableName);
+    this.tables.grant(binding.table, this.role, binding.access);
+  }
+
+  /** The scoped statements of one `Permission` (infra/constructs/permissions.ts), each wildcard acknowledged with its reason. */
+  public grantPermission(permission: Permission): void {
+    for (const { statement, wildcardReason } of permissionStatements(
+      this,
+      permission,
+      this.permissionContext,
+    )) {
+      this.role.addToPolicy(statement);
+      for (const resource of statement.resources) {
+        if (!resource.includes('*')) continue;
+        if (!wildcardReason)
+          throw new ValidationError(
+            `${this.spec.id}: statement ${statement.sid} has a wildcard resource without a reason`,
+          );
+        this.noteWildcard(resource, wildcardReason);
       }
     }
   }
