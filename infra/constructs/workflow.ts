@@ -96,6 +96,12 @@ export class Workflow extends Construct {
       throw new ValidationError(
         `state machine ${spec.id}: ${spec.file} uses \${${missing.join('}, ${')}} with no value (declare it in the spec's functions or substitutions)`,
       );
+    // Least privilege both ways: a listed function the definition never calls would be an unused grant.
+    const unused = calls.filter((fn) => !placeholders.includes(fn.spec.substitution ?? ''));
+    if (unused.length > 0)
+      throw new ValidationError(
+        `state machine ${spec.id}: ${spec.file} never references ${unused.map((fn) => `${fn.spec.id} (\${${fn.spec.substitution}})`).join(', ')}; drop it from the spec's functions`,
+      );
     checkIntegrations(spec, definition);
     this.substitutions = substitutions;
     this.calls = calls;

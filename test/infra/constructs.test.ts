@@ -146,6 +146,44 @@ describe('Workflow refuses to synthesize what would deploy broken', () => {
   });
 });
 
+describe('Workflow grants only what the definition calls', () => {
+  it('refuses a listed function that the definition never references', () => {
+    const scope = stack();
+    const ctx = context(scope);
+    const spec: FunctionSpec = {
+      id: 'Unused',
+      entry: ECHO,
+      description: 'never called',
+      timeoutSeconds: 10,
+      memoryMb: 256,
+      tables: {},
+      permissions: [],
+      substitution: 'UnusedFunctionArn',
+    };
+    const fn = new ProjectFunction(scope, 'Unused', {
+      spec,
+      tables: ctx.tables,
+      eventBus: ctx.eventBus,
+      permissionContext: ctx.permissionContext,
+      logRetention: ctx.logRetention,
+    });
+    const machine: StateMachineSpec = {
+      id: 'Idle',
+      file: aslFile('idle.asl.json', { StartAt: 'A', States: { A: { Type: 'Pass', End: true } } }),
+      functions: ['Unused'],
+    };
+    const error = thrown(
+      () =>
+        new Workflow(scope, 'Idle', {
+          spec: machine,
+          functions: new Map([['Unused', fn]]),
+          logRetention: logs.RetentionDays.ONE_WEEK,
+        }),
+    );
+    expect(error.message).toContain(`never references Unused (${ph('UnusedFunctionArn')})`);
+  });
+});
+
 describe('ProjectFunction validates its spec', () => {
   const base: FunctionSpec = {
     id: 'Echo',
