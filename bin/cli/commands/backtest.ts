@@ -19,7 +19,13 @@ import { parseTimestampValueCsv } from '../../../shared/series/csv';
 import { autoUnitCapacity, traceFromPoints } from '../../../shared/sim/trace';
 import type { CliIO } from '../context';
 import { readTextFile } from '../io';
-import { parseChoiceList, parseDuration, parseNonNegativeInt, parsePositiveInt } from '../options';
+import {
+  parseChoiceList,
+  parseDuration,
+  parseNonNegativeInt,
+  parsePositiveInt,
+  parsePositiveNumber,
+} from '../options';
 
 /** `--unit-capacity auto` or a number > 0. */
 function parseUnitCapacity(value: string): number | 'auto' {
@@ -81,6 +87,7 @@ interface BacktestOpts {
   unitCapacity: number | 'auto';
   targetUtilization: number;
   quantile?: number;
+  headroom?: number;
   json?: string;
   report?: string;
 }
@@ -128,8 +135,13 @@ export function registerBacktest(program: Command, io: CliIO): void {
     .option('--target-utilization <u>', 'target utilisation', parseUtilization, DEFAULTS.targetUtilization)
     .option(
       '--quantile <q>',
-      'demand quantile the shadowscale policy plans against (default 0.9)',
+      'demand quantile the shadowscale policy plans against (default 0.99)',
       parseQuantile,
+    )
+    .option(
+      '--headroom <fraction>',
+      'shadowscale: cap of the planning headroom above the median forecast (default 0.2)',
+      parsePositiveNumber,
     )
     .option('--json <file>', 'write the metrics as JSON')
     .option('--report <file.html>', 'write a self-contained HTML report with charts')
@@ -153,7 +165,10 @@ export function registerBacktest(program: Command, io: CliIO): void {
           metricDelayMs: opts.metricDelay,
           primaryMax: opts.primaryMax,
           shadowMax: opts.shadowMax,
-          shadowscale: opts.quantile === undefined ? {} : { quantile: opts.quantile },
+          shadowscale: {
+            ...(opts.quantile === undefined ? {} : { quantile: opts.quantile }),
+            ...(opts.headroom === undefined ? {} : { maxHeadroom: opts.headroom }),
+          },
         },
         opts.policies,
         (name, i) => progress(io, 'backtest', i, opts.policies.length, name, started),
@@ -190,7 +205,7 @@ export function registerBacktest(program: Command, io: CliIO): void {
     .option('--days <n>', 'simulated days for the speed run (0 to skip)', parseNonNegativeInt, 1000)
     .option(
       '--quantile <q>',
-      'demand quantile the shadowscale policy plans against (default 0.9)',
+      'demand quantile the shadowscale policy plans against (default 0.99)',
       parseQuantile,
     )
     .action((opts: { traces: string; json?: string; only?: string; days: number; quantile?: number }) => {
