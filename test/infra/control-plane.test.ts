@@ -196,6 +196,22 @@ describe('tables', () => {
   );
 });
 
+describe('standby region', () => {
+  it('uses the table replicas by name and grants on their ARNs in its own region', () => {
+    const [, forecast] = functionOf(standby, 'Forecast');
+    const env = (forecast.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env.SHADOWSCALE_WORKLOADS_TABLE).toBe('shadowscale-workloads');
+    const tableResources = allowStatements(standby)
+      .filter((s) => s.actions.includes('dynamodb:GetItem'))
+      .flatMap((s) => s.resources);
+    expect(tableResources.length).toBeGreaterThan(0);
+    for (const resource of tableResources)
+      expect(resource).toMatch(
+        /:dynamodb:us-west-2:123456789012:table\/shadowscale-[a-z]+(\/index\/[A-Za-z]+)?/,
+      );
+  });
+});
+
 describe('state machines', () => {
   const machines = (template: Template) =>
     Object.entries(resources(template, 'AWS::StepFunctions::StateMachine'));
