@@ -140,3 +140,38 @@ function atStep(
   const w = (h - h0) / (h1 - h0);
   return (row[k] as number) + ((row[k + 1] as number) - (row[k] as number)) * w;
 }
+
+/** offsetAt(c, q, h) for h = 1..steps in one pass (the forecast's hot path). */
+export function offsetPath(c: Calibration, q: number, steps: number): Float64Array {
+  const { qs, knots } = c;
+  let qi = 0;
+  while (qi < qs.length - 2 && (qs[qi + 1] as number) < q) qi++;
+  const q0 = qs[qi] as number;
+  const q1 = qs[Math.min(qi + 1, qs.length - 1)] as number;
+  const wq = q1 > q0 ? Math.max(0, Math.min(1, (q - q0) / (q1 - q0))) : 0;
+  const rowA = c.offsets[qi] as number[];
+  const rowB = c.offsets[Math.min(qi + 1, qs.length - 1)] as number[];
+  const median = c.offsets[qs.indexOf(0.5)] as number[];
+  const last = knots.length - 1;
+  const hmax = knots[last] as number;
+  const out = new Float64Array(steps);
+  let k = 0;
+  for (let h = 1; h <= steps; h++) {
+    let a: number;
+    let b: number;
+    if (h >= hmax) {
+      const m = median[last] as number;
+      const r = Math.sqrt(h / hmax);
+      a = m + ((rowA[last] as number) - m) * r;
+      b = m + ((rowB[last] as number) - m) * r;
+    } else {
+      while ((knots[k + 1] as number) < h) k++;
+      const h0 = knots[k] as number;
+      const w = (h - h0) / ((knots[k + 1] as number) - h0);
+      a = (rowA[k] as number) + ((rowA[k + 1] as number) - (rowA[k] as number)) * w;
+      b = (rowB[k] as number) + ((rowB[k + 1] as number) - (rowB[k] as number)) * w;
+    }
+    out[h - 1] = a + (b - a) * wq;
+  }
+  return out;
+}

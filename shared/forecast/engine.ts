@@ -7,7 +7,7 @@ import type {
   ModelState,
   RegularSeries,
 } from './api';
-import { type Calibration, calibrate, offsetAt, round7 } from './calibrate';
+import { type Calibration, calibrate, offsetAt, offsetPath, round7 } from './calibrate';
 import { cleanSeries } from './hygiene';
 import { type LevelParams, type LevelState, levelForecast, levelStep, newLevelState } from './level';
 import { DAY_MS, estimateProfile, HOUR_MS, type SeasonProfile, seasonAt, stepsPerDay } from './season';
@@ -266,11 +266,13 @@ export function fitSeries(series: RegularSeries, options: FitOptions = {}): Engi
           if (best === null || mae < best.mae) best = { pick: top, g, mae };
         }
       if (best === null) break;
-      const idx = best.pick.map((c) => {
-        let j = used.indexOf(c);
-        if (j < 0) j = used.push(c) - 1;
-        return j;
-      });
+      const idx = best.pick
+        .map((c) => {
+          let j = used.indexOf(c);
+          if (j < 0) j = used.push(c) - 1;
+          return j;
+        })
+        .sort((a, b) => a - b);
       segments.push({ to, idx });
       for (let oi = 0; oi < nO; oi++)
         for (let h = lo; h <= to; h++) f[oi * hEval + h - 1] = best.g[oi * hEval + h - 1] as number;
@@ -667,19 +669,23 @@ export function forecastState(state: ModelState, options: ForecastOptions): Fore
   const lowInflate = s.confidence === 'low' ? LOW_CONFIDENCE_INFLATE : 1;
   const noCalib = s.calib.samples1 === 0;
   const levels = [...new Set([0.5, ...qs])].sort((a, b) => a - b);
+  const med = offsetPath(s.calib, 0.5, steps);
+  const thin = noCalib || s.confidence === 'low';
+  const spread = s.spread !== undefined && s.spread > 0 ? s.spread : Number.POSITIVE_INFINITY;
   const paths = levels.map((q) => {
     const out = new Array<number>(steps);
     const z = normalQuantile(q);
+    const off = q === 0.5 ? med : offsetPath(s.calib, q, steps);
     for (let h = 1; h <= steps; h++) {
-      const base = mean[h - 1] as number;
-      const med = offsetAt(s.calib, 0.5, h);
-      let dev = offsetAt(s.calib, q, h) - med;
-      // Never narrower than a random walk with the series' own step noise when evidence is thin.
-      // ... but a random walk's spread grows without bound, and the series' own spread does not.
-      const walk = s.diffScale * Math.sqrt(h);
-      const floor = z * Math.min(walk, s.spread !== undefined && s.spread > 0 ? s.spread : walk) * lowInflate;
-      if (noCalib || s.confidence === 'low') dev = Math.abs(floor) > Math.abs(dev) ? floor : dev;
-      out[h - 1] = base + med + dev;
+      const m = med[h - 1] as number;
+      let dev = (off[h - 1] as number) - m;
+      if (thin) {
+        // Never narrower than a random walk with the series' own step noise when evidence is
+        // thin, but no wider than the series' own spread (a random walk's grows without bound).
+        const floor = z * Math.min(s.diffScale * Math.sqrt(h), spread) * lowInflate;
+        if (Math.abs(floor) > Math.abs(dev)) dev = floor;
+      }
+      out[h - 1] = (mean[h - 1] as number) + m + dev;
     }
     return out;
   });
@@ -691,13 +697,22 @@ export function forecastState(state: ModelState, options: ForecastOptions): Fore
     options.pastSignals ?? [],
     s.hourly,
   );
+  // Apply signal multipliers, keep quantiles from crossing, and clip at zero for series that never
+  // went below it.
+  const L = paths.length;
+  const col = new Float64Array(L);
   for (let h = 0; h < steps; h++) {
-    const col = paths.map((p) => (p[h] as number) * (mult[h] as number));
-    col.sort((a, b) => a - b);
-    paths.forEach((p, i) => {
+    const f = mult[h] as number;
+    let sorted = true;
+    for (let i = 0; i < L; i++) {
+      col[i] = ((paths[i] as number[])[h] as number) * f;
+      if (i > 0 && (col[i] as number) < (col[i - 1] as number)) sorted = false;
+    }
+    if (!sorted) col.sort();
+    for (let i = 0; i < L; i++) {
       const v = col[i] as number;
-      p[h] = s.nonNegative ? Math.max(0, v) : v;
-    });
+      (paths[i] as number[])[h] = s.nonNegative && v < 0 ? 0 : v;
+    }
   }
   const medianPath = paths[levels.indexOf(0.5)] as number[];
   return {

@@ -1,5 +1,6 @@
 import { ForecastInputError } from '../../../shared/errors';
 import { engine, type RegularSeries } from '../../../shared/forecast';
+import { calibrate, offsetAt, offsetPath } from '../../../shared/forecast/calibrate';
 import { continuation, cumsum, nth, type SynthOptions, synth } from './synthetic';
 
 /** Out-of-sample coverage of the central interval [lo, hi] over several independent noisy series. */
@@ -116,5 +117,16 @@ describe('fit and forecast rejections', () => {
   ])('forecast rejects %s', (_name, options, message) => {
     const state = engine.fit(ok, { horizonSteps: 12 });
     expect(() => engine.forecast(state, options)).toThrow(message);
+  });
+});
+
+describe('calibration tables', () => {
+  it('offsetPath agrees with offsetAt at every step, inside and beyond the calibrated horizon', () => {
+    const errors = Float64Array.from({ length: 30 * 20 }, (_, i) => Math.sin(i * 12.9898) * (1 + (i % 20)));
+    const c = calibrate(errors, 30, 20, [0.8], 1.1);
+    for (const q of [0.025, 0.1, 0.5, 0.8, 0.97]) {
+      const path = offsetPath(c, q, 50);
+      for (let h = 1; h <= 50; h++) expect(path[h - 1]).toBeCloseTo(offsetAt(c, q, h), 12);
+    }
   });
 });
