@@ -145,7 +145,7 @@ describe('shadowscale bench forecast', () => {
       ].sort(),
     );
     expect(nth(body.series, 0).mstl_mae).toEqual(expect.any(Number));
-  }, 60_000);
+  }, 180_000);
 
   it('exits 2 when --traces is not a folder', async () => {
     const { code, err } = await run('bench', 'forecast', '--traces', join(dir, 'nope'));
