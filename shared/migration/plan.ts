@@ -17,6 +17,8 @@ export const MigrationPlan = z.strictObject({
   kind: z.enum(['migration', 'return']),
   direction: z.enum(['to-shadow', 'to-primary']),
   steps: z.array(z.number().int().min(1).max(100)).min(1),
+  /** Migration: percent of traffic on the shadow pool after the last step (100: everything moves). */
+  shadowWeight: z.number().int().min(1).max(100).default(100),
   /** Cursor where shifting starts (non-zero on a rerun that finds traffic already moved). */
   startIndex: z.number().int().nonnegative(),
   bakeSeconds: z.number().int().nonnegative(),
@@ -102,16 +104,33 @@ export function peakUnitsFromPredictions(
   return best;
 }
 
-/** Shadow units for a predicted peak: `shadowShare` of it plus `bufferFraction`, within 1..shadowMaxUnits. */
+/**
+ * Shadow units for a predicted peak (units at target utilisation), within 1..shadowMaxUnits:
+ * `overflow` moves sizes for the deficit (the part of the peak the primary cannot serve at its
+ * maximum, the same rule as the forecaster's `recommendedShadowUnits`), `whole` moves for the
+ * whole peak; either times `shadowShare`, plus `bufferFraction`.
+ */
 export function shadowUnitsFor(workload: Workload, peakUnits: number): number {
   const max = workload.capacity.shadowMaxUnits;
   if (max <= 0)
     throw new PlanRejectedError(
       `workload ${workload.workloadId}: shadowMaxUnits is 0 (shadow pools disabled)`,
     );
-  const { shadowShare, bufferFraction } = workload.migration;
-  const wanted = Math.ceil(peakUnits * shadowShare * (1 + bufferFraction) - 1e-9);
+  const { shadowShare, bufferFraction, move } = workload.migration;
+  const base = move === 'whole' ? peakUnits : Math.max(0, peakUnits - workload.capacity.maxUnits);
+  const wanted = Math.ceil(base * shadowShare * (1 + bufferFraction) - 1e-9);
   return Math.min(max, Math.max(1, wanted));
+}
+
+/**
+ * Percent of traffic a migration ends with on the shadow pool. `overflow`: the share of the
+ * predicted peak its units serve at target utilisation, so neither pool is planned above its
+ * target. `whole`, or without a peak (units given by an operator, or only the forecaster's
+ * decision): everything moves.
+ */
+export function shadowWeightFor(workload: Workload, units: number, peakUnits: number | undefined): number {
+  if (workload.migration.move === 'whole' || peakUnits === undefined || !(peakUnits > 0)) return 100;
+  return Math.min(100, Math.max(1, Math.round((100 * units) / peakUnits)));
 }
 
 /**
@@ -224,11 +243,19 @@ export function makePlan(inputs: PlanInputs): MigrationPlan {
     if (workload.compute.shadowTaskMemory) shadow.taskMemory = workload.compute.shadowTaskMemory;
   }
   const { units: _units, ...sizingInfo } = size;
+  const shadowWeight =
+    kind === 'migration'
+      ? shadowWeightFor(workload, size.units, 'peakUnits' in size ? size.peakUnits : undefined)
+      : 100;
   return {
     kind,
     direction,
     steps,
-    startIndex: resumeIndex(steps, inputs.lastVerifiedWeights, direction),
+    startIndex: resumeIndex(steps, inputs.lastVerifiedWeights, direction, {
+      shadowWeight,
+      from: inputs.initialWeights,
+    }),
+    shadowWeight,
     bakeSeconds,
     bakeWaitSeconds: Math.max(60, bakeSeconds) + METRIC_DELAY_SECONDS,
     gateWindowSeconds: Math.max(60, bakeSeconds),

@@ -24,7 +24,14 @@ import { evaluateGate } from './gate';
 import { MigrationInput, operationIdFromExecutionName, type RunContext } from './input';
 import { holdSecondsForReturn, MigrationPlan, makePlan } from './plan';
 import { setAndVerify } from './traffic';
-import { nextStepIndex, resumeIndex, sameWeights, weightsForStep, weightsOnAbort } from './weights';
+import {
+  type MoveShape,
+  nextStepIndex,
+  resumeIndex,
+  sameWeights,
+  weightsForStep,
+  weightsOnAbort,
+} from './weights';
 
 /**
  * The steps of the shadow-pool state machines, over the ports. Each function is what one Lambda
@@ -209,7 +216,7 @@ export async function planOperation(
         : 0;
     plan = {
       ...plan,
-      startIndex: resumeIndex(plan.steps, op.lastVerifiedWeights, plan.direction),
+      startIndex: resumeIndex(plan.steps, op.lastVerifiedWeights, plan.direction, moveShape(plan)),
       holdSeconds,
     };
   } else {
@@ -341,6 +348,11 @@ export async function smokeTest(
 
 // 7. shift and gate -------------------------------------------------------------------------
 
+/** What the plan moves: up to its shadow share, or home from the weights it started with. */
+export function moveShape(plan: MigrationPlan): MoveShape {
+  return { shadowWeight: plan.shadowWeight, from: plan.initialWeights };
+}
+
 export interface Cursor {
   index: number;
   percent: number;
@@ -365,7 +377,11 @@ export async function shiftWeights(
     throw new ValidationError(`step index ${index} is outside the plan's ${plan.steps.length} steps`);
   const workload = await loadWorkload(deps, input.workloadId);
   await deps.repositories.operations.renewLease(workload.workloadId, input.operationId, LEASE_TTL_MS);
-  const verified = await setAndVerify(deps.traffic, workload, weightsForStep(percent, plan.direction));
+  const verified = await setAndVerify(
+    deps.traffic,
+    workload,
+    weightsForStep(percent, plan.direction, moveShape(plan)),
+  );
   await deps.repositories.operations.appendStep(
     input.operationId,
     { ...step(deps, 'shifted', { index, percent }), weights: verified },

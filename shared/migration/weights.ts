@@ -13,16 +13,36 @@ export const DEFAULT_STEPS: readonly number[] = [10, 25, 50, 100];
 export const PRIMARY_ONLY: TrafficWeights = { primary: 100, shadow: 0 };
 export const SHADOW_ONLY: TrafficWeights = { primary: 0, shadow: 100 };
 
-/** The weights after a step: `percent` on the destination, the rest on the source. */
-export function weightsForStep(percent: number, direction: Direction): TrafficWeights {
+/**
+ * What a plan moves. A migration moves traffic until `shadowWeight` percent is on the shadow pool
+ * (the share of the predicted peak the shadow pool is sized for; 100 moves everything); a return
+ * moves it from the weights it started `from` back to the primary.
+ */
+export interface MoveShape {
+  shadowWeight?: number;
+  from?: TrafficWeights;
+}
+
+/**
+ * The weights after a step. A step is the percent of the planned move done after it: a migration
+ * to a 20 % shadow share goes 2, 5, 10, 20 % with steps 10, 25, 50, 100; a return from 80/20 goes
+ * 82/18, 85/15, 90/10, 100/0. With the default shape (a full move) a step is simply the percent on
+ * the destination.
+ */
+export function weightsForStep(percent: number, direction: Direction, shape: MoveShape = {}): TrafficWeights {
   if (!Number.isInteger(percent) || percent < 0 || percent > 100) {
     throw new ValidationError(`step percent = ${percent}: must be an integer from 0 to 100`, [
       { path: 'steps', message: 'must be an integer from 0 to 100', received: percent },
     ]);
   }
-  return direction === 'to-shadow'
-    ? { primary: 100 - percent, shadow: percent }
-    : { primary: percent, shadow: 100 - percent };
+  if (direction === 'to-shadow') {
+    const target = shape.shadowWeight ?? 100;
+    const shadow = percent === 0 ? 0 : Math.max(1, Math.round((percent * target) / 100));
+    return { primary: 100 - shadow, shadow };
+  }
+  const start = shape.from?.shadow ?? 100;
+  const shadow = Math.round((start * (100 - percent)) / 100);
+  return { primary: 100 - shadow, shadow };
 }
 
 /** Share of traffic already on the destination of `direction`. */
@@ -70,12 +90,13 @@ export function resumeIndex(
   steps: readonly number[],
   lastVerified: TrafficWeights | undefined,
   direction: Direction,
+  shape: MoveShape = {},
 ): number {
   if (!lastVerified) return 0;
   const share = destinationShare(lastVerified, direction);
   let index = 0;
   steps.forEach((step, i) => {
-    if (step <= share) index = i;
+    if (destinationShare(weightsForStep(step, direction, shape), direction) <= share) index = i;
   });
   return index;
 }

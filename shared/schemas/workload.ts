@@ -123,7 +123,15 @@ export const Migration = z.strictObject({
   bakeSeconds: z.number().int().nonnegative().max(3_600).default(60),
   healthyTimeoutSeconds: z.number().int().positive().max(3_600).default(600),
   gate: GateThresholds.default(GateThresholds.parse({})),
-  /** Share of the predicted peak deficit the shadow pool is sized for, plus a buffer. */
+  /**
+   * What a migration moves. `overflow` (default): the shadow pool is sized for the part of the
+   * predicted peak the primary cannot serve at its maximum (the deficit), and receives that share
+   * of the traffic; the primary keeps the rest. `whole`: the workload moves entirely onto a shadow
+   * pool sized for the whole peak (blue/green onto separate capacity, e.g. off a contended
+   * cluster).
+   */
+  move: z.enum(['overflow', 'whole']).default('overflow'),
+  /** Share of what the shadow pool is sized for (the deficit, or the whole peak), plus a buffer. */
   shadowShare: z.number().gt(0).max(1).default(1),
   bufferFraction: z.number().min(0).max(1).default(0.2),
   onRollback: z.enum(['scale-to-zero', 'delete']).default('scale-to-zero'),

@@ -41,7 +41,8 @@ interface World {
 function world(patch: (w: WorkloadInput) => void = () => {}): World {
   const clock = new ManualClock(T0);
   const input = workloadInput();
-  input.migration = { ...input.migration, bakeSeconds: 60, healthyTimeoutSeconds: 600 };
+  // The whole workload moves (blue/green onto the shadow pool); overflow moves are tested below.
+  input.migration = { ...input.migration, move: 'whole', bakeSeconds: 60, healthyTimeoutSeconds: 600 };
   patch(input);
   const workload = Workload.parse(input);
   const fleet = new SimFleet({

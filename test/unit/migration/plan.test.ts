@@ -7,6 +7,7 @@ import {
   quantileValues,
   rankForMigration,
   shadowUnitsFor,
+  shadowWeightFor,
 } from '../../../shared/migration/plan';
 import type { ContentionDecisionRecord } from '../../../shared/ports/repositories';
 import type { Prediction } from '../../../shared/schemas/series';
@@ -86,21 +87,30 @@ describe('peakUnitsFromPredictions', () => {
   });
 });
 
+const whole = (w: WorkloadInput) => {
+  w.migration = { ...w.migration, move: 'whole' };
+};
+
 describe('shadowUnitsFor', () => {
+  // checkout-api: primary maximum 20 units, shadow maximum 10.
   it.each<[string, (w: WorkloadInput) => void, number, number]>([
-    ['share 1 plus 20% buffer', () => {}, 5, 6],
-    ['rounds up', () => {}, 3, 4],
-    ['float noise does not add a unit', () => {}, 2.5, 3],
-    ['at least one unit', () => {}, 0, 1],
-    ['capped at shadowMaxUnits', () => {}, 100, 10],
+    ['whole: share 1 plus 20% buffer', whole, 5, 6],
+    ['whole: rounds up', whole, 3, 4],
+    ['whole: float noise does not add a unit', whole, 2.5, 3],
+    ['whole: at least one unit', whole, 0, 1],
+    ['whole: capped at shadowMaxUnits', whole, 100, 10],
     [
-      'half share, no buffer',
+      'whole: half share, no buffer',
       (w) => {
-        w.migration = { ...w.migration, shadowShare: 0.5, bufferFraction: 0 };
+        w.migration = { ...w.migration, move: 'whole', shadowShare: 0.5, bufferFraction: 0 };
       },
       9,
       5,
     ],
+    ['overflow: the deficit plus 20% buffer', () => {}, 25, 6],
+    ['overflow: float noise does not add a unit', () => {}, 22.5, 3],
+    ['overflow: no deficit still gets one unit', () => {}, 12, 1],
+    ['overflow: capped at shadowMaxUnits', () => {}, 60, 10],
   ])('%s', (_name, patch, peak, expected) => {
     expect(shadowUnitsFor(workload(patch), peak)).toBe(expected);
   });
@@ -160,9 +170,29 @@ describe('holdSecondsForReturn', () => {
   });
 });
 
+describe('shadowWeightFor', () => {
+  it.each<[string, (w: WorkloadInput) => void, number, number | undefined, number]>([
+    ['overflow: the share of the peak the shadow units serve', () => {}, 6, 25, 24],
+    ['overflow: never 0', () => {}, 1, 500, 1],
+    ['overflow: never above 100', () => {}, 10, 5, 100],
+    ['overflow without a peak: everything', () => {}, 4, undefined, 100],
+    ['whole: everything', whole, 3, 25, 100],
+  ])('%s', (_name, patch, units, peak, expected) => {
+    expect(shadowWeightFor(workload(patch), units, peak)).toBe(expected);
+  });
+
+  it('plans an overflow migration to the share its shadow pool serves', () => {
+    // p95 peak 105 000 requests = 25 units at 4 200 per unit: deficit 5 over the maximum of 20.
+    const plan = makePlan(inputs({ predictions: [prediction('requests', [4_200, 105_000])] }));
+    expect(plan).toMatchObject({ shadow: { units: 6 }, shadowWeight: 24, startIndex: 0 });
+  });
+});
+
 describe('makePlan', () => {
   it('sizes a migration from the latest forecast with the scaled-down task', () => {
-    const plan = makePlan(inputs({ predictions: [prediction('requests', [4_200, 21_000])] }));
+    const plan = makePlan(
+      inputs({ workload: workload(whole), predictions: [prediction('requests', [4_200, 21_000])] }),
+    );
     expect(plan).toMatchObject({
       kind: 'migration',
       direction: 'to-shadow',
@@ -189,7 +219,11 @@ describe('makePlan', () => {
     ],
     [
       'event peak before the stored forecast',
-      { overrides: { peakUnits: 2 }, predictions: [prediction('requests', [42_000])] },
+      {
+        workload: workload(whole),
+        overrides: { peakUnits: 2 },
+        predictions: [prediction('requests', [42_000])],
+      },
       { source: 'event', units: 3 },
     ],
     [

@@ -153,3 +153,36 @@ describe('weightsOnAbort', () => {
     expect(weightsOnAbort(operation, healthy)).toEqual({ weights, reason });
   });
 });
+
+describe('weights of a partial (overflow) move', () => {
+  it.each<
+    [number, 'to-shadow' | 'to-primary', { shadowWeight?: number; from?: TrafficWeights }, TrafficWeights]
+  >([
+    [10, 'to-shadow', { shadowWeight: 20 }, { primary: 98, shadow: 2 }],
+    [25, 'to-shadow', { shadowWeight: 20 }, { primary: 95, shadow: 5 }],
+    [100, 'to-shadow', { shadowWeight: 20 }, { primary: 80, shadow: 20 }],
+    [10, 'to-shadow', { shadowWeight: 3 }, { primary: 99, shadow: 1 }],
+    [0, 'to-shadow', { shadowWeight: 20 }, { primary: 100, shadow: 0 }],
+    [10, 'to-primary', { from: { primary: 80, shadow: 20 } }, { primary: 82, shadow: 18 }],
+    [50, 'to-primary', { from: { primary: 80, shadow: 20 } }, { primary: 90, shadow: 10 }],
+    [100, 'to-primary', { from: { primary: 80, shadow: 20 } }, { primary: 100, shadow: 0 }],
+  ])('%i%% %s with %j', (percent, direction, shape, expected) => {
+    expect(weightsForStep(percent, direction, shape)).toEqual(expected);
+  });
+
+  it.each<
+    [
+      TrafficWeights | undefined,
+      'to-shadow' | 'to-primary',
+      { shadowWeight?: number; from?: TrafficWeights },
+      number,
+    ]
+  >([
+    [{ primary: 90, shadow: 10 }, 'to-shadow', { shadowWeight: 20 }, 2],
+    [{ primary: 95, shadow: 5 }, 'to-shadow', { shadowWeight: 20 }, 1],
+    [{ primary: 90, shadow: 10 }, 'to-primary', { from: { primary: 80, shadow: 20 } }, 2],
+    [{ primary: 80, shadow: 20 }, 'to-primary', { from: { primary: 80, shadow: 20 } }, 0],
+  ])('resumes from %j (%s, %j) at step %i', (verified, direction, shape, expected) => {
+    expect(resumeIndex([10, 25, 50, 100], verified, direction, shape)).toBe(expected);
+  });
+});
