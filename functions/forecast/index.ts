@@ -23,7 +23,7 @@ export function forecastPorts(): ForecasterPorts {
   return { clock: clock(), repositories: repositories(), metrics: metricsSource(), events: events() };
 }
 
-/** Count the run, and log each workload that failed (its metric is `WorkloadsFailed`). */
+/** Count the run; log each workload not fully forecast and give each failed one its own metric. */
 export function recordRun(result: ForecastRunResult, m: Metrics, log: Logger): void {
   m.addMetric('WorkloadsForecast', MetricUnit.Count, result.workloads);
   m.addMetric('WorkloadsFailed', MetricUnit.Count, result.failed);
@@ -32,6 +32,12 @@ export function recordRun(result: ForecastRunResult, m: Metrics, log: Logger): v
   m.addMetric('EventsPublished', MetricUnit.Count, result.eventsPublished);
   m.addMetric('EventsFailed', MetricUnit.Count, result.publishFailures.length);
   for (const o of result.outcomes) {
+    if (o.status === 'failed') {
+      // One metric per bad workload, so an alarm or a dashboard can name it.
+      const single = m.singleMetric();
+      single.addDimension('workloadId', o.workloadId);
+      single.addMetric('WorkloadFailed', MetricUnit.Count, 1);
+    }
     if (o.status !== 'ok')
       log.warn('workload not fully forecast', {
         workloadId: o.workloadId,

@@ -1,0 +1,54 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { recordRun } from '../../../functions/forecast';
+import type { ForecastRunResult } from '../../../shared/forecaster';
+
+describe('recordRun (forecast handler metrics)', () => {
+  const saved = process.env.POWERTOOLS_METRICS_DISABLED;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED;
+    else process.env.POWERTOOLS_METRICS_DISABLED = saved;
+    jest.restoreAllMocks();
+  });
+
+  it('counts the run and emits one WorkloadFailed metric per failed workload, named by a dimension', () => {
+    // Powertools disables metrics in dev mode (the tests' setting) unless told otherwise.
+    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+    const lines: string[] = [];
+    jest.spyOn(console, 'log').mockImplementation((line: unknown) => {
+      lines.push(String(line));
+    });
+    const metrics = new Metrics({ namespace: 'Shadowscale', serviceName: 'forecast' });
+    const result: ForecastRunResult = {
+      startedAt: 0,
+      workloads: 3,
+      ok: 1,
+      degraded: 0,
+      failed: 2,
+      series: 2,
+      eventsPublished: 1,
+      publishFailures: [],
+      outcomes: ['good', 'bad-1', 'bad-2'].map((id) => ({
+        workloadId: id,
+        status: id === 'good' ? 'ok' : 'failed',
+        metrics: [],
+        published: [],
+        ...(id === 'good' ? {} : { error: { name: 'NoDataError', message: 'metric cpu: no data' } }),
+      })),
+    };
+
+    recordRun(result, metrics, new Logger({ logLevel: 'SILENT' }));
+    metrics.publishStoredMetrics();
+
+    const emf = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const failed = emf.filter((e) => e.WorkloadFailed === 1).map((e) => e.workloadId);
+    expect(failed.sort()).toEqual(['bad-1', 'bad-2']);
+    const counts = emf.find((e) => 'WorkloadsForecast' in e);
+    expect(counts).toMatchObject({
+      WorkloadsForecast: 3,
+      WorkloadsFailed: 2,
+      SeriesForecast: 2,
+      EventsPublished: 1,
+    });
+  });
+});
