@@ -21,7 +21,7 @@ const UNITS_AT_P95 = 20;
  * The demo primary pool's maximum: below the trace's busiest hours, so the evening peaks cannot
  * be served by the primary alone and Shadowscale has to stand up a shadow pool for them.
  */
-const PRIMARY_MAX_UNITS = 16;
+const PRIMARY_MAX_UNITS = 14;
 const SHADOW_MAX_UNITS = 12;
 
 /**
@@ -84,7 +84,7 @@ export interface Demo {
  * The demo workload over a trace: an ECS service behind an ALB (placeholder ARNs in the sandbox
  * account 000000000000: the simulator stands in for ECS, ALB and CloudWatch), one request metric,
  * a unit sized so that the trace's p95 needs 20 units at 70% utilisation, and a primary maximum of
- * 16 so that the busiest hours need a shadow pool.
+ * 14 so that the busiest hours need a shadow pool.
  */
 export function demoWorkload(trace: DemandTrace, options: { primaryMaxUnits?: number } = {}): Demo {
   const targetUtilization = 0.7;

@@ -18,7 +18,7 @@ export const LocalOptions = z.strictObject({
   /** Loopback port for the local DynamoDB; 0 picks a free one. */
   port: z.number().int().min(0).max(65_535).default(0),
   /** Primary pool maximum of the demo workload (the shortage the shadow pool answers). */
-  primaryMax: z.number().int().min(1).max(1000).default(16),
+  primaryMax: z.number().int().min(1).max(1000).default(14),
   /** Print every forecast line (default: one per simulated hour). */
   verbose: z.boolean().default(false),
   quiet: z.boolean().default(false),

@@ -41,7 +41,7 @@ export function registerLocal(program: Command, io: CliIO): void {
     .option('--report <file>', 'HTML report path (default reports/local-run.html)')
     .option('--keep-db <dir>', 'persist the local DynamoDB store in this directory between runs')
     .option('--port <n>', 'loopback port for the local DynamoDB (default: a free one)', parseNonNegativeInt)
-    .option('--primary-max <n>', 'primary pool maximum of the demo workload (default 16)', parsePositiveInt)
+    .option('--primary-max <n>', 'primary pool maximum of the demo workload (default 14)', parsePositiveInt)
     .option('--verbose', 'print every forecast, not one per simulated hour')
     .option('--quiet', 'print only the summary')
     .action(async (flags: LocalFlags) => {
