@@ -155,3 +155,33 @@ export function splitSignals(
   for (const s of signals) (s.endsAt > nowMs ? future : past).push(s);
   return { future, past };
 }
+
+/**
+ * Points onto the metric's period grid, as CloudWatch stamps a period (at its start, aligned to
+ * the epoch): several points in one period are averaged, so a finer source (the simulator, a
+ * custom feed) gives the model the same series CloudWatch would. Sorted by time.
+ */
+export function bucketByPeriod(
+  points: readonly { t: number; v: number }[],
+  periodMs: number,
+): { t: number; v: number }[] {
+  let aligned = true;
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i] as { t: number; v: number };
+    if (p.t % periodMs !== 0 || (i > 0 && p.t <= (points[i - 1] as { t: number }).t)) {
+      aligned = false;
+      break;
+    }
+  }
+  if (aligned) return points.slice();
+  const sums = new Map<number, { sum: number; n: number }>();
+  for (const p of points) {
+    const t = Math.floor(p.t / periodMs) * periodMs;
+    const b = sums.get(t);
+    if (b) {
+      b.sum += p.v;
+      b.n++;
+    } else sums.set(t, { sum: p.v, n: 1 });
+  }
+  return [...sums].sort((a, b) => a[0] - b[0]).map(([t, b]) => ({ t, v: b.sum / b.n }));
+}

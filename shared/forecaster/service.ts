@@ -17,6 +17,7 @@ import type { Prediction } from '../schemas/series';
 import type { Signal } from '../schemas/signal';
 import type { WorkloadMetric, WorkloadRecord } from '../schemas/workload';
 import {
+  bucketByPeriod,
   DAY_MS,
   DEFAULT_PLAN_OPTIONS,
   fullRead,
@@ -447,7 +448,7 @@ function forecastSeries(
   const periodMs = s.metric.periodSeconds * 1000;
   try {
     const answer = s.answer;
-    const points = answer?.kind === 'data' ? answer.points : [];
+    const points = answer?.kind === 'data' ? bucketByPeriod(answer.points, periodMs) : [];
     if (answer?.kind === 'data' && !answer.complete) outcome.partial = true;
     outcome.newPoints = points.length;
     let state: ModelState;

@@ -1,5 +1,6 @@
 import type { ModelState } from '../../../shared/forecast/api';
 import {
+  bucketByPeriod,
   DEFAULT_PLAN_OPTIONS,
   horizonSteps,
   planFanout,
@@ -174,5 +175,43 @@ describe('planFanout', () => {
     ]);
     expect(plan.batches.every((b) => b.fullRefit)).toBe(true);
     expect(plan.batches[0]?.page.cursor).toBeUndefined();
+  });
+});
+
+describe('bucketByPeriod', () => {
+  it.each([
+    [
+      'aligned points as they are',
+      [
+        { t: T0, v: 1 },
+        { t: T0 + PERIOD, v: 2 },
+      ],
+      [
+        { t: T0, v: 1 },
+        { t: T0 + PERIOD, v: 2 },
+      ],
+    ],
+    [
+      'minute points averaged into their period, stamped at its start',
+      [0, 1, 2, 3, 4, 5].map((m) => ({ t: T0 + m * 60_000, v: m })),
+      [
+        { t: T0, v: 2 },
+        { t: T0 + PERIOD, v: 5 },
+      ],
+    ],
+    [
+      'unordered points sorted',
+      [
+        { t: T0 + PERIOD, v: 2 },
+        { t: T0, v: 1 },
+      ],
+      [
+        { t: T0, v: 1 },
+        { t: T0 + PERIOD, v: 2 },
+      ],
+    ],
+    ['nothing', [], []],
+  ])('keeps %s', (_, points, expected) => {
+    expect(bucketByPeriod(points, PERIOD)).toEqual(expected);
   });
 });
