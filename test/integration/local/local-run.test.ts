@@ -146,10 +146,15 @@ describe('shadowscale local, Ctrl-C', () => {
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    let interrupted = false;
     const code = await new Promise<number | null>((resolve) => {
       child.stdout.on('data', (d: Buffer) => {
         stdout += d.toString();
-        if (stdout.includes('warm-up done')) child.kill('SIGINT');
+        // One Ctrl-C (a second one kills the process outright, as a user would expect).
+        if (!interrupted && stdout.includes('warm-up done')) {
+          interrupted = true;
+          child.kill('SIGINT');
+        }
       });
       child.on('close', resolve);
     });
