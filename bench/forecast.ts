@@ -80,6 +80,15 @@ export interface SpeedResult {
   fit_ms: number;
   update_forecast_ms: number;
   mstl_ms: number;
+  /** Process CPU time per call: what the code costs when other processes share the cores. */
+  fit_cpu_ms: number;
+  update_forecast_cpu_ms: number;
+  mstl_cpu_ms: number;
+}
+
+function cpuMs(since: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / 1000;
 }
 
 export interface BenchProgress {
@@ -392,13 +401,16 @@ export function speedOn(name: string, series: RegularSeries, reps = 7): SpeedRes
   const hist: RegularSeries = { startMs: series.startMs, intervalMs: series.intervalMs, values };
   const fits: number[] = [];
   let state: ModelState | null = null;
+  const cpuFit = process.cpuUsage();
   for (let r = 0; r < reps; r++) {
     const t0 = performance.now();
     state = engine.fit(hist, { horizonSteps: 288, quantiles: BENCH_QUANTILES });
     fits.push(performance.now() - t0);
   }
+  const fitCpu = cpuMs(cpuFit) / reps;
   const ups: number[] = [];
   let s = state as ModelState;
+  const cpuUp = process.cpuUsage();
   for (let i = 0; i < extra; i++) {
     const t0 = performance.now();
     s = engine.update(s, {
@@ -409,9 +421,12 @@ export function speedOn(name: string, series: RegularSeries, reps = 7): SpeedRes
     engine.forecast(s, { horizonSteps: 288, quantiles: BENCH_QUANTILES });
     ups.push(performance.now() - t0);
   }
+  const upCpu = cpuMs(cpuUp) / extra;
   const mstls: number[] = [];
   const filled = fillGaps(values);
-  for (let r = 0; r < Math.min(reps, 3); r++) {
+  const mstlReps = Math.min(reps, 3);
+  const cpuMstl = process.cpuUsage();
+  for (let r = 0; r < mstlReps; r++) {
     const t0 = performance.now();
     mstlForecast(filled, [288, 2016], 288);
     mstls.push(performance.now() - t0);
@@ -422,6 +437,9 @@ export function speedOn(name: string, series: RegularSeries, reps = 7): SpeedRes
     fit_ms: median(fits),
     update_forecast_ms: median(ups),
     mstl_ms: median(mstls),
+    fit_cpu_ms: fitCpu,
+    update_forecast_cpu_ms: upCpu,
+    mstl_cpu_ms: cpuMs(cpuMstl) / mstlReps,
   };
 }
 
@@ -470,6 +488,13 @@ export function formatReport(result: BenchResult, speed: readonly SpeedResult[])
       `  speed on 14-day 5-min windows (${speed.length} series, 4032 points): median fit ${fmt(fit, 1)} ms (target <= ${TARGETS.fitMs}: ${mark(fit <= TARGETS.fitMs)}),` +
         ` update + 24h forecast ${fmt(upd, 3)} ms (target <= ${TARGETS.updateMs}: ${mark(upd <= TARGETS.updateMs)}),` +
         ` augurs MSTL fit+predict ${fmt(mstl, 1)} ms (fit ratio engine/MSTL ${fmt(fit / mstl, 3)})`,
+    );
+    const fitCpu = median(speed.map((s) => s.fit_cpu_ms));
+    const updCpu = median(speed.map((s) => s.update_forecast_cpu_ms));
+    const mstlCpu = median(speed.map((s) => s.mstl_cpu_ms));
+    lines.push(
+      `  same, as process CPU time per call (robust to other load on the machine): fit ${fmt(fitCpu, 1)} ms,` +
+        ` update + 24h forecast ${fmt(updCpu, 3)} ms, augurs MSTL ${fmt(mstlCpu, 1)} ms (fit ratio ${fmt(fitCpu / mstlCpu, 3)})`,
     );
   }
   return `${lines.join('\n')}\n`;

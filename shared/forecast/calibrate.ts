@@ -24,7 +24,7 @@ export function round7(x: number): number {
   return Number.isFinite(x) ? Number(x.toPrecision(7)) : x;
 }
 
-export function logKnots(hmax: number, count = 32): number[] {
+export function logKnots(hmax: number, count = 20): number[] {
   const out = new Set<number>([1]);
   for (let i = 1; i < count; i++) out.add(Math.max(1, Math.round(hmax ** (i / (count - 1)))));
   out.add(hmax);
