@@ -36,6 +36,13 @@ export interface ShadowscaleOptions extends ReactiveOptions {
   /** Workload `migration.shadowShare` and `bufferFraction`. */
   shadowShare?: number;
   bufferFraction?: number;
+  /**
+   * Keep target tracking as a floor under the forecast (default true): after a sustained breach
+   * the forecast missed (a surge that lasts), the primary holds at least what `reactive` would.
+   */
+  reactiveFloor?: boolean;
+  /** Scale-in window of the floor's target tracking. Default 5 min: the forecast takes over again. */
+  floorLowWindowMs?: number;
 }
 
 /**
@@ -56,6 +63,7 @@ export interface ShadowscaleOptions extends ReactiveOptions {
 export class ShadowscalePolicy implements Policy {
   readonly name = 'shadowscale' as const;
   private readonly tracker: ReactiveTracker;
+  private readonly floorTracker: ReactiveTracker;
   private state: ModelState | undefined;
   /** Published steps absorbed into the state. */
   private absorbed = 0;
@@ -63,10 +71,13 @@ export class ShadowscalePolicy implements Policy {
   private lastBand: BandSample | undefined;
   private readonly q: number;
   private readonly qLow: number;
+  /** The floor's own desired count (target tracking run beside the forecast). */
+  private floor = 0;
   fits = 0;
 
   constructor(private readonly options: ShadowscaleOptions = {}) {
     this.tracker = new ReactiveTracker(options);
+    this.floorTracker = new ReactiveTracker({ ...options, lowWindowMs: options.floorLowWindowMs ?? 300_000 });
     this.q = options.quantile ?? 0.99;
     this.qLow = options.bandLow ?? 0.5;
   }
@@ -83,8 +94,11 @@ export class ShadowscalePolicy implements Policy {
     const state = this.state;
     const lowConfidence = this.options.lowConfidence ?? 'reactive';
     if (state === undefined || (state.confidence === 'low' && lowConfidence === 'reactive')) {
-      return { primary: this.tracker.desired(view, view.primary.desired) };
+      this.floor = this.tracker.desired(view, view.primary.desired);
+      return { primary: this.floor };
     }
+    const useFloor = this.options.reactiveFloor ?? true;
+    if (useFloor) this.floor = this.floorTracker.desired(view, this.floor);
     // path[0] is the first unpublished step (index `visible`); the step being decided is `from`.
     const from = view.step - visible;
     const fc = engine.forecast(state, { horizonSteps: from + ls + 1, quantiles: [this.qLow, this.q] });
@@ -96,7 +110,7 @@ export class ShadowscalePolicy implements Policy {
     this.lastBand = { low: low[from] ?? 0, mid: fc.point[from] ?? 0, high: high[from] ?? 0 };
     const { primaryMin, primaryMax, shadowMax } = view.limits;
     const plan = planCapacity({
-      neededUnits: needed,
+      neededUnits: useFloor ? Math.max(needed, this.floor) : needed,
       demandNowUnits: high[from],
       primaryMin,
       primaryMax,
