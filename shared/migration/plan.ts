@@ -232,10 +232,17 @@ export function makePlan(inputs: PlanInputs): MigrationPlan {
   // A return polls the primary, which is already running: no lag to wait out.
   const firstPollSeconds =
     kind === 'migration' ? Math.min(workload.capacity.provisioningLagSeconds, timeout) : 0;
-  const size =
+  const planned =
     kind === 'migration'
       ? sizing(inputs)
       : { source: 'current' as const, units: inputs.currentShadowUnits ?? 0 };
+  // A migration re-planned while a shadow pool already carries traffic never shrinks it.
+  const size =
+    kind === 'migration' &&
+    inputs.currentShadowUnits !== undefined &&
+    inputs.currentShadowUnits > planned.units
+      ? { ...planned, units: Math.min(workload.capacity.shadowMaxUnits, inputs.currentShadowUnits) }
+      : planned;
   const isEcs = workload.compute.kind === 'ecs';
   const shadow: MigrationPlan['shadow'] = { units: size.units };
   if (workload.compute.kind === 'ecs') {

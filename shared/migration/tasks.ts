@@ -226,8 +226,9 @@ export async function planOperation(
       if (p) predictions.push(p);
     }
     const decision = await deps.repositories.predictions.getDecision(workload.workloadId);
-    const shadowNow: PoolStatus | undefined =
-      ctx.kind === 'return' ? await deps.compute.describe(workload, 'shadow') : undefined;
+    // A return needs the pool it returns from; a migration re-planned over a running shadow pool
+    // (a grown forecast) keeps at least its size.
+    const shadowNow: PoolStatus | undefined = await deps.compute.describe(workload, 'shadow');
     if (ctx.kind === 'return' && !shadowNow?.exists) {
       throw new PlanRejectedError(`workload ${workload.workloadId}: there is no shadow pool to return from`);
     }
@@ -239,7 +240,7 @@ export async function planOperation(
       decision,
       initialWeights: op.initialWeights ?? { primary: 100, shadow: 0 },
       lastVerifiedWeights: op.lastVerifiedWeights,
-      currentShadowUnits: shadowNow?.desired,
+      ...(shadowNow.exists ? { currentShadowUnits: shadowNow.desired } : {}),
       nowMs: deps.clock.now(),
     });
     await deps.repositories.operations.appendStep(op.operationId, step(deps, 'planned', { plan }));

@@ -25,7 +25,8 @@ export interface MoveShape {
 
 /**
  * The weights after a step. A step is the percent of the planned move done after it: a migration
- * to a 20 % shadow share goes 2, 5, 10, 20 % with steps 10, 25, 50, 100; a return from 80/20 goes
+ * to a 20 % shadow share goes 2, 5, 10, 20 % with steps 10, 25, 50, 100 (from 10 % already on the
+ * shadow pool, when a grown forecast re-plans the move: 11, 13, 15, 20); a return from 80/20 goes
  * 82/18, 85/15, 90/10, 100/0. With the default shape (a full move) a step is simply the percent on
  * the destination.
  */
@@ -36,9 +37,14 @@ export function weightsForStep(percent: number, direction: Direction, shape: Mov
     ]);
   }
   if (direction === 'to-shadow') {
-    const target = shape.shadowWeight ?? 100;
-    const shadow = percent === 0 ? 0 : Math.max(1, Math.round((percent * target) / 100));
-    return { primary: 100 - shadow, shadow };
+    // From where traffic stands (0 on a first move; more when a grown forecast re-plans a move).
+    const start = shape.from?.shadow ?? 0;
+    const target = Math.max(start, shape.shadowWeight ?? 100);
+    const shadow = start + Math.round((percent * (target - start)) / 100);
+    return {
+      primary: 100 - Math.max(shadow, percent > 0 ? 1 : 0),
+      shadow: Math.max(shadow, percent > 0 ? 1 : 0),
+    };
   }
   const start = shape.from?.shadow ?? 100;
   const shadow = Math.round((start * (100 - percent)) / 100);

@@ -181,6 +181,25 @@ describe('shadowWeightFor', () => {
     expect(shadowWeightFor(workload(patch), units, peak)).toBe(expected);
   });
 
+  it('re-plans over a running shadow pool without shrinking it, from where traffic stands', () => {
+    const from = { primary: 90, shadow: 10 };
+    const plan = makePlan(
+      inputs({
+        predictions: [prediction('requests', [4_200, 105_000])],
+        currentShadowUnits: 8,
+        initialWeights: from,
+        lastVerifiedWeights: from,
+      }),
+    );
+    // The running pool keeps its 8 units, which serve 8/25 of the peak at target: 32 %.
+    expect(plan).toMatchObject({
+      shadow: { units: 8 },
+      shadowWeight: 32,
+      startIndex: 0,
+      initialWeights: from,
+    });
+  });
+
   it('plans an overflow migration to the share its shadow pool serves', () => {
     // p95 peak 105 000 requests = 25 units at 4 200 per unit: deficit 5 over the maximum of 20.
     const plan = makePlan(inputs({ predictions: [prediction('requests', [4_200, 105_000])] }));

@@ -163,6 +163,12 @@ describe('weights of a partial (overflow) move', () => {
     [100, 'to-shadow', { shadowWeight: 20 }, { primary: 80, shadow: 20 }],
     [10, 'to-shadow', { shadowWeight: 3 }, { primary: 99, shadow: 1 }],
     [0, 'to-shadow', { shadowWeight: 20 }, { primary: 100, shadow: 0 }],
+    // A grown forecast re-plans a move that already has 10 % on the shadow pool.
+    [10, 'to-shadow', { shadowWeight: 20, from: { primary: 90, shadow: 10 } }, { primary: 89, shadow: 11 }],
+    [50, 'to-shadow', { shadowWeight: 20, from: { primary: 90, shadow: 10 } }, { primary: 85, shadow: 15 }],
+    [100, 'to-shadow', { shadowWeight: 20, from: { primary: 90, shadow: 10 } }, { primary: 80, shadow: 20 }],
+    // Never back: a re-plan to a smaller share keeps the share it has.
+    [100, 'to-shadow', { shadowWeight: 5, from: { primary: 90, shadow: 10 } }, { primary: 90, shadow: 10 }],
     [10, 'to-primary', { from: { primary: 80, shadow: 20 } }, { primary: 82, shadow: 18 }],
     [50, 'to-primary', { from: { primary: 80, shadow: 20 } }, { primary: 90, shadow: 10 }],
     [100, 'to-primary', { from: { primary: 80, shadow: 20 } }, { primary: 100, shadow: 0 }],
