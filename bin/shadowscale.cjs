@@ -17,7 +17,8 @@ require('node:module').registerHooks({
     try {
       return nextResolve(specifier, context);
     } catch (error) {
-      if (error?.code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED' || context.conditions.includes('import')) throw error;
+      if (error?.code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED' || context.conditions.includes('import'))
+        throw error;
       return nextResolve(specifier, { ...context, conditions: [...context.conditions, 'import'] });
     }
   },
