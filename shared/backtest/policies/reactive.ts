@@ -53,14 +53,10 @@ export class ReactiveTracker {
     const nLow = Math.max(1, Math.ceil(this.o.lowWindowMs / intervalMs - 1e-9));
     const latest = demand[visible - 1] as number;
     const proposed = clampUnits(Math.ceil(latest - 1e-9), primaryMin, primaryMax);
-    const ratio = (j: number): number => {
-      const d = demand[j] as number;
-      const s = capacity[j] as number;
-      return s > 0 ? d / s : d > 0 ? Number.POSITIVE_INFINITY : 0;
-    };
     if (visible >= nHigh && proposed > current) {
       let breach = true;
-      for (let j = visible - nHigh; j < visible; j++) if (!(ratio(j) > 1)) breach = false;
+      for (let j = visible - nHigh; j < visible; j++)
+        if (!(loadRatio(demand, capacity, j) > 1)) breach = false;
       if (breach) {
         this.lastOutMs = nowMs;
         return proposed;
@@ -69,12 +65,20 @@ export class ReactiveTracker {
     if (visible >= nLow && proposed < current) {
       if (nowMs - this.lastOutMs < this.o.scaleOutCooldownMs) return current;
       if (nowMs - this.lastInMs < this.o.scaleInCooldownMs) return current;
-      for (let j = visible - nLow; j < visible; j++) if (!(ratio(j) < this.o.lowFraction)) return current;
+      for (let j = visible - nLow; j < visible; j++)
+        if (!(loadRatio(demand, capacity, j) < this.o.lowFraction)) return current;
       this.lastInMs = nowMs;
       return proposed;
     }
     return current;
   }
+}
+
+/** r_j = d_j / s_j: load per ready unit relative to the target (∞ when demand meets no unit). */
+function loadRatio(demand: Float64Array, capacity: Float64Array, j: number): number {
+  const d = demand[j] as number;
+  const s = capacity[j] as number;
+  return s > 0 ? d / s : d > 0 ? Number.POSITIVE_INFINITY : 0;
 }
 
 export class ReactivePolicy implements Policy {
