@@ -82,17 +82,21 @@ export class HourlyPredictivePolicy implements Policy {
     if (historyMs < this.o.minHistoryMs) return;
     this.lastRefreshMs = nowMs;
     const firstStep = Math.max(0, visible - Math.floor(this.o.historyMs / intervalMs));
-    // Hourly mean load per absolute hour index (from epoch), over the history window.
-    const sums = new Map<number, { s: number; n: number }>();
+    // Hourly mean load per absolute hour, over the history window (index 0 = the first hour).
+    const baseHour = Math.floor((t0 + firstStep * intervalMs) / HOUR_MS);
+    const lastHour = Math.floor((t0 + (visible - 1) * intervalMs) / HOUR_MS);
+    const sums = new Float64Array(lastHour - baseHour + 1);
+    const counts = new Uint32Array(lastHour - baseHour + 1);
     for (let j = firstStep; j < visible; j++) {
-      const h = Math.floor((t0 + j * intervalMs) / HOUR_MS);
-      const e = sums.get(h) ?? { s: 0, n: 0 };
-      e.s += demand[j] as number;
-      e.n++;
-      sums.set(h, e);
+      const h = Math.floor((t0 + j * intervalMs) / HOUR_MS) - baseHour;
+      sums[h] = (sums[h] as number) + (demand[j] as number);
+      counts[h] = (counts[h] as number) + 1;
     }
-    const hourly = new Map<number, number>();
-    for (const [h, e] of sums) hourly.set(h, e.s / e.n);
+    const hourly = (h: number): number | undefined => {
+      const i = h - baseHour;
+      const c = i >= 0 && i < counts.length ? (counts[i] as number) : 0;
+      return c > 0 ? (sums[i] as number) / c : undefined;
+    };
     const startHour = Math.floor(nowMs / HOUR_MS);
     const hours = Math.ceil(this.o.horizonMs / HOUR_MS);
     const out: number[] = [];
@@ -101,14 +105,14 @@ export class HourlyPredictivePolicy implements Policy {
       let s = 0;
       let n = 0;
       for (let back = 24; back * HOUR_MS <= this.o.historyMs; back += 24) {
-        const v = hourly.get(h - back);
+        const v = hourly(h - back);
         if (v !== undefined) {
           s += v;
           n++;
         }
       }
       const daily = n > 0 ? s / n : undefined;
-      const weekly = hourly.get(h - 168);
+      const weekly = hourly(h - 168);
       out.push(daily === undefined ? (weekly ?? 0) : weekly === undefined ? daily : (daily + weekly) / 2);
     }
     this.forecastStartMs = startHour * HOUR_MS;
