@@ -16,7 +16,12 @@ function setup() {
     workloads: [
       {
         workloadId: workload.workloadId,
-        trace: { name: 't', startMs: 0, intervalMs: STEP, values: Float64Array.from([50, 50, 50, 50, 50, 50]) },
+        trace: {
+          name: 't',
+          startMs: 0,
+          intervalMs: STEP,
+          values: Float64Array.from([50, 50, 50, 50, 50, 50]),
+        },
         unitCapacity: 10,
         primary: { maxUnits: 8, initialUnits: 5 },
         shadow: { maxUnits: 4 },
@@ -42,7 +47,10 @@ describe('simulated ports', () => {
     const shadow = await ports.compute.ensureShadow(workload, { units: 2 });
     expect(shadow).toMatchObject({ exists: true, desired: 2, ready: 0, pending: 2 });
     // Idempotent: the same call again reuses the pool.
-    expect(await ports.compute.ensureShadow(workload, { units: 2 })).toMatchObject({ desired: 2, pending: 2 });
+    expect(await ports.compute.ensureShadow(workload, { units: 2 })).toMatchObject({
+      desired: 2,
+      pending: 2,
+    });
     fleet.advanceTo(3 * MIN);
     expect(await ports.traffic.healthyTargets(workload, 'shadow')).toBe(2);
     await ports.compute.deleteShadow(workload);
@@ -52,7 +60,9 @@ describe('simulated ports', () => {
 
   it('refuses weights on a pool with no ready unit and reads back what it accepted', async () => {
     const { workload, fleet, ports } = setup();
-    await expect(ports.traffic.setWeights(workload, { primary: 90, shadow: 10 })).rejects.toThrow(NotReadyError);
+    await expect(ports.traffic.setWeights(workload, { primary: 90, shadow: 10 })).rejects.toThrow(
+      NotReadyError,
+    );
     await ports.compute.ensureShadow(workload, { units: 1 });
     fleet.advanceTo(3 * MIN);
     await ports.traffic.setWeights(workload, { primary: 90, shadow: 10 });
@@ -60,7 +70,7 @@ describe('simulated ports', () => {
   });
 
   it('serves metrics only after the metric delay, and says "no data" before', async () => {
-    const { workload, metric, fleet, ports } = setup();
+    const { metric, fleet, ports } = setup();
     const query = { id: 'q', metric, startMs: 0, endMs: 60 * MIN };
     fleet.step();
     expect(await ports.metrics.fetch([query])).toEqual([{ id: 'q', kind: 'no-data' }]);
@@ -83,9 +93,15 @@ describe('simulated ports', () => {
     fleet.advanceTo(2 * STEP + MIN);
     const primary = await ports.targetHealth.read(workload.traffic.primaryTargetGroupArn, undefined, 300);
     const shadow = await ports.targetHealth.read(workload.traffic.shadowTargetGroupArn, undefined, 300);
-    expect(primary).toMatchObject({ kind: 'data', sample: { requestCount: 25, errors5xx: 0, healthyHosts: 5 } });
+    expect(primary).toMatchObject({
+      kind: 'data',
+      sample: { requestCount: 25, errors5xx: 0, healthyHosts: 5 },
+    });
     // 25 to one unit of capacity 10: 15 answered with 5xx, latency past the knee.
-    expect(shadow).toMatchObject({ kind: 'data', sample: { requestCount: 25, errors5xx: 15, healthyHosts: 1 } });
+    expect(shadow).toMatchObject({
+      kind: 'data',
+      sample: { requestCount: 25, errors5xx: 15, healthyHosts: 1 },
+    });
     if (shadow.kind === 'data' && primary.kind === 'data')
       expect(shadow.sample.p99LatencyMs).toBeGreaterThan(primary.sample.p99LatencyMs ?? 0);
     const fresh = setup();
