@@ -84,7 +84,13 @@ export async function runLocal(
     );
   }
   const steps = Math.round((warmupMs + runMs) / SIM_STEP_MS);
+  // The replay compared with reactive scaling; the fleet's demand goes on past it (as far as the
+  // trace goes) while running operations finish, so a return is gated on real traffic.
   const trace: DemandTrace = { ...fullTrace, values: fullTrace.values.slice(0, steps) };
+  const worldTrace: DemandTrace = {
+    ...fullTrace,
+    values: fullTrace.values.slice(0, steps + Math.round(DRAIN_MS / SIM_STEP_MS)),
+  };
   const demo = demoWorkload(trace, { primaryMaxUnits: options.primaryMax });
   const workload = demo.workload;
   const startMs = trace.startMs;
@@ -121,7 +127,11 @@ export async function runLocal(
 
     const clock = new ManualClock(startMs);
     const repositories: Repositories = makeDynamoRepositories({ client, names, clock });
-    const fleet = new SimFleet({ clock, stepMs: SIM_STEP_MS, workloads: [demo.sim] });
+    const fleet = new SimFleet({
+      clock,
+      stepMs: SIM_STEP_MS,
+      workloads: [{ ...demo.sim, trace: worldTrace }],
+    });
     const ports = simPorts(fleet);
     const events = new MemoryEventPublisher();
     setRuntime({
@@ -165,6 +175,7 @@ export async function runLocal(
     let queued: { kind: OperationKind; event: ShadowscaleEvent } | undefined;
     let failureInjected = false;
     let lastForecastLine = Number.NEGATIVE_INFINITY;
+    let contended = false;
     const note = (atMs: number, kind: LineKind, text: string) => {
       out.line(atMs, kind, text);
       timeline.push({ atMs, kind, text });
@@ -213,11 +224,15 @@ export async function runLocal(
         note(
           at,
           'contention',
-          `PREDICTED score ${d.score.toFixed(3)} ≥ ${d.threshold}: shortage at ${simTime(d.shortageAt)}, peak ${d.peakUnits.toFixed(1)} units > max ${d.primaryMaxUnits}; shadow ${d.recommendedShadowUnits} units`,
+          contended
+            ? `ESCALATED: the forecast grew; peak ${d.peakUnits.toFixed(1)} units now needs a shadow pool of ${d.recommendedShadowUnits} units (score ${d.score.toFixed(3)})`
+            : `PREDICTED score ${d.score.toFixed(3)} ≥ ${d.threshold}: shortage at ${simTime(d.shortageAt)}, peak ${d.peakUnits.toFixed(1)} units > max ${d.primaryMaxUnits}; shadow ${d.recommendedShadowUnits} units`,
         );
+        contended = true;
         if (current) queued = { kind: 'migration', event };
         else startOperation('migration', event);
       } else if (event.detailType === 'Contention Cleared') {
+        contended = false;
         note(
           at,
           'contention',
@@ -273,7 +288,7 @@ export async function runLocal(
     out.clearBar();
 
     const from = Math.round(warmupMs / SIM_STEP_MS);
-    const shadowscale = metricsOf(sim, from, workload);
+    const shadowscale = metricsOf(sim, from, steps, workload);
     const reactiveRun = runPolicy(
       {
         trace,
@@ -399,14 +414,15 @@ class EnvironmentAutoscaler {
   }
 }
 
-function seriesOf(h: SimWorkload['history']) {
+/** The series the elasticity metrics read, over steps [0, to). */
+function seriesOf(h: SimWorkload['history'], to = h.length) {
   return {
-    demand: h.demand,
-    readyPrimary: h.readyPrimary,
-    readyShadow: h.readyShadow,
-    shadowShare: h.shadowShare,
-    billedPrimary: h.billedPrimary,
-    billedShadow: h.billedShadow,
+    demand: h.demand.slice(0, to),
+    readyPrimary: h.readyPrimary.slice(0, to),
+    readyShadow: h.readyShadow.slice(0, to),
+    shadowShare: h.shadowShare.slice(0, to),
+    billedPrimary: h.billedPrimary.slice(0, to),
+    billedShadow: h.billedShadow.slice(0, to),
   };
 }
 
@@ -420,9 +436,10 @@ function pricing(workload: Workload, unitCapacity: number) {
   };
 }
 
-function metricsOf(sim: SimWorkload, from: number, workload: Workload): ElasticityMetrics {
+/** Metrics over the replay, steps [from, to): the same window as the reactive baseline. */
+function metricsOf(sim: SimWorkload, from: number, to: number, workload: Workload): ElasticityMetrics {
   return elasticityMetrics({
-    ...seriesOf(sim.history),
+    ...seriesOf(sim.history, to),
     ...pricing(workload, sim.unitCapacity),
     actions: sim.primary.actions + sim.shadow.actions,
     from,

@@ -47,7 +47,7 @@ export interface CompactOutcome {
   status: WorkloadOutcome['status'];
   score?: number;
   contended?: boolean;
-  transition?: 'predicted' | 'cleared';
+  transition?: 'predicted' | 'cleared' | 'escalated';
   error?: string;
 }
 

@@ -49,3 +49,22 @@ export function decide(
   }
   return { contended, since: nowMs, transition: contended ? 'predicted' : 'cleared' };
 }
+
+/** The shadow size last announced grows by at least this share (and one unit) to announce again. */
+export const ESCALATION_GROWTH = 0.25;
+
+/**
+ * While contention stays predicted, a forecast that has grown since `Contention Predicted` was
+ * published needs a bigger shadow pool than the one announced: announce again (an escalation)
+ * when the recommended size exceeds the announced one by ESCALATION_GROWTH and at least one unit,
+ * so a migration re-plans the move over the running pool. Small changes do not re-announce.
+ */
+export function shouldEscalate(
+  previous: { contended: boolean; recommendedShadowUnits?: number } | undefined,
+  decision: Decision,
+  recommendedShadowUnits: number,
+): boolean {
+  if (!previous?.contended || !decision.contended || decision.transition !== undefined) return false;
+  const announced = previous.recommendedShadowUnits ?? 0;
+  return recommendedShadowUnits >= announced + Math.max(1, Math.ceil(announced * ESCALATION_GROWTH));
+}

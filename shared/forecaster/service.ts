@@ -1,5 +1,11 @@
 import type { Clock } from '../clock';
-import { assessContention, decide, type MetricDemand, recommendedShadowUnits } from '../contention';
+import {
+  assessContention,
+  decide,
+  type MetricDemand,
+  recommendedShadowUnits,
+  shouldEscalate,
+} from '../contention';
 import { ForecastInputError, NoDataError, NotFoundError, TransientError } from '../errors';
 import { engine as defaultEngine } from '../forecast';
 import type { ForecastEngine, ForecastResult, ModelState } from '../forecast/api';
@@ -103,7 +109,8 @@ export interface WorkloadOutcome {
   status: WorkloadStatus;
   score?: number;
   contended?: boolean;
-  transition?: 'predicted' | 'cleared';
+  /** `escalated`: still contended, and the forecast now needs a bigger shadow pool than announced. */
+  transition?: 'predicted' | 'cleared' | 'escalated';
   shortageAt?: number;
   recommendedShadowUnits?: number;
   metrics: MetricOutcome[];
@@ -565,9 +572,16 @@ function scoreWorkload(w: WorkloadWork, nowMs: number): void {
   const assessment = assessContention(workload, [...demandsOf(w).values()]);
   const decision = decide(w.previous, assessment.score, workload.contention, nowMs);
   const shadowUnits = recommendedShadowUnits(workload, assessment.peakUnits);
+  const escalated = shouldEscalate(w.previous, decision, shadowUnits);
+  // The decision remembers the size last announced, so that escalations compare against it.
+  const announcedUnits =
+    decision.transition === 'predicted' || escalated
+      ? shadowUnits
+      : (w.previous?.recommendedShadowUnits ?? shadowUnits);
   w.outcome.score = assessment.score;
   w.outcome.contended = decision.contended;
   if (decision.transition) w.outcome.transition = decision.transition;
+  else if (escalated) w.outcome.transition = 'escalated';
   const shortageAt = assessment.shortageAt ?? assessment.worstAt ?? nowMs;
   if (decision.contended) {
     w.outcome.shortageAt = shortageAt;
@@ -579,7 +593,7 @@ function scoreWorkload(w: WorkloadWork, nowMs: number): void {
     score: assessment.score,
     since: decision.since,
     updatedAt: nowMs,
-    ...(decision.contended ? { shortageAt, recommendedShadowUnits: shadowUnits } : {}),
+    ...(decision.contended ? { shortageAt, recommendedShadowUnits: announcedUnits } : {}),
   };
   const ok = w.outcome.metrics.filter((m) => !m.error);
   w.events.push({
@@ -598,7 +612,7 @@ function scoreWorkload(w: WorkloadWork, nowMs: number): void {
       contentionScore: assessment.score,
     },
   });
-  if (decision.transition === 'predicted') {
+  if (decision.transition === 'predicted' || escalated) {
     w.events.push({
       detailType: 'Contention Predicted',
       detail: {

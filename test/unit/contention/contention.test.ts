@@ -5,6 +5,7 @@ import {
   type MetricDemand,
   type PreviousDecision,
   recommendedShadowUnits,
+  shouldEscalate,
 } from '../../../shared/contention';
 import { ForecastInputError, ValidationError } from '../../../shared/errors';
 import { Workload, type WorkloadInput } from '../../../shared/schemas/workload';
@@ -195,5 +196,41 @@ describe('recommendedShadowUnits', () => {
       i.capacity.shadowMaxUnits = 0;
     });
     expect(recommendedShadowUnits(w, 40)).toBe(0);
+  });
+});
+
+describe('shouldEscalate', () => {
+  type D = { contended: boolean; since: number; transition: 'predicted' | 'cleared' | undefined };
+  const still: D = { contended: true, since: 0, transition: undefined };
+  it.each<[string, { contended: boolean; recommendedShadowUnits?: number } | undefined, D, number, boolean]>([
+    ['grown by a quarter: announce again', { contended: true, recommendedShadowUnits: 4 }, still, 5, true],
+    ['grown by less than a quarter: no', { contended: true, recommendedShadowUnits: 8 }, still, 9, false],
+    [
+      'grown by a quarter: announce again (8 -> 10)',
+      { contended: true, recommendedShadowUnits: 8 },
+      still,
+      10,
+      true,
+    ],
+    ['at least one unit (1 -> 2)', { contended: true, recommendedShadowUnits: 1 }, still, 2, true],
+    ['shrunk: no', { contended: true, recommendedShadowUnits: 6 }, still, 3, false],
+    ['nothing announced yet counts as 0', { contended: true }, still, 1, true],
+    [
+      'a fresh prediction is not an escalation',
+      { contended: false },
+      { contended: true, since: 5, transition: 'predicted' },
+      9,
+      false,
+    ],
+    [
+      'cleared: no',
+      { contended: true, recommendedShadowUnits: 2 },
+      { contended: false, since: 5, transition: 'cleared' },
+      9,
+      false,
+    ],
+    ['no previous decision: no', undefined, still, 9, false],
+  ])('%s', (_name, previous, decision, units, expected) => {
+    expect(shouldEscalate(previous, decision, units)).toBe(expected);
   });
 });

@@ -85,6 +85,13 @@ describe('runForecaster', () => {
       [true, false, true],
       [['Contention Predicted'], ['Contention Cleared'], ['Contention Predicted']],
     ],
+    // Escalation: 95,000 needs a 4-unit shadow pool; 110,000 needs 8 (>= 4 + 25%, one unit): announce
+    // again; the same 8 again, or less, does not.
+    [
+      [95_000, 110_000, 110_000, 100_000],
+      [true, true, true, true],
+      [['Contention Predicted'], ['Contention Predicted'], [], []],
+    ],
   ])('decides with hysteresis for levels %j', async (levels, contended, transitions) => {
     const h = harness();
     await h.repositories.workloads.create(workload('shop'));
