@@ -23,7 +23,11 @@ export function forecastPorts(): ForecasterPorts {
   return { clock: clock(), repositories: repositories(), metrics: metricsSource(), events: events() };
 }
 
-/** Count the run; log each workload not fully forecast and give each failed one its own metric. */
+/**
+ * Count the run; per workload, its contention score and, per metric, the next period's p50 forecast
+ * and the newest observed value (dimensions `workloadId`, `metric`: the dashboard's graphs); log
+ * each workload not fully forecast and give each failed one its own metric.
+ */
 export function recordRun(result: ForecastRunResult, m: Metrics, log: Logger): void {
   m.addMetric('WorkloadsForecast', MetricUnit.Count, result.workloads);
   m.addMetric('WorkloadsFailed', MetricUnit.Count, result.failed);
@@ -37,6 +41,24 @@ export function recordRun(result: ForecastRunResult, m: Metrics, log: Logger): v
       const single = m.singleMetric();
       single.addDimension('workloadId', o.workloadId);
       single.addMetric('WorkloadFailed', MetricUnit.Count, 1);
+    }
+    if (o.score !== undefined) {
+      // Per workload, for the dashboard's contention and forecast-vs-actual graphs.
+      const contention = m.singleMetric();
+      contention.addDimension('workloadId', o.workloadId);
+      contention.addMetric('ContentionScore', MetricUnit.NoUnit, o.score);
+      for (const x of o.metrics) {
+        // A single metric is flushed at its first value: one per value, each with its dimensions.
+        for (const [name, value] of [
+          ['ForecastP50', x.nextP50],
+          ['Observed', x.observed],
+        ] as const) {
+          if (value === undefined) continue;
+          const series = m.singleMetric();
+          series.addDimensions({ workloadId: o.workloadId, metric: x.metric });
+          series.addMetric(name, MetricUnit.NoUnit, value);
+        }
+      }
     }
     if (o.status !== 'ok')
       log.warn('workload not fully forecast', {

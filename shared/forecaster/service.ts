@@ -97,6 +97,10 @@ export interface MetricOutcome {
   confidence?: 'high' | 'low';
   horizonSteps?: number;
   peakP50?: number;
+  /** Forecast p50 of the next period (one step ahead), for the forecast-vs-actual dashboard. */
+  nextP50?: number;
+  /** The newest observed value read in this run, if any. */
+  observed?: number;
   peakAtQuantile?: number;
   error?: ErrorInfo;
 }
@@ -511,6 +515,10 @@ function forecastSeries(
     outcome.confidence = forecast.confidence;
     outcome.horizonSteps = steps;
     outcome.peakP50 = max(forecast.point);
+    const next = forecast.point[0];
+    if (next !== undefined && Number.isFinite(next)) outcome.nextP50 = next;
+    const newest = points[points.length - 1];
+    if (newest !== undefined && Number.isFinite(newest.v)) outcome.observed = newest.v;
     outcome.peakAtQuantile = max(atQuantile);
     w.predictions.push({
       workloadId: w.workloadId,

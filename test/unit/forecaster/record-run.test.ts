@@ -51,4 +51,44 @@ describe('recordRun (forecast handler metrics)', () => {
       EventsPublished: 1,
     });
   });
+
+  it('emits the contention score and forecast vs observed per workload and metric, for the dashboard', () => {
+    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+    const lines: string[] = [];
+    jest.spyOn(console, 'log').mockImplementation((line: unknown) => {
+      lines.push(String(line));
+    });
+    const metrics = new Metrics({ namespace: 'Shadowscale', serviceName: 'forecast' });
+    const result: ForecastRunResult = {
+      startedAt: 0,
+      workloads: 1,
+      ok: 1,
+      degraded: 0,
+      failed: 0,
+      series: 1,
+      eventsPublished: 1,
+      publishFailures: [],
+      outcomes: [
+        {
+          workloadId: 'shop',
+          status: 'ok',
+          score: 0.25,
+          metrics: [{ metric: 'requests', mode: 'incremental', newPoints: 1, nextP50: 4200, observed: 4000 }],
+          published: [],
+        },
+      ],
+    };
+
+    recordRun(result, metrics, new Logger({ logLevel: 'SILENT' }));
+    metrics.publishStoredMetrics();
+
+    const emf = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(emf).toContainEqual(expect.objectContaining({ workloadId: 'shop', ContentionScore: 0.25 }));
+    expect(emf).toContainEqual(
+      expect.objectContaining({ workloadId: 'shop', metric: 'requests', ForecastP50: 4200 }),
+    );
+    expect(emf).toContainEqual(
+      expect.objectContaining({ workloadId: 'shop', metric: 'requests', Observed: 4000 }),
+    );
+  });
 });
