@@ -1,22 +1,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CliIO } from '../../../bin/cli/context';
-import { main } from '../../../bin/cli/main';
 import { makeDynamoRepositories } from '../../../shared/aws/dynamo/repositories';
+import { runCli } from '../../helpers/cli';
 import { useDynamo } from '../../helpers/dynamo';
 import { fixturePath, workloadInput } from '../../helpers/fixtures';
 import { operationFixture, T0, uid } from '../../unit/dynamo/repository-contract';
 
 jest.setTimeout(60_000);
 
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIO = { out: (t) => (out += t), err: (t) => (err += t), isTTY: false };
-  const code = await main(['node', 'shadowscale', ...args], io);
-  return { code, out, err };
-}
+const run = runCli;
 
 describe('shadowscale workloads / signals / ops against a local DynamoDB', () => {
   const dynamo = useDynamo('cli');

@@ -1,17 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CliIO } from '../../../bin/cli/context';
-import { main } from '../../../bin/cli/main';
+import { runCli } from '../../helpers/cli';
 import { fixturePath } from '../../helpers/fixtures';
 
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIO = { out: (t) => (out += t), err: (t) => (err += t), isTTY: false };
-  const code = await main(['node', 'shadowscale', ...args], io);
-  return { code, out, err };
-}
+const run = runCli;
 
 const TRACE = fixturePath('traces', 'nab-ec2_cpu_utilization_ac20cd.csv');
 

@@ -1,14 +1,7 @@
-import type { CliIO } from '../../../bin/cli/context';
-import { main } from '../../../bin/cli/main';
+import { runCli } from '../../helpers/cli';
 import { fixturePath } from '../../helpers/fixtures';
 
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIO = { out: (t) => (out += t), err: (t) => (err += t), isTTY: false };
-  const code = await main(['node', 'shadowscale', ...args], io);
-  return { code, out, err };
-}
+const run = runCli;
 
 describe('shadowscale CLI', () => {
   it('prints its version', async () => {

@@ -3,18 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { benchCommand } from '../../../bin/cli/commands/bench-forecast';
-import type { CliIO } from '../../../bin/cli/context';
-import { main } from '../../../bin/cli/main';
+import { runCli } from '../../helpers/cli';
 import { fixturePath } from '../../helpers/fixtures';
 import { nth } from './synthetic';
 
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIO = { out: (t) => (out += t), err: (t) => (err += t), isTTY: false };
-  const code = await main(['node', 'shadowscale', ...args], io);
-  return { code, out, err };
-}
+const run = runCli;
 
 const rds = fixturePath('traces', 'nab-rds_cpu_utilization_cc0c53.csv');
 const dir = mkdtempSync(join(tmpdir(), 'shadowscale-forecast-'));

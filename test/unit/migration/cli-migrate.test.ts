@@ -5,8 +5,6 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { CliIO } from '../../../bin/cli/context';
-import { main } from '../../../bin/cli/main';
 import { resetRuntime, setRuntime } from '../../../functions/runtime';
 import { ManualClock } from '../../../shared/clock';
 import { Workload } from '../../../shared/schemas/workload';
@@ -14,18 +12,13 @@ import { simPorts } from '../../../shared/sim/adapters';
 import { SimFleet } from '../../../shared/sim/fleet';
 import { MemoryEventPublisher } from '../../../shared/sim/memory-events';
 import { makeMemoryRepositories } from '../../../shared/sim/memory-repositories';
+import { runCli } from '../../helpers/cli';
 import { workloadInput } from '../../helpers/fixtures';
 
 const sfn = mockClient(SFNClient);
 const ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:shadow-pool-migration';
 
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIO = { out: (t) => (out += t), err: (t) => (err += t), isTTY: false };
-  const code = await main(['node', 'shadowscale', ...args], io);
-  return { code, out, err };
-}
+const run = runCli;
 
 beforeEach(() => {
   sfn.reset();
