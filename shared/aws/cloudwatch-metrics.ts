@@ -7,6 +7,7 @@ import {
 import { ConfigError, TransientError } from '../errors';
 import type { MetricQuery, MetricQueryResult, MetricsSource } from '../ports/metrics';
 import type { MetricPoint } from '../schemas/series';
+import { Backoff, type BackoffOptions } from './backoff';
 
 /** GetMetricData accepts at most 500 queries per request. */
 export const GET_METRIC_DATA_MAX_QUERIES = 500;
@@ -15,16 +16,10 @@ export const GET_METRIC_DATA_MAX_QUERIES = 500;
 const RETRYABLE =
   /Throttl|TooManyRequests|RequestLimitExceeded|ServiceUnavailable|InternalFailure|InternalError/i;
 
-export interface CloudWatchMetricsSourceOptions {
+export interface CloudWatchMetricsSourceOptions extends BackoffOptions {
   /** Queries per GetMetricData call (1-500, default 500). */
   maxQueriesPerCall?: number;
-  /** Attempts per page on throttling or transient failure, including the first (default 4). */
-  maxAttempts?: number;
-  /** First backoff in ms; doubles each retry, with full jitter (default 200). */
-  baseDelayMs?: number;
-  maxDelayMs?: number;
-  sleep?: (ms: number) => Promise<void>;
-  random?: () => number;
+  // Backoff defaults: 4 attempts per page, first wait up to 200 ms, at most 5 s.
 }
 
 interface Planned {
@@ -52,22 +47,14 @@ interface Accumulated {
  */
 export class CloudWatchMetricsSource implements MetricsSource {
   private readonly maxQueries: number;
-  private readonly maxAttempts: number;
-  private readonly baseDelayMs: number;
-  private readonly maxDelayMs: number;
-  private readonly sleep: (ms: number) => Promise<void>;
-  private readonly random: () => number;
+  private readonly backoff: Backoff;
 
   constructor(
     private readonly client: CloudWatchClient,
     options: CloudWatchMetricsSourceOptions = {},
   ) {
     this.maxQueries = Math.min(GET_METRIC_DATA_MAX_QUERIES, Math.max(1, options.maxQueriesPerCall ?? 500));
-    this.maxAttempts = Math.max(1, options.maxAttempts ?? 4);
-    this.baseDelayMs = options.baseDelayMs ?? 200;
-    this.maxDelayMs = options.maxDelayMs ?? 5_000;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.random = options.random ?? Math.random;
+    this.backoff = new Backoff(options, { maxAttempts: 4, baseDelayMs: 200, maxDelayMs: 5_000 });
   }
 
   async fetch(queries: readonly MetricQuery[]): Promise<MetricQueryResult[]> {
@@ -207,13 +194,12 @@ export class CloudWatchMetricsSource implements MetricsSource {
         const name = error instanceof Error ? error.name : '';
         const retryable = RETRYABLE.test(name) || isThrottlingError(error);
         if (!retryable) throw error;
-        if (attempt >= this.maxAttempts) {
+        if (attempt >= this.backoff.maxAttempts) {
           throw new TransientError(`GetMetricData still failing after ${attempt} attempts: ${name}`, {
             cause: error,
           });
         }
-        const ceiling = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1));
-        await this.sleep(Math.round(this.random() * ceiling));
+        await this.backoff.wait(attempt);
       }
     }
   }

@@ -2,6 +2,7 @@ import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from 
 import { validateDetail } from '../forecaster/event-validation';
 import type { EventPublisher, PublishResult } from '../ports/events';
 import { EVENT_SOURCE, type ShadowscaleEvent } from '../schemas/events';
+import { Backoff, type BackoffOptions } from './backoff';
 
 /** PutEvents takes at most 10 entries and 256 KiB per request. */
 export const PUT_EVENTS_MAX_ENTRIES = 10;
@@ -10,17 +11,11 @@ export const PUT_EVENTS_MAX_BYTES = 256 * 1024;
 // Entry failures that no retry can fix (a malformed entry, a missing bus, missing permissions).
 const PERMANENT_ERROR = /Validation|AccessDenied|NotAuthorized|Malformed|InvalidArgument|ResourceNotFound/i;
 
-export interface EventBridgePublisherOptions {
+export interface EventBridgePublisherOptions extends BackoffOptions {
   /** Bus name or ARN; default the account's default bus. */
   busName?: string;
   source?: string;
-  /** Attempts per entry, including the first (default 4). */
-  maxAttempts?: number;
-  /** First backoff in ms; doubles each retry, with full jitter (default 100). */
-  baseDelayMs?: number;
-  maxDelayMs?: number;
-  sleep?: (ms: number) => Promise<void>;
-  random?: () => number;
+  // Backoff defaults: 4 attempts per entry, first wait up to 100 ms, at most 5 s.
 }
 
 interface Pending {
@@ -40,11 +35,7 @@ interface Pending {
 export class EventBridgePublisher implements EventPublisher {
   private readonly busName: string | undefined;
   private readonly source: string;
-  private readonly maxAttempts: number;
-  private readonly baseDelayMs: number;
-  private readonly maxDelayMs: number;
-  private readonly sleep: (ms: number) => Promise<void>;
-  private readonly random: () => number;
+  private readonly backoff: Backoff;
 
   constructor(
     private readonly client: EventBridgeClient,
@@ -52,11 +43,7 @@ export class EventBridgePublisher implements EventPublisher {
   ) {
     this.busName = options.busName;
     this.source = options.source ?? EVENT_SOURCE;
-    this.maxAttempts = Math.max(1, options.maxAttempts ?? 4);
-    this.baseDelayMs = options.baseDelayMs ?? 100;
-    this.maxDelayMs = options.maxDelayMs ?? 5_000;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.random = options.random ?? Math.random;
+    this.backoff = new Backoff(options, { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 5_000 });
   }
 
   async publish(events: readonly ShadowscaleEvent[]): Promise<PublishResult> {
@@ -83,13 +70,13 @@ export class EventBridgePublisher implements EventPublisher {
     }
 
     for (let attempt = 1; pending.length > 0; attempt++) {
-      if (attempt > 1) await this.sleep(this.backoff(attempt - 1));
+      if (attempt > 1) await this.backoff.wait(attempt - 1);
       const retry: Pending[] = [];
       for (const batch of batches(pending)) {
         const outcome = await this.send(batch);
         result.published += outcome.published;
         for (const failure of outcome.failed) {
-          if (failure.permanent || attempt >= this.maxAttempts) {
+          if (failure.permanent || attempt >= this.backoff.maxAttempts) {
             result.failed.push({ event: failure.item.event, error: failure.item.lastError });
           } else {
             retry.push(failure.item);
@@ -124,11 +111,6 @@ export class EventBridgePublisher implements EventPublisher {
       const permanent = PERMANENT_ERROR.test(name);
       return { published: 0, failed: batch.map((item) => ({ item, permanent })) };
     }
-  }
-
-  private backoff(retry: number): number {
-    const ceiling = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (retry - 1));
-    return Math.round(this.random() * ceiling);
   }
 }
 
