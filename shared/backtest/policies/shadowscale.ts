@@ -1,4 +1,9 @@
+import { ForecastInputError } from '../../errors';
 import { engine, type ModelState } from '../../forecast';
+
+/** After the engine refuses a series, wait this long before fitting again. */
+const RETRY_FIT_MS = 6 * 3_600_000;
+
 import { type ContentionState, lagSteps, planCapacity } from '../decisions';
 import type { BandSample, Decision, Policy, PolicyView } from '../policy';
 import { type ReactiveOptions, ReactiveTracker } from './reactive';
@@ -83,6 +88,9 @@ export class ShadowscalePolicy implements Policy {
   private readonly qLow: number;
   /** The floor's own desired count (target tracking run beside the forecast). */
   private floor = 0;
+  private retryAtMs = Number.NEGATIVE_INFINITY;
+  /** Fits or updates the engine refused (ForecastInputError); the policy tracked reactively meanwhile. */
+  failures = 0;
   fits = 0;
 
   constructor(private readonly options: ShadowscaleOptions = {}) {
@@ -100,7 +108,15 @@ export class ShadowscalePolicy implements Policy {
     const { visible, intervalMs } = view;
     const ls = lagSteps(view.lagMs, intervalMs);
     this.lastBand = undefined;
-    this.observe(view);
+    try {
+      this.observe(view);
+    } catch (error) {
+      // A series the engine cannot model (yet): track reactively and try a fresh fit later.
+      if (!(error instanceof ForecastInputError)) throw error;
+      this.state = undefined;
+      this.failures++;
+      this.retryAtMs = view.nowMs + RETRY_FIT_MS;
+    }
     const state = this.state;
     const lowConfidence = this.options.lowConfidence ?? 'reactive';
     if (state === undefined || (state.confidence === 'low' && lowConfidence === 'reactive')) {
@@ -156,6 +172,7 @@ export class ShadowscalePolicy implements Policy {
     const t0 = view.nowMs - view.step * intervalMs;
     if (this.state === undefined) {
       if (visible * intervalMs < (this.options.minFitMs ?? 86_400_000) || visible < 3) return;
+      if (view.nowMs < this.retryAtMs) return;
       this.fit(demand, visible, t0, intervalMs, view);
       return;
     }
@@ -179,7 +196,10 @@ export class ShadowscalePolicy implements Policy {
     const ls = lagSteps(view.lagMs, intervalMs);
     this.state = engine.fit(
       { startMs: t0 + first * intervalMs, intervalMs, values },
-      { horizonSteps: view.step - visible + ls + 1, quantiles: [this.qLow, this.q] },
+      {
+        horizonSteps: view.step - visible + ls + 1,
+        quantiles: [this.qLow, this.options.minQuantile ?? 0.8, this.q],
+      },
     );
     this.absorbed = visible;
     this.fits++;

@@ -1,6 +1,9 @@
 import { ReactivePolicy } from '../../../shared/backtest/policies/reactive';
+import { ShadowscalePolicy } from '../../../shared/backtest/policies/shadowscale';
 import { POLICY_NAMES, type Policy, type PolicyName, type PolicyView } from '../../../shared/backtest/policy';
 import { type BacktestSetup, makePolicy, runBacktest, runPolicy } from '../../../shared/backtest/runner';
+import { ForecastInputError } from '../../../shared/errors';
+import { engine } from '../../../shared/forecast';
 import { demandUnits } from '../../../shared/sim/trace';
 
 const MIN = 60_000;
@@ -201,5 +204,27 @@ describe('reactive target tracking on a crafted step trace', () => {
     expect(r.desiredPrimary[34]).toBe(20);
     expect(r.desiredPrimary[38]).toBe(20);
     expect(r.desiredPrimary[39]).toBe(1);
+  });
+});
+
+describe('shadowscale when the engine refuses the series', () => {
+  afterEach(() => {
+    jest.restoreAllMocks();
+  });
+
+  it('tracks reactively, retries the fit later, and never stops the replay', () => {
+    const fit = jest.spyOn(engine, 'fit').mockImplementation(() => {
+      throw new ForecastInputError('series has 0 numeric value(s)');
+    });
+    const s = setup(wave(3 * 288));
+    const policy = new ShadowscalePolicy();
+    const run = runPolicy(s, policy);
+    expect(run.history.length).toBe(3 * 288);
+    // First try after one day, then every 6 hours: days 1..3 -> 1 + 8 tries at most.
+    expect(policy.failures).toBeGreaterThanOrEqual(2);
+    expect(policy.failures).toBeLessThanOrEqual(9);
+    expect(fit).toHaveBeenCalledTimes(policy.failures);
+    expect(Array.from(run.band?.high ?? []).every((v) => Number.isNaN(v))).toBe(true);
+    expect(run.metrics.tau_u).toBeLessThan(100);
   });
 });
