@@ -13,7 +13,7 @@ import {
 } from '../../../bench/backtest';
 import { POLICY_NAMES, type PolicyName } from '../../../shared/backtest/policy';
 import { type BacktestJson, runBacktest, toJson } from '../../../shared/backtest/runner';
-import { ValidationError } from '../../../shared/errors';
+import { describeError, ShadowscaleError, ValidationError } from '../../../shared/errors';
 import { renderBacktestReport } from '../../../shared/report';
 import { parseTimestampValueCsv } from '../../../shared/series/csv';
 import { autoUnitCapacity, traceFromPoints } from '../../../shared/sim/trace';
@@ -229,10 +229,17 @@ export function registerBacktest(program: Command, io: CliIO): void {
         ]);
       const started = performance.now();
       const rows: BacktestJson[] = [];
+      const skipped: { trace: string; reason: string }[] = [];
       files.forEach((file, i) => {
         const name = basename(file, '.csv');
         progress(io, 'bench backtest', i, files.length, name, started);
-        rows.push(toJson(runBacktest(setupFor(loadDemandTrace(file), DEFAULTS, opts.quantile))));
+        try {
+          rows.push(toJson(runBacktest(setupFor(loadDemandTrace(file), DEFAULTS, opts.quantile))));
+        } catch (error) {
+          // A trace that cannot be replayed (unreadable, too short, p95 of 0) is reported, not fatal.
+          if (!(error instanceof ShadowscaleError)) throw error;
+          skipped.push({ trace: name, reason: describeError(error) });
+        }
       });
       progress(io, 'bench backtest', files.length, files.length, '', started);
       const summary = summarise(rows);
@@ -242,8 +249,13 @@ export function registerBacktest(program: Command, io: CliIO): void {
         sp = speed(opts.days, opts.quantile);
       }
       io.out(formatBench(rows, summary, sp));
+      for (const s of skipped) io.out(`skipped ${s.trace}: ${s.reason}\n`);
       if (opts.json)
-        writeOut(opts.json, `${JSON.stringify({ results: rows, summary, speed: sp }, null, 2)}\n`, '--json');
+        writeOut(
+          opts.json,
+          `${JSON.stringify({ results: rows, summary, speed: sp, skipped }, null, 2)}\n`,
+          '--json',
+        );
     });
 }
 

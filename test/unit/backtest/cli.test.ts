@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../helpers/cli';
@@ -91,5 +91,26 @@ describe('shadowscale backtest', () => {
     const { code, err } = await run('bench', 'backtest', '--traces', TRACE);
     expect(code).toBe(2);
     expect(err).toContain('--traces');
+  });
+
+  it('bench backtest reports a trace it cannot replay and goes on with the others', async () => {
+    const traces = join(dir, 'traces');
+    mkdirSync(traces);
+    copyFileSync(TRACE, join(traces, 'good.csv'));
+    writeFileSync(
+      join(traces, 'zeros.csv'),
+      'timestamp,value\n2020-01-01T00:00:00Z,0\n2020-01-01T00:05:00Z,0\n',
+    );
+    const json = join(dir, 'bench.json');
+    const { code, out } = await run('bench', 'backtest', '--traces', traces, '--days', '0', '--json', json);
+    expect(code).toBe(0);
+    expect(out).toContain('skipped zeros: ValidationError');
+    expect(out).toMatch(/shadowscale unit-hours \/ oracle/);
+    const parsed = JSON.parse(readFileSync(json, 'utf8')) as {
+      results: { trace: string }[];
+      skipped: unknown[];
+    };
+    expect(parsed.results.map((r) => r.trace)).toEqual(['good']);
+    expect(parsed.skipped).toHaveLength(1);
   });
 });
