@@ -85,6 +85,32 @@ export function metricsTable(result: BacktestResult): string {
   return table(headers, rows);
 }
 
+/** Each policy against reactive and the oracle: the ratios the issue's targets are stated in. */
+export function ratiosTable(result: BacktestResult): string {
+  const reactive = result.runs.find((r) => r.name === 'reactive')?.metrics;
+  const oracle = result.runs.find((r) => r.name === 'oracle')?.metrics;
+  if (!reactive && !oracle) return '';
+  const ratio = (a: number, b: number | undefined): string =>
+    b === undefined ? '—' : b > 0 ? `${fmt(a / b, 2)}×` : a > 0 ? '∞' : '—';
+  const rows = result.runs.map((r) => [
+    r.name,
+    ratio(r.metrics.tau_u, reactive?.tau_u),
+    ratio(r.metrics.overload_minutes, reactive?.overload_minutes),
+    ratio(r.metrics.unit_hours, reactive?.unit_hours),
+    ratio(r.metrics.unit_hours, oracle?.unit_hours),
+  ]);
+  return table(
+    [
+      'policy',
+      'τU vs reactive',
+      'overload min vs reactive',
+      'unit-hours vs reactive',
+      'unit-hours vs oracle',
+    ],
+    rows,
+  );
+}
+
 /** Index range of the 24 hours around the highest demand (the busiest day), for a zoomed view. */
 export function busiestWindow(result: BacktestResult): { from: number; to: number } {
   const d = result.demandUnits;
@@ -233,6 +259,7 @@ export function renderBacktestReport(result: BacktestResult, meta: Record<string
     backtestCharts(result, { ...zoom, suffix: '-zoom' }),
     '<h2>Metrics</h2>',
     metricsTable(result),
+    ratiosTable(result),
     '<p class="muted">θU/θO: mean shortfall/excess in % of demand; τU/τO: % of time under/over-provisioned; instability: % of steps where supply and demand move in different directions (SPEC RG, Herbst et al.).</p>',
     '<h2>Shadow pool timeline</h2>',
     timeline(events),
