@@ -84,18 +84,12 @@ export async function runLocal(
     );
   }
   const steps = Math.round((warmupMs + runMs) / SIM_STEP_MS);
-  // The replay compared with reactive scaling; the fleet's demand goes on past it (as far as the
-  // trace goes) while running operations finish, so a return is gated on real traffic.
-  const trace: DemandTrace = { ...fullTrace, values: fullTrace.values.slice(0, steps) };
-  const worldTrace: DemandTrace = {
-    ...fullTrace,
-    values: fullTrace.values.slice(0, steps + Math.round(DRAIN_MS / SIM_STEP_MS)),
-  };
-  const demo = demoWorkload(trace, { primaryMaxUnits: options.primaryMax });
+  // The demo's unit is sized on the trace's first window, so a kept store sees the same workload.
+  const demo = demoWorkload(
+    { ...fullTrace, values: fullTrace.values.slice(0, steps) },
+    { primaryMaxUnits: options.primaryMax },
+  );
   const workload = demo.workload;
-  const startMs = trace.startMs;
-  const replayStartMs = startMs + warmupMs;
-  const endMs = replayStartMs + runMs;
 
   if (options.keepDb) mkdirSync(options.keepDb, { recursive: true });
   let dynamo: LocalDynamo;
@@ -119,14 +113,42 @@ export async function runLocal(
   let cosim: CoSimulation | undefined;
   try {
     out.text(
-      `Shadowscale local run — ${trace.name}, ${options.warmupDays} warm-up day(s) + ${options.days} day(s) with Shadowscale\n` +
+      `Shadowscale local run — ${fullTrace.name}, ${options.warmupDays} warm-up day(s) + ${options.days} day(s) with Shadowscale\n` +
         `local DynamoDB (dynalite) at ${dynamo.endpoint}${options.keepDb ? ` (store: ${options.keepDb})` : ''}`,
     );
     const names = tableNamesFromPrefix('shadowscale-local');
     await createTables(client, names);
 
-    const clock = new ManualClock(startMs);
+    const clock = new ManualClock(fullTrace.startMs);
     const repositories: Repositories = makeDynamoRepositories({ client, names, clock });
+    // A kept store goes on where the last run stopped: its models, decisions and operations are
+    // that far along the trace, so this run's replay starts after them (warm-up before it).
+    const replayStartMs = await replayStart(repositories, workload, fullTrace.startMs + warmupMs);
+    const startMs = replayStartMs - warmupMs;
+    const endMs = replayStartMs + runMs;
+    const first = Math.round((startMs - fullTrace.startMs) / SIM_STEP_MS);
+    const traceEndMs = fullTrace.startMs + fullTrace.values.length * SIM_STEP_MS;
+    if (endMs > traceEndMs) {
+      throw new CliExit(
+        1,
+        `--keep-db ${options.keepDb}: the store has replayed ${fullTrace.name} up to ${simTime(replayStartMs)}; ${options.days} more day(s) pass its end (${simTime(traceEndMs)}). Use a new --keep-db directory.`,
+      );
+    }
+    // The replay compared with reactive scaling; the fleet's demand goes on past it (as far as the
+    // trace goes) while running operations finish, so a return is gated on real traffic.
+    const trace: DemandTrace = {
+      ...fullTrace,
+      startMs,
+      values: fullTrace.values.slice(first, first + steps),
+    };
+    const worldTrace: DemandTrace = {
+      ...trace,
+      values: fullTrace.values.slice(first, first + steps + Math.round(DRAIN_MS / SIM_STEP_MS)),
+    };
+    clock.set(startMs);
+    if (replayStartMs !== fullTrace.startMs + warmupMs) {
+      out.text(`kept store: going on from ${simTime(replayStartMs)}, where the last run stopped`);
+    }
     const fleet = new SimFleet({
       clock,
       stepMs: SIM_STEP_MS,
@@ -176,6 +198,9 @@ export async function runLocal(
     let failureInjected = false;
     let lastForecastLine = Number.NEGATIVE_INFINITY;
     let contended = false;
+    // Execution names become operation ids: unique per run, so a kept store never mistakes this
+    // run's operations for reruns of the last one's.
+    const runId = Date.now().toString(36);
     const note = (atMs: number, kind: LineKind, text: string) => {
       out.line(atMs, kind, text);
       timeline.push({ atMs, kind, text });
@@ -189,7 +214,9 @@ export async function runLocal(
       }
       counts[kind].started++;
       const n = counts[kind].started;
-      const execution = co.start(launcher.start(kind, event, `${kind}-${workload.workloadId}-${n}`, note));
+      const execution = co.start(
+        launcher.start(kind, event, `${kind}-${workload.workloadId}-${runId}-${n}`, note),
+      );
       note(clock.now(), kind === 'migration' ? 'migration' : 'return', `started ${execution.name}`);
       current = { kind, execution };
       void execution.outcome.then((outcome) => {
@@ -345,6 +372,18 @@ export async function runLocal(
     client.destroy();
     await dynamo.stop();
   }
+}
+
+/** Where the replay starts: after what a kept store already holds for the demo workload. */
+async function replayStart(repositories: Repositories, workload: Workload, fresh: number): Promise<number> {
+  let last = Number.NEGATIVE_INFINITY;
+  for (const metric of workload.metrics) {
+    const state = await repositories.predictions.getModelState(workload.workloadId, metric.name);
+    if (state) last = Math.max(last, state.lastPointMs);
+  }
+  if (!Number.isFinite(last)) return fresh;
+  // The day after the last point seen, at midnight: a replay compares whole days.
+  return Math.max(fresh, Math.ceil((last + SIM_STEP_MS) / DAY_MS) * DAY_MS);
 }
 
 async function registerWorkload(repositories: Repositories, workload: Workload): Promise<void> {

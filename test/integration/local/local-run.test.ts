@@ -84,9 +84,9 @@ describe('shadowscale local --days 1', () => {
     ]) {
       expect({ state, seen: migration.some((l) => l.includes(`▸ ${state}`)) }).toEqual({ state, seen: true });
     }
-    expect(migration.some((l) => /migration-demo-api-\d+ succeeded/.test(l))).toBe(true);
+    expect(migration.some((l) => /migration-demo-api-[0-9a-z]+-\d+ succeeded/.test(l))).toBe(true);
     expect(lines(run, 'weights').length).toBeGreaterThan(2);
-    expect(lines(run, 'return').some((l) => /return-demo-api-\d+ succeeded/.test(l))).toBe(true);
+    expect(lines(run, 'return').some((l) => /return-demo-api-[0-9a-z]+-\d+ succeeded/.test(l))).toBe(true);
     expect(lines(run, 'return').some((l) => l.includes('▸ Decommission'))).toBe(true);
     expect(run.stdout).toMatch(/same trace, same physics\s+shadowscale\s+reactive/);
     expect(run.stdout).toMatch(/minutes overloaded/);
