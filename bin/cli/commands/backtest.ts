@@ -140,7 +140,7 @@ export function registerBacktest(program: Command, io: CliIO): void {
     )
     .option(
       '--headroom <fraction>',
-      'shadowscale: cap of the planning headroom above the median forecast (default 0.2)',
+      'shadowscale: cap of the planning headroom above the median forecast (default 0.1)',
       parsePositiveNumber,
     )
     .option('--json <file>', 'write the metrics as JSON')
