@@ -31,8 +31,24 @@ export const METRIC_KEYS = [
   'actions',
 ] as const satisfies readonly (keyof ElasticityMetrics)[];
 
-/** Zeros (no overload at all) would zero a geometric mean: values are floored at this. */
+/**
+ * Zeros would zero a geometric mean, so each value is floored at the metric's resolution on its
+ * trace: one step for time shares (100 / steps %) and overload (one interval, in minutes), and
+ * GEOMEAN_FLOOR for the rest. A zero means "less than one step", not "infinitely better".
+ */
 export const GEOMEAN_FLOOR = 1e-3;
+
+/** The floor of `key` on a trace of `steps` steps of `intervalS` seconds. */
+export function metricFloor(
+  key: keyof ElasticityMetrics,
+  steps: number | undefined,
+  intervalS: number,
+): number {
+  if (key === 'overload_minutes') return intervalS / 60;
+  if ((key === 'tau_u' || key === 'tau_o' || key === 'instability') && steps !== undefined && steps > 0)
+    return 100 / steps;
+  return GEOMEAN_FLOOR;
+}
 
 export interface BacktestDefaults {
   targetUtilization: number;
@@ -80,10 +96,12 @@ export interface TargetCheck {
   tracesDefined: number;
 }
 
-export function geomean(values: readonly number[]): number {
+export function geomean(values: readonly number[], floors?: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
   let s = 0;
-  for (const v of values) s += Math.log(Math.max(v, GEOMEAN_FLOOR));
+  values.forEach((v, i) => {
+    s += Math.log(Math.max(v, floors?.[i] ?? GEOMEAN_FLOOR));
+  });
   return Math.exp(s / values.length);
 }
 
@@ -113,14 +131,22 @@ function ratioCheck(
   return { name, value, limit, met: value <= limit, tracesMet: met, tracesDefined: defined };
 }
 
-export function summarise(rows: readonly BacktestJson[]): BenchSummary {
+/** `steps`: trace name -> number of steps, for the resolution floors (see metricFloor). */
+export function summarise(rows: readonly BacktestJson[], steps: Record<string, number> = {}): BenchSummary {
   const geo: Record<string, Record<string, number>> = {};
   const names = new Set(rows.flatMap((r) => Object.keys(r.policies)));
   for (const name of names) {
     geo[name] = {};
     for (const key of METRIC_KEYS) {
-      const vals = rows.map((r) => r.policies[name]?.[key]).filter((v): v is number => v !== undefined);
-      (geo[name] as Record<string, number>)[key] = geomean(vals);
+      const vals: number[] = [];
+      const floors: number[] = [];
+      for (const r of rows) {
+        const v = r.policies[name]?.[key];
+        if (v === undefined) continue;
+        vals.push(v);
+        floors.push(metricFloor(key, steps[r.trace], r.interval_s));
+      }
+      (geo[name] as Record<string, number>)[key] = geomean(vals, floors);
     }
   }
   const targets = [
@@ -259,7 +285,9 @@ export function formatBench(rows: readonly BacktestJson[], summary: BenchSummary
     }
   }
   lines.push('');
-  lines.push(`summary over ${summary.traces} traces (geometric means, values floored at ${GEOMEAN_FLOOR}):`);
+  lines.push(
+    `summary over ${summary.traces} traces (geometric means; zeros floored at one step for τ, instability and overload minutes, at ${GEOMEAN_FLOOR} otherwise):`,
+  );
   for (const [name, g] of Object.entries(summary.geomean)) {
     lines.push(
       `  ${pad(name, 18)} θU ${num(g.theta_u, 2)}  θO ${num(g.theta_o, 2)}  τU ${num(g.tau_u, 2)}  τO ${num(g.tau_o, 2)}  instability ${num(g.instability, 1)}  overload-min ${num(g.overload_minutes, 1)}  unit-h ${num(g.unit_hours, 0)}  actions ${num(g.actions, 0)}`,

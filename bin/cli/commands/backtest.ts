@@ -140,7 +140,7 @@ export function registerBacktest(program: Command, io: CliIO): void {
     )
     .option(
       '--headroom <fraction>',
-      'shadowscale: cap of the planning headroom above the median forecast (default 0.1)',
+      'shadowscale: cap of the planning headroom above the median forecast (default 0.2)',
       parsePositiveNumber,
     )
     .option('--json <file>', 'write the metrics as JSON')
@@ -230,11 +230,14 @@ export function registerBacktest(program: Command, io: CliIO): void {
       const started = performance.now();
       const rows: BacktestJson[] = [];
       const skipped: { trace: string; reason: string }[] = [];
+      const steps: Record<string, number> = {};
       files.forEach((file, i) => {
         const name = basename(file, '.csv');
         progress(io, 'bench backtest', i, files.length, name, started);
         try {
-          rows.push(toJson(runBacktest(setupFor(loadDemandTrace(file), DEFAULTS, opts.quantile))));
+          const result = runBacktest(setupFor(loadDemandTrace(file), DEFAULTS, opts.quantile));
+          steps[result.trace] = result.demandUnits.length;
+          rows.push(toJson(result));
         } catch (error) {
           // A trace that cannot be replayed (unreadable, too short, p95 of 0) is reported, not fatal.
           if (!(error instanceof ShadowscaleError)) throw error;
@@ -242,7 +245,7 @@ export function registerBacktest(program: Command, io: CliIO): void {
         }
       });
       progress(io, 'bench backtest', files.length, files.length, '', started);
-      const summary = summarise(rows);
+      const summary = summarise(rows, steps);
       let sp: SpeedResult | undefined;
       if (opts.days > 0) {
         io.err(`bench backtest: timing ${opts.days} simulated days x 4 policies\n`);
