@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { recommendedShadowUnits } from '../contention/sizing';
 import { PlanRejectedError } from '../errors';
 import type { ContentionDecisionRecord } from '../ports/repositories';
 import { TrafficWeights } from '../schemas/operation';
@@ -116,10 +117,8 @@ export function shadowUnitsFor(workload: Workload, peakUnits: number): number {
     throw new PlanRejectedError(
       `workload ${workload.workloadId}: shadowMaxUnits is 0 (shadow pools disabled)`,
     );
-  const { shadowShare, bufferFraction, move } = workload.migration;
-  const base = move === 'whole' ? peakUnits : Math.max(0, peakUnits - workload.capacity.maxUnits);
-  const wanted = Math.ceil(base * shadowShare * (1 + bufferFraction) - 1e-9);
-  return Math.min(max, Math.max(1, wanted));
+  // The forecaster's sizing (it announces this size), with at least one unit to move traffic onto.
+  return Math.max(1, recommendedShadowUnits(workload, peakUnits));
 }
 
 /**
