@@ -118,35 +118,15 @@ class Ctx {
   }
 
   /** Put; resolves false when the condition failed. */
-  async put(
-    table: TableName,
-    item: Item,
-    condition?: { expression: string; names?: Record<string, string>; values?: Item },
-  ): Promise<boolean> {
-    try {
-      await this.run(`PutItem ${table}`, () =>
-        this.doc.send(
-          new PutCommand({
-            TableName: this.names[table],
-            Item: item,
-            ...(condition
-              ? {
-                  ConditionExpression: condition.expression,
-                  ...(condition.names ? { ExpressionAttributeNames: condition.names } : {}),
-                  ...(condition.values ? { ExpressionAttributeValues: condition.values } : {}),
-                }
-              : {}),
-          }),
-        ),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailed(error)) return false;
-      throw error;
-    }
+  put(table: TableName, item: Item, condition?: Condition): Promise<boolean> {
+    return this.conditional(`PutItem ${table}`, () =>
+      this.doc.send(
+        new PutCommand({ TableName: this.names[table], Item: item, ...conditionParams(condition) }),
+      ),
+    );
   }
 
-  async update(
+  update(
     table: TableName,
     key: Item,
     update: string,
@@ -154,48 +134,30 @@ class Ctx {
     names: Record<string, string>,
     values: Item,
   ): Promise<boolean> {
-    try {
-      await this.run(`UpdateItem ${table}`, () =>
-        this.doc.send(
-          new UpdateCommand({
-            TableName: this.names[table],
-            Key: key,
-            UpdateExpression: update,
-            ConditionExpression: condition,
-            // DynamoDB refuses an empty ExpressionAttributeNames map.
-            ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
-            ExpressionAttributeValues: values,
-          }),
-        ),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailed(error)) return false;
-      throw error;
-    }
+    return this.conditional(`UpdateItem ${table}`, () =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.names[table],
+          Key: key,
+          UpdateExpression: update,
+          ...conditionParams({ expression: condition, names, values }),
+        }),
+      ),
+    );
   }
 
-  async delete(
-    table: TableName,
-    key: Item,
-    condition?: { expression: string; names?: Record<string, string>; values?: Item },
-  ): Promise<boolean> {
+  delete(table: TableName, key: Item, condition?: Condition): Promise<boolean> {
+    return this.conditional(`DeleteItem ${table}`, () =>
+      this.doc.send(
+        new DeleteCommand({ TableName: this.names[table], Key: key, ...conditionParams(condition) }),
+      ),
+    );
+  }
+
+  /** Run a conditional write; resolves false when its condition failed. */
+  private async conditional(what: string, send: () => Promise<unknown>): Promise<boolean> {
     try {
-      await this.run(`DeleteItem ${table}`, () =>
-        this.doc.send(
-          new DeleteCommand({
-            TableName: this.names[table],
-            Key: key,
-            ...(condition
-              ? {
-                  ConditionExpression: condition.expression,
-                  ...(condition.names ? { ExpressionAttributeNames: condition.names } : {}),
-                  ...(condition.values ? { ExpressionAttributeValues: condition.values } : {}),
-                }
-              : {}),
-          }),
-        ),
-      );
+      await this.run(what, send);
       return true;
     } catch (error) {
       if (isConditionFailed(error)) return false;
@@ -284,6 +246,26 @@ class Ctx {
       throw mapSdkError(error, what);
     }
   }
+}
+
+interface Condition {
+  expression: string;
+  names?: Record<string, string>;
+  values?: Item;
+}
+
+/** The condition of a write as request parameters (DynamoDB refuses empty attribute maps). */
+function conditionParams(condition: Condition | undefined) {
+  if (!condition) return {};
+  return {
+    ConditionExpression: condition.expression,
+    ...(condition.names && Object.keys(condition.names).length > 0
+      ? { ExpressionAttributeNames: condition.names }
+      : {}),
+    ...(condition.values && Object.keys(condition.values).length > 0
+      ? { ExpressionAttributeValues: condition.values }
+      : {}),
+  };
 }
 
 function projectionOf(attributes?: readonly string[]) {
