@@ -11,7 +11,8 @@ describe('recordRun (forecast handler metrics)', () => {
     jest.restoreAllMocks();
   });
 
-  it('counts the run and emits one WorkloadFailed metric per failed workload, named by a dimension', () => {
+  /** The EMF blobs recordRun writes for `result`. */
+  function emfOf(result: ForecastRunResult): Record<string, unknown>[] {
     // Powertools disables metrics in dev mode (the tests' setting) unless told otherwise.
     process.env.POWERTOOLS_METRICS_DISABLED = 'false';
     const lines: string[] = [];
@@ -19,6 +20,12 @@ describe('recordRun (forecast handler metrics)', () => {
       lines.push(String(line));
     });
     const metrics = new Metrics({ namespace: 'Shadowscale', serviceName: 'forecast' });
+    recordRun(result, metrics, new Logger({ logLevel: 'SILENT' }));
+    metrics.publishStoredMetrics();
+    return lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+
+  it('counts the run and emits one WorkloadFailed metric per failed workload, named by a dimension', () => {
     const result: ForecastRunResult = {
       startedAt: 0,
       workloads: 3,
@@ -37,10 +44,7 @@ describe('recordRun (forecast handler metrics)', () => {
       })),
     };
 
-    recordRun(result, metrics, new Logger({ logLevel: 'SILENT' }));
-    metrics.publishStoredMetrics();
-
-    const emf = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const emf = emfOf(result);
     const failed = emf.filter((e) => e.WorkloadFailed === 1).map((e) => e.workloadId);
     expect(failed.sort()).toEqual(['bad-1', 'bad-2']);
     const counts = emf.find((e) => 'WorkloadsForecast' in e);
@@ -53,12 +57,6 @@ describe('recordRun (forecast handler metrics)', () => {
   });
 
   it('emits the contention score and forecast vs observed per workload and metric, for the dashboard', () => {
-    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
-    const lines: string[] = [];
-    jest.spyOn(console, 'log').mockImplementation((line: unknown) => {
-      lines.push(String(line));
-    });
-    const metrics = new Metrics({ namespace: 'Shadowscale', serviceName: 'forecast' });
     const result: ForecastRunResult = {
       startedAt: 0,
       workloads: 1,
@@ -79,10 +77,7 @@ describe('recordRun (forecast handler metrics)', () => {
       ],
     };
 
-    recordRun(result, metrics, new Logger({ logLevel: 'SILENT' }));
-    metrics.publishStoredMetrics();
-
-    const emf = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const emf = emfOf(result);
     expect(emf).toContainEqual(expect.objectContaining({ workloadId: 'shop', ContentionScore: 0.25 }));
     expect(emf).toContainEqual(
       expect.objectContaining({ workloadId: 'shop', metric: 'requests', ForecastP50: 4200 }),
