@@ -100,3 +100,53 @@ export function table(rows: readonly (readonly string[])[]): string {
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
   return [fmt(header), rule, ...body.map(fmt)].join('\n');
 }
+
+/** One row of the comparison with reactive scaling: both values formatted, and their ratio. */
+export interface ComparisonRow {
+  label: string;
+  shadowscale: string;
+  reactive: string;
+  ratio: string;
+  /** Printed in the terminal summary too (the report shows every row). */
+  terminal: boolean;
+}
+
+interface Metric {
+  overload_minutes: number;
+  unserved_fraction: number;
+  tau_u: number;
+  theta_u: number;
+  theta_o: number;
+  instability: number;
+  unit_hours: number;
+  cost: number;
+  actions: number;
+}
+
+const COMPARED: readonly [string, (m: Metric) => number, number, string, boolean][] = [
+  ['minutes overloaded', (m) => m.overload_minutes, 0, '', true],
+  ['unserved demand', (m) => m.unserved_fraction * 100, 2, '%', true],
+  ['under-provisioned time τU', (m) => m.tau_u, 1, '%', true],
+  ['under-provisioning θU', (m) => m.theta_u, 2, '%', true],
+  ['over-provisioning θO', (m) => m.theta_o, 1, '%', true],
+  ['instability υ', (m) => m.instability, 1, '%', false],
+  ['unit-hours', (m) => m.unit_hours, 1, '', true],
+  ['cost (USD)', (m) => m.cost, 2, '', true],
+  ['scaling actions', (m) => m.actions, 0, '', true],
+];
+
+/** The run's elasticity metrics beside reactive scaling's, for the summary and the report. */
+export function comparisonRows(shadowscale: Metric, reactive: Metric): ComparisonRow[] {
+  return COMPARED.map(([label, pick, digits, unit, terminal]) => {
+    const a = pick(shadowscale);
+    const b = pick(reactive);
+    const ratio = b !== 0 ? `${(a / b).toFixed(2)}×` : a === 0 ? '=' : '—';
+    return {
+      label,
+      shadowscale: `${a.toFixed(digits)}${unit}`,
+      reactive: `${b.toFixed(digits)}${unit}`,
+      ratio,
+      terminal,
+    };
+  });
+}

@@ -4,7 +4,7 @@ import type { ElasticityMetrics } from '../../shared/backtest/metrics';
 import { type ChartEvent, escapeHtml, lineChart, page, table, timeline } from '../../shared/report/chart';
 import type { Workload } from '../../shared/schemas/workload';
 import type { FleetHistory } from '../../shared/sim/fleet';
-import type { LineKind } from './output';
+import { comparisonRows, type LineKind } from './output';
 
 export interface TimelineEntry {
   atMs: number;
@@ -97,22 +97,11 @@ export function localReportHtml(r: LocalReportInput): string {
       { name: 'reactive only', color: '#f03e3e', values: r.reactive.unserved },
     ],
   });
-  const m = (x: number, d: number) => x.toFixed(d);
-  const rows: string[][] = [
-    ['minutes overloaded', m(r.shadowscale.overload_minutes, 0), m(r.reactiveMetrics.overload_minutes, 0)],
-    [
-      'unserved demand',
-      `${m(r.shadowscale.unserved_fraction * 100, 2)}%`,
-      `${m(r.reactiveMetrics.unserved_fraction * 100, 2)}%`,
-    ],
-    ['under-provisioned time τU', `${m(r.shadowscale.tau_u, 1)}%`, `${m(r.reactiveMetrics.tau_u, 1)}%`],
-    ['under-provisioning θU', `${m(r.shadowscale.theta_u, 2)}%`, `${m(r.reactiveMetrics.theta_u, 2)}%`],
-    ['over-provisioning θO', `${m(r.shadowscale.theta_o, 1)}%`, `${m(r.reactiveMetrics.theta_o, 1)}%`],
-    ['instability υ', `${m(r.shadowscale.instability, 1)}%`, `${m(r.reactiveMetrics.instability, 1)}%`],
-    ['unit-hours', m(r.shadowscale.unit_hours, 1), m(r.reactiveMetrics.unit_hours, 1)],
-    ['cost (USD)', m(r.shadowscale.cost, 2), m(r.reactiveMetrics.cost, 2)],
-    ['scaling actions', m(r.shadowscale.actions, 0), m(r.reactiveMetrics.actions, 0)],
-  ];
+  const rows = comparisonRows(r.shadowscale, r.reactiveMetrics).map((x) => [
+    x.label,
+    x.shadowscale,
+    x.reactive,
+  ]);
   const events: ChartEvent[] = r.timeline
     .filter((e) => e.kind !== 'forecast')
     .map((e) => ({ t: e.atMs, label: `${e.kind}: ${e.text}`, color: COLORS[e.kind] ?? '#868e96' }));

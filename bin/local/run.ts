@@ -26,7 +26,7 @@ import { DEMO_WORKLOAD_ID, demoWorkload, loadTrace, SIM_STEP_MS } from './demo';
 import { localFunction, quietPowertools } from './lambda';
 import { type OperationKind, operationLauncher } from './operations';
 import type { LocalOptions } from './options';
-import { type LineKind, LocalOutput, simTime, table } from './output';
+import { comparisonRows, type LineKind, LocalOutput, simTime, table } from './output';
 import { type TimelineEntry, writeLocalReport } from './report';
 
 const DAY_MS = 86_400_000;
@@ -419,9 +419,7 @@ class EnvironmentAutoscaler {
   tick(nowMs: number): void {
     const h = this.sim.history;
     const perUnit = this.sim.unitCapacity * this.sim.targetUtilization;
-    let visible = h.length;
-    while (visible > 0 && (h.t[visible - 1] as number) + SIM_STEP_MS + this.sim.metricDelayMs > nowMs)
-      visible--;
+    const visible = this.fleet.visibleSteps(this.sim.id, nowMs);
     const from = Math.max(0, visible - 12);
     const demand = new Float64Array(visible - from);
     const capacity = new Float64Array(visible - from);
@@ -486,27 +484,11 @@ function metricsOf(sim: SimWorkload, from: number, to: number, workload: Workloa
 }
 
 export function summaryTable(shadowscale: ElasticityMetrics, reactive: ElasticityMetrics): string {
-  const row = (
-    label: string,
-    pick: (m: ElasticityMetrics) => number,
-    digits: number,
-    unit = '',
-  ): string[] => {
-    const a = pick(shadowscale);
-    const b = pick(reactive);
-    const ratio = b !== 0 ? `${(a / b).toFixed(2)}×` : a === 0 ? '=' : '—';
-    return [label, `${a.toFixed(digits)}${unit}`, `${b.toFixed(digits)}${unit}`, ratio];
-  };
   return table([
     ['same trace, same physics', 'shadowscale', 'reactive', 'ratio'],
-    row('minutes overloaded', (m) => m.overload_minutes, 0),
-    row('unserved demand', (m) => m.unserved_fraction * 100, 2, '%'),
-    row('under-provisioned time τU', (m) => m.tau_u, 1, '%'),
-    row('under-provisioning θU', (m) => m.theta_u, 2, '%'),
-    row('over-provisioning θO', (m) => m.theta_o, 1, '%'),
-    row('unit-hours', (m) => m.unit_hours, 1),
-    row('cost (USD)', (m) => m.cost, 2),
-    row('scaling actions', (m) => m.actions, 0),
+    ...comparisonRows(shadowscale, reactive)
+      .filter((r) => r.terminal)
+      .map((r) => [r.label, r.shadowscale, r.reactive, r.ratio]),
   ]);
 }
 
