@@ -50,6 +50,9 @@ export function metricFloor(
   return GEOMEAN_FLOOR;
 }
 
+/** The issue-4 targets: shadowscale vs reactive (τU, overload minutes, unit-hours) and vs the oracle. */
+export const TARGETS = { tauU: 0.25, overload: 0.2, unitHours: 1.05, unitHoursOracle: 1.15 } as const;
+
 export interface BacktestDefaults {
   targetUtilization: number;
   unitsAtP95: number;
@@ -150,7 +153,7 @@ export function summarise(rows: readonly BacktestJson[], steps: Record<string, n
     }
   }
   const targets = [
-    ratioCheck('shadowscale τU / reactive τU', rows, geo, 'shadowscale', 'reactive', 'tau_u', 0.25),
+    ratioCheck('shadowscale τU / reactive τU', rows, geo, 'shadowscale', 'reactive', 'tau_u', TARGETS.tauU),
     ratioCheck(
       'shadowscale overload min / reactive',
       rows,
@@ -158,10 +161,26 @@ export function summarise(rows: readonly BacktestJson[], steps: Record<string, n
       'shadowscale',
       'reactive',
       'overload_minutes',
-      0.2,
+      TARGETS.overload,
     ),
-    ratioCheck('shadowscale unit-hours / reactive', rows, geo, 'shadowscale', 'reactive', 'unit_hours', 1.05),
-    ratioCheck('shadowscale unit-hours / oracle', rows, geo, 'shadowscale', 'oracle', 'unit_hours', 1.15),
+    ratioCheck(
+      'shadowscale unit-hours / reactive',
+      rows,
+      geo,
+      'shadowscale',
+      'reactive',
+      'unit_hours',
+      TARGETS.unitHours,
+    ),
+    ratioCheck(
+      'shadowscale unit-hours / oracle',
+      rows,
+      geo,
+      'shadowscale',
+      'oracle',
+      'unit_hours',
+      TARGETS.unitHoursOracle,
+    ),
   ].filter((t): t is TargetCheck => t !== undefined);
   return { traces: rows.length, geomean: geo, targets };
 }

@@ -57,6 +57,16 @@ export function parseQuantiles(value: string): number[] {
   return [...new Set(qs)].sort((a, b) => a - b);
 }
 
+/** "0.1,0.2,none" -> headroom caps (fractions > 0; "none" = no cap, Infinity), sorted, unique. */
+export function parseHeadrooms(value: string): number[] {
+  const parts = value.split(',').map((p) => p.trim());
+  const hs = parts.map((p) => (p === 'none' ? Number.POSITIVE_INFINITY : Number(p)));
+  const bad = parts.find((p, i) => p === '' || !((hs[i] as number) > 0));
+  if (bad !== undefined)
+    throw new InvalidArgumentError(`headroom ${JSON.stringify(bad)} must be a number > 0 or "none".`);
+  return [...new Set(hs)].sort((a, b) => a - b);
+}
+
 /** "10,25,50,100" -> traffic steps in percent, strictly increasing, ending at 100. */
 export function parseSteps(value: string): number[] {
   const parts = value.split(',').map((p) => p.trim());

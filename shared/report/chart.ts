@@ -3,6 +3,7 @@
  * HTML file that opens anywhere. Used by the backtest report and the local run's report.
  *
  *   lineChart({ title, t, series, bands, events, ... }) -> '<figure>…<svg>…</svg></figure>'
+ *   scatterChart({ title, points, lines, region, ... }) -> '<figure>…<svg>…</svg></figure>'
  *   timeline(events) -> '<ol class="timeline">…</ol>'
  *   table(headers, rows) -> '<table>…</table>'
  *   page(title, bodyHtml) -> a complete HTML document with the shared style
@@ -234,6 +235,140 @@ export function lineChart(o: LineChartOptions): string {
     ...(o.bands ?? []).map(
       (b) =>
         `<span class="key"><i style="background:${b.color};opacity:${b.opacity ?? 0.25}"></i>${escapeHtml(b.name)}</span>`,
+    ),
+  ].join('');
+  const id = o.id ? ` id="${escapeHtml(o.id)}"` : '';
+  return `<figure class="chart"${id}>${parts.join('')}<figcaption>${legend}</figcaption></figure>`;
+}
+
+export interface ScatterPoint {
+  x: number;
+  y: number;
+  /** Shown on hover; drawn beside the point when `tag` is set. */
+  label: string;
+  color: string;
+  tag?: string;
+  radius?: number;
+}
+
+export interface ScatterLine {
+  name: string;
+  color: string;
+  points: readonly { x: number; y: number }[];
+  dashed?: boolean;
+}
+
+export interface ScatterOptions {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  points: readonly ScatterPoint[];
+  lines?: readonly ScatterLine[];
+  /** A shaded target zone: x <= xMax and y <= yMax (e.g. "at most 1.05× the cost, 0.25× the shortfall"). */
+  region?: { xMax: number; yMax: number; label: string; color: string };
+  /** Legend entries for the point colours. */
+  legend?: readonly { name: string; color: string }[];
+  width?: number;
+  height?: number;
+  id?: string;
+}
+
+/** Points (and optional connecting lines and a target zone) on linear axes, as an SVG figure. */
+export function scatterChart(o: ScatterOptions): string {
+  const width = o.width ?? 600;
+  const height = o.height ?? 420;
+  const pad = { left: 60, right: 20, top: 30, bottom: 48 };
+  const plotW = width - pad.left - pad.right;
+  const plotH = height - pad.top - pad.bottom;
+  const xs = [...o.points.map((p) => p.x), ...(o.lines ?? []).flatMap((l) => l.points.map((p) => p.x))];
+  const ys = [...o.points.map((p) => p.y), ...(o.lines ?? []).flatMap((l) => l.points.map((p) => p.y))];
+  if (o.region) {
+    xs.push(o.region.xMax);
+    ys.push(o.region.yMax);
+  }
+  const finite = (v: number[]): number[] => v.filter((x) => Number.isFinite(x));
+  const range = (v: number[], zero: boolean): [number, number] => {
+    const f = finite(v);
+    if (f.length === 0) return [0, 1];
+    let lo = zero ? 0 : Math.min(...f);
+    let hi = Math.max(...f);
+    if (!(hi > lo)) [lo, hi] = [lo - 0.5, hi + 0.5];
+    const m = (hi - lo) * 0.06;
+    return [zero ? lo : lo - m, hi + m];
+  };
+  const [x0, x1] = range(xs, false);
+  const [y0, y1] = range(ys, true);
+  const X = (v: number): number => pad.left + ((v - x0) / (x1 - x0)) * plotW;
+  const Y = (v: number): number =>
+    pad.top + plotH - ((Math.min(y1, Math.max(y0, v)) - y0) / (y1 - y0)) * plotH;
+  const parts: string[] = [];
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeHtml(o.title)}">`,
+  );
+  parts.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`);
+  for (const v of niceTicks(y0, y1)) {
+    const yy = Y(v).toFixed(1);
+    parts.push(`<line x1="${pad.left}" y1="${yy}" x2="${width - pad.right}" y2="${yy}" stroke="#e5e5e5"/>`);
+    parts.push(
+      `<text x="${pad.left - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle" class="tick">${v}</text>`,
+    );
+  }
+  for (const v of niceTicks(x0, x1)) {
+    const xx = X(v).toFixed(1);
+    parts.push(`<line x1="${xx}" y1="${pad.top}" x2="${xx}" y2="${pad.top + plotH}" stroke="#f0f0f0"/>`);
+    parts.push(`<text x="${xx}" y="${pad.top + plotH + 16}" text-anchor="middle" class="tick">${v}</text>`);
+  }
+  parts.push(
+    `<line x1="${pad.left}" y1="${pad.top + plotH}" x2="${width - pad.right}" y2="${pad.top + plotH}" stroke="#888"/>`,
+  );
+  parts.push(
+    `<text x="${pad.left + plotW / 2}" y="${height - 8}" text-anchor="middle" class="tick">${escapeHtml(o.xLabel)}</text>`,
+  );
+  parts.push(
+    `<text x="14" y="${pad.top + plotH / 2}" transform="rotate(-90 14 ${pad.top + plotH / 2})" text-anchor="middle" class="tick">${escapeHtml(o.yLabel)}</text>`,
+  );
+  if (o.region) {
+    const rx = X(x0);
+    const rw = Math.max(0, X(Math.min(o.region.xMax, x1)) - rx);
+    const ry = Y(Math.min(o.region.yMax, y1));
+    const rh = Math.max(0, Y(y0) - ry);
+    parts.push(
+      `<rect x="${rx.toFixed(1)}" y="${ry.toFixed(1)}" width="${rw.toFixed(1)}" height="${rh.toFixed(1)}" fill="${o.region.color}" fill-opacity="0.35" stroke="${o.region.color}"><title>${escapeHtml(o.region.label)}</title></rect>`,
+    );
+    parts.push(
+      `<text x="${(rx + 6).toFixed(1)}" y="${(ry + 14).toFixed(1)}" class="tick">${escapeHtml(o.region.label)}</text>`,
+    );
+  }
+  for (const l of o.lines ?? []) {
+    const pts = l.points
+      .filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y))
+      .map((p) => `${X(p.x).toFixed(1)},${Y(p.y).toFixed(1)}`);
+    if (pts.length > 1)
+      parts.push(
+        `<polyline points="${pts.join(' ')}" fill="none" stroke="${l.color}" stroke-width="2"${l.dashed ? ' stroke-dasharray="6 4"' : ''}><title>${escapeHtml(l.name)}</title></polyline>`,
+      );
+  }
+  for (const p of o.points) {
+    if (!Number.isFinite(p.x) || !Number.isFinite(p.y)) continue;
+    const cx = X(p.x).toFixed(1);
+    const cy = Y(p.y).toFixed(1);
+    parts.push(
+      `<circle cx="${cx}" cy="${cy}" r="${p.radius ?? 5}" fill="${p.color}"><title>${escapeHtml(p.label)}</title></circle>`,
+    );
+    if (p.tag)
+      parts.push(
+        `<text x="${(Number(cx) + 8).toFixed(1)}" y="${(Number(cy) - 6).toFixed(1)}" class="tick">${escapeHtml(p.tag)}</text>`,
+      );
+  }
+  parts.push(`<text x="${pad.left}" y="18" class="title">${escapeHtml(o.title)}</text>`);
+  parts.push('</svg>');
+  const legend = [
+    ...(o.legend ?? []).map(
+      (k) => `<span class="key"><i style="background:${k.color}"></i>${escapeHtml(k.name)}</span>`,
+    ),
+    ...(o.lines ?? []).map(
+      (l) =>
+        `<span class="key"><i style="background:${l.color}${l.dashed ? ';opacity:.6' : ''}"></i>${escapeHtml(l.name)}</span>`,
     ),
   ].join('');
   const id = o.id ? ` id="${escapeHtml(o.id)}"` : '';

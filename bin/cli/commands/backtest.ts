@@ -11,6 +11,15 @@ import {
   speed,
   summarise,
 } from '../../../bench/backtest';
+import {
+  formatFrontier,
+  frontier,
+  frontierJson,
+  hindsightEnvelope,
+  renderFrontierReport,
+  riskGrid,
+  runFrontier,
+} from '../../../bench/frontier';
 import { POLICY_NAMES, type PolicyName } from '../../../shared/backtest/policy';
 import { type BacktestJson, runBacktest, toJson } from '../../../shared/backtest/runner';
 import { describeError, ShadowscaleError, ValidationError } from '../../../shared/errors';
@@ -22,9 +31,11 @@ import { readTextFile } from '../io';
 import {
   parseChoiceList,
   parseDuration,
+  parseHeadrooms,
   parseNonNegativeInt,
   parsePositiveInt,
   parsePositiveNumber,
+  parseQuantiles,
 } from '../options';
 
 /** `--unit-capacity auto` or a number > 0. */
@@ -208,7 +219,26 @@ export function registerBacktest(program: Command, io: CliIO): void {
       'demand quantile the shadowscale policy plans against (default 0.99)',
       parseQuantile,
     )
-    .action((opts: { traces: string; json?: string; only?: string; days: number; quantile?: number }) => {
+    .option(
+      '--frontier',
+      'instead: shadowscale at a grid of quantiles x headroom caps, scored against the targets, with the hindsight envelope',
+    )
+    .option('--quantiles <list>', 'frontier: planning quantiles (default 0.9,0.99,0.999)', parseQuantiles)
+    .option(
+      '--headrooms <list>',
+      'frontier: headroom caps, fractions of the median or "none" (default 0.05,0.1,0.2,0.35,0.6,none)',
+      parseHeadrooms,
+    )
+    .option('--report <file.html>', 'frontier: write the frontier charts as a self-contained HTML page')
+    .addHelpText(
+      'after',
+      '\nThe frontier replays every trace (settings + 2) times; on the 26 traces of ../shared/traces with the\ndefault grid that is about 5 minutes on one core.',
+    )
+    .action((opts: BenchOpts) => {
+      if (!opts.frontier && (opts.report || opts.quantiles || opts.headrooms))
+        throw new ValidationError('--report, --quantiles and --headrooms need --frontier', [
+          { path: '--frontier', message: 'required by --report, --quantiles, --headrooms', received: false },
+        ]);
       let isDir = false;
       try {
         isDir = statSync(resolve(opts.traces)).isDirectory();
@@ -227,6 +257,10 @@ export function registerBacktest(program: Command, io: CliIO): void {
         throw new ValidationError(`--traces ${JSON.stringify(opts.traces)}: no .csv files found`, [
           { path: '--traces', message: 'no .csv files', received: opts.traces },
         ]);
+      if (opts.frontier) {
+        benchFrontier(io, files, opts);
+        return;
+      }
       const started = performance.now();
       const rows: BacktestJson[] = [];
       const skipped: { trace: string; reason: string }[] = [];
@@ -260,6 +294,47 @@ export function registerBacktest(program: Command, io: CliIO): void {
           '--json',
         );
     });
+}
+
+interface BenchOpts {
+  traces: string;
+  json?: string;
+  only?: string;
+  days: number;
+  quantile?: number;
+  frontier?: boolean;
+  quantiles?: number[];
+  headrooms?: number[];
+  report?: string;
+}
+
+function benchFrontier(io: CliIO, files: readonly string[], opts: BenchOpts): void {
+  if (opts.quantile !== undefined)
+    throw new ValidationError('--quantile does not apply to --frontier (use --quantiles)', [
+      { path: '--quantile', message: 'not with --frontier', received: opts.quantile },
+    ]);
+  const settings = riskGrid(opts.quantiles, opts.headrooms);
+  const started = performance.now();
+  const run = runFrontier(
+    files.map((path) => ({ name: basename(path, '.csv'), path })),
+    settings,
+    (done, total, what) => progress(io, 'bench backtest --frontier', done, total, what, started),
+  );
+  const points = frontier(settings, run.baselines, run.runs);
+  const envelope = hindsightEnvelope(settings, run.baselines, run.runs);
+  io.out(`${run.baselines.length} traces, ${settings.length} settings\n`);
+  io.out(formatFrontier(points, envelope));
+  for (const s of run.skipped) io.out(`skipped ${s.trace}: ${s.reason}\n`);
+  if (opts.json)
+    writeOut(opts.json, `${JSON.stringify(frontierJson(points, envelope, run), null, 2)}\n`, '--json');
+  if (opts.report) {
+    writeOut(
+      opts.report,
+      renderFrontierReport(points, envelope, { traces: run.baselines.length, settings: settings.length }),
+      '--report',
+    );
+    io.out(`report: ${opts.report}\n`);
+  }
 }
 
 /** The `bench` group, found or created (another file adds `bench forecast`). */

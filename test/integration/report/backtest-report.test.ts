@@ -1,6 +1,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  FRONTIER_COLORS,
+  frontier,
+  hindsightEnvelope,
+  renderFrontierReport,
+  riskGrid,
+  type TraceBaseline,
+} from '../../../bench/frontier';
+import type { ElasticityMetrics } from '../../../shared/backtest/metrics';
 import { runBacktest } from '../../../shared/backtest/runner';
 import { COLORS, renderBacktestReport } from '../../../shared/report';
 import { countColor, describeRender, screenshot } from '../../helpers/chromium';
@@ -63,5 +72,52 @@ describeRender('backtest report in headless Chromium', () => {
     expect(countColor(png, '#ffffff', { x0: 0, y0: 0, x1: 1400, y1: 2000 }, 2)).toBeLessThan(
       1400 * 2000 * 0.95,
     );
+  });
+
+  it('draws the risk/cost frontier: settings, defaults, the envelope and the target zone', () => {
+    // Prepare: a grid of settings whose cost rises as τU and overload fall, on two traces.
+    const m = (tau: number, overload: number, unitHours: number): ElasticityMetrics => ({
+      theta_u: 1,
+      theta_o: 10,
+      tau_u: tau,
+      tau_o: 90,
+      instability: 50,
+      overload_minutes: overload,
+      unserved_fraction: 0.01,
+      unit_hours: unitHours,
+      cost: unitHours,
+      actions: 10,
+    });
+    const baselines: TraceBaseline[] = ['a', 'b'].map((trace) => ({
+      trace,
+      steps: 4000,
+      intervalS: 300,
+      reactive: m(10, 100, 100),
+      oracle: m(0, 0, 98),
+    }));
+    const settings = riskGrid([0.9, 0.99], [0.1, 0.3, Number.POSITIVE_INFINITY]);
+    const runs = settings.map((_, i) => ({
+      a: m(10 / (1 + i), 100 / (1 + i), 100 + 4 * i),
+      b: m(10 / (1 + 2 * i), 100 / (1 + i / 2), 100 + 6 * i),
+    }));
+    const points = frontier(settings, baselines, runs);
+    const file = join(dir, 'frontier.html');
+    writeFileSync(
+      file,
+      renderFrontierReport(points, hindsightEnvelope(settings, baselines, runs), {
+        traces: 2,
+        settings: settings.length,
+      }),
+    );
+
+    // Act: render it.
+    const png = screenshot(file, dir, { width: 1400, height: 1100 });
+
+    // Assert: both charts carry their points, the envelope and the target zone.
+    const charts = { x0: 0, y0: 100, x1: 1400, y1: 1100 };
+    for (const color of [FRONTIER_COLORS.pareto, FRONTIER_COLORS.defaults, FRONTIER_COLORS.envelope])
+      expect({ color, drawn: countColor(png, color, charts) > 30 }).toEqual({ color, drawn: true });
+    // The zone is drawn at 35 % opacity over white.
+    expect(countColor(png, '#fff0c5', charts, 12)).toBeGreaterThan(200);
   });
 });

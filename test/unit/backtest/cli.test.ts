@@ -113,4 +113,51 @@ describe('shadowscale backtest', () => {
     expect(parsed.results.map((r) => r.trace)).toEqual(['good']);
     expect(parsed.skipped).toHaveLength(1);
   });
+
+  it('bench backtest --frontier scores a grid of settings and writes the JSON and the charts', async () => {
+    const traces = join(dir, 'frontier');
+    mkdirSync(traces);
+    copyFileSync(TRACE, join(traces, 'good.csv'));
+    const json = join(dir, 'frontier.json');
+    const report = join(dir, 'frontier.html');
+    const { code, out, err } = await run(
+      'bench',
+      'backtest',
+      '--traces',
+      traces,
+      '--frontier',
+      '--quantiles',
+      '0.99',
+      '--headrooms',
+      '0.1,none',
+      '--json',
+      json,
+      '--report',
+      report,
+    );
+    expect({ code, err: err.includes('done 6') }).toEqual({ code: 0, err: true });
+    expect(out).toContain('1 traces, 4 settings');
+    expect(out).toMatch(/^verdict: /m);
+    const parsed = JSON.parse(readFileSync(json, 'utf8')) as {
+      traces: string[];
+      settings: { label: string; max_headroom: number | null; pareto: boolean }[];
+      envelope: { lambda: number; chosen: Record<string, string> }[];
+    };
+    expect(parsed.traces).toEqual(['good']);
+    expect(parsed.settings.map((s) => [s.label, s.max_headroom])).toEqual([
+      ['defaults', null],
+      ['q 0.5, no cap', null],
+      ['q 0.99, cap 0.1', 0.1],
+      ['q 0.99, no cap', null],
+    ]);
+    expect(parsed.settings.some((s) => s.pareto)).toBe(true);
+    expect(Object.keys(parsed.envelope[0]?.chosen ?? {})).toEqual(['good']);
+    expect(readFileSync(report, 'utf8')).toContain('id="frontier-tau"');
+  });
+
+  it('bench backtest refuses frontier-only flags without --frontier', async () => {
+    const { code, err } = await run('bench', 'backtest', '--traces', dir, '--headrooms', '0.1');
+    expect(code).toBe(2);
+    expect(err).toContain('--frontier');
+  });
 });

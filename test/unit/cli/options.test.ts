@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { parseDuration, parseQuantiles, parseSteps } from '../../../bin/cli/options';
+import { parseDuration, parseHeadrooms, parseQuantiles, parseSteps } from '../../../bin/cli/options';
 
 describe('CLI option parsers', () => {
   it.each([
@@ -20,6 +20,14 @@ describe('CLI option parsers', () => {
 
   it.each(['0', '1', '0.5,', 'abc', '0.5,1.2'])('rejects quantiles %p', (text) => {
     expect(() => parseQuantiles(text)).toThrow(InvalidArgumentError);
+  });
+
+  it('parses headroom caps ("none" = no cap), sorted and de-duplicated', () => {
+    expect(parseHeadrooms('0.2,none,0.05,0.2')).toEqual([0.05, 0.2, Number.POSITIVE_INFINITY]);
+  });
+
+  it.each(['0', '-0.1', '0.1,', 'abc', 'Infinity,0.1x'])('rejects headrooms %p', (text) => {
+    expect(() => parseHeadrooms(text)).toThrow(/headroom .* must be a number > 0 or "none"/);
   });
 
   it('parses steps and rejects bad ones', () => {
