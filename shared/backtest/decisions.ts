@@ -40,6 +40,28 @@ export function desiredCapacity(
   return limits.maxUnits === undefined ? units : Math.min(units, limits.maxUnits);
 }
 
+/**
+ * The path capacity is planned against: the quantile path `high`, its excess over the median capped
+ * at `maxHeadroom` × median, but never below `floor` (a lower quantile's path) where `high` is
+ * above it:  plan_h = max(min(high_h, median_h × (1 + maxHeadroom)), min(high_h, floor_h)).
+ * A band far wider than the median is unforecastable noise or spikes, and paying for all of it
+ * every step costs more than the shortfalls it avoids; where the band is narrow the quantile binds.
+ * `maxHeadroom` Infinity returns `high` unchanged. The backtest's `shadowscale` policy and the
+ * forecaster Lambda (a metric's `maxHeadroom`) share this rule.
+ */
+export function planningPath(
+  high: readonly number[],
+  median: readonly number[],
+  maxHeadroom: number,
+  floor?: readonly number[],
+): number[] {
+  if (!Number.isFinite(maxHeadroom)) return high.slice();
+  return high.map((v, i) => {
+    const capped = Math.min(v, (median[i] ?? v) * (1 + maxHeadroom));
+    return Math.max(capped, Math.min(v, floor?.[i] ?? capped));
+  });
+}
+
 export interface ShadowSizing {
   /** Units needed in all (primary + shadow). */
   neededUnits: number;

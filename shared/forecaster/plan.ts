@@ -127,7 +127,9 @@ export function horizonSteps(
 }
 
 export function quantilesFor(metric: WorkloadMetric): number[] {
-  return [...new Set([...BASE_QUANTILES, metric.quantile])].sort((a, b) => a - b);
+  const qs = [...BASE_QUANTILES, metric.quantile];
+  if (metric.maxHeadroom !== undefined) qs.push(metric.minQuantile);
+  return [...new Set(qs)].sort((a, b) => a - b);
 }
 
 const SIGNAL_TAG = /^[a-z0-9][a-z0-9_.-]{0,63}$/;

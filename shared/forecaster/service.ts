@@ -1,3 +1,4 @@
+import { planningPath } from '../backtest/decisions';
 import type { Clock } from '../clock';
 import {
   assessContention,
@@ -510,7 +511,15 @@ function forecastSeries(
       signals: future,
       pastSignals: past,
     });
-    const atQuantile = quantileValues(forecast, s.metric.quantile);
+    const atQuantile =
+      s.metric.maxHeadroom === undefined
+        ? quantileValues(forecast, s.metric.quantile)
+        : planningPath(
+            quantileValues(forecast, s.metric.quantile),
+            forecast.point,
+            s.metric.maxHeadroom,
+            quantileValues(forecast, s.metric.minQuantile),
+          );
     outcome.model = forecast.model;
     outcome.confidence = forecast.confidence;
     outcome.horizonSteps = steps;

@@ -61,6 +61,14 @@ export const WorkloadMetric = z.strictObject({
   critical: z.boolean().default(true),
   /** The demand quantile capacity is planned against. */
   quantile: Quantile.default(0.95),
+  /**
+   * Cap of the planning headroom above the median forecast, as a fraction of the median (0.2 =
+   * at most 20 % above it); absent: plan at `quantile` uncapped. `shadowscale bench backtest
+   * --frontier` shows what each cap costs and saves.
+   */
+  maxHeadroom: z.number().positive().optional(),
+  /** With `maxHeadroom`: the cap never plans below this quantile (nor above `quantile`). */
+  minQuantile: Quantile.default(0.8),
 });
 
 export const WorkloadCapacity = z

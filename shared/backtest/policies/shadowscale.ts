@@ -4,7 +4,7 @@ import { engine, type ModelState } from '../../forecast';
 /** After the engine refuses a series, wait this long before fitting again. */
 const RETRY_FIT_MS = 6 * 3_600_000;
 
-import { type ContentionState, lagSteps, planCapacity } from '../decisions';
+import { type ContentionState, lagSteps, planCapacity, planningPath } from '../decisions';
 import type { BandSample, Decision, Policy, PolicyView } from '../policy';
 import { type ReactiveOptions, ReactiveTracker } from './reactive';
 
@@ -143,15 +143,7 @@ export class ShadowscalePolicy implements Policy {
     const fc = engine.forecast(state, { horizonSteps: from + ls + 1, quantiles: qs });
     const at = (q: number): number[] => fc.quantiles.find((x) => x.q === q)?.values ?? fc.point;
     const low = at(this.qLow);
-    let high = at(this.q);
-    const cap = this.options.maxHeadroom ?? 0.2;
-    if (Number.isFinite(cap)) {
-      const base = at(qMin);
-      high = high.map((v, i) => {
-        const capped = Math.min(v, (fc.point[i] ?? v) * (1 + cap));
-        return Math.max(capped, Math.min(v, base[i] ?? capped));
-      });
-    }
+    const high = planningPath(at(this.q), fc.point, this.options.maxHeadroom ?? 0.2, at(qMin));
     const needed = peakOf(high, from, from + ls);
     this.lastBand = { low: low[from] ?? 0, mid: fc.point[from] ?? 0, high: high[from] ?? 0 };
     const { primaryMin, primaryMax, shadowMax } = view.limits;

@@ -4,6 +4,7 @@ import {
   lagSteps,
   nextContention,
   planCapacity,
+  planningPath,
   recommendShadowUnits,
   trafficWeights,
 } from '../../../shared/backtest/decisions';
@@ -38,6 +39,23 @@ describe('desiredCapacity', () => {
     { path: [40], from: 0, through: 0, min: 1, max: 25, want: 25, why: 'at most max' },
   ])('$why', ({ path, from, through, min, max, want }) => {
     expect(desiredCapacity(path, from, through, { minUnits: min, maxUnits: max })).toBe(want);
+  });
+});
+
+describe('planningPath', () => {
+  // median 100 everywhere; high (the planning quantile) and floor (a lower quantile) vary.
+  it.each([
+    ['narrow band: the quantile binds', 110, 105, 0.2, 110],
+    ['wide band: capped at 20 % above the median', 200, 105, 0.2, 120],
+    ['wide band, floor above the cap: the floor binds', 200, 150, 0.2, 150],
+    ['floor above the quantile never raises it', 110, 150, 0.05, 110],
+    ['no cap: the quantile', 200, 150, Number.POSITIVE_INFINITY, 200],
+  ])('%s', (_name, high, floor, cap, want) => {
+    expect(planningPath([high], [100], cap, [floor])).toEqual([want]);
+  });
+
+  it('without a floor the cap alone bounds it, step by step', () => {
+    expect(planningPath([130, 90, 300], [100, 100, 200], 0.2)).toEqual([120, 90, 240]);
   });
 });
 

@@ -1,3 +1,4 @@
+import type { ForecastEngine } from '../../../shared/forecast/api';
 import { runForecaster } from '../../../shared/forecaster';
 import { harness, lastValueEngine, PERIOD, T0, workload } from './helpers';
 
@@ -134,6 +135,40 @@ describe('runForecaster', () => {
       recommendedShadowUnits: 10,
     });
     expect(result.outcomes[0]).toMatchObject({ transition: 'predicted', recommendedShadowUnits: 10 });
+  });
+
+  it.each([
+    // Quantile q forecasts (1 + 2(q - 0.5)) x the last value: q 0.95 -> 1.9x, q 0.8 -> 1.6x.
+    ['uncapped: plans at the 0.95 quantile', {}, 1.9],
+    ['capped at 20 % above the median, floor at the median', { maxHeadroom: 0.2, minQuantile: 0.5 }, 1.2],
+    ['capped at 20 %, but never below the 0.8 quantile', { maxHeadroom: 0.2 }, 1.6],
+  ])('plans a metric with maxHeadroom as the backtest policy does: %s', async (_name, cap, factor) => {
+    const spread: ForecastEngine = {
+      ...lastValueEngine,
+      forecast(state, options) {
+        const f = lastValueEngine.forecast(state, options);
+        const quantiles = f.quantiles.map(({ q, values }) => ({
+          q,
+          values: values.map((v) => v * (1 + 2 * (q - 0.5))),
+        }));
+        return { ...f, quantiles };
+      },
+    };
+    const h = harness();
+    await h.repositories.workloads.create(
+      workload('shop', (w) => {
+        w.metrics = w.metrics.map((m) => (m.name === 'requests' ? { ...m, ...cap } : m));
+      }),
+    );
+    setLevels(h, 'shop', () => 50_000);
+
+    const result = await runForecaster({}, h.ports, { ...fast, engine: spread });
+
+    const outcome = result.outcomes[0];
+    const requests = outcome?.metrics.find((m) => m.metric === 'requests');
+    expect(requests?.peakAtQuantile).toBeCloseTo(50_000 * factor, 6);
+    // Capacity 84,000: 95,000 and 80,000 are a shortage, 60,000 is not.
+    expect(outcome?.contended).toBe(50_000 * factor > 84_000);
   });
 
   it('isolates bad workloads: missing metric, unknown id, a metrics source that throws for one', async () => {

@@ -33,6 +33,8 @@ describe('Workload schema', () => {
     expect(w.workloadId).toBe('checkout-api');
     expect(w.migration.gate.noDataRetries).toBe(3);
     expect(w.metrics[0]?.quantile).toBe(0.95);
+    expect(w.metrics[0]).toMatchObject({ minQuantile: 0.8 });
+    expect(w.metrics[0]?.maxHeadroom).toBeUndefined();
     expect(w.tags).toEqual({});
   });
 
@@ -51,6 +53,8 @@ describe('Workload schema', () => {
     ['duplicate metric names', 'metrics.1.name', 'requests', 'metrics', ''],
     ['zero capacity per unit', 'metrics.0.capacityPerUnit', 0, 'metrics[0].capacityPerUnit', '0'],
     ['odd period', 'metrics.0.periodSeconds', 90, 'metrics[0].periodSeconds', '90'],
+    ['negative headroom cap', 'metrics.0.maxHeadroom', -0.2, 'metrics[0].maxHeadroom', '-0.2'],
+    ['floor quantile of 1', 'metrics.0.minQuantile', 1, 'metrics[0].minQuantile', '1'],
     ['steps not ending at 100', 'migration.steps', [10, 50], 'migration.steps', '[10,50]'],
     ['steps decreasing', 'migration.steps', [50, 25, 100], 'migration.steps', '[50,25,100]'],
     ['hysteresis inverted', 'contention.clearThreshold', 0.5, 'contention.clearThreshold', '0.5'],
