@@ -45,6 +45,7 @@ export interface ShadowscaleOptions extends ReactiveOptions {
    *   + target-tracking floor                              0.35  0.52  1.09  1.11
    *   + min quantile 0.8 (the defaults)                    0.31  0.45  1.11  1.13
    *   cap 0.1, min quantile 0.7, scale-in hold 10 min      0.32  0.45  1.14  1.16
+   * `npm run bench:frontier` scores a whole grid of quantiles and caps the same way.
    */
   minQuantile?: number;
   /** Contention score thresholds (workload `contention`): enter above, leave below for returnAfterMs. */
