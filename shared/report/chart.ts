@@ -119,6 +119,27 @@ function reduceBucket(values: ArrayLike<number>, a: number, b: number, how: 'max
   return how === 'mean' ? acc / n : acc;
 }
 
+/** The opening of a chart's SVG on a white background, with horizontal grid lines and y labels. */
+function svgFrame(
+  o: { title: string; width: number; height: number; left: number; right: number },
+  yTicks: readonly number[],
+  y: (v: number) => number,
+  label: (v: number) => string,
+): string[] {
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${o.width} ${o.height}" width="${o.width}" height="${o.height}" role="img" aria-label="${escapeHtml(o.title)}">`,
+    `<rect x="0" y="0" width="${o.width}" height="${o.height}" fill="#ffffff"/>`,
+  ];
+  for (const v of yTicks) {
+    const yy = y(v).toFixed(1);
+    parts.push(`<line x1="${o.left}" y1="${yy}" x2="${o.width - o.right}" y2="${yy}" stroke="#e5e5e5"/>`);
+    parts.push(
+      `<text x="${o.left - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle" class="tick">${label(v)}</text>`,
+    );
+  }
+  return parts;
+}
+
 /** A line (or step/area) chart with optional bands and event markers, as an SVG figure. */
 export function lineChart(o: LineChartOptions): string {
   const width = o.width ?? 1200;
@@ -149,19 +170,12 @@ export function lineChart(o: LineChartOptions): string {
   const xT = (ms: number): number => PAD.left + ((ms - t0) / span) * plotW;
   const y = (v: number): number =>
     PAD.top + plotH - ((Math.min(yMax, Math.max(yMin, v)) - yMin) / (yMax - yMin)) * plotH;
-  const parts: string[] = [];
-  parts.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeHtml(o.title)}">`,
+  const parts = svgFrame(
+    { title: o.title, width, height, left: PAD.left, right: PAD.right },
+    niceTicks(yMin, yMax),
+    y,
+    fmt,
   );
-  parts.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`);
-  // Grid and axes.
-  for (const v of niceTicks(yMin, yMax)) {
-    const yy = y(v).toFixed(1);
-    parts.push(`<line x1="${PAD.left}" y1="${yy}" x2="${width - PAD.right}" y2="${yy}" stroke="#e5e5e5"/>`);
-    parts.push(
-      `<text x="${PAD.left - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle" class="tick">${fmt(v)}</text>`,
-    );
-  }
   const xTicks = 6;
   for (let i = 0; i <= xTicks; i++) {
     const ms = t0 + (span * i) / xTicks;
@@ -301,18 +315,12 @@ export function scatterChart(o: ScatterOptions): string {
   const X = (v: number): number => pad.left + ((v - x0) / (x1 - x0)) * plotW;
   const Y = (v: number): number =>
     pad.top + plotH - ((Math.min(y1, Math.max(y0, v)) - y0) / (y1 - y0)) * plotH;
-  const parts: string[] = [];
-  parts.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeHtml(o.title)}">`,
+  const parts = svgFrame(
+    { title: o.title, width, height, left: pad.left, right: pad.right },
+    niceTicks(y0, y1),
+    Y,
+    String,
   );
-  parts.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`);
-  for (const v of niceTicks(y0, y1)) {
-    const yy = Y(v).toFixed(1);
-    parts.push(`<line x1="${pad.left}" y1="${yy}" x2="${width - pad.right}" y2="${yy}" stroke="#e5e5e5"/>`);
-    parts.push(
-      `<text x="${pad.left - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle" class="tick">${v}</text>`,
-    );
-  }
   for (const v of niceTicks(x0, x1)) {
     const xx = X(v).toFixed(1);
     parts.push(`<line x1="${xx}" y1="${pad.top}" x2="${xx}" y2="${pad.top + plotH}" stroke="#f0f0f0"/>`);

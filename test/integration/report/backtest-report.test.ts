@@ -9,10 +9,10 @@ import {
   riskGrid,
   type TraceBaseline,
 } from '../../../bench/frontier';
-import type { ElasticityMetrics } from '../../../shared/backtest/metrics';
 import { runBacktest } from '../../../shared/backtest/runner';
 import { COLORS, renderBacktestReport } from '../../../shared/report';
 import { countColor, describeRender, screenshot } from '../../helpers/chromium';
+import { elasticity } from '../../helpers/metrics';
 
 /**
  * Renders the backtest report in headless Chromium and checks from the screenshot that the charts
@@ -76,18 +76,8 @@ describeRender('backtest report in headless Chromium', () => {
 
   it('draws the risk/cost frontier: settings, defaults, the envelope and the target zone', () => {
     // Prepare: a grid of settings whose cost rises as τU and overload fall, on two traces.
-    const m = (tau: number, overload: number, unitHours: number): ElasticityMetrics => ({
-      theta_u: 1,
-      theta_o: 10,
-      tau_u: tau,
-      tau_o: 90,
-      instability: 50,
-      overload_minutes: overload,
-      unserved_fraction: 0.01,
-      unit_hours: unitHours,
-      cost: unitHours,
-      actions: 10,
-    });
+    const m = (tau: number, overload: number, unitHours: number) =>
+      elasticity({ tau_u: tau, overload_minutes: overload, unit_hours: unitHours, cost: unitHours });
     const baselines: TraceBaseline[] = ['a', 'b'].map((trace) => ({
       trace,
       steps: 4000,

@@ -1,22 +1,9 @@
 import { geomean, metricFloor, summarise } from '../../../bench/backtest';
 import type { ElasticityMetrics } from '../../../shared/backtest/metrics';
 import type { BacktestJson } from '../../../shared/backtest/runner';
+import { elasticity } from '../../helpers/metrics';
 
-function metrics(over: Partial<ElasticityMetrics>): ElasticityMetrics {
-  return {
-    theta_u: 1,
-    theta_o: 10,
-    tau_u: 10,
-    tau_o: 90,
-    instability: 50,
-    overload_minutes: 100,
-    unserved_fraction: 0.01,
-    unit_hours: 100,
-    cost: 100,
-    actions: 10,
-    ...over,
-  };
-}
+const metrics = elasticity;
 
 function row(
   trace: string,

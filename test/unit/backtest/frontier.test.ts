@@ -12,22 +12,9 @@ import {
   type TraceBaseline,
 } from '../../../bench/frontier';
 import type { ElasticityMetrics } from '../../../shared/backtest/metrics';
+import { elasticity } from '../../helpers/metrics';
 
-function metrics(over: Partial<ElasticityMetrics>): ElasticityMetrics {
-  return {
-    theta_u: 1,
-    theta_o: 10,
-    tau_u: 10,
-    tau_o: 90,
-    instability: 50,
-    overload_minutes: 100,
-    unserved_fraction: 0.01,
-    unit_hours: 100,
-    cost: 100,
-    actions: 10,
-    ...over,
-  };
-}
+const metrics = elasticity;
 
 /** 1,000 steps of 5 min: τ floors at 0.1 %, overload at 5 min. */
 function baseline(trace: string, reactive: Partial<ElasticityMetrics> = {}): TraceBaseline {
