@@ -232,7 +232,7 @@ export function registerBacktest(program: Command, io: CliIO): void {
     .option('--report <file.html>', 'frontier: write the frontier charts as a self-contained HTML page')
     .addHelpText(
       'after',
-      '\nThe frontier replays every trace (settings + 2) times; on the 26 traces of ../shared/traces with the\ndefault grid that is about 5 minutes on one core.',
+      '\nThe frontier replays every trace (settings + 2) times; on the 26 traces of ../shared/traces with the\ndefault grid that is about 3 minutes on one core.',
     )
     .action((opts: BenchOpts) => {
       if (!opts.frontier && (opts.report || opts.quantiles || opts.headrooms))
