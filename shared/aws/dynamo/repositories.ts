@@ -691,27 +691,29 @@ class DynamoOperationRepository implements OperationRepository {
     workloadId: string,
     options: { limit?: number; cursor?: string } = {},
   ): Promise<Page<Operation>> {
-    const page = await this.ctx.queryPage(
-      'operations',
-      {
-        KeyConditionExpression: 'workloadKey = :w',
-        ExpressionAttributeValues: { ':w': workloadId },
-        ScanIndexForward: false,
-      },
-      { ...options, indexName: INDEX.operationsByWorkload },
-    );
-    return { items: page.items.map(records.operation), ...(page.next ? { next: page.next } : {}) };
+    return this.newestFirst(INDEX.operationsByWorkload, 'workloadKey', workloadId, options);
   }
 
   async listRecent(options: { limit?: number; cursor?: string } = {}): Promise<Page<Operation>> {
+    return this.newestFirst(INDEX.operationsRecent, 'listKey', OPERATION_LIST_KEY, options);
+  }
+
+  /** One page of operations from an index partitioned by `key` = `value`, newest first. */
+  private async newestFirst(
+    indexName: string,
+    key: string,
+    value: string,
+    options: { limit?: number; cursor?: string },
+  ): Promise<Page<Operation>> {
     const page = await this.ctx.queryPage(
       'operations',
       {
-        KeyConditionExpression: 'listKey = :l',
-        ExpressionAttributeValues: { ':l': OPERATION_LIST_KEY },
+        KeyConditionExpression: '#k = :v',
+        ExpressionAttributeNames: { '#k': key },
+        ExpressionAttributeValues: { ':v': value },
         ScanIndexForward: false,
       },
-      { ...options, indexName: INDEX.operationsRecent },
+      { ...options, indexName },
     );
     return { items: page.items.map(records.operation), ...(page.next ? { next: page.next } : {}) };
   }
