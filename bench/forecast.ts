@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ForecastInputError } from '../shared/errors';
-import { engine, type ModelState, type RegularSeries } from '../shared/forecast';
-import { mstlForecast } from '../shared/forecast/augurs';
+import { engine, type ModelState, type RegularSeries } from '../shared/model';
+import { mstlForecast } from '../shared/model/augurs';
 import { parseTimestampValueCsv } from '../shared/series/csv';
 
 /**

@@ -1,4 +1,4 @@
-import type { ModelState } from '../shared/forecast/api';
+import type { ModelState } from '../shared/model/api';
 import type { Page } from '../shared/ports/repositories';
 import { Workload, type WorkloadRecord } from '../shared/schemas/workload';
 

@@ -1,9 +1,9 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
 import { ManualClock } from '../shared/clock';
-import { engine, type ModelState } from '../shared/forecast';
 import { type ForecasterPorts, runForecaster } from '../shared/forecaster';
 import { validateDetail } from '../shared/forecaster/event-validation';
+import { engine, type ModelState } from '../shared/model';
 import type { EventPublisher, PublishResult } from '../shared/ports/events';
 import type { MetricQuery, MetricQueryResult, MetricsSource } from '../shared/ports/metrics';
 import type { ContentionDecisionRecord, ModelStateRecord, Page } from '../shared/ports/repositories';

@@ -38,7 +38,7 @@ export interface FunctionSpec {
   environment?: Record<string, string>;
   /**
    * Files shipped beside the bundle. `augurs-wasm`: the `@bsull/augurs` `*_bg.wasm` files, with
-   * `AUGURS_WASM_DIR` pointing at them (see shared/forecast/augurs.ts).
+   * `AUGURS_WASM_DIR` pointing at them (see shared/model/augurs.ts).
    */
   assets?: readonly FunctionAsset[];
 }

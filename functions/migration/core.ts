@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { smokeRunner } from '../../shared/aws/http-smoke';
 import { RunContext } from '../../shared/migration/input';
 import { MigrationPlan } from '../../shared/migration/plan';
 import {
@@ -24,7 +25,6 @@ import { events } from '../runtime/events';
 import { health } from '../runtime/health';
 import { repositories } from '../runtime/repositories';
 import { traffic } from '../runtime/traffic';
-import { smokeRunner } from './smoke';
 
 /**
  * The shadow-pool tasks as plain functions of the state input: each parses what the state machine

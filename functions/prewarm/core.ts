@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { Clock } from '../../shared/clock';
 import { NotFoundError } from '../../shared/errors';
+import { type PrewarmDecision, planPrewarm } from '../../shared/planning/prewarm';
 import type { ComputePool } from '../../shared/ports/compute';
 import type { Repositories } from '../../shared/ports/repositories';
-import { type PrewarmDecision, planPrewarm } from '../../shared/prewarm';
 import { WorkloadId } from '../../shared/schemas/common';
 import type { Prediction } from '../../shared/schemas/series';
 import { parseOrThrow } from '../../shared/validation';

@@ -3,7 +3,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
-import { TABLES } from '../../shared/aws/dynamo/tables';
+import { TABLES } from '../../shared/data/tables';
 import { dynamoDbClient, tableNames } from './repositories';
 
 /**

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { makeDynamoRepositories } from '../../shared/aws/dynamo/repositories';
-import { type TableNames, tableNamesFromEnv } from '../../shared/aws/dynamo/tables';
 import type { Clock } from '../../shared/clock';
+import { makeDynamoRepositories } from '../../shared/data/repositories';
+import { type TableNames, tableNamesFromEnv } from '../../shared/data/tables';
 import type { Repositories } from '../../shared/ports/repositories';
 import { clock, overrides } from './index';
 

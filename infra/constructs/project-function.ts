@@ -9,7 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { FunctionSpec, Permission, TableAccess, TableName } from '../../functions/manifest';
-import { TABLE_ENV_VARS, TABLE_PREFIX_ENV } from '../../shared/aws/dynamo/tables';
+import { TABLE_ENV_VARS, TABLE_PREFIX_ENV } from '../../shared/data/tables';
 import { ValidationError } from '../../shared/errors';
 import { REPO_ROOT, repoPath } from '../paths';
 import { DeadLetterQueue } from './dead-letter-queue';

@@ -10,11 +10,11 @@ import {
   type TableName,
   type TableNames,
   tableNamesFromPrefix,
-} from '../../shared/aws/dynamo/tables';
+} from '../../shared/data/tables';
 import { ValidationError } from '../../shared/errors';
 
 export interface TablesProps {
-  /** Physical names are `<prefix>-<table>` (shared/aws/dynamo/tables.ts), the same in every region. */
+  /** Physical names are `<prefix>-<table>` (shared/data/tables.ts), the same in every region. */
   readonly prefix: string;
   /**
    * `create`: this stack owns the tables (the primary region). `import`: the tables exist here as
@@ -46,7 +46,7 @@ const WRITE_ACTIONS = [
 ];
 
 /**
- * Every table of `shared/aws/dynamo/tables.ts` (`TABLES`), so the deployed keys, indexes and TTL
+ * Every table of `shared/data/tables.ts` (`TABLES`), so the deployed keys, indexes and TTL
  * cannot drift from what the repositories and the local run use. Each table: on-demand billing,
  * point-in-time recovery, deletion protection, TTL where the spec has one, and encryption at rest
  * with the AWS-managed key (`aws/dynamodb`): a customer key per region would have to be created,

@@ -3,7 +3,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { FunctionSpec, StateMachineSpec } from '../../functions/manifest';
-import { TABLE_NAMES } from '../../shared/aws/dynamo/tables';
+import { TABLE_NAMES } from '../../shared/data/tables';
 import { ValidationError } from '../../shared/errors';
 import type { ShadowscaleConfig } from '../config';
 import type { CapabilityContext } from '../constructs/capability';

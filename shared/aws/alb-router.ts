@@ -11,26 +11,7 @@ import { ConfigError, NotFoundError, TransientError } from '../errors';
 import type { TrafficRouter } from '../ports/traffic';
 import type { TrafficWeights } from '../schemas/operation';
 import type { Workload } from '../schemas/workload';
-
-/**
- * Map what an AWS SDK v3 call throws after the SDK's own retries: throttling, 5xx and network
- * timeouts become TransientError (the state machine retries them with backoff); anything else is
- * rethrown unchanged so its name (AccessDenied, ValidationError...) reaches the Catch.
- */
-export function awsFailure(error: unknown, what: string): Error {
-  if (!(error instanceof Error)) return new TransientError(`${what}: ${String(error)}`, { cause: error });
-  const meta = (error as { $metadata?: { httpStatusCode?: number } }).$metadata;
-  const retryable = (error as { $retryable?: unknown }).$retryable;
-  const status = meta?.httpStatusCode ?? 0;
-  const transient =
-    /Throttl|TooManyRequests|RequestLimitExceeded|ServiceUnavailable|InternalFailure|InternalError|ServerException|TimeoutError|ECONNRESET|ETIMEDOUT|EPIPE/i.test(
-      `${error.name} ${(error as { code?: string }).code ?? ''}`,
-    ) ||
-    status === 429 ||
-    status >= 500 ||
-    retryable !== undefined;
-  return transient ? new TransientError(`${what}: ${error.name}: ${error.message}`, { cause: error }) : error;
-}
+import { awsFailure } from './common';
 
 async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
   try {

@@ -7,7 +7,7 @@ import {
 import type { Clock } from '../clock';
 import { ConfigError } from '../errors';
 import type { TargetHealthResult, TargetHealthSource } from '../ports/metrics';
-import { awsFailure } from './alb-router';
+import { awsFailure } from './common';
 
 /** `targetgroup/name/id` from a target group ARN (the CloudWatch `TargetGroup` dimension). */
 export function targetGroupDimension(arn: string): string {

@@ -15,18 +15,7 @@ import {
 import { ConfigError, NotFoundError, TransientError } from '../errors';
 import type { ComputePool, PoolRole, PoolStatus, ShadowSpec } from '../ports/compute';
 import type { Workload } from '../schemas/workload';
-import { awsFailure } from './alb-router';
-
-export const MANAGED_TAG = 'shadowscale:managed';
-export const WORKLOAD_TAG = 'shadowscale:workload';
-
-/** Tags on everything Shadowscale creates; IAM scopes its writes to `shadowscale:managed=true`. */
-export function managedTags(workload: Workload): { key: string; value: string }[] {
-  return [
-    { key: MANAGED_TAG, value: 'true' },
-    { key: WORKLOAD_TAG, value: workload.workloadId },
-  ];
-}
+import { assertManaged, awsFailure, managedTags } from './common';
 
 type EcsCompute = Extract<Workload['compute'], { kind: 'ecs' }>;
 
@@ -246,13 +235,6 @@ export class EcsComputePool implements ComputePool {
     await call('DeleteService', () =>
       this.client.send(new DeleteServiceCommand({ cluster: compute.cluster, service: name, force: true })),
     );
-  }
-}
-
-/** Refuse to change or delete something Shadowscale did not create. */
-export function assertManaged(tags: readonly Tag[] | undefined, what: string): void {
-  if (!tags?.some((t) => t.key === MANAGED_TAG && t.value === 'true')) {
-    throw new ConfigError(`${what} exists but is not tagged ${MANAGED_TAG}=true; refusing to manage it`);
   }
 }
 

@@ -10,8 +10,7 @@ import {
 import { ConfigError, NotFoundError, TransientError } from '../errors';
 import type { ComputePool, PoolRole, PoolStatus, ShadowSpec } from '../ports/compute';
 import type { Workload } from '../schemas/workload';
-import { awsFailure } from './alb-router';
-import { MANAGED_TAG, WORKLOAD_TAG } from './ecs-pool';
+import { awsFailure, MANAGED_TAG, WORKLOAD_TAG } from './common';
 
 type EksCompute = Extract<Workload['compute'], { kind: 'eks' }>;
 

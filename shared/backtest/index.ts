@@ -9,7 +9,7 @@
  * - Pure decisions, shared with the forecaster Lambda: `desiredCapacity`, `recommendShadowUnits`,
  *   `trafficWeights`, `contentionScore`, `nextContention`, `planCapacity`, `lagSteps`, `unitsFor`.
  */
-export * from './decisions';
+export * from '../planning/capacity';
 export * from './metrics';
 export * from './policies/hourly-predictive';
 export * from './policies/oracle';

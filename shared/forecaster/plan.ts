@@ -1,4 +1,4 @@
-import type { ModelState } from '../forecast/api';
+import type { ModelState } from '../model/api';
 import type { ModelStateRecord } from '../ports/repositories';
 import type { Signal } from '../schemas/signal';
 import type { Workload, WorkloadMetric } from '../schemas/workload';

@@ -1,15 +1,15 @@
-import { planningPath } from '../backtest/decisions';
 import type { Clock } from '../clock';
+import { ForecastInputError, NoDataError, NotFoundError, TransientError } from '../errors';
+import { engine as defaultEngine } from '../model';
+import type { ForecastEngine, ForecastResult, ModelState } from '../model/api';
 import {
   assessContention,
   decide,
   type MetricDemand,
   recommendedShadowUnits,
   shouldEscalate,
-} from '../contention';
-import { ForecastInputError, NoDataError, NotFoundError, TransientError } from '../errors';
-import { engine as defaultEngine } from '../forecast';
-import type { ForecastEngine, ForecastResult, ModelState } from '../forecast/api';
+} from '../planning';
+import { planningPath } from '../planning/capacity';
 import type { EventPublisher, PublishResult } from '../ports/events';
 import type { MetricQuery, MetricQueryResult, MetricsSource } from '../ports/metrics';
 import type {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { recommendedShadowUnits } from '../contention/sizing';
 import { PlanRejectedError } from '../errors';
+import { recommendedShadowUnits } from '../planning/sizing';
 import type { ContentionDecisionRecord } from '../ports/repositories';
 import { TrafficWeights } from '../schemas/operation';
 import type { Prediction } from '../schemas/series';

@@ -1,4 +1,5 @@
-import { decodeCursor, encodeCursor } from '../aws/dynamo/client';
+import { type Clock, systemClock } from '../clock';
+import { decodeCursor, encodeCursor } from '../data/client';
 import {
   assertItemSize,
   ContentionDecisionRecordSchema,
@@ -22,8 +23,7 @@ import {
   stripMeta,
   withFinish,
   withStep,
-} from '../aws/dynamo/records';
-import { type Clock, systemClock } from '../clock';
+} from '../data/records';
 import { ConflictError, LeaseHeldError, NotFoundError } from '../errors';
 import type {
   ContentionDecisionRecord,
@@ -45,8 +45,8 @@ import { parseOrThrow } from '../validation';
  * The repository ports in memory, for the backtester, the local run and unit tests. It keeps the
  * very items the DynamoDB repositories would write (same builders, same size limit, same TTL
  * attribute, same schemas on the way in and out) and applies the same rules, and it passes the
- * same contract suite (`test/unit/dynamo/repository-contract.ts`, run by `test/unit/dynamo` here and
- * by `test/integration/dynamo` against dynalite or another endpoint).
+ * same contract suite (`test/unit/data/repository-contract.ts`, run by `test/unit/data` here and
+ * by `test/integration/data` against dynalite or another endpoint).
  *
  * Items are deep-copied in and out (JSON round trip, as DynamoDB marshalling drops `undefined`),
  * so callers can never mutate what is stored. Time comes from the injected clock, so a simulated

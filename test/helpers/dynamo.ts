@@ -1,12 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { startLocalDynamo } from '../../shared/aws/dynamo/local-server';
-import {
-  createTables,
-  deleteTables,
-  type TableNames,
-  tableNamesFromPrefix,
-} from '../../shared/aws/dynamo/tables';
+import { startLocalDynamo } from '../../shared/data/local-server';
+import { createTables, deleteTables, type TableNames, tableNamesFromPrefix } from '../../shared/data/tables';
 
 /**
  * A DynamoDB endpoint for one integration suite, with its own uniquely named tables.

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { TABLE_ENV_VARS, TABLE_NAMES, TABLES } from '../../shared/aws/dynamo/tables';
+import { TABLE_ENV_VARS, TABLE_NAMES, TABLES } from '../../shared/data/tables';
 import {
   CONTENTION_PREDICTED,
   FIXTURE_CAPABILITIES,
@@ -142,7 +142,7 @@ describe('functions', () => {
 describe('tables', () => {
   const tables = () => Object.values(resources(primary, 'AWS::DynamoDB::GlobalTable'));
 
-  it('creates every table of shared/aws/dynamo/tables.ts in the primary, none in the standby', () => {
+  it('creates every table of shared/data/tables.ts in the primary, none in the standby', () => {
     expect(
       tables()
         .map((t) => t.Properties.TableName)

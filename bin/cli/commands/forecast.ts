@@ -7,7 +7,7 @@ import {
   type ForecastResult,
   type HygieneReport,
   MODEL_NAMES,
-} from '../../../shared/forecast';
+} from '../../../shared/model';
 import { Signal } from '../../../shared/schemas/signal';
 import { parseTimestampValueCsv } from '../../../shared/series/csv';
 import { parseOrThrow } from '../../../shared/validation';

@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { connectDynamo } from '../../../shared/aws/dynamo';
+import { connectDynamo } from '../../../shared/data';
 import { ConflictError, NotFoundError } from '../../../shared/errors';
 import type { Repositories } from '../../../shared/ports/repositories';
 import { Workload, type WorkloadRecord } from '../../../shared/schemas/workload';

@@ -1,4 +1,4 @@
-import { desiredCapacity, lagSteps, trafficWeights } from '../decisions';
+import { desiredCapacity, lagSteps, trafficWeights } from '../../planning/capacity';
 import { clampUnits, type Decision, type Policy, type PolicyView } from '../policy';
 
 /**

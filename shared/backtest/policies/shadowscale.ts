@@ -1,10 +1,10 @@
 import { ForecastInputError } from '../../errors';
-import { engine, type ModelState } from '../../forecast';
+import { engine, type ModelState } from '../../model';
 
 /** After the engine refuses a series, wait this long before fitting again. */
 const RETRY_FIT_MS = 6 * 3_600_000;
 
-import { type ContentionState, lagSteps, planCapacity, planningPath } from '../decisions';
+import { type ContentionState, lagSteps, planCapacity, planningPath } from '../../planning/capacity';
 import type { BandSample, Decision, Policy, PolicyView } from '../policy';
 import { type ReactiveOptions, ReactiveTracker } from './reactive';
 

@@ -7,7 +7,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { mockClient } from 'aws-sdk-client-mock';
 import type { CliIO } from '../../../bin/cli/context';
 import { main } from '../../../bin/cli/main';
-import { makeDynamoRepositories } from '../../../shared/aws/dynamo/repositories';
+import { makeDynamoRepositories } from '../../../shared/data/repositories';
 import { useDynamo } from '../../helpers/dynamo';
 import { workload } from '../../unit/forecaster/helpers';
 

@@ -8,7 +8,8 @@ import {
   ModifyRuleCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { AlbTrafficRouter, awsFailure, weightsFromActions } from '../../../shared/aws/alb-router';
+import { AlbTrafficRouter, weightsFromActions } from '../../../shared/aws/alb-router';
+import { awsFailure } from '../../../shared/aws/common';
 import {
   ConfigError,
   NoHealthyTargetsError,

@@ -3,7 +3,7 @@ import { ShadowscalePolicy } from '../../../shared/backtest/policies/shadowscale
 import { POLICY_NAMES, type Policy, type PolicyName, type PolicyView } from '../../../shared/backtest/policy';
 import { type BacktestSetup, makePolicy, runBacktest, runPolicy } from '../../../shared/backtest/runner';
 import { ForecastInputError } from '../../../shared/errors';
-import { engine } from '../../../shared/forecast';
+import { engine } from '../../../shared/model';
 import { demandUnits } from '../../../shared/sim/trace';
 
 const MIN = 60_000;

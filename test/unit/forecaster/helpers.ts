@@ -1,7 +1,7 @@
 import { ManualClock } from '../../../shared/clock';
-import { engine } from '../../../shared/forecast';
-import type { ForecastEngine, ModelState } from '../../../shared/forecast/api';
 import type { ForecasterPorts } from '../../../shared/forecaster';
+import { engine } from '../../../shared/model';
+import type { ForecastEngine, ModelState } from '../../../shared/model/api';
 import type { MetricQuery, MetricQueryResult, MetricsSource } from '../../../shared/ports/metrics';
 import {
   type Workload,

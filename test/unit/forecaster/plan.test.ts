@@ -1,4 +1,3 @@
-import type { ModelState } from '../../../shared/forecast/api';
 import {
   bucketByPeriod,
   DEFAULT_PLAN_OPTIONS,
@@ -10,6 +9,7 @@ import {
   signalTagsOf,
   splitSignals,
 } from '../../../shared/forecaster';
+import type { ModelState } from '../../../shared/model/api';
 import type { ModelStateRecord } from '../../../shared/ports/repositories';
 import type { Signal } from '../../../shared/schemas/signal';
 import { makeMemoryRepositories } from '../../../shared/sim/memory-repositories';

@@ -1,5 +1,5 @@
-import type { ForecastEngine } from '../../../shared/forecast/api';
 import { runForecaster } from '../../../shared/forecaster';
+import type { ForecastEngine } from '../../../shared/model/api';
 import { harness, lastValueEngine, PERIOD, T0, workload } from './helpers';
 
 const HOUR = 3_600_000;

@@ -1,3 +1,0 @@
-export * from './decision';
-export * from './score';
-export * from './sizing';

@@ -1,0 +1,437 @@
+import { z } from 'zod';
+import { ConflictError, ItemTooLargeError, ValidationError } from '../errors';
+import type { ContentionDecisionRecord, ModelStateRecord } from '../ports/repositories';
+import { EpochMs, WorkloadId } from '../schemas/common';
+import {
+  Lease,
+  Operation,
+  type OperationStatus,
+  type OperationStep,
+  type TrafficWeights,
+} from '../schemas/operation';
+import { Prediction } from '../schemas/series';
+import { Signal } from '../schemas/signal';
+import { WorkloadRecord } from '../schemas/workload';
+import { parseOrThrow } from '../validation';
+
+/**
+ * The pure half of the data layer, shared by the DynamoDB repositories (`./repositories.ts`) and
+ * the in-memory ones (`shared/sim/memory-repositories.ts`) so both behave the same: the schemas
+ * of records that have no schema in `shared/schemas`, the item size rule, TTL arithmetic, the
+ * key layout and the options. No AWS SDK import here.
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Schemas for the port records that are plain interfaces in shared/ports/repositories.ts.
+
+const isJsonValue = (value: unknown): boolean => {
+  try {
+    return JSON.stringify(value) !== undefined;
+  } catch {
+    return false;
+  }
+};
+
+export const ModelStateRecordSchema = z.strictObject({
+  workloadId: WorkloadId,
+  metric: z.string().min(1),
+  lastPointMs: EpochMs,
+  fittedAt: EpochMs,
+  state: z.unknown().refine(isJsonValue, 'must be JSON-serialisable (no functions, cycles or BigInt)'),
+});
+
+export const ContentionDecisionRecordSchema = z.strictObject({
+  workloadId: WorkloadId,
+  contended: z.boolean(),
+  score: z.number().finite().nonnegative(),
+  since: EpochMs,
+  updatedAt: EpochMs,
+  shortageAt: EpochMs.optional(),
+  recommendedShadowUnits: z.number().int().nonnegative().optional(),
+});
+
+// Compile-time check that the schemas and the port interfaces agree both ways.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const modelStateAgrees: Same<z.infer<typeof ModelStateRecordSchema>, ModelStateRecord> = true;
+const decisionAgrees: Same<z.infer<typeof ContentionDecisionRecordSchema>, ContentionDecisionRecord> = true;
+void modelStateAgrees;
+void decisionAgrees;
+
+// ---------------------------------------------------------------------------------------------
+// Options shared by both implementations.
+
+export interface DataLayerOptions {
+  /** Forecasts kept per workload/metric in the history (newest first); default 288. */
+  predictionHistoryLimit?: number;
+  /** A forecast (latest and history) expires this long after `generatedAt`; default 8 days. */
+  predictionTtlMs?: number;
+  /** A signal is kept this long after it ends, for learning uplift per tag; default 180 days. */
+  signalRetentionMs?: number;
+  /** Attempts of a read-modify-write that lost its conditional write to a concurrent writer; default 8. */
+  maxConflictRetries?: number;
+}
+
+export type ResolvedDataLayerOptions = Required<DataLayerOptions>;
+
+export const DEFAULT_DATA_LAYER_OPTIONS: ResolvedDataLayerOptions = {
+  predictionHistoryLimit: 288,
+  predictionTtlMs: 8 * 86_400_000,
+  signalRetentionMs: 180 * 86_400_000,
+  maxConflictRetries: 8,
+};
+
+const OptionsSchema = z.strictObject({
+  predictionHistoryLimit: z.number().int().min(1).max(10_000),
+  predictionTtlMs: z.number().int().positive(),
+  signalRetentionMs: z.number().int().nonnegative(),
+  maxConflictRetries: z.number().int().min(1).max(100),
+});
+
+export function resolveOptions(options: DataLayerOptions = {}): ResolvedDataLayerOptions {
+  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  return parseOrThrow(OptionsSchema, { ...DEFAULT_DATA_LAYER_OPTIONS, ...defined }, 'data layer options');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keys. Workload ids and operation/signal ids cannot contain '#', so '#' separates safely.
+
+export const WORKLOAD_LIST_KEY = 'workload';
+export const OPERATION_LIST_KEY = 'operation';
+
+export const predictionKeys = {
+  /** Partition of one workload metric: latest, model state and history items. */
+  metricPk: (workloadId: string, metric: string) => `${workloadId}#${metric}`,
+  /** Partition of workload-wide items (the contention decision). */
+  workloadPk: (workloadId: string) => workloadId,
+  latestSk: 'latest',
+  stateSk: 'state',
+  decisionSk: 'decision',
+  historyPrefix: 'h#',
+  /** Sorts as a string in time order: zero-padded to 15 digits (good until year 33658). */
+  historySk: (generatedAt: number) => `h#${String(generatedAt).padStart(15, '0')}`,
+  /** Upper bound of every history key. */
+  historyEnd: 'h#~',
+} as const;
+
+export const operationKeys = {
+  operationPk: (operationId: string) => `op#${operationId}`,
+  leasePk: (workloadId: string) => `lease#${workloadId}`,
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Time.
+
+/** DynamoDB TTL is epoch SECONDS; round up so an item never expires before its time. */
+export const ttlSeconds = (epochMs: number): number => Math.ceil(epochMs / 1000);
+
+/** TTL deletion is lazy (up to days late): an item is gone for us once its TTL has passed. */
+export function isExpired(ttl: unknown, nowMs: number): boolean {
+  return typeof ttl === 'number' && ttl * 1000 <= nowMs;
+}
+
+/** Longest signal window the Signal schema allows: lets a window query bound `startsAt`. */
+export const MAX_SIGNAL_WINDOW_MS = 31 * 86_400_000;
+
+/** [startsAt, endsAt) overlaps [fromMs, toMs). */
+export const overlaps = (s: { startsAt: number; endsAt: number }, fromMs: number, toMs: number): boolean =>
+  s.startsAt < toMs && s.endsAt > fromMs;
+
+export function checkWindow(fromMs: number, toMs: number): void {
+  if (!Number.isFinite(fromMs) || !Number.isFinite(toMs) || toMs < fromMs)
+    throw new ValidationError(`signal window: toMs ${toMs} must be a time >= fromMs ${fromMs}`, [
+      { path: 'toMs', message: 'must be >= fromMs', received: toMs },
+    ]);
+}
+
+export function checkTtlMs(ttlMs: number, what: string): void {
+  if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0)
+    throw new ValidationError(`${what}: ttlMs ${ttlMs} must be a positive integer of milliseconds`, [
+      { path: 'ttlMs', message: 'must be a positive integer', received: ttlMs },
+    ]);
+}
+
+export function checkLimit(limit: number | undefined, max: number): number {
+  if (limit === undefined) return max;
+  if (!Number.isSafeInteger(limit) || limit <= 0)
+    throw new ValidationError(`limit ${limit} must be a positive integer`, [
+      { path: 'limit', message: 'must be a positive integer', received: limit },
+    ]);
+  return Math.min(limit, max);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Item size, counted the way DynamoDB counts it:
+// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html
+// attribute names (UTF-8) + values; a string its UTF-8 length; a number about one byte per two
+// significant digits plus one (exactly: see numberSize); a boolean or null one byte; a list or
+// map 3 bytes plus one byte per element plus its elements (a map's keys count as names). This
+// matches byte for byte the size dynalite computes to enforce the limit (an integration test
+// writes an item of exactly 400 KB and one byte more); for non-ASCII text it is conservative.
+
+export const MAX_ITEM_BYTES = 400 * 1024;
+
+const utf8 = (text: string) => Buffer.byteLength(text, 'utf8');
+
+/**
+ * DynamoDB stores a number as base-100 digit pairs aligned on the decimal point, plus one byte
+ * (and one more when negative): 1 + ceil(digits / 2), plus 1 when an even digit count is
+ * misaligned. This is the rule dynalite applies when it enforces the limit; the marshaller writes
+ * `String(n)`, whose significant digits are those of `toExponential()`.
+ */
+function numberSize(n: number): number {
+  if (n === 0) return 1;
+  const [mantissa = '', exponent = '0'] = Math.abs(n).toExponential().split('e');
+  const digits = mantissa.replace('.', '').replace(/0+$/, '').length;
+  const e = Number(exponent);
+  return 1 + Math.ceil(digits / 2) + (digits % 2 !== 0 || e % 2 !== 0 ? 0 : 1) + (n < 0 ? 1 : 0);
+}
+
+export function valueSize(value: unknown): number {
+  if (value === null || value === undefined || typeof value === 'boolean') return 1;
+  if (typeof value === 'string') return utf8(value);
+  if (typeof value === 'number') return numberSize(value);
+  if (Array.isArray(value)) {
+    let size = 3;
+    for (const element of value) size += 1 + valueSize(element);
+    return size;
+  }
+  if (value instanceof Uint8Array) return value.byteLength;
+  if (typeof value === 'object') {
+    let size = 3;
+    for (const [key, element] of Object.entries(value as Record<string, unknown>)) {
+      if (element === undefined) continue;
+      size += 1 + utf8(key) + valueSize(element);
+    }
+    return size;
+  }
+  return utf8(String(value));
+}
+
+export function itemSize(item: Record<string, unknown>): number {
+  let size = 0;
+  for (const [name, value] of Object.entries(item)) {
+    if (value === undefined) continue;
+    size += utf8(name) + valueSize(value);
+  }
+  return size;
+}
+
+/** ItemTooLargeError when `item` would exceed DynamoDB's 400 KB, naming what and how big. */
+export function assertItemSize(item: Record<string, unknown>, what: string): void {
+  const size = itemSize(item);
+  if (size > MAX_ITEM_BYTES)
+    throw new ItemTooLargeError(
+      `${what} would be ${size} bytes, over DynamoDB's item limit of ${MAX_ITEM_BYTES} bytes (400 KB)`,
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Item <-> record: an item is the record's fields at top level plus key/meta attributes, so it
+// reads well in the console and conditions can name `version`. Reads drop the meta attributes and
+// parse the rest with the record's strict schema.
+
+export function stripMeta(item: Record<string, unknown>, meta: readonly string[]): Record<string, unknown> {
+  const record: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(item)) if (!meta.includes(key)) record[key] = value;
+  return record;
+}
+
+export const META = {
+  workload: ['pk', 'listKey'],
+  prediction: ['pk', 'sk', 'ttl', 'historyKeys', 'latestVersion'],
+  modelState: ['pk', 'sk', 'stateJson'],
+  decision: ['pk', 'sk'],
+  signal: ['pk', 'workloadKey', 'ttl'],
+  operation: ['pk', 'workloadKey', 'listKey'],
+  lease: ['pk', 'ttl'],
+} as const;
+
+/** A stored item that no longer parses is a bug or a hand edit: say which item. */
+export function parseStored<S extends z.ZodType>(schema: S, record: unknown, what: string): z.infer<S> {
+  return parseOrThrow(schema, record, `stored ${what}`);
+}
+
+/**
+ * The history keys the latest item keeps after adding `key`: newest first, at most `limit`. The
+ * ones that fall off are deleted after the latest item is written.
+ */
+export function nextHistoryKeys(
+  current: readonly string[],
+  key: string,
+  limit: number,
+): { keep: string[]; evict: string[] } {
+  const all = [...new Set([...current, key])].sort().reverse();
+  return { keep: all.slice(0, limit), evict: all.slice(limit) };
+}
+
+/** Throw a ConflictError after `attempts` lost conditional writes on one item. */
+export function tooManyConflicts(what: string, attempts: number, cause?: unknown): ConflictError {
+  return new ConflictError(`${what}: still conflicting after ${attempts} attempts`, { cause });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Item builders: the exact items the DynamoDB repositories write. The in-memory repositories
+// measure the same items, so both refuse the same records as too large.
+
+type Item = Record<string, unknown>;
+
+export const items = {
+  workload: (record: WorkloadRecord): Item => ({
+    pk: record.workload.workloadId,
+    listKey: WORKLOAD_LIST_KEY,
+    ...record,
+  }),
+  predictionHistory: (p: Prediction, ttlMs: number): Item => ({
+    pk: predictionKeys.metricPk(p.workloadId, p.metric),
+    sk: predictionKeys.historySk(p.generatedAt),
+    ttl: ttlSeconds(p.generatedAt + ttlMs),
+    ...p,
+  }),
+  predictionLatest: (
+    p: Prediction,
+    ttlMs: number,
+    latestVersion: number,
+    historyKeys: readonly string[],
+  ): Item => ({
+    ...items.predictionHistory(p, ttlMs),
+    sk: predictionKeys.latestSk,
+    latestVersion,
+    historyKeys: [...historyKeys],
+  }),
+  /** The latest item at its largest (a full key list): checked before anything is written. */
+  predictionLatestWorstCase: (p: Prediction, ttlMs: number, limit: number): Item =>
+    items.predictionLatest(
+      p,
+      ttlMs,
+      Number.MAX_SAFE_INTEGER,
+      Array.from({ length: limit }, () => predictionKeys.historySk(p.generatedAt)),
+    ),
+  modelState: (s: ModelStateRecord): Item => {
+    const { state, ...rest } = s;
+    // Stored as JSON text: opaque, compact, and immune to DynamoDB's number and empty-set rules.
+    return {
+      pk: predictionKeys.metricPk(s.workloadId, s.metric),
+      sk: predictionKeys.stateSk,
+      ...rest,
+      stateJson: JSON.stringify(state),
+    };
+  },
+  decision: (d: ContentionDecisionRecord): Item => ({
+    pk: predictionKeys.workloadPk(d.workloadId),
+    sk: predictionKeys.decisionSk,
+    ...d,
+  }),
+  signal: (s: Signal, retentionMs: number): Item => ({
+    pk: s.signalId,
+    ...(s.workloadId ? { workloadKey: s.workloadId } : {}),
+    ttl: ttlSeconds(s.endsAt + retentionMs),
+    ...s,
+  }),
+  operation: (op: Operation): Item => ({
+    pk: operationKeys.operationPk(op.operationId),
+    workloadKey: op.workloadId,
+    listKey: OPERATION_LIST_KEY,
+    ...op,
+  }),
+  lease: (lease: Lease): Item => ({
+    pk: operationKeys.leasePk(lease.workloadId),
+    ttl: ttlSeconds(lease.expiresAt),
+    ...lease,
+  }),
+} as const;
+
+/**
+ * Item -> record: drop the key/meta attributes and parse with the record's strict schema, so a
+ * hand-edited or corrupt item is reported (ValidationError naming the item) instead of leaking.
+ */
+export const records = {
+  workload: (item: Item): WorkloadRecord =>
+    parseStored(WorkloadRecord, stripMeta(item, META.workload), `workload ${String(item.pk)}`),
+  prediction: (item: Item): Prediction =>
+    parseStored(
+      Prediction,
+      stripMeta(item, META.prediction),
+      `prediction ${String(item.pk)} ${String(item.sk)}`,
+    ),
+  modelState: (item: Item): ModelStateRecord => {
+    const what = `model state ${String(item.pk)}`;
+    let state: unknown;
+    try {
+      state = JSON.parse(String(item.stateJson));
+    } catch (error) {
+      throw new ValidationError(`stored ${what}: field \`stateJson\` is not JSON`, [], { cause: error });
+    }
+    return parseStored(ModelStateRecordSchema, { ...stripMeta(item, META.modelState), state }, what);
+  },
+  decision: (item: Item): ContentionDecisionRecord =>
+    parseStored(
+      ContentionDecisionRecordSchema,
+      stripMeta(item, META.decision),
+      `contention decision ${String(item.pk)}`,
+    ),
+  signal: (item: Item): Signal =>
+    parseStored(Signal, stripMeta(item, META.signal), `signal ${String(item.pk)}`),
+  operation: (item: Item): Operation =>
+    parseStored(Operation, stripMeta(item, META.operation), `operation ${String(item.pk)}`),
+  lease: (item: Item): Lease => parseStored(Lease, stripMeta(item, META.lease), `lease ${String(item.pk)}`),
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Rules both implementations apply in the same way.
+
+/** Steps compare by content (key order ignored): a retried task appends nothing new. */
+export function sameJson(a: unknown, b: unknown): boolean {
+  return canonical(a) === canonical(b);
+}
+
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : 1)))
+      : v,
+  );
+}
+
+/** Signals by start time, then id: the order both implementations return. */
+export function sortSignals(signals: Signal[]): Signal[] {
+  return signals.sort((a, b) => a.startsAt - b.startsAt || (a.signalId < b.signalId ? -1 : 1));
+}
+
+export function dedupeSignals(signals: readonly Signal[]): Signal[] {
+  return [...new Map(signals.map((s) => [s.signalId, s])).values()];
+}
+
+/** The operation after appending `step`; undefined when nothing changes (the step is there). */
+export function withStep(
+  op: Operation,
+  step: OperationStep,
+  verifiedWeights: TrafficWeights | undefined,
+): Operation | undefined {
+  if (op.steps.some((existing) => sameJson(existing, step))) return undefined;
+  if (op.status !== 'running')
+    throw new ConflictError(`operation ${op.operationId} is already ${op.status}: no more steps`);
+  return {
+    ...op,
+    steps: [...op.steps, step],
+    ...(verifiedWeights ? { lastVerifiedWeights: verifiedWeights } : {}),
+  };
+}
+
+/** The operation after finishing; undefined when it already finished that way. */
+export function withFinish(
+  op: Operation,
+  status: Exclude<OperationStatus, 'running'>,
+  error: { name: string; message: string } | undefined,
+): Operation | undefined {
+  if (op.status === status) return undefined;
+  if (op.status !== 'running')
+    throw new ConflictError(`operation ${op.operationId} already finished as ${op.status}, not ${status}`);
+  return { ...op, status, ...(error ? { error: { name: error.name, message: error.message } } : {}) };
+}
+
+export function checkVersion(expectedVersion: number): void {
+  if (!Number.isSafeInteger(expectedVersion) || expectedVersion < 1)
+    throw new ValidationError(`expectedVersion ${expectedVersion} must be a positive integer`, [
+      { path: 'expectedVersion', message: 'must be a positive integer', received: expectedVersion },
+    ]);
+}

@@ -1,0 +1,789 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { type Clock, systemClock } from '../clock';
+import { ConflictError, LeaseHeldError, NotFoundError } from '../errors';
+import type {
+  ContentionDecisionRecord,
+  ModelStateRecord,
+  OperationRepository,
+  Page,
+  PredictionRepository,
+  Repositories,
+  SignalRepository,
+  WorkloadRepository,
+} from '../ports/repositories';
+import {
+  Lease,
+  Operation,
+  type OperationStatus,
+  type OperationStep,
+  OperationStep as OperationStepSchema,
+  TrafficWeights,
+} from '../schemas/operation';
+import { Prediction } from '../schemas/series';
+import { Signal } from '../schemas/signal';
+import { Workload, WorkloadProfile, WorkloadRecord } from '../schemas/workload';
+import { parseOrThrow } from '../validation';
+import { decodeCursor, documentClientFrom, encodeCursor, isConditionFailed, mapSdkError } from './client';
+import {
+  assertItemSize,
+  ContentionDecisionRecordSchema,
+  checkLimit,
+  checkTtlMs,
+  checkVersion,
+  checkWindow,
+  type DataLayerOptions,
+  dedupeSignals,
+  isExpired,
+  items,
+  MAX_SIGNAL_WINDOW_MS,
+  ModelStateRecordSchema,
+  nextHistoryKeys,
+  OPERATION_LIST_KEY,
+  operationKeys,
+  overlaps,
+  predictionKeys,
+  type ResolvedDataLayerOptions,
+  records,
+  resolveOptions,
+  sortSignals,
+  tooManyConflicts,
+  WORKLOAD_LIST_KEY,
+  withFinish,
+  withStep,
+} from './records';
+import { INDEX, TABLES, type TableName, type TableNames } from './tables';
+
+/**
+ * The repository ports over DynamoDB (`@aws-sdk/lib-dynamodb`). Key design and the query behind
+ * each access pattern: `shared/aws/README.md`. Every write is a single-item conditional write
+ * (no transactions: they are not needed, and dynalite has none); where two items change
+ * together the order of the writes makes a crash between them harmless, as noted at each place.
+ */
+export type DynamoRepositoriesConfig = (
+  | { client: DynamoDBClient; documentClient?: undefined }
+  | { documentClient: DynamoDBDocumentClient; client?: undefined }
+) & {
+  names: TableNames;
+  clock?: Clock;
+  options?: DataLayerOptions;
+};
+
+export function makeDynamoRepositories(config: DynamoRepositoriesConfig): Repositories {
+  const doc = config.documentClient ?? documentClientFrom(config.client as DynamoDBClient);
+  const ctx = new Ctx(doc, config.names, config.clock ?? systemClock, resolveOptions(config.options));
+  return {
+    workloads: new DynamoWorkloadRepository(ctx),
+    predictions: new DynamoPredictionRepository(ctx),
+    signals: new DynamoSignalRepository(ctx),
+    operations: new DynamoOperationRepository(ctx),
+  };
+}
+
+type Item = Record<string, unknown>;
+const DEFAULT_PAGE = 50;
+const MAX_PAGE = 1_000;
+
+/** The document client with error mapping and the few request shapes the repositories use. */
+class Ctx {
+  constructor(
+    readonly doc: DynamoDBDocumentClient,
+    readonly names: TableNames,
+    readonly clock: Clock,
+    readonly options: ResolvedDataLayerOptions,
+  ) {}
+
+  async get(table: TableName, key: Item, projection?: readonly string[]): Promise<Item | undefined> {
+    const { Item } = await this.run(`GetItem ${table}`, () =>
+      this.doc.send(
+        new GetCommand({
+          TableName: this.names[table],
+          Key: key,
+          // Strongly consistent: versions and leases must be read fresh.
+          ConsistentRead: true,
+          ...projectionOf(projection),
+        }),
+      ),
+    );
+    return Item;
+  }
+
+  /** Put; resolves false when the condition failed. */
+  put(table: TableName, item: Item, condition?: Condition): Promise<boolean> {
+    return this.conditional(`PutItem ${table}`, () =>
+      this.doc.send(
+        new PutCommand({ TableName: this.names[table], Item: item, ...conditionParams(condition) }),
+      ),
+    );
+  }
+
+  update(
+    table: TableName,
+    key: Item,
+    update: string,
+    condition: string,
+    names: Record<string, string>,
+    values: Item,
+  ): Promise<boolean> {
+    return this.conditional(`UpdateItem ${table}`, () =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.names[table],
+          Key: key,
+          UpdateExpression: update,
+          ...conditionParams({ expression: condition, names, values }),
+        }),
+      ),
+    );
+  }
+
+  delete(table: TableName, key: Item, condition?: Condition): Promise<boolean> {
+    return this.conditional(`DeleteItem ${table}`, () =>
+      this.doc.send(
+        new DeleteCommand({ TableName: this.names[table], Key: key, ...conditionParams(condition) }),
+      ),
+    );
+  }
+
+  /** Run a conditional write; resolves false when its condition failed. */
+  private async conditional(what: string, send: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await this.run(what, send);
+      return true;
+    } catch (error) {
+      if (isConditionFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Delete many keys, 25 per BatchWriteItem, retrying unprocessed ones. */
+  async deleteMany(table: TableName, keys: readonly Item[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 25) {
+      let requests = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        if (attempt > 0) await sleep(Math.min(1_000, 25 * 2 ** attempt));
+        const out = await this.run(`BatchWriteItem ${table}`, () =>
+          this.doc.send(new BatchWriteCommand({ RequestItems: { [this.names[table]]: requests } })),
+        );
+        requests = (out.UnprocessedItems?.[this.names[table]] ?? []).flatMap((r) =>
+          r.DeleteRequest?.Key ? [{ DeleteRequest: { Key: r.DeleteRequest.Key } }] : [],
+        );
+        if (attempt > 10 && requests.length > 0)
+          throw new ConflictError(`BatchWriteItem ${table}: ${requests.length} deletes still unprocessed`);
+      }
+    }
+  }
+
+  /** Every item of a query (all pages). For bounded partitions only. */
+  async queryAll(table: TableName, input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
+    const items: Item[] = [];
+    let start: Item | undefined;
+    do {
+      const out = await this.run(`Query ${table}`, () =>
+        this.doc.send(
+          new QueryCommand({
+            ...input,
+            TableName: this.names[table],
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        ),
+      );
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  /**
+   * One page of `limit` accepted items and a cursor only when more exist: asks for one item more
+   * than the page so the last page never carries a cursor to an empty page.
+   */
+  async queryPage(
+    table: TableName,
+    input: Omit<QueryCommandInput, 'TableName' | 'Limit' | 'ExclusiveStartKey'>,
+    options: { limit?: number; cursor?: string; indexName?: string },
+    accept: (item: Item) => boolean = () => true,
+  ): Promise<{ items: Item[]; next?: string }> {
+    const limit = checkLimit(options.limit ?? DEFAULT_PAGE, MAX_PAGE);
+    const keyNames = keyAttributes(table, options.indexName);
+    const items: Item[] = [];
+    let start: Item | undefined = options.cursor ? decodeCursor(options.cursor) : undefined;
+    do {
+      const out = await this.run(`Query ${table}`, () =>
+        this.doc.send(
+          new QueryCommand({
+            ...input,
+            TableName: this.names[table],
+            ...(options.indexName ? { IndexName: options.indexName } : {}),
+            Limit: limit + 1 - items.length,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        ),
+      );
+      for (const item of out.Items ?? []) if (accept(item)) items.push(item);
+      start = out.LastEvaluatedKey;
+    } while (start && items.length <= limit);
+    if (items.length <= limit) return { items };
+    const page = items.slice(0, limit);
+    const last = page[page.length - 1] as Item;
+    return { items: page, next: encodeCursor(Object.fromEntries(keyNames.map((k) => [k, last[k]]))) };
+  }
+
+  async run<T>(what: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (isConditionFailed(error)) throw error;
+      throw mapSdkError(error, what);
+    }
+  }
+}
+
+interface Condition {
+  expression: string;
+  names?: Record<string, string>;
+  values?: Item;
+}
+
+/** The condition of a write as request parameters (DynamoDB refuses empty attribute maps). */
+function conditionParams(condition: Condition | undefined) {
+  if (!condition) return {};
+  return {
+    ConditionExpression: condition.expression,
+    ...(condition.names && Object.keys(condition.names).length > 0
+      ? { ExpressionAttributeNames: condition.names }
+      : {}),
+    ...(condition.values && Object.keys(condition.values).length > 0
+      ? { ExpressionAttributeValues: condition.values }
+      : {}),
+  };
+}
+
+function projectionOf(attributes?: readonly string[]) {
+  if (!attributes || attributes.length === 0) return {};
+  const names: Record<string, string> = {};
+  const parts = attributes.map((name, i) => {
+    names[`#p${i}`] = name;
+    return `#p${i}`;
+  });
+  return { ProjectionExpression: parts.join(', '), ExpressionAttributeNames: names };
+}
+
+/** The table key plus the index key: what ExclusiveStartKey needs for a query on that index. */
+function keyAttributes(table: TableName, indexName?: string): string[] {
+  const spec = TABLES[table];
+  const names = [spec.partitionKey.name, ...(spec.sortKey ? [spec.sortKey.name] : [])];
+  const index = indexName ? spec.globalSecondaryIndexes.find((i) => i.indexName === indexName) : undefined;
+  if (index) names.push(index.partitionKey.name, ...(index.sortKey ? [index.sortKey.name] : []));
+  return [...new Set(names)];
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+// ---------------------------------------------------------------------------------------------
+
+class DynamoWorkloadRepository implements WorkloadRepository {
+  constructor(private readonly ctx: Ctx) {}
+
+  async create(workload: Workload): Promise<WorkloadRecord> {
+    const parsed = parseOrThrow(Workload, workload, 'workload');
+    const now = this.ctx.clock.now();
+    const record = parseOrThrow(
+      WorkloadRecord,
+      { workload: parsed, profile: { demand: {} }, version: 1, createdAt: now, updatedAt: now },
+      `workload record ${parsed.workloadId}`,
+    );
+    const item = items.workload(record);
+    assertItemSize(item, `workload ${parsed.workloadId}`);
+    const created = await this.ctx.put('workloads', item, { expression: 'attribute_not_exists(pk)' });
+    if (!created) throw new ConflictError(`workload ${parsed.workloadId} already exists`);
+    return record;
+  }
+
+  update(workload: Workload, expectedVersion: number): Promise<WorkloadRecord> {
+    const parsed = parseOrThrow(Workload, workload, 'workload');
+    return this.replace(parsed.workloadId, expectedVersion, { workload: parsed });
+  }
+
+  updateProfile(
+    workloadId: string,
+    profile: WorkloadProfile,
+    expectedVersion: number,
+  ): Promise<WorkloadRecord> {
+    const parsed = parseOrThrow(WorkloadProfile, profile, `profile of workload ${workloadId}`);
+    return this.replace(workloadId, expectedVersion, { profile: parsed });
+  }
+
+  /**
+   * Read, change, and put back on condition that the version is still the one read. One item, so
+   * nothing to order; a stale writer gets ConflictError and must re-read.
+   */
+  private async replace(
+    workloadId: string,
+    expectedVersion: number,
+    change: Partial<Pick<WorkloadRecord, 'workload' | 'profile'>>,
+  ): Promise<WorkloadRecord> {
+    checkVersion(expectedVersion);
+    const current = await this.get(workloadId);
+    if (!current) throw new NotFoundError(`workload ${workloadId} does not exist`);
+    if (current.version !== expectedVersion)
+      throw new ConflictError(
+        `workload ${workloadId} is at version ${current.version}, not the expected ${expectedVersion}`,
+      );
+    const record = parseOrThrow(
+      WorkloadRecord,
+      {
+        ...current,
+        ...change,
+        version: expectedVersion + 1,
+        updatedAt: Math.max(this.ctx.clock.now(), current.updatedAt),
+      },
+      `workload record ${workloadId}`,
+    );
+    const item = items.workload(record);
+    assertItemSize(item, `workload ${workloadId}`);
+    const written = await this.ctx.put('workloads', item, {
+      expression: 'version = :expected',
+      values: { ':expected': expectedVersion },
+    });
+    if (!written)
+      throw new ConflictError(
+        `workload ${workloadId} changed under us: version ${expectedVersion} is no longer current`,
+      );
+    return record;
+  }
+
+  async get(workloadId: string): Promise<WorkloadRecord | undefined> {
+    const item = await this.ctx.get('workloads', { pk: workloadId });
+    return item ? records.workload(item) : undefined;
+  }
+
+  async list(options: { limit?: number; cursor?: string } = {}): Promise<Page<WorkloadRecord>> {
+    const page = await this.ctx.queryPage(
+      'workloads',
+      {
+        KeyConditionExpression: 'listKey = :list',
+        ExpressionAttributeValues: { ':list': WORKLOAD_LIST_KEY },
+      },
+      { ...options, indexName: INDEX.workloadsList },
+    );
+    return { items: page.items.map(records.workload), ...(page.next ? { next: page.next } : {}) };
+  }
+
+  async delete(workloadId: string): Promise<void> {
+    await this.ctx.delete('workloads', { pk: workloadId });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+class DynamoPredictionRepository implements PredictionRepository {
+  constructor(private readonly ctx: Ctx) {}
+
+  /**
+   * Three single-item writes, in an order that survives a crash anywhere:
+   * 1. the history item (its key is the forecast's `generatedAt`, so a retry rewrites the same
+   *    item);
+   * 2. the latest item, which also lists the history keys kept (newest first, at most the limit),
+   *    conditional on its own version so two writers cannot drop each other's key;
+   * 3. delete history items older than the oldest key kept (the ones that just fell off, and any
+   *    left by an earlier crash between 2 and 3).
+   * A crash after 1 leaves a history item the latest does not list; the retry lists it. A crash
+   * after 2 leaves extra old items that the next write's step 3 removes; `history()` never returns
+   * more than the limit meanwhile. Every item also carries a TTL.
+   */
+  async putPrediction(prediction: Prediction): Promise<void> {
+    const p = parseOrThrow(Prediction, prediction, 'prediction');
+    const { predictionHistoryLimit: limit, predictionTtlMs, maxConflictRetries } = this.ctx.options;
+    const pk = predictionKeys.metricPk(p.workloadId, p.metric);
+    const sk = predictionKeys.historySk(p.generatedAt);
+    const what = `prediction ${p.workloadId}/${p.metric} at ${p.generatedAt}`;
+    const historyItem = items.predictionHistory(p, predictionTtlMs);
+    assertItemSize(historyItem, what);
+    // Refuse before writing anything if the latest item, with a full key list, would not fit.
+    assertItemSize(items.predictionLatestWorstCase(p, predictionTtlMs, limit), `latest ${what}`);
+
+    await this.ctx.put('predictions', historyItem);
+
+    let keep: string[] = [];
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.ctx.get('predictions', { pk, sk: predictionKeys.latestSk }, [
+        'latestVersion',
+        'historyKeys',
+        'generatedAt',
+      ]);
+      const version = typeof current?.latestVersion === 'number' ? current.latestVersion : 0;
+      const keys = Array.isArray(current?.historyKeys) ? (current.historyKeys as string[]) : [];
+      const next = nextHistoryKeys(keys, sk, limit);
+      keep = next.keep;
+      const newer = typeof current?.generatedAt !== 'number' || p.generatedAt >= current.generatedAt;
+      const condition = current
+        ? { expression: 'latestVersion = :v', values: { ':v': version } }
+        : { expression: 'attribute_not_exists(pk)' };
+      const written = newer
+        ? await this.ctx.put(
+            'predictions',
+            items.predictionLatest(p, predictionTtlMs, version + 1, keep),
+            condition,
+          )
+        : // An older forecast arriving late joins the history but does not replace the latest.
+          await this.ctx.update(
+            'predictions',
+            { pk, sk: predictionKeys.latestSk },
+            'SET historyKeys = :keys, latestVersion = :next',
+            'latestVersion = :v',
+            {},
+            { ':keys': keep, ':next': version + 1, ':v': version },
+          );
+      if (written) break;
+      if (attempt >= maxConflictRetries) throw tooManyConflicts(`latest ${what}`, attempt);
+    }
+
+    if (keep.length < limit) return;
+    const oldestKept = keep[keep.length - 1] as string;
+    const stale = await this.ctx.queryAll('predictions', {
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': pk, ':from': predictionKeys.historyPrefix, ':to': oldestKept },
+      ProjectionExpression: 'pk, sk',
+    });
+    await this.ctx.deleteMany(
+      'predictions',
+      stale.filter((item) => (item.sk as string) < oldestKept).map((item) => ({ pk: item.pk, sk: item.sk })),
+    );
+  }
+
+  async getLatest(workloadId: string, metric: string): Promise<Prediction | undefined> {
+    const item = await this.ctx.get('predictions', {
+      pk: predictionKeys.metricPk(workloadId, metric),
+      sk: predictionKeys.latestSk,
+    });
+    if (!item || isExpired(item.ttl, this.ctx.clock.now())) return undefined;
+    return records.prediction(item);
+  }
+
+  async history(
+    workloadId: string,
+    metric: string,
+    options: { sinceMs?: number; limit?: number } = {},
+  ): Promise<Prediction[]> {
+    const limit = checkLimit(options.limit, this.ctx.options.predictionHistoryLimit);
+    const now = this.ctx.clock.now();
+    const out: Prediction[] = [];
+    let start: Item | undefined;
+    do {
+      const page = await this.ctx.run('Query predictions', () =>
+        this.ctx.doc.send(
+          new QueryCommand({
+            TableName: this.ctx.names.predictions,
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+            ExpressionAttributeValues: {
+              ':pk': predictionKeys.metricPk(workloadId, metric),
+              ':from': predictionKeys.historySk(Math.max(0, options.sinceMs ?? 0)),
+              ':to': predictionKeys.historyEnd,
+            },
+            ScanIndexForward: false,
+            Limit: limit - out.length,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) if (!isExpired(item.ttl, now)) out.push(records.prediction(item));
+      start = page.LastEvaluatedKey;
+    } while (start && out.length < limit);
+    return out.slice(0, limit);
+  }
+
+  /** Refuses (ConflictError) a state older than the stored one: a slow writer must not roll it back. */
+  async putModelState(state: ModelStateRecord): Promise<void> {
+    const s = parseOrThrow(ModelStateRecordSchema, state, 'model state');
+    const item = items.modelState(s);
+    assertItemSize(item, `model state ${s.workloadId}/${s.metric}`);
+    const written = await this.ctx.put('predictions', item, {
+      expression: 'attribute_not_exists(pk) OR lastPointMs <= :lp',
+      values: { ':lp': s.lastPointMs },
+    });
+    if (!written)
+      throw new ConflictError(
+        `model state ${s.workloadId}/${s.metric}: a newer state is stored (this one ends at ${s.lastPointMs})`,
+      );
+  }
+
+  async getModelState(workloadId: string, metric: string): Promise<ModelStateRecord | undefined> {
+    const item = await this.ctx.get('predictions', {
+      pk: predictionKeys.metricPk(workloadId, metric),
+      sk: predictionKeys.stateSk,
+    });
+    if (!item) return undefined;
+    return records.modelState(item);
+  }
+
+  /** Refuses (ConflictError) a decision older than the stored one. */
+  async putDecision(decision: ContentionDecisionRecord): Promise<void> {
+    const d = parseOrThrow(ContentionDecisionRecordSchema, decision, 'contention decision');
+    const item = items.decision(d);
+    assertItemSize(item, `contention decision ${d.workloadId}`);
+    const written = await this.ctx.put('predictions', item, {
+      expression: 'attribute_not_exists(pk) OR updatedAt <= :u',
+      values: { ':u': d.updatedAt },
+    });
+    if (!written)
+      throw new ConflictError(
+        `contention decision ${d.workloadId}: a newer decision is stored (this one is from ${d.updatedAt})`,
+      );
+  }
+
+  async getDecision(workloadId: string): Promise<ContentionDecisionRecord | undefined> {
+    const item = await this.ctx.get('predictions', {
+      pk: predictionKeys.workloadPk(workloadId),
+      sk: predictionKeys.decisionSk,
+    });
+    if (!item) return undefined;
+    return records.decision(item);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+class DynamoSignalRepository implements SignalRepository {
+  constructor(private readonly ctx: Ctx) {}
+
+  /** An upsert keyed by signalId: the same signal delivered twice is one item. */
+  async put(signal: Signal): Promise<void> {
+    const s = parseOrThrow(Signal, signal, 'signal');
+    const item = items.signal(s, this.ctx.options.signalRetentionMs);
+    assertItemSize(item, `signal ${s.signalId}`);
+    await this.ctx.put('signals', item);
+  }
+
+  async forWorkload(
+    workloadId: string,
+    tags: readonly string[],
+    fromMs: number,
+    toMs: number,
+  ): Promise<Signal[]> {
+    checkWindow(fromMs, toMs);
+    const own = this.window(INDEX.signalsByWorkload, 'workloadKey', workloadId, fromMs, toMs);
+    const tagged = [...new Set(tags)].map((tag) => this.window(INDEX.signalsByTag, 'tag', tag, fromMs, toMs));
+    const all = (await Promise.all([own, ...tagged])).flat();
+    // A tag signal aimed at another workload is not ours.
+    return sortSignals(
+      dedupeSignals(all.filter((s) => s.workloadId === undefined || s.workloadId === workloadId)),
+    );
+  }
+
+  async byTag(tag: string, fromMs: number, toMs: number): Promise<Signal[]> {
+    checkWindow(fromMs, toMs);
+    return sortSignals(await this.window(INDEX.signalsByTag, 'tag', tag, fromMs, toMs));
+  }
+
+  /**
+   * Signals overlapping [fromMs, toMs): a window lasts at most 31 days (schema), so it starts in
+   * [fromMs - 31 d, toMs); the key condition bounds the read and `endsAt > fromMs` finishes it.
+   */
+  private async window(index: string, keyName: string, key: string, fromMs: number, toMs: number) {
+    if (toMs <= fromMs) return [];
+    const items = await this.ctx.queryAll('signals', {
+      IndexName: index,
+      KeyConditionExpression: '#k = :k AND startsAt BETWEEN :lo AND :hi',
+      FilterExpression: 'endsAt > :from',
+      ExpressionAttributeNames: { '#k': keyName },
+      ExpressionAttributeValues: {
+        ':k': key,
+        ':lo': Math.max(0, fromMs - MAX_SIGNAL_WINDOW_MS),
+        ':hi': toMs - 1,
+        ':from': fromMs,
+      },
+    });
+    const now = this.ctx.clock.now();
+    return items
+      .filter((item) => !isExpired(item.ttl, now))
+      .map((item) => records.signal(item))
+      .filter((s) => overlaps(s, fromMs, toMs));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+class DynamoOperationRepository implements OperationRepository {
+  constructor(private readonly ctx: Ctx) {}
+
+  async createOrGet(operation: Operation): Promise<Operation> {
+    const op = parseOrThrow(Operation, operation, 'operation');
+    const item = items.operation(op);
+    assertItemSize(item, `operation ${op.operationId}`);
+    if (await this.ctx.put('operations', item, { expression: 'attribute_not_exists(pk)' })) return op;
+    const existing = await this.get(op.operationId);
+    if (!existing) throw new ConflictError(`operation ${op.operationId} exists but could not be read back`);
+    return existing;
+  }
+
+  async get(operationId: string): Promise<Operation | undefined> {
+    const item = await this.ctx.get('operations', { pk: operationKeys.operationPk(operationId) });
+    return item ? records.operation(item) : undefined;
+  }
+
+  /**
+   * Read, append, put back on condition that the version is unchanged; a lost race re-reads and
+   * tries again. Appending a step equal to one already there is a no-op, so a retried task does
+   * not record its step twice.
+   */
+  async appendStep(
+    operationId: string,
+    step: OperationStep,
+    verifiedWeights?: TrafficWeights,
+  ): Promise<Operation> {
+    const s = parseOrThrow(OperationStepSchema, step, `step of operation ${operationId}`);
+    const weights =
+      verifiedWeights === undefined
+        ? undefined
+        : parseOrThrow(TrafficWeights, verifiedWeights, `verified weights of operation ${operationId}`);
+    return this.change(operationId, (op) => withStep(op, s, weights));
+  }
+
+  async finish(
+    operationId: string,
+    status: Exclude<OperationStatus, 'running'>,
+    error?: { name: string; message: string },
+  ): Promise<Operation> {
+    return this.change(operationId, (op) => withFinish(op, status, error));
+  }
+
+  private async change(
+    operationId: string,
+    apply: (op: Operation) => Operation | undefined,
+  ): Promise<Operation> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.get(operationId);
+      if (!current) throw new NotFoundError(`operation ${operationId} does not exist`);
+      const changed = apply(current);
+      if (!changed) return current;
+      const next = parseOrThrow(
+        Operation,
+        {
+          ...changed,
+          version: current.version + 1,
+          updatedAt: Math.max(this.ctx.clock.now(), current.updatedAt),
+        },
+        `operation ${operationId}`,
+      );
+      const item = items.operation(next);
+      assertItemSize(item, `operation ${operationId}`);
+      const written = await this.ctx.put('operations', item, {
+        expression: 'version = :v',
+        values: { ':v': current.version },
+      });
+      if (written) return next;
+      if (attempt >= this.ctx.options.maxConflictRetries)
+        throw tooManyConflicts(`operation ${operationId}`, attempt);
+    }
+  }
+
+  async listByWorkload(
+    workloadId: string,
+    options: { limit?: number; cursor?: string } = {},
+  ): Promise<Page<Operation>> {
+    return this.newestFirst(INDEX.operationsByWorkload, 'workloadKey', workloadId, options);
+  }
+
+  async listRecent(options: { limit?: number; cursor?: string } = {}): Promise<Page<Operation>> {
+    return this.newestFirst(INDEX.operationsRecent, 'listKey', OPERATION_LIST_KEY, options);
+  }
+
+  /** One page of operations from an index partitioned by `key` = `value`, newest first. */
+  private async newestFirst(
+    indexName: string,
+    key: string,
+    value: string,
+    options: { limit?: number; cursor?: string },
+  ): Promise<Page<Operation>> {
+    const page = await this.ctx.queryPage(
+      'operations',
+      {
+        KeyConditionExpression: '#k = :v',
+        ExpressionAttributeNames: { '#k': key },
+        ExpressionAttributeValues: { ':v': value },
+        ScanIndexForward: false,
+      },
+      { ...options, indexName },
+    );
+    return { items: page.items.map(records.operation), ...(page.next ? { next: page.next } : {}) };
+  }
+
+  /**
+   * One conditional put decides the race: it succeeds only if no lease item exists, the stored
+   * one has expired by our clock, or we already hold it (a rerun). DynamoDB serialises writes to
+   * one item, so of two concurrent acquisitions exactly one condition holds.
+   */
+  async acquireLease(workloadId: string, holder: string, ttlMs: number): Promise<Lease> {
+    checkTtlMs(ttlMs, `lease on ${workloadId}`);
+    for (let attempt = 1; ; attempt++) {
+      const now = this.ctx.clock.now();
+      const lease = parseOrThrow(
+        Lease,
+        { workloadId, holder, acquiredAt: now, expiresAt: now + ttlMs },
+        `lease on ${workloadId}`,
+      );
+      const written = await this.ctx.put('operations', items.lease(lease), {
+        expression: 'attribute_not_exists(pk) OR expiresAt <= :now OR holder = :holder',
+        values: { ':now': now, ':holder': holder },
+      });
+      if (written) return lease;
+      const current = await this.getLease(workloadId);
+      if (current) throw new LeaseHeldError(workloadId, current.holder, current.expiresAt);
+      // Released or expired between our write and our read: try again.
+      if (attempt >= this.ctx.options.maxConflictRetries)
+        throw tooManyConflicts(`lease on ${workloadId}`, attempt);
+    }
+  }
+
+  /** Only the holder renews, and only while the lease is live: an expired lease was lost. */
+  async renewLease(workloadId: string, holder: string, ttlMs: number): Promise<Lease> {
+    checkTtlMs(ttlMs, `lease on ${workloadId}`);
+    const now = this.ctx.clock.now();
+    const current = await this.getLease(workloadId);
+    if (current && current.holder !== holder)
+      throw new LeaseHeldError(workloadId, current.holder, current.expiresAt);
+    if (!current)
+      throw new ConflictError(
+        `lease on ${workloadId} is not held by ${holder} (absent or expired): cannot renew`,
+      );
+    const lease = parseOrThrow(
+      Lease,
+      { ...current, expiresAt: Math.max(current.expiresAt, now + ttlMs) },
+      `lease on ${workloadId}`,
+    );
+    const written = await this.ctx.put('operations', items.lease(lease), {
+      expression: 'holder = :holder AND expiresAt > :now',
+      values: { ':holder': holder, ':now': now },
+    });
+    if (written) return lease;
+    const after = await this.getLease(workloadId);
+    if (after && after.holder !== holder) throw new LeaseHeldError(workloadId, after.holder, after.expiresAt);
+    throw new ConflictError(`lease on ${workloadId} is no longer held by ${holder}: cannot renew`);
+  }
+
+  async releaseLease(workloadId: string, holder: string): Promise<void> {
+    // Condition on the holder: releasing someone else's lease is a no-op, never a theft.
+    await this.ctx.delete(
+      'operations',
+      { pk: operationKeys.leasePk(workloadId) },
+      { expression: 'holder = :holder', values: { ':holder': holder } },
+    );
+  }
+
+  async getLease(workloadId: string): Promise<Lease | undefined> {
+    const item = await this.ctx.get('operations', { pk: operationKeys.leasePk(workloadId) });
+    if (!item) return undefined;
+    const lease = records.lease(item);
+    return lease.expiresAt <= this.ctx.clock.now() ? undefined : lease;
+  }
+}

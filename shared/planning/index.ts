@@ -1,0 +1,3 @@
+export * from './hysteresis';
+export * from './score';
+export * from './sizing';

@@ -1,0 +1,257 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { ManualClock } from '../../../shared/clock';
+import { documentClientFrom } from '../../../shared/data/client';
+import { openLocalDataLayer } from '../../../shared/data/index';
+import { startLocalDynamo } from '../../../shared/data/local-server';
+import { itemSize, MAX_ITEM_BYTES, predictionKeys } from '../../../shared/data/records';
+import { makeDynamoRepositories } from '../../../shared/data/repositories';
+import { createTables, tableNamesFromPrefix } from '../../../shared/data/tables';
+import { LeaseHeldError, ValidationError } from '../../../shared/errors';
+import { useDynamo } from '../../helpers/dynamo';
+import {
+  HISTORY_LIMIT,
+  predictionFixture,
+  T0,
+  uid,
+  workloadFixture,
+} from '../../unit/data/repository-contract';
+
+jest.setTimeout(120_000);
+const MINUTE = 60_000;
+
+describe('DynamoDB storage behaviour beyond the port contract', () => {
+  const dynamo = useDynamo('storage');
+  let clock: ManualClock;
+
+  const setup = () => {
+    const { client, names } = dynamo();
+    clock = new ManualClock(T0);
+    const repos = makeDynamoRepositories({
+      client,
+      names,
+      clock,
+      options: { predictionHistoryLimit: HISTORY_LIMIT },
+    });
+    return { repos, doc: documentClientFrom(client), names };
+  };
+
+  const historyItemKeys = async (workloadId: string, metric = 'requests') => {
+    const { doc, names } = setup();
+    const out = await doc.send(
+      new QueryCommand({
+        TableName: names.predictions,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :h)',
+        ExpressionAttributeValues: {
+          ':pk': predictionKeys.metricPk(workloadId, metric),
+          ':h': predictionKeys.historyPrefix,
+        },
+      }),
+    );
+    return (out.Items ?? []).map((item) => String(item.sk));
+  };
+
+  it('keeps at most the limit of history items in the table, not only in what it returns', async () => {
+    const { repos } = setup();
+    const id = uid('bounded');
+    for (let i = 0; i < HISTORY_LIMIT * 3; i++)
+      await repos.predictions.putPrediction(predictionFixture(id, T0 + i * MINUTE));
+    const keys = await historyItemKeys(id);
+    expect(keys).toHaveLength(HISTORY_LIMIT);
+    expect(keys.sort()).toEqual(
+      Array.from({ length: HISTORY_LIMIT }, (_, i) =>
+        predictionKeys.historySk(T0 + (HISTORY_LIMIT * 2 + i) * MINUTE),
+      ),
+    );
+  });
+
+  it('recovers from a crash between the history and the latest write (the retry lists the item)', async () => {
+    const { repos, doc, names } = setup();
+    const id = uid('crash1');
+    await repos.predictions.putPrediction(predictionFixture(id, T0));
+    // The history item of the next forecast got written, then the process died.
+    const next = predictionFixture(id, T0 + MINUTE);
+    await doc.send(
+      new PutCommand({
+        TableName: names.predictions,
+        Item: {
+          pk: predictionKeys.metricPk(id, 'requests'),
+          sk: predictionKeys.historySk(next.generatedAt),
+          ...next,
+        },
+      }),
+    );
+    expect((await repos.predictions.getLatest(id, 'requests'))?.generatedAt).toBe(T0);
+    await repos.predictions.putPrediction(next);
+    const latest = await doc.send(
+      new GetCommand({
+        TableName: names.predictions,
+        Key: { pk: predictionKeys.metricPk(id, 'requests'), sk: 'latest' },
+      }),
+    );
+    expect(latest.Item?.historyKeys).toEqual([
+      predictionKeys.historySk(T0 + MINUTE),
+      predictionKeys.historySk(T0),
+    ]);
+    expect((await repos.predictions.getLatest(id, 'requests'))?.generatedAt).toBe(T0 + MINUTE);
+  });
+
+  it('recovers from a crash before eviction (the next write removes the leftovers)', async () => {
+    const { repos, doc, names } = setup();
+    const id = uid('crash2');
+    // Old history items a crashed writer failed to evict.
+    for (let i = 0; i < 3; i++) {
+      const old = predictionFixture(id, T0 - (i + 1) * MINUTE);
+      await doc.send(
+        new PutCommand({
+          TableName: names.predictions,
+          Item: {
+            pk: predictionKeys.metricPk(id, 'requests'),
+            sk: predictionKeys.historySk(old.generatedAt),
+            ...old,
+          },
+        }),
+      );
+    }
+    for (let i = 0; i < HISTORY_LIMIT; i++)
+      await repos.predictions.putPrediction(predictionFixture(id, T0 + i * MINUTE));
+    expect(await historyItemKeys(id)).toHaveLength(HISTORY_LIMIT);
+  });
+
+  it('filters expired items that are still physically in the table', async () => {
+    const { repos, doc, names } = setup();
+    const id = uid('ttl');
+    await repos.predictions.putPrediction(predictionFixture(id, T0));
+    clock.advance(9 * 86_400_000);
+    expect(await repos.predictions.getLatest(id, 'requests')).toBeUndefined();
+    const raw = await doc.send(
+      new GetCommand({
+        TableName: names.predictions,
+        Key: { pk: predictionKeys.metricPk(id, 'requests'), sk: 'latest' },
+      }),
+    );
+    expect(raw.Item?.ttl).toBe(Math.ceil((T0 + 8 * 86_400_000) / 1000));
+  });
+
+  it('reports a stored item that no longer parses, naming it, instead of returning it', async () => {
+    const { repos, doc, names } = setup();
+    const id = uid('corrupt');
+    const created = await repos.workloads.create(workloadFixture(id));
+    await doc.send(
+      new PutCommand({
+        TableName: names.workloads,
+        Item: { pk: id, listKey: 'workload', ...created, version: 'two' },
+      }),
+    );
+    const error = await repos.workloads.get(id).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as Error).message).toContain(`stored workload ${id}`);
+    expect((error as Error).message).toContain('version');
+  });
+
+  it('agrees with the server on the 400 KB limit, to the byte', async () => {
+    const { repos, doc, names } = setup();
+    const id = uid('big');
+    const base = await repos.workloads.create(workloadFixture(id));
+    const item: Record<string, unknown> = { pk: id, listKey: 'workload', ...base, pad: '' };
+    item.pad = 'x'.repeat(MAX_ITEM_BYTES - itemSize(item));
+    expect(itemSize(item)).toBe(MAX_ITEM_BYTES);
+    await expect(doc.send(new PutCommand({ TableName: names.workloads, Item: item }))).resolves.toBeDefined();
+    // One byte more is refused by the server too (dynalite enforces DynamoDB's rule); another
+    // server may count a few bytes differently, so this half runs only on dynalite.
+    if (!dynamo().external) {
+      const over = { ...item, pad: `${String(item.pad)}x` };
+      await expect(doc.send(new PutCommand({ TableName: names.workloads, Item: over }))).rejects.toThrow(
+        /size/i,
+      );
+    }
+  });
+
+  it('gives one winner among five clients racing for a lease, every time', async () => {
+    const { names, endpoint } = { ...dynamo() };
+    const clients = Array.from(
+      { length: 5 },
+      () => new DynamoDBClient({ endpoint, region: process.env.AWS_REGION ?? 'us-east-1', maxAttempts: 3 }),
+    );
+    try {
+      const contenders = clients.map((client) =>
+        makeDynamoRepositories({ client, names, clock: new ManualClock(T0) }),
+      );
+      for (let round = 0; round < 25; round++) {
+        const workloadId = uid('race5');
+        const results = await Promise.allSettled(
+          contenders.map((repos, i) =>
+            repos.operations.acquireLease(workloadId, `op-${round}-${i}`, 10 * MINUTE),
+          ),
+        );
+        const winners = results.filter((r) => r.status === 'fulfilled');
+        expect(winners).toHaveLength(1);
+        const holder = (winners[0] as PromiseFulfilledResult<{ holder: string }>).value.holder;
+        for (const r of results)
+          if (r.status === 'rejected') {
+            expect(r.reason).toBeInstanceOf(LeaseHeldError);
+            expect((r.reason as LeaseHeldError).holder).toBe(holder);
+          }
+      }
+    } finally {
+      for (const client of clients) client.destroy();
+    }
+  });
+});
+
+describe('startLocalDynamo', () => {
+  it('persists to a directory across restarts and stops cleanly', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shadowscale-dynalite-'));
+    const names = tableNamesFromPrefix('keep');
+    try {
+      const first = await startLocalDynamo({ dir });
+      const client1 = new DynamoDBClient({ endpoint: first.endpoint, region: 'us-east-1' });
+      await createTables(client1, names, { tables: ['workloads'] });
+      await makeDynamoRepositories({ client: client1, names }).workloads.create(workloadFixture('kept'));
+      client1.destroy();
+      await first.stop();
+      await first.stop(); // idempotent
+
+      const second = await startLocalDynamo({ dir, port: 0 });
+      const client2 = new DynamoDBClient({ endpoint: second.endpoint, region: 'us-east-1' });
+      try {
+        expect(
+          (await makeDynamoRepositories({ client: client2, names }).workloads.get('kept'))?.version,
+        ).toBe(1);
+      } finally {
+        client2.destroy();
+        await second.stop();
+      }
+      await expect(fetch(second.endpoint)).rejects.toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('opens the whole local data layer in one call, keeping the tables with --keep-db', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shadowscale-local-'));
+    try {
+      const first = await openLocalDataLayer({ dir });
+      expect(first.names.workloads).toBe('shadowscale-local-workloads');
+      await first.repositories.workloads.create(workloadFixture('kept-too'));
+      await first.stop();
+      const second = await openLocalDataLayer({ dir });
+      try {
+        expect((await second.repositories.workloads.get('kept-too'))?.version).toBe(1);
+      } finally {
+        await second.stop();
+      }
+      const fresh = await openLocalDataLayer();
+      try {
+        expect(await fresh.repositories.workloads.get('kept-too')).toBeUndefined();
+      } finally {
+        await fresh.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,88 @@
+import {
+  assertItemSize,
+  isExpired,
+  itemSize,
+  MAX_ITEM_BYTES,
+  nextHistoryKeys,
+  predictionKeys,
+  resolveOptions,
+  ttlSeconds,
+  valueSize,
+} from '../../../shared/data/records';
+import { ItemTooLargeError, ValidationError } from '../../../shared/errors';
+
+describe('item size (as DynamoDB counts it)', () => {
+  it.each([
+    ['a string: its UTF-8 length', 'abc', 3],
+    ['a multi-byte string', 'é€', 5],
+    ['a boolean', true, 1],
+    ['null', null, 1],
+    ['zero', 0, 1],
+    ['a 1-digit number', 7, 2],
+    ['a 2-digit number (one aligned pair)', 12, 2],
+    ['a 4-digit number', 1_234, 3],
+    ['a 5-digit number', 12_345, 4],
+    ['a misaligned pair', 1.2, 3],
+    ['an aligned fraction', 0.12, 2],
+    ['a negative number', -5, 3],
+    ['trailing zeros do not count', 1_000_000, 2],
+    ['a fraction', 0.125, 3],
+    ['a list: 3 + 1 per element + elements', [1, 'ab'], 3 + (1 + 2) + (1 + 2)],
+    ['a map: 3 + 1 per entry + key names + values', { ab: 'c' }, 3 + 1 + 2 + 1],
+  ])('%s', (_what, value, size) => {
+    expect(valueSize(value)).toBe(size);
+  });
+
+  it('adds attribute names and skips undefined attributes', () => {
+    expect(itemSize({ pk: 'abc', n: 12_345, gone: undefined })).toBe(2 + 3 + 1 + 4);
+  });
+
+  it('refuses an item over 400 KB naming what and how big', () => {
+    const fits = { pk: 'x'.repeat(MAX_ITEM_BYTES - 2) };
+    expect(itemSize(fits)).toBe(MAX_ITEM_BYTES);
+    expect(() => assertItemSize(fits, 'workload w')).not.toThrow();
+    const tooBig = { pk: 'x'.repeat(MAX_ITEM_BYTES - 1) };
+    expect(() => assertItemSize(tooBig, 'workload w')).toThrow(ItemTooLargeError);
+    expect(() => assertItemSize(tooBig, 'workload w')).toThrow(
+      `workload w would be ${MAX_ITEM_BYTES + 1} bytes`,
+    );
+  });
+});
+
+describe('time', () => {
+  it('rounds TTL seconds up so an item never expires early', () => {
+    expect(ttlSeconds(1_000)).toBe(1);
+    expect(ttlSeconds(1_001)).toBe(2);
+  });
+
+  it.each([
+    [undefined, 5_000, false],
+    [5, 4_999, false],
+    [5, 5_000, true],
+    [5, 9_000, true],
+  ])('ttl %p at %p ms expired: %p', (ttl, now, expired) => {
+    expect(isExpired(ttl, now)).toBe(expired);
+  });
+});
+
+describe('prediction history keys', () => {
+  it('sort as time', () => {
+    expect(predictionKeys.historySk(99) < predictionKeys.historySk(100)).toBe(true);
+    expect(predictionKeys.historySk(Date.UTC(2100, 0, 1)) < predictionKeys.historyEnd).toBe(true);
+  });
+
+  it('keep the newest `limit` and evict the rest', () => {
+    const k = predictionKeys.historySk;
+    expect(nextHistoryKeys([k(3), k(2), k(1)], k(4), 3)).toEqual({ keep: [k(4), k(3), k(2)], evict: [k(1)] });
+    expect(nextHistoryKeys([k(3)], k(3), 3)).toEqual({ keep: [k(3)], evict: [] });
+    expect(nextHistoryKeys([k(5), k(4)], k(1), 2)).toEqual({ keep: [k(5), k(4)], evict: [k(1)] });
+  });
+});
+
+describe('options', () => {
+  it('fills defaults and refuses nonsense naming the field', () => {
+    expect(resolveOptions({ predictionHistoryLimit: 3 }).predictionHistoryLimit).toBe(3);
+    expect(() => resolveOptions({ predictionHistoryLimit: 0 })).toThrow(ValidationError);
+    expect(() => resolveOptions({ predictionHistoryLimit: 0 })).toThrow('predictionHistoryLimit');
+  });
+});
