@@ -13,7 +13,7 @@ import { parseTimestampValueCsv } from '../shared/series/csv';
 import { autoUnitCapacity, type DemandTrace, demandUnits, traceFromPoints } from '../shared/sim/trace';
 
 /**
- * `shadowscale bench backtest`: every policy over every trace of a folder, the issue-4 targets
+ * `shadowscale bench backtest`: every policy over every trace of a folder, the scaling targets
  * (shadowscale vs reactive and vs the oracle), and the time of 1,000 simulated days at 5-minute
  * steps through all four policies.
  */
@@ -50,7 +50,7 @@ export function metricFloor(
   return GEOMEAN_FLOOR;
 }
 
-/** The issue-4 targets: shadowscale vs reactive (τU, overload minutes, unit-hours) and vs the oracle. */
+/** The scaling targets: shadowscale vs reactive (τU, overload minutes, unit-hours) and vs the oracle. */
 export const TARGETS = { tauU: 0.25, overload: 0.2, unitHours: 1.05, unitHoursOracle: 1.15 } as const;
 
 export interface BacktestDefaults {

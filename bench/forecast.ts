@@ -6,7 +6,7 @@ import { mstlForecast } from '../shared/model/augurs';
 import { parseTimestampValueCsv } from '../shared/series/csv';
 
 /**
- * `shadowscale bench forecast`: rolling-origin evaluation of the engine on real traces (issue 3).
+ * `shadowscale bench forecast`: rolling-origin evaluation of the engine on real traces.
  *
  * Per series: origins every 6 hours over the last 25% (at least 4), horizons 1 h and 24 h.
  * The engine runs as it would in production: a full fit at the first origin and whenever
@@ -463,7 +463,7 @@ export function formatReport(result: BenchResult, speed: readonly SpeedResult[])
       `${r.name.padEnd(w)}  ${r.horizon.padEnd(4)} ${r.model.slice(0, 30).padEnd(30)} ${fmt(r.mae / r.snaive_mae).padStart(7)} ${fmt(r.mae / r.mstl_mae).padStart(8)} ${fmt(r.mase).padStart(7)} ${fmt(r.smape, 2).padStart(7)} ${fmt(r.coverage80).padStart(6)} ${fmt(r.coverage95).padStart(6)} ${fmt(r.fit_ms, 1).padStart(7)} ${fmt(r.update_ms, 3).padStart(7)}`,
     );
   lines.push('');
-  lines.push('summary (targets from issue 3)');
+  lines.push('summary (against the accuracy targets)');
   for (const hz of HORIZONS) {
     const s = result.summary[hz.name];
     if (!s) continue;

@@ -12,7 +12,7 @@ import type { WorkloadRecord } from '../shared/schemas/workload';
 import { CHILD_FLAG, hash, type StoreReply, type StoreRequest, type StoreStats } from './forecaster-store';
 
 /**
- * `shadowscale bench forecaster` (issue 6): one scheduled tick of the forecaster over a large
+ * `shadowscale bench forecaster`: one scheduled tick of the forecaster over a large
  * estate. N workloads x M metrics at 5-minute periods; every series already has a fitted model
  * state (35 days of history) and the tick brings one new point per series: the incremental pass a
  * Lambda runs every 5 minutes, through the real forecaster service (read, update, forecast,

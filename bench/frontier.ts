@@ -9,7 +9,7 @@ import { DEFAULTS, loadDemandTrace, metricFloor, setupFor, TARGETS } from './bac
 /**
  * The risk/cost frontier of the shadowscale policy: the same traces replayed at a grid of planning
  * settings (demand quantile × headroom cap), each scored against reactive and the oracle exactly as
- * the issue-4 targets are (ratios of geometric means, zeros floored at one step). It answers two
+ * the scaling targets are (ratios of geometric means, zeros floored at one step). It answers two
  * questions the single default run cannot: what does a lower τU cost in unit-hours, and does any
  * setting meet all targets at once.
  *
@@ -100,7 +100,7 @@ function meanRatios(logs: readonly LogRatios[]): Ratios {
   };
 }
 
-/** Which of the issue-4 targets a set of ratios meets. */
+/** Which of the scaling targets a set of ratios meets. */
 export function targetsMet(r: Ratios): {
   tauU: boolean;
   overload: boolean;
@@ -290,7 +290,7 @@ function cell(x: number, limit: number): string {
 export function formatFrontier(points: readonly FrontierPoint[], envelope: readonly EnvelopePoint[]): string {
   const lines: string[] = [];
   const head = `${'setting'.padEnd(24)} ${['τU/r', 'ovl/r', 'unit-h/r', 'unit-h/o'].map((h) => h.padStart(8)).join(' ')}  pareto`;
-  lines.push('shadowscale risk/cost frontier (ratios of geometric means; * = meets its issue-4 target):');
+  lines.push('shadowscale risk/cost frontier (ratios of geometric means; * = meets its scaling target):');
   lines.push(head);
   const sorted = [...points].sort((a, b) => a.ratios.unitHours - b.ratios.unitHours);
   for (const p of sorted) {
@@ -404,7 +404,7 @@ export function renderFrontierReport(
   ];
   const body = [
     '<h1>Shadowscale risk/cost frontier</h1>',
-    `<p class="muted">${meta.settings} planning settings (demand quantile × headroom cap) over ${meta.traces} traces. Ratios are geometric means of per-trace ratios against reactive target tracking (and the oracle), zeros floored at one step, exactly as the issue-4 targets. Lower is better on both axes; the shaded zone is where a setting would meet the target.</p>`,
+    `<p class="muted">${meta.settings} planning settings (demand quantile × headroom cap) over ${meta.traces} traces. Ratios are geometric means of per-trace ratios against reactive target tracking (and the oracle), zeros floored at one step, exactly as the scaling targets are scored. Lower is better on both axes; the shaded zone is where a setting would meet the target.</p>`,
     '<div class="summary">',
     scatter('Time under-provisioned (τU) against cost', 'tauU', TARGETS.tauU, 'frontier-tau'),
     scatter('Overload minutes against cost', 'overload', TARGETS.overload, 'frontier-overload'),

@@ -1,5 +1,5 @@
 /**
- * The policy backtester (issue 4): replay a demand trace through scaling policies under the same
+ * The policy backtester: replay a demand trace through scaling policies under the same
  * simulated physics (`shared/sim`) and score them with the SPEC RG elasticity metrics.
  *
  * - `runBacktest(setup, names?)` / `runPolicy(setup, policy)` / `toJson(result)` — the replay.

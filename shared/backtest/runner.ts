@@ -64,7 +64,7 @@ export interface BacktestResult {
   runs: PolicyRun[];
 }
 
-/** The JSON shape of issue 4: `{"trace","interval_s","unit_capacity","policies":{...}}`. */
+/** The JSON shape of `bench backtest --json`: `{"trace","interval_s","unit_capacity","policies":{...}}`. */
 export interface BacktestJson {
   trace: string;
   interval_s: number;

@@ -1,5 +1,5 @@
 /**
- * The forecaster service (issue 6): what the forecast Lambda, the fan-out, the CLI and the local
+ * The forecaster service: what the forecast Lambda, the fan-out, the CLI and the local
  * run call. It reaches the world only through ports (MetricsSource, repositories, EventPublisher).
  */
 

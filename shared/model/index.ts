@@ -1,5 +1,5 @@
 /**
- * The forecasting engine (issue 3). Import `engine` and the types from here; everything else in
+ * The forecasting engine. Import `engine` and the types from here; everything else in
  * this folder is internal. Pure: no I/O, no clock reads. augurs (MSTL) is NOT loaded by the
  * engine; only the benchmark uses it, through `./augurs` (which honours `AUGURS_WASM_DIR`).
  *

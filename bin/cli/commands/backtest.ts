@@ -208,7 +208,7 @@ export function registerBacktest(program: Command, io: CliIO): void {
   benchCommand(program)
     .command('backtest')
     .description(
-      'every policy over every CSV trace of a folder: elasticity metrics, the issue-4 targets, and 1,000 simulated days timed',
+      'every policy over every CSV trace of a folder: elasticity metrics, the scaling targets, and 1,000 simulated days timed',
     )
     .requiredOption('--traces <dir>', 'folder of timestamp,value CSV files')
     .option('--json <file>', 'write the per-trace results and the summary as JSON')

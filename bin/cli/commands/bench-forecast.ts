@@ -44,7 +44,7 @@ export function registerBenchForecast(program: Command, io: CliIO): void {
       'rolling-origin forecast benchmark over every CSV in a folder (horizons 1h and 24h, baselines: daily seasonal naive and augurs MSTL)',
     )
     .requiredOption('--traces <dir>', 'folder of timestamp,value CSV files')
-    .option('--json <file>', 'also write the results as JSON (issue 3 shape)')
+    .option('--json <file>', 'also write the results as JSON (per trace and a summary)')
     .option('--only <names>', 'comma list: only files whose name contains one of these')
     .option('--no-mstl', 'skip the augurs MSTL baseline (faster; rel MAE vs MSTL becomes vs snaive)')
     .action((opts: { traces: string; json?: string; only?: string; mstl: boolean }) => {

@@ -145,7 +145,7 @@ export function registerForecaster(program: Command, io: CliIO): void {
   benchCommand(program)
     .command('forecaster')
     .description(
-      'one forecaster tick over a simulated estate: incremental pass over every series, series/s per core and peak RSS (issue 6)',
+      'one forecaster tick over a simulated estate: incremental pass over every series, series/s per core and peak RSS',
     )
     .option('--workloads <n>', 'workloads in the estate', parsePositiveInt, 10_000)
     .option('--metrics <n>', 'metrics per workload', parsePositiveInt, 3)

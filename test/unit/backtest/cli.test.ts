@@ -17,7 +17,7 @@ describe('shadowscale backtest', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('writes the issue-4 JSON and a self-contained report', async () => {
+  it('writes the backtest JSON and a self-contained report', async () => {
     const json = join(dir, 'out.json');
     const report = join(dir, 'out.html');
     const { code, out, err } = await run(

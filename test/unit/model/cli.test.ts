@@ -89,7 +89,7 @@ describe('shadowscale bench forecast', () => {
     expect(program.commands.filter((c) => c.name() === 'bench')).toHaveLength(1);
   });
 
-  it('runs on the fixture traces and writes the JSON shape of issue 3', async () => {
+  it('runs on the fixture traces and writes the per-trace and summary JSON', async () => {
     const json = join(dir, 'bench.json');
     const { code, out, err } = await run(
       'bench',
