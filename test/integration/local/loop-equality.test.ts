@@ -18,7 +18,7 @@ import { runDeployedLoop } from '../../../shared/backtest/deployed';
 jest.setTimeout(600_000);
 
 const DAY = 86_400_000;
-const quiet: CliIO = { out: () => {}, err: () => {} };
+const quiet: CliIO = { out: () => {}, err: () => {}, isTTY: false };
 
 let dir: string;
 beforeAll(() => {
