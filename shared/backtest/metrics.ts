@@ -1,3 +1,4 @@
+import { unitsFor } from '../planning/units';
 /**
  * Elasticity metrics of the SPEC Research Group (Herbst et al., "Quantifying Cloud Performance and
  * Dependability", ACM TOMPECS 2018; Bauer et al., "Chameleon", IEEE TPDS 2019), computed from a
@@ -70,7 +71,7 @@ export function elasticityMetrics(run: RunSeries): ElasticityMetrics {
   const n = run.demand.length;
   const from = run.from ?? 0;
   const dt = run.intervalMs;
-  const k = 1 / (run.unitCapacity * run.targetUtilization);
+  const k = unitsFor(1, run.unitCapacity, run.targetUtilization);
   let thetaU = 0;
   let thetaO = 0;
   let underSteps = 0;

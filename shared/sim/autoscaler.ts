@@ -1,6 +1,5 @@
-import { ReactiveTracker } from '../backtest/policies/reactive';
-import type { PolicyView } from '../backtest/policy';
 import type { SimFleet, SimWorkload } from './fleet';
+import { ReactiveTracker, type TrackingView } from './target-tracking';
 
 /**
  * The simulated service's own autoscaling, which Shadowscale works beside: ECS target tracking
@@ -13,7 +12,7 @@ export class ServiceAutoscaler {
   constructor(
     private readonly fleet: SimFleet,
     private readonly sim: SimWorkload,
-    private readonly limits: { minUnits: number; maxUnits: number; shadowMaxUnits: number },
+    private readonly limits: { minUnits: number; maxUnits: number },
   ) {}
 
   tick(nowMs: number): void {
@@ -29,23 +28,13 @@ export class ServiceAutoscaler {
     }
     const primary = this.sim.primary.status();
     const minimum = Math.min(this.limits.maxUnits, Math.max(this.limits.minUnits, this.sim.primary.floor));
-    const view: PolicyView = {
+    const view: TrackingView = {
       nowMs,
-      step: visible,
       intervalMs: this.fleet.stepMs,
-      lagMs: this.sim.lagMs,
-      metricDelayMs: this.sim.metricDelayMs,
       visible: visible - from,
       demand,
       capacity,
-      primary,
-      shadow: this.sim.shadow.status(),
-      weights: this.sim.weights,
-      limits: {
-        primaryMin: minimum,
-        primaryMax: this.limits.maxUnits,
-        shadowMax: this.limits.shadowMaxUnits,
-      },
+      limits: { primaryMin: minimum, primaryMax: this.limits.maxUnits },
     };
     const wanted = Math.max(minimum, this.tracker.desired(view, primary.desired));
     if (wanted !== primary.desired) this.fleet.setDesired(this.sim.id, 'primary', wanted);

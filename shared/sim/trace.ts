@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors';
+import { unitsFor } from '../planning/units';
 
 /**
  * A demand trace on a regular grid: `values[i]` is the demand (in the trace's own unit, e.g.
@@ -110,7 +111,7 @@ export function demandUnits(
   unitCapacity: number,
   targetUtilization: number,
 ): Float64Array {
-  const k = 1 / (unitCapacity * targetUtilization);
+  const k = unitsFor(1, unitCapacity, targetUtilization);
   const out = new Float64Array(trace.values.length);
   for (let i = 0; i < out.length; i++) out[i] = (trace.values[i] as number) * k;
   return out;

@@ -41,8 +41,14 @@ interface World {
 function world(patch: (w: WorkloadInput) => void = () => {}): World {
   const clock = new ManualClock(T0);
   const input = workloadInput();
-  // The whole workload moves (blue/green onto the shadow pool); overflow moves are tested below.
-  input.migration = { ...input.migration, move: 'whole', bakeSeconds: 60, healthyTimeoutSeconds: 600 };
+  // The whole workload moves (blue/green onto the shadow pool), with a 20 % shadow buffer; overflow moves are tested below.
+  input.migration = {
+    ...input.migration,
+    move: 'whole',
+    bakeSeconds: 60,
+    healthyTimeoutSeconds: 600,
+    bufferFraction: 0.2,
+  };
   patch(input);
   const workload = Workload.parse(input);
   const fleet = new SimFleet({

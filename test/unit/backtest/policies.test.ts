@@ -117,8 +117,8 @@ describe('no policy sees the future (except the oracle)', () => {
   it('shadowscale (the deployed loop): the same decisions until the change is published', async () => {
     const [ra, rb] = await Promise.all([runShadowscale(setup(a)), runShadowscale(setup(b))]);
     const published = START + (changeAt + 1) * STEP + MIN;
-    const before = (r: typeof ra) => r.deployed.log.entries.filter((e) => e.atMs < published);
-    expect(before(rb)).toEqual(before(ra));
+    const untilPublished = (r: typeof ra) => r.deployed.log.entries.filter((e) => e.atMs < published);
+    expect(untilPublished(rb)).toEqual(untilPublished(ra));
     expect(ra.band?.high.filter((v) => !Number.isNaN(v)).length).toBeGreaterThan(288);
     // ... and the change does reach the loop later (so this test can fail).
     expect(rb.deployed.log.entries).not.toEqual(ra.deployed.log.entries);

@@ -125,16 +125,16 @@ describe('runForecaster', () => {
     expect(predicted?.score).toBeCloseTo(0.3, 6);
     // The newest point is at T0 - 2P; the forecast starts one period later.
     expect(predicted?.shortageAt).toBe(T0 - PERIOD);
-    // peak units = 120,000 / (6000 x 0.7) = 28.57; deficit 8.57 x 1.2 -> 11, capped at shadowMax 10.
+    // peak units = 120,000 / (6000 x 0.7) = 28.57; deficit 8.57 -> 9 units (no buffer by default: the planning path is the headroom).
     expect(predicted).toMatchObject({ peakUnits: expect.closeTo(28.571, 2), primaryMaxUnits: 20 });
-    expect(predicted?.recommendedShadowUnits).toBe(10);
+    expect(predicted?.recommendedShadowUnits).toBe(9);
     expect(await h.repositories.predictions.getDecision('shop')).toMatchObject({
       contended: true,
       since: T0,
       shortageAt: T0 - PERIOD,
-      recommendedShadowUnits: 10,
+      recommendedShadowUnits: 9,
     });
-    expect(result.outcomes[0]).toMatchObject({ transition: 'predicted', recommendedShadowUnits: 10 });
+    expect(result.outcomes[0]).toMatchObject({ transition: 'predicted', recommendedShadowUnits: 9 });
   });
 
   it.each([

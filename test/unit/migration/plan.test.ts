@@ -14,8 +14,10 @@ import type { Prediction } from '../../../shared/schemas/series';
 import { Workload, type WorkloadInput } from '../../../shared/schemas/workload';
 import { workloadInput } from '../../helpers/fixtures';
 
+/** checkout-api with a 20 % shadow buffer (the default is none), so sizes show where it applies. */
 function workload(patch: (w: WorkloadInput) => void = () => {}): Workload {
   const input = workloadInput();
+  input.migration = { ...input.migration, bufferFraction: 0.2 };
   patch(input);
   return Workload.parse(input);
 }
