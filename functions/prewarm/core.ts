@@ -34,7 +34,11 @@ export interface PrewarmPorts {
 
 /** Read the workload and its latest forecasts, plan, and scale the primary out when needed. */
 export async function runPrewarm(input: unknown, ports: PrewarmPorts): Promise<PrewarmResult> {
-  const parsed = parseOrThrow(PrewarmInput, input, 'prewarm input');
+  return prewarm(parseOrThrow(PrewarmInput, input, 'prewarm input'), ports);
+}
+
+/** `runPrewarm` for an input already parsed (the handler's parser middleware). */
+export async function prewarm(parsed: PrewarmInput, ports: PrewarmPorts): Promise<PrewarmResult> {
   const workloadId = 'detail' in parsed ? parsed.detail.workloadId : parsed.workloadId;
   const record = await ports.repositories.workloads.get(workloadId);
   if (!record) throw new NotFoundError(`workload ${workloadId} is not registered`);
