@@ -15,6 +15,8 @@ import type { Workflow } from './workflow';
  * Names of the metrics Shadowscale functions publish (Powertools Metrics, namespace `Shadowscale`).
  * The per-workload ones (contention, forecast, actual) are graphed by SEARCH over any dimension
  * set, so a graph fills in as soon as a function publishes them with a `workloadId` dimension.
+ * The forecaster publishes those only for its most contended workloads (a bounded number of log
+ * lines per run); the fleet-wide view is the run-level aggregates.
  */
 export interface ShadowscaleMetricNames {
   /** Contention score per workload. @default 'ContentionScore' */
@@ -25,9 +27,13 @@ export interface ShadowscaleMetricNames {
   readonly actual?: string;
   /**
    * Counts of each forecaster run (functions/forecast/index.ts).
-   * @default ['WorkloadsForecast', 'WorkloadsFailed', 'WorkloadsDegraded', 'SeriesForecast', 'EventsPublished', 'EventsFailed']
+   * @default ['WorkloadsForecast', 'WorkloadsOk', 'WorkloadsContended', 'WorkloadsFailed', 'WorkloadsDegraded', 'SeriesForecast', 'EventsPublished', 'EventsFailed']
    */
   readonly forecasterRuns?: readonly string[];
+  /** Fleet-wide contention of each forecaster run. @default ['ContentionScoreMax', 'ContentionScoreP95'] */
+  readonly forecasterFleet?: readonly string[];
+  /** Wall time of each forecaster run (milliseconds). @default 'RunDuration' */
+  readonly forecasterDuration?: string;
   /** Forecaster counts that raise an alarm when above 0. @default ['WorkloadsFailed', 'EventsFailed'] */
   readonly forecasterFailures?: readonly string[];
   /**
@@ -43,12 +49,16 @@ const DEFAULT_NAMES: Required<ShadowscaleMetricNames> = {
   actual: 'Observed',
   forecasterRuns: [
     'WorkloadsForecast',
+    'WorkloadsOk',
+    'WorkloadsContended',
     'WorkloadsFailed',
     'WorkloadsDegraded',
     'SeriesForecast',
     'EventsPublished',
     'EventsFailed',
   ],
+  forecasterFleet: ['ContentionScoreMax', 'ContentionScoreP95'],
+  forecasterDuration: 'RunDuration',
   forecasterFailures: ['WorkloadsFailed', 'EventsFailed'],
   actions: ['PrewarmScaleOut', 'PrewarmHold', 'PrewarmLimitedByMax', 'SignalsStored', 'RegisteredWorkloads'],
 };
@@ -159,16 +169,30 @@ export class Monitoring extends Construct {
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
-        title: 'Forecast (p50) vs actual, per workload',
+        title: 'Forecast (p50) vs actual, most contended workloads',
         left: [search(names.forecast, 'Average', 'forecast'), search(names.actual, 'Average', 'actual')],
         width: 12,
         height: 8,
       }),
       new cloudwatch.GraphWidget({
-        title: 'Contention score per workload',
+        title: 'Contention score, most contended workloads',
         left: [search(names.contentionScore, 'Maximum', 'contention')],
         width: 12,
         height: 8,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Fleet contention (all workloads)',
+        left: names.forecasterFleet.map((metric) => search(metric, 'Maximum', metric)),
+        width: 12,
+        height: 6,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Forecaster run time (ms)',
+        left: [search(names.forecasterDuration, 'Maximum', names.forecasterDuration)],
+        width: 12,
+        height: 6,
       }),
     );
     this.dashboard.addWidgets(
