@@ -91,6 +91,37 @@ const KEY_ADMIN_ACTIONS = [
   'kms:CancelKeyDeletion',
 ];
 
+/** The alarm topic's key: administered by the account, usable by CloudWatch alarms of this account. */
+function alarmKey(scope: Construct): kms.Key {
+  const account = Stack.of(scope).account;
+  const key = new kms.Key(scope, 'AlarmTopicKey', {
+    description: 'Shadowscale alarm topic encryption (CloudWatch alarms may use it)',
+    enableKeyRotation: true,
+    removalPolicy: RemovalPolicy.DESTROY,
+    // Instead of the default `kms:*` for the account: the administration actions, listed.
+    policy: new iam.PolicyDocument({
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'AccountAdministers',
+          principals: [new iam.AccountRootPrincipal()],
+          actions: KEY_ADMIN_ACTIONS,
+          resources: ['*'],
+        }),
+      ],
+    }),
+  });
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'CloudWatchAlarmsPublish',
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'aws:SourceAccount': account } },
+    }),
+  );
+  return key;
+}
+
 /**
  * What an operator watches: one SNS topic for every alarm (encrypted with a customer key that
  * CloudWatch may use: an AWS-managed SNS key cannot be granted to CloudWatch alarms), a
@@ -114,32 +145,7 @@ export class Monitoring extends Construct {
     super(scope, id);
     const names = { ...DEFAULT_NAMES, ...props.metricNames };
     this.metricNames = names;
-    const account = Stack.of(this).account;
-    this.key = new kms.Key(this, 'AlarmTopicKey', {
-      description: 'Shadowscale alarm topic encryption (CloudWatch alarms may use it)',
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.DESTROY,
-      // Instead of the default `kms:*` for the account: the administration actions, listed.
-      policy: new iam.PolicyDocument({
-        statements: [
-          new iam.PolicyStatement({
-            sid: 'AccountAdministers',
-            principals: [new iam.AccountRootPrincipal()],
-            actions: KEY_ADMIN_ACTIONS,
-            resources: ['*'],
-          }),
-        ],
-      }),
-    });
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'CloudWatchAlarmsPublish',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': account } },
-      }),
-    );
+    this.key = alarmKey(this);
     this.topic = new sns.Topic(this, 'AlarmTopic', {
       displayName: 'Shadowscale alarms',
       masterKey: this.key,
@@ -152,6 +158,11 @@ export class Monitoring extends Construct {
       dashboardName: props.dashboardName ?? `shadowscale-${Stack.of(this).region}`,
       defaultInterval: Duration.days(2),
     });
+    this.addForecastWidgets(names);
+  }
+
+  /** The forecast rows: per-workload graphs, fleet aggregates, run counts and actions. */
+  private addForecastWidgets(names: Required<ShadowscaleMetricNames>): void {
     const search = (metric: string, stat: string, label: string) =>
       new cloudwatch.MathExpression({
         // Any dimension set (Powertools adds `service`): one line per workload (and metric).
