@@ -8,12 +8,15 @@ import { compute } from '../runtime/compute';
 import { clock } from '../runtime/index';
 import { countFailures, entry, logger, metrics, parsedOrThrow, tracer } from '../runtime/powertools';
 import { repositories } from '../runtime/repositories';
-import { PrewarmInput, type PrewarmResult, prewarm } from './core';
+import { traffic } from '../runtime/traffic';
+import { PrewarmInput, type PrewarmResult, runPrewarm } from './core';
 
 /**
- * Pre-warm Lambda: the target of the `Forecast Computed` rule. Raises the primary pool ahead of the
- * forecast demand (see shared/planning/prewarm); scale-in stays with the service's own target
- * tracking.
+ * Pre-warm Lambda: the target of the `Forecast Computed` rule. Sets the primary's floor ahead of the
+ * forecast demand and sizes a shadow pool that carries traffic (shared/prewarm, planned by
+ * shared/planning); scale-in above the floor stays with the service's own target tracking. The
+ * parser middleware rejects a bad event with a ValidationError before any port is built; the
+ * service parses its (already valid) input again because the local run calls it with raw events.
  */
 export const handler = entry(
   middy()
@@ -23,10 +26,11 @@ export const handler = entry(
     .use(captureLambdaHandler(tracer))
     .use(parser({ schema: PrewarmInput, safeParse: true }))
     .handler(async (event): Promise<PrewarmResult> => {
-      const result = await prewarm(parsedOrThrow(event, 'prewarm input'), {
+      const result = await runPrewarm(parsedOrThrow(event, 'prewarm input'), {
         clock: clock(),
         repositories: repositories(),
         compute: compute(),
+        traffic: traffic(),
       });
       metrics.addMetric(
         result.action === 'scale-out' ? 'PrewarmScaleOut' : 'PrewarmHold',
