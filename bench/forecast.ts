@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ForecastInputError } from '../shared/errors';
-import { engine, type ModelState, type RegularSeries } from '../shared/model';
+import { engine, type ForecastResult, type ModelState, type RegularSeries } from '../shared/model';
 import { mstlForecast } from '../shared/model/augurs';
 import { parseTimestampValueCsv } from '../shared/series/csv';
 
@@ -220,123 +220,29 @@ function newAcc(): Acc {
 
 /** Evaluate one series; returns one row per horizon. */
 export function benchSeries(name: string, series: RegularSeries, options: BenchOptions = {}): SeriesRow[] {
-  const { values, intervalMs, startMs } = series;
+  const { values, intervalMs } = series;
   const n = values.length;
   const P = Math.round(DAY_MS / intervalMs);
   const hSteps = HORIZONS.map((h) => Math.max(1, Math.round(h.ms / intervalMs)));
   const h24 = hSteps[hSteps.length - 1] as number;
   const origins = originsFor(n, intervalMs, h24);
   if (origins.length === 0) throw new ForecastInputError(`${name}: too short for a rolling-origin benchmark`);
-
-  // MASE scale: in-sample daily seasonal naive MAE over the part before the first origin.
-  const first = origins[0] as number;
-  let scaleSum = 0;
-  let scaleN = 0;
-  for (let i = P; i < first; i++) {
-    const d = (values[i] as number) - (values[i - P] as number);
-    if (!Number.isNaN(d)) {
-      scaleSum += Math.abs(d);
-      scaleN++;
-    }
-  }
-  const scale = scaleN > 0 ? scaleSum / scaleN : Number.NaN;
+  const scale = maseScale(values, P, origins[0] as number);
 
   const accs = HORIZONS.map(() => newAcc());
-  const fitTimes: number[] = [];
-  const updateTimes: number[] = [];
-  const models = new Map<string, number>();
-  let state: ModelState | null = null;
-  let pos = 0;
+  const walk = new EngineWalk(series, h24);
   const mstlWindow = Math.round(MSTL_HISTORY_MS / intervalMs);
-
   for (const o of origins) {
-    const originMs = startMs + o * intervalMs;
-    if (state === null || engine.needsRefit(state, originMs - intervalMs)) {
-      const hist: RegularSeries = { startMs, intervalMs, values: values.slice(0, o) };
-      const t0 = performance.now();
-      state = engine.fit(hist, { horizonSteps: h24, quantiles: BENCH_QUANTILES });
-      fitTimes.push(performance.now() - t0);
-      pos = o;
-    } else {
-      // Absorb the new points one at a time, as the forecaster would every interval.
-      let spent = 0;
-      let count = 0;
-      for (; pos < o; pos++) {
-        const t0 = performance.now();
-        state = engine.update(state, {
-          startMs: startMs + pos * intervalMs,
-          intervalMs,
-          values: [values[pos] as number],
-        });
-        spent += performance.now() - t0;
-        count++;
-      }
-      if (count > 0) updateTimes.push(spent / count);
-    }
-    const t1 = performance.now();
-    const fc = engine.forecast(state, { horizonSteps: h24, quantiles: BENCH_QUANTILES });
-    const fcMs = performance.now() - t1;
-    if (updateTimes.length > 0)
-      updateTimes[updateTimes.length - 1] = (updateTimes[updateTimes.length - 1] as number) + fcMs;
-    models.set(fc.model, (models.get(fc.model) ?? 0) + 1);
-    const q = (level: number): number[] => fc.quantiles.find((x) => x.q === level)?.values ?? [];
-    const [q025, q10, q50, q90, q975] = BENCH_QUANTILES.map(q) as [
-      number[],
-      number[],
-      number[],
-      number[],
-      number[],
-    ];
-
-    let mstl: number[] | null = null;
-    if (!options.noMstl) {
-      const hist = fillGaps(values.slice(Math.max(0, o - mstlWindow), o));
-      const periods = hist.length >= 14 * P ? [P, 7 * P] : hist.length >= 2 * P ? [P] : [];
-      if (periods.length > 0) {
-        try {
-          mstl = mstlForecast(hist, periods, h24);
-        } catch {
-          mstl = null;
-        }
-      }
-    }
-
+    const fc = walk.forecastAt(o);
+    const mstl = options.noMstl ? null : mstlAt(values, o, mstlWindow, P, h24);
     HORIZONS.forEach((_, hi) => {
-      const acc = accs[hi] as Acc;
-      const H = hSteps[hi] as number;
-      for (let h = 1; h <= H; h++) {
-        const a = values[o + h - 1] as number;
-        if (Number.isNaN(a)) continue;
-        const f = fc.point[h - 1] as number;
-        const sn = snaive(values, o, P, h);
-        acc.n++;
-        acc.ae += Math.abs(a - f);
-        acc.snAe += Math.abs(a - sn);
-        const m = mstl?.[h - 1];
-        // A failed MSTL fit counts as seasonal naive (what an operator would fall back to).
-        acc.mstlAe += Math.abs(a - (m !== undefined && Number.isFinite(m) ? m : sn));
-        acc.mstlN++;
-        const den = Math.abs(a) + Math.abs(f);
-        if (den > 0) {
-          acc.sm += (200 * Math.abs(a - f)) / den;
-          acc.smN++;
-        }
-        BENCH_QUANTILES.forEach((level, qi) => {
-          const path = [q025, q10, q50, q90, q975][qi] as number[];
-          const x = path[h - 1] as number;
-          const d = a - x;
-          acc.pin += d >= 0 ? level * d : (level - 1) * d;
-          acc.pinN++;
-        });
-        if (a >= (q10[h - 1] as number) && a <= (q90[h - 1] as number)) acc.c80++;
-        if (a >= (q025[h - 1] as number) && a <= (q975[h - 1] as number)) acc.c95++;
-      }
+      accumulate(accs[hi] as Acc, values, o, hSteps[hi] as number, P, fc, mstl);
     });
   }
 
-  const model = [...models.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'none';
-  const fitMs = median(fitTimes);
-  const updMs = median(updateTimes);
+  const model = [...walk.models.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'none';
+  const fitMs = median(walk.fitTimes);
+  const updMs = median(walk.updateTimes);
   return HORIZONS.map((hz, hi) => {
     const acc = accs[hi] as Acc;
     const mae = acc.ae / acc.n;
@@ -356,6 +262,140 @@ export function benchSeries(name: string, series: RegularSeries, options: BenchO
       mstl_mae: acc.mstlAe / Math.max(1, acc.mstlN),
     };
   });
+}
+
+/** MASE scale: in-sample daily seasonal naive MAE over the part before the first origin. */
+function maseScale(values: readonly number[], P: number, first: number): number {
+  let scaleSum = 0;
+  let scaleN = 0;
+  for (let i = P; i < first; i++) {
+    const d = (values[i] as number) - (values[i - P] as number);
+    if (!Number.isNaN(d)) {
+      scaleSum += Math.abs(d);
+      scaleN++;
+    }
+  }
+  return scaleN > 0 ? scaleSum / scaleN : Number.NaN;
+}
+
+/**
+ * The engine run along the series as the forecaster runs it: a fit when none exists or a refit
+ * is due, otherwise the new points absorbed one at a time; then a forecast at each origin. Times
+ * fits and (update + forecast) per point, and counts the models chosen.
+ */
+class EngineWalk {
+  readonly fitTimes: number[] = [];
+  readonly updateTimes: number[] = [];
+  readonly models = new Map<string, number>();
+  private state: ModelState | null = null;
+  private pos = 0;
+
+  constructor(
+    private readonly series: RegularSeries,
+    private readonly h24: number,
+  ) {}
+
+  forecastAt(o: number): ForecastResult {
+    const state = this.advanceTo(o);
+    const t1 = performance.now();
+    const fc = engine.forecast(state, { horizonSteps: this.h24, quantiles: BENCH_QUANTILES });
+    const fcMs = performance.now() - t1;
+    if (this.updateTimes.length > 0)
+      this.updateTimes[this.updateTimes.length - 1] =
+        (this.updateTimes[this.updateTimes.length - 1] as number) + fcMs;
+    this.models.set(fc.model, (this.models.get(fc.model) ?? 0) + 1);
+    return fc;
+  }
+
+  private advanceTo(o: number): ModelState {
+    const { startMs, intervalMs, values } = this.series;
+    const originMs = startMs + o * intervalMs;
+    if (this.state === null || engine.needsRefit(this.state, originMs - intervalMs)) {
+      const hist: RegularSeries = { startMs, intervalMs, values: values.slice(0, o) };
+      const t0 = performance.now();
+      this.state = engine.fit(hist, { horizonSteps: this.h24, quantiles: BENCH_QUANTILES });
+      this.fitTimes.push(performance.now() - t0);
+      this.pos = o;
+      return this.state;
+    }
+    // Absorb the new points one at a time, as the forecaster would every interval.
+    let state: ModelState = this.state;
+    let spent = 0;
+    let count = 0;
+    for (; this.pos < o; this.pos++) {
+      const t0 = performance.now();
+      state = engine.update(state, {
+        startMs: startMs + this.pos * intervalMs,
+        intervalMs,
+        values: [values[this.pos] as number],
+      });
+      spent += performance.now() - t0;
+      count++;
+    }
+    if (count > 0) this.updateTimes.push(spent / count);
+    this.state = state;
+    return state;
+  }
+}
+
+/** The augurs MSTL baseline forecast at origin `o` (null when too short or the fit failed). */
+function mstlAt(
+  values: readonly number[],
+  o: number,
+  mstlWindow: number,
+  P: number,
+  h24: number,
+): number[] | null {
+  const hist = fillGaps(values.slice(Math.max(0, o - mstlWindow), o));
+  const periods = hist.length >= 14 * P ? [P, 7 * P] : hist.length >= 2 * P ? [P] : [];
+  if (periods.length === 0) return null;
+  try {
+    return mstlForecast(hist, periods, h24);
+  } catch {
+    return null;
+  }
+}
+
+/** Add the errors of the forecast at origin `o` over the first H steps to `acc`. */
+function accumulate(
+  acc: Acc,
+  values: readonly number[],
+  o: number,
+  H: number,
+  P: number,
+  fc: ForecastResult,
+  mstl: number[] | null,
+): void {
+  const q = (level: number): number[] => fc.quantiles.find((x) => x.q === level)?.values ?? [];
+  const paths = BENCH_QUANTILES.map(q);
+  const [q025, q10, , q90, q975] = paths as [number[], number[], number[], number[], number[]];
+  for (let h = 1; h <= H; h++) {
+    const a = values[o + h - 1] as number;
+    if (Number.isNaN(a)) continue;
+    const f = fc.point[h - 1] as number;
+    const sn = snaive(values, o, P, h);
+    acc.n++;
+    acc.ae += Math.abs(a - f);
+    acc.snAe += Math.abs(a - sn);
+    const m = mstl?.[h - 1];
+    // A failed MSTL fit counts as seasonal naive (what an operator would fall back to).
+    acc.mstlAe += Math.abs(a - (m !== undefined && Number.isFinite(m) ? m : sn));
+    acc.mstlN++;
+    const den = Math.abs(a) + Math.abs(f);
+    if (den > 0) {
+      acc.sm += (200 * Math.abs(a - f)) / den;
+      acc.smN++;
+    }
+    BENCH_QUANTILES.forEach((level, qi) => {
+      const path = paths[qi] as number[];
+      const x = path[h - 1] as number;
+      const d = a - x;
+      acc.pin += d >= 0 ? level * d : (level - 1) * d;
+      acc.pinN++;
+    });
+    if (a >= (q10[h - 1] as number) && a <= (q90[h - 1] as number)) acc.c80++;
+    if (a >= (q025[h - 1] as number) && a <= (q975[h - 1] as number)) acc.c95++;
+  }
 }
 
 export function summarise(rows: readonly SeriesRow[]): Record<string, HorizonSummary> {

@@ -35,14 +35,32 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 export function issuesOf(error: z.ZodError, input: unknown): ValidationIssue[] {
-  return error.issues.map((issue) => {
+  return issuesFromList(error.issues, input);
+}
+
+/**
+ * Our issues from zod's (a ZodError's, or a Standard Schema result's, which zod fills with the
+ * same objects). A union that matched no branch is reported by the branch that came closest
+ * (fewest issues), so "an event or a request" names the bad field instead of "Invalid input".
+ */
+export function issuesFromList(
+  issues: readonly z.core.$ZodIssue[],
+  input: unknown,
+  prefix: readonly PropertyKey[] = [],
+): ValidationIssue[] {
+  return issues.flatMap((issue): ValidationIssue[] => {
+    const at = [...prefix, ...issue.path];
+    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      const closest = issue.errors.reduce((best, branch) => (branch.length < best.length ? branch : best));
+      if (closest.length > 0) return issuesFromList(closest, input, at);
+    }
     // Unknown keys are reported on the parent object; point at the key itself.
     if (issue.code === 'unrecognized_keys') {
       const key = issue.keys[0] ?? '';
-      const path = [...issue.path, key];
-      return { path: formatPath(path), message: 'is not a known field', received: valueAt(input, path) };
+      const path = [...at, key];
+      return [{ path: formatPath(path), message: 'is not a known field', received: valueAt(input, path) }];
     }
-    return { path: formatPath(issue.path), message: issue.message, received: valueAt(input, issue.path) };
+    return [{ path: formatPath(at), message: issue.message, received: valueAt(input, at) }];
   });
 }
 
@@ -55,6 +73,17 @@ export function describeIssues(what: string, issues: readonly ValidationIssue[])
   return `${what}: field \`${first.path}\` ${shown}: ${first.message}${more}`;
 }
 
+/** The ValidationError for `input` that failed with zod's `issues`, naming the first bad field. */
+export function validationError(
+  what: string,
+  issues: readonly z.core.$ZodIssue[],
+  input: unknown,
+  cause?: unknown,
+): ValidationError {
+  const ours = issuesFromList(issues, input);
+  return new ValidationError(describeIssues(what, ours), ours, cause === undefined ? {} : { cause });
+}
+
 /**
  * Parse `input` with `schema` or throw a ValidationError whose message names the first offending
  * field and its value. `what` says what was being read ("workload file w.json", "execution input").
@@ -62,6 +91,5 @@ export function describeIssues(what: string, issues: readonly ValidationIssue[])
 export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const issues = issuesOf(result.error, input);
-  throw new ValidationError(describeIssues(what, issues), issues, { cause: result.error });
+  throw validationError(what, result.error.issues, input, result.error);
 }

@@ -30,8 +30,17 @@ export const ScheduledEventInput = z.looseObject({
   detail: z.unknown(),
 });
 
-export const ForecastInput = z.union([ForecastRequestInput, ScheduledEventInput]);
+/**
+ * What the forecast function accepts: a request or a schedule event (`null` or no payload is an
+ * empty request). A request is strict, so a typo in a field name is reported instead of silently
+ * forecasting every workload; a failed parse names the field of the closer of the two shapes.
+ */
+export const ForecastInput = z.preprocess(
+  (input) => input ?? {},
+  z.union([ForecastRequestInput, ScheduledEventInput]),
+);
 export type ForecastInput = z.input<typeof ForecastInput>;
+export type ForecastEvent = z.output<typeof ForecastInput>;
 
 /** Outcomes listed in a handler result; the counts always cover every workload. */
 export const MAX_LISTED_OUTCOMES = 200;
@@ -62,15 +71,22 @@ export async function runForecast(
   ports: ForecasterPorts,
   options: Partial<ForecasterOptions> = {},
 ): Promise<ForecastRunResult> {
-  // A schedule event forecasts everything; anything else must be a request (strict, so a typo
-  // in a field name is reported instead of silently forecasting every workload).
-  if (ScheduledEventInput.safeParse(input).success) return runForecaster({}, ports, options);
-  const parsed = parseOrThrow(ForecastRequestInput, input ?? {}, 'forecast input');
+  return forecast(parseOrThrow(ForecastInput, input, 'forecast input'), ports, options);
+}
+
+/** `runForecast` for an input already parsed (the handler's parser middleware). */
+export async function forecast(
+  event: ForecastEvent,
+  ports: ForecasterPorts,
+  options: Partial<ForecasterOptions> = {},
+): Promise<ForecastRunResult> {
+  // A schedule event forecasts everything.
+  if ('detail-type' in event) return runForecaster({}, ports, options);
   return runForecaster(
     {
-      fullRefit: parsed.fullRefit,
-      ...(parsed.workloadIds ? { workloadIds: parsed.workloadIds } : {}),
-      ...(parsed.page ? { page: parsed.page } : {}),
+      fullRefit: event.fullRefit,
+      ...(event.workloadIds ? { workloadIds: event.workloadIds } : {}),
+      ...(event.page ? { page: event.page } : {}),
     },
     ports,
     options,

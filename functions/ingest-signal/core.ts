@@ -32,7 +32,14 @@ export async function runIngestSignal(
   input: unknown,
   ports: { repositories: { signals: Pick<SignalRepository, 'put'> } },
 ): Promise<IngestSignalResult> {
-  const parsed = parseOrThrow(IngestSignalInput, input, 'Signal Scheduled event');
+  return ingestSignal(parseOrThrow(IngestSignalInput, input, 'Signal Scheduled event'), ports);
+}
+
+/** `runIngestSignal` for an event already parsed (the handler's parser middleware). */
+export async function ingestSignal(
+  parsed: z.output<typeof IngestSignalInput>,
+  ports: { repositories: { signals: Pick<SignalRepository, 'put'> } },
+): Promise<IngestSignalResult> {
   const signal = 'detail-type' in parsed ? parsed.detail : parsed;
   await ports.repositories.signals.put(signal);
   return {

@@ -3,9 +3,6 @@ import { type FanoutPlan, planFanout } from '../../shared/forecaster';
 import type { WorkloadRepository } from '../../shared/ports/repositories';
 import { parseOrThrow } from '../../shared/validation';
 
-/** The fan-out's first state passes `{ "input.$": "$" }`: the execution input, whatever it is. */
-export const ListWorkloadsEnvelope = z.strictObject({ input: z.unknown() });
-
 /** An execution started by hand: `{ fullRefit?, batchSize?, threshold? }`. */
 export const FanoutRequest = z.strictObject({
   fullRefit: z.boolean().optional(),
@@ -16,14 +13,24 @@ export const FanoutRequest = z.strictObject({
 /** An execution started by the EventBridge schedule (the rule's default input is the event). */
 const ScheduledEvent = z.looseObject({ source: z.string(), 'detail-type': z.string() });
 
-export async function runListWorkloads(
-  input: unknown,
-  ports: { repositories: { workloads: Pick<WorkloadRepository, 'list'> } },
-): Promise<FanoutPlan> {
-  const execution = parseOrThrow(ListWorkloadsEnvelope, input, 'fan-out state input').input ?? {};
-  const options = ScheduledEvent.safeParse(execution).success
-    ? {}
-    : parseOrThrow(FanoutRequest, execution, 'fan-out execution input');
+/**
+ * The fan-out's first state passes `{ "input.$": "$" }`: the execution input, which is a request,
+ * a schedule event (fan out with the defaults) or null (an empty request).
+ */
+export const ListWorkloadsEnvelope = z.strictObject({
+  input: z.union([FanoutRequest, ScheduledEvent]).nullable(),
+});
+export type ListWorkloadsEvent = z.output<typeof ListWorkloadsEnvelope>;
+
+type ListPorts = { repositories: { workloads: Pick<WorkloadRepository, 'list'> } };
+
+export async function runListWorkloads(input: unknown, ports: ListPorts): Promise<FanoutPlan> {
+  return listWorkloads(parseOrThrow(ListWorkloadsEnvelope, input, 'fan-out state input'), ports);
+}
+
+/** `runListWorkloads` for an input already parsed (the handler's parser middleware). */
+export async function listWorkloads(event: ListWorkloadsEvent, ports: ListPorts): Promise<FanoutPlan> {
+  const options = event.input === null || 'source' in event.input ? {} : event.input;
   return planFanout(ports.repositories.workloads, {
     ...(options.fullRefit !== undefined ? { fullRefit: options.fullRefit } : {}),
     ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),

@@ -79,22 +79,49 @@ const schemas = {
   }),
 };
 
-function parse<K extends keyof typeof schemas>(task: K, input: unknown): z.infer<(typeof schemas)[K]> {
-  return parseOrThrow(schemas[task], input, `${task} task input`) as z.infer<(typeof schemas)[K]>;
+/** One task: the schema of its state input and the typed function that runs it. */
+export interface Task<T> {
+  /** What the input is called in a ValidationError ("gate task input"). */
+  what: string;
+  schema: z.ZodType<T>;
+  run: (input: T) => Promise<unknown>;
 }
 
-export const validate: TaskFn = (input) => validateInput(migrationDeps(), parse('validate', input));
-export const lease: TaskFn = (input) => acquireLease(migrationDeps(), parse('acquireLease', input));
-export const plan: TaskFn = async (input) => {
-  const planned = await planOperation(migrationDeps(), parse('plan', input));
-  return { plan: planned.plan, cursor: planned.cursor };
+function task<T>(name: keyof typeof schemas, schema: z.ZodType<T>, run: Task<T>['run']): Task<T> {
+  return { what: `${name} task input`, schema, run };
+}
+
+/** Every task, keyed as the handlers are named; index.ts wraps each in middleware. */
+export const TASKS = {
+  validate: task('validate', schemas.validate, (i) => validateInput(migrationDeps(), i)),
+  lease: task('acquireLease', schemas.acquireLease, (i) => acquireLease(migrationDeps(), i)),
+  plan: task('plan', schemas.plan, async (i) => {
+    const planned = await planOperation(migrationDeps(), i);
+    return { plan: planned.plan, cursor: planned.cursor };
+  }),
+  provision: task('provision', schemas.provision, (i) => provisionShadow(migrationDeps(), i)),
+  healthy: task('checkHealthy', schemas.checkHealthy, (i) => checkHealthy(migrationDeps(), i)),
+  smoke: task('smokeTest', schemas.smokeTest, (i) => smokeTest(migrationDeps(), i)),
+  shift: task('shift', schemas.shift, (i) => shiftWeights(migrationDeps(), i)),
+  gate: task('gate', schemas.gate, (i) => runGate(migrationDeps(), i)),
+  decommission: task('decommission', schemas.decommission, (i) => decommissionShadow(migrationDeps(), i)),
+  succeed: task('recordSuccess', schemas.recordSuccess, (i) => recordSuccess(migrationDeps(), i)),
+  undo: task('compensate', schemas.compensate, (i) => compensate(migrationDeps(), i)),
 };
-export const provision: TaskFn = (input) => provisionShadow(migrationDeps(), parse('provision', input));
-export const healthy: TaskFn = (input) => checkHealthy(migrationDeps(), parse('checkHealthy', input));
-export const smoke: TaskFn = (input) => smokeTest(migrationDeps(), parse('smokeTest', input));
-export const shift: TaskFn = (input) => shiftWeights(migrationDeps(), parse('shift', input));
-export const gate: TaskFn = (input) => runGate(migrationDeps(), parse('gate', input));
-export const decommission: TaskFn = (input) =>
-  decommissionShadow(migrationDeps(), parse('decommission', input));
-export const succeed: TaskFn = (input) => recordSuccess(migrationDeps(), parse('recordSuccess', input));
-export const undo: TaskFn = (input) => compensate(migrationDeps(), parse('compensate', input));
+
+/** A task as a function of the raw state input (the local run's task overrides). */
+function fromUnknown<T>(t: Task<T>): TaskFn {
+  return (input) => t.run(parseOrThrow(t.schema, input, t.what));
+}
+
+export const validate = fromUnknown(TASKS.validate);
+export const lease = fromUnknown(TASKS.lease);
+export const plan = fromUnknown(TASKS.plan);
+export const provision = fromUnknown(TASKS.provision);
+export const healthy = fromUnknown(TASKS.healthy);
+export const smoke = fromUnknown(TASKS.smoke);
+export const shift = fromUnknown(TASKS.shift);
+export const gate = fromUnknown(TASKS.gate);
+export const decommission = fromUnknown(TASKS.decommission);
+export const succeed = fromUnknown(TASKS.succeed);
+export const undo = fromUnknown(TASKS.undo);

@@ -1,46 +1,50 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { Tracer } from '@aws-lambda-powertools/tracer';
+import { parser } from '@aws-lambda-powertools/parser/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import * as core from './core';
+import {
+  countFailures,
+  entry,
+  type LambdaEntry,
+  logger,
+  metrics,
+  parsedOrThrow,
+  tracer,
+} from '../runtime/powertools';
+import { TASKS, type Task } from './core';
 
 /**
  * Lambda entry points of the shadow-pool tasks (one bundle, one exported handler per function;
- * see manifest.ts). Middleware first, handler last; a task failure is *thrown* so the state
- * machine's Retry/Catch match its name.
+ * see manifest.ts). Middleware first, handler last; the parser middleware reads the state input
+ * with the task's schema, and a task failure is *thrown* so the state machine's Retry/Catch match
+ * its name (see parsedOrThrow for why the parser runs in safeParse mode).
  */
-const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'shadowscale-migration';
-const logger = new Logger({ serviceName });
-const metrics = new Metrics({
-  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Shadowscale',
-  serviceName,
-});
-const tracer = new Tracer({ serviceName });
-
-function lambda(task: string, run: core.TaskFn) {
-  return middy()
-    .use(captureLambdaHandler(tracer))
+function lambda<T>(name: string, task: Task<T>): LambdaEntry<unknown> {
+  const handler = middy()
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics))
-    .handler(async (event: unknown) => {
-      logger.appendKeys({ task });
-      const result = await run(event);
-      metrics.addMetric(`MigrationTask${task}`, MetricUnit.Count, 1);
+    .use(countFailures(`MigrationTask${name}Failed`))
+    .use(captureLambdaHandler(tracer))
+    .use(parser({ schema: task.schema, safeParse: true }))
+    .handler(async (event) => {
+      logger.appendKeys({ task: name });
+      const result = await task.run(parsedOrThrow(event, task.what));
+      metrics.addMetric(`MigrationTask${name}`, MetricUnit.Count, 1);
       return result;
     });
+  return entry(handler);
 }
 
-export const validateHandler = lambda('Validate', core.validate);
-export const leaseHandler = lambda('AcquireLease', core.lease);
-export const planHandler = lambda('Plan', core.plan);
-export const provisionHandler = lambda('Provision', core.provision);
-export const healthyHandler = lambda('CheckHealthy', core.healthy);
-export const smokeHandler = lambda('SmokeTest', core.smoke);
-export const shiftHandler = lambda('Shift', core.shift);
-export const gateHandler = lambda('Gate', core.gate);
-export const decommissionHandler = lambda('Decommission', core.decommission);
-export const succeedHandler = lambda('RecordSuccess', core.succeed);
-export const compensateHandler = lambda('Compensate', core.undo);
+export const validateHandler = lambda('Validate', TASKS.validate);
+export const leaseHandler = lambda('AcquireLease', TASKS.lease);
+export const planHandler = lambda('Plan', TASKS.plan);
+export const provisionHandler = lambda('Provision', TASKS.provision);
+export const healthyHandler = lambda('CheckHealthy', TASKS.healthy);
+export const smokeHandler = lambda('SmokeTest', TASKS.smoke);
+export const shiftHandler = lambda('Shift', TASKS.shift);
+export const gateHandler = lambda('Gate', TASKS.gate);
+export const decommissionHandler = lambda('Decommission', TASKS.decommission);
+export const succeedHandler = lambda('RecordSuccess', TASKS.succeed);
+export const compensateHandler = lambda('Compensate', TASKS.undo);

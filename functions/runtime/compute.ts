@@ -6,6 +6,7 @@ import { EksComputePool } from '../../shared/aws/eks-pool';
 import type { ComputePool, PoolRole, PoolStatus, ShadowSpec } from '../../shared/ports/compute';
 import type { Workload } from '../../shared/schemas/workload';
 import { overrides } from './index';
+import { traced } from './powertools';
 
 /**
  * The ComputePool for handlers: one adapter per compute kind, picked per workload (`compute.kind`
@@ -21,12 +22,12 @@ let eksClient: EKSClient | undefined;
 
 function poolFor(workload: Workload): ComputePool {
   if (workload.compute.kind === 'ecs') {
-    ecsClient ??= new ECSClient({});
-    scalingClient ??= new ApplicationAutoScalingClient({});
+    ecsClient ??= traced(new ECSClient({}));
+    scalingClient ??= traced(new ApplicationAutoScalingClient({}));
     cachedEcs ??= new EcsComputePool(ecsClient, scalingClient);
     return cachedEcs;
   }
-  eksClient ??= new EKSClient({});
+  eksClient ??= traced(new EKSClient({}));
   cachedEks ??= new EksComputePool(eksClient);
   return cachedEks;
 }

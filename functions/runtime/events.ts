@@ -2,6 +2,7 @@ import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { createEventBridgeClient, EventBridgePublisher } from '../../shared/aws/eventbridge';
 import type { EventPublisher } from '../../shared/ports/events';
 import { overrides } from './index';
+import { traced } from './powertools';
 
 /** Environment variable naming the bus (set by infra); the account's default bus when absent. */
 export const EVENT_BUS_ENV = 'SHADOWSCALE_EVENT_BUS_NAME';
@@ -15,7 +16,7 @@ let cachedClient: EventBridgeClient | undefined;
 let cachedPublisher: EventPublisher | undefined;
 
 export function eventBridgeClient(): EventBridgeClient {
-  cachedClient ??= createEventBridgeClient();
+  cachedClient ??= traced(createEventBridgeClient());
   return cachedClient;
 }
 

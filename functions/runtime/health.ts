@@ -3,6 +3,7 @@ import { CloudWatchTargetHealth } from '../../shared/aws/cloudwatch-health';
 import type { Clock } from '../../shared/clock';
 import type { TargetHealthSource } from '../../shared/ports/metrics';
 import { clock, overrides } from './index';
+import { traced } from './powertools';
 
 /**
  * The CloudWatch TargetHealthSource (ALB target-group metrics for health gates), built once per
@@ -17,7 +18,7 @@ const runtimeClock: Clock = { now: () => clock().now() };
 
 export function health(): TargetHealthSource {
   if (overrides.health) return overrides.health;
-  cachedClient ??= new CloudWatchClient({});
+  cachedClient ??= traced(new CloudWatchClient({}));
   cachedSource ??= new CloudWatchTargetHealth(cachedClient, runtimeClock);
   return cachedSource;
 }

@@ -10,7 +10,8 @@ import type { RegionRouter, TrafficRouter } from '../../shared/ports/traffic';
  * container, by its module in this folder (`repositories.ts`, `metrics.ts`, `events.ts`,
  * `compute.ts`, `traffic.ts`, `health.ts`), so a handler bundles only the SDK clients it uses.
  * The local run and the tests install other adapters (the simulator, in-memory stores, a local
- * DynamoDB) with `setRuntime`, and the *same* handler code runs over them.
+ * DynamoDB) with `setRuntime`, and the *same* handler code runs over them. Every SDK client is
+ * traced (`traced` in powertools.ts, which also holds the one Logger, Metrics and Tracer).
  */
 export interface Runtime {
   clock: Clock;

@@ -2,6 +2,7 @@ import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchMetricsSource, createCloudWatchClient } from '../../shared/aws/cloudwatch-metrics';
 import type { MetricsSource } from '../../shared/ports/metrics';
 import { overrides } from './index';
+import { traced } from './powertools';
 
 /**
  * The CloudWatch MetricsSource for handlers, built once per container on first use. Endpoint,
@@ -12,7 +13,7 @@ let cachedClient: CloudWatchClient | undefined;
 let cachedSource: MetricsSource | undefined;
 
 export function cloudWatchClient(): CloudWatchClient {
-  cachedClient ??= createCloudWatchClient();
+  cachedClient ??= traced(createCloudWatchClient());
   return cachedClient;
 }
 

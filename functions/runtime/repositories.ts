@@ -4,6 +4,7 @@ import { makeDynamoRepositories } from '../../shared/data/repositories';
 import { type TableNames, tableNamesFromEnv } from '../../shared/data/tables';
 import type { Repositories } from '../../shared/ports/repositories';
 import { clock, overrides } from './index';
+import { traced } from './powertools';
 
 /**
  * The DynamoDB repositories for handlers, built once per container on first use (not at import,
@@ -24,7 +25,7 @@ const runtimeClock: Clock = { now: () => clock().now() };
 
 /** The one DynamoDB client of this container (shared with the idempotency layer). */
 export function dynamoDbClient(): DynamoDBClient {
-  cachedClient ??= new DynamoDBClient({});
+  cachedClient ??= traced(new DynamoDBClient({}));
   return cachedClient;
 }
 

@@ -2,6 +2,7 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { AlbTrafficRouter } from '../../shared/aws/alb-router';
 import type { TrafficRouter } from '../../shared/ports/traffic';
 import { overrides } from './index';
+import { traced } from './powertools';
 
 /**
  * The ALB TrafficRouter for handlers, built once per container on first use. Endpoint, region and
@@ -13,7 +14,7 @@ let cachedRouter: TrafficRouter | undefined;
 
 export function traffic(): TrafficRouter {
   if (overrides.traffic) return overrides.traffic;
-  cachedClient ??= new ElasticLoadBalancingV2Client({});
+  cachedClient ??= traced(new ElasticLoadBalancingV2Client({}));
   cachedRouter ??= new AlbTrafficRouter(cachedClient);
   return cachedRouter;
 }

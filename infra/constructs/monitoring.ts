@@ -15,6 +15,8 @@ import type { Workflow } from './workflow';
  * Names of the metrics Shadowscale functions publish (Powertools Metrics, namespace `Shadowscale`).
  * The per-workload ones (contention, forecast, actual) are graphed by SEARCH over any dimension
  * set, so a graph fills in as soon as a function publishes them with a `workloadId` dimension.
+ * The forecaster publishes those only for its most contended workloads (a bounded number of log
+ * lines per run); the fleet-wide view is the run-level aggregates.
  */
 export interface ShadowscaleMetricNames {
   /** Contention score per workload. @default 'ContentionScore' */
@@ -25,9 +27,13 @@ export interface ShadowscaleMetricNames {
   readonly actual?: string;
   /**
    * Counts of each forecaster run (functions/forecast/index.ts).
-   * @default ['WorkloadsForecast', 'WorkloadsFailed', 'WorkloadsDegraded', 'SeriesForecast', 'EventsPublished', 'EventsFailed']
+   * @default ['WorkloadsForecast', 'WorkloadsOk', 'WorkloadsContended', 'WorkloadsFailed', 'WorkloadsDegraded', 'SeriesForecast', 'EventsPublished', 'EventsFailed']
    */
   readonly forecasterRuns?: readonly string[];
+  /** Fleet-wide contention of each forecaster run. @default ['ContentionScoreMax', 'ContentionScoreP95'] */
+  readonly forecasterFleet?: readonly string[];
+  /** Wall time of each forecaster run (milliseconds). @default 'RunDuration' */
+  readonly forecasterDuration?: string;
   /** Forecaster counts that raise an alarm when above 0. @default ['WorkloadsFailed', 'EventsFailed'] */
   readonly forecasterFailures?: readonly string[];
   /**
@@ -43,12 +49,16 @@ const DEFAULT_NAMES: Required<ShadowscaleMetricNames> = {
   actual: 'Observed',
   forecasterRuns: [
     'WorkloadsForecast',
+    'WorkloadsOk',
+    'WorkloadsContended',
     'WorkloadsFailed',
     'WorkloadsDegraded',
     'SeriesForecast',
     'EventsPublished',
     'EventsFailed',
   ],
+  forecasterFleet: ['ContentionScoreMax', 'ContentionScoreP95'],
+  forecasterDuration: 'RunDuration',
   forecasterFailures: ['WorkloadsFailed', 'EventsFailed'],
   actions: ['PrewarmScaleOut', 'PrewarmHold', 'PrewarmLimitedByMax', 'SignalsStored', 'RegisteredWorkloads'],
 };
@@ -81,6 +91,37 @@ const KEY_ADMIN_ACTIONS = [
   'kms:CancelKeyDeletion',
 ];
 
+/** The alarm topic's key: administered by the account, usable by CloudWatch alarms of this account. */
+function alarmKey(scope: Construct): kms.Key {
+  const account = Stack.of(scope).account;
+  const key = new kms.Key(scope, 'AlarmTopicKey', {
+    description: 'Shadowscale alarm topic encryption (CloudWatch alarms may use it)',
+    enableKeyRotation: true,
+    removalPolicy: RemovalPolicy.DESTROY,
+    // Instead of the default `kms:*` for the account: the administration actions, listed.
+    policy: new iam.PolicyDocument({
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'AccountAdministers',
+          principals: [new iam.AccountRootPrincipal()],
+          actions: KEY_ADMIN_ACTIONS,
+          resources: ['*'],
+        }),
+      ],
+    }),
+  });
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'CloudWatchAlarmsPublish',
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'aws:SourceAccount': account } },
+    }),
+  );
+  return key;
+}
+
 /**
  * What an operator watches: one SNS topic for every alarm (encrypted with a customer key that
  * CloudWatch may use: an AWS-managed SNS key cannot be granted to CloudWatch alarms), a
@@ -104,32 +145,7 @@ export class Monitoring extends Construct {
     super(scope, id);
     const names = { ...DEFAULT_NAMES, ...props.metricNames };
     this.metricNames = names;
-    const account = Stack.of(this).account;
-    this.key = new kms.Key(this, 'AlarmTopicKey', {
-      description: 'Shadowscale alarm topic encryption (CloudWatch alarms may use it)',
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.DESTROY,
-      // Instead of the default `kms:*` for the account: the administration actions, listed.
-      policy: new iam.PolicyDocument({
-        statements: [
-          new iam.PolicyStatement({
-            sid: 'AccountAdministers',
-            principals: [new iam.AccountRootPrincipal()],
-            actions: KEY_ADMIN_ACTIONS,
-            resources: ['*'],
-          }),
-        ],
-      }),
-    });
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'CloudWatchAlarmsPublish',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': account } },
-      }),
-    );
+    this.key = alarmKey(this);
     this.topic = new sns.Topic(this, 'AlarmTopic', {
       displayName: 'Shadowscale alarms',
       masterKey: this.key,
@@ -142,6 +158,11 @@ export class Monitoring extends Construct {
       dashboardName: props.dashboardName ?? `shadowscale-${Stack.of(this).region}`,
       defaultInterval: Duration.days(2),
     });
+    this.addForecastWidgets(names);
+  }
+
+  /** The forecast rows: per-workload graphs, fleet aggregates, run counts and actions. */
+  private addForecastWidgets(names: Required<ShadowscaleMetricNames>): void {
     const search = (metric: string, stat: string, label: string) =>
       new cloudwatch.MathExpression({
         // Any dimension set (Powertools adds `service`): one line per workload (and metric).
@@ -159,16 +180,30 @@ export class Monitoring extends Construct {
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
-        title: 'Forecast (p50) vs actual, per workload',
+        title: 'Forecast (p50) vs actual, most contended workloads',
         left: [search(names.forecast, 'Average', 'forecast'), search(names.actual, 'Average', 'actual')],
         width: 12,
         height: 8,
       }),
       new cloudwatch.GraphWidget({
-        title: 'Contention score per workload',
+        title: 'Contention score, most contended workloads',
         left: [search(names.contentionScore, 'Maximum', 'contention')],
         width: 12,
         height: 8,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Fleet contention (all workloads)',
+        left: names.forecasterFleet.map((metric) => search(metric, 'Maximum', metric)),
+        width: 12,
+        height: 6,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Forecaster run time (ms)',
+        left: [search(names.forecasterDuration, 'Maximum', names.forecasterDuration)],
+        width: 12,
+        height: 6,
       }),
     );
     this.dashboard.addWidgets(

@@ -99,9 +99,102 @@ function toNum(v: number | null | undefined): number {
   return v === null || v === undefined ? Number.NaN : v;
 }
 
+type Segment = { to: number; idx: number[] };
+type FitModel = NonNullable<FitOptions['model']>;
+
+/** The model chosen by the backtest: members, which members forecast which steps, their forecasts. */
+interface Choice {
+  members: Member[];
+  segments: Segment[];
+  /** The choice's backtest forecasts (null: too short for any backtest). */
+  f: Float64Array | null;
+  mae: number;
+}
+
+/** What the backtest of one fit works on: the history, the rolling origins and their actuals. */
+interface Backtest {
+  values: Float64Array;
+  startMs: number;
+  intervalMs: number;
+  /** Index of the first point used (at most MAX_HISTORY_MS back), and the number of points. */
+  from: number;
+  n: number;
+  /** Steps per day (0 when the interval does not divide a day). */
+  P: number;
+  stepsPerHour: number;
+  model: FitModel;
+  origins: number[];
+  /** Steps evaluated after each origin. */
+  hEval: number;
+  /** Actual values per origin x step (flattened). */
+  actual: Float64Array;
+}
+
 export function fitSeries(series: RegularSeries, options: FitOptions = {}): EngineState {
-  validateSeries(series, 'fit');
+  const input = checkFitInput(series, options);
+  const { values, requested, model, P, H } = input;
   const { intervalMs, startMs } = series;
+  const n = values.length;
+  const from = Math.max(0, n - Math.max(1, Math.round(MAX_HISTORY_MS / intervalMs)));
+  const usable = n - from;
+  const stepsPerHour = Math.max(1, HOUR_MS / intervalMs);
+  const { hEval, origins } = rollingOrigins(n, from, usable, H, P);
+  const bt: Backtest = {
+    values,
+    startMs,
+    intervalMs,
+    from,
+    n,
+    P,
+    stepsPerHour,
+    model,
+    origins,
+    hEval,
+    actual: actualsAt(values, origins, hEval),
+  };
+
+  const candidates = origins.length > 0 ? backtestCandidates(bt) : [];
+  const chosen =
+    (candidates.length > 0 ? chooseBySegment(bt, candidates) : null) ?? naiveFallback(bt, usable);
+
+  // Calibrate from the chosen model's out-of-sample errors.
+  const lowHistory = P > 0 ? usable < 2 * P : usable < 48;
+  const calib = calibrateChoice(bt, chosen, requested, lowHistory);
+  const confidence: 'high' | 'low' = lowHistory || calib.samples1 < 20 ? 'low' : 'high';
+  const diffScale = diffSd(values, from, n);
+  const spread = valueSd(values, from, n);
+  const final = finalMembers(bt, chosen.members);
+  const lastPointMs = startMs + (n - 1) * intervalMs;
+
+  return {
+    format: ENGINE_FORMAT,
+    model: modelName(final.members, chosen.segments),
+    intervalMs,
+    lastPointMs,
+    fittedAtMs: lastPointMs,
+    confidence,
+    horizonSteps: H,
+    members: final.members,
+    segments: chosen.segments,
+    profile: final.profile,
+    buffer: recentBuffer(values, final.members),
+    calib,
+    nonNegative: allNonNegative(values, from),
+    drift: { ewma: 1, n: 0 },
+    hourly: hourlyHistory(bt, lastPointMs),
+    refitEveryMs: DEFAULT_REFIT_EVERY_MS,
+    stepsSinceFit: 0,
+    diffScale,
+    spread,
+  };
+}
+
+/** Validate the series and options; the values as numbers (NaN for gaps), the horizon. */
+function checkFitInput(
+  series: RegularSeries,
+  options: FitOptions,
+): { values: Float64Array; requested: readonly number[]; model: FitModel; P: number; H: number } {
+  validateSeries(series, 'fit');
   const all = series.values.map((v) => toNum(v as number | null));
   let finite = 0;
   for (const v of all) if (Number.isFinite(v)) finite++;
@@ -117,18 +210,21 @@ export function fitSeries(series: RegularSeries, options: FitOptions = {}): Engi
     throw new ForecastInputError(
       `unknown model ${JSON.stringify(model)}; expected auto, ensemble or one of ${MODEL_NAMES.join(', ')}`,
     );
-  const P = stepsPerDay(intervalMs);
+  const P = stepsPerDay(series.intervalMs);
   const H = options.horizonSteps ?? (P > 0 ? P : 24);
   if (!(Number.isInteger(H) && H > 0))
     throw new ForecastInputError(`horizonSteps must be a positive integer, got ${H}`);
+  return { values: Float64Array.from(all), requested, model, P, H };
+}
 
-  const n = all.length;
-  const from = Math.max(0, n - Math.max(1, Math.round(MAX_HISTORY_MS / intervalMs)));
-  const values = Float64Array.from(all);
-  const usable = n - from;
-  const stepsPerHour = Math.max(1, HOUR_MS / intervalMs);
-
-  // Rolling origins over the last ~30% of the history (never past the end of the known data).
+/** Rolling origins over the last ~30% of the history (never past the end of the known data). */
+function rollingOrigins(
+  n: number,
+  from: number,
+  usable: number,
+  H: number,
+  P: number,
+): { hEval: number; origins: number[] } {
   const hEval = Math.min(H, Math.max(1, Math.floor(usable / 3)));
   const warm = P > 0 && usable >= 3 * P ? P : Math.max(2, Math.floor(usable / 3));
   let o0 = n - hEval - Math.max(hEval, Math.round(0.3 * usable));
@@ -144,197 +240,258 @@ export function fitSeries(series: RegularSeries, options: FitOptions = {}): Engi
     while (stride > 1 && (gcd(stride, 12) > 1 || (P > 0 && gcd(stride, P) > 1))) stride++;
     for (let o = lastOrigin; o >= o0; o -= stride) origins.unshift(o);
   }
-  const oStart = origins[0] ?? n;
-  const profileSpan = oStart - from;
-  const profileBT =
-    P > 0 && profileSpan >= P ? estimateProfile(values, startMs, intervalMs, from, oStart, true) : null;
-  const weeklyOK = profileBT !== null && profileBT.weekly.length === 168;
+  return { hEval, origins };
+}
 
-  const allowed = (name: SingleModel): boolean => model === 'auto' || model === 'ensemble' || model === name;
-  const candidates: Candidate[] = [];
-  const nO = origins.length;
-
-  const actual = new Float64Array(nO * hEval);
+function actualsAt(values: Float64Array, origins: readonly number[], hEval: number): Float64Array {
+  const actual = new Float64Array(origins.length * hEval);
   origins.forEach((o, oi) => {
     for (let h = 0; h < hEval; h++) actual[oi * hEval + h] = values[o + h] as number;
   });
-  const maeOf = (f: Float64Array): number => {
-    let s = 0;
-    let c = 0;
-    for (let i = 0; i < f.length; i++) {
-      const a = actual[i] as number;
-      const x = f[i] as number;
-      if (Number.isNaN(a) || Number.isNaN(x)) continue;
-      s += Math.abs(a - x);
-      c++;
-    }
-    return c > 0 ? s / c : Number.POSITIVE_INFINITY;
-  };
+  return actual;
+}
 
-  if (nO > 0) {
-    // Seasonal naive candidates.
-    for (const [name, period] of [
-      ['snaive-daily', P],
-      ['snaive-weekly', 7 * P],
-    ] as const) {
-      if (P === 0 || !allowed(name) || profileSpan < period) continue;
-      const f = new Float64Array(nO * hEval);
-      origins.forEach((o, oi) => {
-        for (let h = 0; h < hEval; h++) f[oi * hEval + h] = snaiveAt(values, o, period, h + 1);
-      });
-      candidates.push({ name, member: { kind: 'snaive', name, period }, mae: maeOf(f), f });
-    }
-    // Level models (naive, ETS damped, multi-seasonal + ETS).
-    const seasons: { name: SingleModel; season: 0 | 1 | 2 }[] = [
-      { name: 'ets-damped', season: 0 },
-      { name: 'mseas-ets', season: 1 },
-      { name: 'mseas-ets-weekly', season: 2 },
-    ];
-    const out = new Float64Array(hEval);
-    for (const { name, season } of seasons) {
-      if (!allowed(name)) continue;
-      if (season > 0 && profileBT === null) continue;
-      if (season === 2 && !weeklyOK) continue;
-      const S = seasonArray(profileBT, season, startMs, intervalMs, n);
-      let best: Candidate | null = null;
-      const eta = etaFor(P, intervalMs);
-      const tryParams = (params: LevelParams): number => {
-        const f = runLevelBacktest(values, S, from, origins, hEval, params, out);
-        const mae = maeOf(f);
-        if (best === null || mae < best.mae)
-          best = { name, member: { kind: 'level', name, season, params, state: newLevelState() }, mae, f };
-        return mae;
-      };
-      // Coarse to fine: the smoothing weight first, then trend and mean reversion at that weight
-      // (9 backtests instead of 24; the grid is too coarse for the interactions to matter).
-      let alpha = 1;
-      let alphaMae = Number.POSITIVE_INFINITY;
-      for (const a of ALPHAS) {
-        const mae = tryParams({ alpha: a, beta: 0, phi: 0, rho: 1, eta });
-        if (mae < alphaMae) [alpha, alphaMae] = [a, mae];
-      }
-      for (const { beta, phi } of trendGrid(stepsPerHour))
-        for (const rho of rhoGrid(stepsPerHour))
-          if (beta !== 0 || rho !== 1) tryParams({ alpha, beta, phi, rho, eta });
-      if (best) candidates.push(best);
-    }
-    if (allowed('naive')) {
-      const params: LevelParams = { alpha: 1, beta: 0, phi: 0, rho: 1, eta: 0 };
-      const f = runLevelBacktest(values, null, from, origins, hEval, params, out);
-      candidates.push({
-        name: 'naive',
-        member: { kind: 'level', name: 'naive', season: 0, params, state: newLevelState() },
-        mae: maeOf(f),
-        f,
-      });
-    }
+/** Mean absolute error of backtest forecasts `f` against the actuals (NaN pairs skipped). */
+function maeOf(bt: Backtest, f: Float64Array): number {
+  let s = 0;
+  let c = 0;
+  for (let i = 0; i < f.length; i++) {
+    const a = bt.actual[i] as number;
+    const x = f[i] as number;
+    if (Number.isNaN(a) || Number.isNaN(x)) continue;
+    s += Math.abs(a - x);
+    c++;
   }
+  return c > 0 ? s / c : Number.POSITIVE_INFINITY;
+}
 
-  // Pick per horizon segment (the next hour, the next quarter day, the rest): a single model or
-  // the mean of the best two / three there. What wins at one step often loses a day ahead.
-  let chosen: {
-    members: Member[];
-    segments: { to: number; idx: number[] }[];
-    f: Float64Array | null;
-    mae: number;
-  } | null = null;
-  if (candidates.length > 0) {
-    const bounds = segmentBounds(hEval, stepsPerHour);
-    const used: Candidate[] = [];
-    const segments: { to: number; idx: number[] }[] = [];
-    const f = new Float64Array(nO * hEval);
-    let lo = 1;
-    for (const to of bounds) {
-      const maeIn = (g: Float64Array): number => maeRange(actual, g, nO, hEval, lo, to);
-      const ranked = candidates.map((c) => ({ c, mae: maeIn(c.f) })).sort((a, b) => a.mae - b.mae);
-      let best: { pick: Candidate[]; g: Float64Array; mae: number } | null = null;
-      if (model !== 'ensemble' && ranked[0])
-        best = { pick: [ranked[0].c], g: ranked[0].c.f, mae: ranked[0].mae };
-      if (model === 'auto' || model === 'ensemble')
-        for (const k of [2, 3]) {
-          if (ranked.length < k) continue;
-          const top = ranked.slice(0, k).map((r) => r.c);
-          const g = new Float64Array(nO * hEval);
-          for (let oi = 0; oi < nO; oi++)
-            for (let h = lo; h <= to; h++) {
-              const i = oi * hEval + h - 1;
-              let sum = 0;
-              for (const c of top) sum += c.f[i] as number;
-              g[i] = sum / k;
-            }
-          const mae = maeIn(g);
-          if (best === null || mae < best.mae) best = { pick: top, g, mae };
-        }
-      if (best === null) break;
-      const idx = best.pick
-        .map((c) => {
-          let j = used.indexOf(c);
-          if (j < 0) j = used.push(c) - 1;
-          return j;
-        })
-        .sort((a, b) => a - b);
-      segments.push({ to, idx });
-      for (let oi = 0; oi < nO; oi++)
-        for (let h = lo; h <= to; h++) f[oi * hEval + h - 1] = best.g[oi * hEval + h - 1] as number;
-      lo = to + 1;
-    }
-    if (segments.length === bounds.length) {
-      // Merge neighbours that use the same members.
-      const merged: { to: number; idx: number[] }[] = [];
-      for (const seg of segments) {
-        const prev = merged[merged.length - 1];
-        if (prev && prev.idx.join() === seg.idx.join()) prev.to = seg.to;
-        else merged.push({ to: seg.to, idx: seg.idx });
-      }
-      chosen = { members: used.map((c) => c.member), segments: merged, f, mae: maeOf(f) };
-    }
-  }
-  if (chosen === null) {
-    if (model !== 'auto' && model !== 'ensemble' && model !== 'naive' && model !== 'ets-damped')
-      throw new ForecastInputError(
-        `model ${model} needs more history than ${usable} point(s) of ${intervalMs} ms`,
-      );
-    // Too short for any backtest: a naive forecast with wide, diffusion-scaled intervals.
-    chosen = {
-      members: [
-        {
-          kind: 'level',
-          name: 'naive',
-          season: 0,
-          params: { alpha: 1, beta: 0, phi: 0, rho: 1, eta: 0 },
-          state: newLevelState(),
-        },
-      ],
-      segments: [{ to: 1, idx: [0] }],
-      f: null,
-      mae: Number.NaN,
-    };
-  }
+function allowed(model: FitModel, name: SingleModel): boolean {
+  return model === 'auto' || model === 'ensemble' || model === name;
+}
 
-  // Calibrate from the chosen model's out-of-sample errors.
-  const lowHistory = P > 0 ? usable < 2 * P : usable < 48;
-  let calib: Calibration;
-  if (chosen.f !== null) {
-    const errors = new Float64Array(nO * hEval);
-    for (let i = 0; i < errors.length; i++) errors[i] = (actual[i] as number) - (chosen.f[i] as number);
-    calib = calibrate(
-      errors,
-      nO,
-      hEval,
-      requested,
-      SELECTION_INFLATE * (lowHistory ? LOW_CONFIDENCE_INFLATE : 1),
+/** Every allowed model, backtested: seasonal naive, level models (best parameters), naive. */
+function backtestCandidates(bt: Backtest): Candidate[] {
+  const oStart = bt.origins[0] ?? bt.n;
+  const profileSpan = oStart - bt.from;
+  const profileBT =
+    bt.P > 0 && profileSpan >= bt.P
+      ? estimateProfile(bt.values, bt.startMs, bt.intervalMs, bt.from, oStart, true)
+      : null;
+  const out = new Float64Array(bt.hEval);
+  const candidates = seasonalNaiveCandidates(bt, profileSpan);
+  candidates.push(...levelCandidates(bt, profileBT, out));
+  if (allowed(bt.model, 'naive')) {
+    const params: LevelParams = { alpha: 1, beta: 0, phi: 0, rho: 1, eta: 0 };
+    const f = runLevelBacktest(bt.values, null, bt.from, bt.origins, bt.hEval, params, out);
+    candidates.push({
+      name: 'naive',
+      member: { kind: 'level', name: 'naive', season: 0, params, state: newLevelState() },
+      mae: maeOf(bt, f),
+      f,
+    });
+  }
+  return candidates;
+}
+
+function seasonalNaiveCandidates(bt: Backtest, profileSpan: number): Candidate[] {
+  const { P, hEval, origins } = bt;
+  const candidates: Candidate[] = [];
+  for (const [name, period] of [
+    ['snaive-daily', P],
+    ['snaive-weekly', 7 * P],
+  ] as const) {
+    if (P === 0 || !allowed(bt.model, name) || profileSpan < period) continue;
+    const f = new Float64Array(origins.length * hEval);
+    origins.forEach((o, oi) => {
+      for (let h = 0; h < hEval; h++) f[oi * hEval + h] = snaiveAt(bt.values, o, period, h + 1);
+    });
+    candidates.push({ name, member: { kind: 'snaive', name, period }, mae: maeOf(bt, f), f });
+  }
+  return candidates;
+}
+
+/** Naive-free level models (ETS damped, multi-seasonal + ETS), each at its best parameters. */
+function levelCandidates(bt: Backtest, profileBT: SeasonProfile | null, out: Float64Array): Candidate[] {
+  const weeklyOK = profileBT !== null && profileBT.weekly.length === 168;
+  const seasons: { name: SingleModel; season: 0 | 1 | 2 }[] = [
+    { name: 'ets-damped', season: 0 },
+    { name: 'mseas-ets', season: 1 },
+    { name: 'mseas-ets-weekly', season: 2 },
+  ];
+  const candidates: Candidate[] = [];
+  for (const { name, season } of seasons) {
+    if (!allowed(bt.model, name)) continue;
+    if (season > 0 && profileBT === null) continue;
+    if (season === 2 && !weeklyOK) continue;
+    const best = bestLevelParams(
+      bt,
+      name,
+      season,
+      seasonArray(profileBT, season, bt.startMs, bt.intervalMs, bt.n),
+      out,
     );
-  } else calib = calibrate(new Float64Array(0), 0, 1, requested, 1);
-  const confidence: 'high' | 'low' = lowHistory || calib.samples1 < 20 ? 'low' : 'high';
-  const diffScale = diffSd(values, from, n);
-  const spread = valueSd(values, from, n);
+    if (best) candidates.push(best);
+  }
+  return candidates;
+}
 
-  // Final state: re-estimate the profile on all the history and run the level filters to the end.
-  const members = chosen.members.map((m) => structuredClone(m));
+function bestLevelParams(
+  bt: Backtest,
+  name: SingleModel,
+  season: 0 | 1 | 2,
+  S: Float64Array | null,
+  out: Float64Array,
+): Candidate | null {
+  let best: Candidate | null = null;
+  const eta = etaFor(bt.P, bt.intervalMs);
+  const tryParams = (params: LevelParams): number => {
+    const f = runLevelBacktest(bt.values, S, bt.from, bt.origins, bt.hEval, params, out);
+    const mae = maeOf(bt, f);
+    if (best === null || mae < best.mae)
+      best = { name, member: { kind: 'level', name, season, params, state: newLevelState() }, mae, f };
+    return mae;
+  };
+  // Coarse to fine: the smoothing weight first, then trend and mean reversion at that weight
+  // (9 backtests instead of 24; the grid is too coarse for the interactions to matter).
+  let alpha = 1;
+  let alphaMae = Number.POSITIVE_INFINITY;
+  for (const a of ALPHAS) {
+    const mae = tryParams({ alpha: a, beta: 0, phi: 0, rho: 1, eta });
+    if (mae < alphaMae) [alpha, alphaMae] = [a, mae];
+  }
+  for (const { beta, phi } of trendGrid(bt.stepsPerHour))
+    for (const rho of rhoGrid(bt.stepsPerHour))
+      if (beta !== 0 || rho !== 1) tryParams({ alpha, beta, phi, rho, eta });
+  return best;
+}
+
+/**
+ * Pick per horizon segment (the next hour, the next quarter day, the rest): a single model or
+ * the mean of the best two / three there. What wins at one step often loses a day ahead.
+ * Null when a segment has no pick.
+ */
+function chooseBySegment(bt: Backtest, candidates: readonly Candidate[]): Choice | null {
+  const { hEval } = bt;
+  const nO = bt.origins.length;
+  const bounds = segmentBounds(hEval, bt.stepsPerHour);
+  const used: Candidate[] = [];
+  const segments: Segment[] = [];
+  const f = new Float64Array(nO * hEval);
+  let lo = 1;
+  for (const to of bounds) {
+    const best = bestInSegment(bt, candidates, lo, to);
+    if (best === null) break;
+    const idx = best.pick
+      .map((c) => {
+        let j = used.indexOf(c);
+        if (j < 0) j = used.push(c) - 1;
+        return j;
+      })
+      .sort((a, b) => a - b);
+    segments.push({ to, idx });
+    for (let oi = 0; oi < nO; oi++)
+      for (let h = lo; h <= to; h++) f[oi * hEval + h - 1] = best.g[oi * hEval + h - 1] as number;
+    lo = to + 1;
+  }
+  if (segments.length !== bounds.length) return null;
+  return { members: used.map((c) => c.member), segments: mergeSegments(segments), f, mae: maeOf(bt, f) };
+}
+
+/** The best single model, or mean of the top two or three, over steps lo..to. */
+function bestInSegment(
+  bt: Backtest,
+  candidates: readonly Candidate[],
+  lo: number,
+  to: number,
+): { pick: Candidate[]; g: Float64Array; mae: number } | null {
+  const { hEval, model } = bt;
+  const nO = bt.origins.length;
+  const maeIn = (g: Float64Array): number => maeRange(bt.actual, g, nO, hEval, lo, to);
+  const ranked = candidates.map((c) => ({ c, mae: maeIn(c.f) })).sort((a, b) => a.mae - b.mae);
+  let best: { pick: Candidate[]; g: Float64Array; mae: number } | null = null;
+  if (model !== 'ensemble' && ranked[0]) best = { pick: [ranked[0].c], g: ranked[0].c.f, mae: ranked[0].mae };
+  if (model === 'auto' || model === 'ensemble')
+    for (const k of [2, 3]) {
+      if (ranked.length < k) continue;
+      const top = ranked.slice(0, k).map((r) => r.c);
+      const g = new Float64Array(nO * hEval);
+      for (let oi = 0; oi < nO; oi++)
+        for (let h = lo; h <= to; h++) {
+          const i = oi * hEval + h - 1;
+          let sum = 0;
+          for (const c of top) sum += c.f[i] as number;
+          g[i] = sum / k;
+        }
+      const mae = maeIn(g);
+      if (best === null || mae < best.mae) best = { pick: top, g, mae };
+    }
+  return best;
+}
+
+/** Merge neighbours that use the same members. */
+function mergeSegments(segments: readonly Segment[]): Segment[] {
+  const merged: Segment[] = [];
+  for (const seg of segments) {
+    const prev = merged[merged.length - 1];
+    if (prev && prev.idx.join() === seg.idx.join()) prev.to = seg.to;
+    else merged.push({ to: seg.to, idx: seg.idx });
+  }
+  return merged;
+}
+
+/** Too short for any backtest: a naive forecast with wide, diffusion-scaled intervals. */
+function naiveFallback(bt: Backtest, usable: number): Choice {
+  const { model } = bt;
+  if (model !== 'auto' && model !== 'ensemble' && model !== 'naive' && model !== 'ets-damped')
+    throw new ForecastInputError(
+      `model ${model} needs more history than ${usable} point(s) of ${bt.intervalMs} ms`,
+    );
+  return {
+    members: [
+      {
+        kind: 'level',
+        name: 'naive',
+        season: 0,
+        params: { alpha: 1, beta: 0, phi: 0, rho: 1, eta: 0 },
+        state: newLevelState(),
+      },
+    ],
+    segments: [{ to: 1, idx: [0] }],
+    f: null,
+    mae: Number.NaN,
+  };
+}
+
+function calibrateChoice(
+  bt: Backtest,
+  chosen: Choice,
+  requested: readonly number[],
+  lowHistory: boolean,
+): Calibration {
+  if (chosen.f === null) return calibrate(new Float64Array(0), 0, 1, requested, 1);
+  const nO = bt.origins.length;
+  const errors = new Float64Array(nO * bt.hEval);
+  for (let i = 0; i < errors.length; i++) errors[i] = (bt.actual[i] as number) - (chosen.f[i] as number);
+  return calibrate(
+    errors,
+    nO,
+    bt.hEval,
+    requested,
+    SELECTION_INFLATE * (lowHistory ? LOW_CONFIDENCE_INFLATE : 1),
+  );
+}
+
+/** Final state: re-estimate the profile on all the history and run the level filters to the end. */
+function finalMembers(
+  bt: Backtest,
+  chosen: readonly Member[],
+): { members: Member[]; profile: SeasonProfile | null } {
+  const { values, startMs, intervalMs, from, n } = bt;
+  const members = chosen.map((m) => structuredClone(m));
   const needsProfile = members.some((m) => m.kind === 'level' && m.season > 0);
   const needsWeekly = members.some((m) => m.kind === 'level' && m.season === 2);
   const profile =
-    needsProfile && P > 0
+    needsProfile && bt.P > 0
       ? roundProfile(estimateProfile(values, startMs, intervalMs, from, n, needsWeekly))
       : null;
   for (const m of members) {
@@ -344,39 +501,32 @@ export function fitSeries(series: RegularSeries, options: FitOptions = {}): Engi
     for (let i = from; i < n; i++)
       levelStep(m.params, m.state, (values[i] as number) - (S ? (S[i] as number) : 0));
   }
+  return { members, profile };
+}
+
+/** The last observations the seasonal-naive members need (NaN as null), newest last. */
+function recentBuffer(values: Float64Array, members: readonly Member[]): (number | null)[] {
+  const n = values.length;
   const bufLen = members.reduce((acc, m) => (m.kind === 'snaive' ? Math.max(acc, m.period) : acc), 0);
   const buffer: (number | null)[] = [];
   for (let i = Math.max(0, n - bufLen); i < n; i++) {
     const v = values[i] as number;
     buffer.push(Number.isNaN(v) ? null : v);
   }
-  const lastPointMs = startMs + (n - 1) * intervalMs;
+  return buffer;
+}
+
+function hourlyHistory(bt: Backtest, lastPointMs: number): HourlyHistory {
+  const { values, startMs, intervalMs, from, n } = bt;
   const hourly = emptyHourly(Math.max(startMs, lastPointMs - 35 * DAY_MS + HOUR_MS));
   for (let i = from; i < n; i++) addHourly(hourly, startMs + i * intervalMs, values[i] as number);
-  let nonNegative = true;
-  for (let i = from; i < n; i++) if ((values[i] as number) < 0) nonNegative = false;
+  return hourly;
+}
 
-  return {
-    format: ENGINE_FORMAT,
-    model: modelName(members, chosen.segments),
-    intervalMs,
-    lastPointMs,
-    fittedAtMs: lastPointMs,
-    confidence,
-    horizonSteps: H,
-    members,
-    segments: chosen.segments,
-    profile,
-    buffer,
-    calib,
-    nonNegative,
-    drift: { ewma: 1, n: 0 },
-    hourly,
-    refitEveryMs: DEFAULT_REFIT_EVERY_MS,
-    stepsSinceFit: 0,
-    diffScale,
-    spread,
-  };
+function allNonNegative(values: Float64Array, from: number): boolean {
+  let nonNegative = true;
+  for (let i = from; i < values.length; i++) if ((values[i] as number) < 0) nonNegative = false;
+  return nonNegative;
 }
 
 /** Segment ends (inclusive steps): the first hour, the first quarter of the horizon, the rest. */

@@ -26,6 +26,36 @@ export function cleanSeries(
   if (options.intervalMs !== undefined && !(Number.isInteger(options.intervalMs) && options.intervalMs > 0))
     throw new ForecastInputError(`intervalMs must be a positive integer, got ${options.intervalMs}`);
 
+  const { valid, outOfOrder, nonNumeric } = numericPoints(points);
+  const { uniq, duplicates } = averageDuplicates(valid);
+  const intervalMs = options.intervalMs ?? inferInterval(uniq.map((u) => u.t));
+  const grid = ontoGrid(uniq, intervalMs);
+  const { values, length, startMs } = grid;
+  const { filled, gaps } = fillShortGaps(values, maxFill);
+
+  return {
+    series: { startMs, intervalMs, values },
+    report: {
+      intervalMs,
+      inputPoints: points.length,
+      outputPoints: length,
+      duplicatesDropped: duplicates + grid.duplicates,
+      nonNumericDropped: nonNumeric,
+      outOfOrder,
+      realigned: grid.realigned,
+      filled,
+      gaps,
+      resets: countResets(values),
+    },
+  };
+}
+
+/** The points with finite time and value, sorted by time; what was dropped or out of order. */
+function numericPoints(points: readonly { t: number; v: number }[]): {
+  valid: { t: number; v: number }[];
+  outOfOrder: number;
+  nonNumeric: number;
+} {
   let outOfOrder = 0;
   let nonNumeric = 0;
   const valid: { t: number; v: number }[] = [];
@@ -48,11 +78,20 @@ export function cleanSeries(
       `series has no numeric values (${points.length} point(s), ${nonNumeric} non-numeric)`,
     );
   valid.sort((a, b) => a.t - b.t);
+  return { valid, outOfOrder, nonNumeric };
+}
 
-  // Exact duplicates first: they must not pull the inferred interval to zero.
+/**
+ * Exact duplicates averaged first: they must not pull the inferred interval to zero. `sorted` is
+ * non-empty and sorted by time.
+ */
+function averageDuplicates(sorted: readonly { t: number; v: number }[]): {
+  uniq: { t: number; v: number }[];
+  duplicates: number;
+} {
   let duplicates = 0;
   const uniq: { t: number; v: number; n: number }[] = [];
-  for (const p of valid) {
+  for (const p of sorted) {
     const last = uniq[uniq.length - 1];
     if (last && last.t === p.t) {
       last.v += p.v;
@@ -61,8 +100,17 @@ export function cleanSeries(
     } else uniq.push({ t: p.t, v: p.v, n: 1 });
   }
   for (const u of uniq) u.v /= u.n;
+  return { uniq, duplicates };
+}
 
-  const intervalMs = options.intervalMs ?? inferInterval(uniq.map((u) => u.t));
+/**
+ * Points moved to the nearest slot of a grid anchored at the first timestamp, slots shared by
+ * several points averaged, empty slots NaN.
+ */
+function ontoGrid(
+  uniq: readonly { t: number; v: number }[],
+  intervalMs: number,
+): { values: number[]; length: number; startMs: number; realigned: number; duplicates: number } {
   const first = uniq[0] as { t: number };
   const last = uniq[uniq.length - 1] as { t: number };
   const startMs = first.t;
@@ -72,6 +120,7 @@ export function cleanSeries(
   const sums = new Float64Array(length);
   const counts = new Uint32Array(length);
   let realigned = 0;
+  let duplicates = 0;
   for (const u of uniq) {
     const exact = (u.t - startMs) / intervalMs;
     const slot = Math.round(exact);
@@ -85,7 +134,12 @@ export function cleanSeries(
     const c = counts[i] as number;
     values[i] = c === 0 ? Number.NaN : (sums[i] as number) / c;
   }
+  return { values, length, startMs, realigned, duplicates };
+}
 
+/** Interpolate gaps of at most `maxFill` steps in place; longer gaps stay NaN. */
+function fillShortGaps(values: number[], maxFill: number): { filled: number; gaps: number } {
+  const length = values.length;
   let filled = 0;
   let gaps = 0;
   let i = 0;
@@ -106,22 +160,7 @@ export function cleanSeries(
     } else gaps += run;
     i = j;
   }
-
-  return {
-    series: { startMs, intervalMs, values },
-    report: {
-      intervalMs,
-      inputPoints: points.length,
-      outputPoints: length,
-      duplicatesDropped: duplicates,
-      nonNumericDropped: nonNumeric,
-      outOfOrder,
-      realigned,
-      filled,
-      gaps,
-      resets: countResets(values),
-    },
-  };
+  return { filled, gaps };
 }
 
 /** Median spacing of distinct timestamps, rounded to the second when it is at least a second. */

@@ -166,82 +166,135 @@ export function lineChart(o: LineChartOptions): string {
   const t0 = (o.t[from] as number) ?? 0;
   const t1 = (o.t[Math.max(from, to - 1)] as number) ?? t0;
   const span = Math.max(1, t1 - t0);
-  const x = (b: number): number => PAD.left + (bk.count <= 1 ? 0 : (b / (bk.count - 1)) * plotW);
-  const xT = (ms: number): number => PAD.left + ((ms - t0) / span) * plotW;
-  const y = (v: number): number =>
-    PAD.top + plotH - ((Math.min(yMax, Math.max(yMin, v)) - yMin) / (yMax - yMin)) * plotH;
+  const plot: LinePlot = {
+    width,
+    plotW,
+    plotH,
+    count: bk.count,
+    t0,
+    t1,
+    span,
+    yMin,
+    x: (b: number): number => PAD.left + (bk.count <= 1 ? 0 : (b / (bk.count - 1)) * plotW),
+    xT: (ms: number): number => PAD.left + ((ms - t0) / span) * plotW,
+    y: (v: number): number =>
+      PAD.top + plotH - ((Math.min(yMax, Math.max(yMin, v)) - yMin) / (yMax - yMin)) * plotH,
+  };
   const parts = svgFrame(
     { title: o.title, width, height, left: PAD.left, right: PAD.right },
     niceTicks(yMin, yMax),
-    y,
+    plot.y,
     fmt,
   );
-  const xTicks = 6;
-  for (let i = 0; i <= xTicks; i++) {
-    const ms = t0 + (span * i) / xTicks;
-    const xx = xT(ms).toFixed(1);
-    parts.push(
-      `<line x1="${xx}" y1="${PAD.top + plotH}" x2="${xx}" y2="${PAD.top + plotH + 4}" stroke="#888"/>`,
-    );
-    parts.push(
-      `<text x="${xx}" y="${PAD.top + plotH + 16}" text-anchor="middle" class="tick">${timeLabel(ms, span)}</text>`,
-    );
-  }
-  parts.push(
-    `<line x1="${PAD.left}" y1="${PAD.top + plotH}" x2="${width - PAD.right}" y2="${PAD.top + plotH}" stroke="#888"/>`,
-  );
-  if (o.yLabel)
-    parts.push(
-      `<text x="14" y="${PAD.top + plotH / 2}" transform="rotate(-90 14 ${PAD.top + plotH / 2})" text-anchor="middle" class="tick">${escapeHtml(o.yLabel)}</text>`,
-    );
+  parts.push(...timeAxis(plot, o.yLabel));
   // Bands under the lines.
-  for (const { band, low, high } of bands) {
-    const upper: string[] = [];
-    const lower: string[] = [];
-    for (let b = 0; b < bk.count; b++) {
-      const lo = low[b] as number;
-      const hi = high[b] as number;
-      if (!Number.isFinite(lo) || !Number.isFinite(hi)) continue;
-      upper.push(`${x(b).toFixed(1)},${y(hi).toFixed(1)}`);
-      lower.unshift(`${x(b).toFixed(1)},${y(lo).toFixed(1)}`);
-    }
-    if (upper.length > 1)
-      parts.push(
-        `<polygon points="${[...upper, ...lower].join(' ')}" fill="${band.color}" fill-opacity="${band.opacity ?? 0.25}" stroke="none"><title>${escapeHtml(band.name)}</title></polygon>`,
-      );
-  }
+  for (const b of bands) parts.push(...bandPolygon(plot, b));
   o.series.forEach((s, si) => {
-    const r = reduced[si] as number[];
-    for (const seg of segments(r)) {
-      const pts: string[] = [];
-      for (const b of seg) {
-        const v = r[b] as number;
-        if (s.kind === 'step' && pts.length > 0)
-          pts.push(`${x(b).toFixed(1)},${pts[pts.length - 1]?.split(',')[1]}`);
-        pts.push(`${x(b).toFixed(1)},${y(v).toFixed(1)}`);
-      }
-      if (s.kind === 'area' && seg.length > 0) {
-        const first = seg[0] as number;
-        const last = seg[seg.length - 1] as number;
-        parts.push(
-          `<polygon points="${x(first).toFixed(1)},${y(yMin).toFixed(1)} ${pts.join(' ')} ${x(last).toFixed(1)},${y(yMin).toFixed(1)}" fill="${s.color}" fill-opacity="0.35" stroke="none"/>`,
-        );
-      }
-      parts.push(
-        `<polyline points="${pts.join(' ')}" fill="none" stroke="${s.color}" stroke-width="${s.width ?? 2}"${s.dashed ? ' stroke-dasharray="6 4"' : ''} stroke-linejoin="round"><title>${escapeHtml(s.name)}</title></polyline>`,
-      );
-    }
+    parts.push(...seriesShapes(plot, s, reduced[si] as number[]));
   });
   for (const e of o.events ?? []) {
     if (e.t < t0 || e.t > t1) continue;
-    const xx = xT(e.t).toFixed(1);
+    const xx = plot.xT(e.t).toFixed(1);
     parts.push(
       `<line x1="${xx}" y1="${PAD.top}" x2="${xx}" y2="${PAD.top + plotH}" stroke="${e.color ?? '#555'}" stroke-width="1" stroke-dasharray="2 3"><title>${escapeHtml(e.label)}</title></line>`,
     );
   }
   parts.push(`<text x="${PAD.left}" y="18" class="title">${escapeHtml(o.title)}</text>`);
   parts.push('</svg>');
-  const legend = [
+  const id = o.id ? ` id="${escapeHtml(o.id)}"` : '';
+  return `<figure class="chart"${id}>${parts.join('')}<figcaption>${lineLegend(o)}</figcaption></figure>`;
+}
+
+/** Geometry of one line chart: pixel positions of buckets, times and values. */
+interface LinePlot {
+  width: number;
+  plotW: number;
+  plotH: number;
+  /** Buckets across the plot. */
+  count: number;
+  t0: number;
+  t1: number;
+  span: number;
+  yMin: number;
+  x: (bucket: number) => number;
+  xT: (ms: number) => number;
+  y: (value: number) => number;
+}
+
+/** Time ticks and labels, the x axis, and the y label. */
+function timeAxis(p: LinePlot, yLabel: string | undefined): string[] {
+  const parts: string[] = [];
+  const xTicks = 6;
+  for (let i = 0; i <= xTicks; i++) {
+    const ms = p.t0 + (p.span * i) / xTicks;
+    const xx = p.xT(ms).toFixed(1);
+    parts.push(
+      `<line x1="${xx}" y1="${PAD.top + p.plotH}" x2="${xx}" y2="${PAD.top + p.plotH + 4}" stroke="#888"/>`,
+    );
+    parts.push(
+      `<text x="${xx}" y="${PAD.top + p.plotH + 16}" text-anchor="middle" class="tick">${timeLabel(ms, p.span)}</text>`,
+    );
+  }
+  parts.push(
+    `<line x1="${PAD.left}" y1="${PAD.top + p.plotH}" x2="${p.width - PAD.right}" y2="${PAD.top + p.plotH}" stroke="#888"/>`,
+  );
+  if (yLabel)
+    parts.push(
+      `<text x="14" y="${PAD.top + p.plotH / 2}" transform="rotate(-90 14 ${PAD.top + p.plotH / 2})" text-anchor="middle" class="tick">${escapeHtml(yLabel)}</text>`,
+    );
+  return parts;
+}
+
+function bandPolygon(
+  p: LinePlot,
+  {
+    band,
+    low,
+    high,
+  }: { band: NonNullable<LineChartOptions['bands']>[number]; low: number[]; high: number[] },
+): string[] {
+  const upper: string[] = [];
+  const lower: string[] = [];
+  for (let b = 0; b < p.count; b++) {
+    const lo = low[b] as number;
+    const hi = high[b] as number;
+    if (!Number.isFinite(lo) || !Number.isFinite(hi)) continue;
+    upper.push(`${p.x(b).toFixed(1)},${p.y(hi).toFixed(1)}`);
+    lower.unshift(`${p.x(b).toFixed(1)},${p.y(lo).toFixed(1)}`);
+  }
+  if (upper.length <= 1) return [];
+  return [
+    `<polygon points="${[...upper, ...lower].join(' ')}" fill="${band.color}" fill-opacity="${band.opacity ?? 0.25}" stroke="none"><title>${escapeHtml(band.name)}</title></polygon>`,
+  ];
+}
+
+/** One series: a polyline per unbroken run of buckets (stepped or filled as its kind says). */
+function seriesShapes(p: LinePlot, s: LineChartOptions['series'][number], r: number[]): string[] {
+  const parts: string[] = [];
+  for (const seg of segments(r)) {
+    const pts: string[] = [];
+    for (const b of seg) {
+      const v = r[b] as number;
+      if (s.kind === 'step' && pts.length > 0)
+        pts.push(`${p.x(b).toFixed(1)},${pts[pts.length - 1]?.split(',')[1]}`);
+      pts.push(`${p.x(b).toFixed(1)},${p.y(v).toFixed(1)}`);
+    }
+    if (s.kind === 'area' && seg.length > 0) {
+      const first = seg[0] as number;
+      const last = seg[seg.length - 1] as number;
+      parts.push(
+        `<polygon points="${p.x(first).toFixed(1)},${p.y(p.yMin).toFixed(1)} ${pts.join(' ')} ${p.x(last).toFixed(1)},${p.y(p.yMin).toFixed(1)}" fill="${s.color}" fill-opacity="0.35" stroke="none"/>`,
+      );
+    }
+    parts.push(
+      `<polyline points="${pts.join(' ')}" fill="none" stroke="${s.color}" stroke-width="${s.width ?? 2}"${s.dashed ? ' stroke-dasharray="6 4"' : ''} stroke-linejoin="round"><title>${escapeHtml(s.name)}</title></polyline>`,
+    );
+  }
+  return parts;
+}
+
+function lineLegend(o: LineChartOptions): string {
+  return [
     ...o.series.map(
       (s) =>
         `<span class="key"><i style="background:${s.color}${s.dashed ? ';opacity:.6' : ''}"></i>${escapeHtml(s.name)}</span>`,
@@ -251,8 +304,6 @@ export function lineChart(o: LineChartOptions): string {
         `<span class="key"><i style="background:${b.color};opacity:${b.opacity ?? 0.25}"></i>${escapeHtml(b.name)}</span>`,
     ),
   ].join('');
-  const id = o.id ? ` id="${escapeHtml(o.id)}"` : '';
-  return `<figure class="chart"${id}>${parts.join('')}<figcaption>${legend}</figcaption></figure>`;
 }
 
 export interface ScatterPoint {

@@ -493,6 +493,10 @@ describe('monitoring', () => {
       'Observed',
       'WorkloadsForecast',
       'WorkloadsFailed',
+      'WorkloadsContended',
+      'ContentionScoreMax',
+      'ContentionScoreP95',
+      'RunDuration',
     ])
       expect(body).toContain(`MetricName=\\\\\\"${metric}\\\\\\"`);
     expect(body).toContain('Namespace=\\\\\\"Shadowscale\\\\\\"');

@@ -114,6 +114,11 @@ function writeOut(path: string, text: string, flag: string): void {
 }
 
 export function registerBacktest(program: Command, io: CliIO): void {
+  registerBacktestCommand(program, io);
+  registerBenchBacktest(program, io);
+}
+
+function registerBacktestCommand(program: Command, io: CliIO): void {
   program
     .command('backtest')
     .description(
@@ -156,55 +161,10 @@ export function registerBacktest(program: Command, io: CliIO): void {
     )
     .option('--json <file>', 'write the metrics as JSON')
     .option('--report <file.html>', 'write a self-contained HTML report with charts')
-    .action(async (opts: BacktestOpts) => {
-      const text = readTextFile(opts.trace, '--trace');
-      const { trace, report } = traceFromPoints(
-        basename(opts.trace).replace(/\.csv$/i, ''),
-        parseTimestampValueCsv(text, opts.trace),
-      );
-      const unitCapacity =
-        opts.unitCapacity === 'auto'
-          ? autoUnitCapacity(trace, opts.targetUtilization, DEFAULTS.unitsAtP95)
-          : opts.unitCapacity;
-      const started = performance.now();
-      const result = await runBacktest(
-        {
-          trace,
-          unitCapacity,
-          targetUtilization: opts.targetUtilization,
-          lagMs: opts.lag,
-          metricDelayMs: opts.metricDelay,
-          primaryMax: opts.primaryMax,
-          shadowMax: opts.shadowMax,
-          shadowscale: {
-            ...(opts.quantile === undefined ? {} : { quantile: opts.quantile }),
-            ...(opts.headroom === undefined ? {} : { maxHeadroom: opts.headroom }),
-          },
-        },
-        opts.policies,
-        (name, i) => progress(io, 'backtest', i, opts.policies.length, name, started),
-      );
-      progress(io, 'backtest', opts.policies.length, opts.policies.length, '', started);
-      const json = toJson(result);
-      const rows = [json];
-      io.out(formatBench(rows, summarise(rows)).split('\nsummary')[0] ?? '');
-      io.out(
-        `\n${trace.values.length} steps of ${trace.intervalMs / 1000} s; unit capacity ${unitCapacity.toPrecision(4)}; ${report.carriedForward} gap step(s) carried forward\n`,
-      );
-      if (opts.json) writeOut(opts.json, `${JSON.stringify(json, null, 2)}\n`, '--json');
-      if (opts.report) {
-        writeOut(
-          opts.report,
-          renderBacktestReport(result, {
-            lag: `${opts.lag / 1000} s`,
-            'metric delay': `${opts.metricDelay / 1000} s`,
-          }),
-          '--report',
-        );
-        io.out(`report: ${opts.report}\n`);
-      }
-    });
+    .action((opts: BacktestOpts) => runBacktestCommand(io, opts));
+}
 
+function registerBenchBacktest(program: Command, io: CliIO): void {
   benchCommand(program)
     .command('backtest')
     .description(
@@ -234,66 +194,125 @@ export function registerBacktest(program: Command, io: CliIO): void {
       'after',
       '\nThe frontier replays every trace (settings + 2) times; on the 26 traces of ../shared/traces with the\ndefault grid that is about 3 minutes on one core.',
     )
-    .action(async (opts: BenchOpts) => {
-      if (!opts.frontier && (opts.report || opts.quantiles || opts.headrooms))
-        throw new ValidationError('--report, --quantiles and --headrooms need --frontier', [
-          { path: '--frontier', message: 'required by --report, --quantiles, --headrooms', received: false },
-        ]);
-      let isDir = false;
-      try {
-        isDir = statSync(resolve(opts.traces)).isDirectory();
-      } catch {
-        isDir = false;
-      }
-      if (!isDir)
-        throw new ValidationError(`--traces ${JSON.stringify(opts.traces)}: not a directory`, [
-          { path: '--traces', message: 'not a directory', received: opts.traces },
-        ]);
-      const files = listTraceFiles(
-        resolve(opts.traces),
-        opts.only ? opts.only.split(',').map((s) => s.trim()) : [],
-      );
-      if (files.length === 0)
-        throw new ValidationError(`--traces ${JSON.stringify(opts.traces)}: no .csv files found`, [
-          { path: '--traces', message: 'no .csv files', received: opts.traces },
-        ]);
-      if (opts.frontier) {
-        await benchFrontier(io, files, opts);
-        return;
-      }
-      const started = performance.now();
-      const rows: BacktestJson[] = [];
-      const skipped: { trace: string; reason: string }[] = [];
-      const steps: Record<string, number> = {};
-      for (const [i, file] of files.entries()) {
-        const name = basename(file, '.csv');
-        progress(io, 'bench backtest', i, files.length, name, started);
-        try {
-          const result = await runBacktest(setupFor(loadDemandTrace(file), DEFAULTS, opts.quantile));
-          steps[result.trace] = result.demandUnits.length;
-          rows.push(toJson(result));
-        } catch (error) {
-          // A trace that cannot be replayed (unreadable, too short, p95 of 0) is reported, not fatal.
-          if (!(error instanceof ShadowscaleError)) throw error;
-          skipped.push({ trace: name, reason: describeError(error) });
-        }
-      }
-      progress(io, 'bench backtest', files.length, files.length, '', started);
-      const summary = summarise(rows, steps);
-      let sp: SpeedResult | undefined;
-      if (opts.days > 0) {
-        io.err(`bench backtest: timing ${opts.days} simulated days through every policy\n`);
-        sp = await speed(opts.days, opts.quantile);
-      }
-      io.out(formatBench(rows, summary, sp));
-      for (const s of skipped) io.out(`skipped ${s.trace}: ${s.reason}\n`);
-      if (opts.json)
-        writeOut(
-          opts.json,
-          `${JSON.stringify({ results: rows, summary, speed: sp, skipped }, null, 2)}\n`,
-          '--json',
-        );
-    });
+    .action((opts: BenchOpts) => runBenchBacktest(io, opts));
+}
+
+/** `shadowscale backtest`: one trace through the chosen policies; a table, and JSON / HTML on request. */
+async function runBacktestCommand(io: CliIO, opts: BacktestOpts): Promise<void> {
+  const text = readTextFile(opts.trace, '--trace');
+  const { trace, report } = traceFromPoints(
+    basename(opts.trace).replace(/\.csv$/i, ''),
+    parseTimestampValueCsv(text, opts.trace),
+  );
+  const unitCapacity =
+    opts.unitCapacity === 'auto'
+      ? autoUnitCapacity(trace, opts.targetUtilization, DEFAULTS.unitsAtP95)
+      : opts.unitCapacity;
+  const started = performance.now();
+  const result = await runBacktest(
+    {
+      trace,
+      unitCapacity,
+      targetUtilization: opts.targetUtilization,
+      lagMs: opts.lag,
+      metricDelayMs: opts.metricDelay,
+      primaryMax: opts.primaryMax,
+      shadowMax: opts.shadowMax,
+      shadowscale: {
+        ...(opts.quantile === undefined ? {} : { quantile: opts.quantile }),
+        ...(opts.headroom === undefined ? {} : { maxHeadroom: opts.headroom }),
+      },
+    },
+    opts.policies,
+    (name, i) => progress(io, 'backtest', i, opts.policies.length, name, started),
+  );
+  progress(io, 'backtest', opts.policies.length, opts.policies.length, '', started);
+  const json = toJson(result);
+  const rows = [json];
+  io.out(formatBench(rows, summarise(rows)).split('\nsummary')[0] ?? '');
+  io.out(
+    `\n${trace.values.length} steps of ${trace.intervalMs / 1000} s; unit capacity ${unitCapacity.toPrecision(4)}; ${report.carriedForward} gap step(s) carried forward\n`,
+  );
+  if (opts.json) writeOut(opts.json, `${JSON.stringify(json, null, 2)}\n`, '--json');
+  if (opts.report) {
+    writeOut(
+      opts.report,
+      renderBacktestReport(result, {
+        lag: `${opts.lag / 1000} s`,
+        'metric delay': `${opts.metricDelay / 1000} s`,
+      }),
+      '--report',
+    );
+    io.out(`report: ${opts.report}\n`);
+  }
+}
+
+/** `shadowscale bench backtest`: every policy over every trace of a folder (or the frontier). */
+async function runBenchBacktest(io: CliIO, opts: BenchOpts): Promise<void> {
+  if (!opts.frontier && (opts.report || opts.quantiles || opts.headrooms))
+    throw new ValidationError('--report, --quantiles and --headrooms need --frontier', [
+      { path: '--frontier', message: 'required by --report, --quantiles, --headrooms', received: false },
+    ]);
+  const files = traceFiles(opts);
+  if (opts.frontier) {
+    await benchFrontier(io, files, opts);
+    return;
+  }
+  const started = performance.now();
+  const rows: BacktestJson[] = [];
+  const skipped: { trace: string; reason: string }[] = [];
+  const steps: Record<string, number> = {};
+  for (const [i, file] of files.entries()) {
+    const name = basename(file, '.csv');
+    progress(io, 'bench backtest', i, files.length, name, started);
+    try {
+      const result = await runBacktest(setupFor(loadDemandTrace(file), DEFAULTS, opts.quantile));
+      steps[result.trace] = result.demandUnits.length;
+      rows.push(toJson(result));
+    } catch (error) {
+      // A trace that cannot be replayed (unreadable, too short, p95 of 0) is reported, not fatal.
+      if (!(error instanceof ShadowscaleError)) throw error;
+      skipped.push({ trace: name, reason: describeError(error) });
+    }
+  }
+  progress(io, 'bench backtest', files.length, files.length, '', started);
+  const summary = summarise(rows, steps);
+  let sp: SpeedResult | undefined;
+  if (opts.days > 0) {
+    io.err(`bench backtest: timing ${opts.days} simulated days through every policy\n`);
+    sp = await speed(opts.days, opts.quantile);
+  }
+  io.out(formatBench(rows, summary, sp));
+  for (const s of skipped) io.out(`skipped ${s.trace}: ${s.reason}\n`);
+  if (opts.json)
+    writeOut(
+      opts.json,
+      `${JSON.stringify({ results: rows, summary, speed: sp, skipped }, null, 2)}\n`,
+      '--json',
+    );
+}
+
+/** The CSV files of `--traces` (filtered by `--only`); a ValidationError when there are none. */
+function traceFiles(opts: BenchOpts): string[] {
+  let isDir = false;
+  try {
+    isDir = statSync(resolve(opts.traces)).isDirectory();
+  } catch {
+    isDir = false;
+  }
+  if (!isDir)
+    throw new ValidationError(`--traces ${JSON.stringify(opts.traces)}: not a directory`, [
+      { path: '--traces', message: 'not a directory', received: opts.traces },
+    ]);
+  const files = listTraceFiles(
+    resolve(opts.traces),
+    opts.only ? opts.only.split(',').map((s) => s.trim()) : [],
+  );
+  if (files.length === 0)
+    throw new ValidationError(`--traces ${JSON.stringify(opts.traces)}: no .csv files found`, [
+      { path: '--traces', message: 'no .csv files', received: opts.traces },
+    ]);
+  return files;
 }
 
 interface BenchOpts {

@@ -94,53 +94,7 @@ export function registerForecaster(program: Command, io: CliIO): void {
         'validate and print events without putting them on EventBridge (DynamoDB is still written)',
       )
       .option('--json', 'print the full result as JSON instead of lines'),
-  ).action(
-    async (
-      opts: {
-        workload: string[];
-        fullRefit?: boolean;
-        bus?: string;
-        dryRun?: boolean;
-        json?: boolean;
-      } & TableOptions,
-    ) => {
-      const busName = opts.bus ?? process.env[EVENT_BUS_ENV];
-      const cloudWatch = createCloudWatchClient();
-      const eventBridge = createEventBridgeClient();
-      try {
-        const inner: EventPublisher = opts.dryRun
-          ? new MemoryEventPublisher()
-          : new EventBridgePublisher(eventBridge, busName ? { busName } : {});
-        const events = new RecordingPublisher(inner);
-        const result = await withRepositories(opts, (repositories) =>
-          runForecast(
-            {
-              fullRefit: opts.fullRefit === true,
-              ...(opts.workload.length > 0 ? { workloadIds: opts.workload } : {}),
-            },
-            { clock: systemClock, repositories, metrics: new CloudWatchMetricsSource(cloudWatch), events },
-            {
-              onProgress: (done) => {
-                if (!io.isTTY) io.err(`forecaster: ${done} workload(s) done\n`);
-                else io.err(`\rforecaster: ${done} workload(s) done`);
-              },
-            },
-          ),
-        );
-        if (io.isTTY) io.err('\n');
-        if (opts.json) io.out(`${JSON.stringify({ ...result, published: events.published }, null, 2)}\n`);
-        else report(io, result, events.published);
-        if (result.failed > 0 || result.publishFailures.length > 0)
-          throw new CliExit(
-            1,
-            `${result.failed} workload(s) failed, ${result.publishFailures.length} event(s) not published`,
-          );
-      } finally {
-        cloudWatch.destroy();
-        eventBridge.destroy();
-      }
-    },
-  );
+  ).action((opts: ForecasterRunOptions) => forecasterRun(io, opts));
 
   benchCommand(program)
     .command('forecaster')
@@ -156,25 +110,81 @@ export function registerForecaster(program: Command, io: CliIO): void {
       12,
     )
     .option('--json <file>', 'also write the result as JSON')
-    .action(async (opts: { workloads: number; metrics: number; templates: number; json?: string }) => {
-      if (opts.metrics > 20)
-        throw new CliExit(2, `--metrics ${opts.metrics}: a workload has at most 20 metrics`);
-      let lastLine = 0;
-      const result = await runForecasterBench({
-        workloads: opts.workloads,
-        metrics: opts.metrics,
-        templates: opts.templates,
-        onProgress: (phase, done, total) => {
-          if (io.isTTY) {
-            io.err(`\r${phase}: ${done}/${total}`);
-            if (done === total) io.err('\n');
-          } else if (done === total || done - lastLine >= Math.max(1, Math.floor(total / 5))) {
-            lastLine = done === total ? 0 : done;
-            io.err(`bench forecaster: ${phase} ${done}/${total}\n`);
-          }
+    .action((opts: ForecasterBenchOptions) => forecasterBench(io, opts));
+}
+
+type ForecasterRunOptions = {
+  workload: string[];
+  fullRefit?: boolean;
+  bus?: string;
+  dryRun?: boolean;
+  json?: boolean;
+} & TableOptions;
+
+/** `forecaster run`: one pass of the forecast core over the configured AWS (or endpoint). */
+async function forecasterRun(io: CliIO, opts: ForecasterRunOptions): Promise<void> {
+  const busName = opts.bus ?? process.env[EVENT_BUS_ENV];
+  const cloudWatch = createCloudWatchClient();
+  const eventBridge = createEventBridgeClient();
+  try {
+    const inner: EventPublisher = opts.dryRun
+      ? new MemoryEventPublisher()
+      : new EventBridgePublisher(eventBridge, busName ? { busName } : {});
+    const events = new RecordingPublisher(inner);
+    const result = await withRepositories(opts, (repositories) =>
+      runForecast(
+        {
+          fullRefit: opts.fullRefit === true,
+          ...(opts.workload.length > 0 ? { workloadIds: opts.workload } : {}),
         },
-      });
-      io.out(formatForecasterBench(result));
-      if (opts.json) writeFileSync(resolve(opts.json), `${JSON.stringify(result, null, 2)}\n`);
-    });
+        { clock: systemClock, repositories, metrics: new CloudWatchMetricsSource(cloudWatch), events },
+        {
+          onProgress: (done) => {
+            if (!io.isTTY) io.err(`forecaster: ${done} workload(s) done\n`);
+            else io.err(`\rforecaster: ${done} workload(s) done`);
+          },
+        },
+      ),
+    );
+    if (io.isTTY) io.err('\n');
+    if (opts.json) io.out(`${JSON.stringify({ ...result, published: events.published }, null, 2)}\n`);
+    else report(io, result, events.published);
+    if (result.failed > 0 || result.publishFailures.length > 0)
+      throw new CliExit(
+        1,
+        `${result.failed} workload(s) failed, ${result.publishFailures.length} event(s) not published`,
+      );
+  } finally {
+    cloudWatch.destroy();
+    eventBridge.destroy();
+  }
+}
+
+interface ForecasterBenchOptions {
+  workloads: number;
+  metrics: number;
+  templates: number;
+  json?: string;
+}
+
+/** `bench forecaster`: one tick over a simulated estate, with progress on stderr. */
+async function forecasterBench(io: CliIO, opts: ForecasterBenchOptions): Promise<void> {
+  if (opts.metrics > 20) throw new CliExit(2, `--metrics ${opts.metrics}: a workload has at most 20 metrics`);
+  let lastLine = 0;
+  const result = await runForecasterBench({
+    workloads: opts.workloads,
+    metrics: opts.metrics,
+    templates: opts.templates,
+    onProgress: (phase, done, total) => {
+      if (io.isTTY) {
+        io.err(`\r${phase}: ${done}/${total}`);
+        if (done === total) io.err('\n');
+      } else if (done === total || done - lastLine >= Math.max(1, Math.floor(total / 5))) {
+        lastLine = done === total ? 0 : done;
+        io.err(`bench forecaster: ${phase} ${done}/${total}\n`);
+      }
+    },
+  });
+  io.out(formatForecasterBench(result));
+  if (opts.json) writeFileSync(resolve(opts.json), `${JSON.stringify(result, null, 2)}\n`);
 }

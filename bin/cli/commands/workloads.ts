@@ -24,28 +24,7 @@ export function registerWorkloads(program: Command, io: CliIO): void {
       )
       .requiredOption('--file <path>', 'workload definition (JSON)')
       .option('--replace', 'replace an existing definition (keeps its profile; bumps its version)'),
-  ).action(async (opts: { file: string; replace?: boolean } & TableOptions) => {
-    // Validate before connecting: a bad file exits 2 naming the field, whatever the network.
-    const workload = parseOrThrow(Workload, readJsonFile(opts.file, '--file'), `workload file ${opts.file}`);
-    await withRepositories(opts, async (repos) => {
-      try {
-        const created = await repos.workloads.create(workload);
-        io.out(`registered workload "${workload.workloadId}" (version ${created.version})\n`);
-      } catch (error) {
-        if (!(error instanceof ConflictError)) throw error;
-        if (!opts.replace)
-          throw new ConflictError(
-            `workload "${workload.workloadId}" is already registered (use --replace to store a new version)`,
-            { cause: error },
-          );
-        const current = await repos.workloads.get(workload.workloadId);
-        if (!current)
-          throw new ConflictError(`workload "${workload.workloadId}" changed under us: try again`);
-        const updated = await repos.workloads.update(workload, current.version);
-        io.out(`replaced workload "${workload.workloadId}" (version ${updated.version})\n`);
-      }
-    });
-  });
+  ).action((opts: { file: string; replace?: boolean } & TableOptions) => registerWorkload(io, opts));
 
   withTableOptions(
     workloads
@@ -53,54 +32,7 @@ export function registerWorkloads(program: Command, io: CliIO): void {
       .description('list registered workloads')
       .option('--limit <n>', 'show at most this many', parsePositiveInt)
       .option('--json', 'print JSON lines (one record per line) instead of a table'),
-  ).action(async (opts: { limit?: number; json?: boolean } & TableOptions) => {
-    await withRepositories(opts, async (repos) => {
-      const records: WorkloadRecord[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await repos.workloads.list({ limit: 100, ...(cursor ? { cursor } : {}) });
-        records.push(...page.items);
-        cursor = page.next;
-      } while (cursor && (opts.limit === undefined || records.length < opts.limit));
-      const shown = opts.limit === undefined ? records : records.slice(0, opts.limit);
-      if (opts.json) {
-        for (const record of shown) io.out(`${JSON.stringify(record)}\n`);
-        return;
-      }
-      if (shown.length === 0) {
-        io.out('no workloads registered\n');
-        return;
-      }
-      io.out(
-        formatTable(
-          [
-            'WORKLOAD',
-            'COMPUTE',
-            'REGIONS',
-            'UNITS',
-            'SHADOW MAX',
-            'PRIORITY',
-            'METRICS',
-            'VERSION',
-            'UPDATED',
-          ],
-          shown.map(({ workload: w, version, updatedAt }) => [
-            w.workloadId,
-            w.compute.kind === 'ecs'
-              ? `ecs ${w.compute.cluster}/${w.compute.service}`
-              : `eks ${w.compute.cluster}/${w.compute.nodegroup}`,
-            w.regions.standby ? `${w.regions.primary} > ${w.regions.standby}` : w.regions.primary,
-            `${w.capacity.minUnits}-${w.capacity.maxUnits}`,
-            String(w.capacity.shadowMaxUnits),
-            String(w.priority),
-            w.metrics.map((m) => m.name).join(','),
-            String(version),
-            iso(updatedAt),
-          ]),
-        ),
-      );
-    });
-  });
+  ).action((opts: { limit?: number; json?: boolean } & TableOptions) => listWorkloads(io, opts));
 
   withTableOptions(
     workloads
@@ -114,6 +46,77 @@ export function registerWorkloads(program: Command, io: CliIO): void {
       io.out(`${JSON.stringify(record, null, 2)}\n`);
     });
   });
+}
+
+/** `workloads register`: validate the file, then create it, or store a new version with --replace. */
+async function registerWorkload(
+  io: CliIO,
+  opts: { file: string; replace?: boolean } & TableOptions,
+): Promise<void> {
+  // Validate before connecting: a bad file exits 2 naming the field, whatever the network.
+  const workload = parseOrThrow(Workload, readJsonFile(opts.file, '--file'), `workload file ${opts.file}`);
+  await withRepositories(opts, async (repos) => {
+    try {
+      const created = await repos.workloads.create(workload);
+      io.out(`registered workload "${workload.workloadId}" (version ${created.version})\n`);
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      if (!opts.replace)
+        throw new ConflictError(
+          `workload "${workload.workloadId}" is already registered (use --replace to store a new version)`,
+          { cause: error },
+        );
+      const current = await repos.workloads.get(workload.workloadId);
+      if (!current) throw new ConflictError(`workload "${workload.workloadId}" changed under us: try again`);
+      const updated = await repos.workloads.update(workload, current.version);
+      io.out(`replaced workload "${workload.workloadId}" (version ${updated.version})\n`);
+    }
+  });
+}
+
+/** `workloads list`: page through the registry up to --limit, as a table or JSON lines. */
+async function listWorkloads(
+  io: CliIO,
+  opts: { limit?: number; json?: boolean } & TableOptions,
+): Promise<void> {
+  await withRepositories(opts, async (repos) => {
+    const records: WorkloadRecord[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await repos.workloads.list({ limit: 100, ...(cursor ? { cursor } : {}) });
+      records.push(...page.items);
+      cursor = page.next;
+    } while (cursor && (opts.limit === undefined || records.length < opts.limit));
+    const shown = opts.limit === undefined ? records : records.slice(0, opts.limit);
+    if (opts.json) {
+      for (const record of shown) io.out(`${JSON.stringify(record)}\n`);
+      return;
+    }
+    if (shown.length === 0) {
+      io.out('no workloads registered\n');
+      return;
+    }
+    io.out(workloadTable(shown));
+  });
+}
+
+function workloadTable(shown: readonly WorkloadRecord[]): string {
+  return formatTable(
+    ['WORKLOAD', 'COMPUTE', 'REGIONS', 'UNITS', 'SHADOW MAX', 'PRIORITY', 'METRICS', 'VERSION', 'UPDATED'],
+    shown.map(({ workload: w, version, updatedAt }) => [
+      w.workloadId,
+      w.compute.kind === 'ecs'
+        ? `ecs ${w.compute.cluster}/${w.compute.service}`
+        : `eks ${w.compute.cluster}/${w.compute.nodegroup}`,
+      w.regions.standby ? `${w.regions.primary} > ${w.regions.standby}` : w.regions.primary,
+      `${w.capacity.minUnits}-${w.capacity.maxUnits}`,
+      String(w.capacity.shadowMaxUnits),
+      String(w.priority),
+      w.metrics.map((m) => m.name).join(','),
+      String(version),
+      iso(updatedAt),
+    ]),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

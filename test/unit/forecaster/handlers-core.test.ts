@@ -120,8 +120,8 @@ describe('runListWorkloads (fan-out first state)', () => {
   });
 
   it.each([
-    [{ input: { batchSize: 0 } }, 'batchSize'],
-    [{ input: { bogus: true } }, 'bogus'],
+    [{ input: { batchSize: 0 } }, 'input.batchSize'],
+    [{ input: { bogus: true } }, 'input.bogus'],
     [{}, 'input'],
   ])('rejects %j naming `%s`', async (input, field) => {
     const error = await runListWorkloads(input, { repositories: makeMemoryRepositories() }).catch(
@@ -157,7 +157,7 @@ describe('runIngestSignal', () => {
   it.each([
     [{ ...detail, endsAt: T0 - 1 }, 'endsAt'],
     [{ ...detail, tag: 'Campaign!' }, 'tag'],
-    [{ source: 'x', 'detail-type': 'Forecast Computed', detail }, '(root)'],
+    [{ source: 'x', 'detail-type': 'Forecast Computed', detail }, '`detail-type` = "Forecast Computed"'],
   ])('rejects %j', async (input, field) => {
     const error = await runIngestSignal(input, { repositories: makeMemoryRepositories() }).catch(
       (e: unknown) => e,
