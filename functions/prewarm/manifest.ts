@@ -9,7 +9,8 @@ export const PREWARM_FUNCTIONS: readonly FunctionSpec[] = [
     description: 'Raise the primary pool ahead of the forecast demand (scale-out only)',
     timeoutSeconds: 30,
     memoryMb: 256,
-    tables: { workloads: 'read', predictions: 'read' },
-    permissions: ['ecs:manage-shadow', 'eks:manage-shadow'],
+    tables: { workloads: ['GetItem'], predictions: ['GetItem'] },
+    // Scale-out of the primary only: describe and update, never create or delete.
+    permissions: ['ecs:read', 'ecs:scale', 'eks:read', 'eks:scale'],
   },
 ];

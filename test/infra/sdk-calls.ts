@@ -106,7 +106,8 @@ export class SdkCallAnalyzer {
     const file = this.program.getSourceFile(path.join(REPO_ROOT, entry));
     if (!file) throw new Error(`analyze: ${entry} is not in the program`);
     const moduleSymbol = this.checker.getSymbolAtLocation(file);
-    const exported = moduleSymbol && this.checker.getExportsOfModule(moduleSymbol).find((s) => s.name === handler);
+    const exported =
+      moduleSymbol && this.checker.getExportsOfModule(moduleSymbol).find((s) => s.name === handler);
     if (!exported) throw new Error(`analyze: ${entry} exports no ${handler}`);
     const symbol = this.resolve(exported);
     const start = symbol.declarations ?? [];
@@ -183,7 +184,8 @@ export class SdkCallAnalyzer {
           return;
         }
         if (ts.isClassExpression(node)) created.push(node);
-        if (ts.isIdentifier(node) || ts.isPrivateIdentifier(node)) this.reference(node, reach, enqueue, created, memberCalls, seenMemberCalls);
+        if (ts.isIdentifier(node) || ts.isPrivateIdentifier(node))
+          this.reference(node, reach, enqueue, created, memberCalls, seenMemberCalls);
         if (ts.isCallExpression(node)) this.tableCall(node, reach);
         ts.forEachChild(node, visit);
       };
@@ -229,7 +231,9 @@ export class SdkCallAnalyzer {
     const parent = node.parent;
     if (!(ts.isCallExpression(parent) || ts.isNewExpression(parent))) return false;
     if (!parent.arguments?.some((a) => a === node)) return false;
-    const callee = ts.isPropertyAccessExpression(parent.expression) ? parent.expression.name : parent.expression;
+    const callee = ts.isPropertyAccessExpression(parent.expression)
+      ? parent.expression.name
+      : parent.expression;
     const symbol = this.checker.getSymbolAtLocation(callee);
     const declarations = symbol ? (this.resolve(symbol).declarations ?? []) : [];
     return declarations.length === 0 || declarations.every((d) => !this.isProjectSource(d));
@@ -265,7 +269,11 @@ export class SdkCallAnalyzer {
       const library = LIBRARY_CALLERS[sdk.name];
       if (library && sdk.pkg.startsWith('@aws-lambda-powertools/')) {
         for (const a of library.actions) reach.sites.push({ action: a, where });
-        const use = reach.tableCalls.get(library.table) ?? { callees: [], indexes: new Set(), direct: new Set() };
+        const use = reach.tableCalls.get(library.table) ?? {
+          callees: [],
+          indexes: new Set(),
+          direct: new Set(),
+        };
         for (const a of library.actions) use.direct.add(a);
         reach.tableCalls.set(library.table, use);
       }
@@ -315,15 +323,23 @@ export class SdkCallAnalyzer {
     const calleeSymbol = this.checker.getSymbolAtLocation(
       ts.isPropertyAccessExpression(call.expression) ? call.expression.name : call.expression,
     );
-    const callees = (calleeSymbol ? this.resolve(calleeSymbol).declarations ?? [] : []).filter(
+    const callees = (calleeSymbol ? (this.resolve(calleeSymbol).declarations ?? []) : []).filter(
       (d) => this.isProjectSource(d) && isWalkable(d),
     );
     if (callees.length === 0) return;
-    const use = reach.tableCalls.get(table) ?? { callees: [], indexes: new Set<string>(), direct: new Set<string>() };
+    const use = reach.tableCalls.get(table) ?? {
+      callees: [],
+      indexes: new Set<string>(),
+      direct: new Set<string>(),
+    };
     use.callees.push(...callees);
     const indexNames = new Set(TABLES[table].globalSecondaryIndexes.map((i) => i.indexName));
     const findIndexes = (node: ts.Node): void => {
-      if (ts.isPropertyAssignment(node) && ts.isIdentifier(node.name) && /^(indexName|IndexName)$/.test(node.name.text)) {
+      if (
+        ts.isPropertyAssignment(node) &&
+        ts.isIdentifier(node.name) &&
+        /^(indexName|IndexName)$/.test(node.name.text)
+      ) {
         const type = this.checker.getTypeAtLocation(node.initializer);
         if (type.isStringLiteral()) {
           if (indexNames.has(type.value)) use.indexes.add(type.value);
@@ -343,7 +359,10 @@ class Reach {
   readonly visited = new Set<ts.Node>();
   readonly sites: { action: string; where: string }[] = [];
   readonly dynamoSites: { action: string; where: string }[] = [];
-  readonly tableCalls = new Map<TableName, { callees: ts.Node[]; indexes: Set<string>; direct: Set<string> }>();
+  readonly tableCalls = new Map<
+    TableName,
+    { callees: ts.Node[]; indexes: Set<string>; direct: Set<string> }
+  >();
 }
 
 function isWalkable(node: ts.Node): boolean {
