@@ -178,7 +178,7 @@ describe('permissionStatements', () => {
       expect(use?.json.Condition).toBeUndefined();
       const launch = statements.find((s) => s.json.Sid === 'Ec2LaunchFromTemplate');
       expect(launch?.json.Condition).toEqual({
-        ArnLike: { 'ec2:LaunchTemplate': lt('lt-0123456789abcdef0') },
+        ArnLike: { 'ec2:LaunchTemplate': [lt('lt-0123456789abcdef0')] },
       });
     });
 
