@@ -24,6 +24,11 @@ export interface TablesProps {
   readonly mode?: 'create' | 'import';
   /** Regions holding a replica of every table (the standby region). Only with `create`. @default [] */
   readonly replicaRegions?: readonly string[];
+  /**
+   * Which tables to deploy: those some function is granted (`tablesUsedBy`), so a table no code
+   * reads or writes is not deployed. @default every table of `TABLES`
+   */
+  readonly only?: readonly TableName[];
   /** @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
   /** @default true */
@@ -91,7 +96,10 @@ export class Tables extends Construct {
     if (replicaRegions.includes(region))
       throw new ValidationError(`Tables: replica region ${region} is the stack's own region`);
 
-    for (const name of TABLE_NAMES) {
+    const only = props.only ?? TABLE_NAMES;
+    const unknown = only.filter((name) => !TABLE_NAMES.includes(name));
+    if (unknown.length > 0) throw new ValidationError(`Tables: unknown tables ${JSON.stringify(unknown)}`);
+    for (const name of TABLE_NAMES.filter((t) => only.includes(t))) {
       const spec = TABLES[name];
       const id = pascal(name);
       if (mode === 'import') {
@@ -133,8 +141,16 @@ export class Tables extends Construct {
 
   public table(name: TableName): dynamodb.ITableV2 {
     const table = this.tables.get(name);
-    if (!table) throw new ValidationError(`Tables: unknown table ${JSON.stringify(name)}`);
+    if (!table)
+      throw new ValidationError(
+        `Tables: table ${JSON.stringify(name)} is not deployed (deployed: ${[...this.tables.keys()].join(', ')})`,
+      );
     return table;
+  }
+
+  /** The tables this construct deployed (or imported). */
+  public get deployed(): TableName[] {
+    return [...this.tables.keys()];
   }
 
   /**
@@ -179,4 +195,12 @@ function attribute(key: KeyAttribute): dynamodb.Attribute {
     name: key.name,
     type: key.type === 'S' ? dynamodb.AttributeType.STRING : dynamodb.AttributeType.NUMBER,
   };
+}
+
+/** Every table at least one of `specs` is granted, in `TABLES` order. */
+export function tablesUsedBy(
+  specs: readonly { readonly tables: Partial<Record<TableName, unknown>> }[],
+): TableName[] {
+  const used = new Set(specs.flatMap((spec) => Object.keys(spec.tables) as TableName[]));
+  return TABLE_NAMES.filter((name) => used.has(name));
 }
