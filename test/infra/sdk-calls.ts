@@ -118,11 +118,16 @@ export class SdkCallAnalyzer {
     const attributedSites = new Set<string>();
     for (const [table, use] of reach.tableCalls) {
       const entryUse = tables.get(table) ?? { actions: new Set<string>(), indexes: new Set<string>() };
+      const all = TABLES[table].globalSecondaryIndexes.map((i) => i.indexName);
       for (const callee of use.callees) {
         const sub = this.reachOf(callee);
         for (const site of sub.dynamoSites) {
           entryUse.actions.add(site.action);
           attributedSites.add(site.where);
+          // An index named where the command is built, unless the call site names it.
+          if (site.index !== undefined && use.indexes.size === 0)
+            for (const index of site.index === '*' ? all : [site.index])
+              if (all.includes(index)) entryUse.indexes.add(index);
         }
       }
       for (const index of use.indexes) entryUse.indexes.add(index);
@@ -264,7 +269,8 @@ export class SdkCallAnalyzer {
       const action = actionOfSdkExport(sdk.pkg, sdk.name);
       if (action) {
         reach.sites.push({ action, where });
-        if (action.startsWith('dynamodb:')) reach.dynamoSites.push({ action, where });
+        if (action.startsWith('dynamodb:'))
+          reach.dynamoSites.push({ action, where, index: this.indexOf(id) });
       }
       const library = LIBRARY_CALLERS[sdk.name];
       if (library && sdk.pkg.startsWith('@aws-lambda-powertools/')) {
@@ -308,6 +314,31 @@ export class SdkCallAnalyzer {
         if (/^@aws-sdk\/|^@aws-lambda-powertools\//.test(pkg))
           return { pkg, name: (declaration.propertyName ?? declaration.name).text };
       }
+    }
+    return undefined;
+  }
+
+  /**
+   * The `IndexName` of the command built at `id` (`new QueryCommand({ IndexName })`): its literal
+   * value, `*` when chosen at run time, undefined when there is none.
+   */
+  private indexOf(id: ts.Node): string | undefined {
+    const call = id.parent;
+    if (!ts.isNewExpression(call) && !ts.isCallExpression(call)) return undefined;
+    const [input] = call.arguments ?? [];
+    if (!input || !ts.isObjectLiteralExpression(input)) return undefined;
+    for (const property of input.properties) {
+      if (ts.isSpreadAssignment(property)) {
+        const type = this.checker.getTypeAtLocation(property.expression);
+        const index = type.getProperty('IndexName') ?? type.getProperty('indexName');
+        if (index) return '*';
+        continue;
+      }
+      if (!property.name || !ts.isIdentifier(property.name) || property.name.text !== 'IndexName') continue;
+      const type = this.checker.getTypeAtLocation(
+        ts.isPropertyAssignment(property) ? property.initializer : property.name,
+      );
+      return type.isStringLiteral() ? type.value : '*';
     }
     return undefined;
   }
@@ -358,7 +389,7 @@ export class SdkCallAnalyzer {
 class Reach {
   readonly visited = new Set<ts.Node>();
   readonly sites: { action: string; where: string }[] = [];
-  readonly dynamoSites: { action: string; where: string }[] = [];
+  readonly dynamoSites: { action: string; where: string; index?: string | undefined }[] = [];
   readonly tableCalls = new Map<
     TableName,
     { callees: ts.Node[]; indexes: Set<string>; direct: Set<string> }
