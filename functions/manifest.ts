@@ -49,7 +49,9 @@ export type Permission =
   | 'ecs:create-shadow'
   /** ecs:DeleteService of tagged shadow services. */
   | 'ecs:delete-shadow'
-  /** All four ECS permissions above. */
+  /** Keep a floor under the service's own scaling: application-autoscaling Describe/RegisterScalableTarget (ECS services). */
+  | 'ecs:set-floor'
+  /** All four ECS permissions above (not ecs:set-floor). */
   | 'ecs:manage-shadow'
   /** eks:DescribeNodegroup. */
   | 'eks:read'

@@ -9,8 +9,9 @@ export const PREWARM_FUNCTIONS: readonly FunctionSpec[] = [
     description: 'Raise the primary pool ahead of the forecast demand (scale-out only)',
     timeoutSeconds: 30,
     memoryMb: 256,
-    tables: { workloads: ['GetItem'], predictions: ['GetItem'] },
-    // Scale-out of the primary only: describe and update, never create or delete.
-    permissions: ['ecs:read', 'ecs:scale', 'eks:read', 'eks:scale'],
+    // The operation holding the workload lease (a running migration keeps its traffic share).
+    tables: { workloads: ['GetItem'], predictions: ['GetItem'], operations: ['GetItem'] },
+    // Floors of the primary (and an existing shadow): describe and update, never create or delete.
+    permissions: ['ecs:read', 'ecs:scale', 'ecs:set-floor', 'eks:read', 'eks:scale', 'elb:read-weights'],
   },
 ];

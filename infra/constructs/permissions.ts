@@ -30,6 +30,8 @@ import type { ManagedResources } from '../config';
  * | `ec2:RunInstances` (`eks:create-shadow`) | registered launch templates (else templates tagged), and the launch's resources only via them (`ec2:LaunchTemplate`) |
  * | `ec2:CreateTags` (`eks:create-shadow`) | instances, volumes, interfaces, only during RunInstances (`ec2:CreateAction`) |
  * | `eks:DeleteNodegroup` (`eks:delete-shadow`) | ARN as above AND resource tag |
+ * | `application-autoscaling:DescribeScalableTargets` (`ecs:set-floor`) | none possible (read, resource `*`, acknowledged) |
+ * | `application-autoscaling:RegisterScalableTarget` (`ecs:set-floor`) | scalable targets of this account/region (ids assigned by AWS) |
  * | `elasticloadbalancing:ModifyListener` | registered listener ARNs; else tag on the listener |
  * | `elasticloadbalancing:ModifyRule` | rules under registered listener ARNs; else tag on the rule |
  * | `elasticloadbalancing:DescribeListeners/DescribeRules/DescribeTargetHealth` | none possible (read, resource `*`, acknowledged) |
@@ -425,6 +427,25 @@ export function permissionStatements(
       return ecsStatements(scope, ctx, 'create');
     case 'ecs:delete-shadow':
       return ecsStatements(scope, ctx, 'delete');
+    case 'ecs:set-floor':
+      return [
+        statement(
+          {
+            sid: 'AutoScalingReadTargets',
+            actions: ['application-autoscaling:DescribeScalableTargets'],
+            resources: ['*'],
+          },
+          'application-autoscaling:DescribeScalableTargets (read) does not support resource-level permissions',
+        ),
+        statement(
+          {
+            sid: 'AutoScalingSetFloor',
+            actions: ['application-autoscaling:RegisterScalableTarget'],
+            resources: [arnFor(scope, 'application-autoscaling', 'scalable-target/*')],
+          },
+          'application-autoscaling:RegisterScalableTarget (MinCapacity of a primary ECS service) on scalable targets of this account and region, whose ids are assigned by AWS',
+        ),
+      ];
     case 'ecs:manage-shadow':
       return (['read', 'scale', 'create', 'delete'] as const).flatMap((p) => ecsStatements(scope, ctx, p));
     case 'eks:read':

@@ -23,6 +23,7 @@ const ALL: Permission[] = [
   'elb:read-weights',
   'elb:read-health',
   'elb:read',
+  'ecs:set-floor',
   'lambda:invoke-smoke',
   'route53:shift-weights',
 ];

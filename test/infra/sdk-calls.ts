@@ -40,6 +40,7 @@ const SERVICE_PREFIX: Readonly<Record<string, string>> = {
   'client-sfn': 'states',
   'client-cloudwatch-logs': 'logs',
   'client-auto-scaling': 'autoscaling',
+  'client-application-auto-scaling': 'application-autoscaling',
   'lib-dynamodb': 'dynamodb',
 };
 

@@ -8,10 +8,11 @@ import { workloadInput } from '../../helpers/fixtures';
 const T0 = Date.UTC(2026, 0, 1);
 const workload = Workload.parse(workloadInput());
 
-/** The primary pool: desired count set absolutely, as ECS UpdateService / EKS scaling config do. */
+/** The pools: floor and desired count set absolutely, as ECS/Application Auto Scaling and EKS do. */
 function pool(desired: number) {
-  const calls: number[] = [];
+  const calls: string[] = [];
   let current = desired;
+  let floor = 0;
   const status = (): PoolStatus => ({
     exists: true,
     desired: current,
@@ -20,15 +21,21 @@ function pool(desired: number) {
     draining: 0,
   });
   const compute: ComputePool = {
-    describe: async () => status(),
-    scale: async (_w, _role, n) => {
-      calls.push(n);
+    describe: async (_w, role) =>
+      role === 'primary' ? status() : { exists: false, desired: 0, pending: 0, ready: 0, draining: 0 },
+    scale: async (_w, role, n) => {
+      calls.push(`scale ${role} ${n}`);
       current = n;
+    },
+    setFloor: async (_w, role, n) => {
+      calls.push(`floor ${role} ${n}`);
+      floor = n;
+      current = Math.max(current, n);
     },
     ensureShadow: async () => status(),
     deleteShadow: async () => undefined,
   };
-  return { compute, calls };
+  return { compute, calls, state: () => ({ desired: current, floor }) };
 }
 
 const prediction: Prediction = {
@@ -48,28 +55,31 @@ const prediction: Prediction = {
 };
 
 describe('pre-warm on a duplicate Forecast Computed delivery', () => {
-  it('scales out once: the second delivery finds the pool already at the planned size', async () => {
+  it('leaves the pools as one delivery does: the floor is an absolute value', async () => {
     // Prepare: EventBridge delivers at least once, so the same event can arrive twice.
-    const { compute, calls } = pool(4);
+    const { compute, calls, state } = pool(4);
     const ports = {
       clock: new ManualClock(T0),
       compute,
+      traffic: { getWeights: async () => ({ primary: 100, shadow: 0 }) },
       repositories: {
         workloads: { get: async () => ({ workload, version: 1 }) },
         predictions: {
           getLatest: async (_id: string, metric: string) => (metric === 'requests' ? prediction : undefined),
         },
+        operations: { getLease: async () => undefined, get: async () => undefined },
       } as never,
     };
     const event = { 'detail-type': 'Forecast Computed', detail: { workloadId: 'checkout-api' } };
 
     // Act
-    const first = await runPrewarm(event, ports);
-    const second = await runPrewarm(event, ports);
+    await runPrewarm(event, ports);
+    const afterFirst = state();
+    await runPrewarm(event, ports);
 
-    // Assess
-    expect(first).toMatchObject({ action: 'scale-out', desired: 10, previousDesired: 4 });
-    expect(second).toMatchObject({ action: 'hold', desired: 10, previousDesired: 10 });
-    expect(calls).toEqual([10]);
+    // Assess: the second delivery writes the same absolute values and changes nothing.
+    expect(afterFirst.floor).toBeGreaterThan(4);
+    expect(state()).toEqual(afterFirst);
+    expect(calls.slice(calls.length / 2)).toEqual(calls.slice(0, calls.length / 2));
   });
 });
