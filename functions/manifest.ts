@@ -6,16 +6,70 @@
  */
 
 export type TableName = 'workloads' | 'predictions' | 'signals' | 'operations' | 'idempotency';
-export type TableAccess = 'read' | 'write';
 
-/** Capabilities beyond tables; infra maps each to scoped IAM statements (never a `*` action). */
+/** DynamoDB item actions a function may be granted on a table (never table administration). */
+export type DynamoAction =
+  | 'GetItem'
+  | 'BatchGetItem'
+  | 'Query'
+  | 'Scan'
+  | 'ConditionCheckItem'
+  | 'PutItem'
+  | 'UpdateItem'
+  | 'DeleteItem'
+  | 'BatchWriteItem';
+
+/**
+ * What a function may do on one table. `read` (GetItem, Query) and `write` (read plus PutItem,
+ * UpdateItem, DeleteItem, BatchWriteItem) include every index of the table; a list of actions
+ * includes no index; `{ actions, indexes }` names the indexes it queries. A test (the grant
+ * equality in test/infra) holds each deployed function to exactly the calls its code can make,
+ * so prefer the explicit forms.
+ */
+export type TableAccess =
+  | 'read'
+  | 'write'
+  | readonly DynamoAction[]
+  | { readonly actions: readonly DynamoAction[]; readonly indexes: readonly string[] };
+
+/**
+ * Capabilities beyond tables; infra maps each to scoped IAM statements (never a `*` action), see
+ * the table in infra/constructs/permissions.ts. Reads, scaling, creating and deleting are
+ * separate so that each function holds only what its task calls.
+ */
 export type Permission =
   | 'cloudwatch:read'
   | 'cloudwatch:put-metrics'
   | 'events:put'
+  /** ecs:DescribeServices. */
+  | 'ecs:read'
+  /** ecs:UpdateService (desired count of the primary or the shadow). */
+  | 'ecs:scale'
+  /** Copy the primary: DescribeTaskDefinition, RegisterTaskDefinition (shadow family), CreateService, tag on create, pass the task roles. */
+  | 'ecs:create-shadow'
+  /** ecs:DeleteService of tagged shadow services. */
+  | 'ecs:delete-shadow'
+  /** Keep a floor under the service's own scaling: application-autoscaling Describe/RegisterScalableTarget (ECS services). */
+  | 'ecs:set-floor'
+  /** All four ECS permissions above (not ecs:set-floor). */
   | 'ecs:manage-shadow'
+  /** eks:DescribeNodegroup. */
+  | 'eks:read'
+  /** eks:UpdateNodegroupConfig. */
+  | 'eks:scale'
+  /** Copy the primary: CreateNodegroup, tag on create, pass the node role, use its launch template (EC2). */
+  | 'eks:create-shadow'
+  /** eks:DeleteNodegroup of tagged shadow nodegroups. */
+  | 'eks:delete-shadow'
+  /** All four EKS permissions above. */
   | 'eks:manage-shadow'
+  /** elasticloadbalancing:ModifyListener / ModifyRule (weights). */
   | 'elb:shift-weights'
+  /** elasticloadbalancing:DescribeListeners / DescribeRules (read the weights back). */
+  | 'elb:read-weights'
+  /** elasticloadbalancing:DescribeTargetHealth. */
+  | 'elb:read-health'
+  /** Both ELB reads above. */
   | 'elb:read'
   | 'lambda:invoke-smoke'
   | 'route53:shift-weights';

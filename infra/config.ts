@@ -38,12 +38,30 @@ export const ManagedResources = z
     ecsClusters: NameList,
     /** EKS cluster names whose managed nodegroups Shadowscale may scale and copy. */
     eksClusters: NameList,
-    /** IAM roles Shadowscale may pass to ECS tasks / EKS nodes it creates (the primaries' roles). */
+    /**
+     * IAM roles Shadowscale may pass to ECS tasks / EKS nodes it creates: the primaries' task
+     * roles, task execution roles and EKS node roles (`shadowscale validate --check-aws` lists
+     * any that is missing).
+     */
     passRoleArns: ArnList,
+    /**
+     * EC2 launch template ids (`lt-...`) of EKS primaries that use one: a shadow nodegroup is
+     * created from the same template. Empty: any launch template tagged shadowscale:managed=true.
+     */
+    launchTemplateIds: z
+      .array(z.string().regex(/^lt-[0-9a-f]{8,17}$/, 'must be a launch template id (lt-...)'))
+      .default([]),
     /** Route 53 hosted zone ids whose weighted records the region failover may change. */
     hostedZoneIds: z.array(z.string().regex(/^Z[A-Z0-9]{1,32}$/, 'must be a hosted zone id')).default([]),
   })
-  .default({ listenerArns: [], ecsClusters: [], eksClusters: [], passRoleArns: [], hostedZoneIds: [] });
+  .default({
+    listenerArns: [],
+    ecsClusters: [],
+    eksClusters: [],
+    passRoleArns: [],
+    launchTemplateIds: [],
+    hostedZoneIds: [],
+  });
 
 export const ShadowscaleConfig = z
   .strictObject({

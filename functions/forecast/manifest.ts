@@ -17,8 +17,13 @@ export const FORECAST_FUNCTIONS: readonly FunctionSpec[] = [
     // One invocation serves up to 500 workloads (shared/forecaster/fanout.ts); first fits are the slow runs.
     timeoutSeconds: 900,
     memoryMb: 1_024,
-    tables: { workloads: 'read', predictions: 'write', signals: 'read' },
-    permissions: ['cloudwatch:read', 'cloudwatch:put-metrics', 'events:put'],
+    tables: {
+      workloads: { actions: ['GetItem', 'Query'], indexes: ['byList'] },
+      predictions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'BatchWriteItem'],
+      signals: { actions: ['Query'], indexes: ['byTag', 'byWorkload'] },
+    },
+    // Powertools Metrics writes EMF to the log: no cloudwatch:PutMetricData.
+    permissions: ['cloudwatch:read', 'events:put'],
     substitution: 'ForecastFunctionArn',
   },
   {
@@ -27,8 +32,8 @@ export const FORECAST_FUNCTIONS: readonly FunctionSpec[] = [
     description: 'Count registered workloads and cut the registry into forecast batches',
     timeoutSeconds: 120,
     memoryMb: 256,
-    tables: { workloads: 'read' },
-    permissions: ['cloudwatch:put-metrics'],
+    tables: { workloads: { actions: ['Query'], indexes: ['byList'] } },
+    permissions: [],
     substitution: 'ListWorkloadsFunctionArn',
   },
   {
@@ -37,8 +42,8 @@ export const FORECAST_FUNCTIONS: readonly FunctionSpec[] = [
     description: 'Store Signal Scheduled events from other systems (idempotent on signalId)',
     timeoutSeconds: 30,
     memoryMb: 256,
-    tables: { signals: 'write' },
-    permissions: ['cloudwatch:put-metrics'],
+    tables: { signals: ['PutItem'] },
+    permissions: [],
   },
 ];
 

@@ -6,7 +6,16 @@ import type { FunctionSpec, Permission, StateMachineSpec, TableAccess, TableName
  * the grants its task needs. `substitution` is the `${...}` key in both ASL files.
  */
 const ENTRY = 'functions/migration/index.ts';
-const COMPUTE: readonly Permission[] = ['ecs:manage-shadow', 'eks:manage-shadow'];
+/** Every task reads the workload definition. */
+const WORKLOAD = { workloads: ['GetItem'] } as const satisfies Partial<Record<TableName, TableAccess>>;
+/** The operation record: read, conditional put (state, steps, verified weights). */
+const OPERATION: TableAccess = ['GetItem', 'PutItem'];
+/** The operation record and the lease item (released by deleting it). */
+const OPERATION_AND_LEASE: TableAccess = ['GetItem', 'PutItem', 'DeleteItem'];
+/** The latest forecast of the workload. */
+const FORECAST: TableAccess = ['GetItem'];
+const READ_POOLS: readonly Permission[] = ['ecs:read', 'eks:read'];
+const SCALE_POOLS: readonly Permission[] = ['ecs:scale', 'eks:scale'];
 
 function spec(
   id: string,
@@ -34,43 +43,43 @@ export const MIGRATION_FUNCTIONS: readonly FunctionSpec[] = [
     'MigrationValidate',
     'validateHandler',
     'Validate a shadow-pool execution input (no side effect)',
-    { workloads: 'read' },
+    { ...WORKLOAD },
     [],
   ),
   spec(
     'MigrationAcquireLease',
     'leaseHandler',
     'Take the workload lease and create or resume the operation',
-    { workloads: 'read', operations: 'write' },
-    ['elb:read', 'events:put'],
+    { ...WORKLOAD, operations: OPERATION_AND_LEASE },
+    ['elb:read-weights', 'events:put'],
   ),
   spec(
     'MigrationPlan',
     'planHandler',
     'Size the shadow pool from the latest forecast and fix the steps',
-    { workloads: 'read', predictions: 'read', operations: 'write' },
-    COMPUTE,
+    { ...WORKLOAD, predictions: FORECAST, operations: OPERATION },
+    READ_POOLS,
   ),
   spec(
     'MigrationProvision',
     'provisionHandler',
     'Create or reuse the shadow ECS service / EKS nodegroup',
-    { workloads: 'read', operations: 'write' },
-    COMPUTE,
+    { ...WORKLOAD, operations: OPERATION },
+    [...READ_POOLS, ...SCALE_POOLS, 'ecs:create-shadow', 'eks:create-shadow'],
     60,
   ),
   spec(
     'MigrationCheckHealthy',
     'healthyHandler',
     'One readiness poll of the destination pool and its target group',
-    { workloads: 'read', predictions: 'read', operations: 'write' },
-    [...COMPUTE, 'elb:read'],
+    { ...WORKLOAD, predictions: FORECAST, operations: OPERATION },
+    [...READ_POOLS, 'elb:read-health'],
   ),
   spec(
     'MigrationSmokeTest',
     'smokeHandler',
     'Run the smoke test named in the workload definition',
-    { workloads: 'read', operations: 'write' },
+    { ...WORKLOAD, operations: OPERATION },
     ['lambda:invoke-smoke'],
     60,
   ),
@@ -78,37 +87,45 @@ export const MIGRATION_FUNCTIONS: readonly FunctionSpec[] = [
     'MigrationShift',
     'shiftHandler',
     'Set the step weights on the ALB, read them back and verify',
-    { workloads: 'read', operations: 'write' },
+    { ...WORKLOAD, operations: OPERATION },
     ['elb:shift-weights', 'elb:read'],
   ),
   spec(
     'MigrationGate',
     'gateHandler',
     'Health gate on the target group CloudWatch metrics',
-    { workloads: 'read', operations: 'write' },
+    { ...WORKLOAD, operations: OPERATION },
     ['cloudwatch:read'],
   ),
   spec(
     'MigrationDecommission',
     'decommissionHandler',
     'Delete the shadow pool once it carries no traffic',
-    { workloads: 'read', operations: 'write' },
-    [...COMPUTE, 'elb:read'],
+    { ...WORKLOAD, operations: OPERATION },
+    [...READ_POOLS, 'ecs:delete-shadow', 'eks:delete-shadow', 'elb:read-weights'],
     60,
   ),
   spec(
     'MigrationRecordSuccess',
     'succeedHandler',
     'Record success, emit Migration Succeeded, release the lease',
-    { workloads: 'read', operations: 'write' },
-    ['elb:read', 'events:put'],
+    { ...WORKLOAD, operations: OPERATION_AND_LEASE },
+    ['elb:read-weights', 'events:put'],
   ),
   spec(
     'MigrationCompensate',
     'compensateHandler',
     'Restore the last safe weights, scale down or delete the shadow pool, record why, release the lease',
-    { workloads: 'read', operations: 'write' },
-    [...COMPUTE, 'elb:shift-weights', 'elb:read', 'events:put'],
+    { ...WORKLOAD, operations: OPERATION_AND_LEASE },
+    [
+      ...READ_POOLS,
+      ...SCALE_POOLS,
+      'ecs:delete-shadow',
+      'eks:delete-shadow',
+      'elb:shift-weights',
+      'elb:read',
+      'events:put',
+    ],
     60,
   ),
 ];

@@ -9,7 +9,9 @@ export const PREWARM_FUNCTIONS: readonly FunctionSpec[] = [
     description: 'Raise the primary pool ahead of the forecast demand (scale-out only)',
     timeoutSeconds: 30,
     memoryMb: 256,
-    tables: { workloads: 'read', predictions: 'read' },
-    permissions: ['ecs:manage-shadow', 'eks:manage-shadow'],
+    // The operation holding the workload lease (a running migration keeps its traffic share).
+    tables: { workloads: ['GetItem'], predictions: ['GetItem'], operations: ['GetItem'] },
+    // Floors of the primary (and an existing shadow): describe and update, never create or delete.
+    permissions: ['ecs:read', 'ecs:scale', 'ecs:set-floor', 'eks:read', 'eks:scale', 'elb:read-weights'],
   },
 ];

@@ -13,6 +13,12 @@ import { dynamoDbClient, tableNames } from './repositories';
  * DynamoDB client as the repositories; `setIdempotencyPersistence` installs another layer (the
  * local run and tests point it at dynalite, or any BasePersistenceLayer).
  *
+ * No handler uses it today: each event-started handler is idempotent by what it writes (README,
+ * "Retries and duplicates"), and the CDK app deploys the idempotency table only when a function's
+ * manifest is granted it. A handler that wraps itself with `idempotent` must ask for
+ * `idempotency: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']` (the grant test in
+ * test/infra reads the persistence layer from the code and refuses a manifest without it).
+ *
  * Usage in a handler module:
  *   export const handler = idempotent(async (event: In, context: Context) => ..., {
  *     eventKeyJmesPath: 'operationId', expiresAfterSeconds: 3600 });

@@ -151,6 +151,24 @@ export class Monitoring extends Construct {
       masterKey: this.key,
       enforceSSL: true,
     });
+    // The topic policy `enforceSSL` creates holds only the deny-non-TLS statement; without an
+    // allow for the CloudWatch service principal every alarm action fails with "not authorized
+    // to perform SNS:Publish". Limited to alarms of this account and region (confused deputy).
+    const stack = Stack.of(this);
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          ArnLike: {
+            'aws:SourceArn': `arn:${stack.partition}:cloudwatch:${stack.region}:${account}:alarm:*`,
+          },
+          StringEquals: { 'aws:SourceAccount': account },
+        },
+      }),
+    );
     if (props.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     this.action = new actions.SnsAction(this.topic);
 

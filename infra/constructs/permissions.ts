@@ -15,20 +15,26 @@ import type { ManagedResources } from '../config';
  *
  * | action | scoped by |
  * |---|---|
- * | `ecs:UpdateService` | ARN `service/<cluster>/*` of registered clusters; else tag on the service |
- * | `ecs:CreateService` | ARN as above AND request tag (Shadowscale tags what it creates) |
- * | `ecs:DeleteService` | ARN as above AND resource tag (only shadow services it created) |
- * | `ecs:DescribeServices` | ARN as above (read) |
- * | `ecs:RegisterTaskDefinition` | request tag (the action has no resource-level scoping) |
- * | `ecs:TagResource` | ARN of services / task definitions, only during CreateService/RegisterTaskDefinition (`ecs:CreateAction`) |
- * | `ecs:DescribeTaskDefinition` | none possible (read, resource `*`, acknowledged) |
- * | `eks:CreateNodegroup` | ARN `cluster/<cluster>` of registered clusters (else any) AND request tag |
- * | `eks:UpdateNodegroupConfig` | ARN `nodegroup/<cluster>/*` of registered clusters; else resource tag |
- * | `eks:DeleteNodegroup` | ARN as above AND resource tag |
- * | `eks:TagResource` | ARN as above AND request tag |
+ * | `ecs:DescribeServices` (`ecs:read`) | ARN `service/<cluster>/*` of registered clusters (else any service) |
+ * | `ecs:UpdateService` (`ecs:scale`) | ARN as above; else tag on the service |
+ * | `ecs:CreateService` (`ecs:create-shadow`) | ARN as above AND request tag (Shadowscale tags what it creates) |
+ * | `ecs:RegisterTaskDefinition` (`ecs:create-shadow`) | ARN `task-definition/*-shadow:*` (shadow families) AND request tag |
+ * | `ecs:TagResource` (`ecs:create-shadow`) | services above and shadow task definitions, only during CreateService/RegisterTaskDefinition (`ecs:CreateAction`) |
+ * | `ecs:DescribeTaskDefinition` (`ecs:create-shadow`) | none possible (read, resource `*`, acknowledged) |
+ * | `ecs:DeleteService` (`ecs:delete-shadow`) | ARN as above AND resource tag (only shadow services it created) |
+ * | `eks:DescribeNodegroup` (`eks:read`) | ARN `nodegroup/<cluster>/*` of registered clusters (else any) |
+ * | `eks:UpdateNodegroupConfig` (`eks:scale`) | ARN as above; else resource tag |
+ * | `eks:CreateNodegroup` (`eks:create-shadow`) | ARN `cluster/<cluster>` of registered clusters (else any) AND request tag |
+ * | `eks:TagResource` (`eks:create-shadow`) | nodegroup ARNs AND request tag |
+ * | `ec2:DescribeLaunchTemplateVersions` (`eks:create-shadow`) | none possible (read, resource `*`, acknowledged) |
+ * | `ec2:RunInstances` (`eks:create-shadow`) | registered launch templates (else templates tagged), and the launch's resources only via them (`ec2:LaunchTemplate`) |
+ * | `ec2:CreateTags` (`eks:create-shadow`) | instances, volumes, interfaces, only during RunInstances (`ec2:CreateAction`) |
+ * | `eks:DeleteNodegroup` (`eks:delete-shadow`) | ARN as above AND resource tag |
+ * | `application-autoscaling:DescribeScalableTargets` (`ecs:set-floor`) | none possible (read, resource `*`, acknowledged) |
+ * | `application-autoscaling:RegisterScalableTarget` (`ecs:set-floor`) | scalable targets of this account/region (ids assigned by AWS) |
  * | `elasticloadbalancing:ModifyListener` | registered listener ARNs; else tag on the listener |
  * | `elasticloadbalancing:ModifyRule` | rules under registered listener ARNs; else tag on the rule |
- * | `elasticloadbalancing:Describe*` (listed one by one) | none possible (read, resource `*`, acknowledged) |
+ * | `elasticloadbalancing:DescribeListeners/DescribeRules/DescribeTargetHealth` | none possible (read, resource `*`, acknowledged) |
  * | `iam:PassRole` | registered role ARNs; else roles of this account, only to ECS tasks / EKS |
  * | `lambda:InvokeFunction` (smoke test) | functions of this account/region tagged `shadowscale:managed=true` |
  * | `route53:ChangeResourceRecordSets` | registered hosted zones only (refused at synth when none) |
@@ -39,6 +45,8 @@ import type { ManagedResources } from '../config';
 export const MANAGED_TAG_KEY = 'shadowscale:managed';
 export const MANAGED_TAG_VALUE = 'true';
 export const METRICS_NAMESPACE = 'Shadowscale';
+/** Suffix of the task-definition family of a shadow ECS service (shared/aws/ecs-pool.ts). */
+export const SHADOW_FAMILY_SUFFIX = '-shadow';
 
 export interface PermissionContext {
   readonly managed: ManagedResources;
@@ -68,7 +76,12 @@ function statement(props: iam.PolicyStatementProps, wildcardReason?: string): Sc
   return { statement: new iam.PolicyStatement({ effect: iam.Effect.ALLOW, ...props }), wildcardReason };
 }
 
-function ecsStatements(scope: IConstruct, ctx: PermissionContext): ScopedStatement[] {
+/** ECS statements by intent; each list is what one `Permission` adds. */
+function ecsStatements(
+  scope: IConstruct,
+  ctx: PermissionContext,
+  part: 'read' | 'scale' | 'create' | 'delete',
+): ScopedStatement[] {
   const clusters = [...ctx.managed.ecsClusters, ...(ctx.extraEcsClusters ?? [])];
   const byArn = clusters.length > 0;
   const services = byArn
@@ -77,66 +90,88 @@ function ecsStatements(scope: IConstruct, ctx: PermissionContext): ScopedStateme
   const servicesWhy = byArn
     ? `services of the registered ECS clusters (${clusters.join(', ')}): the shadow service's name is only known at run time`
     : 'no ECS cluster registered in shadowscale:managed.ecsClusters, so every ECS action here is limited by the tag shadowscale:managed=true instead';
-  const taskDefinitions = arnFor(scope, 'ecs', 'task-definition/*:*');
-  return [
-    statement(
-      { sid: 'EcsDescribeServices', actions: ['ecs:DescribeServices'], resources: services },
-      `ecs:DescribeServices on ${servicesWhy}`,
-    ),
-    statement(
-      {
-        sid: 'EcsUpdateService',
-        actions: ['ecs:UpdateService'],
-        resources: services,
-        ...(byArn ? {} : { conditions: resourceTag }),
-      },
-      `ecs:UpdateService (scale primary and shadow) on ${servicesWhy}`,
-    ),
-    statement(
-      {
-        sid: 'EcsCreateShadowService',
-        actions: ['ecs:CreateService'],
-        resources: services,
-        conditions: requestTag,
-      },
-      `ecs:CreateService, only with the request tag shadowscale:managed=true, on ${servicesWhy}`,
-    ),
-    statement(
-      {
-        sid: 'EcsDeleteShadowService',
-        actions: ['ecs:DeleteService'],
-        resources: services,
-        conditions: resourceTag,
-      },
-      `ecs:DeleteService, only of services tagged shadowscale:managed=true, on ${servicesWhy}`,
-    ),
-    statement(
-      {
-        sid: 'EcsTagOnCreate',
-        actions: ['ecs:TagResource'],
-        resources: [...services, taskDefinitions],
-        conditions: { StringEquals: { 'ecs:CreateAction': ['CreateService', 'RegisterTaskDefinition'] } },
-      },
-      'ecs:TagResource only as part of CreateService/RegisterTaskDefinition (ecs:CreateAction), on the services above and task definitions (revision numbers are assigned by ECS)',
-    ),
-    statement(
-      {
-        sid: 'EcsRegisterShadowTaskDefinition',
-        actions: ['ecs:RegisterTaskDefinition'],
-        resources: ['*'],
-        conditions: requestTag,
-      },
-      'ecs:RegisterTaskDefinition does not support resource-level permissions; limited to requests tagging the new revision shadowscale:managed=true',
-    ),
-    statement(
-      { sid: 'EcsDescribeTaskDefinition', actions: ['ecs:DescribeTaskDefinition'], resources: ['*'] },
-      'ecs:DescribeTaskDefinition (read) does not support resource-level permissions',
-    ),
-    passRole(scope, ctx, 'ecs-tasks.amazonaws.com', 'EcsPassTaskRoles'),
-  ];
+  // The shadow copy of family F is registered as `F-shadow` (shared/aws/ecs-pool.ts).
+  const shadowTaskDefinitions = arnFor(scope, 'ecs', `task-definition/*${SHADOW_FAMILY_SUFFIX}:*`);
+  switch (part) {
+    case 'read':
+      return [
+        statement(
+          { sid: 'EcsDescribeServices', actions: ['ecs:DescribeServices'], resources: services },
+          `ecs:DescribeServices on ${servicesWhy}`,
+        ),
+      ];
+    case 'scale':
+      return [
+        statement(
+          {
+            sid: 'EcsUpdateService',
+            actions: ['ecs:UpdateService'],
+            resources: services,
+            ...(byArn ? {} : { conditions: resourceTag }),
+          },
+          `ecs:UpdateService (scale primary and shadow) on ${servicesWhy}`,
+        ),
+      ];
+    case 'delete':
+      return [
+        statement(
+          {
+            sid: 'EcsDeleteShadowService',
+            actions: ['ecs:DeleteService'],
+            resources: services,
+            conditions: resourceTag,
+          },
+          `ecs:DeleteService, only of services tagged shadowscale:managed=true, on ${servicesWhy}`,
+        ),
+      ];
+    case 'create':
+      return [
+        statement(
+          {
+            sid: 'EcsCreateShadowService',
+            actions: ['ecs:CreateService'],
+            resources: services,
+            conditions: requestTag,
+          },
+          `ecs:CreateService, only with the request tag shadowscale:managed=true, on ${servicesWhy}`,
+        ),
+        statement(
+          {
+            sid: 'EcsTagOnCreate',
+            actions: ['ecs:TagResource'],
+            resources: [...services, shadowTaskDefinitions],
+            conditions: { StringEquals: { 'ecs:CreateAction': ['CreateService', 'RegisterTaskDefinition'] } },
+          },
+          `ecs:TagResource only as part of CreateService/RegisterTaskDefinition (ecs:CreateAction), on the services above and revisions of shadow task-definition families (*${SHADOW_FAMILY_SUFFIX}: the primary's family is only known at run time)`,
+        ),
+        statement(
+          {
+            sid: 'EcsRegisterShadowTaskDefinition',
+            actions: ['ecs:RegisterTaskDefinition'],
+            resources: [shadowTaskDefinitions],
+            conditions: requestTag,
+          },
+          `ecs:RegisterTaskDefinition of shadow task-definition families (*${SHADOW_FAMILY_SUFFIX}, any revision), only tagging the revision shadowscale:managed=true`,
+        ),
+        statement(
+          { sid: 'EcsDescribeTaskDefinition', actions: ['ecs:DescribeTaskDefinition'], resources: ['*'] },
+          'ecs:DescribeTaskDefinition (read the primary to copy it) does not support resource-level permissions',
+        ),
+        passRole(scope, ctx, 'ecs-tasks.amazonaws.com', 'EcsPassTaskRoles'),
+      ];
+    default: {
+      const unknown: never = part;
+      throw new ValidationError(`unknown ECS permission part ${JSON.stringify(unknown)}`);
+    }
+  }
 }
 
-function eksStatements(scope: IConstruct, ctx: PermissionContext): ScopedStatement[] {
+/** EKS statements by intent; each list is what one `Permission` adds. */
+function eksStatements(
+  scope: IConstruct,
+  ctx: PermissionContext,
+  part: 'read' | 'scale' | 'create' | 'delete',
+): ScopedStatement[] {
   const clusters = ctx.managed.eksClusters;
   const byArn = clusters.length > 0;
   const clusterArns = byArn
@@ -148,47 +183,130 @@ function eksStatements(scope: IConstruct, ctx: PermissionContext): ScopedStateme
   const why = byArn
     ? `nodegroups of the registered EKS clusters (${clusters.join(', ')}): names and ids of shadow nodegroups are only known at run time`
     : 'no EKS cluster registered in shadowscale:managed.eksClusters, so every EKS write here is limited by the tag shadowscale:managed=true instead';
+  switch (part) {
+    case 'read':
+      return [
+        statement(
+          { sid: 'EksDescribeNodegroup', actions: ['eks:DescribeNodegroup'], resources: nodegroups },
+          `eks:DescribeNodegroup (read) on ${why}`,
+        ),
+      ];
+    case 'scale':
+      return [
+        statement(
+          {
+            sid: 'EksScaleNodegroup',
+            actions: ['eks:UpdateNodegroupConfig'],
+            resources: nodegroups,
+            ...(byArn ? {} : { conditions: resourceTag }),
+          },
+          `eks:UpdateNodegroupConfig on ${why}`,
+        ),
+      ];
+    case 'delete':
+      return [
+        statement(
+          {
+            sid: 'EksDeleteShadowNodegroup',
+            actions: ['eks:DeleteNodegroup'],
+            resources: nodegroups,
+            conditions: resourceTag,
+          },
+          `eks:DeleteNodegroup, only of nodegroups tagged shadowscale:managed=true, on ${why}`,
+        ),
+      ];
+    case 'create':
+      return [
+        statement(
+          {
+            sid: 'EksCreateShadowNodegroup',
+            actions: ['eks:CreateNodegroup'],
+            resources: clusterArns,
+            conditions: requestTag,
+          },
+          `eks:CreateNodegroup, only with the request tag shadowscale:managed=true, on ${why}`,
+        ),
+        statement(
+          {
+            sid: 'EksTagOnCreate',
+            actions: ['eks:TagResource'],
+            resources: nodegroups,
+            conditions: requestTag,
+          },
+          `eks:TagResource, only writing shadowscale:managed=true, on ${why}`,
+        ),
+        passRole(scope, ctx, 'eks.amazonaws.com', 'EksPassNodeRole'),
+        ...launchTemplateStatements(scope, ctx),
+      ];
+    default: {
+      const unknown: never = part;
+      throw new ValidationError(`unknown EKS permission part ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+/**
+ * A shadow nodegroup copies the primary's launch template. EKS checks that the caller of
+ * CreateNodegroup may use that template: it reads the version with the caller's rights
+ * (`ec2:DescribeLaunchTemplateVersions`) and the caller must be allowed to launch instances from
+ * it (`ec2:RunInstances` on the template and on the resources a launch touches) and to tag them
+ * (`ec2:CreateTags`, only as part of RunInstances); see the EKS user guide, "Customize managed
+ * nodes with launch templates", and the CreateNodegroup API reference. Every EC2 statement is
+ * bound to the registered templates (`shadowscale:managed.launchTemplateIds`) or, when none is
+ * registered, to templates tagged shadowscale:managed=true.
+ */
+function launchTemplateStatements(scope: IConstruct, ctx: PermissionContext): ScopedStatement[] {
+  const ids = ctx.managed.launchTemplateIds;
+  const byArn = ids.length > 0;
+  const templates = byArn
+    ? ids.map((id) => arnFor(scope, 'ec2', `launch-template/${id}`))
+    : [arnFor(scope, 'ec2', 'launch-template/*')];
+  const stack = Stack.of(scope);
+  const launched = ['instance/*', 'volume/*', 'network-interface/*'].map((r) => arnFor(scope, 'ec2', r));
+  const used = [
+    ...['subnet/*', 'security-group/*', 'key-pair/*'].map((r) => arnFor(scope, 'ec2', r)),
+    `arn:${stack.partition}:ec2:${stack.region}::image/*`,
+  ];
+  const fromTemplate = { ArnLike: { 'ec2:LaunchTemplate': templates } };
+  const which = byArn
+    ? `the registered launch templates (${ids.join(', ')})`
+    : 'launch templates tagged shadowscale:managed=true (none registered in shadowscale:managed.launchTemplateIds)';
   return [
     statement(
-      { sid: 'EksRead', actions: ['eks:DescribeCluster', 'eks:ListNodegroups'], resources: clusterArns },
-      `eks:DescribeCluster/ListNodegroups (read) on ${why}`,
-    ),
-    statement(
-      { sid: 'EksDescribeNodegroup', actions: ['eks:DescribeNodegroup'], resources: nodegroups },
-      `eks:DescribeNodegroup (read) on ${why}`,
-    ),
-    statement(
       {
-        sid: 'EksCreateShadowNodegroup',
-        actions: ['eks:CreateNodegroup'],
-        resources: clusterArns,
-        conditions: requestTag,
+        sid: 'Ec2ReadLaunchTemplate',
+        actions: ['ec2:DescribeLaunchTemplateVersions'],
+        resources: ['*'],
       },
-      `eks:CreateNodegroup, only with the request tag shadowscale:managed=true, on ${why}`,
+      'ec2:DescribeLaunchTemplateVersions (EKS validates the primary nodegroup launch template with the caller rights) does not support resource-level permissions',
     ),
     statement(
       {
-        sid: 'EksScaleNodegroup',
-        actions: ['eks:UpdateNodegroupConfig'],
-        resources: nodegroups,
+        sid: 'Ec2UseLaunchTemplate',
+        actions: ['ec2:RunInstances'],
+        resources: templates,
         ...(byArn ? {} : { conditions: resourceTag }),
       },
-      `eks:UpdateNodegroupConfig on ${why}`,
+      `ec2:RunInstances (as checked by eks:CreateNodegroup) on ${which}`,
     ),
     statement(
       {
-        sid: 'EksDeleteShadowNodegroup',
-        actions: ['eks:DeleteNodegroup'],
-        resources: nodegroups,
-        conditions: resourceTag,
+        sid: 'Ec2LaunchFromTemplate',
+        actions: ['ec2:RunInstances'],
+        resources: [...launched, ...used],
+        conditions: fromTemplate,
       },
-      `eks:DeleteNodegroup, only of nodegroups tagged shadowscale:managed=true, on ${why}`,
+      `ec2:RunInstances on the instances, volumes, interfaces, subnets, security groups, images and key pairs of a launch, only from ${which} (ec2:LaunchTemplate)`,
     ),
     statement(
-      { sid: 'EksTagOnCreate', actions: ['eks:TagResource'], resources: nodegroups, conditions: requestTag },
-      `eks:TagResource, only writing shadowscale:managed=true, on ${why}`,
+      {
+        sid: 'Ec2TagOnLaunch',
+        actions: ['ec2:CreateTags'],
+        resources: launched,
+        conditions: { StringEquals: { 'ec2:CreateAction': 'RunInstances' } },
+      },
+      'ec2:CreateTags only as part of RunInstances (ec2:CreateAction), on the instances, volumes and interfaces it creates (ids assigned by EC2)',
     ),
-    passRole(scope, ctx, 'eks.amazonaws.com', 'EksPassNodeRole'),
   ];
 }
 
@@ -208,20 +326,25 @@ function passRole(scope: IConstruct, ctx: PermissionContext, service: string, si
   );
 }
 
-function elbReadStatement(): ScopedStatement {
+function elbReadWeightsStatement(): ScopedStatement {
   return statement(
     {
-      sid: 'ElbRead',
-      actions: [
-        'elasticloadbalancing:DescribeListeners',
-        'elasticloadbalancing:DescribeRules',
-        'elasticloadbalancing:DescribeTargetHealth',
-        'elasticloadbalancing:DescribeTargetGroups',
-        'elasticloadbalancing:DescribeLoadBalancers',
-      ],
+      sid: 'ElbReadWeights',
+      actions: ['elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeRules'],
       resources: ['*'],
     },
-    'elasticloadbalancing:DescribeListeners/DescribeRules/DescribeTargetHealth/DescribeTargetGroups/DescribeLoadBalancers (read) do not support resource-level permissions',
+    'elasticloadbalancing:DescribeListeners/DescribeRules (read the weights back) do not support resource-level permissions',
+  );
+}
+
+function elbReadHealthStatement(): ScopedStatement {
+  return statement(
+    {
+      sid: 'ElbReadTargetHealth',
+      actions: ['elasticloadbalancing:DescribeTargetHealth'],
+      resources: ['*'],
+    },
+    'elasticloadbalancing:DescribeTargetHealth (read) does not support resource-level permissions',
   );
 }
 
@@ -242,7 +365,6 @@ function elbShiftStatements(scope: IConstruct, ctx: PermissionContext): ScopedSt
         { sid: 'ElbShiftRuleWeights', actions: ['elasticloadbalancing:ModifyRule'], resources: rules },
         'elasticloadbalancing:ModifyRule on rules under the registered listeners (rule ids are assigned by ELB)',
       ),
-      elbReadStatement(),
     ];
   }
   return [
@@ -264,7 +386,6 @@ function elbShiftStatements(scope: IConstruct, ctx: PermissionContext): ScopedSt
       },
       'elasticloadbalancing:ModifyRule: no listener registered in shadowscale:managed.listenerArns, so limited to ALB rules tagged shadowscale:managed=true',
     ),
-    elbReadStatement(),
   ];
 }
 
@@ -298,14 +419,53 @@ export function permissionStatements(
       return [
         statement({ sid: 'EventsPut', actions: ['events:PutEvents'], resources: [ctx.eventBus.eventBusArn] }),
       ];
+    case 'ecs:read':
+      return ecsStatements(scope, ctx, 'read');
+    case 'ecs:scale':
+      return ecsStatements(scope, ctx, 'scale');
+    case 'ecs:create-shadow':
+      return ecsStatements(scope, ctx, 'create');
+    case 'ecs:delete-shadow':
+      return ecsStatements(scope, ctx, 'delete');
+    case 'ecs:set-floor':
+      return [
+        statement(
+          {
+            sid: 'AutoScalingReadTargets',
+            actions: ['application-autoscaling:DescribeScalableTargets'],
+            resources: ['*'],
+          },
+          'application-autoscaling:DescribeScalableTargets (read) does not support resource-level permissions',
+        ),
+        statement(
+          {
+            sid: 'AutoScalingSetFloor',
+            actions: ['application-autoscaling:RegisterScalableTarget'],
+            resources: [arnFor(scope, 'application-autoscaling', 'scalable-target/*')],
+          },
+          'application-autoscaling:RegisterScalableTarget (MinCapacity of a primary ECS service) on scalable targets of this account and region, whose ids are assigned by AWS',
+        ),
+      ];
     case 'ecs:manage-shadow':
-      return ecsStatements(scope, ctx);
+      return (['read', 'scale', 'create', 'delete'] as const).flatMap((p) => ecsStatements(scope, ctx, p));
+    case 'eks:read':
+      return eksStatements(scope, ctx, 'read');
+    case 'eks:scale':
+      return eksStatements(scope, ctx, 'scale');
+    case 'eks:create-shadow':
+      return eksStatements(scope, ctx, 'create');
+    case 'eks:delete-shadow':
+      return eksStatements(scope, ctx, 'delete');
     case 'eks:manage-shadow':
-      return eksStatements(scope, ctx);
+      return (['read', 'scale', 'create', 'delete'] as const).flatMap((p) => eksStatements(scope, ctx, p));
     case 'elb:shift-weights':
       return elbShiftStatements(scope, ctx);
+    case 'elb:read-weights':
+      return [elbReadWeightsStatement()];
+    case 'elb:read-health':
+      return [elbReadHealthStatement()];
     case 'elb:read':
-      return [elbReadStatement()];
+      return [elbReadWeightsStatement(), elbReadHealthStatement()];
     case 'lambda:invoke-smoke':
       return [
         statement(

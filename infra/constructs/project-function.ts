@@ -7,14 +7,19 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import type { FunctionSpec, Permission, TableAccess, TableName } from '../../functions/manifest';
 import { TABLE_ENV_VARS, TABLE_PREFIX_ENV } from '../../shared/data/tables';
 import { ValidationError } from '../../shared/errors';
 import { REPO_ROOT, repoPath } from '../paths';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { acknowledgeWildcardResources } from './nag';
-import { METRICS_NAMESPACE, type PermissionContext, permissionStatements } from './permissions';
+import {
+  METRICS_NAMESPACE,
+  type PermissionContext,
+  permissionStatements,
+  type ScopedStatement,
+} from './permissions';
 import type { Tables } from './tables';
 
 /** Environment variable carrying the Shadowscale event bus name to every function. */
@@ -222,4 +227,23 @@ function bundlingHooks(assets: readonly string[]): nodejs.ICommandHooks | undefi
         ? [`cp "${inputDir}"/node_modules/@bsull/augurs/*_bg.wasm "${outputDir}"/`]
         : [],
   };
+}
+
+/**
+ * Every statement a function built from `spec` is granted beyond its own log group and X-Ray:
+ * its tables (by `TableAccess`) and its permissions. ProjectFunction grants exactly these; the
+ * infra tests compare them with the AWS calls the handler's code can make.
+ */
+export function functionStatements(
+  scope: IConstruct,
+  spec: FunctionSpec,
+  tables: Tables,
+  permissionContext: PermissionContext,
+): ScopedStatement[] {
+  return [
+    ...tableEntries(spec).flatMap(([table, access]) =>
+      tables.statements(table, access).map((statement) => ({ statement })),
+    ),
+    ...spec.permissions.flatMap((permission) => permissionStatements(scope, permission, permissionContext)),
+  ];
 }

@@ -2,7 +2,7 @@ import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import type { TableAccess } from '../../functions/manifest';
+import type { DynamoAction, TableAccess } from '../../functions/manifest';
 import {
   type KeyAttribute,
   TABLE_NAMES,
@@ -24,26 +24,45 @@ export interface TablesProps {
   readonly mode?: 'create' | 'import';
   /** Regions holding a replica of every table (the standby region). Only with `create`. @default [] */
   readonly replicaRegions?: readonly string[];
+  /**
+   * Which tables to deploy: those some function is granted (`tablesUsedBy`), so a table no code
+   * reads or writes is not deployed. @default every table of `TABLES`
+   */
+  readonly only?: readonly TableName[];
   /** @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
   /** @default true */
   readonly deletionProtection?: boolean;
 }
 
-const READ_ACTIONS = [
-  'dynamodb:GetItem',
-  'dynamodb:BatchGetItem',
-  'dynamodb:Query',
-  'dynamodb:Scan',
-  'dynamodb:ConditionCheckItem',
-  'dynamodb:DescribeTable',
-];
-const WRITE_ACTIONS = [
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:BatchWriteItem',
-];
+const READ: readonly DynamoAction[] = ['GetItem', 'Query'];
+const WRITE: readonly DynamoAction[] = [...READ, 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'];
+/** Actions that apply to an index ARN; item reads and writes address the table. */
+const INDEX_ACTIONS: ReadonlySet<DynamoAction> = new Set(['Query', 'Scan']);
+
+/** The item actions and index names a `TableAccess` stands for on table `name`. */
+export function tableAccessOf(
+  name: TableName,
+  access: TableAccess,
+): { actions: DynamoAction[]; indexes: string[] } {
+  const all = TABLES[name].globalSecondaryIndexes.map((index) => index.indexName);
+  if (access === 'read') return { actions: [...READ], indexes: all };
+  if (access === 'write') return { actions: [...WRITE], indexes: all };
+  const { actions, indexes } = Array.isArray(access)
+    ? { actions: access as readonly DynamoAction[], indexes: [] as readonly string[] }
+    : (access as { actions: readonly DynamoAction[]; indexes: readonly string[] });
+  const unknown = indexes.filter((index) => !all.includes(index));
+  if (unknown.length > 0)
+    throw new ValidationError(
+      `table ${name}: unknown index ${JSON.stringify(unknown)} (the table has ${JSON.stringify(all)})`,
+    );
+  if (actions.length === 0) throw new ValidationError(`table ${name}: access lists no action`);
+  if (indexes.length > 0 && !actions.some((a) => INDEX_ACTIONS.has(a)))
+    throw new ValidationError(
+      `table ${name}: indexes ${JSON.stringify(indexes)} need Query or Scan among the actions ${JSON.stringify(actions)}`,
+    );
+  return { actions: [...new Set(actions)], indexes: [...new Set(indexes)] };
+}
 
 /**
  * Every table of `shared/data/tables.ts` (`TABLES`), so the deployed keys, indexes and TTL
@@ -54,8 +73,9 @@ const WRITE_ACTIONS = [
  * same at-rest protection, is rotated by AWS and is logged in CloudTrail. Global-table replicas
  * go to `replicaRegions` (the standby), also with PITR.
  *
- * Grants are by intent (`grant(table, role, 'read' | 'write')`), on the table and its named index
- * ARNs only (never `index/*`). `write` includes reading: conditional writes and leases read first.
+ * Grants are by intent (`grant(table, role, access)`, see `TableAccess`): item actions on the
+ * table ARN, Query/Scan on the named index ARNs only (never `index/*`), and never Scan,
+ * DescribeTable or a batch action unless the function's manifest asks for it.
  */
 export class Tables extends Construct {
   public readonly prefix: string;
@@ -76,7 +96,10 @@ export class Tables extends Construct {
     if (replicaRegions.includes(region))
       throw new ValidationError(`Tables: replica region ${region} is the stack's own region`);
 
-    for (const name of TABLE_NAMES) {
+    const only = props.only ?? TABLE_NAMES;
+    const unknown = only.filter((name) => !TABLE_NAMES.includes(name));
+    if (unknown.length > 0) throw new ValidationError(`Tables: unknown tables ${JSON.stringify(unknown)}`);
+    for (const name of TABLE_NAMES.filter((t) => only.includes(t))) {
       const spec = TABLES[name];
       const id = pascal(name);
       if (mode === 'import') {
@@ -118,24 +141,48 @@ export class Tables extends Construct {
 
   public table(name: TableName): dynamodb.ITableV2 {
     const table = this.tables.get(name);
-    if (!table) throw new ValidationError(`Tables: unknown table ${JSON.stringify(name)}`);
+    if (!table)
+      throw new ValidationError(
+        `Tables: table ${JSON.stringify(name)} is not deployed (deployed: ${[...this.tables.keys()].join(', ')})`,
+      );
     return table;
   }
 
-  /** Grant `access` on one table and its indexes, by exact ARN. */
-  public grant(name: TableName, grantee: iam.IGrantable, access: TableAccess): void {
+  /** The tables this construct deployed (or imported). */
+  public get deployed(): TableName[] {
+    return [...this.tables.keys()];
+  }
+
+  /**
+   * The statements granting `access` on one table and the indexes it names, by exact ARN: item
+   * actions on the table, Query/Scan on each named index.
+   */
+  public statements(name: TableName, access: TableAccess): iam.PolicyStatement[] {
     const table = this.table(name);
-    const resources = [
-      table.tableArn,
-      ...TABLES[name].globalSecondaryIndexes.map((index) => `${table.tableArn}/index/${index.indexName}`),
-    ];
-    grantee.grantPrincipal.addToPrincipalPolicy(
+    const { actions, indexes } = tableAccessOf(name, access);
+    const statements = [
       new iam.PolicyStatement({
-        sid: `${pascal(name)}Table${access === 'write' ? 'ReadWrite' : 'Read'}`,
-        actions: access === 'write' ? [...READ_ACTIONS, ...WRITE_ACTIONS] : READ_ACTIONS,
-        resources,
+        sid: `${pascal(name)}Table`,
+        actions: actions.map((a) => `dynamodb:${a}`),
+        resources: [table.tableArn],
       }),
-    );
+    ];
+    const indexActions = actions.filter((a) => INDEX_ACTIONS.has(a));
+    if (indexes.length > 0)
+      statements.push(
+        new iam.PolicyStatement({
+          sid: `${pascal(name)}Indexes`,
+          actions: indexActions.map((a) => `dynamodb:${a}`),
+          resources: indexes.map((index) => `${table.tableArn}/index/${index}`),
+        }),
+      );
+    return statements;
+  }
+
+  /** Grant `access` on one table and the indexes it names (see `statements`). */
+  public grant(name: TableName, grantee: iam.IGrantable, access: TableAccess): void {
+    for (const statement of this.statements(name, access))
+      grantee.grantPrincipal.addToPrincipalPolicy(statement);
   }
 }
 
@@ -148,4 +195,12 @@ function attribute(key: KeyAttribute): dynamodb.Attribute {
     name: key.name,
     type: key.type === 'S' ? dynamodb.AttributeType.STRING : dynamodb.AttributeType.NUMBER,
   };
+}
+
+/** Every table at least one of `specs` is granted, in `TABLES` order. */
+export function tablesUsedBy(
+  specs: readonly { readonly tables: Partial<Record<TableName, unknown>> }[],
+): TableName[] {
+  const used = new Set(specs.flatMap((spec) => Object.keys(spec.tables) as TableName[]));
+  return TABLE_NAMES.filter((name) => used.has(name));
 }

@@ -130,7 +130,14 @@ export class Workflow extends Construct {
     );
   }
 
-  /** A Distributed Map runs child executions of this same state machine. */
+  /**
+   * A Distributed Map starts child executions of this same state machine and describes, stops and
+   * redrives them. The execution patterns are those of the Step Functions guide ("IAM policies
+   * for using Distributed Map states") and of CDK's own DistributedMap: Describe/Stop on
+   * `execution:<name>:*`, Redrive on `execution:<name>/<label>:*` (no label here, hence `/*:*`).
+   * Describe/Stop also cover `execution:<name>/*`, the child executions' own ARNs
+   * (`execution:<name>/<map run label>:<id>`), which `:*` does not match.
+   */
   private grantDistributedMap(name: string): void {
     const stack = Stack.of(this);
     const self = stack.formatArn({
@@ -139,7 +146,9 @@ export class Workflow extends Construct {
       resourceName: name,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
-    const executions = `arn:${stack.partition}:states:${stack.region}:${stack.account}:execution:${name}/*`;
+    const prefix = `arn:${stack.partition}:states:${stack.region}:${stack.account}:execution:${name}`;
+    const executions = [`${prefix}:*`, `${prefix}/*`];
+    const redrive = `${prefix}/*:*`;
     this.stateMachine.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'DistributedMapStart',
@@ -151,13 +160,25 @@ export class Workflow extends Construct {
       new iam.PolicyStatement({
         sid: 'DistributedMapChildren',
         actions: ['states:DescribeExecution', 'states:StopExecution'],
-        resources: [executions],
+        resources: executions,
+      }),
+    );
+    this.stateMachine.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'DistributedMapRedrive',
+        actions: ['states:RedriveExecution'],
+        resources: [redrive],
       }),
     );
     acknowledgeWildcardResources(
       this.stateMachine.role,
-      [executions],
-      `${this.spec.id}: states:DescribeExecution/StopExecution on the Distributed Map's child executions of this state machine, whose ids are generated at run time`,
+      executions,
+      `${this.spec.id}: states:DescribeExecution/StopExecution on this state machine's executions and the Distributed Map's child executions, whose ids are generated at run time`,
+    );
+    acknowledgeWildcardResources(
+      this.stateMachine.role,
+      [redrive],
+      `${this.spec.id}: states:RedriveExecution of the Distributed Map's child executions of this state machine (map run ids are generated at run time)`,
     );
   }
 }

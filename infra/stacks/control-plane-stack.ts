@@ -3,7 +3,6 @@ import * as events from 'aws-cdk-lib/aws-events';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { FunctionSpec, StateMachineSpec } from '../../functions/manifest';
-import { TABLE_NAMES } from '../../shared/data/tables';
 import { ValidationError } from '../../shared/errors';
 import type { ShadowscaleConfig } from '../config';
 import type { CapabilityContext } from '../constructs/capability';
@@ -13,7 +12,7 @@ import type { PermissionContext } from '../constructs/permissions';
 import { Prewarm } from '../constructs/prewarm';
 import { ShadowPoolOrchestrator, type StartRule } from '../constructs/shadow-pool-orchestrator';
 import { SignalsIngest } from '../constructs/signals-ingest';
-import { Tables } from '../constructs/tables';
+import { Tables, tablesUsedBy } from '../constructs/tables';
 import { DEMO_CLUSTER_NAME, DEMO_LOAD_BALANCER_NAME } from './demo-workload-stack';
 
 /** What each capability ships (its manifest), as the control plane wires it. */
@@ -73,6 +72,9 @@ export class ControlPlaneStack extends Stack {
 
     this.tables = new Tables(this, 'Tables', {
       prefix: config.tablePrefix,
+      // A table no function is granted would be deployed and never used (the grant test in
+      // test/infra holds grants to what the code calls).
+      only: tablesUsedBy(capabilitySpecs(capabilities)),
       mode: primary ? 'create' : 'import',
       replicaRegions: primary && config.standbyRegion ? [config.standbyRegion] : [],
       removalPolicy: config.tableRemovalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
@@ -166,10 +168,19 @@ function substitutionValues(
     PrimaryRegion: config.primaryRegion,
   };
   if (config.standbyRegion) values.StandbyRegion = config.standbyRegion;
-  for (const name of TABLE_NAMES) {
+  for (const name of tables.deployed) {
     const pascal = name.charAt(0).toUpperCase() + name.slice(1);
     values[`${pascal}TableName`] = tables.table(name).tableName;
     values[`${pascal}TableArn`] = tables.table(name).tableArn;
   }
   return values;
+}
+
+/** Every function spec of every capability. */
+export function capabilitySpecs(capabilities: Capabilities): FunctionSpec[] {
+  return [
+    ...(capabilities.forecast?.functions ?? []),
+    ...(capabilities.migration?.functions ?? []),
+    ...(capabilities.prewarm ? [capabilities.prewarm.function] : []),
+  ];
 }

@@ -32,7 +32,14 @@ function context(scope: Stack): CapabilityContext {
     tables,
     eventBus,
     permissionContext: {
-      managed: { listenerArns: [], ecsClusters: [], eksClusters: [], passRoleArns: [], hostedZoneIds: [] },
+      managed: {
+        listenerArns: [],
+        ecsClusters: [],
+        eksClusters: [],
+        passRoleArns: [],
+        launchTemplateIds: [],
+        hostedZoneIds: [],
+      },
       eventBus,
     },
     logRetention: logs.RetentionDays.ONE_WEEK,

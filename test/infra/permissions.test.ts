@@ -9,10 +9,21 @@ const ALL: Permission[] = [
   'cloudwatch:read',
   'cloudwatch:put-metrics',
   'events:put',
+  'ecs:read',
+  'ecs:scale',
+  'ecs:create-shadow',
+  'ecs:delete-shadow',
   'ecs:manage-shadow',
+  'eks:read',
+  'eks:scale',
+  'eks:create-shadow',
+  'eks:delete-shadow',
   'eks:manage-shadow',
   'elb:shift-weights',
+  'elb:read-weights',
+  'elb:read-health',
   'elb:read',
+  'ecs:set-floor',
   'lambda:invoke-smoke',
   'route53:shift-weights',
 ];
@@ -54,12 +65,13 @@ describe('permissionStatements', () => {
   });
 
   it.each([
-    ['ecs:manage-shadow', 'EcsUpdateService', 'aws:ResourceTag/shadowscale:managed'],
-    ['ecs:manage-shadow', 'EcsCreateShadowService', 'aws:RequestTag/shadowscale:managed'],
-    ['ecs:manage-shadow', 'EcsDeleteShadowService', 'aws:ResourceTag/shadowscale:managed'],
-    ['ecs:manage-shadow', 'EcsRegisterShadowTaskDefinition', 'aws:RequestTag/shadowscale:managed'],
-    ['eks:manage-shadow', 'EksScaleNodegroup', 'aws:ResourceTag/shadowscale:managed'],
-    ['eks:manage-shadow', 'EksCreateShadowNodegroup', 'aws:RequestTag/shadowscale:managed'],
+    ['ecs:scale', 'EcsUpdateService', 'aws:ResourceTag/shadowscale:managed'],
+    ['ecs:create-shadow', 'EcsCreateShadowService', 'aws:RequestTag/shadowscale:managed'],
+    ['ecs:delete-shadow', 'EcsDeleteShadowService', 'aws:ResourceTag/shadowscale:managed'],
+    ['ecs:create-shadow', 'EcsRegisterShadowTaskDefinition', 'aws:RequestTag/shadowscale:managed'],
+    ['eks:scale', 'EksScaleNodegroup', 'aws:ResourceTag/shadowscale:managed'],
+    ['eks:create-shadow', 'EksCreateShadowNodegroup', 'aws:RequestTag/shadowscale:managed'],
+    ['eks:create-shadow', 'Ec2UseLaunchTemplate', 'aws:ResourceTag/shadowscale:managed'],
     ['elb:shift-weights', 'ElbShiftListenerWeights', 'aws:ResourceTag/shadowscale:managed'],
     ['elb:shift-weights', 'ElbShiftRuleWeights', 'aws:ResourceTag/shadowscale:managed'],
     ['lambda:invoke-smoke', 'LambdaInvokeSmokeTest', 'aws:ResourceTag/shadowscale:managed'],
@@ -69,8 +81,8 @@ describe('permissionStatements', () => {
   });
 
   it.each([
-    ['ecs:manage-shadow', 'EcsUpdateService', { ecsClusters: ['prod'] }, 'service/prod/*'],
-    ['eks:manage-shadow', 'EksScaleNodegroup', { eksClusters: ['k8s'] }, 'nodegroup/k8s/*/*'],
+    ['ecs:scale', 'EcsUpdateService', { ecsClusters: ['prod'] }, 'service/prod/*'],
+    ['eks:scale', 'EksScaleNodegroup', { eksClusters: ['k8s'] }, 'nodegroup/k8s/*/*'],
     [
       'elb:shift-weights',
       'ElbShiftListenerWeights',
@@ -94,12 +106,86 @@ describe('permissionStatements', () => {
 
   it('passes only the registered roles, only to ECS tasks', () => {
     const roles = ['arn:aws:iam::123456789012:role/task'];
-    const found = render('ecs:manage-shadow', { passRoleArns: roles }).find(
+    const found = render('ecs:create-shadow', { passRoleArns: roles }).find(
       (s) => s.json.Sid === 'EcsPassTaskRoles',
     );
     expect(found?.json.Resource).toBe(roles[0]);
     expect(found?.json.Condition).toEqual({
       StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
+    });
+  });
+
+  it('gives reads, scaling and deletion no create, register, tag or PassRole right', () => {
+    for (const permission of [
+      'ecs:read',
+      'ecs:scale',
+      'ecs:delete-shadow',
+      'eks:read',
+      'eks:scale',
+      'eks:delete-shadow',
+    ] as const) {
+      const granted = render(permission, {}).flatMap((s) => actions(s.json.Action));
+      expect({
+        permission,
+        granted: granted.filter((a) => /Create|Register|Tag|PassRole|ec2:/.test(a)),
+      }).toEqual({
+        permission,
+        granted: [],
+      });
+    }
+  });
+
+  it('registers only revisions of shadow task-definition families', () => {
+    const found = render('ecs:create-shadow', {}).find(
+      (s) => s.json.Sid === 'EcsRegisterShadowTaskDefinition',
+    );
+    expect(resources(found?.json.Resource)).toEqual([
+      JSON.stringify({
+        'Fn::Join': [
+          '',
+          ['arn:', { Ref: 'AWS::Partition' }, ':ecs:eu-west-1:123456789012:task-definition/*-shadow:*'],
+        ],
+      }),
+    ]);
+  });
+
+  describe('EKS shadow from a launch template', () => {
+    const ec2 = (managed: { launchTemplateIds?: string[] }) =>
+      render('eks:create-shadow', managed).filter((s) =>
+        actions(s.json.Action).some((a) => a.startsWith('ec2:')),
+      );
+    const lt = (id: string) => ({
+      'Fn::Join': [
+        '',
+        ['arn:', { Ref: 'AWS::Partition' }, `:ec2:eu-west-1:123456789012:launch-template/${id}`],
+      ],
+    });
+
+    it('grants what EKS checks on the caller: read the version, launch and tag from the template', () => {
+      const granted = ec2({}).flatMap((s) => actions(s.json.Action));
+      expect([...new Set(granted)].sort()).toEqual([
+        'ec2:CreateTags',
+        'ec2:DescribeLaunchTemplateVersions',
+        'ec2:RunInstances',
+      ]);
+      const tag = ec2({}).find((s) => s.json.Sid === 'Ec2TagOnLaunch');
+      expect(tag?.json.Condition).toEqual({ StringEquals: { 'ec2:CreateAction': 'RunInstances' } });
+    });
+
+    it('launches only from the registered templates when some are registered', () => {
+      const statements = ec2({ launchTemplateIds: ['lt-0123456789abcdef0'] });
+      const use = statements.find((s) => s.json.Sid === 'Ec2UseLaunchTemplate');
+      expect(use?.json.Resource).toEqual(lt('lt-0123456789abcdef0'));
+      expect(use?.json.Condition).toBeUndefined();
+      const launch = statements.find((s) => s.json.Sid === 'Ec2LaunchFromTemplate');
+      expect(launch?.json.Condition).toEqual({
+        ArnLike: { 'ec2:LaunchTemplate': [lt('lt-0123456789abcdef0')] },
+      });
+    });
+
+    it('launches only from tagged templates when none is registered', () => {
+      const launch = ec2({}).find((s) => s.json.Sid === 'Ec2LaunchFromTemplate');
+      expect(launch?.json.Condition).toEqual({ ArnLike: { 'ec2:LaunchTemplate': [lt('*')] } });
     });
   });
 
