@@ -17,11 +17,11 @@ import type { Repositories } from '../../shared/ports/repositories';
 import type { ShadowscaleEvent } from '../../shared/schemas/events';
 import type { Workload } from '../../shared/schemas/workload';
 import { simPorts } from '../../shared/sim/adapters';
+import { AslRunner, type Execution } from '../../shared/sim/asl-runner';
 import { SimFleet, type SimWorkload } from '../../shared/sim/fleet';
 import { MemoryEventPublisher } from '../../shared/sim/memory-events';
 import type { DemandTrace } from '../../shared/sim/trace';
 import { CliExit, type CliIO } from '../cli/context';
-import { CoSimulation, type Execution } from './cosim';
 import { DEMO_WORKLOAD_ID, demoWorkload, loadTrace, SIM_STEP_MS } from './demo';
 import { localFunction, quietPowertools } from './lambda';
 import { type OperationKind, operationLauncher } from './operations';
@@ -110,7 +110,7 @@ export async function runLocal(
     region: process.env.AWS_REGION ?? 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  let cosim: CoSimulation | undefined;
+  let cosim: AslRunner | undefined;
   try {
     out.text(
       `Shadowscale local run — ${fullTrace.name}, ${options.warmupDays} warm-up day(s) + ${options.days} day(s) with Shadowscale\n` +
@@ -181,7 +181,7 @@ export async function runLocal(
     }
     out.line(replayStartMs, 'info', `warm-up done; Shadowscale starts watching ${workload.workloadId}`);
 
-    const co = new CoSimulation(fleet);
+    const co = new AslRunner(fleet);
     cosim = co;
     const launcher = operationLauncher();
     const forecast = localFunction(FORECAST_FUNCTION);
