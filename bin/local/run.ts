@@ -100,9 +100,12 @@ export async function runLocal(
     });
   } catch (error) {
     const code = (error as { code?: string }).code;
+    // A port in use or not allowed is bad input (exit 2); anything else is a failure to start.
+    const usage = code === 'EADDRINUSE' || code === 'EACCES';
+    const why = code === 'EADDRINUSE' ? 'it is in use' : (code ?? String(error));
     throw new CliExit(
-      1,
-      `--port ${options.port}: cannot listen on 127.0.0.1 for the local DynamoDB (${code ?? String(error)})`,
+      usage ? 2 : 1,
+      `--port ${options.port}: cannot listen on 127.0.0.1 for the local DynamoDB (${why}); pass another port or 0 for a free one`,
     );
   }
   const client = new DynamoDBClient({
