@@ -73,7 +73,7 @@ export async function runLocal(
 ): Promise<LocalRunResult> {
   quietPowertools();
   const out = new LocalOutput(io, options.quiet);
-  const fullTrace = loadTrace(options.trace);
+  const fullTrace = loadTrace(options.trace, (line) => out.text(`${line}\n`));
   const warmupMs = options.warmupDays * DAY_MS;
   const runMs = options.days * DAY_MS;
   const traceSpanMs = fullTrace.values.length * fullTrace.intervalMs;

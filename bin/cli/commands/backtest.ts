@@ -24,8 +24,8 @@ import { POLICY_NAMES, type PolicyName } from '../../../shared/backtest/policy';
 import { type BacktestJson, runBacktest, toJson } from '../../../shared/backtest/runner';
 import { describeError, ShadowscaleError, ValidationError } from '../../../shared/errors';
 import { renderBacktestReport } from '../../../shared/report';
-import { parseTimestampValueCsv } from '../../../shared/series/csv';
-import { autoUnitCapacity, traceFromPoints } from '../../../shared/sim/trace';
+import { parseTimestampValueCsv, repairLine } from '../../../shared/series/csv';
+import { autoUnitCapacity, traceFromPoints, traceRepairs } from '../../../shared/sim/trace';
 import type { CliIO } from '../context';
 import { readTextFile } from '../io';
 import {
@@ -158,10 +158,10 @@ export function registerBacktest(program: Command, io: CliIO): void {
     .option('--report <file.html>', 'write a self-contained HTML report with charts')
     .action((opts: BacktestOpts) => {
       const text = readTextFile(opts.trace, '--trace');
-      const { trace, report } = traceFromPoints(
-        basename(opts.trace).replace(/\.csv$/i, ''),
-        parseTimestampValueCsv(text, opts.trace),
-      );
+      const points = parseTimestampValueCsv(text, opts.trace);
+      const { trace, report } = traceFromPoints(basename(opts.trace).replace(/\.csv$/i, ''), points);
+      const repaired = repairLine(opts.trace, points.length, traceRepairs(report));
+      if (repaired) io.err(`${repaired}\n`);
       const unitCapacity =
         opts.unitCapacity === 'auto'
           ? autoUnitCapacity(trace, opts.targetUtilization, DEFAULTS.unitsAtP95)
@@ -189,7 +189,7 @@ export function registerBacktest(program: Command, io: CliIO): void {
       const rows = [json];
       io.out(formatBench(rows, summarise(rows)).split('\nsummary')[0] ?? '');
       io.out(
-        `\n${trace.values.length} steps of ${trace.intervalMs / 1000} s; unit capacity ${unitCapacity.toPrecision(4)}; ${report.carriedForward} gap step(s) carried forward\n`,
+        `\n${trace.values.length} steps of ${trace.intervalMs / 1000} s; unit capacity ${unitCapacity.toPrecision(4)}\n`,
       );
       if (opts.json) writeOut(opts.json, `${JSON.stringify(json, null, 2)}\n`, '--json');
       if (opts.report) {
@@ -264,12 +264,19 @@ export function registerBacktest(program: Command, io: CliIO): void {
       const started = performance.now();
       const rows: BacktestJson[] = [];
       const skipped: { trace: string; reason: string }[] = [];
+      const repairs: string[] = [];
       const steps: Record<string, number> = {};
       files.forEach((file, i) => {
         const name = basename(file, '.csv');
         progress(io, 'bench backtest', i, files.length, name, started);
         try {
-          const result = runBacktest(setupFor(loadDemandTrace(file), DEFAULTS, opts.quantile));
+          const result = runBacktest(
+            setupFor(
+              loadDemandTrace(file, (line) => repairs.push(line)),
+              DEFAULTS,
+              opts.quantile,
+            ),
+          );
           steps[result.trace] = result.demandUnits.length;
           rows.push(toJson(result));
         } catch (error) {
@@ -286,6 +293,7 @@ export function registerBacktest(program: Command, io: CliIO): void {
         sp = speed(opts.days, opts.quantile);
       }
       io.out(formatBench(rows, summary, sp));
+      for (const line of repairs) io.out(`${line}\n`);
       for (const s of skipped) io.out(`skipped ${s.trace}: ${s.reason}\n`);
       if (opts.json)
         writeOut(
