@@ -26,7 +26,7 @@ import { DEMO_WORKLOAD_ID, demoWorkload, loadTrace, SIM_STEP_MS } from './demo';
 import { localFunction, quietPowertools } from './lambda';
 import { type OperationKind, operationLauncher } from './operations';
 import type { LocalOptions } from './options';
-import { comparisonRows, type LineKind, LocalOutput, simTime, table } from './output';
+import { clip, comparisonRows, type LineKind, LocalOutput, simTime, table } from './output';
 import { type TimelineEntry, writeLocalReport } from './report';
 
 const DAY_MS = 86_400_000;
@@ -230,7 +230,7 @@ export async function runLocal(
           note(at, label, `${execution.name} succeeded`);
         } else {
           counts[kind].rolledBack++;
-          note(at, 'rollback', `${execution.name} failed: ${outcome.error}: ${outcome.cause.slice(0, 160)}`);
+          note(at, 'rollback', `${execution.name} failed: ${outcome.error}: ${clip(outcome.cause, 200)}`);
         }
         if (options.injectFailure && failureInjected) fleet.clearFailures();
         current = undefined;

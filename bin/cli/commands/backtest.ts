@@ -1,6 +1,6 @@
 import { statSync, writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import {
   DEFAULTS,
   formatBench,
@@ -120,15 +120,20 @@ export function registerBacktest(program: Command, io: CliIO): void {
       'replay a demand trace through scaling policies under the same physics (lag, metric delay) and compare elasticity metrics',
     )
     .requiredOption('--trace <file>', 'demand trace: timestamp,value CSV')
-    .option('--policies <list>', `comma list of ${POLICY_NAMES.join(', ')}`, parseChoiceList(POLICY_NAMES), [
-      ...POLICY_NAMES,
-    ])
-    .option('--lag <duration>', 'provisioning lag (units become ready after it)', parseDuration, 180_000)
-    .option(
-      '--metric-delay <duration>',
-      'delay before a metric sample is visible ("0" for none)',
-      parseDurationOrZero,
-      60_000,
+    .addOption(
+      new Option('--policies <list>', `comma list of ${POLICY_NAMES.join(', ')}`)
+        .argParser(parseChoiceList(POLICY_NAMES))
+        .default([...POLICY_NAMES], 'all four'),
+    )
+    .addOption(
+      new Option('--lag <duration>', 'provisioning lag (units become ready after it)')
+        .argParser(parseDuration)
+        .default(180_000, '3m'),
+    )
+    .addOption(
+      new Option('--metric-delay <duration>', 'delay before a metric sample is visible ("0" for none)')
+        .argParser(parseDurationOrZero)
+        .default(60_000, '1m'),
     )
     .option('--primary-max <n>', 'maximum units of the primary pool', parsePositiveInt, DEFAULTS.primaryMax)
     .option(

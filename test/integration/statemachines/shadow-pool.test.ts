@@ -223,7 +223,9 @@ describe('shadow-pool-migration over the simulated fleet', () => {
     );
 
     expect(r.outcome).toMatchObject({ status: 'failed', error: 'MigrationRolledBack' });
-    expect((r.outcome as { cause: string }).cause).toMatch(/GateFailedError: gate at 50% failed: 5xx rate/);
+    expect((r.outcome as { cause: string }).cause).toMatch(
+      /GateFailedError: gate failed with \d+% of traffic on the shadow pool \(read back primary \d+ \/ shadow \d+; planned step 50%\): 5xx rate/,
+    );
     expect(w.fleet.getWeights(ID)).toEqual({ primary: 100, shadow: 0 });
     expect(w.fleet.describe(ID, 'shadow').desired).toBe(0);
     const op = await w.repos.operations.get('migration-run-1');
