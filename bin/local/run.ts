@@ -23,6 +23,7 @@ import { MemoryEventPublisher } from '../../shared/sim/memory-events';
 import type { DemandTrace } from '../../shared/sim/trace';
 import { CliExit, type CliIO } from '../cli/context';
 import { DEMO_WORKLOAD_ID, demoWorkload, loadTrace, SIM_STEP_MS } from './demo';
+import { readFleetState, resumeWeights, saveFleetState, withFleetState } from './fleet-state';
 import { localFunction, quietPowertools } from './lambda';
 import { type OperationKind, operationLauncher } from './operations';
 import type { LocalOptions } from './options';
@@ -152,11 +153,14 @@ export async function runLocal(
     if (replayStartMs !== fullTrace.startMs + warmupMs) {
       out.text(`kept store: going on from ${simTime(replayStartMs)}, where the last run stopped`);
     }
+    // --keep-db: the fleet resumes the weights and pool sizes the last run left (fleet-state.ts).
+    const keptFleet = options.keepDb ? readFleetState(options.keepDb, workload.workloadId) : undefined;
     const fleet = new SimFleet({
       clock,
       stepMs: SIM_STEP_MS,
-      workloads: [{ ...demo.sim, trace: worldTrace }],
+      workloads: [withFleetState({ ...demo.sim, trace: worldTrace }, keptFleet)],
     });
+    if (keptFleet) out.text(resumeWeights(fleet, keptFleet));
     const ports = simPorts(fleet);
     const events = new MemoryEventPublisher();
     setRuntime({
@@ -316,6 +320,7 @@ export async function runLocal(
       await co.abortAll();
     }
     out.clearBar();
+    if (options.keepDb) saveFleetState(options.keepDb, fleet, workload.workloadId);
 
     const from = Math.round(warmupMs / SIM_STEP_MS);
     const shadowscale = metricsOf(sim, from, steps, workload);
