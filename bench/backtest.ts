@@ -10,8 +10,14 @@ import {
   runShadowscale,
   toJson,
 } from '../shared/backtest/runner';
-import { parseTimestampValueCsv } from '../shared/series/csv';
-import { autoUnitCapacity, type DemandTrace, demandUnits, traceFromPoints } from '../shared/sim/trace';
+import { parseTimestampValueCsv, repairLine } from '../shared/series/csv';
+import {
+  autoUnitCapacity,
+  type DemandTrace,
+  demandUnits,
+  traceFromPoints,
+  traceRepairs,
+} from '../shared/sim/trace';
 
 /**
  * `shadowscale bench backtest`: every policy over every trace of a folder, the scaling targets
@@ -77,9 +83,12 @@ export function listTraceFiles(dir: string, only: readonly string[] = []): strin
     .map((f) => join(dir, f));
 }
 
-export function loadDemandTrace(file: string): DemandTrace {
-  const text = readFileSync(file, 'utf8');
-  return traceFromPoints(basename(file, '.csv'), parseTimestampValueCsv(text, file)).trace;
+export function loadDemandTrace(file: string, onRepairs?: (line: string) => void): DemandTrace {
+  const points = parseTimestampValueCsv(readFileSync(file, 'utf8'), file);
+  const { trace, report } = traceFromPoints(basename(file, '.csv'), points);
+  const repaired = repairLine(basename(file), points.length, traceRepairs(report));
+  if (repaired) onRepairs?.(repaired);
+  return trace;
 }
 
 export interface BenchSummary {

@@ -1,9 +1,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ForecastInputError } from '../shared/errors';
-import { engine, type ForecastResult, type ModelState, type RegularSeries } from '../shared/model';
+import {
+  engine,
+  type ForecastResult,
+  hygieneRepairs,
+  type ModelState,
+  type RegularSeries,
+} from '../shared/model';
 import { mstlForecast } from '../shared/model/augurs';
-import { parseTimestampValueCsv } from '../shared/series/csv';
+import { assertMostlyUsable, parseTimestampValueCsv, repairLine } from '../shared/series/csv';
 
 /**
  * `shadowscale bench forecast`: rolling-origin evaluation of the engine on real traces.
@@ -115,9 +121,12 @@ export function listTraceFiles(dir: string, filter: readonly string[] = []): str
 }
 
 /** Load a trace, clean it, and average onto aligned 5-minute buckets when finer. */
-export function loadTrace(path: string): RegularSeries {
+export function loadTrace(path: string, onRepairs?: (line: string) => void): RegularSeries {
   const points = parseTimestampValueCsv(readFileSync(path, 'utf8'), basename(path));
-  const { series } = engine.clean(points);
+  assertMostlyUsable(points, basename(path));
+  const { series, report } = engine.clean(points);
+  const repaired = repairLine(basename(path), points.length, hygieneRepairs(report));
+  if (repaired) onRepairs?.(repaired);
   return series.intervalMs < MIN_INTERVAL_MS ? downsample(series, MIN_INTERVAL_MS) : series;
 }
 

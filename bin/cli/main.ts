@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { ShadowscaleError, ValidationError } from '../../shared/errors';
+import { ForecastInputError, ShadowscaleError, ValidationError } from '../../shared/errors';
 import { registerBacktest } from './commands/backtest';
 import { registerBenchForecast } from './commands/bench-forecast';
 import { registerForecast } from './commands/forecast';
@@ -20,13 +20,27 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
+/** Usage errors in one line, with where to look, like every other bad input. */
+function output(io: CliIO) {
+  return {
+    writeOut: io.out,
+    writeErr: io.err,
+    outputError: (text: string, write: (t: string) => void) =>
+      write(
+        `shadowscale: ${text
+          .trim()
+          .replace(/^error: /, '')
+          .replace(/\s*\n\s*/g, ' ')} (see --help)\n`,
+      ),
+  };
+}
+
 export function buildProgram(io: CliIO): Command {
   const program = new Command('shadowscale')
     .description('Predict capacity contention on AWS and act before it lands.')
     .version(VERSION, '-v, --version', 'print the version')
     .addOption(new Option('--debug', 'print stack traces on errors'))
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .configureOutput(output(io))
     .exitOverride();
   registerValidate(program, io);
   registerWorkloads(program, io);
@@ -40,7 +54,7 @@ export function buildProgram(io: CliIO): Command {
   registerMigrate(program, io);
   // Every subcommand reports usage errors the same way as the root.
   for (const command of program.commands) {
-    command.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
+    command.exitOverride().configureOutput(output(io));
   }
   return program;
 }
@@ -69,7 +83,8 @@ function report(error: unknown, io: CliIO, debug: boolean): number {
   }
   const message = error instanceof Error ? error.message : String(error);
   const oneLine = message.split('\n')[0] ?? message;
-  if (error instanceof ValidationError) {
+  // A file that cannot be read as a series is bad input, like a bad flag: one line, exit 2.
+  if (error instanceof ValidationError || error instanceof ForecastInputError) {
     io.err(`shadowscale: ${oneLine}\n`);
     if (debug && error.stack) io.err(`${error.stack}\n`);
     return EXIT_USAGE;

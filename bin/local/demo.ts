@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ValidationError } from '../../shared/errors';
 import { Workload } from '../../shared/schemas/workload';
-import { parseTimestampValueCsv } from '../../shared/series/csv';
+import { parseTimestampValueCsv, repairLine } from '../../shared/series/csv';
 import type { SimWorkloadOptions } from '../../shared/sim/fleet';
 import {
   autoUnitCapacity,
@@ -10,6 +10,7 @@ import {
   onGrid,
   quantileOf,
   traceFromPoints,
+  traceRepairs,
 } from '../../shared/sim/trace';
 import { parseOrThrow } from '../../shared/validation';
 
@@ -35,14 +36,16 @@ const SHADOW_MAX_UNITS = 12;
  * interpolation between observations (the world's demand, not a forecast: nothing downstream sees
  * a value before its time). A coarser trace becomes a smooth 5-minute one; a finer one is averaged.
  */
-export function loadTrace(path: string): DemandTrace {
+export function loadTrace(path: string, onRepairs?: (line: string) => void): DemandTrace {
   if (!existsSync(path)) {
     throw new ValidationError(`--trace ${path}: no such file`, [
       { path: '--trace', message: 'no such file', received: path },
     ]);
   }
   const points = parseTimestampValueCsv(readFileSync(path, 'utf8'), path);
-  const { trace } = traceFromPoints(basename(path), points);
+  const { trace, report } = traceFromPoints(basename(path), points);
+  const repaired = repairLine(path, points.length, traceRepairs(report));
+  if (repaired) onRepairs?.(repaired);
   return onGrid(trace, SIM_STEP_MS);
 }
 

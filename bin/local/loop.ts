@@ -4,14 +4,14 @@ import type { ManualClock } from '../../shared/clock';
 import type { PrewarmResult } from '../../shared/prewarm/service';
 import type { ShadowscaleEvent } from '../../shared/schemas/events';
 import type { Workload } from '../../shared/schemas/workload';
+import { AslRunner, type Execution } from '../../shared/sim/asl-runner';
 import { ServiceAutoscaler } from '../../shared/sim/autoscaler';
 import { DecisionLog } from '../../shared/sim/decisions';
 import type { SimFleet } from '../../shared/sim/fleet';
 import type { MemoryEventPublisher } from '../../shared/sim/memory-events';
-import { CoSimulation, type Execution } from './cosim';
 import { localFunction } from './lambda';
 import { type OperationKind, operationLauncher } from './operations';
-import { type LineKind, simTime } from './output';
+import { clip, type LineKind, simTime } from './output';
 import type { TimelineEntry } from './report';
 
 /** The scheduled forecaster Lambda (functions/forecast), invoked as its EventBridge rule would. */
@@ -45,7 +45,7 @@ export interface LocalLoopOptions {
  * The control loop of `npm start`: the same order as the backtest's deployed loop
  * (`shared/sim/control-loop.ts`), but with the real Lambda handlers (middleware and all) over the
  * runtime's ports, and the shadow-pool ASL files in a local Step Functions interpreter sharing the
- * fleet's virtual clock (`CoSimulation`). Both write the same `DecisionLog`.
+ * fleet's virtual clock (`AslRunner`). Both write the same `DecisionLog`.
  */
 export class LocalLoop {
   readonly log = new DecisionLog();
@@ -53,7 +53,7 @@ export class LocalLoop {
     migration: { started: 0, succeeded: 0, rolledBack: 0 },
     return: { started: 0, succeeded: 0, rolledBack: 0 },
   };
-  readonly co: CoSimulation;
+  readonly co: AslRunner;
   private readonly autoscaler: ServiceAutoscaler;
   private readonly launcher = operationLauncher();
   private readonly forecast = localFunction(FORECAST_FUNCTION);
@@ -66,7 +66,7 @@ export class LocalLoop {
   private lastForecastLine = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly o: LocalLoopOptions) {
-    this.co = new CoSimulation(o.fleet);
+    this.co = new AslRunner(o.fleet);
     this.autoscaler = new ServiceAutoscaler(o.fleet, o.fleet.get(o.workload.workloadId), o.workload.capacity);
     o.events.subscribe((event) => this.onEvent(event));
   }
@@ -210,7 +210,7 @@ export class LocalLoop {
       } else {
         this.counts[kind].rolledBack++;
         this.log.operationEnded(at, kind, 'failed', outcome.error);
-        note(at, 'rollback', `${execution.name} failed: ${outcome.error}: ${outcome.cause.slice(0, 160)}`);
+        note(at, 'rollback', `${execution.name} failed: ${outcome.error}: ${clip(outcome.cause, 200)}`);
       }
       if (this.o.injectFailure && this.failureInjected) fleet.clearFailures();
       this.current = undefined;

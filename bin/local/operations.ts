@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { FunctionSpec, StateMachineSpec } from '../../functions/manifest';
@@ -6,12 +5,13 @@ import { MIGRATION_FUNCTIONS, MIGRATION_STATE_MACHINES } from '../../functions/m
 import { startInputForEvent } from '../../shared/migration/transformer';
 import type { ShadowscaleEvent } from '../../shared/schemas/events';
 import {
-  allStates,
   type ExecutionLogEvent,
   type JSONValue,
+  loadDefinition as loadAsl,
   type StartOptions,
   type TaskHandler,
-} from './cosim';
+  taskHandlers,
+} from '../../shared/sim/asl-runner';
 import { type LambdaHandler, loadHandler, localArn, localFunction } from './lambda';
 import type { LineKind } from './output';
 
@@ -26,51 +26,32 @@ import type { LineKind } from './output';
 export type OperationKind = 'migration' | 'return';
 
 const ROOT = join(__dirname, '..', '..');
-const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
 
 /** The ASL of a state machine spec with its placeholders filled; fails on one left unfilled. */
 export function loadDefinition(
   machine: StateMachineSpec,
   functions: readonly FunctionSpec[],
-): { definition: StateMachineDefinition; byArn: Map<string, FunctionSpec> } {
-  let text = readFileSync(join(ROOT, machine.file), 'utf8');
-  const byArn = new Map<string, FunctionSpec>();
-  for (const spec of functions) {
-    if (!spec.substitution) continue;
-    const arn = localArn(spec);
-    byArn.set(arn, spec);
-    text = text.split(`\${${spec.substitution}}`).join(arn);
-  }
-  for (const [key, value] of Object.entries(machine.substitutions ?? {})) {
-    text = text.split(`\${${key}}`).join(value);
-  }
-  const left = /\$\{([A-Za-z0-9_]+)\}/.exec(text);
-  if (left) throw new Error(`${machine.file}: no local value for the substitution \${${left[1]}}`);
-  return { definition: JSON.parse(text) as StateMachineDefinition, byArn };
+): { definition: StateMachineDefinition; substitutions: Record<string, string> } {
+  const substitutions: Record<string, string> = { ...(machine.substitutions ?? {}) };
+  for (const spec of functions) if (spec.substitution) substitutions[spec.substitution] = localArn(spec);
+  return { definition: loadAsl(join(ROOT, machine.file), substitutions), substitutions };
 }
 
-/** Task state name → local handler, honouring both Lambda ARN resources and `lambda:invoke`. */
+/** Task state name → the real Lambda handler its function spec names, invoked in process. */
 export function localHandlers(
   definition: StateMachineDefinition,
-  byArn: Map<string, FunctionSpec>,
+  functions: readonly FunctionSpec[],
   load: (spec: FunctionSpec) => LambdaHandler = loadHandler,
 ): Record<string, TaskHandler> {
-  const handlers: Record<string, TaskHandler> = {};
-  for (const [name, state] of allStates(definition)) {
-    if (state.Type !== 'Task') continue;
-    const task = state as unknown as { Resource: string; Parameters?: Record<string, unknown> };
-    const invoke = task.Resource.startsWith(LAMBDA_INVOKE);
-    const arn = invoke ? String(task.Parameters?.FunctionName ?? '') : task.Resource;
-    const spec = byArn.get(arn.replace(/:\$LATEST$/, ''));
-    if (!spec) throw new Error(`Task state ${name} calls ${arn}, which no function spec provides`);
-    const invokeLocal = localFunction(spec, load(spec));
-    handlers[name] = async (input: JSONValue): Promise<JSONValue> => {
-      const payload = invoke ? (input as { Payload?: unknown }).Payload : input;
-      const json = (await invokeLocal(payload)) as JSONValue;
-      return invoke ? ({ Payload: json, StatusCode: 200, ExecutedVersion: '$LATEST' } as JSONValue) : json;
-    };
+  const substitutions: Record<string, string> = {};
+  const bySubstitution: Record<string, TaskHandler> = {};
+  for (const spec of functions) {
+    if (!spec.substitution) continue;
+    substitutions[spec.substitution] = localArn(spec);
+    const invoke = localFunction(spec, load(spec));
+    bySubstitution[spec.substitution] = async (input) => (await invoke(input)) as JSONValue;
   }
-  return handlers;
+  return taskHandlers(definition, { substitutions, bySubstitution });
 }
 
 /**
@@ -145,8 +126,8 @@ export function operationLauncher(): OperationLauncher {
     const spec = MIGRATION_STATE_MACHINES.find((m) => m.file.endsWith(`shadow-pool-${kind}.asl.json`));
     if (!spec) throw new Error(`no state machine spec for shadow-pool-${kind}`);
     const functions = MIGRATION_FUNCTIONS.filter((f) => spec.functions.includes(f.id));
-    const { definition, byArn } = loadDefinition(spec, functions);
-    const built = { definition, handlers: localHandlers(definition, byArn) };
+    const { definition } = loadDefinition(spec, functions);
+    const built = { definition, handlers: localHandlers(definition, functions) };
     machines.set(kind, built);
     return built;
   };

@@ -150,3 +150,13 @@ export function comparisonRows(shadowscale: Metric, reactive: Metric): Compariso
     };
   });
 }
+
+/** At most `max` characters, cut at a word boundary with an ellipsis: never mid-word. */
+export function clip(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  if (flat.length <= max) return flat;
+  const cut = flat.slice(0, max - 1);
+  // The cut ends a word when the next character is a space; otherwise back up to the last space.
+  const space = flat[max - 1] === ' ' ? cut.length : cut.lastIndexOf(' ');
+  return `${(space > max / 2 ? cut.slice(0, space) : cut).replace(/[\s,;:(]+$/, '')}…`;
+}

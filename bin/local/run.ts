@@ -18,6 +18,7 @@ import { MemoryEventPublisher } from '../../shared/sim/memory-events';
 import type { DemandTrace } from '../../shared/sim/trace';
 import { CliExit, type CliIO } from '../cli/context';
 import { demoWorkload, loadTrace, SIM_STEP_MS } from './demo';
+import { readFleetState, resumeWeights, saveFleetState, withFleetState } from './fleet-state';
 import { quietPowertools } from './lambda';
 import { LocalLoop } from './loop';
 import type { LocalOptions } from './options';
@@ -57,7 +58,7 @@ export async function runLocal(
 ): Promise<LocalRunResult> {
   quietPowertools();
   const out = new LocalOutput(io, options.quiet);
-  const world = planWorld(options);
+  const world = planWorld(options, (line) => out.text(line));
   const dynamo = await openLocalStore(options);
   const client = new DynamoDBClient({
     endpoint: dynamo.endpoint,
@@ -99,6 +100,7 @@ export async function runLocal(
     await replay(running, setup, options, out, signal);
     await drain(running, setup, signal);
     out.clearBar();
+    if (options.keepDb) saveFleetState(options.keepDb, setup.fleet, world.workload.workloadId);
     return summarise(running, setup, world, options, out, timeline, (Date.now() - wallStart) / 1000);
   } finally {
     out.clearBar();
@@ -119,8 +121,8 @@ interface World {
 }
 
 /** The trace and the demo workload; refuses more days than the trace holds. */
-function planWorld(options: LocalOptions): World {
-  const fullTrace = loadTrace(options.trace);
+function planWorld(options: LocalOptions, onRepairs?: (line: string) => void): World {
+  const fullTrace = loadTrace(options.trace, onRepairs);
   const warmupMs = options.warmupDays * DAY_MS;
   const runMs = options.days * DAY_MS;
   const traceSpanMs = fullTrace.values.length * fullTrace.intervalMs;
@@ -148,9 +150,12 @@ async function openLocalStore(options: LocalOptions): Promise<LocalDynamo> {
     });
   } catch (error) {
     const code = (error as { code?: string }).code;
+    // A port in use or not allowed is bad input (exit 2); anything else is a failure to start.
+    const usage = code === 'EADDRINUSE' || code === 'EACCES';
+    const why = code === 'EADDRINUSE' ? 'it is in use' : (code ?? String(error));
     throw new CliExit(
-      1,
-      `--port ${options.port}: cannot listen on 127.0.0.1 for the local DynamoDB (${code ?? String(error)})`,
+      usage ? 2 : 1,
+      `--port ${options.port}: cannot listen on 127.0.0.1 for the local DynamoDB (${why}); pass another port or 0 for a free one`,
     );
   }
 }
@@ -201,7 +206,14 @@ async function setUpRun(
   if (replayStartMs !== fullTrace.startMs + warmupMs) {
     out.text(`kept store: going on from ${simTime(replayStartMs)}, where the last run stopped`);
   }
-  const fleet = new SimFleet({ clock, stepMs: SIM_STEP_MS, workloads: [{ ...demo.sim, trace: worldTrace }] });
+  // --keep-db: the fleet resumes the weights and pool sizes the last run left (fleet-state.ts).
+  const keptFleet = options.keepDb ? readFleetState(options.keepDb, demo.workload.workloadId) : undefined;
+  const fleet = new SimFleet({
+    clock,
+    stepMs: SIM_STEP_MS,
+    workloads: [withFleetState({ ...demo.sim, trace: worldTrace }, keptFleet)],
+  });
+  if (keptFleet) out.text(resumeWeights(fleet, keptFleet));
   const ports = simPorts(fleet);
   const events = new MemoryEventPublisher();
   setRuntime({

@@ -1,15 +1,21 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { ConfigError } from '../../shared/errors';
+import {
+  type JSONValue,
+  loadDefinition as loadAsl,
+  type TaskHandler,
+  taskHandlers,
+} from '../../shared/sim/asl-runner';
 import * as core from './core';
 import { MIGRATION_FUNCTIONS, MIGRATION_STATE_MACHINES } from './manifest';
 
 /**
- * Running the shadow-pool state machines in-process (aws-local-stepfunctions): the real ASL file,
- * its `${...FunctionArn}` substitutions filled with placeholder ARNs, and every Task state
+ * The shadow-pool state machines for the local runner (shared/sim/asl-runner.ts): the real ASL
+ * file, its `${...FunctionArn}` substitutions filled with placeholder ARNs, and every Task state
  * overridden by the real task function (core.ts), which takes the state input and resolves its
  * ports from functions/runtime (`setRuntime(...)` for the simulator or in-memory stores; the AWS
- * SDK configuration otherwise). Used by `shadowscale migrate --local`, the tests and `npm start`.
+ * SDK configuration otherwise). Used by `shadowscale migrate --local` and the tests.
  */
 
 export type ShadowPoolKind = 'migration' | 'return';
@@ -51,62 +57,32 @@ export function aslPath(kind: ShadowPoolKind): string {
   return join(__dirname, '..', '..', spec.file);
 }
 
-/** Replace `${Key}` placeholders as CDK `definitionSubstitutions` does; an unknown key is an error. */
-export function substitute(text: string, substitutions: Record<string, string>): string {
-  return text.replace(/\$\{([A-Za-z0-9_]+)\}/g, (_m, key: string) => {
-    const value = substitutions[key];
-    if (value === undefined) throw new ConfigError(`no substitution for \${${key}}`);
-    return value;
-  });
-}
-
-interface AslTask {
-  Type: string;
-  Resource?: string;
-}
-
 /** The ASL definition object (JSON-parsed, substitutions filled). */
 export function loadDefinition(
   kind: ShadowPoolKind,
   substitutions: Record<string, string> = localSubstitutions(),
-): { StartAt: string; States: Record<string, AslTask>; TimeoutSeconds?: number } {
-  return JSON.parse(substitute(readFileSync(aslPath(kind), 'utf8'), substitutions));
+): StateMachineDefinition {
+  return loadAsl(aslPath(kind), substitutions);
 }
 
 /**
- * `overrides.taskResourceLocalHandlers` for aws-local-stepfunctions: Task state name -> the real
- * task function, matched through the state's Resource (the placeholder ARN of its substitution key).
+ * Task state name -> the real task function, matched through the state's Resource (the placeholder
+ * ARN of its substitution key), for the one local runner (shared/sim/asl-runner.ts).
  */
 export function localTaskHandlers(
-  definition: { States: Record<string, AslTask> },
+  definition: StateMachineDefinition,
   substitutions: Record<string, string> = localSubstitutions(),
-): Record<string, core.TaskFn> {
-  const byArn = new Map<string, core.TaskFn>();
-  for (const [key, task] of Object.entries(TASKS_BY_SUBSTITUTION)) {
-    const arn = substitutions[key];
-    if (arn) byArn.set(arn, task);
-  }
-  const handlers: Record<string, core.TaskFn> = {};
-  for (const [name, state] of Object.entries(definition.States)) {
-    if (state.Type !== 'Task') continue;
-    const task = state.Resource ? byArn.get(state.Resource) : undefined;
-    if (!task) throw new ConfigError(`Task state ${name} has no local handler for ${state.Resource}`);
-    handlers[name] = task;
-  }
-  return handlers;
+): Record<string, TaskHandler> {
+  const bySubstitution: Record<string, TaskHandler> = {};
+  for (const [key, task] of Object.entries(TASKS_BY_SUBSTITUTION))
+    bySubstitution[key] = (input) => task(input as never) as Promise<JSONValue>;
+  return taskHandlers(definition, { substitutions, bySubstitution });
 }
 
 /** Everything a local run needs for one state machine. */
 export function localStateMachine(kind: ShadowPoolKind) {
   const definition = loadDefinition(kind);
   return { definition, handlers: localTaskHandlers(definition) };
-}
-
-/** Names of the Wait states, to override their duration (ms) in tests or a co-simulation. */
-export function waitStates(definition: { States: Record<string, AslTask> }): string[] {
-  return Object.entries(definition.States)
-    .filter(([, s]) => s.Type === 'Wait')
-    .map(([name]) => name);
 }
 
 /** The execution input a CLI or local run starts with (same shape the EventBridge rule produces). */

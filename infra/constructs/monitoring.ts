@@ -155,6 +155,7 @@ export class Monitoring extends Construct {
     // allow for the CloudWatch service principal every alarm action fails with "not authorized
     // to perform SNS:Publish". Limited to alarms of this account and region (confused deputy).
     const stack = Stack.of(this);
+    const account = stack.account;
     this.topic.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'CloudWatchAlarmsPublish',

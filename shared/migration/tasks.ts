@@ -436,7 +436,14 @@ export async function runGate(
         reasons: verdict.reasons,
       }),
     );
-    const message = `gate at ${cursor.percent}% failed: ${verdict.reasons.join('; ')}`;
+    // The share the gate judged is the one read back from the router, which a capped or shaped move
+    // makes different from the step's planned percent: say both, the read-back first.
+    const onDestination = plan.direction === 'to-shadow' ? cursor.weights.shadow : cursor.weights.primary;
+    const pool = plan.direction === 'to-shadow' ? 'shadow' : 'primary';
+    const message =
+      `gate failed with ${onDestination}% of traffic on the ${pool} pool ` +
+      `(read back primary ${cursor.weights.primary} / shadow ${cursor.weights.shadow}; planned step ${cursor.percent}%): ` +
+      verdict.reasons.join('; ');
     throw verdict.cause === 'no-data' ? new GateNoDataError(message) : new GateFailedError(message);
   }
   if (verdict.decision === 'pass') {

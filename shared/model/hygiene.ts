@@ -1,4 +1,5 @@
 import { ForecastInputError } from '../errors';
+import type { Repairs } from '../series/csv';
 import type { CleanOptions, HygieneReport, RegularSeries } from './api';
 
 /**
@@ -198,4 +199,15 @@ function countResets(values: readonly number[]): number {
     prev = v;
   }
   return resets;
+}
+
+/** The repairs of a cleaned series, for `repairLine` (a forecast never clamps: values stay as read). */
+export function hygieneRepairs(report: HygieneReport): Repairs {
+  return {
+    duplicates: report.duplicatesDropped,
+    dropped: report.nonNumericDropped,
+    clamped: 0,
+    gaps: report.filled + report.gaps,
+    reordered: report.outOfOrder,
+  };
 }

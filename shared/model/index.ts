@@ -28,4 +28,4 @@ export type {
   RegularSeries,
 } from './api';
 export { DEFAULT_QUANTILES, type EngineState, engine, MODEL_NAMES } from './engine';
-export { DEFAULT_MAX_FILL_STEPS } from './hygiene';
+export { DEFAULT_MAX_FILL_STEPS, hygieneRepairs } from './hygiene';

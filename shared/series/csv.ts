@@ -60,3 +60,43 @@ export function toTimestampValueCsv(points: readonly { t: number; v: number | nu
   );
   return `timestamp,value\n${rows.join('\n')}\n`;
 }
+
+/** What reading a file changed, in the counts a person checks first. */
+export interface Repairs {
+  /** Rows on a timestamp (or grid slot) another row already took. */
+  duplicates: number;
+  /** Rows with no numeric value. */
+  dropped: number;
+  /** Negative values raised to 0. */
+  clamped: number;
+  /** Missing steps filled (carried forward or interpolated) or left as gaps. */
+  gaps: number;
+  /** Rows earlier than the row before them (sorted into time order). */
+  reordered: number;
+}
+
+/** One line saying what was repaired, or undefined when the file needed nothing. */
+export function repairLine(source: string, rows: number, r: Repairs): string | undefined {
+  const parts = [
+    r.duplicates > 0 ? `${r.duplicates} duplicate${r.duplicates === 1 ? '' : 's'}` : '',
+    r.dropped > 0 ? `${r.dropped} dropped (no numeric value)` : '',
+    r.clamped > 0 ? `${r.clamped} clamped (negative to 0)` : '',
+    r.gaps > 0 ? `${r.gaps} gap step${r.gaps === 1 ? '' : 's'} filled` : '',
+    r.reordered > 0 ? `${r.reordered} out of order (sorted)` : '',
+  ].filter((p) => p !== '');
+  if (parts.length === 0) return undefined;
+  return `${source}: repaired ${parts.join(', ')} in ${rows} rows`;
+}
+
+/**
+ * Refuse a file where most rows have no usable value: repairing it would invent the series (a
+ * semicolon-separated export reads as one column of text; a wrong column holds labels).
+ */
+export function assertMostlyUsable(points: readonly RawPoint[], source: string): void {
+  const unusable = points.filter((p) => !Number.isFinite(p.v) || !Number.isFinite(p.t)).length;
+  if (points.length > 0 && unusable * 2 > points.length) {
+    throw new ForecastInputError(
+      `${source ? `${source}: ` : ''}${unusable} of ${points.length} rows have no numeric values; expected timestamp,value rows`,
+    );
+  }
+}

@@ -1,5 +1,6 @@
 import { ValidationError } from '../errors';
 import { unitsFor } from '../planning/units';
+import { assertMostlyUsable, type Repairs } from '../series/csv';
 
 /**
  * A demand trace on a regular grid: `values[i]` is the demand (in the trace's own unit, e.g.
@@ -21,6 +22,21 @@ export interface TraceReport {
   duplicates: number;
   /** Empty grid slots filled with the previous value. */
   carriedForward: number;
+  /** Negative values raised to 0 (demand cannot be negative). */
+  clamped: number;
+  /** Rows earlier than the row before them in the file. */
+  outOfOrder: number;
+}
+
+/** The repairs of a trace, for `repairLine`. */
+export function traceRepairs(report: TraceReport): Repairs {
+  return {
+    duplicates: report.duplicates,
+    dropped: report.nonNumeric,
+    clamped: report.clamped,
+    gaps: report.carriedForward,
+    reordered: report.outOfOrder,
+  };
 }
 
 /** Median of the positive spacings between sorted timestamps. */
@@ -43,6 +59,10 @@ export function traceFromPoints(
   points: readonly { t: number; v: number }[],
   intervalMs?: number,
 ): { trace: DemandTrace; report: TraceReport } {
+  assertMostlyUsable(points, `trace ${name}`);
+  let outOfOrder = 0;
+  for (let i = 1; i < points.length; i++)
+    if ((points[i] as { t: number }).t < (points[i - 1] as { t: number }).t) outOfOrder++;
   const usable = points.filter((p) => Number.isFinite(p.v) && Number.isFinite(p.t));
   const nonNumeric = points.length - usable.length;
   if (usable.length < 2) {
@@ -62,9 +82,11 @@ export function traceFromPoints(
   const n = Math.round((last - startMs) / step) + 1;
   const values = new Float64Array(n).fill(Number.NaN);
   let duplicates = 0;
+  let clamped = 0;
   for (const p of usable) {
     const i = Math.round((p.t - startMs) / step);
     if (!Number.isNaN(values[i] as number)) duplicates++;
+    if (p.v < 0) clamped++;
     values[i] = Math.max(0, p.v);
   }
   let carriedForward = 0;
@@ -76,7 +98,7 @@ export function traceFromPoints(
   }
   return {
     trace: { name, startMs, intervalMs: step, values },
-    report: { inputPoints: points.length, nonNumeric, duplicates, carriedForward },
+    report: { inputPoints: points.length, nonNumeric, duplicates, carriedForward, clamped, outOfOrder },
   };
 }
 

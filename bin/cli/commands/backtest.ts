@@ -1,6 +1,6 @@
 import { statSync, writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import {
   DEFAULTS,
   formatBench,
@@ -24,8 +24,8 @@ import { POLICY_NAMES, type PolicyName } from '../../../shared/backtest/policy';
 import { type BacktestJson, runBacktest, toJson } from '../../../shared/backtest/runner';
 import { describeError, ShadowscaleError, ValidationError } from '../../../shared/errors';
 import { renderBacktestReport } from '../../../shared/report';
-import { parseTimestampValueCsv } from '../../../shared/series/csv';
-import { autoUnitCapacity, traceFromPoints } from '../../../shared/sim/trace';
+import { parseTimestampValueCsv, repairLine } from '../../../shared/series/csv';
+import { autoUnitCapacity, traceFromPoints, traceRepairs } from '../../../shared/sim/trace';
 import type { CliIO } from '../context';
 import { readTextFile } from '../io';
 import {
@@ -125,15 +125,20 @@ function registerBacktestCommand(program: Command, io: CliIO): void {
       'replay a demand trace through scaling policies under the same physics (lag, metric delay) and compare elasticity metrics',
     )
     .requiredOption('--trace <file>', 'demand trace: timestamp,value CSV')
-    .option('--policies <list>', `comma list of ${POLICY_NAMES.join(', ')}`, parseChoiceList(POLICY_NAMES), [
-      ...POLICY_NAMES,
-    ])
-    .option('--lag <duration>', 'provisioning lag (units become ready after it)', parseDuration, 180_000)
-    .option(
-      '--metric-delay <duration>',
-      'delay before a metric sample is visible ("0" for none)',
-      parseDurationOrZero,
-      60_000,
+    .addOption(
+      new Option('--policies <list>', `comma list of ${POLICY_NAMES.join(', ')}`)
+        .argParser(parseChoiceList(POLICY_NAMES))
+        .default([...POLICY_NAMES], 'all four'),
+    )
+    .addOption(
+      new Option('--lag <duration>', 'provisioning lag (units become ready after it)')
+        .argParser(parseDuration)
+        .default(180_000, '3m'),
+    )
+    .addOption(
+      new Option('--metric-delay <duration>', 'delay before a metric sample is visible ("0" for none)')
+        .argParser(parseDurationOrZero)
+        .default(60_000, '1m'),
     )
     .option('--primary-max <n>', 'maximum units of the primary pool', parsePositiveInt, DEFAULTS.primaryMax)
     .option(
@@ -200,10 +205,10 @@ function registerBenchBacktest(program: Command, io: CliIO): void {
 /** `shadowscale backtest`: one trace through the chosen policies; a table, and JSON / HTML on request. */
 async function runBacktestCommand(io: CliIO, opts: BacktestOpts): Promise<void> {
   const text = readTextFile(opts.trace, '--trace');
-  const { trace, report } = traceFromPoints(
-    basename(opts.trace).replace(/\.csv$/i, ''),
-    parseTimestampValueCsv(text, opts.trace),
-  );
+  const points = parseTimestampValueCsv(text, opts.trace);
+  const { trace, report } = traceFromPoints(basename(opts.trace).replace(/\.csv$/i, ''), points);
+  const repaired = repairLine(opts.trace, points.length, traceRepairs(report));
+  if (repaired) io.err(`${repaired}\n`);
   const unitCapacity =
     opts.unitCapacity === 'auto'
       ? autoUnitCapacity(trace, opts.targetUtilization, DEFAULTS.unitsAtP95)
@@ -231,7 +236,7 @@ async function runBacktestCommand(io: CliIO, opts: BacktestOpts): Promise<void> 
   const rows = [json];
   io.out(formatBench(rows, summarise(rows)).split('\nsummary')[0] ?? '');
   io.out(
-    `\n${trace.values.length} steps of ${trace.intervalMs / 1000} s; unit capacity ${unitCapacity.toPrecision(4)}; ${report.carriedForward} gap step(s) carried forward\n`,
+    `\n${trace.values.length} steps of ${trace.intervalMs / 1000} s; unit capacity ${unitCapacity.toPrecision(4)}\n`,
   );
   if (opts.json) writeOut(opts.json, `${JSON.stringify(json, null, 2)}\n`, '--json');
   if (opts.report) {
@@ -261,12 +266,19 @@ async function runBenchBacktest(io: CliIO, opts: BenchOpts): Promise<void> {
   const started = performance.now();
   const rows: BacktestJson[] = [];
   const skipped: { trace: string; reason: string }[] = [];
+  const repairs: string[] = [];
   const steps: Record<string, number> = {};
   for (const [i, file] of files.entries()) {
     const name = basename(file, '.csv');
     progress(io, 'bench backtest', i, files.length, name, started);
     try {
-      const result = await runBacktest(setupFor(loadDemandTrace(file), DEFAULTS, opts.quantile));
+      const result = await runBacktest(
+        setupFor(
+          loadDemandTrace(file, (line) => repairs.push(line)),
+          DEFAULTS,
+          opts.quantile,
+        ),
+      );
       steps[result.trace] = result.demandUnits.length;
       rows.push(toJson(result));
     } catch (error) {
@@ -283,6 +295,7 @@ async function runBenchBacktest(io: CliIO, opts: BenchOpts): Promise<void> {
     sp = await speed(opts.days, opts.quantile);
   }
   io.out(formatBench(rows, summary, sp));
+  for (const line of repairs) io.out(`${line}\n`);
   for (const s of skipped) io.out(`skipped ${s.trace}: ${s.reason}\n`);
   if (opts.json)
     writeOut(

@@ -68,10 +68,11 @@ export function registerBenchForecast(program: Command, io: CliIO): void {
       const started = performance.now();
       const rows: SeriesRow[] = [];
       const speed: SpeedResult[] = [];
+      const repairs: string[] = [];
       files.forEach((file, i) => {
         const name = basename(file, '.csv');
         progressLine(io, { done: i, total: files.length, name }, started);
-        const series = loadTrace(file);
+        const series = loadTrace(file, (line) => repairs.push(line));
         rows.push(...benchSeries(name, series, { noMstl: !opts.mstl }));
         const sp = opts.mstl ? speedOn(name, series) : null;
         if (sp) speed.push(sp);
@@ -79,6 +80,7 @@ export function registerBenchForecast(program: Command, io: CliIO): void {
       progressLine(io, { done: files.length, total: files.length, name: '' }, started);
       const result = { series: rows, summary: summarise(rows) };
       io.out(formatReport(result, speed));
+      for (const line of repairs) io.out(`${line}\n`);
       if (opts.json) writeFileSync(resolve(opts.json), `${JSON.stringify(result, null, 2)}\n`);
     });
 }

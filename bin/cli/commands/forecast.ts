@@ -5,11 +5,11 @@ import {
   DEFAULT_QUANTILES,
   engine,
   type ForecastResult,
-  type HygieneReport,
+  hygieneRepairs,
   MODEL_NAMES,
 } from '../../../shared/model';
 import { Signal } from '../../../shared/schemas/signal';
-import { parseTimestampValueCsv } from '../../../shared/series/csv';
+import { assertMostlyUsable, parseTimestampValueCsv, repairLine } from '../../../shared/series/csv';
 import { parseOrThrow } from '../../../shared/validation';
 import type { CliIO } from '../context';
 import { readJsonFile, readTextFile } from '../io';
@@ -34,15 +34,6 @@ function toCsv(result: ForecastResult): string {
     return [t, p, ...result.quantiles.map((q) => q.values[i] as number)].join(',');
   });
   return `${header.join(',')}\n${rows.join('\n')}\n`;
-}
-
-function describeHygiene(r: HygieneReport): string {
-  return (
-    `hygiene: ${r.inputPoints} point(s) -> ${r.outputPoints} on a ${r.intervalMs / 1000}s grid; ` +
-    `${r.duplicatesDropped} duplicate(s) merged, ${r.nonNumericDropped} non-numeric dropped, ` +
-    `${r.outOfOrder} out of order, ${r.realigned} realigned, ${r.filled} filled, ${r.gaps} left as gaps, ` +
-    `${r.resets} reset(s)\n`
-  );
 }
 
 /** An unusable input file is bad input (exit 2), named by its flag. */
@@ -85,9 +76,13 @@ export function registerForecast(program: Command, io: CliIO): void {
     )
     .action((opts: ForecastOpts) => {
       const text = readTextFile(opts.input, '--input');
-      const { series, report } = asInputError(opts.input, () =>
-        engine.clean(parseTimestampValueCsv(text, opts.input)),
-      );
+      const { series, report } = asInputError(opts.input, () => {
+        const points = parseTimestampValueCsv(text, opts.input);
+        assertMostlyUsable(points, '');
+        return engine.clean(points);
+      });
+      const repaired = repairLine(opts.input, report.inputPoints, hygieneRepairs(report));
+      if (repaired) io.err(`${repaired}\n`);
       const steps = Math.max(1, Math.ceil(opts.horizon / series.intervalMs));
       if (steps > 100_000)
         throw new ValidationError(
@@ -114,7 +109,6 @@ export function registerForecast(program: Command, io: CliIO): void {
         pastSignals: signals.filter((s) => s.startsAt <= state.lastPointMs),
       });
       if (opts.format === 'csv') {
-        io.err(describeHygiene(report));
         io.err(`model: ${result.model}, confidence: ${result.confidence}\n`);
         io.out(toCsv(result));
       } else {

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { formatForecasterBench, runForecasterBench } from '../../../bench/forecaster';
 import { runForecast } from '../../../functions/forecast/core';
 import { EVENT_BUS_ENV } from '../../../functions/runtime/events';
@@ -81,11 +81,10 @@ export function registerForecaster(program: Command, io: CliIO): void {
       .description(
         'forecast registered workloads once with the forecast handler code, against the SDK configuration (AWS or AWS_ENDPOINT_URL), and print what was published',
       )
-      .option(
-        '--workload <id>',
-        'only this workload (repeat for several); default every registered workload',
-        (v: string, prev: string[]) => [...prev, parseWorkloadId(v)],
-        [] as string[],
+      .addOption(
+        new Option('--workload <id>', 'only this workload (repeat for several)')
+          .argParser((v: string, prev: string[]) => [...prev, parseWorkloadId(v)])
+          .default([] as string[], 'every registered workload'),
       )
       .option('--full-refit', 'refit every model from full history instead of updating incrementally')
       .option('--bus <name>', `EventBridge bus name or ARN (default $${EVENT_BUS_ENV}, else the default bus)`)

@@ -6,16 +6,18 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import {
-  executionInput,
-  localStateMachine,
-  type ShadowPoolKind,
-  waitStates,
-} from '../../../functions/migration/local';
+import { executionInput, localStateMachine, type ShadowPoolKind } from '../../../functions/migration/local';
+import { ManualClock } from '../../../shared/clock';
 import { ValidationError } from '../../../shared/errors';
 import { MigrationInput } from '../../../shared/migration/input';
+import {
+  AslRunner,
+  type JSONValue,
+  type RunnerTime,
+  runToEnd,
+  wallTime,
+} from '../../../shared/sim/asl-runner';
 import { parseOrThrow } from '../../../shared/validation';
 import { CliExit, type CliIO } from '../context';
 import { parseNonNegativeInt, parsePositiveInt, parseSteps } from '../options';
@@ -193,36 +195,35 @@ async function runLocal(
   io: CliIO,
 ): Promise<Outcome> {
   const { definition, handlers } = localStateMachine(kind);
-  const waits = opts.skipWaits ? Object.fromEntries(waitStates(definition).map((s) => [s, 0])) : {};
-  const machine = new StateMachine(definition as unknown as StateMachineDefinition);
-  const execution = machine.run(input as never, {
-    overrides: { taskResourceLocalHandlers: handlers as never, waitTimeOverrides: waits },
-    context: { Execution: { Name: name, Id: `local:${name}` } },
-  });
+  // --skip-waits: a virtual clock that jumps to the next instant anything waits for.
+  const clock = new ManualClock(Date.now());
+  const time: RunnerTime = opts.skipWaits
+    ? { now: () => clock.now(), advanceTo: (ms) => clock.set(ms) }
+    : wallTime;
+  const runner = new AslRunner(time);
   io.err(`${stamp()} started ${kind} ${name} (local)\n`);
-  const printing = (async () => {
-    for await (const event of execution.eventLogs) {
-      if (event.type === 'StateEntered') io.err(`${stamp()} > ${event.state.name}\n`);
-      else if (event.type === 'StateRetried')
-        io.err(`${stamp()}   retry ${event.state.name} (attempt ${event.retry.attempt})\n`);
-      else if (event.type === 'StateFailed')
-        io.err(`${stamp()}   ${event.state.name} failed: ${event.Error}: ${String(event.Cause)}\n`);
-      else if (event.type === 'StateCaught') io.err(`${stamp()}   caught in ${event.state.name}\n`);
-    }
-  })();
-  try {
-    const output = await execution.result;
-    await printing;
-    return { status: 'SUCCEEDED', output };
-  } catch (error) {
-    await printing.catch(() => undefined);
-    const e = error as { name?: string; message?: string; cause?: { name?: string; message?: string } };
-    return {
-      status: 'FAILED',
-      error: e.cause?.name ?? e.name ?? 'Error',
-      cause: e.cause?.message ?? e.message,
-    };
-  }
+  const execution = runner.start({
+    name,
+    definition,
+    handlers,
+    input: input as JSONValue,
+    onEvent: (event) => {
+      if (event.type === 'state-entered') io.err(`${stamp()} > ${event.state}\n`);
+      else if (event.type === 'state-retried')
+        io.err(`${stamp()}   retry ${event.state} (attempt ${event.attempt})\n`);
+      else if (event.type === 'state-failed')
+        io.err(`${stamp()}   ${event.state} failed: ${event.error}: ${event.cause}\n`);
+      else if (event.type === 'state-caught') io.err(`${stamp()}   caught in ${event.state}\n`);
+    },
+  });
+  const outcome = await runToEnd(
+    runner,
+    execution,
+    opts.skipWaits ? undefined : (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  );
+  return outcome.status === 'succeeded'
+    ? { status: 'SUCCEEDED', output: outcome.output }
+    : { status: 'FAILED', error: outcome.error, cause: outcome.cause };
 }
 
 /** StartExecution, then follow it (DescribeExecution + GetExecutionHistory) until it ends. */

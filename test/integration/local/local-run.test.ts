@@ -126,7 +126,7 @@ describe('shadowscale local, bad input', () => {
     const port = typeof address === 'object' && address ? address.port : 0;
     try {
       const run = await shadowscale(['local', '--port', String(port)]);
-      expect(run.code).toBe(1);
+      expect(run.code).toBe(2);
       expect(run.stderr).toContain(`--port ${port}: cannot listen on 127.0.0.1`);
     } finally {
       server.close();

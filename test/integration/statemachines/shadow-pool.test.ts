@@ -1,12 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
-import {
-  CoSimulation,
-  type ExecutionLogEvent,
-  type ExecutionOutcome,
-  type TaskHandler,
-} from '../../../bin/local/cosim';
 import type { TaskFn } from '../../../functions/migration/core';
 import { localStateMachine, type ShadowPoolKind } from '../../../functions/migration/local';
 import { resetRuntime, setRuntime } from '../../../functions/runtime';
@@ -15,6 +9,12 @@ import type { TargetHealthSource } from '../../../shared/ports/metrics';
 import type { Prediction } from '../../../shared/schemas/series';
 import { Workload, type WorkloadInput } from '../../../shared/schemas/workload';
 import { simPorts } from '../../../shared/sim/adapters';
+import {
+  AslRunner,
+  type ExecutionLogEvent,
+  type ExecutionOutcome,
+  type TaskHandler,
+} from '../../../shared/sim/asl-runner';
 import { SimFleet } from '../../../shared/sim/fleet';
 import { MemoryEventPublisher } from '../../../shared/sim/memory-events';
 import { type MemoryRepositories, makeMemoryRepositories } from '../../../shared/sim/memory-repositories';
@@ -23,7 +23,7 @@ import { workloadInput } from '../../helpers/fixtures';
 /**
  * The real ASL files, run by aws-local-stepfunctions with the real task functions over the
  * simulated fleet, in-memory repositories and events. Wait states take simulated time (the local
- * run's co-simulation, bin/local/cosim.ts), so bakes and readiness polls cost no wall time.
+ * one local runner, shared/sim/asl-runner.ts), so bakes and readiness polls cost no wall time.
  */
 const T0 = Date.UTC(2026, 10, 23, 9, 0);
 const MINUTE = 60_000;
@@ -35,7 +35,7 @@ interface World {
   repos: MemoryRepositories;
   events: MemoryEventPublisher;
   workload: Workload;
-  cosim: CoSimulation;
+  cosim: AslRunner;
 }
 
 function world(patch: (w: WorkloadInput) => void = () => {}): World {
@@ -78,7 +78,7 @@ function world(patch: (w: WorkloadInput) => void = () => {}): World {
     traffic: ports.traffic,
     health: ports.targetHealth,
   });
-  return { clock, fleet, repos, events, workload, cosim: new CoSimulation(fleet) };
+  return { clock, fleet, repos, events, workload, cosim: new AslRunner(fleet) };
 }
 
 /** A forecast whose p95 peak needs 8 units at target utilisation (6000/unit at 0.7): shadow = 10. */
@@ -130,9 +130,9 @@ async function run(
   const wrapped: Record<string, TaskHandler> = {};
   const control = { abort: () => {} };
   for (const [state, task] of Object.entries(handlers)) {
-    const fn = options.wrap ? options.wrap(state, task) : task;
+    const fn: TaskFn = options.wrap ? options.wrap(state, task as TaskFn) : (task as TaskFn);
     wrapped[state] = (async (input: unknown) => {
-      const output = await fn(input);
+      const output = await fn(input as never);
       if (options.crashAfter?.(state, output)) control.abort();
       return output;
     }) as TaskHandler;
@@ -229,7 +229,9 @@ describe('shadow-pool-migration over the simulated fleet', () => {
     );
 
     expect(r.outcome).toMatchObject({ status: 'failed', error: 'MigrationRolledBack' });
-    expect((r.outcome as { cause: string }).cause).toMatch(/GateFailedError: gate at 50% failed: 5xx rate/);
+    expect((r.outcome as { cause: string }).cause).toMatch(
+      /GateFailedError: gate failed with \d+% of traffic on the shadow pool \(read back primary \d+ \/ shadow \d+; planned step 50%\): 5xx rate/,
+    );
     expect(w.fleet.getWeights(ID)).toEqual({ primary: 100, shadow: 0 });
     expect(w.fleet.describe(ID, 'shadow').desired).toBe(0);
     const op = await w.repos.operations.get('migration-run-1');

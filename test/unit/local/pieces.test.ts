@@ -93,9 +93,9 @@ describe('state machines as deployed, filled for the local run', () => {
     '%s: every Task calls a known handler',
     (_file, machine) => {
       const functions = MIGRATION_FUNCTIONS.filter((f) => machine.functions.includes(f.id));
-      const { definition, byArn } = loadDefinition(machine, functions);
+      const { definition } = loadDefinition(machine, functions);
       const loaded: string[] = [];
-      const handlers = localHandlers(definition, byArn, (spec: FunctionSpec) => {
+      const handlers = localHandlers(definition, functions, (spec: FunctionSpec) => {
         loaded.push(spec.id);
         return async () => ({});
       });
@@ -130,8 +130,10 @@ describe('state machines as deployed, filled for the local run', () => {
         },
       },
     } as unknown as StateMachineDefinition;
-    const byArn = new Map([['arn:aws:lambda:us-east-1:000000000000:function:shadowscale-local-Echo', spec]]);
-    const handlers = localHandlers(definition, byArn, () => async (event) => ({ got: event, at: undefined }));
+    const handlers = localHandlers(definition, [spec], () => async (event) => ({
+      got: event,
+      at: undefined,
+    }));
     const echo = handlers.Echo;
     if (!echo) throw new Error('no Echo handler');
     await expect(echo({ Payload: { a: 1 } })).resolves.toEqual({
