@@ -91,7 +91,6 @@ export function travisRuns(text: string): CiRun[] {
     const setup = num(r.tr_log_setup_time);
     const test = num(r.tr_log_testduration);
     const build = num(r.tr_log_buildduration);
-    const phases = (setup ?? 0) + (test ?? 0) + (build ?? 0);
     out.push({
       dataset: 'travistorrent',
       pipeline: r.gh_project_name ?? 'unknown',
@@ -108,7 +107,10 @@ export function travisRuns(text: string): CiRun[] {
         docFiles: num(r.gh_diff_doc_files),
         otherFiles: num(r.gh_diff_other_files),
       }).score,
-      ...(phases > 0 && test !== undefined ? { parallelShare: ((test ?? 0) + (build ?? 0)) / phases } : {}),
+      // Test time as a share of the logged build time (which includes it): the part that spreads over cores.
+      ...(build !== undefined && build > 0 && test !== undefined && setup !== undefined
+        ? { parallelShare: Math.min(1, test / build) }
+        : {}),
     });
   }
   return out;
