@@ -7,9 +7,11 @@ import { runtimeSeconds } from './speedup';
  * cheapest allocation whose predicted finish (start delay + run time at the planning quantile)
  * meets the deadline.
  *
- * Marginal cost: a reserved fleet instance is paid for whether used or not, so using a free one
- * costs nothing more; on-demand and Fargate cost their run time at the median (the expected
- * bill). So the broker fills the reserved fleet first and pays only for what overflows.
+ * Cost: every option is priced at its list rate for its run time at the median (the expected
+ * bill). A reserved instance is already paid for, but it is priced too: an instance one stage
+ * holds longer or larger than it needs is one the next stage cannot use (the opportunity cost),
+ * so size is chosen by price and the tier by availability — at equal price the reserved fleet
+ * wins because it starts without provisioning.
  *
  * Fallback, in this order, when the preferred option is not available now:
  *   1. `queue`      — wait for the same reserved compute type, if the predicted wait still meets
@@ -102,14 +104,14 @@ export function options(req: BrokerRequest, assumeAvailable = false): Allocation
   const median = prediction.agentSeconds.q50;
   const p = component.parallelFraction;
   const out: AllocationOption[] = [];
-  const add = (o: Omit<AllocationOption, 'runtimeSeconds' | 'finishSeconds' | 'expectedCostUsd'>, billable: boolean) => {
+  const add = (o: Omit<AllocationOption, 'runtimeSeconds' | 'finishSeconds' | 'expectedCostUsd'>) => {
     if (component.minMemoryGb !== undefined && o.memoryGb < component.minMemoryGb) return;
     const runtime = runtimeSeconds(planned, p, o.vcpu);
     out.push({
       ...o,
       runtimeSeconds: runtime,
       finishSeconds: o.startDelaySeconds + runtime,
-      expectedCostUsd: billable ? runtimeSeconds(median, p, o.vcpu) * o.usdPerSecond : 0,
+      expectedCostUsd: runtimeSeconds(median, p, o.vcpu) * o.usdPerSecond,
     });
   };
   if (component.kind === 'codebuild') {
@@ -127,7 +129,6 @@ export function options(req: BrokerRequest, assumeAvailable = false): Allocation
             startDelaySeconds: prices.provisioningSeconds.reserved + wait,
             usdPerSecond: type.reservedPerMinute / 60,
           },
-          false,
         );
       }
       add(
@@ -140,7 +141,6 @@ export function options(req: BrokerRequest, assumeAvailable = false): Allocation
           startDelaySeconds: prices.provisioningSeconds.onDemand,
           usdPerSecond: type.onDemandPerMinute / 60,
         },
-        true,
       );
     }
   } else {
@@ -155,7 +155,6 @@ export function options(req: BrokerRequest, assumeAvailable = false): Allocation
           startDelaySeconds: prices.provisioningSeconds.fargate,
           usdPerSecond: (size.vcpu * f.perVcpuHour + size.memoryGb * f.perGbHour) / 3600,
         },
-        true,
       );
       if (component.interruptible)
         add(
@@ -167,7 +166,6 @@ export function options(req: BrokerRequest, assumeAvailable = false): Allocation
             startDelaySeconds: prices.provisioningSeconds.fargate,
             usdPerSecond: (size.vcpu * f.spotPerVcpuHour + size.memoryGb * f.spotPerGbHour) / 3600,
           },
-          true,
         );
     }
   }

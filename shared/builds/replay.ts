@@ -348,7 +348,7 @@ export function replayBroker(runs: readonly ReplayRun[], dl: readonly number[], 
       res.onDemandUsd += runtime * alloc.usdPerSecond;
     }
     res.onDemandUsd += extraUsd;
-    const spent = (alloc.tier === 'reserved' ? 0 : runtime * alloc.usdPerSecond) + extraUsd;
+    const spent = runtime * alloc.usdPerSecond + extraUsd;
     // What the stage did not spend of its planned cost goes back to the run (lending).
     ledger.committed += spent;
     if (spent < alloc.expectedCostUsd) res.lentUsd += alloc.expectedCostUsd - spent;
