@@ -4,6 +4,11 @@ import {
   FORECAST_STATE_MACHINES,
   INGEST_SIGNAL_FUNCTION_ID,
 } from '../functions/forecast/manifest';
+import {
+  BUILD_BROKER_FUNCTION_ID,
+  BUILD_BROKER_FUNCTIONS,
+  BUILD_FEEDBACK_FUNCTION_ID,
+} from '../functions/build-broker/manifest';
 import type { FunctionSpec } from '../functions/manifest';
 import { MIGRATION_FUNCTIONS, MIGRATION_STATE_MACHINES } from '../functions/migration/manifest';
 import { PREWARM_FUNCTIONS } from '../functions/prewarm/manifest';
@@ -31,6 +36,11 @@ export const CAPABILITIES: Capabilities = {
     contentionCleared: CONTENTION_CLEARED_RULE,
   },
   prewarm: { function: onlyOne(PREWARM_FUNCTIONS, 'prewarm') },
+  builds: {
+    functions: BUILD_BROKER_FUNCTIONS,
+    brokerId: BUILD_BROKER_FUNCTION_ID,
+    feedbackId: BUILD_FEEDBACK_FUNCTION_ID,
+  },
 };
 
 function onlyOne(specs: readonly FunctionSpec[], capability: string): FunctionSpec {
