@@ -5,7 +5,16 @@ import { codeBuildType, type ComputeTypeName, COMPUTE_TYPES, pricesFor } from '.
 import { REFERENCE_VCPU, runtimeSeconds, workDone } from '../../shared/builds/speedup';
 import type { Clock } from '../../shared/clock';
 import type { AllocationRecord, BuildProfileStore } from '../../shared/ports/builds';
-import { BrokerInput, FeedbackInput } from '../../shared/schemas/builds';
+import {
+  BrokerInput,
+  CodeBuildPhaseEvent,
+  CodeBuildStateEvent,
+  FeedbackInput,
+  PipelineStageEvent,
+  schemaFor,
+  WorkflowTaskEnded,
+  WorkflowTaskRequest,
+} from '../../shared/schemas/builds';
 import { parseOrThrow } from '../../shared/validation';
 import { z } from 'zod';
 
@@ -100,7 +109,11 @@ function stageOf(input: z.infer<typeof BrokerInput>, config: BrokerConfig): Stag
 }
 
 export async function decide(event: unknown, deps: BrokerDeps): Promise<DecideResult> {
-  const input = parseOrThrow(BrokerInput, event, 'build broker event');
+  const input = parseOrThrow(
+    schemaFor(event, [PipelineStageEvent, CodeBuildStateEvent, WorkflowTaskRequest]) ?? BrokerInput,
+    event,
+    'build broker event',
+  ) as z.infer<typeof BrokerInput>;
   const ref = stageOf(input, deps.config);
   if (typeof ref === 'string') return { action: 'skipped', reason: ref };
   const now = deps.clock.now();
@@ -180,7 +193,11 @@ const VCPU_OF: Record<string, number> = Object.fromEntries(
 const ABSORBED_KEEP = 100;
 
 export async function feedback(event: unknown, deps: BrokerDeps): Promise<FeedbackResult> {
-  const input = parseOrThrow(FeedbackInput, event, 'build feedback event');
+  const input = parseOrThrow(
+    schemaFor(event, [PipelineStageEvent, CodeBuildStateEvent, CodeBuildPhaseEvent, WorkflowTaskEnded]) ?? FeedbackInput,
+    event,
+    'build feedback event',
+  ) as z.infer<typeof FeedbackInput>;
   if ('kind' in input) {
     const alloc = await deps.store.getAllocation(input.workflow, input.task, input.runId);
     const vcpu = alloc?.allocation.vcpu ?? REFERENCE_VCPU;
