@@ -32,7 +32,12 @@ export const LRTS_FILE = 'lrts_jenkins_stage_runs.csv';
 
 /** RFC 4180 CSV (quoted fields, doubled quotes) to rows of strings keyed by the header. */
 export function parseCsv(text: string): Record<string, string>[] {
-  const rows = text.includes('"') ? quotedRows(text) : text.split(/\r?\n/).filter((l) => l !== '').map((l) => l.split(','));
+  const rows = text.includes('"')
+    ? quotedRows(text)
+    : text
+        .split(/\r?\n/)
+        .filter((l) => l !== '')
+        .map((l) => l.split(','));
   const [header, ...body] = rows;
   if (!header) return [];
   return body.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i] ?? ''])));
@@ -99,7 +104,8 @@ export function travisRuns(text: string): CiRun[] {
       startMs,
       agentSeconds: seconds,
       jobs: num(r.tr_num_jobs),
-      changeKey: r.gh_is_pr === 'True' && r.gh_pull_req_num ? `pr:${r.gh_pull_req_num}` : `branch:${r.git_branch}`,
+      changeKey:
+        r.gh_is_pr === 'True' && r.gh_pull_req_num ? `pr:${r.gh_pull_req_num}` : `branch:${r.git_branch}`,
       changeScore: changeScoreFromCounts({
         sourceLines: num(r.git_diff_src_churn),
         testLines: num(r.git_diff_test_churn),
@@ -130,8 +136,10 @@ export function lrtsRuns(text: string): CiRun[] {
       startMs: t * 1000,
       agentSeconds: seconds,
       changeKey: r.pr_name,
-      changeScore: changeScoreFromCounts({ sourceLines: num(r.num_changed_line), files: num(r.num_changed_files) })
-        .score,
+      changeScore: changeScoreFromCounts({
+        sourceLines: num(r.num_changed_line),
+        files: num(r.num_changed_files),
+      }).score,
     });
   }
   return out;
@@ -143,9 +151,11 @@ export function loadCiRuns(dir: string): CiRun[] {
     try {
       return readFileSync(join(dir, file), 'utf8');
     } catch (error) {
-      throw new ValidationError(`--data ${JSON.stringify(dir)}: cannot read ${file}`, [
-        { path: '--data', message: `missing ${file}`, received: dir },
-      ], { cause: error });
+      throw new ValidationError(
+        `--data ${JSON.stringify(dir)}: cannot read ${file}`,
+        [{ path: '--data', message: `missing ${file}`, received: dir }],
+        { cause: error },
+      );
     }
   };
   const runs = [...travisRuns(read(TRAVIS_FILE)), ...lrtsRuns(read(LRTS_FILE))];

@@ -117,7 +117,10 @@ function row(r: PolicyResult): PolicyRow {
 /** Floor for ratios whose denominator can be zero (a p95 queue of 0 s). */
 const QUEUE_FLOOR_SECONDS = 1;
 
-export function runBuildsBench(ci: readonly CiRun[], progress: Progress = () => {}): { bench: BuildsBench; charts: ChartData } {
+export function runBuildsBench(
+  ci: readonly CiRun[],
+  progress: Progress = () => {},
+): { bench: BuildsBench; charts: ChartData } {
   const started = performance.now();
   const runs = toReplay(ci);
   const prices = pricesFor(REPLAY_DEFAULTS.region);
@@ -220,7 +223,10 @@ function round(x: number): number {
 }
 
 /** Per stage: the predictor vs the two naive baselines on the runs that had ≥ 20 earlier runs. */
-export function accuracy(runs: readonly ReplayRun[], predictions: readonly ({ agentSeconds: { q10: number; q50: number; q90: number } } | undefined)[]): StageAccuracy[] {
+export function accuracy(
+  runs: readonly ReplayRun[],
+  predictions: readonly ({ agentSeconds: { q10: number; q50: number; q90: number } } | undefined)[],
+): StageAccuracy[] {
   const hist = new Map<string, number[]>();
   const acc = new Map<string, { n: number; m: number; med: number; last: number; cov: number }>();
   runs.forEach((r, i) => {
@@ -254,14 +260,20 @@ export function accuracy(runs: readonly ReplayRun[], predictions: readonly ({ ag
 }
 
 /** Reactive's p95 queue at the broker's cost, interpolated between the two bracketing targets. */
-export function atEqualCost(reactive: readonly PolicyRow[], cost: number): { p95QueueSeconds: number; bracket: [string, string] | null } {
+export function atEqualCost(
+  reactive: readonly PolicyRow[],
+  cost: number,
+): { p95QueueSeconds: number; bracket: [string, string] | null } {
   const sorted = [...reactive].sort((a, b) => a.costUsd - b.costUsd);
   for (let i = 0; i + 1 < sorted.length; i++) {
     const a = sorted[i] as PolicyRow;
     const b = sorted[i + 1] as PolicyRow;
     if (a.costUsd <= cost && cost <= b.costUsd) {
       const w = b.costUsd === a.costUsd ? 0 : (cost - a.costUsd) / (b.costUsd - a.costUsd);
-      return { p95QueueSeconds: a.p95QueueSeconds + w * (b.p95QueueSeconds - a.p95QueueSeconds), bracket: [a.policy, b.policy] };
+      return {
+        p95QueueSeconds: a.p95QueueSeconds + w * (b.p95QueueSeconds - a.p95QueueSeconds),
+        bracket: [a.policy, b.policy],
+      };
     }
   }
   // Outside the swept range: the nearest end (reported as unbracketed).
@@ -273,7 +285,10 @@ export interface ChartData {
   stages: { stage: string; t: number[]; actual: number[]; q10: number[]; q50: number[]; q90: number[] }[];
 }
 
-function chartData(runs: readonly ReplayRun[], predictions: readonly ({ agentSeconds: { q10: number; q50: number; q90: number } } | undefined)[]): ChartData {
+function chartData(
+  runs: readonly ReplayRun[],
+  predictions: readonly ({ agentSeconds: { q10: number; q50: number; q90: number } } | undefined)[],
+): ChartData {
   const by = new Map<string, ChartData['stages'][number]>();
   runs.forEach((r, i) => {
     const p = predictions[i];
@@ -298,13 +313,21 @@ export function formatBuilds(b: BuildsBench): string {
     `bench builds: ${s.runs} stage runs, ${s.stages} stages (${s.stages_in_geomean} with ≥ ${MIN_SCORED_RUNS} scored runs in the geomean), ${f(s.seconds, 1)} s`,
     '',
     'stage                                  scored  MAE/best-naive  coverage80',
-    ...b.stages.map((x) => `${x.stage.padEnd(38)} ${String(x.scored).padStart(6)}  ${f(x.ratio, 3).padStart(14)}  ${f(x.coverage80, 3).padStart(10)}`),
+    ...b.stages.map(
+      (x) =>
+        `${x.stage.padEnd(38)} ${String(x.scored).padStart(6)}  ${f(x.ratio, 3).padStart(14)}  ${f(x.coverage80, 3).padStart(10)}`,
+    ),
     '',
     `policy              cost USD   p95 queue s  deadline met`,
-    ...b.policies.map((p) => `${p.policy.padEnd(18)} ${f(p.costUsd, 0).padStart(9)}  ${f(p.p95QueueSeconds, 0).padStart(11)}  ${f(p.deadlineMet * 100, 1).padStart(11)} %`),
+    ...b.policies.map(
+      (p) =>
+        `${p.policy.padEnd(18)} ${f(p.costUsd, 0).padStart(9)}  ${f(p.p95QueueSeconds, 0).padStart(11)}  ${f(p.deadlineMet * 100, 1).padStart(11)} %`,
+    ),
     '',
     `speed-up: ${b.model.speedup}; fixed size ${b.model.fixedType}; pooled p ${b.model.pooledParallelFraction}`,
-    `broker fallbacks: ${Object.entries(b.broker.fallbacks).map(([k, v]) => `${k} ${v}`).join(', ')}; adjustments ${b.broker.adjustments}`,
+    `broker fallbacks: ${Object.entries(b.broker.fallbacks)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}; adjustments ${b.broker.adjustments}`,
     '',
     `duration MAE vs best naive (geomean)   ${f(s.duration_mae_vs_best_naive, 3)}   target ≤ 0.8`,
     `80% interval coverage                  ${f(s.coverage80, 3)}   target 0.75–0.85`,
@@ -348,10 +371,13 @@ export function renderBuildsReport(b: BuildsBench, charts: ChartData): string {
     x: p.costUsd,
     y: p.p95QueueSeconds,
     label: `${p.policy}: $${f(p.costUsd, 0)}, p95 queue ${f(p.p95QueueSeconds, 0)} s`,
-    color: p.policy === 'broker' ? '#d62728' : p.policy === 'fixed' ? '#2ca02c' : (COLORS[(i % 6) + 1] as string),
+    color:
+      p.policy === 'broker' ? '#d62728' : p.policy === 'fixed' ? '#2ca02c' : (COLORS[(i % 6) + 1] as string),
     tag: p.policy,
   }));
-  const reactiveLine = b.policies.filter((p) => p.policy.startsWith('reactive')).map((p) => ({ x: p.costUsd, y: p.p95QueueSeconds }));
+  const reactiveLine = b.policies
+    .filter((p) => p.policy.startsWith('reactive'))
+    .map((p) => ({ x: p.costUsd, y: p.p95QueueSeconds }));
   const body = [
     '<h1>Build resources: stage profiles and the broker</h1>',
     `<p class="muted">${s.runs} stage runs of ${s.stages} stages replayed in time order in ${f(s.seconds, 1)} s; each prediction sees only runs that started before it.</p>`,
@@ -363,18 +389,48 @@ export function renderBuildsReport(b: BuildsBench, charts: ChartData): string {
       xLabel: 'cost (USD)',
       yLabel: 'p95 queue (s)',
       points: policyPoints,
-      lines: [{ name: 'reactive target tracking sweep', color: '#9467bd', points: reactiveLine.sort((a, c) => a.x - c.x), dashed: true }],
+      lines: [
+        {
+          name: 'reactive target tracking sweep',
+          color: '#9467bd',
+          points: reactiveLine.sort((a, c) => a.x - c.x),
+          dashed: true,
+        },
+      ],
     }),
     table(
       ['policy', 'cost USD', 'reserved USD', 'on-demand USD', 'p95 queue s', 'deadline met %'],
-      b.policies.map((p) => [p.policy, f(p.costUsd, 0), f(p.reservedUsd, 0), f(p.onDemandUsd, 0), f(p.p95QueueSeconds, 0), f(p.deadlineMet * 100, 1)]),
+      b.policies.map((p) => [
+        p.policy,
+        f(p.costUsd, 0),
+        f(p.reservedUsd, 0),
+        f(p.onDemandUsd, 0),
+        f(p.p95QueueSeconds, 0),
+        f(p.deadlineMet * 100, 1),
+      ]),
     ),
     `<p>Speed-up model: ${escapeHtml(b.model.speedup)}. Fixed size: ${escapeHtml(b.model.fixedType)}. Deadline: ${escapeHtml(b.model.deadline)}.</p>`,
     `<ul>${b.model.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`,
     '<h2>Duration prediction per stage</h2>',
     table(
-      ['stage', 'scored runs', 'MAE model s', 'MAE median-20 s', 'MAE last run s', 'ratio vs best', 'coverage 80 %'],
-      b.stages.map((x) => [x.stage, String(x.scored), f(x.maeModel, 0), f(x.maeMedian20, 0), f(x.maeLast, 0), f(x.ratio, 3), f(x.coverage80 * 100, 1)]),
+      [
+        'stage',
+        'scored runs',
+        'MAE model s',
+        'MAE median-20 s',
+        'MAE last run s',
+        'ratio vs best',
+        'coverage 80 %',
+      ],
+      b.stages.map((x) => [
+        x.stage,
+        String(x.scored),
+        f(x.maeModel, 0),
+        f(x.maeMedian20, 0),
+        f(x.maeLast, 0),
+        f(x.ratio, 3),
+        f(x.coverage80 * 100, 1),
+      ]),
     ),
     stageCharts,
   ].join('\n');

@@ -1,14 +1,14 @@
 import {
+  BUILD_BROKER_FUNCTION_ID,
+  BUILD_BROKER_FUNCTIONS,
+  BUILD_FEEDBACK_FUNCTION_ID,
+} from '../functions/build-broker/manifest';
+import {
   FORECAST_FUNCTIONS,
   FORECAST_SCHEDULE_TARGET,
   FORECAST_STATE_MACHINES,
   INGEST_SIGNAL_FUNCTION_ID,
 } from '../functions/forecast/manifest';
-import {
-  BUILD_BROKER_FUNCTION_ID,
-  BUILD_BROKER_FUNCTIONS,
-  BUILD_FEEDBACK_FUNCTION_ID,
-} from '../functions/build-broker/manifest';
 import type { FunctionSpec } from '../functions/manifest';
 import { MIGRATION_FUNCTIONS, MIGRATION_STATE_MACHINES } from '../functions/migration/manifest';
 import { PREWARM_FUNCTIONS } from '../functions/prewarm/manifest';

@@ -1,7 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { ValidationError } from '../../shared/errors';
-import { type ChangeScore, changeScore, classifyFile, emptyComponents, isScriptFile } from '../../shared/builds/change';
+import {
+  type ChangeScore,
+  changeScore,
+  classifyFile,
+  emptyComponents,
+  isScriptFile,
+} from '../../shared/builds/change';
 import { cyclomaticComplexity } from '../../shared/builds/complexity';
+import { ValidationError } from '../../shared/errors';
 
 /**
  * The change score of a git range, read with the git CLI: `git diff --numstat` for lines and
@@ -25,14 +31,22 @@ export interface GitChangeScore extends ChangeScore {
 }
 
 function git(repo: string, args: string[]): string {
-  return execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync('git', ['-C', repo, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 export function resolveRevision(repo: string, rev: string, flag: string): string {
   try {
     return git(repo, ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`]).trim();
   } catch (error) {
-    throw new ValidationError(`${flag} ${JSON.stringify(rev)}: not a commit in ${repo}`, [{ path: flag, message: 'not a commit', received: rev }], { cause: error });
+    throw new ValidationError(
+      `${flag} ${JSON.stringify(rev)}: not a commit in ${repo}`,
+      [{ path: flag, message: 'not a commit', received: rev }],
+      { cause: error },
+    );
   }
 }
 
@@ -48,7 +62,11 @@ export function gitChangeScore(repo: string, fromRev: string, toRev: string): Gi
   try {
     git(repo, ['rev-parse', '--git-dir']);
   } catch (error) {
-    throw new ValidationError(`--repo ${JSON.stringify(repo)}: not a git repository`, [{ path: '--repo', message: 'not a git repository', received: repo }], { cause: error });
+    throw new ValidationError(
+      `--repo ${JSON.stringify(repo)}: not a git repository`,
+      [{ path: '--repo', message: 'not a git repository', received: repo }],
+      { cause: error },
+    );
   }
   const from = resolveRevision(repo, fromRev, '--from');
   const to = resolveRevision(repo, toRev, '--to');
@@ -67,7 +85,8 @@ export function gitChangeScore(repo: string, fromRev: string, toRev: string): Gi
       const before = contentAt(repo, from, path);
       const after = contentAt(repo, to, path);
       change.complexityDelta =
-        (after === undefined ? 0 : cyclomaticComplexity(after, path)) - (before === undefined ? 0 : cyclomaticComplexity(before, path));
+        (after === undefined ? 0 : cyclomaticComplexity(after, path)) -
+        (before === undefined ? 0 : cyclomaticComplexity(before, path));
     }
     files.push(change);
   }

@@ -1,7 +1,8 @@
-import { type Allocation, allocate, type BrokerComponent } from '../../shared/builds/broker';
+import { z } from 'zod';
 import { adjust } from '../../shared/builds/adjust';
+import { type Allocation, allocate, type BrokerComponent } from '../../shared/builds/broker';
 import { absorbRun, newProfileState, predictStage } from '../../shared/builds/predictor';
-import { codeBuildType, type ComputeTypeName, COMPUTE_TYPES, pricesFor } from '../../shared/builds/prices';
+import { COMPUTE_TYPES, type ComputeTypeName, codeBuildType, pricesFor } from '../../shared/builds/prices';
 import { REFERENCE_VCPU, runtimeSeconds, workDone } from '../../shared/builds/speedup';
 import type { Clock } from '../../shared/clock';
 import type { AllocationRecord, BuildProfileStore } from '../../shared/ports/builds';
@@ -16,7 +17,6 @@ import {
   WorkflowTaskRequest,
 } from '../../shared/schemas/builds';
 import { parseOrThrow } from '../../shared/validation';
-import { z } from 'zod';
 
 /**
  * The build broker's two Lambda cores. `decide`: on a stage start (CodePipeline stage STARTED,
@@ -33,7 +33,11 @@ export const BrokerConfig = z.object({
   budgetUsd: z.coerce.number().nonnegative().default(5),
   planQuantile: z.union([z.literal(0.5), z.literal(0.8), z.literal(0.9)]).default(0.8),
   parallelFraction: z.coerce.number().min(0).max(0.95).default(0.6),
-  allocationTtlSeconds: z.coerce.number().int().positive().default(2 * 86_400),
+  allocationTtlSeconds: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(2 * 86_400),
   defaultComputeType: z.enum(COMPUTE_TYPES).default('MEDIUM'),
 });
 export type BrokerConfig = z.infer<typeof BrokerConfig>;
@@ -47,7 +51,10 @@ export function brokerConfigFromEnv(env: Readonly<Record<string, string | undefi
       region: pick('AWS_REGION'),
       deadlineFactor: pick('SHADOWSCALE_BUILD_DEADLINE_FACTOR'),
       budgetUsd: pick('SHADOWSCALE_BUILD_BUDGET_USD'),
-      planQuantile: pick('SHADOWSCALE_BUILD_PLAN_QUANTILE') === undefined ? undefined : Number(pick('SHADOWSCALE_BUILD_PLAN_QUANTILE')),
+      planQuantile:
+        pick('SHADOWSCALE_BUILD_PLAN_QUANTILE') === undefined
+          ? undefined
+          : Number(pick('SHADOWSCALE_BUILD_PLAN_QUANTILE')),
       parallelFraction: pick('SHADOWSCALE_BUILD_PARALLEL_FRACTION'),
       allocationTtlSeconds: pick('SHADOWSCALE_BUILD_ALLOCATION_TTL_SECONDS'),
       defaultComputeType: pick('SHADOWSCALE_BUILD_DEFAULT_COMPUTE_TYPE'),
@@ -63,7 +70,14 @@ export interface BrokerDeps {
 }
 
 export type DecideResult =
-  | { action: 'allocated'; pipeline: string; stage: string; runId: string; allocation: Allocation; basis: string }
+  | {
+      action: 'allocated';
+      pipeline: string;
+      stage: string;
+      runId: string;
+      allocation: Allocation;
+      basis: string;
+    }
   | { action: 'skipped'; reason: string };
 
 interface StageRef {
@@ -99,13 +113,32 @@ function stageOf(input: z.infer<typeof BrokerInput>, config: BrokerConfig): Stag
     };
   const time = Date.parse(input.time);
   if (input.source === 'aws.codepipeline') {
-    if (input.detail.state !== 'STARTED' && input.detail.state !== 'RESUMED') return `stage state ${input.detail.state} is not a start`;
+    if (input.detail.state !== 'STARTED' && input.detail.state !== 'RESUMED')
+      return `stage state ${input.detail.state} is not a start`;
     const { pipeline, stage } = input.detail;
-    return { pipeline, stage, runId: input.detail['execution-id'], startedAt: time, component: { pipeline, stage, kind: 'codebuild', parallelFraction: config.parallelFraction } };
+    return {
+      pipeline,
+      stage,
+      runId: input.detail['execution-id'],
+      startedAt: time,
+      component: { pipeline, stage, kind: 'codebuild', parallelFraction: config.parallelFraction },
+    };
   }
-  if (input.detail['build-status'] !== 'IN_PROGRESS') return `build status ${input.detail['build-status']} is not a start`;
+  if (input.detail['build-status'] !== 'IN_PROGRESS')
+    return `build status ${input.detail['build-status']} is not a start`;
   const stage = input.detail['project-name'];
-  return { pipeline: STANDALONE_CODEBUILD, stage, runId: input.detail['build-id'], startedAt: time, component: { pipeline: STANDALONE_CODEBUILD, stage, kind: 'codebuild', parallelFraction: config.parallelFraction } };
+  return {
+    pipeline: STANDALONE_CODEBUILD,
+    stage,
+    runId: input.detail['build-id'],
+    startedAt: time,
+    component: {
+      pipeline: STANDALONE_CODEBUILD,
+      stage,
+      kind: 'codebuild',
+      parallelFraction: config.parallelFraction,
+    },
+  };
 }
 
 export async function decide(event: unknown, deps: BrokerDeps): Promise<DecideResult> {
@@ -124,8 +157,14 @@ export async function decide(event: unknown, deps: BrokerDeps): Promise<DecideRe
   const p = ref.component.parallelFraction;
   // Without history, plan a run of the default size's typical length: the first run teaches the profile.
   const fallbackWork = 600;
-  const q = prediction?.agentSeconds ?? { q10: fallbackWork, q50: fallbackWork, q80: fallbackWork, q90: fallbackWork };
-  const deadlineSeconds = ref.deadlineSeconds ?? deps.config.deadlineFactor * runtimeSeconds(q.q50, p, REFERENCE_VCPU);
+  const q = prediction?.agentSeconds ?? {
+    q10: fallbackWork,
+    q50: fallbackWork,
+    q80: fallbackWork,
+    q90: fallbackWork,
+  };
+  const deadlineSeconds =
+    ref.deadlineSeconds ?? deps.config.deadlineFactor * runtimeSeconds(q.q50, p, REFERENCE_VCPU);
   const allocation = prediction
     ? allocate({
         component: ref.component,
@@ -150,10 +189,22 @@ export async function decide(event: unknown, deps: BrokerDeps): Promise<DecideRe
     ttl: Math.floor(now / 1000) + deps.config.allocationTtlSeconds,
   };
   const kept = await deps.store.putAllocation(record);
-  return { action: 'allocated', pipeline: kept.pipeline, stage: kept.stage, runId: kept.runId, allocation: kept.allocation, basis: prediction?.basis ?? 'no history' };
+  return {
+    action: 'allocated',
+    pipeline: kept.pipeline,
+    stage: kept.stage,
+    runId: kept.runId,
+    allocation: kept.allocation,
+    basis: prediction?.basis ?? 'no history',
+  };
 }
 
-function defaultAllocation(ref: StageRef, config: BrokerConfig, q: { q10: number; q50: number; q80: number; q90: number }, deadlineSeconds: number): Allocation {
+function defaultAllocation(
+  ref: StageRef,
+  config: BrokerConfig,
+  q: { q10: number; q50: number; q80: number; q90: number },
+  deadlineSeconds: number,
+): Allocation {
   const prices = pricesFor(config.region);
   const all = allocate({
     component: ref.component,
@@ -164,7 +215,8 @@ function defaultAllocation(ref: StageRef, config: BrokerConfig, q: { q10: number
     pool: { reservedFree: {}, onDemandAvailable: true },
     prices,
   });
-  if (ref.component.kind !== 'codebuild') return { ...all, reason: 'no history yet: sized for a typical run' };
+  if (ref.component.kind !== 'codebuild')
+    return { ...all, reason: 'no history yet: sized for a typical run' };
   const type = codeBuildType(prices, config.defaultComputeType);
   return {
     ...all,
@@ -186,7 +238,10 @@ export type FeedbackResult =
   | { action: 'skipped'; reason: string };
 
 const VCPU_OF: Record<string, number> = Object.fromEntries(
-  COMPUTE_TYPES.map((n) => [`BUILD_GENERAL1_${n}`, { SMALL: 2, MEDIUM: 4, LARGE: 8, XLARGE: 36, '2XLARGE': 72 }[n as ComputeTypeName]]),
+  COMPUTE_TYPES.map((n) => [
+    `BUILD_GENERAL1_${n}`,
+    { SMALL: 2, MEDIUM: 4, LARGE: 8, XLARGE: 36, '2XLARGE': 72 }[n as ComputeTypeName],
+  ]),
 );
 
 /** Run ids kept per profile to absorb a redelivered end event once. */
@@ -194,7 +249,8 @@ const ABSORBED_KEEP = 100;
 
 export async function feedback(event: unknown, deps: BrokerDeps): Promise<FeedbackResult> {
   const input = parseOrThrow(
-    schemaFor(event, [PipelineStageEvent, CodeBuildStateEvent, CodeBuildPhaseEvent, WorkflowTaskEnded]) ?? FeedbackInput,
+    schemaFor(event, [PipelineStageEvent, CodeBuildStateEvent, CodeBuildPhaseEvent, WorkflowTaskEnded]) ??
+      FeedbackInput,
     event,
     'build feedback event',
   ) as z.infer<typeof FeedbackInput>;
@@ -202,7 +258,14 @@ export async function feedback(event: unknown, deps: BrokerDeps): Promise<Feedba
     const alloc = await deps.store.getAllocation(input.workflow, input.task, input.runId);
     const vcpu = alloc?.allocation.vcpu ?? REFERENCE_VCPU;
     const p = alloc?.parallelFraction ?? deps.config.parallelFraction;
-    return absorb(deps, input.workflow, input.task, input.runId, alloc?.startedAt ?? deps.clock.now(), workDone(input.durationSeconds, p, vcpu));
+    return absorb(
+      deps,
+      input.workflow,
+      input.task,
+      input.runId,
+      alloc?.startedAt ?? deps.clock.now(),
+      workDone(input.durationSeconds, p, vcpu),
+    );
   }
   const time = Date.parse(input.time);
   if (input['detail-type'] === 'CodeBuild Build Phase Change') {
@@ -211,42 +274,95 @@ export async function feedback(event: unknown, deps: BrokerDeps): Promise<Feedba
     if (!alloc?.planned) return { action: 'skipped', reason: 'no planned allocation for this build' };
     const sizes = pricesFor(deps.config.region).codebuild.map((t) => t.vcpu);
     const adj = adjust(
-      { elapsedSeconds: Math.max(0, (time - alloc.startedAt) / 1000), vcpu: alloc.allocation.vcpu, parallelFraction: alloc.parallelFraction, agentSeconds: alloc.planned, deadlineSeconds: alloc.deadlineSeconds },
-      { sizes, budgetLeftUsd: Math.max(0, deps.config.budgetUsd - alloc.allocation.expectedCostUsd), usdPerVcpuSecond: alloc.allocation.usdPerSecond / Math.max(1, alloc.allocation.vcpu) },
+      {
+        elapsedSeconds: Math.max(0, (time - alloc.startedAt) / 1000),
+        vcpu: alloc.allocation.vcpu,
+        parallelFraction: alloc.parallelFraction,
+        agentSeconds: alloc.planned,
+        deadlineSeconds: alloc.deadlineSeconds,
+      },
+      {
+        sizes,
+        budgetLeftUsd: Math.max(0, deps.config.budgetUsd - alloc.allocation.expectedCostUsd),
+        usdPerVcpuSecond: alloc.allocation.usdPerSecond / Math.max(1, alloc.allocation.vcpu),
+      },
     );
-    await deps.store.setAdjustment(alloc.pipeline, alloc.stage, alloc.runId, { at: time, action: adj.action, vcpu: adj.vcpu, reason: adj.reason });
-    return { action: 'adjusted', pipeline: alloc.pipeline, stage: alloc.stage, runId: alloc.runId, adjustment: adj.action, vcpu: adj.vcpu };
+    await deps.store.setAdjustment(alloc.pipeline, alloc.stage, alloc.runId, {
+      at: time,
+      action: adj.action,
+      vcpu: adj.vcpu,
+      reason: adj.reason,
+    });
+    return {
+      action: 'adjusted',
+      pipeline: alloc.pipeline,
+      stage: alloc.stage,
+      runId: alloc.runId,
+      adjustment: adj.action,
+      vcpu: adj.vcpu,
+    };
   }
   if (input.source === 'aws.codepipeline') {
     const { pipeline, stage, state } = input.detail;
     // Cancelled and stopped runs did not do their work: they would teach the profile a short run.
-    if (state !== 'SUCCEEDED' && state !== 'FAILED') return { action: 'skipped', reason: `stage state ${state} is not a completed run` };
+    if (state !== 'SUCCEEDED' && state !== 'FAILED')
+      return { action: 'skipped', reason: `stage state ${state} is not a completed run` };
     const runId = input.detail['execution-id'];
     const alloc = await deps.store.getAllocation(pipeline, stage, runId);
-    if (!alloc) return { action: 'skipped', reason: 'no allocation recorded for this run: its start time is unknown' };
+    if (!alloc)
+      return { action: 'skipped', reason: 'no allocation recorded for this run: its start time is unknown' };
     const seconds = (time - alloc.startedAt) / 1000;
     if (!(seconds > 0)) return { action: 'skipped', reason: 'end is not after start' };
-    return absorb(deps, pipeline, stage, runId, alloc.startedAt, workDone(seconds, alloc.parallelFraction, alloc.allocation.vcpu));
+    return absorb(
+      deps,
+      pipeline,
+      stage,
+      runId,
+      alloc.startedAt,
+      workDone(seconds, alloc.parallelFraction, alloc.allocation.vcpu),
+    );
   }
   const d = input.detail;
-  if (d['build-status'] !== 'SUCCEEDED' && d['build-status'] !== 'FAILED') return { action: 'skipped', reason: `build status ${d['build-status']} is not a completed run` };
+  if (d['build-status'] !== 'SUCCEEDED' && d['build-status'] !== 'FAILED')
+    return { action: 'skipped', reason: `build status ${d['build-status']} is not a completed run` };
   const phases = d['additional-information']?.phases ?? [];
   const seconds = phases.reduce((s, ph) => s + (ph['duration-in-seconds'] ?? 0), 0);
   if (!(seconds > 0)) return { action: 'skipped', reason: 'the event carries no phase durations' };
   const alloc = await deps.store.getAllocation(STANDALONE_CODEBUILD, d['project-name'], d['build-id']);
-  const vcpu = VCPU_OF[d['additional-information']?.environment?.['compute-type'] ?? ''] ?? alloc?.allocation.vcpu ?? REFERENCE_VCPU;
+  const vcpu =
+    VCPU_OF[d['additional-information']?.environment?.['compute-type'] ?? ''] ??
+    alloc?.allocation.vcpu ??
+    REFERENCE_VCPU;
   const p = alloc?.parallelFraction ?? deps.config.parallelFraction;
-  return absorb(deps, STANDALONE_CODEBUILD, d['project-name'], d['build-id'], alloc?.startedAt ?? time - seconds * 1000, workDone(seconds, p, vcpu));
+  return absorb(
+    deps,
+    STANDALONE_CODEBUILD,
+    d['project-name'],
+    d['build-id'],
+    alloc?.startedAt ?? time - seconds * 1000,
+    workDone(seconds, p, vcpu),
+  );
 }
 
-async function absorb(deps: BrokerDeps, pipeline: string, stage: string, runId: string, startedAt: number, agentSeconds: number): Promise<FeedbackResult> {
+async function absorb(
+  deps: BrokerDeps,
+  pipeline: string,
+  stage: string,
+  runId: string,
+  startedAt: number,
+  agentSeconds: number,
+): Promise<FeedbackResult> {
   const stored = await deps.store.getProfile(pipeline, stage);
-  if (stored?.absorbed.includes(runId)) return { action: 'skipped', reason: `run ${runId} was already absorbed` };
+  if (stored?.absorbed.includes(runId))
+    return { action: 'skipped', reason: `run ${runId} was already absorbed` };
   const state = stored ? stored.state : newProfileState();
   absorbRun(state, { startMs: startedAt }, agentSeconds);
   const absorbed = [...(stored?.absorbed ?? []), runId].slice(-ABSORBED_KEEP);
   // A concurrent end of another run of the stage makes this write lose: ConflictError, and the
   // asynchronous invocation is retried from a fresh read.
-  await deps.store.putProfile({ pipeline, stage, state, version: stored?.version ?? 0, absorbed, updatedAt: deps.clock.now() }, stored?.version ?? 0);
+  await deps.store.putProfile(
+    { pipeline, stage, state, version: stored?.version ?? 0, absorbed, updatedAt: deps.clock.now() },
+    stored?.version ?? 0,
+  );
   return { action: 'absorbed', pipeline, stage, runId, agentSeconds, runs: state.runs };
 }

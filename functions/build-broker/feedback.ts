@@ -15,7 +15,8 @@ const { logger, metrics, tracer } = powertools('shadowscale-build-feedback');
 const lambdaHandler = async (event: unknown): Promise<FeedbackResult> => {
   const result = await feedback(event, deps());
   if (result.action === 'absorbed') metrics.addMetric('BuildProfileUpdated', MetricUnit.Count, 1);
-  if (result.action === 'adjusted' && result.adjustment !== 'hold') metrics.addMetric('BuildAdjustment', MetricUnit.Count, 1);
+  if (result.action === 'adjusted' && result.adjustment !== 'hold')
+    metrics.addMetric('BuildAdjustment', MetricUnit.Count, 1);
   logger.info(result.action, { ...result });
   return result;
 };

@@ -10,7 +10,10 @@ export function powertools(defaultService: string): { logger: Logger; metrics: M
   const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? defaultService;
   return {
     logger: new Logger({ serviceName }),
-    metrics: new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Shadowscale', serviceName }),
+    metrics: new Metrics({
+      namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Shadowscale',
+      serviceName,
+    }),
     tracer: new Tracer({ serviceName }),
   };
 }

@@ -15,8 +15,17 @@ const { logger, metrics, tracer } = powertools('shadowscale-build-broker');
 const lambdaHandler = async (event: unknown): Promise<DecideResult> => {
   const result = await decide(event, deps());
   if (result.action === 'allocated') {
-    metrics.addMetric(result.allocation.fallback ? 'BuildAllocationFallback' : 'BuildAllocationPreferred', MetricUnit.Count, 1);
-    logger.info(result.allocation.reason, { pipeline: result.pipeline, stage: result.stage, runId: result.runId, option: result.allocation.id });
+    metrics.addMetric(
+      result.allocation.fallback ? 'BuildAllocationFallback' : 'BuildAllocationPreferred',
+      MetricUnit.Count,
+      1,
+    );
+    logger.info(result.allocation.reason, {
+      pipeline: result.pipeline,
+      stage: result.stage,
+      runId: result.runId,
+      option: result.allocation.id,
+    });
   } else logger.info('skipped', { reason: result.reason });
   return result;
 };

@@ -8,7 +8,8 @@ export const BUILD_BROKER_FUNCTIONS: readonly FunctionSpec[] = [
   {
     id: BUILD_BROKER_FUNCTION_ID,
     entry: 'functions/build-broker/index.ts',
-    description: 'Allocate build/test capacity for a starting pipeline stage or workflow task from its predicted profile',
+    description:
+      'Allocate build/test capacity for a starting pipeline stage or workflow task from its predicted profile',
     timeoutSeconds: 30,
     memoryMb: 512,
     // Reads the stage profile, writes the run's allocation (predictions table, TTL).

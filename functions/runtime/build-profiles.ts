@@ -1,5 +1,5 @@
-import { documentClientFrom } from '../../shared/data/client';
 import { makeDynamoBuildProfileStore } from '../../shared/data/build-profiles';
+import { documentClientFrom } from '../../shared/data/client';
 import type { BuildProfileStore } from '../../shared/ports/builds';
 import { clock } from './index';
 import { dynamoDbClient, tableNames } from './repositories';
@@ -14,7 +14,9 @@ let cached: BuildProfileStore | undefined;
 
 export function buildProfileStore(): BuildProfileStore {
   if (installed) return installed;
-  cached ??= makeDynamoBuildProfileStore(documentClientFrom(dynamoDbClient()), tableNames().predictions, { now: () => clock().now() });
+  cached ??= makeDynamoBuildProfileStore(documentClientFrom(dynamoDbClient()), tableNames().predictions, {
+    now: () => clock().now(),
+  });
   return cached;
 }
 

@@ -35,8 +35,12 @@ export class BuildBroker extends Construct {
   constructor(scope: Construct, id: string, props: BuildBrokerProps) {
     super(scope, id);
     if (props.brokerId === props.feedbackId)
-      throw new ValidationError(`BuildBroker: brokerId and feedbackId must differ (both ${JSON.stringify(props.brokerId)})`);
-    const functions = buildFunctions(this, props.functions, props.context, { asyncIds: [props.feedbackId, props.brokerId] });
+      throw new ValidationError(
+        `BuildBroker: brokerId and feedbackId must differ (both ${JSON.stringify(props.brokerId)})`,
+      );
+    const functions = buildFunctions(this, props.functions, props.context, {
+      asyncIds: [props.feedbackId, props.brokerId],
+    });
     this.broker = pick(functions, props.brokerId, 'function');
     this.feedback = pick(functions, props.feedbackId, 'function');
     const bus = props.sourceBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
@@ -65,7 +69,11 @@ export class BuildBroker extends Construct {
       eventBus: bus,
       eventPattern: {
         source: events.Match.anyOf('aws.codepipeline', 'aws.codebuild'),
-        detailType: ['CodePipeline Stage Execution State Change', 'CodeBuild Build State Change', 'CodeBuild Build Phase Change'],
+        detailType: [
+          'CodePipeline Stage Execution State Change',
+          'CodeBuild Build State Change',
+          'CodeBuild Build Phase Change',
+        ],
         detail: {
           $or: [
             { state: ['SUCCEEDED', 'FAILED'] },

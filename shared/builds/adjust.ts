@@ -55,18 +55,40 @@ export function adjust(p: StageProgress, o: AdjustOptions): Adjustment {
   const extraCost = (vcpu: number) =>
     Math.max(0, vcpu - p.vcpu) * runtimeSeconds(left, p.parallelFraction, vcpu) * o.usdPerVcpuSecond;
   if (current > p.deadlineSeconds && done >= p.agentSeconds.q50) {
-    const bigger = o.sizes.find((v) => v > p.vcpu && finishAt(v) <= p.deadlineSeconds && extraCost(v) <= o.budgetLeftUsd);
+    const bigger = o.sizes.find(
+      (v) => v > p.vcpu && finishAt(v) <= p.deadlineSeconds && extraCost(v) <= o.budgetLeftUsd,
+    );
     if (bigger !== undefined)
-      return { action: 'scale-up', vcpu: bigger, predictedFinishSeconds: finishAt(bigger), reason: `over profile: ${Math.round(current)} s > deadline ${Math.round(p.deadlineSeconds)} s at ${p.vcpu} vCPU` };
+      return {
+        action: 'scale-up',
+        vcpu: bigger,
+        predictedFinishSeconds: finishAt(bigger),
+        reason: `over profile: ${Math.round(current)} s > deadline ${Math.round(p.deadlineSeconds)} s at ${p.vcpu} vCPU`,
+      };
     const affordable = [...o.sizes].reverse().find((v) => v > p.vcpu && extraCost(v) <= o.budgetLeftUsd);
     if (affordable !== undefined)
-      return { action: 'scale-up', vcpu: affordable, predictedFinishSeconds: finishAt(affordable), reason: 'over profile: the deadline cannot be met; the largest size the budget allows' };
-    return { action: 'hold', vcpu: p.vcpu, predictedFinishSeconds: current, reason: 'over profile but no budget left to add capacity' };
+      return {
+        action: 'scale-up',
+        vcpu: affordable,
+        predictedFinishSeconds: finishAt(affordable),
+        reason: 'over profile: the deadline cannot be met; the largest size the budget allows',
+      };
+    return {
+      action: 'hold',
+      vcpu: p.vcpu,
+      predictedFinishSeconds: current,
+      reason: 'over profile but no budget left to add capacity',
+    };
   }
   const margin = (o.releaseMargin ?? 0.3) * p.deadlineSeconds;
   const smaller = o.sizes.filter((v) => v < p.vcpu && finishAt(v) <= p.deadlineSeconds - margin)[0];
   if (smaller !== undefined && current <= p.deadlineSeconds)
-    return { action: 'release', vcpu: smaller, predictedFinishSeconds: finishAt(smaller), reason: 'ahead of profile: a smaller size still meets the deadline with margin' };
+    return {
+      action: 'release',
+      vcpu: smaller,
+      predictedFinishSeconds: finishAt(smaller),
+      reason: 'ahead of profile: a smaller size still meets the deadline with margin',
+    };
   return { action: 'hold', vcpu: p.vcpu, predictedFinishSeconds: current, reason: 'within profile' };
 }
 
@@ -103,7 +125,9 @@ export function lend(stages: readonly LedgerStage[]): Lending {
     freed += s.committedUsd - s.spentUsd;
     return { ...s, committedUsd: s.spentUsd };
   });
-  const behind = next.filter((s) => !s.done && s.behindSeconds > 0).sort((a, b) => b.behindSeconds - a.behindSeconds)[0];
+  const behind = next
+    .filter((s) => !s.done && s.behindSeconds > 0)
+    .sort((a, b) => b.behindSeconds - a.behindSeconds)[0];
   if (!behind || freed <= 0) return { freedUsd: 0, stages: stages.map((s) => ({ ...s })) };
   behind.committedUsd += freed;
   return { freedUsd: freed, to: behind.stage, stages: next };

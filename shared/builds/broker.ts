@@ -88,7 +88,11 @@ export interface Allocation extends AllocationOption {
   reason: string;
   codebuild?: { computeTypeOverride: string; useReservedFleet: boolean };
   ecs?: {
-    capacityProviderStrategy: { capacityProvider: 'FARGATE' | 'FARGATE_SPOT'; weight: number; base: number }[];
+    capacityProviderStrategy: {
+      capacityProvider: 'FARGATE' | 'FARGATE_SPOT';
+      weight: number;
+      base: number;
+    }[];
     cpu: string;
     memory: string;
   };
@@ -118,55 +122,50 @@ export function options(req: BrokerRequest, assumeAvailable = false): Allocation
     for (const type of prices.codebuild) {
       const free = pool.reservedFree[type.name];
       if (free !== undefined) {
-        const wait = free > 0 || assumeAvailable ? 0 : (pool.reservedWaitSeconds?.[type.name] ?? Number.POSITIVE_INFINITY);
-        add(
-          {
-            id: `reserved:${type.name}`,
-            tier: 'reserved',
-            computeType: type.name,
-            vcpu: type.vcpu,
-            memoryGb: type.memoryGb,
-            startDelaySeconds: prices.provisioningSeconds.reserved + wait,
-            usdPerSecond: type.reservedPerMinute / 60,
-          },
-        );
-      }
-      add(
-        {
-          id: `on-demand:${type.name}`,
-          tier: 'on-demand',
+        const wait =
+          free > 0 || assumeAvailable
+            ? 0
+            : (pool.reservedWaitSeconds?.[type.name] ?? Number.POSITIVE_INFINITY);
+        add({
+          id: `reserved:${type.name}`,
+          tier: 'reserved',
           computeType: type.name,
           vcpu: type.vcpu,
           memoryGb: type.memoryGb,
-          startDelaySeconds: prices.provisioningSeconds.onDemand,
-          usdPerSecond: type.onDemandPerMinute / 60,
-        },
-      );
+          startDelaySeconds: prices.provisioningSeconds.reserved + wait,
+          usdPerSecond: type.reservedPerMinute / 60,
+        });
+      }
+      add({
+        id: `on-demand:${type.name}`,
+        tier: 'on-demand',
+        computeType: type.name,
+        vcpu: type.vcpu,
+        memoryGb: type.memoryGb,
+        startDelaySeconds: prices.provisioningSeconds.onDemand,
+        usdPerSecond: type.onDemandPerMinute / 60,
+      });
     }
   } else {
     const f = prices.fargate;
     for (const size of FARGATE_SIZES) {
-      add(
-        {
-          id: `fargate:${size.vcpu}`,
-          tier: 'fargate',
+      add({
+        id: `fargate:${size.vcpu}`,
+        tier: 'fargate',
+        vcpu: size.vcpu,
+        memoryGb: size.memoryGb,
+        startDelaySeconds: prices.provisioningSeconds.fargate,
+        usdPerSecond: (size.vcpu * f.perVcpuHour + size.memoryGb * f.perGbHour) / 3600,
+      });
+      if (component.interruptible)
+        add({
+          id: `fargate-spot:${size.vcpu}`,
+          tier: 'fargate-spot',
           vcpu: size.vcpu,
           memoryGb: size.memoryGb,
           startDelaySeconds: prices.provisioningSeconds.fargate,
-          usdPerSecond: (size.vcpu * f.perVcpuHour + size.memoryGb * f.perGbHour) / 3600,
-        },
-      );
-      if (component.interruptible)
-        add(
-          {
-            id: `fargate-spot:${size.vcpu}`,
-            tier: 'fargate-spot',
-            vcpu: size.vcpu,
-            memoryGb: size.memoryGb,
-            startDelaySeconds: prices.provisioningSeconds.fargate,
-            usdPerSecond: (size.vcpu * f.spotPerVcpuHour + size.memoryGb * f.spotPerGbHour) / 3600,
-          },
-        );
+          usdPerSecond: (size.vcpu * f.spotPerVcpuHour + size.memoryGb * f.spotPerGbHour) / 3600,
+        });
     }
   }
   return out;
@@ -180,7 +179,9 @@ function available(o: AllocationOption, pool: PoolAvailability): boolean {
 }
 
 const cheapest = (list: readonly AllocationOption[]): AllocationOption | undefined =>
-  [...list].sort((a, b) => a.expectedCostUsd - b.expectedCostUsd || a.finishSeconds - b.finishSeconds || a.vcpu - b.vcpu)[0];
+  [...list].sort(
+    (a, b) => a.expectedCostUsd - b.expectedCostUsd || a.finishSeconds - b.finishSeconds || a.vcpu - b.vcpu,
+  )[0];
 const earliest = (list: readonly AllocationOption[]): AllocationOption | undefined =>
   [...list].sort((a, b) => a.finishSeconds - b.finishSeconds || a.expectedCostUsd - b.expectedCostUsd)[0];
 
@@ -190,7 +191,9 @@ export function allocate(req: BrokerRequest): Allocation {
   const affordable = (o: AllocationOption) => o.expectedCostUsd <= req.budgetUsd;
   const ideal = options(req, true);
   const preferred =
-    cheapest(ideal.filter((o) => meets(o) && affordable(o))) ?? earliest(ideal.filter(affordable)) ?? cheapest(ideal);
+    cheapest(ideal.filter((o) => meets(o) && affordable(o))) ??
+    earliest(ideal.filter(affordable)) ??
+    cheapest(ideal);
   if (!preferred) throw new RangeError(`no option can run ${req.component.pipeline}/${req.component.stage}`);
   const now = options(req, false);
   const current = now.find((o) => o.id === preferred.id);
@@ -204,7 +207,13 @@ export function allocate(req: BrokerRequest): Allocation {
       reason,
     });
   if (current && available(current, req.pool))
-    return finish(current, undefined, meets(current) ? 'cheapest option meeting the deadline' : 'no option meets the deadline within budget: earliest finish');
+    return finish(
+      current,
+      undefined,
+      meets(current)
+        ? 'cheapest option meeting the deadline'
+        : 'no option meets the deadline within budget: earliest finish',
+    );
   const why =
     preferred.tier === 'reserved'
       ? 'reserved fleet exhausted'
@@ -212,8 +221,17 @@ export function allocate(req: BrokerRequest): Allocation {
         ? 'no Fargate Spot capacity'
         : 'on-demand capacity unavailable';
   // 1. queue for the same reserved type
-  if (preferred.tier === 'reserved' && current && Number.isFinite(current.startDelaySeconds) && meets(current))
-    return finish(current, 'queue', `${preferred.id}: ${why}; queue ${Math.round(current.startDelaySeconds)} s, still meets the deadline`);
+  if (
+    preferred.tier === 'reserved' &&
+    current &&
+    Number.isFinite(current.startDelaySeconds) &&
+    meets(current)
+  )
+    return finish(
+      current,
+      'queue',
+      `${preferred.id}: ${why}; queue ${Math.round(current.startDelaySeconds)} s, still meets the deadline`,
+    );
   // 2. the same size on another tier
   const sameSize = now.find(
     (o) =>
@@ -226,12 +244,15 @@ export function allocate(req: BrokerRequest): Allocation {
   );
   if (sameSize) return finish(sameSize, 'overflow', `${preferred.id}: ${why}; overflow to ${sameSize.id}`);
   // 3. any available option meeting the deadline
-  const usable = now.filter((o) => available(o, req.pool) || (o.tier === 'reserved' && Number.isFinite(o.startDelaySeconds)));
+  const usable = now.filter(
+    (o) => available(o, req.pool) || (o.tier === 'reserved' && Number.isFinite(o.startDelaySeconds)),
+  );
   const other = cheapest(usable.filter((o) => meets(o) && affordable(o)));
   if (other) return finish(other, 'other-tier', `${preferred.id}: ${why}; ${other.id} meets the deadline`);
   // 4. best effort
   const best = earliest(usable.filter(affordable)) ?? cheapest(usable);
-  if (!best) throw new RangeError(`no capacity available for ${req.component.pipeline}/${req.component.stage}`);
+  if (!best)
+    throw new RangeError(`no capacity available for ${req.component.pipeline}/${req.component.stage}`);
   return finish(
     best,
     'best-effort',
@@ -245,12 +266,17 @@ function withOverrides(a: Allocation): Allocation {
   if (a.tier === 'reserved' || a.tier === 'on-demand')
     return {
       ...a,
-      codebuild: { computeTypeOverride: `BUILD_GENERAL1_${a.computeType}`, useReservedFleet: a.tier === 'reserved' },
+      codebuild: {
+        computeTypeOverride: `BUILD_GENERAL1_${a.computeType}`,
+        useReservedFleet: a.tier === 'reserved',
+      },
     };
   return {
     ...a,
     ecs: {
-      capacityProviderStrategy: [{ capacityProvider: a.tier === 'fargate-spot' ? 'FARGATE_SPOT' : 'FARGATE', weight: 1, base: 0 }],
+      capacityProviderStrategy: [
+        { capacityProvider: a.tier === 'fargate-spot' ? 'FARGATE_SPOT' : 'FARGATE', weight: 1, base: 0 },
+      ],
       cpu: String(Math.round(a.vcpu * 1024)),
       memory: String(Math.round(a.memoryGb * 1024)),
     },

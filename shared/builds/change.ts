@@ -69,7 +69,8 @@ const DEPENDENCY_FILES = new Set([
 const DOC_EXT = /\.(md|markdown|rst|txt|adoc|asciidoc)$/i;
 const SOURCE_EXT =
   /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs|java|kt|scala|go|rs|py|rb|c|cc|cpp|h|hpp|cs|php|swift|m|sh|sql)$/i;
-const TEST_PATH = /(^|\/)(tests?|__tests__|spec|specs|test-?data)\/|[._-](test|spec)\.[a-z]+$|Tests?\.[a-z]+$/i;
+const TEST_PATH =
+  /(^|\/)(tests?|__tests__|spec|specs|test-?data)\/|[._-](test|spec)\.[a-z]+$|Tests?\.[a-z]+$/i;
 const DOC_PATH = /(^|\/)(docs?|documentation)\//i;
 
 /** What kind of file a repository path is (by name and folder, as a reviewer would judge it). */

@@ -162,7 +162,10 @@ export function quantile(sorted: readonly number[], q: number): number {
 }
 
 function median(values: readonly number[]): number {
-  return quantile([...values].sort((a, b) => a - b), 0.5);
+  return quantile(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  );
 }
 
 /** Median log work of the last `window` runs (default: the level window). */
@@ -170,9 +173,14 @@ function level(state: ProfileState, window: number = DEFAULT_PARAMS.levelWindow)
   return median(state.recent.slice(-window));
 }
 
-function expertPoints(state: ProfileState, run: StageRunInput, params: PredictorParams): Record<Expert, number> {
+function expertPoints(
+  state: ProfileState,
+  run: StageRunInput,
+  params: PredictorParams,
+): Record<Expert, number> {
   const lvl = level(state, params.levelWindow);
-  const same = run.changeKey === undefined ? undefined : state.byChange.find(([k]) => k === run.changeKey)?.[1];
+  const same =
+    run.changeKey === undefined ? undefined : state.byChange.find(([k]) => k === run.changeKey)?.[1];
   return {
     level: lvl,
     long: level(state, params.longWindow),
@@ -189,9 +197,13 @@ function bestExpert(state: ProfileState): Expert {
 }
 
 /** The raw feature vector of a run given the stage's state before it. */
-export function features(state: ProfileState, run: StageRunInput, params: PredictorParams = DEFAULT_PARAMS): number[] {
+export function features(
+  state: ProfileState,
+  run: StageRunInput,
+  params: PredictorParams = DEFAULT_PARAMS,
+): number[] {
   const lvl = level(state, params.levelWindow);
-  const hour = ((run.startMs % DAY_MS) + DAY_MS) % DAY_MS / HOUR_MS;
+  const hour = (((run.startMs % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS;
   const weekday = new Date(run.startMs).getUTCDay();
   let builds24h = 0;
   for (const t of state.starts) if (t > run.startMs - DAY_MS && t <= run.startMs) builds24h++;
@@ -233,13 +245,21 @@ export function predictStage(
     // Too few runs for a model: the spread of the history itself, widened by the job count.
     const sorted = state.recent.slice(-params.levelWindow).sort((a, b) => a - b);
     const at = (q: number) => Math.exp(quantile(sorted, q));
-    return { agentSeconds: { q10: at(0.1), q50: at(0.5), q80: at(0.8), q90: at(0.9) }, basis: 'history', runs: state.runs };
+    return {
+      agentSeconds: { q10: at(0.1), q50: at(0.5), q80: at(0.8), q90: at(0.9) },
+      basis: 'history',
+      runs: state.runs,
+    };
   }
   const expert = bestExpert(state);
   const center = expertPoints(state, run, params)[expert];
   const res = [...state.residuals].sort((a, b) => a - b);
   const at = (q: number) => Math.exp(center + quantile(res, q));
-  return { agentSeconds: { q10: at(0.1), q50: at(0.5), q80: at(0.8), q90: at(0.9) }, basis: expert, runs: state.runs };
+  return {
+    agentSeconds: { q10: at(0.1), q50: at(0.5), q80: at(0.8), q90: at(0.9) },
+    basis: expert,
+    runs: state.runs,
+  };
 }
 
 /**
@@ -278,14 +298,14 @@ export function absorbRun(
     const points = expertPoints(state, run, params);
     const residual = y - points[bestExpert(state)];
     const keep = 1 - params.learningRate;
-    for (const e of EXPERTS) state.score[e] = keep * state.score[e] + Math.abs(Math.exp(points[e]) - agentSeconds);
+    for (const e of EXPERTS)
+      state.score[e] = keep * state.score[e] + Math.abs(Math.exp(points[e]) - agentSeconds);
     state.residuals.push(residual);
     if (state.residuals.length > params.residualWindow) state.residuals.shift();
     // Sign-gradient (L1) step: bounded by the learning rate whatever the size of the miss.
     const s = Math.sign(target - fitted) * params.learningRate;
     state.intercept += s;
-    for (let i = 0; i < NF; i++)
-      state.beta[i] = (state.beta[i] as number) + s * zOf(state, x, i);
+    for (let i = 0; i < NF; i++) state.beta[i] = (state.beta[i] as number) + s * zOf(state, x, i);
     state.fit.push({ x, y: target });
     if (state.fit.length > params.fitWindow) state.fit.shift();
     if (pageHinkley(state, residual, params)) {
@@ -333,13 +353,17 @@ export function refit(state: ProfileState, params: PredictorParams = DEFAULT_PAR
   const mu = new Array<number>(NF).fill(0);
   const sd = new Array<number>(NF).fill(0);
   for (const r of rows) for (let i = 0; i < NF; i++) mu[i] = (mu[i] as number) + (r.x[i] as number) / n;
-  for (const r of rows) for (let i = 0; i < NF; i++) sd[i] = (sd[i] as number) + ((r.x[i] as number) - (mu[i] as number)) ** 2 / n;
+  for (const r of rows)
+    for (let i = 0; i < NF; i++)
+      sd[i] = (sd[i] as number) + ((r.x[i] as number) - (mu[i] as number)) ** 2 / n;
   // A constant feature (no job counts, one hour) must not blow up its standardised value.
   for (let i = 0; i < NF; i++) {
     const v = Math.sqrt(sd[i] as number);
     sd[i] = v > 1e-6 ? v : 1;
   }
-  const z = rows.map((r) => r.x.map((v, i) => Math.max(-4, Math.min(4, (v - (mu[i] as number)) / (sd[i] as number)))));
+  const z = rows.map((r) =>
+    r.x.map((v, i) => Math.max(-4, Math.min(4, (v - (mu[i] as number)) / (sd[i] as number)))),
+  );
   const ys = rows.map((r) => r.y);
   let w = new Array<number>(n).fill(1);
   let coef = new Array<number>(NF + 1).fill(0);
@@ -365,7 +389,12 @@ function predictRow(coef: readonly number[], z: readonly number[]): number {
 }
 
 /** Solve (XᵀWX + λI')β = XᵀWy with an unpenalised intercept (Gaussian elimination, p ≤ 9). */
-function weightedRidge(z: readonly number[][], y: readonly number[], w: readonly number[], lambda: number): number[] {
+function weightedRidge(
+  z: readonly number[][],
+  y: readonly number[],
+  w: readonly number[],
+  lambda: number,
+): number[] {
   const p = NF + 1;
   const a: number[][] = Array.from({ length: p }, () => new Array<number>(p + 1).fill(0));
   for (let k = 0; k < z.length; k++) {
@@ -383,7 +412,9 @@ function weightedRidge(z: readonly number[][], y: readonly number[], w: readonly
   for (let i = 1; i < p; i++) (a[i] as number[])[i] = ((a[i] as number[])[i] as number) + lambda * wMean;
   for (let c = 0; c < p; c++) {
     let pivot = c;
-    for (let r = c + 1; r < p; r++) if (Math.abs((a[r] as number[])[c] as number) > Math.abs((a[pivot] as number[])[c] as number)) pivot = r;
+    for (let r = c + 1; r < p; r++)
+      if (Math.abs((a[r] as number[])[c] as number) > Math.abs((a[pivot] as number[])[c] as number))
+        pivot = r;
     [a[c], a[pivot]] = [a[pivot] as number[], a[c] as number[]];
     const ac = a[c] as number[];
     const d = ac[c] as number;

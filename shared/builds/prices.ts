@@ -46,11 +46,46 @@ export interface RegionPrices {
 }
 
 const CODEBUILD_US_EAST_1: readonly CodeBuildType[] = [
-  { name: 'SMALL', computeType: 'BUILD_GENERAL1_SMALL', vcpu: 2, memoryGb: 3, onDemandPerMinute: 0.005, reservedPerMinute: 0.005 },
-  { name: 'MEDIUM', computeType: 'BUILD_GENERAL1_MEDIUM', vcpu: 4, memoryGb: 7, onDemandPerMinute: 0.01, reservedPerMinute: 0.01 },
-  { name: 'LARGE', computeType: 'BUILD_GENERAL1_LARGE', vcpu: 8, memoryGb: 15, onDemandPerMinute: 0.02, reservedPerMinute: 0.02 },
-  { name: 'XLARGE', computeType: 'BUILD_GENERAL1_XLARGE', vcpu: 36, memoryGb: 72, onDemandPerMinute: 0.0798, reservedPerMinute: 0.0798 },
-  { name: '2XLARGE', computeType: 'BUILD_GENERAL1_2XLARGE', vcpu: 72, memoryGb: 144, onDemandPerMinute: 0.1596, reservedPerMinute: 0.1596 },
+  {
+    name: 'SMALL',
+    computeType: 'BUILD_GENERAL1_SMALL',
+    vcpu: 2,
+    memoryGb: 3,
+    onDemandPerMinute: 0.005,
+    reservedPerMinute: 0.005,
+  },
+  {
+    name: 'MEDIUM',
+    computeType: 'BUILD_GENERAL1_MEDIUM',
+    vcpu: 4,
+    memoryGb: 7,
+    onDemandPerMinute: 0.01,
+    reservedPerMinute: 0.01,
+  },
+  {
+    name: 'LARGE',
+    computeType: 'BUILD_GENERAL1_LARGE',
+    vcpu: 8,
+    memoryGb: 15,
+    onDemandPerMinute: 0.02,
+    reservedPerMinute: 0.02,
+  },
+  {
+    name: 'XLARGE',
+    computeType: 'BUILD_GENERAL1_XLARGE',
+    vcpu: 36,
+    memoryGb: 72,
+    onDemandPerMinute: 0.0798,
+    reservedPerMinute: 0.0798,
+  },
+  {
+    name: '2XLARGE',
+    computeType: 'BUILD_GENERAL1_2XLARGE',
+    vcpu: 72,
+    memoryGb: 144,
+    onDemandPerMinute: 0.1596,
+    reservedPerMinute: 0.1596,
+  },
 ];
 
 const PROVISIONING = { reserved: 0, onDemand: 45, fargate: 40 };
@@ -71,7 +106,10 @@ export const PRICE_TABLE: Readonly<Record<string, RegionPrices>> = {
   },
 };
 
-export function pricesFor(region: string, table: Readonly<Record<string, RegionPrices>> = PRICE_TABLE): RegionPrices {
+export function pricesFor(
+  region: string,
+  table: Readonly<Record<string, RegionPrices>> = PRICE_TABLE,
+): RegionPrices {
   const prices = table[region];
   if (!prices)
     throw new ConfigError(

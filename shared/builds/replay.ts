@@ -1,6 +1,13 @@
 import { adjust } from './adjust';
 import { type Allocation, allocate, type BrokerComponent } from './broker';
-import { absorbRun, newProfileState, type ProfileState, type StagePrediction, predictStage, type StageRunInput } from './predictor';
+import {
+  absorbRun,
+  newProfileState,
+  type ProfileState,
+  predictStage,
+  type StagePrediction,
+  type StageRunInput,
+} from './predictor';
 import { COMPUTE_TYPES, type ComputeTypeName, type RegionPrices } from './prices';
 import { REFERENCE_VCPU, runtimeSeconds } from './speedup';
 
@@ -77,7 +84,18 @@ interface Active {
 }
 
 function emptyResult(policy: string): PolicyResult {
-  return { policy, costUsd: 0, reservedUsd: 0, onDemandUsd: 0, queueSeconds: [], deadlineMet: 0, runs: 0, fallbacks: {}, adjustments: 0, lentUsd: 0 };
+  return {
+    policy,
+    costUsd: 0,
+    reservedUsd: 0,
+    onDemandUsd: 0,
+    queueSeconds: [],
+    deadlineMet: 0,
+    runs: 0,
+    fallbacks: {},
+    adjustments: 0,
+    lentUsd: 0,
+  };
 }
 
 function median(values: readonly number[]): number {
@@ -101,7 +119,13 @@ export function deadlines(runs: readonly ReplayRun[], factor: number): number[] 
 }
 
 /** Smallest compute type meeting the deadline for at least `share` of the runs that have one. */
-export function fixedTypeFor(runs: readonly ReplayRun[], dl: readonly number[], prices: RegionPrices, pOf: (k: string) => number, share = 0.8): ComputeTypeName {
+export function fixedTypeFor(
+  runs: readonly ReplayRun[],
+  dl: readonly number[],
+  prices: RegionPrices,
+  pOf: (k: string) => number,
+  share = 0.8,
+): ComputeTypeName {
   for (const name of COMPUTE_TYPES) {
     const type = prices.codebuild.find((t) => t.name === name);
     if (!type) continue;
@@ -135,7 +159,9 @@ class Pool {
   /** Earliest time ≥ now at which `vcpu` is free, by actual (or predicted) ends. */
   waitFor(nowMs: number, vcpu: number, predicted: boolean): number {
     if (vcpu > this.capacity) return Number.POSITIVE_INFINITY;
-    const ends = [nowMs, ...this.active.map((a) => (predicted ? a.predictedEndMs : a.endMs))].filter((e) => e >= nowMs).sort((a, b) => a - b);
+    const ends = [nowMs, ...this.active.map((a) => (predicted ? a.predictedEndMs : a.endMs))]
+      .filter((e) => e >= nowMs)
+      .sort((a, b) => a - b);
     for (const e of ends) if (this.free(e) >= vcpu) return e;
     return Number.POSITIVE_INFINITY;
   }
@@ -148,21 +174,39 @@ function perVcpuSecond(prices: RegionPrices, tier: 'reserved' | 'on-demand', typ
 }
 
 /** Fixed size per stage, pool first, overflow on demand. */
-export function replayFixed(runs: readonly ReplayRun[], dl: readonly number[], o: ReplayOptions): PolicyResult {
+export function replayFixed(
+  runs: readonly ReplayRun[],
+  dl: readonly number[],
+  o: ReplayOptions,
+): PolicyResult {
   return replayPooled(runs, dl, o, 'fixed', undefined);
 }
 
 /** Same size as fixed, the pool resized by target tracking at `target` utilisation. */
-export function replayReactive(runs: readonly ReplayRun[], dl: readonly number[], o: ReplayOptions, target: number): PolicyResult {
+export function replayReactive(
+  runs: readonly ReplayRun[],
+  dl: readonly number[],
+  o: ReplayOptions,
+  target: number,
+): PolicyResult {
   return replayPooled(runs, dl, o, `reactive@${target}`, target);
 }
 
-function replayPooled(runs: readonly ReplayRun[], dl: readonly number[], o: ReplayOptions, name: string, target: number | undefined): PolicyResult {
+function replayPooled(
+  runs: readonly ReplayRun[],
+  dl: readonly number[],
+  o: ReplayOptions,
+  name: string,
+  target: number | undefined,
+): PolicyResult {
   const res = emptyResult(name);
   const type = o.prices.codebuild.find((t) => t.name === o.fixedType);
   if (!type) throw new RangeError(`unknown fixed type ${o.fixedType}`);
   const reservedRate = perVcpuSecond(o.prices, 'reserved', o.fixedType);
-  const byPipeline = groupBy(runs.map((r, i) => ({ r, d: dl[i] as number })), (x) => x.r.pipeline);
+  const byPipeline = groupBy(
+    runs.map((r, i) => ({ r, d: dl[i] as number })),
+    (x) => x.r.pipeline,
+  );
   for (const [pipeline, list] of byPipeline) {
     const budgetVcpu = o.poolVcpu(pipeline);
     const pool = new Pool(target === undefined ? budgetVcpu : type.vcpu);
@@ -183,8 +227,12 @@ function replayPooled(runs: readonly ReplayRun[], dl: readonly number[], o: Repl
         capacityMs += pool.capacity * (at - clockMs);
         clockMs = at;
         const used = pool.usedAt(at);
-        const desired = Math.max(type.vcpu, Math.min(budgetVcpu * 4, Math.ceil(used / target / type.vcpu) * type.vcpu));
-        if (desired > pool.capacity && !pending) pending = { atMs: at + o.poolLagSeconds * 1000, capacity: desired };
+        const desired = Math.max(
+          type.vcpu,
+          Math.min(budgetVcpu * 4, Math.ceil(used / target / type.vcpu) * type.vcpu),
+        );
+        if (desired > pool.capacity && !pending)
+          pending = { atMs: at + o.poolLagSeconds * 1000, capacity: desired };
         else if (desired < pool.capacity && pool.usedAt(at) <= desired) pool.capacity = desired;
         lastTrackMs = at;
         if (toMs - lastTrackMs > 86_400_000 && pool.usedAt(at) === 0) {
@@ -200,10 +248,19 @@ function replayPooled(runs: readonly ReplayRun[], dl: readonly number[], o: Repl
     for (const { r, d } of list) {
       advance(r.startMs);
       pool.release(r.startMs);
-      const runtime = runtimeSeconds(r.agentSeconds, o.parallelFraction(`${r.pipeline}/${r.stage}`), type.vcpu);
+      const runtime = runtimeSeconds(
+        r.agentSeconds,
+        o.parallelFraction(`${r.pipeline}/${r.stage}`),
+        type.vcpu,
+      );
       let delay = 0;
       if (pool.free(r.startMs) >= type.vcpu) {
-        pool.active.push({ startMs: r.startMs, endMs: r.startMs + runtime * 1000, vcpu: type.vcpu, predictedEndMs: r.startMs + runtime * 1000 });
+        pool.active.push({
+          startMs: r.startMs,
+          endMs: r.startMs + runtime * 1000,
+          vcpu: type.vcpu,
+          predictedEndMs: r.startMs + runtime * 1000,
+        });
       } else {
         delay = o.prices.provisioningSeconds.onDemand;
         const usd = (runtime * type.onDemandPerMinute) / 60;
@@ -244,7 +301,12 @@ export interface BrokerReplay {
  * The broker over the same runs. Profiles are learned online in start order: a run is predicted
  * from the runs that started before it, then absorbed.
  */
-export function replayBroker(runs: readonly ReplayRun[], dl: readonly number[], o: ReplayOptions, onProgress?: (done: number, total: number) => void): BrokerReplay {
+export function replayBroker(
+  runs: readonly ReplayRun[],
+  dl: readonly number[],
+  o: ReplayOptions,
+  onProgress?: (done: number, total: number) => void,
+): BrokerReplay {
   const res = emptyResult('broker');
   const states = new Map<string, ProfileState>();
   const predictions: (StagePrediction | undefined)[] = new Array(runs.length);
@@ -279,7 +341,12 @@ export function replayBroker(runs: readonly ReplayRun[], dl: readonly number[], 
       const runtime = runtimeSeconds(r.agentSeconds, p, fixed.vcpu);
       let delay = 0;
       if (pool.free(r.startMs) >= fixed.vcpu)
-        pool.active.push({ startMs: r.startMs, endMs: r.startMs + runtime * 1000, vcpu: fixed.vcpu, predictedEndMs: r.startMs + runtime * 1000 });
+        pool.active.push({
+          startMs: r.startMs,
+          endMs: r.startMs + runtime * 1000,
+          vcpu: fixed.vcpu,
+          predictedEndMs: r.startMs + runtime * 1000,
+        });
       else {
         delay = o.prices.provisioningSeconds.onDemand;
         res.onDemandUsd += (runtime * fixed.onDemandPerMinute) / 60;
@@ -292,13 +359,21 @@ export function replayBroker(runs: readonly ReplayRun[], dl: readonly number[], 
       return;
     }
     const ledger = ledgers.get(runKey) ?? {
-      budget: o.budgetFactor * (runtimeSeconds(prediction.agentSeconds.q50, p, fixed.vcpu) * fixed.onDemandPerMinute) / 60,
+      budget:
+        (o.budgetFactor *
+          (runtimeSeconds(prediction.agentSeconds.q50, p, fixed.vcpu) * fixed.onDemandPerMinute)) /
+        60,
       committed: 0,
     };
     if (!ledgers.has(runKey)) {
       ledgers.set(runKey, ledger);
       if (ledgers.size > 5000) ledgers.delete(ledgers.keys().next().value as string);
-    } else ledger.budget += (o.budgetFactor * runtimeSeconds(prediction.agentSeconds.q50, p, fixed.vcpu) * fixed.onDemandPerMinute) / 60;
+    } else
+      ledger.budget +=
+        (o.budgetFactor *
+          runtimeSeconds(prediction.agentSeconds.q50, p, fixed.vcpu) *
+          fixed.onDemandPerMinute) /
+        60;
     const reservedFree: Partial<Record<ComputeTypeName, number>> = {};
     const reservedWaitSeconds: Partial<Record<ComputeTypeName, number>> = {};
     for (const t of o.prices.codebuild) {
@@ -306,7 +381,12 @@ export function replayBroker(runs: readonly ReplayRun[], dl: readonly number[], 
       const w = pool.waitFor(r.startMs, t.vcpu, true);
       reservedWaitSeconds[t.name] = (w - r.startMs) / 1000;
     }
-    const component: BrokerComponent = { pipeline: r.pipeline, stage: r.stage, kind: 'codebuild', parallelFraction: p };
+    const component: BrokerComponent = {
+      pipeline: r.pipeline,
+      stage: r.stage,
+      kind: 'codebuild',
+      parallelFraction: p,
+    };
     const alloc = allocate({
       component,
       prediction,
@@ -325,8 +405,18 @@ export function replayBroker(runs: readonly ReplayRun[], dl: readonly number[], 
     if (runtime > alloc.runtimeSeconds) {
       const elapsed = alloc.runtimeSeconds;
       const adj = adjust(
-        { elapsedSeconds: elapsed, vcpu: alloc.vcpu, parallelFraction: p, agentSeconds: prediction.agentSeconds, deadlineSeconds: d - alloc.startDelaySeconds },
-        { sizes, budgetLeftUsd: Math.max(0, ledger.budget - ledger.committed - alloc.expectedCostUsd), usdPerVcpuSecond: perVcpuSecond(o.prices, 'on-demand', 'SMALL') },
+        {
+          elapsedSeconds: elapsed,
+          vcpu: alloc.vcpu,
+          parallelFraction: p,
+          agentSeconds: prediction.agentSeconds,
+          deadlineSeconds: d - alloc.startDelaySeconds,
+        },
+        {
+          sizes,
+          budgetLeftUsd: Math.max(0, ledger.budget - ledger.committed - alloc.expectedCostUsd),
+          usdPerVcpuSecond: perVcpuSecond(o.prices, 'on-demand', 'SMALL'),
+        },
       );
       if (adj.action === 'scale-up') {
         res.adjustments++;
@@ -343,7 +433,12 @@ export function replayBroker(runs: readonly ReplayRun[], dl: readonly number[], 
       const actualStart = alloc.fallback === 'queue' ? pool.waitFor(r.startMs, alloc.vcpu, false) : startMs;
       startDelay = Number.isFinite(actualStart) ? (actualStart - r.startMs) / 1000 : alloc.startDelaySeconds;
       const s = r.startMs + startDelay * 1000;
-      pool.active.push({ startMs: s, endMs: s + runtime * 1000, vcpu: alloc.vcpu, predictedEndMs: s + alloc.runtimeSeconds * 1000 });
+      pool.active.push({
+        startMs: s,
+        endMs: s + runtime * 1000,
+        vcpu: alloc.vcpu,
+        predictedEndMs: s + alloc.runtimeSeconds * 1000,
+      });
     } else {
       res.onDemandUsd += runtime * alloc.usdPerSecond;
     }
@@ -359,7 +454,8 @@ export function replayBroker(runs: readonly ReplayRun[], dl: readonly number[], 
     spans.set(r.pipeline, span);
     absorbRun(state, r.input, r.agentSeconds);
   });
-  for (const [pipeline, span] of spans) res.reservedUsd += ((span.to - span.from) / 1000) * o.poolVcpu(pipeline) * reservedRate;
+  for (const [pipeline, span] of spans)
+    res.reservedUsd += ((span.to - span.from) / 1000) * o.poolVcpu(pipeline) * reservedRate;
   res.costUsd = res.reservedUsd + res.onDemandUsd;
   onProgress?.(runs.length, runs.length);
   return { result: res, predictions, allocations };

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../clock';
 import { ConflictError } from '../errors';
 import type { AllocationRecord, BuildProfileStore, StoredProfile } from '../ports/builds';
@@ -15,7 +15,11 @@ const pk = (pipeline: string, stage: string) => `build#${pipeline}#${stage}`;
 const PROFILE_SK = 'profile';
 const allocSk = (runId: string) => `alloc#${runId}`;
 
-export function makeDynamoBuildProfileStore(doc: DynamoDBDocumentClient, tableName: string, clock: Clock): BuildProfileStore {
+export function makeDynamoBuildProfileStore(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  clock: Clock,
+): BuildProfileStore {
   const call = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
     try {
       return await f();
@@ -26,25 +30,51 @@ export function makeDynamoBuildProfileStore(doc: DynamoDBDocumentClient, tableNa
   return {
     async getProfile(pipeline, stage) {
       const out = await call('get build profile', () =>
-        doc.send(new GetCommand({ TableName: tableName, Key: { pk: pk(pipeline, stage), sk: PROFILE_SK }, ConsistentRead: true })),
+        doc.send(
+          new GetCommand({
+            TableName: tableName,
+            Key: { pk: pk(pipeline, stage), sk: PROFILE_SK },
+            ConsistentRead: true,
+          }),
+        ),
       );
       const item = out.Item as (StoredProfile & { pk: string; sk: string }) | undefined;
       if (!item) return undefined;
-      return { pipeline: item.pipeline, stage: item.stage, state: item.state, version: item.version, absorbed: item.absorbed ?? [], updatedAt: item.updatedAt };
+      return {
+        pipeline: item.pipeline,
+        stage: item.stage,
+        state: item.state,
+        version: item.version,
+        absorbed: item.absorbed ?? [],
+        updatedAt: item.updatedAt,
+      };
     },
     async putProfile(profile, expectedVersion) {
       try {
         await doc.send(
           new PutCommand({
             TableName: tableName,
-            Item: { pk: pk(profile.pipeline, profile.stage), sk: PROFILE_SK, ...profile, version: expectedVersion + 1 },
+            Item: {
+              pk: pk(profile.pipeline, profile.stage),
+              sk: PROFILE_SK,
+              ...profile,
+              version: expectedVersion + 1,
+            },
             ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk)' : '#v = :v',
-            ...(expectedVersion === 0 ? {} : { ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': expectedVersion } }),
+            ...(expectedVersion === 0
+              ? {}
+              : {
+                  ExpressionAttributeNames: { '#v': 'version' },
+                  ExpressionAttributeValues: { ':v': expectedVersion },
+                }),
           }),
         );
       } catch (error) {
         if (isConditionFailed(error))
-          throw new ConflictError(`build profile ${profile.pipeline}/${profile.stage} changed (expected version ${expectedVersion})`, { cause: error });
+          throw new ConflictError(
+            `build profile ${profile.pipeline}/${profile.stage} changed (expected version ${expectedVersion})`,
+            { cause: error },
+          );
         throw mapSdkError(error, 'put build profile');
       }
     },
@@ -63,13 +93,22 @@ export function makeDynamoBuildProfileStore(doc: DynamoDBDocumentClient, tableNa
       } catch (error) {
         if (!isConditionFailed(error)) throw mapSdkError(error, 'put build allocation');
         const existing = await this.getAllocation(record.pipeline, record.stage, record.runId);
-        if (!existing) throw new ConflictError(`allocation ${record.pipeline}/${record.stage}/${record.runId} vanished`, { cause: error });
+        if (!existing)
+          throw new ConflictError(`allocation ${record.pipeline}/${record.stage}/${record.runId} vanished`, {
+            cause: error,
+          });
         return existing;
       }
     },
     async getAllocation(pipeline, stage, runId) {
       const out = await call('get build allocation', () =>
-        doc.send(new GetCommand({ TableName: tableName, Key: { pk: pk(pipeline, stage), sk: allocSk(runId) }, ConsistentRead: true })),
+        doc.send(
+          new GetCommand({
+            TableName: tableName,
+            Key: { pk: pk(pipeline, stage), sk: allocSk(runId) },
+            ConsistentRead: true,
+          }),
+        ),
       );
       const item = out.Item as (AllocationRecord & { pk: string; sk: string }) | undefined;
       if (!item || item.ttl * 1000 <= clock.now()) return undefined;

@@ -37,5 +37,10 @@ export interface BuildProfileStore {
   /** Create the run's allocation; returns the existing record when it is already there (redelivery). */
   putAllocation(record: AllocationRecord): Promise<AllocationRecord>;
   getAllocation(pipeline: string, stage: string, runId: string): Promise<AllocationRecord | undefined>;
-  setAdjustment(pipeline: string, stage: string, runId: string, adjustment: NonNullable<AllocationRecord['adjustment']>): Promise<void>;
+  setAdjustment(
+    pipeline: string,
+    stage: string,
+    runId: string,
+    adjustment: NonNullable<AllocationRecord['adjustment']>,
+  ): Promise<void>;
 }

@@ -16,7 +16,15 @@ const envelope = {
   resources: z.array(z.string()),
 };
 
-export const PIPELINE_STAGE_STATES = ['STARTED', 'SUCCEEDED', 'RESUMED', 'FAILED', 'CANCELED', 'STOPPED', 'STOPPING'] as const;
+export const PIPELINE_STAGE_STATES = [
+  'STARTED',
+  'SUCCEEDED',
+  'RESUMED',
+  'FAILED',
+  'CANCELED',
+  'STOPPED',
+  'STOPPING',
+] as const;
 
 export const PipelineStageEvent = z.object({
   ...envelope,
@@ -102,14 +110,22 @@ export const WorkflowTaskEnded = z
 export type WorkflowTaskEnded = z.infer<typeof WorkflowTaskEnded>;
 
 export const BrokerInput = z.union([PipelineStageEvent, CodeBuildStateEvent, WorkflowTaskRequest]);
-export const FeedbackInput = z.union([PipelineStageEvent, CodeBuildStateEvent, CodeBuildPhaseEvent, WorkflowTaskEnded]);
+export const FeedbackInput = z.union([
+  PipelineStageEvent,
+  CodeBuildStateEvent,
+  CodeBuildPhaseEvent,
+  WorkflowTaskEnded,
+]);
 
 const BY_DETAIL_TYPE: Record<string, z.ZodType> = {
   'CodePipeline Stage Execution State Change': PipelineStageEvent,
   'CodeBuild Build State Change': CodeBuildStateEvent,
   'CodeBuild Build Phase Change': CodeBuildPhaseEvent,
 };
-const BY_KIND: Record<string, z.ZodType> = { 'ecs-task': WorkflowTaskRequest, 'ecs-task-ended': WorkflowTaskEnded };
+const BY_KIND: Record<string, z.ZodType> = {
+  'ecs-task': WorkflowTaskRequest,
+  'ecs-task-ended': WorkflowTaskEnded,
+};
 
 /**
  * The schema an input claims to follow (by `detail-type`, or `kind` for workflow calls), so a
@@ -120,6 +136,10 @@ export function schemaFor(input: unknown, allowed: readonly z.ZodType[]): z.ZodT
   if (input === null || typeof input !== 'object') return undefined;
   const o = input as Record<string, unknown>;
   const schema =
-    typeof o['detail-type'] === 'string' ? BY_DETAIL_TYPE[o['detail-type']] : typeof o.kind === 'string' ? BY_KIND[o.kind] : undefined;
+    typeof o['detail-type'] === 'string'
+      ? BY_DETAIL_TYPE[o['detail-type']]
+      : typeof o.kind === 'string'
+        ? BY_KIND[o.kind]
+        : undefined;
   return schema && allowed.includes(schema) ? schema : undefined;
 }

@@ -16,7 +16,9 @@ export class MemoryBuildProfileStore implements BuildProfileStore {
     const key = `${profile.pipeline}#${profile.stage}`;
     const current = this.profiles.get(key)?.version ?? 0;
     if (current !== expectedVersion)
-      throw new ConflictError(`build profile ${profile.pipeline}/${profile.stage} changed (expected version ${expectedVersion})`);
+      throw new ConflictError(
+        `build profile ${profile.pipeline}/${profile.stage} changed (expected version ${expectedVersion})`,
+      );
     this.profiles.set(key, structuredClone({ ...profile, version: expectedVersion + 1 }));
   }
   async putAllocation(record: AllocationRecord): Promise<AllocationRecord> {
@@ -30,7 +32,12 @@ export class MemoryBuildProfileStore implements BuildProfileStore {
     const r = this.allocations.get(`${pipeline}#${stage}#${runId}`);
     return r && r.ttl * 1000 > this.clock.now() ? structuredClone(r) : undefined;
   }
-  async setAdjustment(pipeline: string, stage: string, runId: string, adjustment: NonNullable<AllocationRecord['adjustment']>): Promise<void> {
+  async setAdjustment(
+    pipeline: string,
+    stage: string,
+    runId: string,
+    adjustment: NonNullable<AllocationRecord['adjustment']>,
+  ): Promise<void> {
     const r = this.allocations.get(`${pipeline}#${stage}#${runId}`);
     if (r) r.adjustment = structuredClone(adjustment);
   }

@@ -54,7 +54,8 @@ export function registerBuilds(program: Command, io: CliIO): void {
         `change ${result.from.slice(0, 12)}..${result.to.slice(0, 12)}: score ${result.score.toFixed(2)}`,
         'kind        files   lines   term',
         ...Object.entries(result.byKind).map(
-          ([k, v]) => `${k.padEnd(10)} ${String(v.files).padStart(6)} ${String(v.lines).padStart(7)} ${(result.terms[k] ?? 0).toFixed(1).padStart(7)}`,
+          ([k, v]) =>
+            `${k.padEnd(10)} ${String(v.files).padStart(6)} ${String(v.lines).padStart(7)} ${(result.terms[k] ?? 0).toFixed(1).padStart(7)}`,
         ),
         `complexity delta (TS/JS): ${result.complexityDelta === undefined ? 'no TS/JS files' : result.complexityDelta}`,
       ];
@@ -72,7 +73,8 @@ export function registerBuilds(program: Command, io: CliIO): void {
     .action((opts: { data: string; json?: string; report?: string }) => {
       const dir = requireDir(opts.data, '--data');
       const started = performance.now();
-      const say = (text: string) => io.err(`bench builds: ${text} (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
+      const say = (text: string) =>
+        io.err(`bench builds: ${text} (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
       say('loading');
       const runs = loadCiRuns(dir);
       say(`${runs.length} stage runs loaded`);

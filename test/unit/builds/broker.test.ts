@@ -1,6 +1,11 @@
 import { adjust, lend } from '../../../shared/builds/adjust';
 import { allocate, type BrokerRequest } from '../../../shared/builds/broker';
-import { changeScore, changeScoreFromCounts, classifyFile, emptyComponents } from '../../../shared/builds/change';
+import {
+  changeScore,
+  changeScoreFromCounts,
+  classifyFile,
+  emptyComponents,
+} from '../../../shared/builds/change';
 import { cyclomaticComplexity } from '../../../shared/builds/complexity';
 import { PRICE_TABLE, pricesFor } from '../../../shared/builds/prices';
 import { fitParallelFractions, runtimeSeconds } from '../../../shared/builds/speedup';
@@ -27,7 +32,12 @@ describe('allocate', () => {
   it.each([
     // [what, request, expected option id, fallback]
     ['a short stage on the smallest on-demand type', request({ work: 300 }), 'on-demand:SMALL', undefined],
-    ['a long stage on the smallest type that meets the deadline', request({ work: 2000 }), 'on-demand:LARGE', undefined],
+    [
+      'a long stage on the smallest type that meets the deadline',
+      request({ work: 2000 }),
+      'on-demand:LARGE',
+      undefined,
+    ],
     [
       'a free reserved instance before on-demand at equal price',
       request({ work: 300, pool: { reservedFree: { SMALL: 1 }, onDemandAvailable: true } }),
@@ -36,28 +46,50 @@ describe('allocate', () => {
     ],
     [
       'queue for the reserved type when the wait still meets the deadline',
-      request({ work: 300, pool: { reservedFree: { SMALL: 0 }, reservedWaitSeconds: { SMALL: 60 }, onDemandAvailable: true } }),
+      request({
+        work: 300,
+        pool: { reservedFree: { SMALL: 0 }, reservedWaitSeconds: { SMALL: 60 }, onDemandAvailable: true },
+      }),
       'reserved:SMALL',
       'queue',
     ],
     [
       'overflow to on-demand when the wait would miss the deadline',
-      request({ work: 600, pool: { reservedFree: { SMALL: 0 }, reservedWaitSeconds: { SMALL: 900 }, onDemandAvailable: true } }),
+      request({
+        work: 600,
+        pool: { reservedFree: { SMALL: 0 }, reservedWaitSeconds: { SMALL: 900 }, onDemandAvailable: true },
+      }),
       'on-demand:SMALL',
       'overflow',
     ],
-    ['the earliest finish when nothing can meet the deadline', request({ work: 100_000, deadlineSeconds: 60, budgetUsd: 1000 }), 'on-demand:2XLARGE', undefined],
-    ['the earliest finish the budget allows', request({ work: 100_000, deadlineSeconds: 60, budgetUsd: 10 }), 'on-demand:MEDIUM', undefined],
+    [
+      'the earliest finish when nothing can meet the deadline',
+      request({ work: 100_000, deadlineSeconds: 60, budgetUsd: 1000 }),
+      'on-demand:2XLARGE',
+      undefined,
+    ],
+    [
+      'the earliest finish the budget allows',
+      request({ work: 100_000, deadlineSeconds: 60, budgetUsd: 10 }),
+      'on-demand:MEDIUM',
+      undefined,
+    ],
   ])('%s', (_what, req, id, fallback) => {
     const a = allocate(req);
     expect(a.id).toBe(id);
     expect(a.fallback).toBe(fallback);
     expect(a.reason.length).toBeGreaterThan(0);
-    if (a.tier === 'on-demand' || a.tier === 'reserved') expect(a.codebuild?.computeTypeOverride).toBe(`BUILD_GENERAL1_${a.computeType}`);
+    if (a.tier === 'on-demand' || a.tier === 'reserved')
+      expect(a.codebuild?.computeTypeOverride).toBe(`BUILD_GENERAL1_${a.computeType}`);
   });
 
   it('records the reason when the preferred reserved pool is exhausted', () => {
-    const a = allocate(request({ work: 600, pool: { reservedFree: { SMALL: 0 }, reservedWaitSeconds: { SMALL: 900 }, onDemandAvailable: true } }));
+    const a = allocate(
+      request({
+        work: 600,
+        pool: { reservedFree: { SMALL: 0 }, reservedWaitSeconds: { SMALL: 900 }, onDemandAvailable: true },
+      }),
+    );
     expect(a.preferred).toBe('reserved:SMALL');
     expect(a.reason).toMatch(/reserved fleet exhausted/);
   });
@@ -75,7 +107,13 @@ describe('allocate', () => {
   ])('%s', (_what, interruptible, spotAvailable, provider, fallback) => {
     const a = allocate(
       request({
-        component: { pipeline: 'wf', stage: 'Transform', kind: 'ecs-task', parallelFraction: 0.5, interruptible },
+        component: {
+          pipeline: 'wf',
+          stage: 'Transform',
+          kind: 'ecs-task',
+          parallelFraction: 0.5,
+          interruptible,
+        },
         pool: { reservedFree: {}, onDemandAvailable: true, spotAvailable },
       }),
     );
@@ -99,7 +137,13 @@ describe('speed-up model (Amdahl)', () => {
   ])('work %d, p %d on %d vCPU takes %d s', (w, p, v, t) => expect(runtimeSeconds(w, p, v)).toBeCloseTo(t));
 
   it('shrinks a stage with few logged runs toward the pooled p', () => {
-    const fit = fitParallelFractions(new Map([['a', Array(100).fill(0.8)], ['b', [0.2]]]), ['a', 'b', 'c']);
+    const fit = fitParallelFractions(
+      new Map([
+        ['a', Array(100).fill(0.8)],
+        ['b', [0.2]],
+      ]),
+      ['a', 'b', 'c'],
+    );
     expect(fit.byStage.a).toBeGreaterThan(0.75);
     expect(fit.byStage.b).toBeGreaterThan(0.6);
     expect(fit.byStage.c).toBe(fit.pooled);
@@ -112,14 +156,18 @@ describe('dynamic adjustment and lending', () => {
   it.each([
     ['holds inside the profile', 300, 'hold'],
     ['scales up once past the interval with the deadline at risk', 850, 'scale-up'],
-  ])('%s', (_w, elapsed, action) => expect(adjust({ ...base, elapsedSeconds: elapsed }, opts).action).toBe(action));
+  ])('%s', (_w, elapsed, action) =>
+    expect(adjust({ ...base, elapsedSeconds: elapsed }, opts).action).toBe(action),
+  );
 
   it('holds when no budget is left', () => {
     expect(adjust({ ...base, elapsedSeconds: 850 }, { ...opts, budgetLeftUsd: 0 }).action).toBe('hold');
   });
 
   it('releases when far ahead of the profile', () => {
-    expect(adjust({ ...base, vcpu: 72, elapsedSeconds: 10, deadlineSeconds: 5000 }, opts).action).toBe('release');
+    expect(adjust({ ...base, vcpu: 72, elapsedSeconds: 10, deadlineSeconds: 5000 }, opts).action).toBe(
+      'release',
+    );
   });
 
   it('gives what finished stages did not spend to the stage furthest behind', () => {

@@ -10,7 +10,13 @@ let repo: string;
 function git(...args: string[]): string {
   return execFileSync('git', ['-C', repo, ...args], {
     encoding: 'utf8',
-    env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' },
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@example.com',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@example.com',
+    },
   });
 }
 function write(file: string, text: string): void {
@@ -28,7 +34,10 @@ beforeAll(() => {
   write('README.md', '# app\n');
   git('add', '-A');
   git('commit', '-q', '-m', 'one');
-  write('src/app.ts', 'export function f(x: number) {\n  if (x > 1 && x < 9) return 1;\n  return x ?? 0;\n}\n');
+  write(
+    'src/app.ts',
+    'export function f(x: number) {\n  if (x > 1 && x < 9) return 1;\n  return x ?? 0;\n}\n',
+  );
   write('src/app.test.ts', 'it("works", () => {});\n');
   write('README.md', '# app\n\nMore words.\n');
   write('package-lock.json', '{}\n');
@@ -41,7 +50,11 @@ describe('shadowscale change-score', () => {
   it('scores a range by kind with the TS complexity delta', async () => {
     const run = await runCli('change-score', '--repo', repo, '--from', 'HEAD~1', '--to', 'HEAD', '--json');
     expect(run.code).toBe(0);
-    const out = JSON.parse(run.out) as { score: number; complexityDelta: number; byKind: Record<string, { files: number; lines: number }> };
+    const out = JSON.parse(run.out) as {
+      score: number;
+      complexityDelta: number;
+      byKind: Record<string, { files: number; lines: number }>;
+    };
     expect(out.byKind.source).toEqual({ files: 1, lines: 3 });
     expect(out.byKind.test?.files).toBe(1);
     expect(out.byKind.docs?.files).toBe(1);
@@ -72,13 +85,34 @@ describe('shadowscale bench builds', () => {
   it('replays the fixture datasets and writes the JSON summary and the HTML report', async () => {
     const json = path.join(dir, 'builds.json');
     const report = path.join(dir, 'builds.html');
-    const run = await runCli('bench', 'builds', '--data', 'test/fixtures/ci', '--json', json, '--report', report);
+    const run = await runCli(
+      'bench',
+      'builds',
+      '--data',
+      'test/fixtures/ci',
+      '--json',
+      json,
+      '--report',
+      report,
+    );
     expect(run.code).toBe(0);
     expect(run.err).toMatch(/bench builds: .*stage runs loaded/);
-    const out = JSON.parse(fs.readFileSync(json, 'utf8')) as { summary: Record<string, number>; policies: { policy: string }[] };
-    for (const key of ['duration_mae_vs_best_naive', 'coverage80', 'cost_vs_fixed', 'p95_queue_vs_fixed', 'p95_queue_vs_reactive_at_equal_cost', 'seconds'])
+    const out = JSON.parse(fs.readFileSync(json, 'utf8')) as {
+      summary: Record<string, number>;
+      policies: { policy: string }[];
+    };
+    for (const key of [
+      'duration_mae_vs_best_naive',
+      'coverage80',
+      'cost_vs_fixed',
+      'p95_queue_vs_fixed',
+      'p95_queue_vs_reactive_at_equal_cost',
+      'seconds',
+    ])
       expect(Number.isFinite(out.summary[key])).toBe(true);
-    expect(out.policies.map((p) => p.policy)).toEqual(expect.arrayContaining(['fixed', 'broker', 'reactive@0.5']));
+    expect(out.policies.map((p) => p.policy)).toEqual(
+      expect.arrayContaining(['fixed', 'broker', 'reactive@0.5']),
+    );
     const html = fs.readFileSync(report, 'utf8');
     expect(html).toContain('<svg');
     expect(html).toContain('predicted 10–90 % interval');

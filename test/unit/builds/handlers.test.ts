@@ -1,4 +1,9 @@
-import { type BrokerConfig, brokerConfigFromEnv, decide, feedback } from '../../../functions/build-broker/core';
+import {
+  type BrokerConfig,
+  brokerConfigFromEnv,
+  decide,
+  feedback,
+} from '../../../functions/build-broker/core';
 import { ManualClock } from '../../../shared/clock';
 import { ValidationError } from '../../../shared/errors';
 import { MemoryBuildProfileStore } from '../../../shared/sim/memory-build-profiles';
@@ -16,7 +21,10 @@ const stageEvent = (state: string, time: string, executionId = 'c1d2e3f4-0000-40
   detail: { pipeline: 'checkout', version: '1', 'execution-id': executionId, stage: 'Test', state },
 });
 
-const buildEvent = (status: string, phases: { 'phase-type': string; 'duration-in-seconds'?: number }[] = []) => ({
+const buildEvent = (
+  status: string,
+  phases: { 'phase-type': string; 'duration-in-seconds'?: number }[] = [],
+) => ({
   version: '0',
   id: `evt-build-${status}`,
   'detail-type': 'CodeBuild Build State Change',
@@ -24,16 +32,29 @@ const buildEvent = (status: string, phases: { 'phase-type': string; 'duration-in
   account: '123456789012',
   time: '2026-03-02T10:20:00Z',
   region: 'us-east-1',
-  resources: ['arn:aws:codebuild:us-east-1:123456789012:build/unit-tests:8745a7a9-c340-456a-9166-edf953571bEX'],
+  resources: [
+    'arn:aws:codebuild:us-east-1:123456789012:build/unit-tests:8745a7a9-c340-456a-9166-edf953571bEX',
+  ],
   detail: {
     'build-status': status,
     'project-name': 'unit-tests',
-    'build-id': 'arn:aws:codebuild:us-east-1:123456789012:build/unit-tests:8745a7a9-c340-456a-9166-edf953571bEX',
+    'build-id':
+      'arn:aws:codebuild:us-east-1:123456789012:build/unit-tests:8745a7a9-c340-456a-9166-edf953571bEX',
     'additional-information': {
-      environment: { image: 'aws/codebuild/standard:7.0', 'privileged-mode': false, 'compute-type': 'BUILD_GENERAL1_MEDIUM', type: 'LINUX_CONTAINER' },
+      environment: {
+        image: 'aws/codebuild/standard:7.0',
+        'privileged-mode': false,
+        'compute-type': 'BUILD_GENERAL1_MEDIUM',
+        type: 'LINUX_CONTAINER',
+      },
       'timeout-in-minutes': 60,
       'build-complete': status !== 'IN_PROGRESS',
-      phases: phases.map((p) => ({ 'phase-context': [], 'start-time': 'Mar 2, 2026 10:00:00 AM', 'phase-status': 'SUCCEEDED', ...p })),
+      phases: phases.map((p) => ({
+        'phase-context': [],
+        'start-time': 'Mar 2, 2026 10:00:00 AM',
+        'phase-status': 'SUCCEEDED',
+        ...p,
+      })),
     },
     'current-phase': 'COMPLETED',
     'current-phase-context': '[]',
@@ -80,14 +101,23 @@ describe('build broker handler core', () => {
 
   it('learns from a standalone CodeBuild build from its phase durations', async () => {
     const { deps, store } = setup();
-    const out = await feedback(buildEvent('SUCCEEDED', [{ 'phase-type': 'SUBMITTED', 'duration-in-seconds': 1 }, { 'phase-type': 'BUILD', 'duration-in-seconds': 300 }]), deps);
+    const out = await feedback(
+      buildEvent('SUCCEEDED', [
+        { 'phase-type': 'SUBMITTED', 'duration-in-seconds': 1 },
+        { 'phase-type': 'BUILD', 'duration-in-seconds': 300 },
+      ]),
+      deps,
+    );
     expect(out.action).toBe('absorbed');
     expect((await store.getProfile('codebuild', 'unit-tests'))?.state.runs).toBe(1);
   });
 
   it('returns an ECS capacity-provider strategy to a workflow task', async () => {
     const { deps } = setup();
-    const out = await decide({ kind: 'ecs-task', workflow: 'etl', task: 'Transform', runId: 'exec-1', interruptible: true }, deps);
+    const out = await decide(
+      { kind: 'ecs-task', workflow: 'etl', task: 'Transform', runId: 'exec-1', interruptible: true },
+      deps,
+    );
     if (out.action !== 'allocated') throw new Error('expected an allocation');
     expect(out.allocation.ecs?.capacityProviderStrategy[0]?.capacityProvider).toBe('FARGATE_SPOT');
   });
@@ -100,13 +130,21 @@ describe('build broker handler core', () => {
   });
 
   it.each([
-    ['a stage event without the execution id', (() => {
-      const e = stageEvent('STARTED', '2026-03-02T10:00:00Z');
-      const { 'execution-id': _x, ...detail } = e.detail;
-      return { ...e, detail };
-    })(), 'detail.execution-id'],
+    [
+      'a stage event without the execution id',
+      (() => {
+        const e = stageEvent('STARTED', '2026-03-02T10:00:00Z');
+        const { 'execution-id': _x, ...detail } = e.detail;
+        return { ...e, detail };
+      })(),
+      'detail.execution-id',
+    ],
     ['a stage event with an unknown state', stageEvent('EXPLODED', '2026-03-02T10:00:00Z'), 'detail.state'],
-    ['a workflow request with a bad deadline', { kind: 'ecs-task', workflow: 'etl', task: 'T', runId: 'r', deadlineSeconds: -5 }, 'deadlineSeconds'],
+    [
+      'a workflow request with a bad deadline',
+      { kind: 'ecs-task', workflow: 'etl', task: 'T', runId: 'r', deadlineSeconds: -5 },
+      'deadlineSeconds',
+    ],
   ])('rejects %s naming the field, storing nothing', async (_what, event, field) => {
     const { deps, store } = setup();
     const error = await decide(event, deps).catch((e: unknown) => e);
@@ -124,6 +162,8 @@ describe('build broker handler core', () => {
   });
 
   it('refuses a bad environment naming the variable value', () => {
-    expect(() => brokerConfigFromEnv({ AWS_REGION: 'us-east-1', SHADOWSCALE_BUILD_DEADLINE_FACTOR: 'soon' })).toThrow(/deadlineFactor/);
+    expect(() =>
+      brokerConfigFromEnv({ AWS_REGION: 'us-east-1', SHADOWSCALE_BUILD_DEADLINE_FACTOR: 'soon' }),
+    ).toThrow(/deadlineFactor/);
   });
 });

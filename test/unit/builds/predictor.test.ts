@@ -101,7 +101,12 @@ describe('stage profile predictor', () => {
 
   it('keeps a small JSON state (it is stored in one DynamoDB item)', () => {
     const s = newProfileState();
-    for (let i = 0; i < 2000; i++) absorbRun(s, { startMs: i * HOUR, changeScore: i % 7, changeKey: `b${i % 500}`, jobs: 1 + (i % 3) }, 100 + (i % 13));
+    for (let i = 0; i < 2000; i++)
+      absorbRun(
+        s,
+        { startMs: i * HOUR, changeScore: i % 7, changeKey: `b${i % 500}`, jobs: 1 + (i % 3) },
+        100 + (i % 13),
+      );
     expect(JSON.stringify(s).length).toBeLessThan(60_000);
   });
 });
