@@ -1,4 +1,9 @@
 import {
+  BUILD_BROKER_FUNCTION_ID,
+  BUILD_BROKER_FUNCTIONS,
+  BUILD_FEEDBACK_FUNCTION_ID,
+} from '../functions/build-broker/manifest';
+import {
   FORECAST_FUNCTIONS,
   FORECAST_SCHEDULE_TARGET,
   FORECAST_STATE_MACHINES,
@@ -31,6 +36,11 @@ export const CAPABILITIES: Capabilities = {
     contentionCleared: CONTENTION_CLEARED_RULE,
   },
   prewarm: { function: onlyOne(PREWARM_FUNCTIONS, 'prewarm') },
+  builds: {
+    functions: BUILD_BROKER_FUNCTIONS,
+    brokerId: BUILD_BROKER_FUNCTION_ID,
+    feedbackId: BUILD_FEEDBACK_FUNCTION_ID,
+  },
 };
 
 function onlyOne(specs: readonly FunctionSpec[], capability: string): FunctionSpec {

@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ForecastInputError, ShadowscaleError, ValidationError } from '../../shared/errors';
 import { registerBacktest } from './commands/backtest';
 import { registerBenchForecast } from './commands/bench-forecast';
+import { registerBuilds } from './commands/builds';
 import { registerForecast } from './commands/forecast';
 import { registerForecaster } from './commands/forecaster';
 import { registerLocal } from './commands/local';
@@ -52,6 +53,7 @@ export function buildProgram(io: CliIO): Command {
   registerForecaster(program, io);
   registerLocal(program, io);
   registerMigrate(program, io);
+  registerBuilds(program, io);
   // Every subcommand reports usage errors the same way as the root.
   for (const command of program.commands) {
     command.exitOverride().configureOutput(output(io));

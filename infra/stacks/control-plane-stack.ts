@@ -5,6 +5,7 @@ import type { Construct } from 'constructs';
 import type { FunctionSpec, StateMachineSpec } from '../../functions/manifest';
 import { ValidationError } from '../../shared/errors';
 import type { ShadowscaleConfig } from '../config';
+import { BuildBroker } from '../constructs/build-broker';
 import type { CapabilityContext } from '../constructs/capability';
 import { Forecaster } from '../constructs/forecaster';
 import { Monitoring, type ShadowscaleMetricNames } from '../constructs/monitoring';
@@ -37,6 +38,11 @@ export interface Capabilities {
   readonly prewarm?: {
     readonly function: FunctionSpec;
   };
+  readonly builds?: {
+    readonly functions: readonly FunctionSpec[];
+    readonly brokerId: string;
+    readonly feedbackId: string;
+  };
   // The region failover joins here: a `RegionFailover` construct built like the orchestrator
   // (buildFunctions + buildWorkflows + its start rule), with `route53:shift-weights` functions.
 }
@@ -63,6 +69,7 @@ export class ControlPlaneStack extends Stack {
   public readonly signals?: SignalsIngest;
   public readonly orchestrator?: ShadowPoolOrchestrator;
   public readonly prewarm?: Prewarm;
+  public readonly buildBroker?: BuildBroker;
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
     super(scope, id, props);
@@ -120,6 +127,9 @@ export class ControlPlaneStack extends Stack {
     }
     if (capabilities.prewarm) {
       this.prewarm = new Prewarm(this, 'Prewarm', { context, function: capabilities.prewarm.function });
+    }
+    if (capabilities.builds) {
+      this.buildBroker = new BuildBroker(this, 'BuildBroker', { context, ...capabilities.builds });
     }
     this.monitoring.finish();
 

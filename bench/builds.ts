@@ -1,0 +1,442 @@
+import { pricesFor } from '../shared/builds/prices';
+import {
+  deadlines,
+  fixedTypeFor,
+  type PolicyResult,
+  p95,
+  type ReplayOptions,
+  type ReplayRun,
+  replayBroker,
+  replayFixed,
+  replayReactive,
+} from '../shared/builds/replay';
+import { fitParallelFractions, runtimeSeconds } from '../shared/builds/speedup';
+import { escapeHtml, lineChart, page, scatterChart, table } from '../shared/report/chart';
+import type { CiRun } from './builds-data';
+
+/**
+ * `shadowscale bench builds`: both CI datasets replayed in time order through the stage profile
+ * predictor (against the naive "median of the last 20 runs" and "last run") and through the
+ * broker (against a fixed size and reactive pool target tracking). Every prediction sees only
+ * runs that started before it.
+ */
+
+export const NAIVE_WINDOW = 20;
+/** Stages with fewer scored runs are listed but left out of the geometric mean (a ratio over a handful of runs is noise). */
+export const MIN_SCORED_RUNS = 30;
+export const REACTIVE_TARGETS = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9] as const;
+
+export const REPLAY_DEFAULTS = {
+  region: 'us-east-1',
+  deadlineFactor: 1.25,
+  planQuantile: 0.8 as const,
+  budgetFactor: 1,
+  poolLagSeconds: 180,
+  trackEverySeconds: 60,
+};
+
+export interface StageAccuracy {
+  stage: string;
+  scored: number;
+  maeModel: number;
+  maeMedian20: number;
+  maeLast: number;
+  /** MAE of the predictor over the better naive baseline of the stage. */
+  ratio: number;
+  coverage80: number;
+}
+
+export interface PolicyRow {
+  policy: string;
+  costUsd: number;
+  reservedUsd: number;
+  onDemandUsd: number;
+  p95QueueSeconds: number;
+  deadlineMet: number;
+  runs: number;
+}
+
+export interface BuildsBench {
+  summary: {
+    duration_mae_vs_best_naive: number;
+    coverage80: number;
+    cost_vs_fixed: number;
+    p95_queue_vs_fixed: number;
+    p95_queue_vs_reactive_at_equal_cost: number;
+    seconds: number;
+    cpu_seconds: number;
+    runs: number;
+    stages: number;
+    stages_in_geomean: number;
+  };
+  model: {
+    speedup: string;
+    referenceVcpu: number;
+    parallelFraction: Record<string, number>;
+    pooledParallelFraction: number;
+    fixedType: string;
+    poolVcpu: Record<string, number>;
+    deadline: string;
+    notes: string[];
+  };
+  stages: StageAccuracy[];
+  policies: PolicyRow[];
+  reactiveAtEqualCost: { p95QueueSeconds: number; bracket: [string, string] | null };
+  broker: { fallbacks: Record<string, number>; adjustments: number };
+}
+
+export type Progress = (phase: string, done: number, total: number) => void;
+
+function toReplay(runs: readonly CiRun[]): ReplayRun[] {
+  return runs.map((r) => ({
+    pipeline: r.pipeline,
+    stage: r.stage,
+    buildId: r.buildId,
+    startMs: r.startMs,
+    agentSeconds: r.agentSeconds,
+    input: {
+      startMs: r.startMs,
+      changeScore: r.changeScore,
+      ...(r.jobs !== undefined ? { jobs: r.jobs } : {}),
+      ...(r.changeKey !== undefined ? { changeKey: r.changeKey } : {}),
+    },
+  }));
+}
+
+function row(r: PolicyResult): PolicyRow {
+  return {
+    policy: r.policy,
+    costUsd: r.costUsd,
+    reservedUsd: r.reservedUsd,
+    onDemandUsd: r.onDemandUsd,
+    p95QueueSeconds: p95(r.queueSeconds),
+    deadlineMet: r.runs > 0 ? r.deadlineMet / r.runs : 0,
+    runs: r.runs,
+  };
+}
+
+/** Floor for ratios whose denominator can be zero (a p95 queue of 0 s). */
+const QUEUE_FLOOR_SECONDS = 1;
+
+export function runBuildsBench(
+  ci: readonly CiRun[],
+  progress: Progress = () => {},
+): { bench: BuildsBench; charts: ChartData } {
+  const started = performance.now();
+  const cpuStarted = process.cpuUsage();
+  const runs = toReplay(ci);
+  const prices = pricesFor(REPLAY_DEFAULTS.region);
+  const stageKeys = [...new Set(runs.map((r) => `${r.pipeline}/${r.stage}`))];
+  const shares = new Map<string, number[]>();
+  for (const r of ci)
+    if (r.parallelShare !== undefined) {
+      const k = `${r.pipeline}/${r.stage}`;
+      const l = shares.get(k) ?? [];
+      l.push(r.parallelShare);
+      shares.set(k, l);
+    }
+  const pfit = fitParallelFractions(shares, stageKeys);
+  const pOf = (k: string) => pfit.byStage[k] ?? pfit.pooled;
+  const dl = deadlines(runs, REPLAY_DEFAULTS.deadlineFactor);
+  const fixedType = fixedTypeFor(runs, dl, prices, pOf, REPLAY_DEFAULTS.planQuantile);
+  const fixed = prices.codebuild.find((t) => t.name === fixedType);
+  if (!fixed) throw new RangeError(fixedType);
+  // The budgeted pool: the mean concurrent vCPU demand of the fixed size over the pipeline's span.
+  const poolVcpu: Record<string, number> = {};
+  const byPipe = new Map<string, { work: number; from: number; to: number }>();
+  for (const r of runs) {
+    const s = byPipe.get(r.pipeline) ?? { work: 0, from: r.startMs, to: r.startMs };
+    s.work += runtimeSeconds(r.agentSeconds, pOf(`${r.pipeline}/${r.stage}`), fixed.vcpu) * fixed.vcpu;
+    s.to = Math.max(s.to, r.startMs);
+    byPipe.set(r.pipeline, s);
+  }
+  for (const [p, s] of byPipe) {
+    const mean = s.work / Math.max(1, (s.to - s.from) / 1000);
+    poolVcpu[p] = Math.max(1, Math.ceil(mean / fixed.vcpu)) * fixed.vcpu;
+  }
+  const options: ReplayOptions = {
+    prices,
+    parallelFraction: pOf,
+    poolVcpu: (p) => poolVcpu[p] ?? fixed.vcpu,
+    deadlineFactor: REPLAY_DEFAULTS.deadlineFactor,
+    fixedType,
+    planQuantile: REPLAY_DEFAULTS.planQuantile,
+    budgetFactor: REPLAY_DEFAULTS.budgetFactor,
+    poolLagSeconds: REPLAY_DEFAULTS.poolLagSeconds,
+    trackEverySeconds: REPLAY_DEFAULTS.trackEverySeconds,
+  };
+  const broker = replayBroker(runs, dl, options, (d, t) => progress('broker (predict + allocate)', d, t));
+  const stages = accuracy(runs, broker.predictions);
+  const scored = stages.filter((s) => s.scored >= MIN_SCORED_RUNS && Number.isFinite(s.ratio) && s.ratio > 0);
+  const geomean = Math.exp(scored.reduce((a, s) => a + Math.log(s.ratio), 0) / Math.max(1, scored.length));
+  let covered = 0;
+  let covN = 0;
+  for (const s of stages) {
+    covered += s.coverage80 * s.scored;
+    covN += s.scored;
+  }
+  progress('fixed', 0, 1);
+  const fixedResult = row(replayFixed(runs, dl, options));
+  const reactive: PolicyRow[] = [];
+  REACTIVE_TARGETS.forEach((t, i) => {
+    progress('reactive target tracking', i, REACTIVE_TARGETS.length);
+    reactive.push(row(replayReactive(runs, dl, options, t)));
+  });
+  progress('reactive target tracking', REACTIVE_TARGETS.length, REACTIVE_TARGETS.length);
+  const brokerRow = row(broker.result);
+  const equal = atEqualCost(reactive, brokerRow.costUsd);
+  const q = (x: number) => Math.max(QUEUE_FLOOR_SECONDS, x);
+  const bench: BuildsBench = {
+    summary: {
+      duration_mae_vs_best_naive: round(geomean),
+      coverage80: round(covN > 0 ? covered / covN : 0),
+      cost_vs_fixed: round(brokerRow.costUsd / fixedResult.costUsd),
+      p95_queue_vs_fixed: round(q(brokerRow.p95QueueSeconds) / q(fixedResult.p95QueueSeconds)),
+      p95_queue_vs_reactive_at_equal_cost: round(q(brokerRow.p95QueueSeconds) / q(equal.p95QueueSeconds)),
+      seconds: round((performance.now() - started) / 1000),
+      // CPU time of this process over the same span: the wall clock includes waiting for a shared core.
+      cpu_seconds: round(((c) => (c.user + c.system) / 1e6)(process.cpuUsage(cpuStarted))),
+      runs: runs.length,
+      stages: stages.length,
+      stages_in_geomean: scored.length,
+    },
+    model: {
+      speedup: `Amdahl: T(v) = W · ((1 − p) + p · ${2} / v), W = recorded work in agent-seconds on a 2-vCPU reference agent`,
+      referenceVcpu: 2,
+      parallelFraction: Object.fromEntries(stageKeys.map((k) => [k, round(pOf(k))])),
+      pooledParallelFraction: round(pfit.pooled),
+      fixedType,
+      poolVcpu,
+      deadline: `${REPLAY_DEFAULTS.deadlineFactor} × median work of the stage's previous ${NAIVE_WINDOW} runs, as wall-clock seconds`,
+      notes: [
+        'Durations only: resource demand is agent-seconds (TravisTorrent tr_duration, job time summed over jobs; LRTS stage_duration_by_method_sum, test time summed over methods).',
+        `p per stage from TravisTorrent log phases (test time / logged build time), shrunk to the pooled median; stages without phase logs use the pooled ${round(pfit.pooled)}.`,
+        'Prices: shared/builds/prices.ts (us-east-1), typed in from the public pricing pages, not re-checked here.',
+      ],
+    },
+    stages,
+    policies: [fixedResult, ...reactive, brokerRow],
+    reactiveAtEqualCost: equal,
+    broker: { fallbacks: broker.result.fallbacks, adjustments: broker.result.adjustments },
+  };
+  return { bench, charts: chartData(runs, broker.predictions) };
+}
+
+function round(x: number): number {
+  return Number.isFinite(x) ? Math.round(x * 1000) / 1000 : x;
+}
+
+/** Per stage: the predictor vs the two naive baselines on the runs that had ≥ 20 earlier runs. */
+export function accuracy(
+  runs: readonly ReplayRun[],
+  predictions: readonly ({ agentSeconds: { q10: number; q50: number; q90: number } } | undefined)[],
+): StageAccuracy[] {
+  const hist = new Map<string, number[]>();
+  const acc = new Map<string, { n: number; m: number; med: number; last: number; cov: number }>();
+  runs.forEach((r, i) => {
+    const key = `${r.pipeline}/${r.stage}`;
+    const h = hist.get(key) ?? [];
+    hist.set(key, h);
+    const p = predictions[i];
+    if (h.length >= NAIVE_WINDOW && p) {
+      const a = acc.get(key) ?? { n: 0, m: 0, med: 0, last: 0, cov: 0 };
+      const s = h.slice(-NAIVE_WINDOW).sort((x, y) => x - y);
+      const med = ((s[NAIVE_WINDOW / 2 - 1] as number) + (s[NAIVE_WINDOW / 2] as number)) / 2;
+      a.n++;
+      a.m += Math.abs(p.agentSeconds.q50 - r.agentSeconds);
+      a.med += Math.abs(med - r.agentSeconds);
+      a.last += Math.abs((h.at(-1) as number) - r.agentSeconds);
+      if (r.agentSeconds >= p.agentSeconds.q10 && r.agentSeconds <= p.agentSeconds.q90) a.cov++;
+      acc.set(key, a);
+    }
+    h.push(r.agentSeconds);
+    if (h.length > NAIVE_WINDOW) h.shift();
+  });
+  return [...acc].map(([stage, a]) => ({
+    stage,
+    scored: a.n,
+    maeModel: a.m / a.n,
+    maeMedian20: a.med / a.n,
+    maeLast: a.last / a.n,
+    ratio: a.m / Math.max(1e-9, Math.min(a.med, a.last)),
+    coverage80: a.cov / a.n,
+  }));
+}
+
+/** Reactive's p95 queue at the broker's cost, interpolated between the two bracketing targets. */
+export function atEqualCost(
+  reactive: readonly PolicyRow[],
+  cost: number,
+): { p95QueueSeconds: number; bracket: [string, string] | null } {
+  const sorted = [...reactive].sort((a, b) => a.costUsd - b.costUsd);
+  for (let i = 0; i + 1 < sorted.length; i++) {
+    const a = sorted[i] as PolicyRow;
+    const b = sorted[i + 1] as PolicyRow;
+    if (a.costUsd <= cost && cost <= b.costUsd) {
+      const w = b.costUsd === a.costUsd ? 0 : (cost - a.costUsd) / (b.costUsd - a.costUsd);
+      return {
+        p95QueueSeconds: a.p95QueueSeconds + w * (b.p95QueueSeconds - a.p95QueueSeconds),
+        bracket: [a.policy, b.policy],
+      };
+    }
+  }
+  // Outside the swept range: the nearest end (reported as unbracketed).
+  const nearest = cost < (sorted[0]?.costUsd ?? 0) ? sorted[0] : sorted.at(-1);
+  return { p95QueueSeconds: nearest?.p95QueueSeconds ?? 0, bracket: null };
+}
+
+export interface ChartData {
+  stages: { stage: string; t: number[]; actual: number[]; q10: number[]; q50: number[]; q90: number[] }[];
+}
+
+function chartData(
+  runs: readonly ReplayRun[],
+  predictions: readonly ({ agentSeconds: { q10: number; q50: number; q90: number } } | undefined)[],
+): ChartData {
+  const by = new Map<string, ChartData['stages'][number]>();
+  runs.forEach((r, i) => {
+    const p = predictions[i];
+    if (!p) return;
+    const key = `${r.pipeline}/${r.stage}`;
+    const s = by.get(key) ?? { stage: key, t: [], actual: [], q10: [], q50: [], q90: [] };
+    s.t.push(r.startMs);
+    s.actual.push(r.agentSeconds);
+    s.q10.push(p.agentSeconds.q10);
+    s.q50.push(p.agentSeconds.q50);
+    s.q90.push(p.agentSeconds.q90);
+    by.set(key, s);
+  });
+  return { stages: [...by.values()].sort((a, b) => b.t.length - a.t.length) };
+}
+
+const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
+
+export function formatBuilds(b: BuildsBench): string {
+  const s = b.summary;
+  const lines = [
+    `bench builds: ${s.runs} stage runs, ${s.stages} stages (${s.stages_in_geomean} with ≥ ${MIN_SCORED_RUNS} scored runs in the geomean), ${f(s.seconds, 1)} s wall, ${f(s.cpu_seconds, 1)} s CPU`,
+    '',
+    'stage                                  scored  MAE/best-naive  coverage80',
+    ...b.stages.map(
+      (x) =>
+        `${x.stage.padEnd(38)} ${String(x.scored).padStart(6)}  ${f(x.ratio, 3).padStart(14)}  ${f(x.coverage80, 3).padStart(10)}`,
+    ),
+    '',
+    `policy              cost USD   p95 queue s  deadline met`,
+    ...b.policies.map(
+      (p) =>
+        `${p.policy.padEnd(18)} ${f(p.costUsd, 0).padStart(9)}  ${f(p.p95QueueSeconds, 0).padStart(11)}  ${f(p.deadlineMet * 100, 1).padStart(11)} %`,
+    ),
+    '',
+    `speed-up: ${b.model.speedup}; fixed size ${b.model.fixedType}; pooled p ${b.model.pooledParallelFraction}`,
+    `broker fallbacks: ${Object.entries(b.broker.fallbacks)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}; adjustments ${b.broker.adjustments}`,
+    '',
+    `duration MAE vs best naive (geomean)   ${f(s.duration_mae_vs_best_naive, 3)}   target ≤ 0.8`,
+    `80% interval coverage                  ${f(s.coverage80, 3)}   target 0.75–0.85`,
+    `cost vs fixed                          ${f(s.cost_vs_fixed, 3)}   target ≤ 0.7`,
+    `p95 queue vs fixed                     ${f(s.p95_queue_vs_fixed, 3)}   target ≤ 1`,
+    `p95 queue vs reactive at equal cost    ${f(s.p95_queue_vs_reactive_at_equal_cost, 3)}   target < 1${b.reactiveAtEqualCost.bracket ? '' : ' (broker cost outside the reactive sweep: nearest end)'}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+const COLORS = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2'];
+
+export function renderBuildsReport(b: BuildsBench, charts: ChartData): string {
+  const s = b.summary;
+  const cards = [
+    ['MAE vs best naive', f(s.duration_mae_vs_best_naive, 3)],
+    ['80% coverage', f(s.coverage80, 3)],
+    ['cost vs fixed', f(s.cost_vs_fixed, 3)],
+    ['p95 queue vs fixed', f(s.p95_queue_vs_fixed, 3)],
+    ['p95 queue vs reactive (equal cost)', f(s.p95_queue_vs_reactive_at_equal_cost, 3)],
+  ]
+    .map(([k, v]) => `<div class="card">${escapeHtml(k as string)}<b>${escapeHtml(v as string)}</b></div>`)
+    .join('');
+  const stageCharts = charts.stages
+    .map((st, i) =>
+      lineChart({
+        id: `stage-${i}`,
+        title: `${st.stage}: predicted 10–90 % interval and median vs actual work (agent-seconds)`,
+        t: st.t,
+        series: [
+          { name: 'actual', color: '#d62728', values: st.actual, reduce: 'mean' },
+          { name: 'predicted median', color: '#1f77b4', values: st.q50, reduce: 'mean' },
+        ],
+        bands: [{ name: '10–90 % interval', color: '#1f77b4', low: st.q10, high: st.q90, opacity: 0.18 }],
+        yLabel: 'agent-seconds',
+        height: 240,
+      }),
+    )
+    .join('');
+  const policyPoints = b.policies.map((p, i) => ({
+    x: p.costUsd,
+    y: p.p95QueueSeconds,
+    label: `${p.policy}: $${f(p.costUsd, 0)}, p95 queue ${f(p.p95QueueSeconds, 0)} s`,
+    color:
+      p.policy === 'broker' ? '#d62728' : p.policy === 'fixed' ? '#2ca02c' : (COLORS[(i % 6) + 1] as string),
+    tag: p.policy,
+  }));
+  const reactiveLine = b.policies
+    .filter((p) => p.policy.startsWith('reactive'))
+    .map((p) => ({ x: p.costUsd, y: p.p95QueueSeconds }));
+  const body = [
+    '<h1>Build resources: stage profiles and the broker</h1>',
+    `<p class="muted">${s.runs} stage runs of ${s.stages} stages replayed in time order in ${f(s.seconds, 1)} s; each prediction sees only runs that started before it.</p>`,
+    `<div class="summary">${cards}</div>`,
+    '<h2>Cost and queue time per policy</h2>',
+    scatterChart({
+      id: 'policies',
+      title: 'Total cost vs p95 queue time (lower-left is better)',
+      xLabel: 'cost (USD)',
+      yLabel: 'p95 queue (s)',
+      points: policyPoints,
+      lines: [
+        {
+          name: 'reactive target tracking sweep',
+          color: '#9467bd',
+          points: reactiveLine.sort((a, c) => a.x - c.x),
+          dashed: true,
+        },
+      ],
+    }),
+    table(
+      ['policy', 'cost USD', 'reserved USD', 'on-demand USD', 'p95 queue s', 'deadline met %'],
+      b.policies.map((p) => [
+        p.policy,
+        f(p.costUsd, 0),
+        f(p.reservedUsd, 0),
+        f(p.onDemandUsd, 0),
+        f(p.p95QueueSeconds, 0),
+        f(p.deadlineMet * 100, 1),
+      ]),
+    ),
+    `<p>Speed-up model: ${escapeHtml(b.model.speedup)}. Fixed size: ${escapeHtml(b.model.fixedType)}. Deadline: ${escapeHtml(b.model.deadline)}.</p>`,
+    `<ul>${b.model.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`,
+    '<h2>Duration prediction per stage</h2>',
+    table(
+      [
+        'stage',
+        'scored runs',
+        'MAE model s',
+        'MAE median-20 s',
+        'MAE last run s',
+        'ratio vs best',
+        'coverage 80 %',
+      ],
+      b.stages.map((x) => [
+        x.stage,
+        String(x.scored),
+        f(x.maeModel, 0),
+        f(x.maeMedian20, 0),
+        f(x.maeLast, 0),
+        f(x.ratio, 3),
+        f(x.coverage80 * 100, 1),
+      ]),
+    ),
+    stageCharts,
+  ].join('\n');
+  return page('Shadowscale: build resources', body);
+}

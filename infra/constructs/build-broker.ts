@@ -1,0 +1,94 @@
+import { Duration } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import { Construct } from 'constructs';
+import type { FunctionSpec } from '../../functions/manifest';
+import { ValidationError } from '../../shared/errors';
+import { buildFunctions, type CapabilityContext, pick } from './capability';
+import type { ProjectFunction } from './project-function';
+import { functionTarget } from './rule-target';
+
+export interface BuildBrokerProps {
+  readonly context: CapabilityContext;
+  /** The broker and feedback handlers (functions/build-broker/manifest.ts). */
+  readonly functions: readonly FunctionSpec[];
+  readonly brokerId: string;
+  readonly feedbackId: string;
+  /**
+   * The bus CodePipeline and CodeBuild publish their state changes on.
+   * @default the account's default event bus
+   */
+  readonly sourceBus?: events.IEventBus;
+}
+
+/**
+ * Build resources: CodePipeline stage starts and CodeBuild build starts go to the broker, which
+ * records (and returns, when invoked directly by a workflow) the allocation; stage ends, build
+ * completions and build phase changes go to the feedback function, which updates the stage's
+ * profile. AWS service events arrive on the default bus, not on Shadowscale's own.
+ */
+export class BuildBroker extends Construct {
+  public readonly broker: ProjectFunction;
+  public readonly feedback: ProjectFunction;
+  public readonly startRule: events.Rule;
+  public readonly endRule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: BuildBrokerProps) {
+    super(scope, id);
+    if (props.brokerId === props.feedbackId)
+      throw new ValidationError(
+        `BuildBroker: brokerId and feedbackId must differ (both ${JSON.stringify(props.brokerId)})`,
+      );
+    const functions = buildFunctions(this, props.functions, props.context, {
+      asyncIds: [props.feedbackId, props.brokerId],
+    });
+    this.broker = pick(functions, props.brokerId, 'function');
+    this.feedback = pick(functions, props.feedbackId, 'function');
+    const bus = props.sourceBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
+
+    this.startRule = new events.Rule(this, 'StartRule', {
+      description: 'Shadowscale: allocate capacity when a pipeline stage or build starts',
+      eventBus: bus,
+      eventPattern: {
+        source: events.Match.anyOf('aws.codepipeline', 'aws.codebuild'),
+        detailType: ['CodePipeline Stage Execution State Change', 'CodeBuild Build State Change'],
+        detail: { $or: [{ state: ['STARTED', 'RESUMED'] }, { 'build-status': ['IN_PROGRESS'] }] },
+      },
+    });
+    this.startRule.addTarget(
+      functionTarget(this, this.broker.function, {
+        id: 'StartDelivery',
+        purpose: 'stage/build start events EventBridge could not deliver to the build broker',
+        monitoring: props.context.monitoring,
+        // An allocation for a stage that started long ago is useless.
+        maxEventAge: Duration.minutes(10),
+      }),
+    );
+
+    this.endRule = new events.Rule(this, 'EndRule', {
+      description: 'Shadowscale: learn from every finished pipeline stage and build, adjust on build phases',
+      eventBus: bus,
+      eventPattern: {
+        source: events.Match.anyOf('aws.codepipeline', 'aws.codebuild'),
+        detailType: [
+          'CodePipeline Stage Execution State Change',
+          'CodeBuild Build State Change',
+          'CodeBuild Build Phase Change',
+        ],
+        detail: {
+          $or: [
+            { state: ['SUCCEEDED', 'FAILED'] },
+            { 'build-status': ['SUCCEEDED', 'FAILED'] },
+            { 'completed-phase': [{ exists: true }] },
+          ],
+        },
+      },
+    });
+    this.endRule.addTarget(
+      functionTarget(this, this.feedback.function, {
+        id: 'EndDelivery',
+        purpose: 'stage/build end events EventBridge could not deliver to the build feedback function',
+        monitoring: props.context.monitoring,
+      }),
+    );
+  }
+}

@@ -1,0 +1,462 @@
+import { adjust } from './adjust';
+import { type Allocation, allocate, type BrokerComponent } from './broker';
+import {
+  absorbRun,
+  newProfileState,
+  type ProfileState,
+  predictStage,
+  type StagePrediction,
+  type StageRunInput,
+} from './predictor';
+import { COMPUTE_TYPES, type ComputeTypeName, type RegionPrices } from './prices';
+import { REFERENCE_VCPU, runtimeSeconds } from './speedup';
+
+/**
+ * Replay of recorded stage runs through allocation policies, to compare the broker with a fixed
+ * size and with reactive pool target tracking under the same conditions:
+ *   - runs arrive at their recorded start times; each needs its recorded work (agent-seconds on
+ *     the reference agent), which a policy learns only when the run ends;
+ *   - a budgeted agent pool (vCPUs of reserved capacity, paid whether used or not) and on-demand
+ *     overflow (paid per second, started after the on-demand provisioning delay);
+ *   - run time on v vCPUs follows the stage's Amdahl model (shared/builds/speedup.ts);
+ *   - a stage's deadline is `deadlineFactor` × the median work of its previous runs on the
+ *     reference agent ("no slower than it usually is").
+ * Policies:
+ *   - fixed: one compute type for every stage (the smallest that meets the deadline for 80 % of
+ *     runs, chosen with hindsight), pool first, on-demand when full;
+ *   - reactive: the same size, the pool resized by target tracking on utilisation (every
+ *     `trackEverySeconds`, scale-out effective after `poolLagSeconds`), on-demand when full;
+ *   - broker: the predictor and `allocate` per run (planning quantile 0.8), the pool first, the
+ *     documented fallback, `adjust` when a run passes its planned profile, within the pipeline
+ *     run's budget with finished stages lending what they did not spend.
+ */
+
+export interface ReplayRun {
+  pipeline: string;
+  stage: string;
+  buildId: string;
+  startMs: number;
+  agentSeconds: number;
+  input: StageRunInput;
+}
+
+export interface ReplayOptions {
+  prices: RegionPrices;
+  /** p per `${pipeline}/${stage}`. */
+  parallelFraction: (stageKey: string) => number;
+  /** Pool vCPUs per pipeline (the budgeted agent pool). */
+  poolVcpu: (pipeline: string) => number;
+  deadlineFactor: number;
+  fixedType: ComputeTypeName;
+  planQuantile: 0.5 | 0.8 | 0.9;
+  /** A pipeline run may spend this multiple of what the fixed size would cost at the median. */
+  budgetFactor: number;
+  poolLagSeconds: number;
+  trackEverySeconds: number;
+}
+
+export interface PolicyResult {
+  policy: string;
+  costUsd: number;
+  reservedUsd: number;
+  onDemandUsd: number;
+  queueSeconds: number[];
+  deadlineMet: number;
+  runs: number;
+  /** Allocations by fallback step (broker only). */
+  fallbacks: Record<string, number>;
+  adjustments: number;
+  lentUsd: number;
+}
+
+export function p95(values: readonly number[]): number {
+  if (values.length === 0) return 0;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(0.95 * s.length) - 1)] as number;
+}
+
+interface Active {
+  startMs: number;
+  endMs: number;
+  vcpu: number;
+  /** Predicted end, as the broker knows it. */
+  predictedEndMs: number;
+}
+
+function emptyResult(policy: string): PolicyResult {
+  return {
+    policy,
+    costUsd: 0,
+    reservedUsd: 0,
+    onDemandUsd: 0,
+    queueSeconds: [],
+    deadlineMet: 0,
+    runs: 0,
+    fallbacks: {},
+    adjustments: 0,
+    lentUsd: 0,
+  };
+}
+
+function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+/** Deadline of each run from the stage's previous runs (NaN before the stage has 5 runs). */
+export function deadlines(runs: readonly ReplayRun[], factor: number): number[] {
+  const hist = new Map<string, number[]>();
+  return runs.map((r) => {
+    const key = `${r.pipeline}/${r.stage}`;
+    const h = hist.get(key) ?? [];
+    const d = h.length >= 5 ? factor * median(h.slice(-20)) : Number.NaN;
+    h.push(r.agentSeconds);
+    if (h.length > 20) h.shift();
+    hist.set(key, h);
+    return d;
+  });
+}
+
+/** Smallest compute type meeting the deadline for at least `share` of the runs that have one. */
+export function fixedTypeFor(
+  runs: readonly ReplayRun[],
+  dl: readonly number[],
+  prices: RegionPrices,
+  pOf: (k: string) => number,
+  share = 0.8,
+): ComputeTypeName {
+  for (const name of COMPUTE_TYPES) {
+    const type = prices.codebuild.find((t) => t.name === name);
+    if (!type) continue;
+    let met = 0;
+    let n = 0;
+    runs.forEach((r, i) => {
+      const d = dl[i] as number;
+      if (!Number.isFinite(d)) return;
+      n++;
+      if (runtimeSeconds(r.agentSeconds, pOf(`${r.pipeline}/${r.stage}`), type.vcpu) <= d) met++;
+    });
+    if (n === 0 || met / n >= share) return name;
+  }
+  return '2XLARGE';
+}
+
+class Pool {
+  active: Active[] = [];
+  constructor(public capacity: number) {}
+  release(nowMs: number): void {
+    this.active = this.active.filter((a) => a.endMs > nowMs);
+  }
+  usedAt(ms: number): number {
+    let used = 0;
+    for (const a of this.active) if (a.startMs <= ms && a.endMs > ms) used += a.vcpu;
+    return used;
+  }
+  free(ms: number): number {
+    return this.capacity - this.usedAt(ms);
+  }
+  /** Earliest time ≥ now at which `vcpu` is free, by actual (or predicted) ends. */
+  waitFor(nowMs: number, vcpu: number, predicted: boolean): number {
+    if (vcpu > this.capacity) return Number.POSITIVE_INFINITY;
+    const ends = [nowMs, ...this.active.map((a) => (predicted ? a.predictedEndMs : a.endMs))]
+      .filter((e) => e >= nowMs)
+      .sort((a, b) => a - b);
+    for (const e of ends) if (this.free(e) >= vcpu) return e;
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
+function perVcpuSecond(prices: RegionPrices, tier: 'reserved' | 'on-demand', type: ComputeTypeName): number {
+  const t = prices.codebuild.find((x) => x.name === type);
+  if (!t) return 0;
+  return (tier === 'reserved' ? t.reservedPerMinute : t.onDemandPerMinute) / 60 / t.vcpu;
+}
+
+/** Fixed size per stage, pool first, overflow on demand. */
+export function replayFixed(
+  runs: readonly ReplayRun[],
+  dl: readonly number[],
+  o: ReplayOptions,
+): PolicyResult {
+  return replayPooled(runs, dl, o, 'fixed', undefined);
+}
+
+/** Same size as fixed, the pool resized by target tracking at `target` utilisation. */
+export function replayReactive(
+  runs: readonly ReplayRun[],
+  dl: readonly number[],
+  o: ReplayOptions,
+  target: number,
+): PolicyResult {
+  return replayPooled(runs, dl, o, `reactive@${target}`, target);
+}
+
+function replayPooled(
+  runs: readonly ReplayRun[],
+  dl: readonly number[],
+  o: ReplayOptions,
+  name: string,
+  target: number | undefined,
+): PolicyResult {
+  const res = emptyResult(name);
+  const type = o.prices.codebuild.find((t) => t.name === o.fixedType);
+  if (!type) throw new RangeError(`unknown fixed type ${o.fixedType}`);
+  const reservedRate = perVcpuSecond(o.prices, 'reserved', o.fixedType);
+  const byPipeline = groupBy(
+    runs.map((r, i) => ({ r, d: dl[i] as number })),
+    (x) => x.r.pipeline,
+  );
+  for (const [pipeline, list] of byPipeline) {
+    const budgetVcpu = o.poolVcpu(pipeline);
+    const pool = new Pool(target === undefined ? budgetVcpu : type.vcpu);
+    let pending: { atMs: number; capacity: number } | undefined;
+    let lastTrackMs = list[0]?.r.startMs ?? 0;
+    let capacityMs = 0; // ∫ capacity dt, vCPU·ms
+    let clockMs = lastTrackMs;
+    const advance = (toMs: number) => {
+      // Target tracking steps between arrivals (reactive), integrating the pool's size.
+      while (target !== undefined && lastTrackMs + o.trackEverySeconds * 1000 <= toMs) {
+        const at = lastTrackMs + o.trackEverySeconds * 1000;
+        if (pending && pending.atMs <= at) {
+          capacityMs += pool.capacity * (pending.atMs - clockMs);
+          clockMs = pending.atMs;
+          pool.capacity = pending.capacity;
+          pending = undefined;
+        }
+        capacityMs += pool.capacity * (at - clockMs);
+        clockMs = at;
+        const used = pool.usedAt(at);
+        const desired = Math.max(
+          type.vcpu,
+          Math.min(budgetVcpu * 4, Math.ceil(used / target / type.vcpu) * type.vcpu),
+        );
+        if (desired > pool.capacity && !pending)
+          pending = { atMs: at + o.poolLagSeconds * 1000, capacity: desired };
+        else if (desired < pool.capacity && pool.usedAt(at) <= desired) pool.capacity = desired;
+        lastTrackMs = at;
+        if (toMs - lastTrackMs > 86_400_000 && pool.usedAt(at) === 0) {
+          // Idle for a day: jump (the pool sits at its floor; nothing to track).
+          capacityMs += pool.capacity * (toMs - 3_600_000 - clockMs);
+          clockMs = toMs - 3_600_000;
+          lastTrackMs = clockMs;
+        }
+      }
+      capacityMs += pool.capacity * Math.max(0, toMs - clockMs);
+      clockMs = Math.max(clockMs, toMs);
+    };
+    for (const { r, d } of list) {
+      advance(r.startMs);
+      pool.release(r.startMs);
+      const runtime = runtimeSeconds(
+        r.agentSeconds,
+        o.parallelFraction(`${r.pipeline}/${r.stage}`),
+        type.vcpu,
+      );
+      let delay = 0;
+      if (pool.free(r.startMs) >= type.vcpu) {
+        pool.active.push({
+          startMs: r.startMs,
+          endMs: r.startMs + runtime * 1000,
+          vcpu: type.vcpu,
+          predictedEndMs: r.startMs + runtime * 1000,
+        });
+      } else {
+        delay = o.prices.provisioningSeconds.onDemand;
+        const usd = (runtime * type.onDemandPerMinute) / 60;
+        res.onDemandUsd += usd;
+      }
+      res.queueSeconds.push(delay);
+      res.runs++;
+      if (Number.isFinite(d) && delay + runtime <= d) res.deadlineMet++;
+    }
+    const last = list.reduce((m, x) => Math.max(m, x.r.startMs), 0);
+    const endMs = Math.max(last, ...pool.active.map((a) => a.endMs));
+    advance(endMs);
+    res.reservedUsd += (capacityMs / 1000) * reservedRate;
+  }
+  res.costUsd = res.reservedUsd + res.onDemandUsd;
+  return res;
+}
+
+function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const it of items) {
+    const k = key(it);
+    const l = m.get(k);
+    if (l) l.push(it);
+    else m.set(k, [it]);
+  }
+  return m;
+}
+
+export interface BrokerReplay {
+  result: PolicyResult;
+  /** Per run: the prediction it was given (undefined before the stage had history). */
+  predictions: (StagePrediction | undefined)[];
+  allocations: (Allocation | undefined)[];
+}
+
+/**
+ * The broker over the same runs. Profiles are learned online in start order: a run is predicted
+ * from the runs that started before it, then absorbed.
+ */
+export function replayBroker(
+  runs: readonly ReplayRun[],
+  dl: readonly number[],
+  o: ReplayOptions,
+  onProgress?: (done: number, total: number) => void,
+): BrokerReplay {
+  const res = emptyResult('broker');
+  const states = new Map<string, ProfileState>();
+  const predictions: (StagePrediction | undefined)[] = new Array(runs.length);
+  const allocations: (Allocation | undefined)[] = new Array(runs.length);
+  const fixed = o.prices.codebuild.find((t) => t.name === o.fixedType);
+  if (!fixed) throw new RangeError(`unknown fixed type ${o.fixedType}`);
+  const reservedRate = perVcpuSecond(o.prices, 'reserved', 'SMALL');
+  const sizes = o.prices.codebuild.map((t) => t.vcpu).sort((a, b) => a - b);
+  const pools = new Map<string, Pool>();
+  const spans = new Map<string, { from: number; to: number }>();
+  // Budget ledger per pipeline run: spent so far and credit freed by finished stages.
+  const ledgers = new Map<string, { budget: number; committed: number }>();
+  runs.forEach((r, i) => {
+    if (onProgress && i % 2000 === 0) onProgress(i, runs.length);
+    const key = `${r.pipeline}/${r.stage}`;
+    const state = states.get(key) ?? newProfileState();
+    states.set(key, state);
+    const p = o.parallelFraction(key);
+    let pool = pools.get(r.pipeline);
+    if (!pool) {
+      pool = new Pool(o.poolVcpu(r.pipeline));
+      pools.set(r.pipeline, pool);
+    }
+    const span = spans.get(r.pipeline) ?? { from: r.startMs, to: r.startMs };
+    pool.release(r.startMs);
+    const prediction = predictStage(state, r.input);
+    predictions[i] = prediction;
+    const d = dl[i] as number;
+    const runKey = `${r.pipeline}#${r.buildId}`;
+    if (!prediction || !Number.isFinite(d)) {
+      // No history: the fixed size, as any team would start.
+      const runtime = runtimeSeconds(r.agentSeconds, p, fixed.vcpu);
+      let delay = 0;
+      if (pool.free(r.startMs) >= fixed.vcpu)
+        pool.active.push({
+          startMs: r.startMs,
+          endMs: r.startMs + runtime * 1000,
+          vcpu: fixed.vcpu,
+          predictedEndMs: r.startMs + runtime * 1000,
+        });
+      else {
+        delay = o.prices.provisioningSeconds.onDemand;
+        res.onDemandUsd += (runtime * fixed.onDemandPerMinute) / 60;
+      }
+      res.queueSeconds.push(delay);
+      res.runs++;
+      span.to = Math.max(span.to, r.startMs + (delay + runtime) * 1000);
+      spans.set(r.pipeline, span);
+      absorbRun(state, r.input, r.agentSeconds);
+      return;
+    }
+    const ledger = ledgers.get(runKey) ?? {
+      budget:
+        (o.budgetFactor *
+          (runtimeSeconds(prediction.agentSeconds.q50, p, fixed.vcpu) * fixed.onDemandPerMinute)) /
+        60,
+      committed: 0,
+    };
+    if (!ledgers.has(runKey)) {
+      ledgers.set(runKey, ledger);
+      if (ledgers.size > 5000) ledgers.delete(ledgers.keys().next().value as string);
+    } else
+      ledger.budget +=
+        (o.budgetFactor *
+          runtimeSeconds(prediction.agentSeconds.q50, p, fixed.vcpu) *
+          fixed.onDemandPerMinute) /
+        60;
+    const reservedFree: Partial<Record<ComputeTypeName, number>> = {};
+    const reservedWaitSeconds: Partial<Record<ComputeTypeName, number>> = {};
+    for (const t of o.prices.codebuild) {
+      reservedFree[t.name] = Math.floor(pool.free(r.startMs) / t.vcpu);
+      const w = pool.waitFor(r.startMs, t.vcpu, true);
+      reservedWaitSeconds[t.name] = (w - r.startMs) / 1000;
+    }
+    const component: BrokerComponent = {
+      pipeline: r.pipeline,
+      stage: r.stage,
+      kind: 'codebuild',
+      parallelFraction: p,
+    };
+    const alloc = allocate({
+      component,
+      prediction,
+      deadlineSeconds: d,
+      budgetUsd: Math.max(0, ledger.budget - ledger.committed),
+      planQuantile: o.planQuantile,
+      pool: { reservedFree, reservedWaitSeconds, onDemandAvailable: true },
+      prices: o.prices,
+    });
+    allocations[i] = alloc;
+    res.fallbacks[alloc.fallback ?? 'preferred'] = (res.fallbacks[alloc.fallback ?? 'preferred'] ?? 0) + 1;
+    // Actual execution: the recorded work at the chosen size, with one adjustment when the run
+    // passes its planned profile.
+    let runtime = runtimeSeconds(r.agentSeconds, p, alloc.vcpu);
+    let extraUsd = 0;
+    if (runtime > alloc.runtimeSeconds) {
+      const elapsed = alloc.runtimeSeconds;
+      const adj = adjust(
+        {
+          elapsedSeconds: elapsed,
+          vcpu: alloc.vcpu,
+          parallelFraction: p,
+          agentSeconds: prediction.agentSeconds,
+          deadlineSeconds: d - alloc.startDelaySeconds,
+        },
+        {
+          sizes,
+          budgetLeftUsd: Math.max(0, ledger.budget - ledger.committed - alloc.expectedCostUsd),
+          usdPerVcpuSecond: perVcpuSecond(o.prices, 'on-demand', 'SMALL'),
+        },
+      );
+      if (adj.action === 'scale-up') {
+        res.adjustments++;
+        const doneWork = elapsed / (1 - p + (p * REFERENCE_VCPU) / alloc.vcpu);
+        const rest = runtimeSeconds(Math.max(0, r.agentSeconds - doneWork), p, adj.vcpu);
+        extraUsd = (adj.vcpu - alloc.vcpu) * rest * perVcpuSecond(o.prices, 'on-demand', 'SMALL');
+        runtime = elapsed + rest;
+      }
+    }
+    let startDelay = alloc.startDelaySeconds;
+    const startMs = r.startMs + startDelay * 1000;
+    if (alloc.tier === 'reserved') {
+      // A queued run starts when capacity actually frees, which may differ from the prediction.
+      const actualStart = alloc.fallback === 'queue' ? pool.waitFor(r.startMs, alloc.vcpu, false) : startMs;
+      startDelay = Number.isFinite(actualStart) ? (actualStart - r.startMs) / 1000 : alloc.startDelaySeconds;
+      const s = r.startMs + startDelay * 1000;
+      pool.active.push({
+        startMs: s,
+        endMs: s + runtime * 1000,
+        vcpu: alloc.vcpu,
+        predictedEndMs: s + alloc.runtimeSeconds * 1000,
+      });
+    } else {
+      res.onDemandUsd += runtime * alloc.usdPerSecond;
+    }
+    res.onDemandUsd += extraUsd;
+    const spent = runtime * alloc.usdPerSecond + extraUsd;
+    // What the stage did not spend of its planned cost goes back to the run (lending).
+    ledger.committed += spent;
+    if (spent < alloc.expectedCostUsd) res.lentUsd += alloc.expectedCostUsd - spent;
+    res.queueSeconds.push(startDelay);
+    res.runs++;
+    if (startDelay + runtime <= d) res.deadlineMet++;
+    span.to = Math.max(span.to, r.startMs + (startDelay + runtime) * 1000);
+    spans.set(r.pipeline, span);
+    absorbRun(state, r.input, r.agentSeconds);
+  });
+  for (const [pipeline, span] of spans)
+    res.reservedUsd += ((span.to - span.from) / 1000) * o.poolVcpu(pipeline) * reservedRate;
+  res.costUsd = res.reservedUsd + res.onDemandUsd;
+  onProgress?.(runs.length, runs.length);
+  return { result: res, predictions, allocations };
+}

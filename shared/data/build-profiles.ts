@@ -1,0 +1,135 @@
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Clock } from '../clock';
+import { ConflictError } from '../errors';
+import type { AllocationRecord, BuildProfileStore, StoredProfile } from '../ports/builds';
+import { isConditionFailed, mapSdkError } from './client';
+
+/**
+ * Stage profiles and run allocations in the predictions table, beside the workload models:
+ *   pk `build#<pipeline>#<stage>`, sk `profile`           — the predictor state (versioned)
+ *   pk `build#<pipeline>#<stage>`, sk `alloc#<runId>`     — one run's allocation, with `ttl`
+ * An allocation is only needed until its run ends, so it expires (TTL, epoch seconds); reads skip
+ * expired items because DynamoDB deletes them lazily and dynalite not at all.
+ */
+const pk = (pipeline: string, stage: string) => `build#${pipeline}#${stage}`;
+const PROFILE_SK = 'profile';
+const allocSk = (runId: string) => `alloc#${runId}`;
+
+export function makeDynamoBuildProfileStore(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  clock: Clock,
+): BuildProfileStore {
+  const call = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
+    try {
+      return await f();
+    } catch (error) {
+      throw mapSdkError(error, what);
+    }
+  };
+  return {
+    async getProfile(pipeline, stage) {
+      const out = await call('get build profile', () =>
+        doc.send(
+          new GetCommand({
+            TableName: tableName,
+            Key: { pk: pk(pipeline, stage), sk: PROFILE_SK },
+            ConsistentRead: true,
+          }),
+        ),
+      );
+      const item = out.Item as (StoredProfile & { pk: string; sk: string }) | undefined;
+      if (!item) return undefined;
+      return {
+        pipeline: item.pipeline,
+        stage: item.stage,
+        state: item.state,
+        version: item.version,
+        absorbed: item.absorbed ?? [],
+        updatedAt: item.updatedAt,
+      };
+    },
+    async putProfile(profile, expectedVersion) {
+      try {
+        await doc.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: {
+              pk: pk(profile.pipeline, profile.stage),
+              sk: PROFILE_SK,
+              ...profile,
+              version: expectedVersion + 1,
+            },
+            ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk)' : '#v = :v',
+            ...(expectedVersion === 0
+              ? {}
+              : {
+                  ExpressionAttributeNames: { '#v': 'version' },
+                  ExpressionAttributeValues: { ':v': expectedVersion },
+                }),
+          }),
+        );
+      } catch (error) {
+        if (isConditionFailed(error))
+          throw new ConflictError(
+            `build profile ${profile.pipeline}/${profile.stage} changed (expected version ${expectedVersion})`,
+            { cause: error },
+          );
+        throw mapSdkError(error, 'put build profile');
+      }
+    },
+    async putAllocation(record) {
+      try {
+        await doc.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: { pk: pk(record.pipeline, record.stage), sk: allocSk(record.runId), ...record },
+            ConditionExpression: 'attribute_not_exists(pk) OR #ttl < :now',
+            ExpressionAttributeNames: { '#ttl': 'ttl' },
+            ExpressionAttributeValues: { ':now': Math.floor(clock.now() / 1000) },
+          }),
+        );
+        return record;
+      } catch (error) {
+        if (!isConditionFailed(error)) throw mapSdkError(error, 'put build allocation');
+        const existing = await this.getAllocation(record.pipeline, record.stage, record.runId);
+        if (!existing)
+          throw new ConflictError(`allocation ${record.pipeline}/${record.stage}/${record.runId} vanished`, {
+            cause: error,
+          });
+        return existing;
+      }
+    },
+    async getAllocation(pipeline, stage, runId) {
+      const out = await call('get build allocation', () =>
+        doc.send(
+          new GetCommand({
+            TableName: tableName,
+            Key: { pk: pk(pipeline, stage), sk: allocSk(runId) },
+            ConsistentRead: true,
+          }),
+        ),
+      );
+      const item = out.Item as (AllocationRecord & { pk: string; sk: string }) | undefined;
+      if (!item || item.ttl * 1000 <= clock.now()) return undefined;
+      const { pk: _pk, sk: _sk, ...record } = item;
+      return record;
+    },
+    async setAdjustment(pipeline, stage, runId, adjustment) {
+      await call('record build adjustment', () =>
+        doc.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { pk: pk(pipeline, stage), sk: allocSk(runId) },
+            UpdateExpression: 'SET adjustment = :a',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeValues: { ':a': adjustment },
+          }),
+        ),
+      ).catch((error: unknown) => {
+        if (isConditionFailed((error as { cause?: unknown }).cause ?? error)) return;
+        throw error;
+      });
+    },
+  };
+}

@@ -1,0 +1,145 @@
+import { z } from 'zod';
+
+/**
+ * Inbound events of the build broker, as AWS documents them: EventBridge events from CodePipeline
+ * ("CodePipeline Stage Execution State Change") and CodeBuild ("CodeBuild Build State Change",
+ * "CodeBuild Build Phase Change"), and the direct request a Step Functions workflow sends before
+ * it runs an ECS task. Unknown extra fields are allowed: AWS adds fields over time.
+ */
+
+const envelope = {
+  version: z.string(),
+  id: z.string().min(1),
+  account: z.string(),
+  time: z.iso.datetime({ offset: true }),
+  region: z.string().min(1),
+  resources: z.array(z.string()),
+};
+
+export const PIPELINE_STAGE_STATES = [
+  'STARTED',
+  'SUCCEEDED',
+  'RESUMED',
+  'FAILED',
+  'CANCELED',
+  'STOPPED',
+  'STOPPING',
+] as const;
+
+export const PipelineStageEvent = z.object({
+  ...envelope,
+  source: z.literal('aws.codepipeline'),
+  'detail-type': z.literal('CodePipeline Stage Execution State Change'),
+  detail: z.object({
+    pipeline: z.string().min(1),
+    'execution-id': z.string().min(1),
+    stage: z.string().min(1),
+    state: z.enum(PIPELINE_STAGE_STATES),
+    version: z.union([z.string(), z.number()]).optional(),
+  }),
+});
+export type PipelineStageEvent = z.infer<typeof PipelineStageEvent>;
+
+const phase = z.object({
+  'phase-type': z.string(),
+  'phase-status': z.string().optional(),
+  'duration-in-seconds': z.number().nonnegative().optional(),
+});
+
+export const CodeBuildStateEvent = z.object({
+  ...envelope,
+  source: z.literal('aws.codebuild'),
+  'detail-type': z.literal('CodeBuild Build State Change'),
+  detail: z.object({
+    'build-status': z.enum(['IN_PROGRESS', 'SUCCEEDED', 'FAILED', 'STOPPED', 'FAULT', 'TIMED_OUT']),
+    'project-name': z.string().min(1),
+    'build-id': z.string().min(1),
+    'additional-information': z
+      .object({
+        environment: z.object({ 'compute-type': z.string() }).partial().optional(),
+        phases: z.array(phase).optional(),
+      })
+      .optional(),
+  }),
+});
+export type CodeBuildStateEvent = z.infer<typeof CodeBuildStateEvent>;
+
+export const CodeBuildPhaseEvent = z.object({
+  ...envelope,
+  source: z.literal('aws.codebuild'),
+  'detail-type': z.literal('CodeBuild Build Phase Change'),
+  detail: z.object({
+    'completed-phase': z.string(),
+    'completed-phase-status': z.string().optional(),
+    'completed-phase-duration-seconds': z.number().nonnegative().optional(),
+    'project-name': z.string().min(1),
+    'build-id': z.string().min(1),
+  }),
+});
+export type CodeBuildPhaseEvent = z.infer<typeof CodeBuildPhaseEvent>;
+
+/** What a Step Functions workflow sends (Lambda invoke) before running an ECS task. */
+export const WorkflowTaskRequest = z
+  .object({
+    kind: z.literal('ecs-task'),
+    /** The workflow (state machine) name. */
+    workflow: z.string().min(1),
+    /** The task (state) name. */
+    task: z.string().min(1),
+    /** The execution, so the end report can find this allocation. */
+    runId: z.string().min(1),
+    interruptible: z.boolean().default(false),
+    minMemoryGb: z.number().positive().optional(),
+    deadlineSeconds: z.number().positive().optional(),
+    budgetUsd: z.number().nonnegative().optional(),
+  })
+  .strict();
+export type WorkflowTaskRequest = z.infer<typeof WorkflowTaskRequest>;
+
+/** A workflow reporting that its task ended (the feedback for ECS tasks). */
+export const WorkflowTaskEnded = z
+  .object({
+    kind: z.literal('ecs-task-ended'),
+    workflow: z.string().min(1),
+    task: z.string().min(1),
+    runId: z.string().min(1),
+    /** Wall-clock seconds the task ran. */
+    durationSeconds: z.number().positive(),
+  })
+  .strict();
+export type WorkflowTaskEnded = z.infer<typeof WorkflowTaskEnded>;
+
+export const BrokerInput = z.union([PipelineStageEvent, CodeBuildStateEvent, WorkflowTaskRequest]);
+export const FeedbackInput = z.union([
+  PipelineStageEvent,
+  CodeBuildStateEvent,
+  CodeBuildPhaseEvent,
+  WorkflowTaskEnded,
+]);
+
+const BY_DETAIL_TYPE: Record<string, z.ZodType> = {
+  'CodePipeline Stage Execution State Change': PipelineStageEvent,
+  'CodeBuild Build State Change': CodeBuildStateEvent,
+  'CodeBuild Build Phase Change': CodeBuildPhaseEvent,
+};
+const BY_KIND: Record<string, z.ZodType> = {
+  'ecs-task': WorkflowTaskRequest,
+  'ecs-task-ended': WorkflowTaskEnded,
+};
+
+/**
+ * The schema an input claims to follow (by `detail-type`, or `kind` for workflow calls), so a
+ * validation error names the offending field of that shape rather than "matches no shape".
+ * Undefined when the input claims none of them.
+ */
+export function schemaFor(input: unknown, allowed: readonly z.ZodType[]): z.ZodType | undefined {
+  if (input === null || typeof input !== 'object') return undefined;
+  const o = input as Record<string, unknown>;
+  const schema =
+    typeof o['detail-type'] === 'string'
+      ? BY_DETAIL_TYPE[o['detail-type']]
+      : typeof o.kind === 'string'
+        ? BY_KIND[o.kind]
+        : undefined;
+  return schema && allowed.includes(schema) ? schema : undefined;
+}

@@ -1,0 +1,112 @@
+import { absorbRun, newProfileState, predictStage, updateStage } from '../../../shared/builds/predictor';
+
+/** Deterministic pseudo-random numbers (mulberry32), so the tests cannot flake. */
+function rng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+function gaussian(r: () => number): number {
+  return Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
+}
+
+const HOUR = 3_600_000;
+
+describe('stage profile predictor', () => {
+  it('has no prediction before the first run and a history-based one after', () => {
+    const s0 = newProfileState();
+    expect(predictStage(s0, { startMs: 0 })).toBeUndefined();
+    const s1 = updateStage(s0, { startMs: 0 }, 100);
+    expect(s0.runs).toBe(0); // updateStage does not mutate
+    expect(predictStage(s1, { startMs: HOUR })?.basis).toBe('history');
+  });
+
+  it('ignores a non-positive or non-finite measurement', () => {
+    const s = newProfileState();
+    expect(updateStage(s, { startMs: 0 }, 0)).toBe(s);
+    expect(updateStage(s, { startMs: 0 }, Number.NaN)).toBe(s);
+  });
+
+  it('keeps its 80 % interval calibrated on a stationary stage', () => {
+    const r = rng(7);
+    const s = newProfileState();
+    let inside = 0;
+    let scored = 0;
+    for (let i = 0; i < 1500; i++) {
+      const work = 600 * Math.exp(0.4 * gaussian(r));
+      const run = { startMs: i * HOUR };
+      if (i >= 200) {
+        const p = predictStage(s, run);
+        if (p && work >= p.agentSeconds.q10 && work <= p.agentSeconds.q90) inside++;
+        scored++;
+      }
+      absorbRun(s, run, work);
+    }
+    expect(inside / scored).toBeGreaterThan(0.74);
+    expect(inside / scored).toBeLessThan(0.86);
+  });
+
+  it('learns a change-score effect and beats the median of the last 20 runs', () => {
+    const r = rng(11);
+    const s = newProfileState();
+    const hist: number[] = [];
+    let errModel = 0;
+    let errMedian = 0;
+    for (let i = 0; i < 1200; i++) {
+      const changeScore = 10 * r();
+      const work = 100 * Math.exp(0.3 * changeScore + 0.1 * gaussian(r));
+      const run = { startMs: i * HOUR, changeScore };
+      if (i >= 300) {
+        const p = predictStage(s, run);
+        const last20 = hist.slice(-20).sort((a, b) => a - b);
+        errModel += Math.abs((p?.agentSeconds.q50 ?? 0) - work);
+        errMedian += Math.abs(((last20[9] as number) + (last20[10] as number)) / 2 - work);
+      }
+      absorbRun(s, run, work);
+      hist.push(work);
+    }
+    expect(errModel / errMedian).toBeLessThan(0.6);
+  });
+
+  it('follows a level shift (drift) within a few dozen runs', () => {
+    const r = rng(3);
+    const s = newProfileState();
+    for (let i = 0; i < 300; i++) absorbRun(s, { startMs: i * HOUR }, 100 * Math.exp(0.1 * gaussian(r)));
+    for (let i = 300; i < 360; i++) absorbRun(s, { startMs: i * HOUR }, 400 * Math.exp(0.1 * gaussian(r)));
+    const p = predictStage(s, { startMs: 360 * HOUR });
+    expect(p?.agentSeconds.q50).toBeGreaterThan(300);
+    expect(p?.agentSeconds.q50).toBeLessThan(500);
+  });
+
+  it('uses the last run of the same change when reruns of a change repeat its cost', () => {
+    const r = rng(5);
+    const s = newProfileState();
+    const cost = new Map<string, number>();
+    let last: { key: string; work: number } | undefined;
+    for (let i = 0; i < 600; i++) {
+      const key = `pr-${Math.floor(r() * 40)}`;
+      if (!cost.has(key)) cost.set(key, 50 + 1000 * r());
+      const work = (cost.get(key) as number) * Math.exp(0.05 * gaussian(r));
+      absorbRun(s, { startMs: i * HOUR, changeKey: key }, work);
+      last = { key, work };
+    }
+    expect(last).toBeDefined();
+    const p = predictStage(s, { startMs: 601 * HOUR, changeKey: last?.key as string });
+    expect(p?.basis).toBe('sameChange');
+  });
+
+  it('keeps a small JSON state (it is stored in one DynamoDB item)', () => {
+    const s = newProfileState();
+    for (let i = 0; i < 2000; i++)
+      absorbRun(
+        s,
+        { startMs: i * HOUR, changeScore: i % 7, changeKey: `b${i % 500}`, jobs: 1 + (i % 3) },
+        100 + (i % 13),
+      );
+    expect(JSON.stringify(s).length).toBeLessThan(60_000);
+  });
+});
