@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ShadowscaleError, ValidationError } from '../../shared/errors';
 import { registerBacktest } from './commands/backtest';
+import { registerBenchAnomaly } from './commands/bench-anomaly';
 import { registerBenchForecast } from './commands/bench-forecast';
 import { registerForecast } from './commands/forecast';
 import { registerForecaster } from './commands/forecaster';
@@ -34,6 +35,7 @@ export function buildProgram(io: CliIO): Command {
   registerOps(program, io);
   registerBenchForecast(program, io);
   registerBacktest(program, io);
+  registerBenchAnomaly(program, io);
   registerForecast(program, io);
   registerForecaster(program, io);
   registerLocal(program, io);

@@ -1,0 +1,3 @@
+export * from './detector';
+export * from './hysteresis';
+export * from './pvalue';

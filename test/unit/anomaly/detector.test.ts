@@ -1,0 +1,128 @@
+import {
+  AnomalyOptions,
+  acrossMetrics,
+  CALM,
+  fisherCombine,
+  initialAnomalyState,
+  nextAnomalyStatus,
+  observeSeries,
+} from '../../../shared/anomaly';
+
+/** Deterministic noise (a fixed LCG), so the crafted series are the same on every run. */
+function noise(n: number, seed = 7): number[] {
+  let s = seed;
+  return Array.from({ length: n }, () => {
+    s = (s * 1_103_515_245 + 12_345) % 2 ** 31;
+    return s / 2 ** 31 - 0.5;
+  });
+}
+const base = (n: number): number[] => noise(n).map((e) => 100 + 4 * e);
+const scoresOf = (values: number[]): (number | null)[] =>
+  observeSeries(initialAnomalyState(), values).rows.map((r) => r.score);
+const max = (xs: (number | null)[]): number => Math.max(...xs.map((x) => x ?? 0));
+
+describe('anomaly score on crafted series', () => {
+  it('noise only: no row looks like an anomaly', () => {
+    const s = scoresOf(base(2000));
+    expect(s.every((x) => x !== null && x >= 0 && x <= 1)).toBe(true);
+    expect(max(s.slice(100))).toBeLessThan(0.9999);
+  });
+
+  it('a spike scores near 1 at its row, and is causal (earlier rows unchanged)', () => {
+    const calm = base(1500);
+    const spiked = [...calm];
+    spiked[1200] = 160;
+    const a = scoresOf(calm);
+    const b = scoresOf(spiked);
+    expect(b.slice(0, 1200)).toEqual(a.slice(0, 1200));
+    expect(b[1200]).toBeGreaterThan(0.9999);
+    expect(max(a.slice(100))).toBeLessThan(b[1200] as number);
+  });
+
+  it('a level shift is reported once, when it starts, not at every row after it', () => {
+    const values = base(2000).map((v, i) => (i >= 1500 ? v + 40 : v));
+    const s = scoresOf(values);
+    expect(s[1500]).toBeGreaterThan(0.9999);
+    const after = s.slice(1510, 2000).filter((x) => (x ?? 0) > 0.999);
+    expect(after.length).toBeLessThan(3);
+  });
+
+  it('a step in volatility (the noise grows tenfold) raises the score, and it adapts', () => {
+    const values = base(3000).map((v, i) => (i >= 1500 ? 100 + 10 * (v - 100) : v));
+    const s = scoresOf(values);
+    expect(max(s.slice(1500, 1520))).toBeGreaterThan(0.999);
+    // A thousand rows later the new noise is the calibration: nothing stands out any more.
+    expect(max(s.slice(2700))).toBeLessThan(0.9999);
+  });
+
+  it('missing data is its own outcome, never a zero', () => {
+    const values = base(300);
+    values[200] = Number.NaN;
+    const rows = observeSeries(initialAnomalyState(), values).rows;
+    expect(rows[200]?.score).toBeNull();
+    expect(rows[201]?.score).not.toBeNull();
+  });
+
+  it('resuming from the stored state gives the same scores as one long call', () => {
+    const values = base(1200);
+    values[1100] = 150;
+    const whole = observeSeries(initialAnomalyState(), values).rows;
+    const first = observeSeries(initialAnomalyState(), values.slice(0, 700));
+    const stored = JSON.parse(JSON.stringify(first.state));
+    const second = observeSeries(stored, values.slice(700));
+    expect([...first.rows, ...second.rows]).toEqual(whole);
+  });
+
+  it('reports the expected interval the row was judged against', () => {
+    const rows = observeSeries(initialAnomalyState(), base(500)).rows;
+    const last = rows[499]?.expected;
+    expect(last).not.toBeNull();
+    expect((last?.low ?? 0) < (last?.mid ?? 0) && (last?.mid ?? 0) < (last?.high ?? 0)).toBe(true);
+  });
+
+  it('options are validated with the field named', () => {
+    const r = AnomalyOptions.safeParse({ window: 0 });
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0]?.path).toEqual(['window']);
+  });
+});
+
+describe('p-value combination', () => {
+  it.each([
+    [[0.5], 0.5],
+    [[1, 1], 1],
+    // Fisher, k = 2: x/2 = −ln(0.1 × 0.1) = 4.6052; e^{−4.6052}(1 + 4.6052) = 0.01 × 5.6052.
+    [[0.1, 0.1], 0.01 * (1 + Math.log(100))],
+  ])('fisher(%j) = %f', (ps, want) => {
+    expect(fisherCombine(ps)).toBeCloseTo(want, 12);
+  });
+  it.each([
+    [[0.01, 0.5, 0.9], 0.03],
+    [[0.5, 0.6], 1],
+    [[], 1],
+  ])('across metrics (Bonferroni) %j = %f', (ps, want) => {
+    expect(acrossMetrics(ps)).toBeCloseTo(want, 12);
+  });
+});
+
+describe('anomaly hysteresis', () => {
+  const h = { detectAt: 0.999, clearBelow: 0.99, clearAfterRows: 2 };
+  it.each([
+    ['calm stays calm', [0.5, 0.998], [null, null], false],
+    ['one high row detects', [0.5, 0.9995], [null, 'detected'], true],
+    ['between the thresholds holds', [0.9995, 0.995, 0.995], ['detected', null, null], true],
+    ['one calm row is not enough', [0.9995, 0.5], ['detected', null], true],
+    ['two calm rows clear', [0.9995, 0.5, 0.5], ['detected', null, 'cleared'], false],
+    ['a high row resets the calm count', [0.9995, 0.5, 0.995, 0.5], ['detected', null, null, null], true],
+    ['missing data changes nothing', [0.9995, null, null, null], ['detected', null, null, null], true],
+  ])('%s', (_name, scores, transitions, active) => {
+    let status = CALM;
+    const got = scores.map((score, i) => {
+      const next = nextAnomalyStatus(status, score, i * 1000, h);
+      status = next.status;
+      return next.transition;
+    });
+    expect(got).toEqual(transitions);
+    expect(status.active).toBe(active);
+  });
+});
