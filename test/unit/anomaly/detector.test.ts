@@ -126,3 +126,42 @@ describe('anomaly hysteresis', () => {
     expect(status.active).toBe(active);
   });
 });
+
+describe('workloads show: anomaly summary', () => {
+  it('lists per-metric scores and the anomalous ones, null before the first run', async () => {
+    const { anomalySummary } = await import('../../../bin/cli/commands/workloads');
+    expect(anomalySummary(undefined, [undefined])).toBeNull();
+    const { state } = observeSeries(initialAnomalyState(), [1, 2, 3]);
+    const anomaly = {
+      lastPointMs: 600_000,
+      detector: state,
+      status: { active: true, since: 300_000, peak: 0.9995, calmRows: 0 },
+      score: 0.9995,
+      pValue: 0.0005,
+    };
+    const summary = anomalySummary(
+      {
+        workloadId: 'a',
+        contended: false,
+        score: 0,
+        since: 0,
+        updatedAt: 600_000,
+        anomalyScore: 0.999,
+        anomalousMetrics: ['cpu'],
+      },
+      [{ workloadId: 'a', metric: 'cpu', lastPointMs: 600_000, fittedAt: 0, state: {}, anomaly }, undefined],
+    );
+    expect(summary).toEqual({
+      score: 0.999,
+      anomalousMetrics: ['cpu'],
+      metrics: {
+        cpu: {
+          score: 0.9995,
+          active: true,
+          since: '1970-01-01T00:05:00.000Z',
+          asOf: '1970-01-01T00:10:00.000Z',
+        },
+      },
+    });
+  });
+});
