@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { SeriesAnomaly } from '../anomaly/series';
 import { ConflictError, ItemTooLargeError, ValidationError } from '../errors';
 import type { ContentionDecisionRecord, ModelStateRecord } from '../ports/repositories';
+import { MetricFingerprint } from '../profile/fingerprint';
 import { EpochMs, WorkloadId } from '../schemas/common';
 import {
   Lease,
@@ -40,6 +41,7 @@ export const ModelStateRecordSchema = z.strictObject({
   fittedAt: EpochMs,
   state: z.unknown().refine(isJsonValue, 'must be JSON-serialisable (no functions, cycles or BigInt)'),
   anomaly: SeriesAnomaly.optional(),
+  fingerprint: MetricFingerprint.optional(),
 });
 
 export const ContentionDecisionRecordSchema = z.strictObject({

@@ -20,6 +20,7 @@ import type {
   SignalRepository,
   WorkloadRepository,
 } from '../ports/repositories';
+import { updateFingerprint } from '../profile/fingerprint';
 import type { ShadowscaleEvent } from '../schemas/events';
 import type { Prediction } from '../schemas/series';
 import type { Signal } from '../schemas/signal';
@@ -547,6 +548,7 @@ function forecastSeries(
     });
     // Raw points, not the engine's cleaned series: cleaning would remove the very outliers we score.
     const { anomaly, changes } = advanceSeriesAnomaly(s.stored?.anomaly, points);
+    const fingerprint = updateFingerprint(s.stored?.fingerprint, points);
     if (anomaly?.score != null) outcome.anomalyScore = anomaly.score;
     w.events.push(...anomalyEvents(w.workloadId, s.metric.name, changes));
     w.states.push({
@@ -556,6 +558,7 @@ function forecastSeries(
       fittedAt: state.fittedAtMs,
       state,
       ...(anomaly ? { anomaly } : {}),
+      ...(fingerprint ? { fingerprint } : {}),
     });
     demandsOf(w).set(s.metric.name, {
       metric: s.metric.name,

@@ -1,4 +1,5 @@
 import type { SeriesAnomaly } from '../anomaly/series';
+import type { MetricFingerprint } from '../profile/fingerprint';
 import type { Lease, Operation, OperationStatus, OperationStep, TrafficWeights } from '../schemas/operation';
 import type { Prediction } from '../schemas/series';
 import type { Signal } from '../schemas/signal';
@@ -36,6 +37,8 @@ export interface ModelStateRecord {
   state: unknown;
   /** The series' anomaly detector and status, advanced by every forecaster run. */
   anomaly?: SeriesAnomaly;
+  /** The series' behavioural fingerprint (level, daily and weekly shape, volatility...). */
+  fingerprint?: MetricFingerprint;
 }
 
 /** The branch decision with hysteresis, stored so it does not flap between runs. */

@@ -111,7 +111,7 @@ export function registerWorkloads(program: Command, io: CliIO): void {
     workloads
       .command('show')
       .description(
-        'print one stored workload (definition with defaults, profile, version) as JSON, with its latest anomaly scores per metric',
+        'print one stored workload (definition with defaults, profile, version) as JSON, with its latest anomaly scores and behavioural fingerprint per metric',
       )
       .argument('<id>', 'workload id'),
   ).action(async (id: string, opts: TableOptions) => {
@@ -122,7 +122,12 @@ export function registerWorkloads(program: Command, io: CliIO): void {
         repos.predictions.getDecision(id),
         Promise.all(record.workload.metrics.map((m) => repos.predictions.getModelState(id, m.name))),
       ]);
-      io.out(`${JSON.stringify({ ...record, anomaly: anomalySummary(decision, states) }, null, 2)}\n`);
+      const behaviour = Object.fromEntries(
+        states.flatMap((st) => (st?.fingerprint ? [[st.metric, st.fingerprint]] : [])),
+      );
+      io.out(
+        `${JSON.stringify({ ...record, anomaly: anomalySummary(decision, states), behaviour }, null, 2)}\n`,
+      );
     });
   });
 }

@@ -24,6 +24,9 @@ describe('forecaster run: anomaly scores and events', () => {
     const calm = await h.repositories.predictions.getModelState('shop', 'requests');
     expect(calm?.anomaly?.status.active).toBe(false);
     expect(calm?.anomaly?.detector.misses.length).toBeGreaterThan(500);
+    // The behavioural fingerprint is kept beside it, from all the history read.
+    expect(calm?.fingerprint?.count).toBe((2 * DAY) / PERIOD);
+    expect(calm?.fingerprint?.level).toBeGreaterThan(35_000);
 
     h.at(T0 + 15 * 60_000);
     const second = await runForecaster({}, h.ports, fast);
