@@ -21,6 +21,7 @@ import { SimFleet, type SimWorkload } from '../../shared/sim/fleet';
 import { MemoryEventPublisher } from '../../shared/sim/memory-events';
 import type { DemandTrace } from '../../shared/sim/trace';
 import { CliExit, type CliIO } from '../cli/context';
+import { anomalyNotes } from './anomaly-notes';
 import { CoSimulation, type Execution } from './cosim';
 import { DEMO_WORKLOAD_ID, demoWorkload, loadTrace, SIM_STEP_MS } from './demo';
 import { localFunction, quietPowertools } from './lambda';
@@ -269,6 +270,9 @@ export async function runLocal(
         else startOperation('return', event);
       }
     });
+
+    // Anomalies found by the forecaster (kept apart from the contention flow above).
+    events.subscribe(anomalyNotes(note));
 
     // The replay.
     const wallStart = Date.now();

@@ -165,3 +165,35 @@ describe('workloads show: anomaly summary', () => {
     });
   });
 });
+
+describe('local run: anomaly lines', () => {
+  it('notes a detected and a cleared anomaly, and ignores other events', async () => {
+    const { anomalyNotes } = await import('../../../bin/local/anomaly-notes');
+    const lines: [number, string, string][] = [];
+    const onEvent = anomalyNotes((at, kind, text) => lines.push([at, kind, text]));
+    onEvent({
+      detailType: 'Anomaly Detected',
+      detail: {
+        workloadId: 'w',
+        metric: 'requests',
+        at: 60_000,
+        observed: 900,
+        expectedLow: 80,
+        expectedHigh: 120,
+        score: 0.9999,
+      },
+    });
+    onEvent({
+      detailType: 'Anomaly Cleared',
+      detail: { workloadId: 'w', metric: 'requests', at: 1_860_000, since: 60_000, score: 0.1 },
+    });
+    onEvent({
+      detailType: 'Contention Cleared',
+      detail: { workloadId: 'w', score: 0, clearThreshold: 0.5, clearedAt: 0 },
+    });
+    expect(lines).toEqual([
+      [60_000, 'anomaly', 'requests: 900 outside the expected 80..120 (score 0.9999)'],
+      [1_860_000, 'anomaly', 'requests: calm again (anomalous for 30 min)'],
+    ]);
+  });
+});
