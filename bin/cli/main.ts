@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ForecastInputError, ShadowscaleError, ValidationError } from '../../shared/errors';
 import { registerBacktest } from './commands/backtest';
+import { registerBenchAnomaly } from './commands/bench-anomaly';
 import { registerBenchForecast } from './commands/bench-forecast';
 import { registerBuilds } from './commands/builds';
 import { registerForecast } from './commands/forecast';
@@ -49,6 +50,7 @@ export function buildProgram(io: CliIO): Command {
   registerOps(program, io);
   registerBenchForecast(program, io);
   registerBacktest(program, io);
+  registerBenchAnomaly(program, io);
   registerForecast(program, io);
   registerForecaster(program, io);
   registerLocal(program, io);

@@ -14,6 +14,7 @@ export type LineKind =
   | 'weights'
   | 'rollback'
   | 'return'
+  | 'anomaly'
   | 'info';
 
 const TAGS: Record<LineKind, string> = {
@@ -24,6 +25,7 @@ const TAGS: Record<LineKind, string> = {
   weights: 'weights  ',
   rollback: 'ROLLBACK ',
   return: 'return   ',
+  anomaly: 'ANOMALY  ',
   info: '         ',
 };
 

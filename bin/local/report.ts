@@ -33,6 +33,7 @@ const COLORS: Partial<Record<LineKind, string>> = {
   rollback: '#e03131',
   return: '#2f9e44',
   prewarm: '#f59f00',
+  anomaly: '#c2255c',
 };
 
 /** The HTML report of a local run (the backtest report's style): charts, summary, timeline. */

@@ -17,6 +17,7 @@ import { SimFleet, type SimWorkload } from '../../shared/sim/fleet';
 import { MemoryEventPublisher } from '../../shared/sim/memory-events';
 import type { DemandTrace } from '../../shared/sim/trace';
 import { CliExit, type CliIO } from '../cli/context';
+import { anomalyNotes } from './anomaly-notes';
 import { demoWorkload, loadTrace, SIM_STEP_MS } from './demo';
 import { readFleetState, resumeWeights, saveFleetState, withFleetState } from './fleet-state';
 import { quietPowertools } from './lambda';
@@ -77,6 +78,8 @@ export async function runLocal(
       out.line(atMs, kind, text);
       timeline.push({ atMs, kind, text });
     };
+    // Anomalies the forecaster finds, apart from the contention loop.
+    setup.events.subscribe(anomalyNotes(note));
     const running = new LocalLoop({
       fleet: setup.fleet,
       clock: setup.clock,

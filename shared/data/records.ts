@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { SeriesAnomaly } from '../anomaly/series';
 import { ConflictError, ItemTooLargeError, ValidationError } from '../errors';
 import type { ContentionDecisionRecord, ModelStateRecord } from '../ports/repositories';
+import { MetricFingerprint } from '../profile/fingerprint';
 import { EpochMs, WorkloadId } from '../schemas/common';
 import {
   Lease,
@@ -38,6 +40,8 @@ export const ModelStateRecordSchema = z.strictObject({
   lastPointMs: EpochMs,
   fittedAt: EpochMs,
   state: z.unknown().refine(isJsonValue, 'must be JSON-serialisable (no functions, cycles or BigInt)'),
+  anomaly: SeriesAnomaly.optional(),
+  fingerprint: MetricFingerprint.optional(),
 });
 
 export const ContentionDecisionRecordSchema = z.strictObject({
@@ -48,6 +52,8 @@ export const ContentionDecisionRecordSchema = z.strictObject({
   updatedAt: EpochMs,
   shortageAt: EpochMs.optional(),
   recommendedShadowUnits: z.number().int().nonnegative().optional(),
+  anomalyScore: z.number().min(0).max(1).optional(),
+  anomalousMetrics: z.array(z.string().min(1)).min(1).optional(),
 });
 
 // Compile-time check that the schemas and the port interfaces agree both ways.

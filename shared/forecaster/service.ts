@@ -1,3 +1,4 @@
+import { type AnomalyChange, advanceSeriesAnomaly, workloadAnomaly } from '../anomaly';
 import type { Clock } from '../clock';
 import { ForecastInputError, NoDataError, NotFoundError, TransientError } from '../errors';
 import { engine as defaultEngine } from '../model';
@@ -19,6 +20,7 @@ import type {
   SignalRepository,
   WorkloadRepository,
 } from '../ports/repositories';
+import { updateFingerprint } from '../profile/fingerprint';
 import type { ShadowscaleEvent } from '../schemas/events';
 import type { Prediction } from '../schemas/series';
 import type { Signal } from '../schemas/signal';
@@ -103,6 +105,8 @@ export interface MetricOutcome {
   /** The newest observed value read in this run, if any. */
   observed?: number;
   peakAtQuantile?: number;
+  /** Anomaly score of the newest observation, in [0, 1] (see shared/anomaly). */
+  anomalyScore?: number;
   error?: ErrorInfo;
 }
 
@@ -379,7 +383,8 @@ async function runChunk(
   await mapLimit(works, opts.concurrency, async (w) => {
     if (w.outcome.status === 'failed') return;
     w.outcome.published = w.events.filter((e) => !failedEvents.has(e)).map((e) => e.detailType);
-    const transitionLost = w.events.some((e) => e.detailType !== 'Forecast Computed' && failedEvents.has(e));
+    // Anomaly events are not retried: the series' anomaly status is already stored with its state.
+    const transitionLost = w.events.some((e) => e.detailType.startsWith('Contention') && failedEvents.has(e));
     if (transitionLost) {
       // Keep the previous decision so the next run sees the change again and republishes it.
       w.outcome.error = {
@@ -534,12 +539,19 @@ function forecastSeries(
       confidence: forecast.confidence,
       signals: forecast.appliedSignals,
     });
+    // Raw points, not the engine's cleaned series: cleaning would remove the very outliers we score.
+    const { anomaly, changes } = advanceSeriesAnomaly(s.stored?.anomaly, points);
+    const fingerprint = updateFingerprint(s.stored?.fingerprint, points);
+    if (anomaly?.score != null) outcome.anomalyScore = anomaly.score;
+    w.events.push(...anomalyEvents(w.workloadId, s.metric.name, changes));
     w.states.push({
       workloadId: w.workloadId,
       metric: s.metric.name,
       lastPointMs: state.lastPointMs,
       fittedAt: state.fittedAtMs,
       state,
+      ...(anomaly ? { anomaly } : {}),
+      ...(fingerprint ? { fingerprint } : {}),
     });
     demandsOf(w).set(s.metric.name, {
       metric: s.metric.name,
@@ -588,6 +600,9 @@ function scoreWorkload(w: WorkloadWork, nowMs: number): void {
     decision.transition === 'predicted' || escalated
       ? shadowUnits
       : (w.previous?.recommendedShadowUnits ?? shadowUnits);
+  const anomalous = workloadAnomaly(
+    w.states.flatMap((st) => (st.anomaly ? [{ metric: st.metric, anomaly: st.anomaly }] : [])),
+  );
   w.outcome.score = assessment.score;
   w.outcome.contended = decision.contended;
   if (decision.transition) w.outcome.transition = decision.transition;
@@ -604,6 +619,8 @@ function scoreWorkload(w: WorkloadWork, nowMs: number): void {
     since: decision.since,
     updatedAt: nowMs,
     ...(decision.contended ? { shortageAt, recommendedShadowUnits: announcedUnits } : {}),
+    anomalyScore: anomalous.score,
+    ...(anomalous.metrics.length > 0 ? { anomalousMetrics: anomalous.metrics } : {}),
   };
   const ok = w.outcome.metrics.filter((m) => !m.error);
   w.events.push({
@@ -634,6 +651,10 @@ function scoreWorkload(w: WorkloadWork, nowMs: number): void {
         primaryMaxUnits: workload.capacity.maxUnits,
         recommendedShadowUnits: shadowUnits,
         predictedAt: nowMs,
+        // Demand that is anomalous right now is a poor guide to demand later.
+        ...(anomalous.metrics.length > 0
+          ? { confidence: 'low' as const, anomaly: { score: anomalous.score, metrics: anomalous.metrics } }
+          : {}),
       },
     });
   } else if (decision.transition === 'cleared') {
@@ -647,6 +668,32 @@ function scoreWorkload(w: WorkloadWork, nowMs: number): void {
       },
     });
   }
+}
+
+function anomalyEvents(
+  workloadId: string,
+  metric: string,
+  changes: readonly AnomalyChange[],
+): ShadowscaleEvent[] {
+  return changes.map((c) =>
+    c.kind === 'detected'
+      ? {
+          detailType: 'Anomaly Detected' as const,
+          detail: {
+            workloadId,
+            metric,
+            at: c.at,
+            observed: c.observed,
+            expectedLow: c.expected?.low ?? c.observed,
+            expectedHigh: c.expected?.high ?? c.observed,
+            score: c.score,
+          },
+        }
+      : {
+          detailType: 'Anomaly Cleared' as const,
+          detail: { workloadId, metric, at: c.at, since: c.since ?? c.at, score: c.score },
+        },
+  );
 }
 
 /** The engine must return every quantile the planning path reads; a missing one is not a zero. */

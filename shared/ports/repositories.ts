@@ -1,3 +1,5 @@
+import type { SeriesAnomaly } from '../anomaly/series';
+import type { MetricFingerprint } from '../profile/fingerprint';
 import type { Lease, Operation, OperationStatus, OperationStep, TrafficWeights } from '../schemas/operation';
 import type { Prediction } from '../schemas/series';
 import type { Signal } from '../schemas/signal';
@@ -33,6 +35,10 @@ export interface ModelStateRecord {
   /** When the model was last fully refitted. */
   fittedAt: number;
   state: unknown;
+  /** The series' anomaly detector and status, advanced by every forecaster run. */
+  anomaly?: SeriesAnomaly;
+  /** The series' behavioural fingerprint (level, daily and weekly shape, volatility...). */
+  fingerprint?: MetricFingerprint;
 }
 
 /** The branch decision with hysteresis, stored so it does not flap between runs. */
@@ -46,6 +52,9 @@ export interface ContentionDecisionRecord {
   /** Set while contended: predicted shortage time and recommended shadow size. */
   shortageAt?: number;
   recommendedShadowUnits?: number;
+  /** The workload's anomaly score at this run, and the metrics in an anomaly (if any). */
+  anomalyScore?: number;
+  anomalousMetrics?: string[];
 }
 
 export interface PredictionRepository {

@@ -35,6 +35,12 @@ export const ContentionPredictedDetail = z.strictObject({
   primaryMaxUnits: z.number().int().nonnegative(),
   recommendedShadowUnits: z.number().int().nonnegative(),
   predictedAt: EpochMs,
+  /** 'low' when the forecast was made while the workload's recent demand was anomalous. */
+  confidence: z.enum(['high', 'low']).optional(),
+  /** Set when predicted during an anomaly: the workload's anomaly score and anomalous metrics. */
+  anomaly: z
+    .strictObject({ score: z.number().min(0).max(1), metrics: z.array(z.string().min(1)) })
+    .optional(),
 });
 
 export const ContentionClearedDetail = z.strictObject({
@@ -91,6 +97,18 @@ export const AnomalyDetectedDetail = z.strictObject({
   observed: z.number().finite(),
   expectedLow: z.number().finite(),
   expectedHigh: z.number().finite(),
+  /** Anomaly score of the row that started it, in [0, 1]. */
+  score: z.number().min(0).max(1).optional(),
+});
+
+export const AnomalyClearedDetail = z.strictObject({
+  workloadId: WorkloadId,
+  metric: z.string().min(1),
+  /** When the metric was calm again. */
+  at: EpochMs,
+  /** When the anomaly started. */
+  since: EpochMs,
+  score: z.number().min(0).max(1),
 });
 
 /** Inbound: another system announces a scheduled event (deploy, campaign, match...). */
@@ -108,6 +126,7 @@ export const EVENT_DETAIL_SCHEMAS = {
   'Failover Succeeded': FailoverSucceededDetail,
   'Failover Rolled Back': FailoverRolledBackDetail,
   'Anomaly Detected': AnomalyDetectedDetail,
+  'Anomaly Cleared': AnomalyClearedDetail,
   'Signal Scheduled': SignalScheduledDetail,
 } as const;
 

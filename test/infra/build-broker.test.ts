@@ -49,7 +49,14 @@ beforeAll(() => {
       tables: new Tables(stack, 'Tables', { prefix: 'test' }),
       eventBus,
       permissionContext: {
-        managed: { listenerArns: [], ecsClusters: [], eksClusters: [], passRoleArns: [], hostedZoneIds: [] },
+        managed: {
+          listenerArns: [],
+          ecsClusters: [],
+          eksClusters: [],
+          passRoleArns: [],
+          launchTemplateIds: [],
+          hostedZoneIds: [],
+        },
         eventBus,
       },
       logRetention: logs.RetentionDays.ONE_WEEK,

@@ -1,7 +1,12 @@
 import { type Command, Option } from 'commander';
+import type { SeriesAnomaly } from '../../../shared/anomaly';
 import { connectDynamo } from '../../../shared/data';
 import { ConflictError, NotFoundError } from '../../../shared/errors';
-import type { Repositories } from '../../../shared/ports/repositories';
+import type {
+  ContentionDecisionRecord,
+  ModelStateRecord,
+  Repositories,
+} from '../../../shared/ports/repositories';
 import { Workload, type WorkloadRecord } from '../../../shared/schemas/workload';
 import { parseOrThrow } from '../../../shared/validation';
 import type { CliIO } from '../context';
@@ -37,15 +42,57 @@ export function registerWorkloads(program: Command, io: CliIO): void {
   withTableOptions(
     workloads
       .command('show')
-      .description('print one stored workload (definition with defaults, profile, version) as JSON')
+      .description(
+        'print one stored workload (definition with defaults, profile, version) as JSON, with its latest anomaly scores and behavioural fingerprint per metric',
+      )
       .argument('<id>', 'workload id'),
   ).action(async (id: string, opts: TableOptions) => {
     await withRepositories(opts, async (repos) => {
       const record = await repos.workloads.get(id);
       if (!record) throw new NotFoundError(`workload "${id}" is not registered`);
-      io.out(`${JSON.stringify(record, null, 2)}\n`);
+      const [decision, states] = await Promise.all([
+        repos.predictions.getDecision(id),
+        Promise.all(record.workload.metrics.map((m) => repos.predictions.getModelState(id, m.name))),
+      ]);
+      const behaviour = Object.fromEntries(
+        states.flatMap((st) => (st?.fingerprint ? [[st.metric, st.fingerprint]] : [])),
+      );
+      io.out(
+        `${JSON.stringify({ ...record, anomaly: anomalySummary(decision, states), behaviour }, null, 2)}\n`,
+      );
     });
   });
+}
+
+/** What the last forecaster run found unusual; null before the first run. */
+export function anomalySummary(
+  decision: ContentionDecisionRecord | undefined,
+  states: readonly (ModelStateRecord | undefined)[],
+): {
+  score: number | null;
+  anomalousMetrics: string[];
+  metrics: Record<string, { score: number | null; active: boolean; since: string | null; asOf: string }>;
+} | null {
+  const scored = states.filter(
+    (s): s is ModelStateRecord & { anomaly: SeriesAnomaly } => s?.anomaly !== undefined,
+  );
+  if (!decision && scored.length === 0) return null;
+  return {
+    score: decision?.anomalyScore ?? null,
+    anomalousMetrics: decision?.anomalousMetrics ?? [],
+    metrics: Object.fromEntries(
+      scored.map((s) => [
+        s.metric,
+        {
+          score: s.anomaly.score,
+          active: s.anomaly.status.active,
+          since:
+            s.anomaly.status.active && s.anomaly.status.since !== null ? iso(s.anomaly.status.since) : null,
+          asOf: iso(s.anomaly.lastPointMs),
+        },
+      ]),
+    ),
+  };
 }
 
 /** `workloads register`: validate the file, then create it, or store a new version with --replace. */

@@ -68,6 +68,8 @@ describe('shadowscale workloads / signals / ops against a local DynamoDB', () =>
     expect(show.code).toBe(0);
     const record = JSON.parse(show.out) as { version: number; workload: { workloadId: string } };
     expect(record).toMatchObject({ version: 2, workload: { workloadId: id } });
+    // Never forecast yet: nothing to say about anomalies.
+    expect(record).toMatchObject({ anomaly: null });
 
     const missing = await run('workloads', 'show', uid('nope'), '--table-prefix', prefix);
     expect(missing.code).toBe(1);

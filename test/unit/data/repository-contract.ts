@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { initialAnomalyState, observeSeries } from '../../../shared/anomaly';
 import { ManualClock } from '../../../shared/clock';
 import type { DataLayerOptions } from '../../../shared/data/records';
 import {
@@ -334,6 +335,28 @@ export function repositoryContract(make: MakeRepositories): void {
       await expect(
         repos.predictions.putModelState({ ...state, lastPointMs: T0 + 2 * MINUTE, state: { n: 10n } }),
       ).rejects.toBeInstanceOf(ValidationError);
+    });
+
+    it('round-trips a model state carrying its anomaly detector (nulls, empty and long lists)', async () => {
+      const id = uid('p');
+      const values = Array.from({ length: 400 }, (_, i) => 100 + (i % 7));
+      const { state: detector } = observeSeries(initialAnomalyState(), values);
+      const state = {
+        workloadId: id,
+        metric: 'requests',
+        lastPointMs: T0,
+        fittedAt: T0,
+        state: { level: 1 },
+        anomaly: {
+          lastPointMs: T0,
+          detector: { ...detector, recentP: [] },
+          status: { active: false, since: null, peak: 0, calmRows: 0 },
+          score: null,
+          pValue: 1,
+        },
+      };
+      await repos.predictions.putModelState(state);
+      expect(await repos.predictions.getModelState(id, 'requests')).toEqual(state);
     });
 
     it('round-trips the contention decision and refuses an older one', async () => {

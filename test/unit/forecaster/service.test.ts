@@ -106,7 +106,7 @@ describe('runForecaster', () => {
       const result = await runForecaster({}, h.ports, fast);
 
       expect(result.outcomes[0]?.contended).toBe(contended[run]);
-      expect(h.events.events.map((e) => e.detailType).filter((t) => t !== 'Forecast Computed')).toEqual(
+      expect(h.events.events.map((e) => e.detailType).filter((t) => t.startsWith('Contention'))).toEqual(
         transitions[run],
       );
       expect((await h.repositories.predictions.getDecision('shop'))?.contended).toBe(contended[run]);

@@ -158,6 +158,7 @@ describe('event detail schemas', () => {
       expectedLow: 1,
       expectedHigh: 2,
     },
+    'Anomaly Cleared': { workloadId: 'a', metric: 'm', at: T0 + 60_000, since: T0, score: 0.2 },
     'Signal Scheduled': signal,
   };
 

@@ -1,0 +1,4 @@
+export * from './detector';
+export * from './hysteresis';
+export * from './pvalue';
+export * from './series';
