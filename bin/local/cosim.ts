@@ -125,7 +125,8 @@ export class CoSimulation {
   private idleWaiters: (() => void)[] = [];
   private readonly executions = new Set<Execution>();
 
-  constructor(private readonly fleet: SimFleet) {}
+  /** Anything with a simulated clock that can be run forward: the fleet, or the regional simulation. */
+  constructor(private readonly fleet: Pick<SimFleet, 'now' | 'advanceTo'>) {}
 
   /** Executions not yet finished. */
   get running(): number {

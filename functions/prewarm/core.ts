@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import type { Clock } from '../../shared/clock';
 import { NotFoundError } from '../../shared/errors';
+import {
+  prewarmStandby,
+  type StandbyPrewarmPorts,
+  type StandbyPrewarmResult,
+} from '../../shared/failover/prewarm-standby';
 import { type PrewarmDecision, planPrewarm } from '../../shared/planning/prewarm';
 import type { ComputePool } from '../../shared/ports/compute';
 import type { Repositories } from '../../shared/ports/repositories';
@@ -24,12 +29,15 @@ export type PrewarmInput = z.infer<typeof PrewarmInput>;
 export interface PrewarmResult extends PrewarmDecision {
   workloadId: string;
   previousDesired: number;
+  /** The standby region's leg, for workloads with failover configured and a standby port. */
+  standby?: StandbyPrewarmResult;
 }
 
 export interface PrewarmPorts {
   clock: Clock;
   repositories: Pick<Repositories, 'workloads' | 'predictions'>;
   compute: ComputePool;
+  standby?: StandbyPrewarmPorts;
 }
 
 /** Read the workload and its latest forecasts, plan, and scale the primary out when needed. */
@@ -47,5 +55,8 @@ export async function runPrewarm(input: unknown, ports: PrewarmPorts): Promise<P
   const status = await ports.compute.describe(workload, 'primary');
   const decision = planPrewarm(workload, predictions, status.desired, ports.clock.now());
   if (decision.action === 'scale-out') await ports.compute.scale(workload, 'primary', decision.desired);
-  return { workloadId, previousDesired: status.desired, ...decision };
+  const standby = ports.standby
+    ? await prewarmStandby(workload, predictions, ports.standby, ports.clock.now())
+    : undefined;
+  return { workloadId, previousDesired: status.desired, ...decision, ...(standby ? { standby } : {}) };
 }

@@ -8,6 +8,7 @@ import middy from '@middy/core';
 import { compute } from '../runtime/compute';
 import { clock } from '../runtime/index';
 import { repositories } from '../runtime/repositories';
+import { standby } from '../runtime/standby';
 import { type PrewarmResult, runPrewarm } from './core';
 
 /**
@@ -27,6 +28,7 @@ const lambdaHandler = async (event: unknown): Promise<PrewarmResult> => {
     clock: clock(),
     repositories: repositories(),
     compute: compute(),
+    standby: { standby: standby(), operations: repositories().operations },
   });
   metrics.addMetric(result.action === 'scale-out' ? 'PrewarmScaleOut' : 'PrewarmHold', MetricUnit.Count, 1);
   if (result.limitedByMax) metrics.addMetric('PrewarmLimitedByMax', MetricUnit.Count, 1);
