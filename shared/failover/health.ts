@@ -107,6 +107,8 @@ export function healthIssueChange(event: AwsHealthEvent): { region: string; open
 
 export interface ForecastRisk {
   atRisk: boolean;
+  /** A forecast covers every critical metric over the horizon (else peakUnits means nothing). */
+  covered: boolean;
   /** Predicted peak over the contention horizon, in units at target utilisation. */
   peakUnits: number;
   /** What the region can serve: the primary's maximum plus the shadow pool's. */
@@ -157,6 +159,7 @@ export function forecastRisk(
   if (critical.some((name) => !demands.some((d) => d.metric === name))) {
     return {
       atRisk: false,
+      covered: false,
       peakUnits: 0,
       regionalCeilingUnits: ceiling,
       reason: 'no forecast covers the horizon',
@@ -166,6 +169,7 @@ export function forecastRisk(
   const atRisk = peakUnits > ceiling;
   return {
     atRisk,
+    covered: true,
     peakUnits,
     regionalCeilingUnits: ceiling,
     reason: `forecast peak ${peakUnits.toFixed(1)} unit(s) ${atRisk ? '>' : '<='} primary max + shadow max ${ceiling}`,

@@ -211,7 +211,10 @@ export async function planRegional(
     const risk = forecastRisk(workload, await latestPredictions(deps, workload), deps.clock.now());
     const standbyUnits = ctx.overrides.standbyUnits
       ? Math.min(standbyLimits(workload).max, ctx.overrides.standbyUnits)
-      : raisedStandbyUnits(workload, risk.peakUnits);
+      : risk.covered
+        ? raisedStandbyUnits(workload, risk.peakUnits)
+        : // Without a forecast the standby cannot be sized: raise it to its maximum rather than guess low.
+          standbyLimits(workload).max;
     const pollSeconds = 15;
     plan = {
       kind: ctx.kind,
