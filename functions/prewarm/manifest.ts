@@ -6,7 +6,8 @@ export const PREWARM_FUNCTIONS: readonly FunctionSpec[] = [
     id: 'Prewarm',
     entry: 'functions/prewarm/index.ts',
     handler: 'handler',
-    description: 'Raise the primary pool ahead of the forecast demand (scale-out only); hold or raise the standby region',
+    description:
+      'Raise the primary pool ahead of the forecast demand (scale-out only); hold or raise the standby region',
     timeoutSeconds: 30,
     memoryMb: 256,
     tables: { workloads: 'read', predictions: 'read', operations: 'read' },

@@ -154,7 +154,7 @@ describe('regional-failover over two simulated regions', () => {
     expect(shifted.map((s) => s.weights?.shadow)).toEqual([25, 50, 100]);
     // Each gate waited at least the record TTL after its DNS step.
     const gates = op?.steps.filter((s) => s.name === 'gate-passed') ?? [];
-    gates.forEach((g, i) => expect(g.at - (shifted[i]?.at ?? 0)).toBeGreaterThanOrEqual(60_000));
+    for (const [i, g] of gates.entries()) expect(g.at - (shifted[i]?.at ?? 0)).toBeGreaterThanOrEqual(60_000);
     // The DNS moved only once the standby was healthy at its planned size.
     const healthy = op?.steps.find((s) => s.name === 'destination-healthy');
     expect(healthy?.at).toBeLessThanOrEqual(shifted[0]?.at ?? 0);
