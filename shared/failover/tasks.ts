@@ -473,7 +473,7 @@ export interface RegionalCompensation {
   restored: boolean;
   regionWeights?: Record<string, number>;
   reason?: string;
-  standby?: 'scaled-to-calm' | 'kept';
+  standby?: 'scaled-to-calm' | 'trimmed-to-ready' | 'kept';
 }
 
 /**
@@ -531,6 +531,12 @@ export async function compensateRegional(
   let standbyState: RegionalCompensation['standby'] = 'kept';
   if (failover && weights.shadow === 0 && (await scaleStandbyToCalm(deps, workload, op.operationId))) {
     standbyState = 'scaled-to-calm';
+  } else if (standbyStatus.desired > Math.max(standbyLimits(workload).calm, standbyStatus.ready)) {
+    // Traffic stays on the standby (home has no healthy host): keep what serves, drop what never came up.
+    const keep = Math.max(standbyLimits(workload).calm, standbyStatus.ready);
+    await deps.standby.scale(workload, keep);
+    await ops.appendStep(op.operationId, step(deps, 'standby-trimmed', { units: keep }));
+    standbyState = 'trimmed-to-ready';
   }
   const regionWeights = toRegionWeights(workload, weights);
   await publish(deps, {
