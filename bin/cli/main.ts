@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ShadowscaleError, ValidationError } from '../../shared/errors';
 import { registerBacktest } from './commands/backtest';
+import { registerBenchFailover } from './commands/bench-failover';
 import { registerBenchForecast } from './commands/bench-forecast';
 import { registerForecast } from './commands/forecast';
 import { registerForecaster } from './commands/forecaster';
@@ -33,6 +34,7 @@ export function buildProgram(io: CliIO): Command {
   registerSignals(program, io);
   registerOps(program, io);
   registerBenchForecast(program, io);
+  registerBenchFailover(program, io);
   registerBacktest(program, io);
   registerForecast(program, io);
   registerForecaster(program, io);
