@@ -1,3 +1,4 @@
+import { FAILOVER_FUNCTIONS, FAILOVER_STATE_MACHINES } from '../functions/failover/manifest';
 import {
   FORECAST_FUNCTIONS,
   FORECAST_SCHEDULE_TARGET,
@@ -31,6 +32,12 @@ export const CAPABILITIES: Capabilities = {
     contentionCleared: CONTENTION_CLEARED_RULE,
   },
   prewarm: { function: onlyOne(PREWARM_FUNCTIONS, 'prewarm') },
+  failover: {
+    functions: FAILOVER_FUNCTIONS,
+    stateMachines: FAILOVER_STATE_MACHINES,
+    failoverId: 'RegionalFailover',
+    failbackId: 'RegionalFailback',
+  },
 };
 
 function onlyOne(specs: readonly FunctionSpec[], capability: string): FunctionSpec {

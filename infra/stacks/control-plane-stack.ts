@@ -11,6 +11,7 @@ import { Forecaster } from '../constructs/forecaster';
 import { Monitoring, type ShadowscaleMetricNames } from '../constructs/monitoring';
 import type { PermissionContext } from '../constructs/permissions';
 import { Prewarm } from '../constructs/prewarm';
+import { RegionFailover } from '../constructs/region-failover';
 import { ShadowPoolOrchestrator, type StartRule } from '../constructs/shadow-pool-orchestrator';
 import { SignalsIngest } from '../constructs/signals-ingest';
 import { Tables } from '../constructs/tables';
@@ -38,6 +39,13 @@ export interface Capabilities {
   readonly prewarm?: {
     readonly function: FunctionSpec;
   };
+  /** Built only with a standby region and at least one registered hosted zone. */
+  readonly failover?: {
+    readonly functions: readonly FunctionSpec[];
+    readonly stateMachines: readonly StateMachineSpec[];
+    readonly failoverId: string;
+    readonly failbackId: string;
+  };
   // The region failover joins here: a `RegionFailover` construct built like the orchestrator
   // (buildFunctions + buildWorkflows + its start rule), with `route53:shift-weights` functions.
 }
@@ -64,6 +72,7 @@ export class ControlPlaneStack extends Stack {
   public readonly signals?: SignalsIngest;
   public readonly orchestrator?: ShadowPoolOrchestrator;
   public readonly prewarm?: Prewarm;
+  public readonly regionFailover?: RegionFailover;
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
     super(scope, id, props);
@@ -119,6 +128,9 @@ export class ControlPlaneStack extends Stack {
     if (capabilities.prewarm) {
       this.prewarm = new Prewarm(this, 'Prewarm', { context, function: capabilities.prewarm.function });
     }
+    if (capabilities.failover && config.standbyRegion && config.managed.hostedZoneIds.length > 0) {
+      this.regionFailover = new RegionFailover(this, 'RegionFailover', { context, ...capabilities.failover });
+    }
     this.monitoring.finish();
 
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName });
@@ -127,6 +139,7 @@ export class ControlPlaneStack extends Stack {
     for (const workflow of [
       ...(this.forecaster?.workflows.values() ?? []),
       ...(this.orchestrator?.workflows.values() ?? []),
+      ...(this.regionFailover?.workflows.values() ?? []),
     ])
       new CfnOutput(this, `${workflow.spec.id}StateMachineArn`, {
         value: workflow.stateMachine.stateMachineArn,
@@ -148,6 +161,7 @@ function permissionContext(
     eventBus,
     extraListenerArns: demo && config.managed.listenerArns.length > 0 ? [demoListener] : [],
     extraEcsClusters: demo && config.managed.ecsClusters.length > 0 ? [DEMO_CLUSTER_NAME] : [],
+    ...(config.standbyRegion ? { standbyRegion: config.standbyRegion } : {}),
   };
 }
 
