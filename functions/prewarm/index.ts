@@ -9,11 +9,13 @@ import { compute } from '../runtime/compute';
 import { clock } from '../runtime/index';
 import { repositories } from '../runtime/repositories';
 import { standby } from '../runtime/standby';
+import { traffic } from '../runtime/traffic';
 import { type PrewarmResult, runPrewarm } from './core';
 
 /**
- * Pre-warm Lambda: the target of the `Forecast Computed` rule. Raises the primary pool ahead of the
- * forecast demand (see shared/prewarm); scale-in stays with the service's own target tracking.
+ * Pre-warm Lambda: the target of the `Forecast Computed` rule. Sets the primary's floor ahead of the
+ * forecast demand and sizes a shadow pool that carries traffic (shared/prewarm, planned by
+ * shared/planning); scale-in above the floor stays with the service's own target tracking.
  */
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'shadowscale-prewarm';
 const logger = new Logger({ serviceName });
@@ -28,6 +30,7 @@ const lambdaHandler = async (event: unknown): Promise<PrewarmResult> => {
     clock: clock(),
     repositories: repositories(),
     compute: compute(),
+    traffic: traffic(),
     standby: { standby: standby(), operations: repositories().operations },
   });
   metrics.addMetric(result.action === 'scale-out' ? 'PrewarmScaleOut' : 'PrewarmHold', MetricUnit.Count, 1);

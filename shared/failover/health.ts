@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nearestQuantile } from '../planning/prewarm';
+import { planningPath } from '../planning/path';
 import { assessContention, type MetricDemand } from '../planning/score';
 import type { TargetHealthResult } from '../ports/metrics';
 import type { Prediction } from '../schemas/series';
@@ -127,10 +127,11 @@ export function demandsOver(
   for (const metric of workload.metrics) {
     const prediction = predictions.find((p) => p.metric === metric.name);
     if (!prediction) continue;
-    const band = nearestQuantile(prediction, metric.quantile);
+    // The planning core's path for this metric (its quantile, capped by its headroom if set).
+    const path = planningPath(prediction, metric);
     const values: number[] = [];
     let startMs: number | undefined;
-    band.values.forEach((value, i) => {
+    path.forEach((value, i) => {
       const t = prediction.startMs + i * prediction.intervalMs;
       if (t + prediction.intervalMs > nowMs && t < nowMs + horizonMs && Number.isFinite(value)) {
         startMs ??= t;
