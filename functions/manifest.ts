@@ -72,7 +72,9 @@ export type Permission =
   /** Both ELB reads above. */
   | 'elb:read'
   | 'lambda:invoke-smoke'
-  | 'route53:shift-weights';
+  | 'route53:shift-weights'
+  /** Describe and scale the workload's service (ECS) or nodegroup (EKS) in its standby region. */
+  | 'standby:scale';
 
 export interface FunctionSpec {
   /** Stable construct id, PascalCase (e.g. `Forecast`). Never contains a stage name. */

@@ -3,6 +3,7 @@ import {
   BUILD_BROKER_FUNCTIONS,
   BUILD_FEEDBACK_FUNCTION_ID,
 } from '../functions/build-broker/manifest';
+import { FAILOVER_FUNCTIONS, FAILOVER_STATE_MACHINES } from '../functions/failover/manifest';
 import {
   FORECAST_FUNCTIONS,
   FORECAST_SCHEDULE_TARGET,
@@ -40,6 +41,12 @@ export const CAPABILITIES: Capabilities = {
     functions: BUILD_BROKER_FUNCTIONS,
     brokerId: BUILD_BROKER_FUNCTION_ID,
     feedbackId: BUILD_FEEDBACK_FUNCTION_ID,
+  },
+  failover: {
+    functions: FAILOVER_FUNCTIONS,
+    stateMachines: FAILOVER_STATE_MACHINES,
+    failoverId: 'RegionalFailover',
+    failbackId: 'RegionalFailback',
   },
 };
 

@@ -2,6 +2,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { ForecastInputError, ShadowscaleError, ValidationError } from '../../shared/errors';
 import { registerBacktest } from './commands/backtest';
 import { registerBenchAnomaly } from './commands/bench-anomaly';
+
+import { registerBenchFailover } from './commands/bench-failover';
 import { registerBenchForecast } from './commands/bench-forecast';
 import { registerBuilds } from './commands/builds';
 import { registerForecast } from './commands/forecast';
@@ -49,6 +51,7 @@ export function buildProgram(io: CliIO): Command {
   registerSignals(program, io);
   registerOps(program, io);
   registerBenchForecast(program, io);
+  registerBenchFailover(program, io);
   registerBacktest(program, io);
   registerBenchAnomaly(program, io);
   registerForecast(program, io);

@@ -8,6 +8,7 @@ import { compute } from '../runtime/compute';
 import { clock } from '../runtime/index';
 import { countFailures, entry, logger, metrics, parsedOrThrow, tracer } from '../runtime/powertools';
 import { repositories } from '../runtime/repositories';
+import { standby } from '../runtime/standby';
 import { traffic } from '../runtime/traffic';
 import { PrewarmInput, type PrewarmResult, runPrewarm } from './core';
 
@@ -31,6 +32,7 @@ export const handler = entry(
         repositories: repositories(),
         compute: compute(),
         traffic: traffic(),
+        standby: { standby: standby(), operations: repositories().operations },
       });
       metrics.addMetric(
         result.action === 'scale-out' ? 'PrewarmScaleOut' : 'PrewarmHold',

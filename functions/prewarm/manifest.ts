@@ -6,7 +6,8 @@ export const PREWARM_FUNCTIONS: readonly FunctionSpec[] = [
     id: 'Prewarm',
     entry: 'functions/prewarm/index.ts',
     handler: 'handler',
-    description: 'Raise the primary pool ahead of the forecast demand (scale-out only)',
+    description:
+      'Raise the primary pool ahead of the forecast demand (scale-out only); hold or raise the standby region',
     timeoutSeconds: 30,
     memoryMb: 256,
     // The operation holding the workload lease (a running migration keeps its traffic share).

@@ -2,6 +2,7 @@ import { type Clock, systemClock } from '../../shared/clock';
 import type { ComputePool } from '../../shared/ports/compute';
 import type { EventPublisher } from '../../shared/ports/events';
 import type { MetricsSource, TargetHealthSource } from '../../shared/ports/metrics';
+import type { RegionalHealthSource, StandbyPool } from '../../shared/ports/regions';
 import type { Repositories } from '../../shared/ports/repositories';
 import type { RegionRouter, TrafficRouter } from '../../shared/ports/traffic';
 
@@ -22,6 +23,10 @@ export interface Runtime {
   traffic: TrafficRouter;
   health: TargetHealthSource;
   regions: RegionRouter;
+  /** The workload's service in its standby region. */
+  standby: StandbyPool;
+  /** Per-region endpoint health (each region's ALB metrics). */
+  regionalHealth: RegionalHealthSource;
 }
 
 export const overrides: Partial<Runtime> = {};

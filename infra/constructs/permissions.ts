@@ -55,6 +55,8 @@ export interface PermissionContext {
   readonly extraListenerArns?: readonly string[];
   /** Extra ECS cluster names (e.g. the demo cluster). */
   readonly extraEcsClusters?: readonly string[];
+  /** The standby region (`standby:scale` grants there); required by that permission. */
+  readonly standbyRegion?: string;
 }
 
 /** A statement plus, when its resource contains a wildcard, why that wildcard is needed. */
@@ -389,6 +391,63 @@ function elbShiftStatements(scope: IConstruct, ctx: PermissionContext): ScopedSt
   ];
 }
 
+/**
+ * Describe and scale the workload's own service / nodegroup in the standby region: by ARN in that
+ * region for registered clusters, else limited to resources tagged shadowscale:managed=true.
+ */
+function standbyStatements(scope: IConstruct, ctx: PermissionContext): ScopedStatement[] {
+  const region = ctx.standbyRegion;
+  if (!region) {
+    throw new ValidationError(
+      'permission standby:scale needs a standby region: set context shadowscale:standbyRegion',
+      [{ path: 'standbyRegion', message: 'must be set for regional failover', received: region }],
+    );
+  }
+  const stack = Stack.of(scope);
+  const at = (service: string, resource: string) =>
+    `arn:${stack.partition}:${service}:${region}:${stack.account}:${resource}`;
+  const ecsClusters = [...ctx.managed.ecsClusters, ...(ctx.extraEcsClusters ?? [])];
+  const eksClusters = ctx.managed.eksClusters;
+  const services =
+    ecsClusters.length > 0 ? ecsClusters.map((c) => at('ecs', `service/${c}/*`)) : [at('ecs', 'service/*/*')];
+  const nodegroups =
+    eksClusters.length > 0
+      ? eksClusters.map((c) => at('eks', `nodegroup/${c}/*/*`))
+      : [at('eks', 'nodegroup/*/*/*')];
+  const why = (what: string, byArn: boolean) =>
+    byArn
+      ? `${what} in the standby region ${region}, under the registered clusters: the service name comes from workload definitions at run time`
+      : `${what} in the standby region ${region}: no cluster registered, so limited to resources tagged shadowscale:managed=true`;
+  return [
+    statement(
+      { sid: 'StandbyEcsDescribe', actions: ['ecs:DescribeServices'], resources: services },
+      why('ecs:DescribeServices', ecsClusters.length > 0),
+    ),
+    statement(
+      {
+        sid: 'StandbyEcsScale',
+        actions: ['ecs:UpdateService'],
+        resources: services,
+        ...(ecsClusters.length > 0 ? {} : { conditions: resourceTag }),
+      },
+      why('ecs:UpdateService', ecsClusters.length > 0),
+    ),
+    statement(
+      { sid: 'StandbyEksDescribe', actions: ['eks:DescribeNodegroup'], resources: nodegroups },
+      why('eks:DescribeNodegroup', eksClusters.length > 0),
+    ),
+    statement(
+      {
+        sid: 'StandbyEksScale',
+        actions: ['eks:UpdateNodegroupConfig'],
+        resources: nodegroups,
+        ...(eksClusters.length > 0 ? {} : { conditions: resourceTag }),
+      },
+      why('eks:UpdateNodegroupConfig', eksClusters.length > 0),
+    ),
+  ];
+}
+
 /** The statements granting one permission. Throws `ValidationError` when it cannot be scoped. */
 export function permissionStatements(
   scope: IConstruct,
@@ -508,6 +567,8 @@ export function permissionStatements(
         ),
       ];
     }
+    case 'standby:scale':
+      return standbyStatements(scope, ctx);
     default: {
       const unknown: never = permission;
       throw new ValidationError(`unknown permission ${JSON.stringify(unknown)}`);

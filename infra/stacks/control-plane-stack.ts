@@ -11,6 +11,7 @@ import { Forecaster } from '../constructs/forecaster';
 import { Monitoring, type ShadowscaleMetricNames } from '../constructs/monitoring';
 import type { PermissionContext } from '../constructs/permissions';
 import { Prewarm } from '../constructs/prewarm';
+import { RegionFailover } from '../constructs/region-failover';
 import { ShadowPoolOrchestrator, type StartRule } from '../constructs/shadow-pool-orchestrator';
 import { SignalsIngest } from '../constructs/signals-ingest';
 import { Tables, tablesUsedBy } from '../constructs/tables';
@@ -43,8 +44,13 @@ export interface Capabilities {
     readonly brokerId: string;
     readonly feedbackId: string;
   };
-  // The region failover joins here: a `RegionFailover` construct built like the orchestrator
-  // (buildFunctions + buildWorkflows + its start rule), with `route53:shift-weights` functions.
+  /** Built only with a standby region and at least one registered hosted zone. */
+  readonly failover?: {
+    readonly functions: readonly FunctionSpec[];
+    readonly stateMachines: readonly StateMachineSpec[];
+    readonly failoverId: string;
+    readonly failbackId: string;
+  };
 }
 
 export interface ControlPlaneStackProps extends StackProps {
@@ -70,6 +76,7 @@ export class ControlPlaneStack extends Stack {
   public readonly orchestrator?: ShadowPoolOrchestrator;
   public readonly prewarm?: Prewarm;
   public readonly buildBroker?: BuildBroker;
+  public readonly regionFailover?: RegionFailover;
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
     super(scope, id, props);
@@ -131,6 +138,9 @@ export class ControlPlaneStack extends Stack {
     if (capabilities.builds) {
       this.buildBroker = new BuildBroker(this, 'BuildBroker', { context, ...capabilities.builds });
     }
+    if (capabilities.failover && config.standbyRegion && config.managed.hostedZoneIds.length > 0) {
+      this.regionFailover = new RegionFailover(this, 'RegionFailover', { context, ...capabilities.failover });
+    }
     this.monitoring.finish();
 
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName });
@@ -139,6 +149,7 @@ export class ControlPlaneStack extends Stack {
     for (const workflow of [
       ...(this.forecaster?.workflows.values() ?? []),
       ...(this.orchestrator?.workflows.values() ?? []),
+      ...(this.regionFailover?.workflows.values() ?? []),
     ])
       new CfnOutput(this, `${workflow.spec.id}StateMachineArn`, {
         value: workflow.stateMachine.stateMachineArn,
@@ -160,6 +171,7 @@ function permissionContext(
     eventBus,
     extraListenerArns: demo && config.managed.listenerArns.length > 0 ? [demoListener] : [],
     extraEcsClusters: demo && config.managed.ecsClusters.length > 0 ? [DEMO_CLUSTER_NAME] : [],
+    ...(config.standbyRegion ? { standbyRegion: config.standbyRegion } : {}),
   };
 }
 

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import type { Clock } from '../clock';
 import { NotFoundError } from '../errors';
+import {
+  prewarmStandby,
+  type StandbyPrewarmPorts,
+  type StandbyPrewarmResult,
+} from '../failover/prewarm-standby';
 import { type PoolPlan, type PoolState, planPools } from '../planning/prewarm';
 import type { ComputePool } from '../ports/compute';
 import type { Repositories } from '../ports/repositories';
@@ -32,6 +37,8 @@ export interface PrewarmResult extends PoolPlan {
   workloadId: string;
   previousDesired: number;
   previousFloor?: number;
+  /** The standby region's leg, for workloads with failover configured and a standby port. */
+  standby?: StandbyPrewarmResult;
 }
 
 export interface PrewarmPorts {
@@ -39,6 +46,7 @@ export interface PrewarmPorts {
   repositories: Pick<Repositories, 'workloads' | 'predictions' | 'operations'>;
   compute: ComputePool;
   traffic: Pick<TrafficRouter, 'getWeights'>;
+  standby?: StandbyPrewarmPorts;
 }
 
 export async function runPrewarm(input: unknown, ports: PrewarmPorts): Promise<PrewarmResult> {
@@ -71,7 +79,15 @@ export async function runPrewarm(input: unknown, ports: PrewarmPorts): Promise<P
   // Without a forecast the floor stays where it is: no forecast is not a forecast of zero.
   if (plan.byMetric.length > 0) await compute.setFloor(workload, 'primary', plan.primaryFloor);
   if (plan.shadowDesired !== undefined) await compute.scale(workload, 'shadow', plan.shadowDesired);
-  return { workloadId, previousDesired: primary.desired, ...plan };
+  const standby = ports.standby
+    ? await prewarmStandby(
+        workload,
+        predictions.filter((p): p is Prediction => p !== undefined),
+        ports.standby,
+        nowMs,
+      )
+    : undefined;
+  return { workloadId, previousDesired: primary.desired, ...plan, ...(standby ? { standby } : {}) };
 }
 
 /** The kind of operation holding the workload's lease now, if any (it owns the shadow pool). */
@@ -83,5 +99,5 @@ async function runningOperation(
   const lease = await operations.getLease(workloadId);
   if (!lease || lease.expiresAt <= nowMs) return undefined;
   const op = await operations.get(lease.holder);
-  return op?.status === 'running' && op.kind !== 'failover' ? op.kind : undefined;
+  return op?.status === 'running' && (op.kind === 'migration' || op.kind === 'return') ? op.kind : undefined;
 }

@@ -150,33 +150,159 @@ export const Migration = z.strictObject({
   smokeTest: SmokeTest.optional(),
 });
 
-export const Workload = z.strictObject({
-  workloadId: WorkloadId,
-  description: z.string().max(500).optional(),
-  compute: Compute,
-  traffic: Traffic,
-  regions: z
-    .strictObject({ primary: Region, standby: Region.optional() })
-    .refine((r) => r.standby !== r.primary, {
-      message: 'standby must differ from primary',
-      path: ['standby'],
-    }),
-  capacity: WorkloadCapacity,
-  /** Higher moves first when several workloads contend; 0-100. */
-  priority: z.number().int().min(0).max(100).default(50),
-  /** Only stateless workloads may be moved onto a shadow pool without a drain plan. */
-  stateless: z.boolean().default(true),
-  metrics: z
-    .array(WorkloadMetric)
+/**
+ * One region's answer in the weighted record set: a plain value (an IP for A/AAAA, a hostname for
+ * CNAME) or an alias to the region's load balancer; optionally a Route 53 health check. `health`
+ * names the region's target group and ALB dimension, which the failover gates read.
+ */
+export const RegionEndpoint = z
+  .strictObject({
+    /** The record's SetIdentifier; default the region code. */
+    setIdentifier: z.string().min(1).max(128).optional(),
+    value: z.string().min(1).max(4_000).optional(),
+    alias: z
+      .strictObject({
+        hostedZoneId: z.string().regex(/^[A-Z0-9]{1,32}$/, 'must be a hosted zone id such as Z35SXDOTRQ7X7K'),
+        dnsName: z.string().min(1).max(255),
+        evaluateTargetHealth: z.boolean().default(true),
+      })
+      .optional(),
+    healthCheckId: z
+      .string()
+      .regex(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+        'must be a Route 53 health check id',
+      )
+      .optional(),
+    targetGroupArn: arn('elasticloadbalancing').optional(),
+    loadBalancerDimension: z.string().min(1).optional(),
+  })
+  .refine((e) => (e.value === undefined) !== (e.alias === undefined), {
+    message: 'set exactly one of value or alias',
+    path: ['value'],
+  });
+
+/** The weighted Route 53 record set (same name and type, one record per region) that failover moves. */
+export const RegionDns = z.strictObject({
+  hostedZoneId: z
+    .string()
+    .regex(/^[A-Z0-9]{1,32}$/, 'must be a hosted zone id such as Z0123456789ABCDEFGHIJ'),
+  recordName: z
+    .string()
     .min(1)
-    .max(20)
-    .refine((ms) => new Set(ms.map((m) => m.name)).size === ms.length, 'metric names must be unique'),
-  contention: Contention.default(Contention.parse({})),
-  migration: Migration.default(Migration.parse({})),
-  tags: z.record(z.string(), z.string()).default({}),
+    .max(255)
+    .regex(/^[A-Za-z0-9*_.-]+\.?$/, 'must be a DNS name such as api.example.com'),
+  recordType: z.enum(['A', 'AAAA', 'CNAME']).default('A'),
+  /** Record TTL (ignored by Route 53 for alias records, whose target's TTL applies); failover waits at least this long between steps. */
+  ttlSeconds: z.number().int().min(0).max(86_400).default(60),
+  endpoints: z.record(Region, RegionEndpoint),
 });
 
+/**
+ * Regional failover: where DNS points, how the standby region is held while calm and raised
+ * ahead of risk, and the gates of the DNS steps.
+ */
+export const Failover = z.strictObject({
+  dns: RegionDns,
+  standby: z
+    .strictObject({
+      /** The standby's ECS service / EKS nodegroup in the standby region; default the primary's names. */
+      cluster: z.string().min(1).optional(),
+      service: z.string().min(1).optional(),
+      nodegroup: z.string().min(1).optional(),
+      /** Units held while calm (a warm footprint that answers health checks). */
+      calmUnits: z.number().int().nonnegative().default(1),
+      /** Share of the forecast peak (in units) the standby is raised to ahead of risk. */
+      riskShare: z.number().gt(0).max(1).default(1),
+      /** Largest standby, in units; default the primary's maxUnits. */
+      maxUnits: z.number().int().positive().optional(),
+    })
+    .default({ calmUnits: 1, riskShare: 1 }),
+  /** Share of traffic on the standby after each step, strictly increasing, ending at 100. */
+  steps: Steps.default([25, 50, 100]),
+  /** Extra wait after each step on top of the record TTL. */
+  bakeSeconds: z.number().int().nonnegative().max(3_600).default(30),
+  healthyTimeoutSeconds: z.number().int().positive().max(3_600).default(600),
+  gate: GateThresholds.default(GateThresholds.parse({})),
+  detection: z
+    .strictObject({
+      /** Consecutive bad observations before a region is degraded. */
+      badObservations: z.number().int().positive().max(60).default(3),
+      /** Consecutive good observations before a degraded region is healthy again. */
+      goodObservations: z.number().int().positive().max(60).default(5),
+      max5xxRate: z.number().min(0).max(1).default(0.05),
+      maxResponseTimeMs: z.number().positive().default(2_000),
+      minHealthyHosts: z.number().int().nonnegative().default(1),
+    })
+    .default({
+      badObservations: 3,
+      goodObservations: 5,
+      max5xxRate: 0.05,
+      maxResponseTimeMs: 2_000,
+      minHealthyHosts: 1,
+    }),
+  /** The home region must be healthy and calm this long before traffic fails back. */
+  failbackHoldSeconds: z
+    .number()
+    .int()
+    .nonnegative()
+    .max(7 * 86_400)
+    .default(1_800),
+});
+
+export const Workload = z
+  .strictObject({
+    workloadId: WorkloadId,
+    description: z.string().max(500).optional(),
+    compute: Compute,
+    traffic: Traffic,
+    regions: z
+      .strictObject({ primary: Region, standby: Region.optional() })
+      .refine((r) => r.standby !== r.primary, {
+        message: 'standby must differ from primary',
+        path: ['standby'],
+      }),
+    capacity: WorkloadCapacity,
+    /** Higher moves first when several workloads contend; 0-100. */
+    priority: z.number().int().min(0).max(100).default(50),
+    /** Only stateless workloads may be moved onto a shadow pool without a drain plan. */
+    stateless: z.boolean().default(true),
+    metrics: z
+      .array(WorkloadMetric)
+      .min(1)
+      .max(20)
+      .refine((ms) => new Set(ms.map((m) => m.name)).size === ms.length, 'metric names must be unique'),
+    contention: Contention.default(Contention.parse({})),
+    migration: Migration.default(Migration.parse({})),
+    tags: z.record(z.string(), z.string()).default({}),
+    failover: Failover.optional(),
+  })
+  .superRefine((w, ctx) => {
+    if (!w.failover) return;
+    const { primary, standby } = w.regions;
+    if (!standby) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['regions', 'standby'],
+        message: 'failover needs a standby region',
+      });
+      return;
+    }
+    for (const region of [primary, standby]) {
+      if (!w.failover.dns.endpoints[region]) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['failover', 'dns', 'endpoints', region],
+          message: `needs an endpoint for region ${region}`,
+        });
+      }
+    }
+  });
+
 export type Workload = z.infer<typeof Workload>;
+export type Failover = z.infer<typeof Failover>;
+export type RegionDns = z.infer<typeof RegionDns>;
+export type RegionEndpoint = z.infer<typeof RegionEndpoint>;
 /** What a user writes: defaults not yet applied. */
 export type WorkloadInput = z.input<typeof Workload>;
 export type WorkloadMetric = z.infer<typeof WorkloadMetric>;

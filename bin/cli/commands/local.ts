@@ -1,8 +1,9 @@
 import { type Command, Option } from 'commander';
 import { parseLocalOptions } from '../../local/options';
 import { runLocal } from '../../local/run';
+import { runRegionOutageScenario } from '../../local/scenarios/region-outage-cli';
 import { CliExit, type CliIO } from '../context';
-import { parseNonNegativeInt, parsePositiveInt, parsePositiveNumber } from '../options';
+import { parseDuration, parseNonNegativeInt, parsePositiveInt, parsePositiveNumber } from '../options';
 
 interface LocalFlags {
   trace?: string;
@@ -16,6 +17,9 @@ interface LocalFlags {
   primaryMax?: number;
   verbose?: boolean;
   quiet?: boolean;
+  scenario?: 'default' | 'region-outage';
+  outageAt?: number;
+  outageFor?: number;
 }
 
 export function registerLocal(program: Command, io: CliIO): void {
@@ -44,7 +48,23 @@ export function registerLocal(program: Command, io: CliIO): void {
     .option('--primary-max <n>', 'primary pool maximum of the demo workload (default 14)', parsePositiveInt)
     .option('--verbose', 'print every forecast, not one per simulated hour')
     .option('--quiet', 'print only the summary')
+    .addOption(
+      new Option(
+        '--scenario <name>',
+        'region-outage: the home region fails; detection, standby warm-up, DNS steps, failback (--inject-failure provision: a standby that never becomes healthy)',
+      ).choices(['default', 'region-outage']),
+    )
+    .option(
+      '--outage-at <duration>',
+      'region-outage: when the home region fails, from the trace start (default 30h)',
+      parseDuration,
+    )
+    .option('--outage-for <duration>', 'region-outage: how long it stays down (default 1h)', parseDuration)
     .action(async (flags: LocalFlags) => {
+      if (flags.scenario === 'region-outage') {
+        await runRegionOutageScenario(flags, io);
+        return;
+      }
       const speed =
         flags.speed === undefined || flags.speed === 'max' ? flags.speed : parseSpeed(flags.speed);
       const options = parseLocalOptions({ ...flags, speed });

@@ -1,0 +1,357 @@
+import type { StateMachineDefinition } from 'aws-local-stepfunctions';
+import { localRegionalMachine, type RegionalKind } from '../../../functions/failover/local';
+import { setRuntime } from '../../../functions/runtime';
+import { ManualClock } from '../../../shared/clock';
+import { decideRegionalAction } from '../../../shared/failover/decide';
+import {
+  forecastRisk,
+  HEALTHY,
+  judgeRegion,
+  nextRegionHealth,
+  type RegionHealth,
+} from '../../../shared/failover/health';
+import { prewarmStandby } from '../../../shared/failover/prewarm-standby';
+import type { Prediction } from '../../../shared/schemas/series';
+import { Workload } from '../../../shared/schemas/workload';
+import { AslRunner, type ExecutionOutcome, type TaskHandler } from '../../../shared/sim/asl-runner';
+import { MemoryEventPublisher } from '../../../shared/sim/memory-events';
+import { makeMemoryRepositories } from '../../../shared/sim/memory-repositories';
+import { SimRegions } from '../../../shared/sim/regions';
+
+/**
+ * The `region-outage` scenario: one workload served from a home region, a standby region behind
+ * weighted DNS whose clients honour the TTL, the home region failing at a chosen time. Everything
+ * that decides runs as deployed: the standby leg of pre-warm after each forecast, the regional
+ * detector (judge + hysteresis + decide, once a minute), and the real regional-failover /
+ * regional-failback ASL files with their real handlers (aws-local-stepfunctions, in simulated
+ * time). `shadowscale local --scenario region-outage` prints it; `shadowscale bench failover`
+ * runs it over real traces beside modelled Route 53 health-check failovers.
+ */
+export const HOME = 'us-east-1';
+export const STANDBY = 'us-west-2';
+const MINUTE = 60_000;
+
+export interface RegionOutageOptions {
+  name: string;
+  /** Demand per second on a regular grid. */
+  values: ArrayLike<number>;
+  startMs: number;
+  intervalMs: number;
+  outageAtMs: number;
+  outageMs: number;
+  /** Simulated time before the outage (calm: the standby's cost is measured here). */
+  warmupMs: number;
+  /** Simulated time after the home region is back (failback). */
+  afterMs: number;
+  /** The standby's new units never become healthy. */
+  injectFailure?: boolean;
+  ttlSeconds?: number;
+  lagMs?: number;
+  failbackHoldSeconds?: number;
+  onProgress?: (line: string) => void;
+}
+
+export interface TimelineEvent {
+  at: number;
+  what: string;
+}
+
+export interface RegionOutageResult {
+  name: string;
+  outageAtMs: number;
+  outageEndMs: number;
+  detectedAtMs?: number;
+  /** First minute after the outage start with >= 95 % of demand served; undefined: never. */
+  recoveredAtMs?: number;
+  recoverySeconds?: number;
+  /** Demand unserved from the outage start to its end, as a fraction of that demand. */
+  unservedFraction: number;
+  /** Demand unserved after the last DNS step plus one TTL, until the outage ends, as a fraction. */
+  unservedAfterShiftFraction?: number;
+  standbyUnitHoursCalm: number;
+  calmHours: number;
+  unitCapacity: number;
+  maxUnits: number;
+  events: TimelineEvent[];
+  executions: { kind: RegionalKind; outcome: ExecutionOutcome['status']; error?: string }[];
+  sim: SimRegions;
+}
+
+export function scenarioWorkload(
+  unitCapacity: number,
+  maxUnits: number,
+  opts: RegionOutageOptions,
+): Workload {
+  const tg = (region: string, id: string) =>
+    `arn:aws:elasticloadbalancing:${region}:123456789012:targetgroup/app/${id}`;
+  return Workload.parse({
+    workloadId: 'outage-demo',
+    compute: { kind: 'ecs', cluster: 'prod', service: 'app' },
+    traffic: {
+      listenerArn:
+        'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/prod/1111111111111111/2222222222222222',
+      primaryTargetGroupArn: tg(HOME, '3333333333333333'),
+      shadowTargetGroupArn: tg(HOME, '4444444444444444'),
+    },
+    regions: { primary: HOME, standby: STANDBY },
+    capacity: {
+      minUnits: 1,
+      maxUnits,
+      shadowMaxUnits: Math.ceil(maxUnits / 2),
+      targetUtilization: 0.7,
+      provisioningLagSeconds: Math.round((opts.lagMs ?? 3 * MINUTE) / 1000),
+    },
+    metrics: [
+      {
+        name: 'requests',
+        namespace: 'AWS/ApplicationELB',
+        metricName: 'RequestCount',
+        periodSeconds: 60,
+        capacityPerUnit: unitCapacity,
+      },
+    ],
+    failover: {
+      dns: {
+        hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+        recordName: 'api.example.com',
+        recordType: 'CNAME',
+        ttlSeconds: opts.ttlSeconds ?? 60,
+        endpoints: {
+          [HOME]: { value: 'home.elb.amazonaws.com' },
+          [STANDBY]: { value: 'standby.elb.amazonaws.com' },
+        },
+      },
+      standby: { calmUnits: 1, riskShare: 1 },
+      failbackHoldSeconds: opts.failbackHoldSeconds ?? 1_800,
+      healthyTimeoutSeconds: 900,
+    },
+  });
+}
+
+function valueAt(opts: RegionOutageOptions, t: number): number {
+  const i = Math.min(opts.values.length - 1, Math.max(0, Math.floor((t - opts.startMs) / opts.intervalMs)));
+  const v = opts.values[i] as number;
+  return Number.isFinite(v) ? Math.max(0, v) : 0;
+}
+
+/**
+ * The forecast the scenario feeds the planning core: a seasonal-naive forecast (same time the day
+ * before, for the next hour) with a p95 band 20 % above. A stand-in for the forecaster, which the
+ * scenario does not run (its accuracy is measured by `shadowscale bench forecast`).
+ */
+export function seasonalForecast(opts: RegionOutageOptions, workloadId: string, nowMs: number): Prediction {
+  const intervalMs = 5 * MINUTE;
+  const point: number[] = [];
+  for (let i = 0; i < 12; i++) {
+    const t = nowMs + i * intervalMs;
+    const dayBefore = t - 86_400_000 >= opts.startMs ? valueAt(opts, t - 86_400_000) : valueAt(opts, nowMs);
+    point.push(Math.max(dayBefore, valueAt(opts, nowMs)));
+  }
+  return {
+    workloadId,
+    metric: 'requests',
+    generatedAt: nowMs,
+    startMs: nowMs,
+    intervalMs,
+    point,
+    quantiles: [{ q: 0.95, values: point.map((v) => v * 1.2) }],
+    model: 'seasonal-naive',
+    confidence: 'high',
+    signals: [],
+  };
+}
+
+export async function runRegionOutage(opts: RegionOutageOptions): Promise<RegionOutageResult> {
+  // Unit size: the window's p95 needs 20 units at target utilisation (as `--unit-capacity auto`).
+  const window: number[] = [];
+  for (
+    let t = opts.outageAtMs - opts.warmupMs;
+    t < opts.outageAtMs + opts.outageMs + opts.afterMs;
+    t += MINUTE
+  )
+    window.push(valueAt(opts, t));
+  window.sort((a, b) => a - b);
+  const p95 = window[Math.floor(0.95 * (window.length - 1))] ?? 1;
+  const unitCapacity = Math.max(1e-9, p95 / (20 * 0.7));
+  const maxUnits = 30;
+  const workload = scenarioWorkload(unitCapacity, maxUnits, opts);
+  const start = opts.outageAtMs - opts.warmupMs;
+  const end = opts.outageAtMs + opts.outageMs + opts.afterMs;
+  const clock = new ManualClock(start);
+  const sim = new SimRegions({
+    clock,
+    workload,
+    demand: (t) => valueAt(opts, t),
+    unitCapacity,
+    lagMs: opts.lagMs ?? 3 * MINUTE,
+    homeUnits: maxUnits,
+    standbyUnits: 1,
+  });
+  const repos = makeMemoryRepositories({ clock });
+  const events = new MemoryEventPublisher();
+  setRuntime({
+    clock,
+    repositories: repos,
+    events,
+    regions: sim.router,
+    standby: sim.standbyPool,
+    regionalHealth: sim.health,
+  });
+  await repos.workloads.create(workload);
+  const cosim = new AslRunner(sim);
+  const timeline: TimelineEvent[] = [];
+  const note = (what: string) => {
+    timeline.push({ at: clock.now(), what });
+    opts.onProgress?.(`${new Date(clock.now()).toISOString().slice(11, 19)} ${what}`);
+  };
+  const executions: RegionOutageResult['executions'] = [];
+  let running: Promise<ExecutionOutcome> | undefined;
+  let counter = 0;
+  const start_ = (kind: RegionalKind, reason: string, trigger: string) => {
+    const { definition, handlers } = localRegionalMachine(kind);
+    counter++;
+    note(`${kind} started: ${reason}`);
+    const execution = cosim.start({
+      name: `${kind}-${counter}`,
+      definition: definition as unknown as StateMachineDefinition,
+      input: { workloadId: workload.workloadId, reason: reason.slice(0, 900), trigger } as never,
+      handlers: handlers as Record<string, TaskHandler>,
+    });
+    running = execution.outcome;
+    void execution.outcome.then((o) => {
+      executions.push({ kind, outcome: o.status, ...(o.status === 'failed' ? { error: o.error } : {}) });
+      note(`${kind} ${o.status === 'succeeded' ? 'succeeded' : `ended: ${o.error}`}`);
+      running = undefined;
+    });
+  };
+
+  let home: RegionHealth = HEALTHY(start);
+  let standby: RegionHealth = HEALTHY(start);
+  let detectedAtMs: number | undefined;
+  let outageStarted = false;
+  let outageEnded = false;
+  let standbyUnitMinutesCalm = 0;
+  const detection = workload.failover?.detection as NonNullable<Workload['failover']>['detection'];
+  if (opts.injectFailure) sim.failStandbyLaunches();
+
+  for (let t = start; t < end; t += MINUTE) {
+    if (!outageStarted && t >= opts.outageAtMs) {
+      outageStarted = true;
+      sim.setDown(HOME, true);
+      note(`home region ${HOME} fails`);
+    }
+    if (outageStarted && !outageEnded && t >= opts.outageAtMs + opts.outageMs) {
+      outageEnded = true;
+      sim.setDown(HOME, false);
+      note(`home region ${HOME} is back`);
+    }
+    if ((t - start) % (5 * MINUTE) === 0) {
+      const prediction = seasonalForecast(opts, workload.workloadId, t);
+      await repos.predictions.putPrediction(prediction);
+      const leg = await prewarmStandby(
+        workload,
+        [prediction],
+        { standby: sim.standbyPool, operations: repos.operations },
+        t,
+      );
+      if (leg && leg.action !== 'hold')
+        note(`pre-warm standby ${leg.action} → ${leg.desired}: ${leg.reason}`);
+    }
+    if (t > start) {
+      const wasHome = home.status;
+      home = nextRegionHealth(
+        home,
+        judgeRegion(await sim.health.read(workload, HOME, 60), false, detection),
+        detection,
+        t,
+      );
+      standby = nextRegionHealth(
+        standby,
+        judgeRegion(await sim.health.read(workload, STANDBY, 60), false, detection),
+        detection,
+        t,
+      );
+      if (wasHome !== home.status) {
+        note(
+          `detector: home region ${home.status}${home.reasons.length ? ` (${home.reasons.join('; ')})` : ''}`,
+        );
+        if (home.status === 'degraded' && detectedAtMs === undefined && outageStarted) detectedAtMs = t;
+      }
+      if (!running) {
+        const weights = sim.weights();
+        const prediction = await repos.predictions.getLatest(workload.workloadId, 'requests');
+        const risk = forecastRisk(workload, prediction ? [prediction] : [], t);
+        const action = decideRegionalAction({
+          home,
+          standby,
+          risk,
+          standbyWeight: weights[STANDBY] ?? 0,
+          holdSeconds: workload.failover?.failbackHoldSeconds ?? 1_800,
+          now: t,
+        });
+        const lastFailed = executions.at(-1)?.outcome === 'failed';
+        if (action.kind === 'failover' && !(lastFailed && executions.at(-1)?.kind === 'failover')) {
+          start_('failover', action.reason, action.trigger);
+        } else if (action.kind === 'failback') start_('failback', action.reason, 'home-recovered');
+      }
+    }
+    if (t < opts.outageAtMs) standbyUnitMinutesCalm += (await sim.standbyPool.describe(workload)).desired;
+    await cosim.advanceTo(t + MINUTE);
+  }
+  // Let a last execution finish (bounded).
+  for (let i = 0; i < 240 && running; i++) await cosim.advanceTo(clock.now() + MINUTE);
+
+  const outageEndMs = opts.outageAtMs + opts.outageMs;
+  let recoveredAtMs: number | undefined;
+  for (let t = opts.outageAtMs; t < outageEndMs; t += MINUTE) {
+    const m = sim.totals(t, t + MINUTE);
+    if (m.demand > 0 && m.served / m.demand >= 0.95) {
+      recoveredAtMs = t + MINUTE;
+      break;
+    }
+  }
+  const during = sim.totals(opts.outageAtMs, outageEndMs);
+  const ops = await repos.operations.listByWorkload(workload.workloadId, { limit: 50 });
+  const failover = ops.items.find((o) => o.kind === 'failover' && o.status === 'succeeded');
+  const lastShift = failover?.steps.filter((s) => s.name === 'dns-shifted').at(-1);
+  const ttlMs = (workload.failover?.dns.ttlSeconds ?? 60) * 1000;
+  let unservedAfterShiftFraction: number | undefined;
+  if (lastShift && lastShift.at + ttlMs < outageEndMs) {
+    const after = sim.totals(lastShift.at + ttlMs, outageEndMs);
+    unservedAfterShiftFraction = after.demand > 0 ? after.unserved / after.demand : 0;
+  }
+  for (const op of ops.items) {
+    for (const s of op.steps) {
+      if (
+        s.name === 'dns-shifted' ||
+        s.name === 'standby-raised' ||
+        s.name === 'restored' ||
+        s.name === 'standby-calm'
+      ) {
+        timeline.push({
+          at: s.at,
+          what: `${op.kind} ${s.name} ${JSON.stringify(s.detail.regionWeights ?? s.detail.to ?? s.weights ?? '')}`,
+        });
+      }
+    }
+  }
+  timeline.sort((a, b) => a.at - b.at);
+  return {
+    name: opts.name,
+    outageAtMs: opts.outageAtMs,
+    outageEndMs,
+    ...(detectedAtMs !== undefined ? { detectedAtMs } : {}),
+    ...(recoveredAtMs !== undefined
+      ? { recoveredAtMs, recoverySeconds: (recoveredAtMs - opts.outageAtMs) / 1000 }
+      : {}),
+    unservedFraction: during.demand > 0 ? during.unserved / during.demand : 0,
+    ...(unservedAfterShiftFraction !== undefined ? { unservedAfterShiftFraction } : {}),
+    standbyUnitHoursCalm: standbyUnitMinutesCalm / 60,
+    calmHours: opts.warmupMs / 3_600_000,
+    unitCapacity,
+    maxUnits,
+    events: timeline,
+    executions,
+    sim,
+  };
+}

@@ -1,0 +1,108 @@
+import type { FunctionSpec, Permission, StateMachineSpec, TableAccess, TableName } from '../manifest';
+
+/**
+ * The regional failover/failback task functions and the two state machines that call them. One
+ * bundle (`functions/failover/index.ts`), one exported handler per function, each with only the
+ * grants its task needs. `substitution` is the `${...}` key in both ASL files.
+ */
+const ENTRY = 'functions/failover/index.ts';
+
+function spec(
+  id: string,
+  handler: string,
+  description: string,
+  tables: Partial<Record<TableName, TableAccess>>,
+  permissions: readonly Permission[],
+  timeoutSeconds = 30,
+): FunctionSpec {
+  return {
+    id,
+    entry: ENTRY,
+    handler,
+    description,
+    timeoutSeconds,
+    memoryMb: 256,
+    tables,
+    permissions,
+    substitution: `${id}FunctionArn`,
+  };
+}
+
+export const FAILOVER_FUNCTIONS: readonly FunctionSpec[] = [
+  spec(
+    'FailoverValidate',
+    'validateHandler',
+    'Validate a regional failover/failback input (no side effect)',
+    { workloads: 'read' },
+    [],
+  ),
+  spec(
+    'FailoverAcquireLease',
+    'leaseHandler',
+    'Take the workload lease, read the DNS weights, create or resume the operation',
+    { workloads: 'read', operations: 'write' },
+    ['route53:shift-weights', 'events:put'],
+  ),
+  spec(
+    'FailoverPlan',
+    'planHandler',
+    'Size the standby from the forecast, fix the DNS steps and waits',
+    { workloads: 'read', predictions: 'read', operations: 'write' },
+    [],
+  ),
+  spec(
+    'FailoverRaiseStandby',
+    'raiseStandbyHandler',
+    'Raise the standby region service to the forecast-sized standby',
+    { workloads: 'read', operations: 'write' },
+    ['standby:scale'],
+  ),
+  spec(
+    'FailoverCheckDestination',
+    'checkDestinationHandler',
+    'One readiness poll of the destination region',
+    { workloads: 'read', predictions: 'read', operations: 'write' },
+    ['standby:scale', 'cloudwatch:read'],
+  ),
+  spec(
+    'FailoverShift',
+    'shiftHandler',
+    'Set the step weights on the Route 53 records, wait until INSYNC, read back',
+    { workloads: 'read', operations: 'write' },
+    ['route53:shift-weights'],
+    150,
+  ),
+  spec(
+    'FailoverGate',
+    'gateHandler',
+    'Health gate on the destination region ALB metrics',
+    { workloads: 'read', operations: 'write' },
+    ['cloudwatch:read'],
+  ),
+  spec(
+    'FailoverRecordSuccess',
+    'succeedHandler',
+    'Record success, emit Failover Succeeded, standby back to calm after a failback, release the lease',
+    { workloads: 'read', operations: 'write' },
+    ['route53:shift-weights', 'standby:scale', 'events:put'],
+  ),
+  spec(
+    'FailoverCompensate',
+    'compensateHandler',
+    'Restore the last safe DNS weights, standby back to calm, record why, release the lease',
+    { workloads: 'read', operations: 'write' },
+    ['route53:shift-weights', 'standby:scale', 'cloudwatch:read', 'events:put'],
+    300,
+  ),
+];
+
+const ALL_IDS = FAILOVER_FUNCTIONS.map((f) => f.id);
+
+export const FAILOVER_STATE_MACHINES: readonly StateMachineSpec[] = [
+  { id: 'RegionalFailover', file: 'statemachines/regional-failover.asl.json', functions: ALL_IDS },
+  {
+    id: 'RegionalFailback',
+    file: 'statemachines/regional-failback.asl.json',
+    functions: ALL_IDS.filter((id) => id !== 'FailoverRaiseStandby'),
+  },
+];

@@ -1,0 +1,564 @@
+import type { Clock } from '../clock';
+import {
+  GateFailedError,
+  GateNoDataError,
+  NotFoundError,
+  OperationClosedError,
+  PlanRejectedError,
+  ProvisioningTimeoutError,
+  TransientError,
+  ValidationError,
+} from '../errors';
+import { evaluateGate } from '../migration/gate';
+import { describeCaught } from '../migration/tasks';
+import {
+  nextStepIndex,
+  resumeIndex,
+  sameWeights,
+  weightsForStep,
+  weightsOnAbort,
+} from '../migration/weights';
+import type { EventPublisher } from '../ports/events';
+import type { RegionalHealthSource, StandbyPool } from '../ports/regions';
+import type { Repositories } from '../ports/repositories';
+import type { RegionRouter } from '../ports/traffic';
+import type { ShadowscaleEvent } from '../schemas/events';
+import type { Operation, OperationStep, TrafficWeights } from '../schemas/operation';
+import type { Prediction } from '../schemas/series';
+import type { Workload } from '../schemas/workload';
+import { parseOrThrow } from '../validation';
+import { regionsOf, setAndVerifyRegions, toPairWeights, toRegionWeights } from './dns';
+import { forecastRisk, judgeRegion } from './health';
+import { type RegionalContext, RegionalInput, type RegionalKind, RegionalPlan } from './input';
+import { raisedStandbyUnits, standbyLimits } from './standby';
+
+/**
+ * The steps of the regional state machines over the ports; each function is one Lambda task
+ * (functions/failover is the thin wrapper). Traffic is a home/standby pair kept in the operation
+ * record as primary/shadow weights (see dns.ts), so the lease, the operation log, the resume
+ * cursor and the abort choice are the shadow-pool ones. Every task is idempotent: a Step Functions
+ * retry or a rerun of the same input converges.
+ */
+export interface RegionalDeps {
+  clock: Clock;
+  repositories: Repositories;
+  events: EventPublisher;
+  regions: RegionRouter;
+  standby: StandbyPool;
+  health: RegionalHealthSource;
+}
+
+export const REGIONAL_LEASE_TTL_MS = 2 * 3_600_000;
+
+async function loadWorkload(deps: RegionalDeps, workloadId: string): Promise<Workload> {
+  const record = await deps.repositories.workloads.get(workloadId);
+  if (!record) throw new NotFoundError(`workload ${workloadId} is not registered`);
+  return record.workload;
+}
+
+async function loadOperation(deps: RegionalDeps, operationId: string): Promise<Operation> {
+  const op = await deps.repositories.operations.get(operationId);
+  if (!op) throw new NotFoundError(`operation ${operationId} does not exist`);
+  return op;
+}
+
+async function publish(deps: RegionalDeps, event: ShadowscaleEvent): Promise<void> {
+  const result = await deps.events.publish([event]);
+  const failed = result.failed[0];
+  if (failed) throw new TransientError(`publishing ${event.detailType} failed: ${failed.error}`);
+}
+
+function step(deps: RegionalDeps, name: string, detail: Record<string, unknown> = {}): OperationStep {
+  return { at: deps.clock.now(), name, detail };
+}
+
+/** From and to regions of a run. */
+function route(workload: Workload, kind: RegionalKind): { fromRegion: string; toRegion: string } {
+  const { home, standby } = regionsOf(workload);
+  return kind === 'failover'
+    ? { fromRegion: home, toRegion: standby }
+    : { fromRegion: standby, toRegion: home };
+}
+
+/** The execution name (unique per state machine) is the default operation id, so a rerun of it resumes. */
+export function regionalOperationId(executionName: string): string {
+  return executionName.replace(/[^A-Za-z0-9_.:-]/g, '-').slice(0, 128);
+}
+
+// validate ------------------------------------------------------------------------------------
+
+export async function validateRegional(
+  deps: RegionalDeps,
+  event: { input: unknown; executionName: string; kind: RegionalKind },
+): Promise<RegionalContext> {
+  const input = parseOrThrow(RegionalInput, event.input, 'execution input');
+  const record = await deps.repositories.workloads.get(input.workloadId);
+  if (!record) {
+    throw new ValidationError(
+      `execution input: field \`workloadId\` = "${input.workloadId}": no such registered workload`,
+      [{ path: 'workloadId', message: 'no such registered workload', received: input.workloadId }],
+    );
+  }
+  if (!record.workload.failover || !record.workload.regions.standby) {
+    throw new ValidationError(
+      `execution input: field \`workloadId\` = "${input.workloadId}": the workload has no failover record set or standby region`,
+      [{ path: 'workloadId', message: 'workload has no failover configuration', received: input.workloadId }],
+    );
+  }
+  return {
+    workloadId: input.workloadId,
+    operationId: input.operationId ?? regionalOperationId(event.executionName),
+    kind: event.kind,
+    reason: input.reason ?? `${event.kind} (${input.trigger})`,
+    trigger: input.trigger,
+    overrides: {
+      ...(input.steps ? { steps: input.steps } : {}),
+      ...(input.standbyUnits ? { standbyUnits: input.standbyUnits } : {}),
+      force: input.force,
+    },
+  };
+}
+
+// lease -----------------------------------------------------------------------------------------
+
+/**
+ * Takes the workload lease (the operations table's, shared with shadow-pool moves: one operation per
+ * workload), reads the DNS weights it starts from, publishes `Failover Started`, creates the
+ * operation, or finds it again on a rerun.
+ */
+export async function acquireRegionalLease(
+  deps: RegionalDeps,
+  ctx: Pick<RegionalContext, 'workloadId' | 'operationId' | 'kind' | 'reason'>,
+): Promise<{ resumed: boolean; expiresAt: number; initialWeights: TrafficWeights }> {
+  const ops = deps.repositories.operations;
+  const existing = await ops.get(ctx.operationId);
+  if (existing && existing.workloadId !== ctx.workloadId) {
+    throw new ValidationError(
+      `execution input: field \`operationId\` = "${ctx.operationId}" belongs to workload ${existing.workloadId}`,
+      [{ path: 'operationId', message: 'belongs to another workload', received: ctx.operationId }],
+    );
+  }
+  if (existing && existing.status !== 'running') {
+    await ops.releaseLease(ctx.workloadId, ctx.operationId);
+    throw new OperationClosedError(`operation ${ctx.operationId} already ended (${existing.status})`);
+  }
+  const lease = await ops.acquireLease(ctx.workloadId, ctx.operationId, REGIONAL_LEASE_TTL_MS);
+  if (existing?.initialWeights) {
+    return { resumed: true, expiresAt: lease.expiresAt, initialWeights: existing.initialWeights };
+  }
+  const workload = await loadWorkload(deps, ctx.workloadId);
+  const initialWeights = toPairWeights(workload, await deps.regions.getWeights(workload));
+  const now = deps.clock.now();
+  if (!existing) {
+    await publish(deps, {
+      detailType: 'Failover Started',
+      detail: {
+        workloadId: ctx.workloadId,
+        operationId: ctx.operationId,
+        at: now,
+        ...route(workload, ctx.kind),
+        reason: ctx.reason.slice(0, 1_000),
+      },
+    });
+  }
+  await ops.createOrGet({
+    operationId: ctx.operationId,
+    workloadId: ctx.workloadId,
+    kind: ctx.kind,
+    status: 'running',
+    reason: ctx.reason.slice(0, 1_000),
+    startedAt: now,
+    updatedAt: now,
+    initialWeights,
+    lastVerifiedWeights: initialWeights,
+    steps: [],
+    version: 1,
+  });
+  return { resumed: existing !== undefined, expiresAt: lease.expiresAt, initialWeights };
+}
+
+// plan ------------------------------------------------------------------------------------------
+
+async function latestPredictions(deps: RegionalDeps, workload: Workload): Promise<Prediction[]> {
+  const out: Prediction[] = [];
+  for (const metric of workload.metrics) {
+    const p = await deps.repositories.predictions.getLatest(workload.workloadId, metric.name);
+    if (p) out.push(p);
+  }
+  return out;
+}
+
+/**
+ * Fixes the plan once (recorded as the `planned` step; a rerun reuses it and resumes from the last
+ * verified weights): the forecast-sized standby, the steps, and the waits. A DNS step waits at
+ * least the record TTL: until then resolvers may still hand out the previous answer, so a gate
+ * read earlier would judge a share of traffic that has not moved yet.
+ */
+export async function planRegional(
+  deps: RegionalDeps,
+  ctx: Pick<RegionalContext, 'workloadId' | 'operationId' | 'kind' | 'overrides'>,
+): Promise<{ plan: RegionalPlan; cursor: { next: number } }> {
+  const op = await loadOperation(deps, ctx.operationId);
+  const workload = await loadWorkload(deps, ctx.workloadId);
+  const failover = workload.failover;
+  if (!failover) throw new PlanRejectedError(`workload ${workload.workloadId} has no failover configuration`);
+  const recorded = op.steps.find((s) => s.name === 'planned')?.detail.plan;
+  let plan: RegionalPlan;
+  if (recorded !== undefined) {
+    plan = parseOrThrow(RegionalPlan, recorded, `operation ${op.operationId} recorded plan`);
+  } else {
+    const { home, standby } = regionsOf(workload);
+    const risk = forecastRisk(workload, await latestPredictions(deps, workload), deps.clock.now());
+    const standbyUnits = ctx.overrides.standbyUnits
+      ? Math.min(standbyLimits(workload).max, ctx.overrides.standbyUnits)
+      : risk.covered
+        ? raisedStandbyUnits(workload, risk.peakUnits)
+        : // Without a forecast the standby cannot be sized: raise it to its maximum rather than guess low.
+          standbyLimits(workload).max;
+    const pollSeconds = 15;
+    plan = {
+      kind: ctx.kind,
+      direction: ctx.kind === 'failover' ? 'to-shadow' : 'to-primary',
+      home,
+      standby,
+      steps: [...(ctx.overrides.steps ?? failover.steps)],
+      startIndex: 0,
+      standbyUnits,
+      peakUnits: Number(risk.peakUnits.toFixed(3)),
+      stepWaitSeconds: failover.dns.ttlSeconds + failover.bakeSeconds,
+      pollSeconds,
+      maxPolls: Math.max(1, Math.ceil(failover.healthyTimeoutSeconds / pollSeconds)),
+      gateWindowSeconds: Math.max(60, failover.bakeSeconds),
+      gateRetrySeconds: 30,
+      holdSeconds: ctx.kind === 'failback' && !ctx.overrides.force ? failover.failbackHoldSeconds : 0,
+      force: ctx.overrides.force,
+    };
+    await deps.repositories.operations.appendStep(op.operationId, step(deps, 'planned', { plan }));
+  }
+  const startIndex = resumeIndex(plan.steps, op.lastVerifiedWeights, plan.direction, {
+    from: plan.kind === 'failback' ? op.initialWeights : undefined,
+  });
+  // A rerun past the first DNS step has nothing to hold for.
+  const moved =
+    op.lastVerifiedWeights && op.initialWeights && !sameWeights(op.lastVerifiedWeights, op.initialWeights);
+  return {
+    plan: { ...plan, startIndex, holdSeconds: moved ? 0 : plan.holdSeconds },
+    cursor: { next: startIndex },
+  };
+}
+
+// standby ---------------------------------------------------------------------------------------
+
+export interface StandbyPoll {
+  polls: number;
+  ready: boolean;
+  waitSeconds: number;
+  readyUnits: number;
+}
+
+/** Failover: raise the standby to the planned size (never lowers it; idempotent). */
+export async function raiseStandby(
+  deps: RegionalDeps,
+  input: { workloadId: string; operationId: string; plan: RegionalPlan },
+): Promise<StandbyPoll> {
+  const workload = await loadWorkload(deps, input.workloadId);
+  const status = await deps.standby.describe(workload);
+  const wanted = Math.max(status.desired, input.plan.standbyUnits);
+  if (wanted !== status.desired) await deps.standby.scale(workload, wanted);
+  await deps.repositories.operations.appendStep(
+    input.operationId,
+    step(deps, 'standby-raised', {
+      region: input.plan.standby,
+      from: status.desired,
+      to: wanted,
+      ready: status.ready,
+    }),
+  );
+  const up = status.ready >= Math.max(1, input.plan.standbyUnits);
+  return { polls: 0, ready: false, waitSeconds: up ? 0 : input.plan.pollSeconds, readyUnits: status.ready };
+}
+
+/**
+ * One readiness poll of the destination region. Failover: the standby's ready units must reach the
+ * plan and its endpoint must have healthy hosts. Failback: the home region must pass its regional
+ * health check and, unless forced, the forecast must not put it at risk. Bounded by `maxPolls`.
+ */
+export async function checkDestination(
+  deps: RegionalDeps,
+  input: { workloadId: string; operationId: string; plan: RegionalPlan; polls: number },
+): Promise<StandbyPoll> {
+  const { plan } = input;
+  const workload = await loadWorkload(deps, input.workloadId);
+  const failover = workload.failover;
+  if (!failover) throw new PlanRejectedError(`workload ${workload.workloadId} has no failover configuration`);
+  const polls = input.polls + 1;
+  await deps.repositories.operations.renewLease(
+    workload.workloadId,
+    input.operationId,
+    REGIONAL_LEASE_TTL_MS,
+  );
+  let ready: boolean;
+  let readyUnits = 0;
+  let detail: string;
+  if (plan.kind === 'failover') {
+    const [status, health] = await Promise.all([
+      deps.standby.describe(workload),
+      deps.health.read(workload, plan.standby, 60),
+    ]);
+    readyUnits = status.ready;
+    const hosts = health.kind === 'data' ? health.sample.healthyHosts : 0;
+    ready = status.ready >= Math.max(1, plan.standbyUnits) && hosts > 0;
+    detail = `${status.ready}/${plan.standbyUnits} standby units ready, ${hosts} healthy host(s)`;
+  } else {
+    const verdict = judgeRegion(await deps.health.read(workload, plan.home, 60), false, failover.detection);
+    const risk = forecastRisk(workload, await latestPredictions(deps, workload), deps.clock.now());
+    if (!plan.force && risk.atRisk) throw new PlanRejectedError(`not failing back: ${risk.reason}`);
+    ready = verdict.kind === 'good';
+    detail = verdict.kind === 'good' ? 'home region healthy' : verdict.reasons.join('; ');
+  }
+  if (ready) {
+    await deps.repositories.operations.appendStep(
+      input.operationId,
+      step(deps, 'destination-healthy', { polls, detail }),
+    );
+  } else if (polls >= plan.maxPolls) {
+    throw new ProvisioningTimeoutError(
+      `${plan.kind === 'failover' ? `standby region ${plan.standby}` : `home region ${plan.home}`} not ready after ${polls} polls: ${detail}`,
+    );
+  }
+  return { polls, ready, waitSeconds: plan.pollSeconds, readyUnits };
+}
+
+// shift and gate --------------------------------------------------------------------------------
+
+export interface RegionalCursor {
+  index: number;
+  percent: number;
+  next: number;
+  last: boolean;
+  weights: TrafficWeights;
+  regionWeights: Record<string, number>;
+  noData: number;
+  failed: number;
+  decision: 'pending' | 'pass' | 'retry';
+  reasons: string[];
+}
+
+/** Sets the step's DNS weights, waits until INSYNC, reads them back; records them as last verified. */
+export async function shiftRegions(
+  deps: RegionalDeps,
+  input: { workloadId: string; operationId: string; plan: RegionalPlan; index: number },
+): Promise<RegionalCursor> {
+  const { plan, index } = input;
+  const percent = plan.steps[index];
+  if (percent === undefined) {
+    throw new ValidationError(`step index ${index} is outside the plan's ${plan.steps.length} steps`);
+  }
+  const workload = await loadWorkload(deps, input.workloadId);
+  const op = await loadOperation(deps, input.operationId);
+  await deps.repositories.operations.renewLease(
+    workload.workloadId,
+    input.operationId,
+    REGIONAL_LEASE_TTL_MS,
+  );
+  const wanted = weightsForStep(
+    percent,
+    plan.direction,
+    plan.kind === 'failback' ? { from: op.initialWeights } : {},
+  );
+  const verified = await setAndVerifyRegions(deps.regions, workload, wanted);
+  const regionWeights = toRegionWeights(workload, verified);
+  await deps.repositories.operations.appendStep(
+    input.operationId,
+    { ...step(deps, 'dns-shifted', { index, percent, regionWeights }), weights: verified },
+    verified,
+  );
+  const next = nextStepIndex(plan.steps, index);
+  return {
+    index,
+    percent,
+    next: next ?? index,
+    last: next === undefined,
+    weights: verified,
+    regionWeights,
+    noData: 0,
+    failed: 0,
+    decision: 'pending',
+    reasons: [],
+  };
+}
+
+/** The gate after a step's TTL wait: the destination region's ALB metrics against the workload's thresholds. */
+export async function gateRegion(
+  deps: RegionalDeps,
+  input: { workloadId: string; operationId: string; plan: RegionalPlan; cursor: RegionalCursor },
+): Promise<RegionalCursor> {
+  const { plan, cursor } = input;
+  const workload = await loadWorkload(deps, input.workloadId);
+  const failover = workload.failover;
+  if (!failover) throw new PlanRejectedError(`workload ${workload.workloadId} has no failover configuration`);
+  const region = plan.kind === 'failover' ? plan.standby : plan.home;
+  const result = await deps.health.read(workload, region, plan.gateWindowSeconds);
+  const verdict = evaluateGate(result, failover.gate, { noData: cursor.noData, failed: cursor.failed });
+  const ops = deps.repositories.operations;
+  await ops.renewLease(workload.workloadId, input.operationId, REGIONAL_LEASE_TTL_MS);
+  if (verdict.decision === 'fail') {
+    await ops.appendStep(
+      input.operationId,
+      step(deps, 'gate-failed', {
+        region,
+        percent: cursor.percent,
+        cause: verdict.cause,
+        reasons: verdict.reasons,
+      }),
+    );
+    const message = `gate on ${region} at ${cursor.percent}% failed: ${verdict.reasons.join('; ')}`;
+    throw verdict.cause === 'no-data' ? new GateNoDataError(message) : new GateFailedError(message);
+  }
+  if (verdict.decision === 'pass') {
+    await ops.appendStep(input.operationId, step(deps, 'gate-passed', { region, percent: cursor.percent }));
+  }
+  return { ...cursor, ...verdict.counters, decision: verdict.decision, reasons: verdict.reasons };
+}
+
+// finish ----------------------------------------------------------------------------------------
+
+/**
+ * Records success, emits `Failover Succeeded`, releases the lease. A failback also scales the
+ * standby back to its calm size, once DNS is verified to send it nothing.
+ */
+export async function recordRegionalSuccess(
+  deps: RegionalDeps,
+  input: { workloadId: string; operationId: string; plan: RegionalPlan },
+): Promise<{ status: 'succeeded'; regionWeights: Record<string, number> }> {
+  const op = await loadOperation(deps, input.operationId);
+  const workload = await loadWorkload(deps, input.workloadId);
+  const weights = op.lastVerifiedWeights ?? toPairWeights(workload, await deps.regions.getWeights(workload));
+  const regionWeights = toRegionWeights(workload, weights);
+  if (op.status === 'running') {
+    if (input.plan.kind === 'failback') await scaleStandbyToCalm(deps, workload, op.operationId);
+    await publish(deps, {
+      detailType: 'Failover Succeeded',
+      detail: {
+        workloadId: input.workloadId,
+        operationId: input.operationId,
+        at: deps.clock.now(),
+        ...route(workload, input.plan.kind),
+        regionWeights,
+      },
+    });
+    await deps.repositories.operations.finish(input.operationId, 'succeeded');
+  }
+  await deps.repositories.operations.releaseLease(input.workloadId, input.operationId);
+  return { status: 'succeeded', regionWeights };
+}
+
+/** Scale the standby back to calm, only when DNS reads back no weight on it. */
+async function scaleStandbyToCalm(
+  deps: RegionalDeps,
+  workload: Workload,
+  operationId: string,
+): Promise<boolean> {
+  const weights = toPairWeights(workload, await deps.regions.getWeights(workload));
+  if (weights.shadow > 0) return false;
+  const { calm } = standbyLimits(workload);
+  const status = await deps.standby.describe(workload);
+  if (status.desired > calm) await deps.standby.scale(workload, calm);
+  await deps.repositories.operations.appendStep(operationId, step(deps, 'standby-calm', { units: calm }));
+  return true;
+}
+
+export interface RegionalCompensation {
+  summary: string;
+  restored: boolean;
+  regionWeights?: Record<string, number>;
+  reason?: string;
+  standby?: 'scaled-to-calm' | 'trimmed-to-ready' | 'kept';
+}
+
+/**
+ * Undo: DNS back to the safe weights (the ones it started from, unless that region has no healthy
+ * host: then wherever does; see `weightsOnAbort`), verified; the standby back to calm when it ends
+ * up with no traffic; `Failover Rolled Back`; the lease released. Idempotent.
+ */
+export async function compensateRegional(
+  deps: RegionalDeps,
+  input: {
+    workloadId: string;
+    operationId: string;
+    kind: RegionalKind;
+    error: { Error?: string; Cause?: unknown };
+  },
+): Promise<RegionalCompensation> {
+  const ops = deps.repositories.operations;
+  const op = await ops.get(input.operationId);
+  const error = describeCaught(input.error);
+  if (op?.status !== 'running') {
+    await ops.releaseLease(input.workloadId, input.operationId);
+    const reason = op ? `operation already ${op.status}` : 'no operation was started';
+    return {
+      summary: `${error.name}: ${error.message} (${reason}; nothing undone)`,
+      restored: false,
+      reason,
+    };
+  }
+  const lease = await ops.getLease(input.workloadId);
+  if (lease && lease.holder !== input.operationId && lease.expiresAt > deps.clock.now()) {
+    const reason = `the workload is now leased by ${lease.holder}; DNS and standby left as they are`;
+    await ops.appendStep(op.operationId, step(deps, 'compensation-skipped', { reason, error }));
+    await ops.finish(op.operationId, 'failed', error);
+    return { summary: `${error.name}: ${error.message} (${reason})`, restored: false, reason };
+  }
+  const workload = await loadWorkload(deps, input.workloadId);
+  const { home, standby } = regionsOf(workload);
+  const failover = workload.failover;
+  const [homeHealth, standbyStatus, current] = await Promise.all([
+    deps.health.read(workload, home, 60),
+    deps.standby.describe(workload),
+    deps.regions.getWeights(workload),
+  ]);
+  const homeHosts = homeHealth.kind === 'data' ? homeHealth.sample.healthyHosts : 0;
+  const decision = weightsOnAbort(op, { primary: homeHosts, shadow: standbyStatus.ready });
+  let weights = toPairWeights(workload, current);
+  if (decision.reason !== 'keep-last-verified' && !sameWeights(weights, decision.weights)) {
+    weights = await setAndVerifyRegions(deps.regions, workload, decision.weights);
+  }
+  await ops.appendStep(
+    op.operationId,
+    { ...step(deps, 'restored', { reason: decision.reason, error }), weights },
+    weights,
+  );
+  let standbyState: RegionalCompensation['standby'] = 'kept';
+  if (failover && weights.shadow === 0 && (await scaleStandbyToCalm(deps, workload, op.operationId))) {
+    standbyState = 'scaled-to-calm';
+  } else if (standbyStatus.desired > Math.max(standbyLimits(workload).calm, standbyStatus.ready)) {
+    // Traffic stays on the standby (home has no healthy host): keep what serves, drop what never came up.
+    const keep = Math.max(standbyLimits(workload).calm, standbyStatus.ready);
+    await deps.standby.scale(workload, keep);
+    await ops.appendStep(op.operationId, step(deps, 'standby-trimmed', { units: keep }));
+    standbyState = 'trimmed-to-ready';
+  }
+  const regionWeights = toRegionWeights(workload, weights);
+  await publish(deps, {
+    detailType: 'Failover Rolled Back',
+    detail: {
+      workloadId: input.workloadId,
+      operationId: input.operationId,
+      at: deps.clock.now(),
+      ...route(workload, input.kind),
+      regionWeights,
+      error,
+    },
+  });
+  await ops.finish(op.operationId, 'rolled-back', error);
+  await ops.releaseLease(input.workloadId, input.operationId);
+  return {
+    summary: `${error.name}: ${error.message} (restored ${home}/${standby} ${weights.primary}/${weights.shadow}, standby ${standbyState})`,
+    restored: true,
+    regionWeights,
+    reason: decision.reason,
+    standby: standbyState,
+  };
+}
+
+export { RegionalPlan };

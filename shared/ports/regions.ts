@@ -1,0 +1,14 @@
+import type { Workload } from '../schemas/workload';
+import type { PoolStatus } from './compute';
+import type { TargetHealthResult } from './metrics';
+
+/** The workload's service in its standby region (same image; `failover.standby` names). */
+export interface StandbyPool {
+  describe(workload: Workload): Promise<PoolStatus>;
+  scale(workload: Workload, desired: number): Promise<void>;
+}
+
+/** Health of a workload's endpoint in one region (its ALB target group), as a gate sees it. */
+export interface RegionalHealthSource {
+  read(workload: Workload, region: string, windowSeconds: number): Promise<TargetHealthResult>;
+}
