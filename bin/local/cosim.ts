@@ -40,6 +40,11 @@ export interface StartOptions {
   /** Local handlers, by Task state name. */
   handlers: Record<string, TaskHandler>;
   onEvent?: (event: ExecutionLogEvent, at: number) => void;
+  /**
+   * More context-object fields. The interpreter has no task tokens: a definition with a
+   * `.waitForTaskToken` Task passes a placeholder `Task.Token`, which its local override replaces.
+   */
+  context?: Record<string, unknown>;
 }
 
 export type ExecutionOutcome =
@@ -157,7 +162,7 @@ export class CoSimulation {
         waitTimeOverrides: waitOverrides,
         retryIntervalOverrides: retryOverrides,
       },
-      context: { Execution: { Name: options.name } },
+      context: { ...options.context, Execution: { Name: options.name } },
     });
     this.active++;
     const logs = (async () => {
@@ -268,6 +273,14 @@ export class CoSimulation {
     this.blocked = [];
     for (const execution of running) execution.abort();
     await Promise.allSettled(running.map((e) => e.outcome));
+  }
+
+  /**
+   * Let a running task wait for simulated time: a task that waits for an outside answer (a task
+   * token's callback) blocks here like a Wait state, so the fleet advances meanwhile.
+   */
+  sleepUntil(atMs: number): Promise<void> {
+    return atMs > this.fleet.now() ? this.block(atMs) : Promise.resolve();
   }
 
   private releaseDue(): void {

@@ -1,8 +1,9 @@
 import { type Clock, systemClock } from '../../shared/clock';
-import type { ComputePool } from '../../shared/ports/compute';
+import type { ComputePool, VersionedPool } from '../../shared/ports/compute';
 import type { EventPublisher } from '../../shared/ports/events';
 import type { MetricsSource, TargetHealthSource } from '../../shared/ports/metrics';
 import type { Repositories } from '../../shared/ports/repositories';
+import type { TestRunnerPort } from '../../shared/ports/tests';
 import type { RegionRouter, TrafficRouter } from '../../shared/ports/traffic';
 
 /**
@@ -21,6 +22,10 @@ export interface Runtime {
   traffic: TrafficRouter;
   health: TargetHealthSource;
   regions: RegionRouter;
+  /** What each pool runs and rolling it onto a new version (deploy-time branching). */
+  versions: VersionedPool;
+  /** Starts a workload's integration tests with a task token. */
+  tests: TestRunnerPort;
 }
 
 export const overrides: Partial<Runtime> = {};
