@@ -7,6 +7,7 @@ import { registerForecaster } from './commands/forecaster';
 import { registerLocal } from './commands/local';
 import { registerMigrate } from './commands/migrate';
 import { registerOps } from './commands/ops';
+import { registerPipeline } from './commands/pipeline';
 import { registerSignals } from './commands/signals';
 import { registerValidate } from './commands/validate';
 import { registerWorkloads } from './commands/workloads';
@@ -38,6 +39,7 @@ export function buildProgram(io: CliIO): Command {
   registerForecaster(program, io);
   registerLocal(program, io);
   registerMigrate(program, io);
+  registerPipeline(program, io);
   // Every subcommand reports usage errors the same way as the root.
   for (const command of program.commands) {
     command.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
