@@ -1,7 +1,6 @@
 import { ForecastInputError } from '../errors';
-import { quantileValues } from '../migration/plan';
-import { planningPath } from '../planning/capacity';
 import { decide, type PreviousDecision } from '../planning/hysteresis';
+import { planningPath } from '../planning/path';
 import { assessContention, type MetricDemand } from '../planning/score';
 import type { Prediction } from '../schemas/series';
 import { type Deployment, Deployment as DeploymentSchema, type Workload } from '../schemas/workload';
@@ -107,11 +106,7 @@ function windowDemand(
 ): MetricDemand {
   const metric = workload.metrics.find((m) => m.name === forecast.metric);
   if (!metric) throw new ForecastInputError(`forecast for unknown metric ${forecast.metric}`);
-  const high = quantileValues(forecast, metric.quantile);
-  const path =
-    metric.maxHeadroom === undefined
-      ? high
-      : planningPath(high, forecast.point, metric.maxHeadroom, quantileValues(forecast, metric.minQuantile));
+  const path = planningPath(forecast, metric);
   const endOfForecast = forecast.startMs + path.length * forecast.intervalMs;
   if (endOfForecast < windowEndMs) {
     // Scoring only the covered part would read the uncovered minutes as "no contention".

@@ -1,5 +1,6 @@
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
-import { demoWorkload, resample } from '../../../bin/local/demo';
+import { demoWorkload } from '../../../bin/local/demo';
+import { onGrid as resample } from '../../../shared/sim/trace';
 import { executionNarrator, loadDefinition, localHandlers } from '../../../bin/local/operations';
 import { parseLocalOptions } from '../../../bin/local/options';
 import { formatLine, progressBar, table } from '../../../bin/local/output';
