@@ -127,7 +127,8 @@ export async function runDeployedLoop(input: DeployedLoopInput): Promise<Deploye
   const watchFromMs = input.watchFromMs ?? trace.startMs;
   const clock = new ManualClock(trace.startMs);
   const fleet = new SimFleet({ clock, stepMs: iv, workloads: [{ ...sim, workload }] });
-  const repositories = makeMemoryRepositories({ clock });
+  // The loop reads only the newest prediction; a short history keeps a replay of months cheap.
+  const repositories = makeMemoryRepositories({ clock, options: { predictionHistoryLimit: 12 } });
   await repositories.workloads.create(workload);
   const loop = new ControlLoop({ fleet, clock, repositories, workload });
   const band = {
@@ -150,7 +151,7 @@ export async function runDeployedLoop(input: DeployedLoopInput): Promise<Deploye
     }
     input.onStep?.(k, n);
   }
-  fleet.advanceTo(trace.startMs + n * iv);
+  await loop.settle(trace.startMs + n * iv);
   return { fleet, workload, log: loop.log, counts: loop.counts, band };
 }
 

@@ -68,8 +68,9 @@ export interface RunInput {
 /** Retries per Task state before its Catch applies (the ASL's largest MaxAttempts). */
 const RETRIES = 12;
 
-const RETRYABLE = ['TransientError', 'ConflictError', 'WeightMismatchError'];
+const RETRYABLE = ['TransientError', 'ConflictError'];
 const LEASE_RETRYABLE = [...RETRYABLE, 'LeaseHeldError'];
+const WEIGHT_RETRYABLE = [...RETRYABLE, 'WeightMismatchError'];
 const COMPENSATE: readonly (readonly [string, string])[] = [['States.ALL', 'Compensate']];
 
 function ctx(data: Data): RunContext {
@@ -153,7 +154,7 @@ function common(kind: OperationKind): Record<string, FlowState> {
       },
       next: 'Bake',
       catch: COMPENSATE,
-      retry: RETRYABLE,
+      retry: WEIGHT_RETRYABLE,
     },
     Bake: { type: 'Wait', seconds: (d) => run(d).plan.bakeWaitSeconds, next: 'Gate' },
     Gate: {
@@ -206,7 +207,7 @@ function common(kind: OperationKind): Record<string, FlowState> {
       },
       next: kind === 'migration' ? 'MigrationRolledBack' : 'ReturnRolledBack',
       catch: [['States.ALL', 'CompensationFailed']],
-      retry: RETRYABLE,
+      retry: WEIGHT_RETRYABLE,
     },
     CompensationFailed: { type: 'Fail', error: (d) => d.error?.Error ?? 'CompensationFailed' },
     InvalidInput: { type: 'Fail', error: (d) => d.error?.Error ?? 'InvalidInput' },

@@ -106,17 +106,9 @@ export class ControlLoop {
     this.autoscaler.tick(nowMs);
   }
 
-  /** Let running operations finish (up to `untilMs`), stepping the world's autoscaling as it goes. */
-  async drain(untilMs: number, stepMs: number): Promise<void> {
-    for (let t = this.options.clock.now(); (this.current || this.queued) && t < untilMs; t += stepMs) {
-      if (!this.current && this.queued) {
-        const next = this.queued;
-        this.queued = undefined;
-        await this.start(next.kind, next.event);
-      }
-      await this.advanceTo(t);
-      this.autoscaler.tick(t);
-    }
+  /** Operations go on up to `nowMs` (the end of a replay), nothing else. */
+  async settle(nowMs: number): Promise<void> {
+    await this.advanceTo(nowMs);
   }
 
   get running(): OperationKind | undefined {

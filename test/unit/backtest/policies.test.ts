@@ -135,7 +135,9 @@ describe('no policy sees the future (except the oracle)', () => {
 
 describe('the oracle', () => {
   it.each([1, 2, 3])('never under-provisions (seed %i, ample primary)', async (seed) => {
-    const result = await runBacktest(setup(wave(2 * 288, seed), { primaryMax: 1000, shadowMax: 0 }), ['oracle']);
+    const result = await runBacktest(setup(wave(2 * 288, seed), { primaryMax: 1000, shadowMax: 0 }), [
+      'oracle',
+    ]);
     const m = result.runs[0]?.metrics;
     expect(m?.tau_u).toBe(0);
     expect(m?.theta_u).toBe(0);
@@ -151,30 +153,34 @@ describe('the oracle', () => {
 });
 
 describe('traffic weights', () => {
-  it.each(POLICY_NAMES)('%s: weights sum to 100 and never route to a pool with no ready unit', async (name) => {
-    const s = setup(wave(), { primaryMax: 20, shadowMax: 30 });
-    let run: Awaited<ReturnType<typeof runShadowscale>> | ReturnType<typeof runPolicy>;
-    if (name === 'shadowscale') run = await runShadowscale(s);
-    else {
-      const rec = new Recorder(makePolicy(name, demandUnits(s.trace, 10, 0.7)));
-      run = runPolicy(s, rec);
-      expect(rec.violations).toEqual([]);
-    }
-    const h = run.history;
-    for (let k = 0; k < h.length; k++) {
-      const share = h.shadowShare[k] as number;
-      expect(share).toBeGreaterThanOrEqual(0);
-      expect(share).toBeLessThanOrEqual(1);
-      if (share > 0) expect(h.readyShadow[k] as number).toBeGreaterThan(0);
-      if (share < 1) expect(h.readyPrimary[k] as number).toBeGreaterThan(0);
-    }
-  });
+  it.each(POLICY_NAMES)(
+    '%s: weights sum to 100 and never route to a pool with no ready unit',
+    async (name) => {
+      const s = setup(wave(), { primaryMax: 20, shadowMax: 30 });
+      let run: Awaited<ReturnType<typeof runShadowscale>> | ReturnType<typeof runPolicy>;
+      if (name === 'shadowscale') run = await runShadowscale(s);
+      else {
+        const rec = new Recorder(makePolicy(name, demandUnits(s.trace, 10, 0.7)));
+        run = runPolicy(s, rec);
+        expect(rec.violations).toEqual([]);
+      }
+      const h = run.history;
+      for (let k = 0; k < h.length; k++) {
+        const share = h.shadowShare[k] as number;
+        expect(share).toBeGreaterThanOrEqual(0);
+        expect(share).toBeLessThanOrEqual(1);
+        if (share > 0) expect(h.readyShadow[k] as number).toBeGreaterThan(0);
+        if (share < 1) expect(h.readyPrimary[k] as number).toBeGreaterThan(0);
+      }
+    },
+  );
 
   it('shadowscale moves traffic onto a shadow pool for the surge and back home after it', async () => {
     // Four days: the forecaster is confident by the surge on day four.
-    const result = await runBacktest(setup(wave(4 * 288, 1, 3 * 288 + 150), { primaryMax: 20, shadowMax: 30 }), [
-      'shadowscale',
-    ]);
+    const result = await runBacktest(
+      setup(wave(4 * 288, 1, 3 * 288 + 150), { primaryMax: 20, shadowMax: 30 }),
+      ['shadowscale'],
+    );
     const h = result.runs[0]?.history;
     if (!h) throw new Error('no run');
     const onShadow = h.shadowShare.map((v, i) => (v > 0 ? i : -1)).filter((i) => i >= 0);

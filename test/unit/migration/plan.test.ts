@@ -3,10 +3,10 @@ import { makePlan, type PlanInputs } from '../../../shared/migration/plan';
 import {
   holdSecondsForReturn,
   peakUnits,
+  shadowUnitsFor as plannedShadowUnits,
   quantilePath,
   rankForMigration,
   shadowPoolUnits,
-  shadowUnitsFor as plannedShadowUnits,
   shadowWeightFor,
 } from '../../../shared/planning';
 import type { ContentionDecisionRecord } from '../../../shared/ports/repositories';

@@ -66,13 +66,19 @@ describe('planningPath: one rule for every caller', () => {
     ['the metric quantile, exact', { quantile: 0.95, minQuantile: 0.8 }, [130, 300]],
     ['a missing quantile: the nearest above, never below', { quantile: 0.9, minQuantile: 0.8 }, [130, 300]],
     ['above every stored quantile: the highest', { quantile: 0.999, minQuantile: 0.8 }, [140, 400]],
-    ['capped 20 % above the median, never below the 0.8 quantile', { quantile: 0.99, maxHeadroom: 0.2, minQuantile: 0.8 }, [120, 150]],
+    [
+      'capped 20 % above the median, never below the 0.8 quantile',
+      { quantile: 0.99, maxHeadroom: 0.2, minQuantile: 0.8 },
+      [120, 150],
+    ],
   ])('%s', (_name, metric, want) => {
     expect(planningPath(forecast, metric)).toEqual(want);
   });
 
   it('asks the forecast for the quantiles the path reads', () => {
-    expect(planningQuantiles({ quantile: 0.99, maxHeadroom: 0.2, minQuantile: 0.7 })).toEqual([0.5, 0.7, 0.8, 0.95, 0.99]);
+    expect(planningQuantiles({ quantile: 0.99, maxHeadroom: 0.2, minQuantile: 0.7 })).toEqual([
+      0.5, 0.7, 0.8, 0.95, 0.99,
+    ]);
     expect(planningQuantiles({ quantile: 0.9, minQuantile: 0.8 })).toEqual([0.5, 0.8, 0.9, 0.95]);
   });
 });
@@ -109,4 +115,3 @@ describe('trafficWeights', () => {
     expect(w.primary + w.shadow).toBe(100);
   });
 });
-

@@ -39,7 +39,15 @@ describe('planPools: the primary alone', () => {
   it.each([
     ['needs more than desired: scale out', [42_000, 8_400, 99_999], 4, 'scale-out', 10, 10, false],
     ['step 1 is inside the window', [4_200, 50_400, 99_999], 4, 'scale-out', 12, 12, false],
-    ['already enough: hold, the floor still follows the forecast', [42_000, 0, 99_999], 12, 'hold', 12, 10, false],
+    [
+      'already enough: hold, the floor still follows the forecast',
+      [42_000, 0, 99_999],
+      12,
+      'hold',
+      12,
+      10,
+      false,
+    ],
     ['never below the minimum', [0, 0, 0], 0, 'scale-out', 2, 2, false],
     ['capped at the maximum', [210_000, 0, 0], 4, 'scale-out', 20, 20, true],
     ['float noise does not add a unit', [4_200 * 3, 0, 0], 2, 'scale-out', 3, 3, false],
@@ -68,7 +76,12 @@ describe('planPools: the primary alone', () => {
   });
 
   it('ignores steps that already ended', () => {
-    const d = planPools(workload, [prediction('requests', [420_000, 4_200, 4_200, 4_200])], calm(1), T0 + STEP);
+    const d = planPools(
+      workload,
+      [prediction('requests', [420_000, 4_200, 4_200, 4_200])],
+      calm(1),
+      T0 + STEP,
+    );
     expect(d.neededUnits).toBe(1);
   });
 
@@ -113,7 +126,10 @@ describe('planPools: primary and shadow planned together', () => {
   });
 
   it('uses the same quantile rule as the forecaster: exact, else the nearest above', () => {
-    const w = Workload.parse({ ...workloadInput(), metrics: [{ ...workloadInput().metrics[0], quantile: 0.7 }] });
+    const w = Workload.parse({
+      ...workloadInput(),
+      metrics: [{ ...workloadInput().metrics[0], quantile: 0.7 }],
+    });
     // p50 needs 1 unit, p95 needs 10: a 0.7 planning quantile plans at the 0.95 one (never below).
     const d = planPools(w, [prediction('requests', [42_000, 0, 0], [4_200, 0, 0])], calm(1), T0);
     expect(d.neededUnits).toBe(10);
