@@ -211,9 +211,9 @@ describe('pipeline-branch over the simulated fleet', () => {
       'decommissioned',
       'merged',
     ]);
-    // Out to the shadow environment's share of the peak (5 of 24 units: 21 %), then home.
+    // Out to the shadow environment's share of the peak (the planning core sizes it for the 4 units over the primary's 20 of the 24-unit peak: 17 %), then home.
     expect(op?.steps.filter((s) => s.name === 'shifted').map((s) => s.weights?.shadow)).toEqual([
-      2, 5, 11, 21, 19, 16, 11, 0,
+      2, 4, 9, 17, 15, 13, 9, 0,
     ]);
     expect(w.tests.started).toHaveLength(1);
     expect(w.tests.started[0]?.runner).toEqual({
