@@ -11,6 +11,7 @@ import { registerForecaster } from './commands/forecaster';
 import { registerLocal } from './commands/local';
 import { registerMigrate } from './commands/migrate';
 import { registerOps } from './commands/ops';
+import { registerPipeline } from './commands/pipeline';
 import { registerSignals } from './commands/signals';
 import { registerValidate } from './commands/validate';
 import { registerWorkloads } from './commands/workloads';
@@ -59,6 +60,8 @@ export function buildProgram(io: CliIO): Command {
   registerLocal(program, io);
   registerMigrate(program, io);
   registerBuilds(program, io);
+
+  registerPipeline(program, io);
   // Every subcommand reports usage errors the same way as the root.
   for (const command of program.commands) {
     command.exitOverride().configureOutput(output(io));

@@ -3,7 +3,14 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { EcsComputePool } from '../../shared/aws/ecs-pool';
 import { EksComputePool } from '../../shared/aws/eks-pool';
-import type { ComputePool, PoolRole, PoolStatus, ShadowSpec } from '../../shared/ports/compute';
+import { ConfigError } from '../../shared/errors';
+import type {
+  ComputePool,
+  PoolRole,
+  PoolStatus,
+  ShadowSpec,
+  VersionedPool,
+} from '../../shared/ports/compute';
 import type { Workload } from '../../shared/schemas/workload';
 import { overrides } from './index';
 import { traced } from './powertools';
@@ -47,6 +54,26 @@ export const computeByKind: ComputePool = {
 
 export function compute(): ComputePool {
   return overrides.compute ?? computeByKind;
+}
+
+/** Versions live on ECS services; an EKS nodegroup runs nodes, not a version of the workload. */
+export const versionsOnEcs: VersionedPool = {
+  version: (workload: Workload, role: PoolRole) => ecsPool(workload).version(workload, role),
+  deploy: (workload: Workload, role: PoolRole, version: string) =>
+    ecsPool(workload).deploy(workload, role, version),
+};
+
+function ecsPool(workload: Workload): EcsComputePool {
+  if (workload.compute.kind !== 'ecs') {
+    throw new ConfigError(
+      `workload ${workload.workloadId} runs on ${workload.compute.kind}: versions are deployed on ECS only`,
+    );
+  }
+  return poolFor(workload) as EcsComputePool;
+}
+
+export function versions(): VersionedPool {
+  return overrides.versions ?? versionsOnEcs;
 }
 
 /** Forget the lazily built clients (tests that change the environment). */

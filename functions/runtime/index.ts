@@ -1,9 +1,10 @@
 import { type Clock, systemClock } from '../../shared/clock';
-import type { ComputePool } from '../../shared/ports/compute';
+import type { ComputePool, VersionedPool } from '../../shared/ports/compute';
 import type { EventPublisher } from '../../shared/ports/events';
 import type { MetricsSource, TargetHealthSource } from '../../shared/ports/metrics';
 import type { RegionalHealthSource, StandbyPool } from '../../shared/ports/regions';
 import type { Repositories } from '../../shared/ports/repositories';
+import type { TestRunnerPort } from '../../shared/ports/tests';
 import type { RegionRouter, TrafficRouter } from '../../shared/ports/traffic';
 
 /**
@@ -27,6 +28,11 @@ export interface Runtime {
   standby: StandbyPool;
   /** Per-region endpoint health (each region's ALB metrics). */
   regionalHealth: RegionalHealthSource;
+
+  /** What each pool runs and rolling it onto a new version (deploy-time branching). */
+  versions: VersionedPool;
+  /** Starts a workload's integration tests with a task token. */
+  tests: TestRunnerPort;
 }
 
 export const overrides: Partial<Runtime> = {};

@@ -17,7 +17,7 @@ import {
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import { ConfigError, NotFoundError, TransientError } from '../errors';
-import type { ComputePool, PoolRole, PoolStatus, ShadowSpec } from '../ports/compute';
+import type { ComputePool, PoolRole, PoolStatus, ShadowSpec, VersionedPool } from '../ports/compute';
 import type { Workload } from '../schemas/workload';
 import { assertManaged, awsFailure, managedTags } from './common';
 
@@ -63,6 +63,22 @@ function statusOf(service: Service | undefined): PoolStatus {
   };
 }
 
+/** A version that is an image URI (a registry path with a tag or digest), not a task definition. */
+export function isImage(version: string): boolean {
+  return !version.startsWith('arn:') && version.includes('/');
+}
+
+/** The containers with `image` in the named container (default: the first one). */
+export function withImage(
+  containers: readonly ContainerDefinition[],
+  image: string,
+  containerName: string | undefined,
+): ContainerDefinition[] {
+  const index = containerName === undefined ? 0 : containers.findIndex((c) => c.name === containerName);
+  if (index < 0) throw new ConfigError(`no container named ${containerName} in the task definition`);
+  return containers.map((c, i) => (i === index ? { ...c, image } : c));
+}
+
 /** A copy of the primary's containers that fits a smaller task (container limits capped at the task's). */
 export function shrinkContainers(
   containers: readonly ContainerDefinition[],
@@ -87,7 +103,7 @@ export function shrinkContainers(
  * shadow target group. Everything it creates is tagged `shadowscale:managed=true` and
  * `shadowscale:workload=<id>`; it refuses to touch a same-named service without that tag.
  */
-export class EcsComputePool implements ComputePool {
+export class EcsComputePool implements ComputePool, VersionedPool {
   /**
    * `scaling` is the Application Auto Scaling client that owns the service's scalable target
    * (pre-warm sets its MinCapacity); without one, a floor only raises the desired count.
@@ -185,9 +201,25 @@ export class EcsComputePool implements ComputePool {
     }
     if (statusOf(existing).exists) {
       assertManaged(existing?.tags, `ECS service ${cluster}/${name}`);
-      if (existing?.desiredCount !== spec.units) {
+      // A shadow pool asked to run another version is rolled onto it (deploy-time branching).
+      let taskDefinition: string | undefined;
+      if (spec.version !== undefined) {
+        const primary = await this.service(cluster, compute.service);
+        if (primary) {
+          const wanted = await this.shadowTaskDefinition(workload, primary, spec);
+          if (wanted !== existing?.taskDefinition) taskDefinition = wanted;
+        }
+      }
+      if (existing?.desiredCount !== spec.units || taskDefinition !== undefined) {
         await call('UpdateService', () =>
-          this.client.send(new UpdateServiceCommand({ cluster, service: name, desiredCount: spec.units })),
+          this.client.send(
+            new UpdateServiceCommand({
+              cluster,
+              service: name,
+              desiredCount: spec.units,
+              ...(taskDefinition ? { taskDefinition } : {}),
+            }),
+          ),
         );
       }
       return { ...statusOf(existing), desired: spec.units };
@@ -215,19 +247,27 @@ export class EcsComputePool implements ComputePool {
     primary: Service,
     spec: ShadowSpec,
   ): Promise<string> {
+    // A version that is a task definition is the source; an image goes into the primary's.
+    const image = spec.version !== undefined && isImage(spec.version) ? spec.version : undefined;
+    const sourceArn =
+      spec.version !== undefined && image === undefined ? spec.version : primary.taskDefinition;
     const out = await call('DescribeTaskDefinition', () =>
-      this.client.send(
-        new DescribeTaskDefinitionCommand({ taskDefinition: primary.taskDefinition, include: ['TAGS'] }),
-      ),
+      this.client.send(new DescribeTaskDefinitionCommand({ taskDefinition: sourceArn, include: ['TAGS'] })),
     );
     const source = out.taskDefinition;
     if (!source?.family || !source.containerDefinitions) {
-      throw new NotFoundError(`task definition ${primary.taskDefinition} not found`);
+      throw new NotFoundError(`task definition ${sourceArn} not found`);
     }
     const family = `${source.family}-shadow`.slice(0, 255);
     const cpu = spec.taskCpu !== undefined ? String(spec.taskCpu) : source.cpu;
     const memory = spec.taskMemory !== undefined ? String(spec.taskMemory) : source.memory;
-    const containers = shrinkContainers(source.containerDefinitions, spec.taskCpu, spec.taskMemory);
+    const containers = shrinkContainers(
+      image === undefined
+        ? source.containerDefinitions
+        : withImage(source.containerDefinitions, image, ecs(workload).containerName),
+      spec.taskCpu,
+      spec.taskMemory,
+    );
     const latest = await this.latestRevision(family);
     if (
       latest?.taskDefinitionArn &&
@@ -275,6 +315,75 @@ export class EcsComputePool implements ComputePool {
       if (error instanceof Error && /ClientException|InvalidParameter/.test(error.name)) return undefined;
       throw awsFailure(error, 'DescribeTaskDefinition');
     }
+  }
+
+  async version(workload: Workload, role: PoolRole): Promise<string | undefined> {
+    const { cluster, name } = this.name(workload, role);
+    const found = await this.service(cluster, name);
+    return statusOf(found).exists ? found?.taskDefinition : undefined;
+  }
+
+  /**
+   * UpdateService onto the version: a task definition as given, or an image registered as a new
+   * revision of the pool's task definition (reused when the latest revision already has it).
+   */
+  async deploy(workload: Workload, role: PoolRole, version: string): Promise<void> {
+    const { cluster, name } = this.name(workload, role);
+    const found = await this.service(cluster, name);
+    if (!found || !statusOf(found).exists)
+      throw new NotFoundError(`ECS service ${cluster}/${name} does not exist`);
+    if (role === 'shadow') assertManaged(found.tags, `ECS service ${cluster}/${name}`);
+    const taskDefinition = isImage(version) ? await this.imageRevision(workload, found, version) : version;
+    if (found.taskDefinition === taskDefinition) return;
+    await call('UpdateService', () =>
+      this.client.send(new UpdateServiceCommand({ cluster, service: name, taskDefinition })),
+    );
+  }
+
+  private async imageRevision(workload: Workload, service: Service, image: string): Promise<string> {
+    const out = await call('DescribeTaskDefinition', () =>
+      this.client.send(
+        new DescribeTaskDefinitionCommand({ taskDefinition: service.taskDefinition, include: ['TAGS'] }),
+      ),
+    );
+    const source = out.taskDefinition;
+    if (!source?.family || !source.containerDefinitions) {
+      throw new NotFoundError(`task definition ${service.taskDefinition} not found`);
+    }
+    const containers = withImage(source.containerDefinitions, image, ecs(workload).containerName);
+    const latest = await this.latestRevision(source.family);
+    if (
+      latest?.taskDefinitionArn &&
+      JSON.stringify(latest.containerDefinitions) === JSON.stringify(containers)
+    ) {
+      return latest.taskDefinitionArn;
+    }
+    const registered = await call('RegisterTaskDefinition', () =>
+      this.client.send(
+        new RegisterTaskDefinitionCommand({
+          family: source.family,
+          containerDefinitions: containers,
+          taskRoleArn: source.taskRoleArn,
+          executionRoleArn: source.executionRoleArn,
+          networkMode: source.networkMode,
+          volumes: source.volumes,
+          placementConstraints: source.placementConstraints,
+          requiresCompatibilities: source.requiresCompatibilities,
+          cpu: source.cpu,
+          memory: source.memory,
+          runtimePlatform: source.runtimePlatform,
+          ephemeralStorage: source.ephemeralStorage,
+          // Tagged like everything Shadowscale registers (its IAM allows only tagged registrations).
+          tags: [
+            ...(out.tags ?? []).filter((t) => !t.key?.startsWith('shadowscale:')),
+            ...managedTags(workload),
+          ],
+        }),
+      ),
+    );
+    const arn = registered.taskDefinition?.taskDefinitionArn;
+    if (!arn) throw new TransientError(`RegisterTaskDefinition ${source.family} returned no ARN`);
+    return arn;
   }
 
   async deleteShadow(workload: Workload): Promise<void> {

@@ -16,6 +16,12 @@ export interface PoolStatus {
 /** How to stand up a shadow pool: its size and, where configured, a smaller task. */
 export interface ShadowSpec {
   units: number;
+  /**
+   * The version the shadow pool runs (ECS: a task definition ARN or family:revision, or an image
+   * URI put into the primary's task definition); default the primary's. A pool found on another
+   * version is rolled onto this one.
+   */
+  version?: string;
   taskCpu?: number;
   taskMemory?: number;
 }
@@ -37,4 +43,15 @@ export interface ComputePool {
   ensureShadow(workload: Workload, spec: ShadowSpec): Promise<PoolStatus>;
   /** Delete the shadow pool; no-op when absent. */
   deleteShadow(workload: Workload): Promise<void>;
+}
+
+/**
+ * Pools that run a version (ECS: a service's task definition): which one, and rolling a pool onto
+ * another. Idempotent: deploying the version a pool already runs changes nothing.
+ */
+export interface VersionedPool {
+  /** The version `role` runs; undefined when the pool does not exist. */
+  version(workload: Workload, role: PoolRole): Promise<string | undefined>;
+  /** Roll `role` onto `version` (a rolling update); the caller polls `describe` until it is stable. */
+  deploy(workload: Workload, role: PoolRole, version: string): Promise<void>;
 }

@@ -99,5 +99,8 @@ async function runningOperation(
   const lease = await operations.getLease(workloadId);
   if (!lease || lease.expiresAt <= nowMs) return undefined;
   const op = await operations.get(lease.holder);
-  return op?.status === 'running' && (op.kind === 'migration' || op.kind === 'return') ? op.kind : undefined;
+  if (op?.status !== 'running') return undefined;
+  // A deployment's shadow environment is its own, like a migration's shadow pool.
+  if (op.kind === 'deployment') return 'migration';
+  return op.kind === 'migration' || op.kind === 'return' ? op.kind : undefined;
 }

@@ -7,7 +7,7 @@ export const TrafficWeights = z
   .refine((w) => w.primary + w.shadow === 100, { message: 'primary + shadow must be 100', path: ['shadow'] });
 export type TrafficWeights = z.infer<typeof TrafficWeights>;
 
-export const OperationKind = z.enum(['migration', 'return', 'failover', 'failback']);
+export const OperationKind = z.enum(['migration', 'return', 'failover', 'failback', 'deployment']);
 export type OperationKind = z.infer<typeof OperationKind>;
 
 export const OperationStatus = z.enum(['running', 'succeeded', 'rolled-back', 'failed']);

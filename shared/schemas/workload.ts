@@ -250,6 +250,41 @@ export const Failover = z.strictObject({
     .default(1_800),
 });
 
+/** Who runs a deployment's integration tests: it receives a task token and answers pass or fail. */
+export const TestRunner = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('codebuild'), projectName: z.string().min(1) }),
+  z.strictObject({ kind: z.literal('lambda'), functionName: z.string().min(1) }),
+  /** Any CI: the callback URL receives {taskToken, ...} by POST and later calls SendTaskSuccess/Failure. */
+  z.strictObject({ kind: z.literal('http'), url: z.url() }),
+]);
+export type TestRunner = z.infer<typeof TestRunner>;
+
+/**
+ * How a pipeline stage deploys this workload (the `pipeline-branch` state machine). The deployment
+ * window the stage forecast scores is `deploySeconds + bakeSeconds` from the decision.
+ */
+export const Deployment = z.strictObject({
+  /** How long a deployment of this workload usually takes (until the new version is stable). */
+  deploySeconds: z.number().int().positive().max(86_400).default(600),
+  /** How long a new version bakes under real traffic before the stage is done. */
+  bakeSeconds: z.number().int().nonnegative().max(86_400).default(900),
+  testRunner: TestRunner.optional(),
+  /** The integration test gate fails (and the branch is discarded) after this long without an answer. */
+  testTimeoutSeconds: z
+    .number()
+    .int()
+    .positive()
+    .max(7 * 86_400)
+    .default(3_600),
+  /** The test runner must call SendTaskHeartbeat at least this often while tests run. */
+  testHeartbeatSeconds: z.number().int().positive().max(86_400).default(300),
+  /** Size of the shadow environment a branch deploys to; default: the planning core's shadow sizing. */
+  shadowUnits: z.number().int().positive().optional(),
+  /** Seconds a rolling update of the primary may take to become stable. */
+  stableTimeoutSeconds: z.number().int().positive().max(86_400).default(1_800),
+});
+export type Deployment = z.infer<typeof Deployment>;
+
 export const Workload = z
   .strictObject({
     workloadId: WorkloadId,
@@ -274,6 +309,8 @@ export const Workload = z
       .refine((ms) => new Set(ms.map((m) => m.name)).size === ms.length, 'metric names must be unique'),
     contention: Contention.default(Contention.parse({})),
     migration: Migration.default(Migration.parse({})),
+    /** Deploy-time branching; absent: defaults (no test runner: the test gate is skipped). */
+    deployment: Deployment.optional(),
     tags: z.record(z.string(), z.string()).default({}),
     failover: Failover.optional(),
   })

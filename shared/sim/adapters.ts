@@ -1,5 +1,5 @@
 import { NotFoundError } from '../errors';
-import type { ComputePool, PoolRole, PoolStatus, ShadowSpec } from '../ports/compute';
+import type { ComputePool, PoolRole, PoolStatus, ShadowSpec, VersionedPool } from '../ports/compute';
 import type {
   MetricQuery,
   MetricQueryResult,
@@ -23,7 +23,7 @@ function bind(fleet: SimFleet, workload: Workload): SimWorkload {
   return w;
 }
 
-export class SimComputePool implements ComputePool {
+export class SimComputePool implements ComputePool, VersionedPool {
   constructor(private readonly fleet: SimFleet) {}
 
   async describe(workload: Workload, role: PoolRole): Promise<PoolStatus> {
@@ -47,7 +47,21 @@ export class SimComputePool implements ComputePool {
   async ensureShadow(workload: Workload, spec: ShadowSpec): Promise<PoolStatus> {
     this.fleet.checkThrottle('ensureShadow');
     bind(this.fleet, workload);
-    return this.fleet.ensureShadow(workload.workloadId, spec.units);
+    const status = this.fleet.ensureShadow(workload.workloadId, spec.units);
+    if (spec.version !== undefined) this.fleet.setVersion(workload.workloadId, 'shadow', spec.version);
+    return status;
+  }
+
+  async version(workload: Workload, role: PoolRole): Promise<string | undefined> {
+    this.fleet.checkThrottle('version');
+    bind(this.fleet, workload);
+    return this.fleet.version(workload.workloadId, role);
+  }
+
+  async deploy(workload: Workload, role: PoolRole, version: string): Promise<void> {
+    this.fleet.checkThrottle('deploy');
+    bind(this.fleet, workload);
+    this.fleet.setVersion(workload.workloadId, role, version);
   }
 
   async deleteShadow(workload: Workload): Promise<void> {

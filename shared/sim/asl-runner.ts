@@ -95,6 +95,11 @@ export interface StartOptions {
   /** Local handlers, by Task state name (`taskHandlers` builds them from substitution keys). */
   handlers: Record<string, TaskHandler>;
   onEvent?: (event: ExecutionLogEvent, at: number) => void;
+  /**
+   * More context-object fields. The interpreter has no task tokens: a definition with a
+   * `.waitForTaskToken` Task reads a placeholder `$$.Task.Token` from here.
+   */
+  context?: Record<string, unknown>;
 }
 
 export type ExecutionOutcome =
@@ -351,7 +356,7 @@ export class AslRunner {
         waitTimeOverrides: waitOverrides,
         retryIntervalOverrides: retryOverrides,
       },
-      context: { Execution: { Name: options.name } },
+      context: { ...options.context, Execution: { Name: options.name } },
     });
     this.active++;
     const logs = (async () => {
@@ -514,6 +519,14 @@ export class AslRunner {
       this.active++;
       b.fail(error);
     }
+  }
+
+  /**
+   * Let a caller outside a task's own context wait for the runner's time (a test runner answering
+   * a task token): it blocks like a Wait state, so the clock advances meanwhile.
+   */
+  sleepUntil(atMs: number): Promise<void> {
+    return atMs > this.time.now() ? this.block(atMs, {}, {}) : Promise.resolve();
   }
 
   private block(atMs: number, run: object, task: object): Promise<void> {

@@ -281,6 +281,8 @@ export class SimFleet {
   readonly clock: ManualClock;
   readonly stepMs: number;
   private readonly workloads = new Map<string, SimWorkload>();
+  /** The version each pool runs, by `workloadId/role` (deploy-time branching). */
+  private readonly versions = new Map<string, string>();
   private stepStartMs: number;
   private throttleLeft = 0;
 
@@ -401,6 +403,24 @@ export class SimFleet {
     if (w.shadow.desired > 0) w.shadow.setDesired(0, now, w.lagMs, 0);
     w.shadow.draining = [];
     w.shadow.exists = false;
+    this.versions.delete(`${workloadId}/shadow`);
+  }
+
+  /** The version a pool runs; undefined for an absent pool or one never given a version. */
+  version(workloadId: string, role: PoolRole): string | undefined {
+    if (!this.get(workloadId).pool(role).exists) return undefined;
+    return this.versions.get(`${workloadId}/${role}`);
+  }
+
+  /**
+   * Put a pool on `version`. The simulated rollout keeps every unit serving (a rolling update
+   * with 100 % minimum healthy), so its status does not change: only what it runs does.
+   */
+  setVersion(workloadId: string, role: PoolRole, version: string): void {
+    if (!this.get(workloadId).pool(role).exists) {
+      throw new NotFoundError(`the ${role} pool of ${workloadId} does not exist`);
+    }
+    this.versions.set(`${workloadId}/${role}`, version);
   }
 
   describe(workloadId: string, role: PoolRole): PoolStatus {

@@ -280,3 +280,57 @@ describe('shrinkContainers', () => {
     ]);
   });
 });
+
+describe('EcsComputePool versions', () => {
+  const V8 = 'arn:aws:ecs:us-east-1:123456789012:task-definition/checkout-api:8';
+
+  it('reports the task definition a service runs, and nothing for an absent pool', async () => {
+    services({ 'checkout-api': primary });
+    const pool = new EcsComputePool(new ECSClient({}));
+    expect(await pool.version(workload, 'primary')).toBe(PRIMARY_TD);
+    expect(await pool.version(workload, 'shadow')).toBeUndefined();
+  });
+
+  it('deploys a task definition with UpdateService, and does nothing when it already runs it', async () => {
+    services({ 'checkout-api': primary });
+    ecs.on(UpdateServiceCommand).resolves({});
+    const pool = new EcsComputePool(new ECSClient({}));
+
+    await pool.deploy(workload, 'primary', V8);
+    await pool.deploy(workload, 'primary', PRIMARY_TD);
+
+    const updates = ecs.commandCalls(UpdateServiceCommand).map((c) => c.args[0].input);
+    expect(updates).toEqual([{ cluster: 'prod', service: 'checkout-api', taskDefinition: V8 }]);
+  });
+
+  it('deploys an image as a managed revision of the primary family with that image', async () => {
+    services({ 'checkout-api': primary });
+    primaryTaskDefinition();
+    ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: 'checkout-api' }).resolves({
+      taskDefinition: {
+        taskDefinitionArn: PRIMARY_TD,
+        family: 'checkout-api',
+        status: 'ACTIVE',
+        containerDefinitions: [],
+      },
+    });
+    ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: V8 } });
+    ecs.on(UpdateServiceCommand).resolves({});
+
+    await new EcsComputePool(new ECSClient({})).deploy(
+      workload,
+      'primary',
+      'public.ecr.aws/acme/checkout:2.0.1',
+    );
+
+    const registered = ecs.commandCalls(RegisterTaskDefinitionCommand)[0]?.args[0].input;
+    expect(registered?.family).toBe('checkout-api');
+    expect(registered?.containerDefinitions?.[0]?.image).toBe('public.ecr.aws/acme/checkout:2.0.1');
+    expect(registered?.tags).toEqual(expect.arrayContaining(MANAGED));
+    expect(ecs.commandCalls(UpdateServiceCommand)[0]?.args[0].input).toEqual({
+      cluster: 'prod',
+      service: 'checkout-api',
+      taskDefinition: V8,
+    });
+  });
+});
