@@ -15,7 +15,7 @@ import {
 import { ConfigError, NotFoundError, TransientError } from '../errors';
 import type { ComputePool, PoolRole, PoolStatus, ShadowSpec } from '../ports/compute';
 import type { Workload } from '../schemas/workload';
-import { assertManaged, awsFailure, managedTags } from './common';
+import { assertManaged, awsFailure, isCopyableTagKey, managedTags } from './common';
 
 type EcsCompute = Extract<Workload['compute'], { kind: 'ecs' }>;
 
@@ -203,10 +203,7 @@ export class EcsComputePool implements ComputePool {
           proxyConfiguration: source.proxyConfiguration,
           ephemeralStorage: source.ephemeralStorage,
           runtimePlatform: source.runtimePlatform,
-          tags: [
-            ...(out.tags ?? []).filter((t) => !t.key?.startsWith('shadowscale:')),
-            ...managedTags(workload),
-          ],
+          tags: [...(out.tags ?? []).filter((t) => isCopyableTagKey(t.key)), ...managedTags(workload)],
         }),
       ),
     );
