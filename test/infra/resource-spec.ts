@@ -1,4 +1,5 @@
 import { loadAwsServiceSpecSync } from '@aws-cdk/aws-service-spec';
+import type { PropertyType, ResourceProperties, SpecDatabase } from '@aws-cdk/service-spec-types';
 
 /**
  * Checks synthesized templates against the CloudFormation resource specification in
@@ -10,11 +11,8 @@ import { loadAwsServiceSpecSync } from '@aws-cdk/aws-service-spec';
  * What it does not check: values (enums, patterns, ranges), or anything inside intrinsic
  * functions, whose value CloudFormation resolves at deploy time.
  */
-type SpecDatabase = ReturnType<typeof loadAwsServiceSpecSync>;
-type SpecResource =
-  ReturnType<SpecDatabase['lookup']> extends infer R ? (R extends { only(): infer O } ? O : never) : never;
-type SpecProperties = SpecResource['properties'];
-type SpecType = SpecProperties[string]['type'];
+type SpecProperties = ResourceProperties;
+type SpecType = PropertyType;
 
 let cached: SpecDatabase | undefined;
 /** Loading the database takes a few seconds: once per jest worker. */
@@ -106,7 +104,8 @@ function checkValue(
     }
     case 'array':
       if (Array.isArray(value))
-        value.forEach((item, i) => checkValue(db, type.element, item, `${path}[${i}]`, problems));
+        for (const [i, item] of value.entries())
+          checkValue(db, type.element, item, `${path}[${i}]`, problems);
       return;
     case 'map':
       if (value !== null && typeof value === 'object' && !Array.isArray(value))
