@@ -42,6 +42,12 @@ module.exports = {
       globalSetup: '<rootDir>/test/servers/dynamodb-local-setup.ts',
       globalTeardown: '<rootDir>/test/servers/dynamodb-local-teardown.ts',
     },
+    {
+      ...common,
+      displayName: 'e2e',
+      // The AWS adapters against a moto server (python3 -m moto.server), one per test file.
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+    },
     { ...common, displayName: 'infra', testMatch: ['<rootDir>/test/infra/**/*.test.ts'] },
   ],
 };
