@@ -1,6 +1,6 @@
+import type { LoopSettings } from '../shared/backtest/deployed';
 import type { ElasticityMetrics } from '../shared/backtest/metrics';
-import { type ShadowscaleOptions, ShadowscalePolicy } from '../shared/backtest/policies/shadowscale';
-import { makePolicy, runPolicy } from '../shared/backtest/runner';
+import { makePolicy, runPolicy, runShadowscale } from '../shared/backtest/runner';
 import { describeError, ShadowscaleError } from '../shared/errors';
 import { page, scatterChart, table } from '../shared/report/chart';
 import { demandUnits } from '../shared/sim/trace';
@@ -20,7 +20,7 @@ import { DEFAULTS, loadDemandTrace, metricFloor, setupFor, TARGETS } from './bac
 
 export interface RiskSetting {
   label: string;
-  options: ShadowscaleOptions;
+  options: LoopSettings;
   /** The policy's defaults (what `bench backtest` runs). */
   isDefault: boolean;
 }
@@ -201,17 +201,17 @@ export interface FrontierRun {
  * Replay every trace once through reactive and the oracle, then through shadowscale at every
  * setting (same physics as `bench backtest`). `onStep(done, total, what)` reports progress.
  */
-export function runFrontier(
+export async function runFrontier(
   files: readonly { name: string; path: string }[],
   settings: readonly RiskSetting[],
   onStep: (done: number, total: number, what: string) => void = () => {},
-): FrontierRun {
+): Promise<FrontierRun> {
   const baselines: TraceBaseline[] = [];
   const runs: Record<string, ElasticityMetrics>[] = settings.map(() => ({}));
   const skipped: FrontierRun['skipped'] = [];
   const per = settings.length + 2;
   const total = files.length * per;
-  files.forEach((file, fi) => {
+  for (const [fi, file] of files.entries()) {
     let done = fi * per;
     try {
       const trace = loadDemandTrace(file.path);
@@ -222,10 +222,10 @@ export function runFrontier(
         setup.targetUtilization ?? DEFAULTS.targetUtilization,
       );
       onStep(done, total, `${file.name} reactive`);
-      const reactive = runPolicy(setup, makePolicy('reactive', setup, future)).metrics;
+      const reactive = runPolicy(setup, makePolicy('reactive', future)).metrics;
       done++;
       onStep(done, total, `${file.name} oracle`);
-      const oracle = runPolicy(setup, makePolicy('oracle', setup, future)).metrics;
+      const oracle = runPolicy(setup, makePolicy('oracle', future)).metrics;
       done++;
       baselines.push({
         trace: trace.name,
@@ -234,20 +234,19 @@ export function runFrontier(
         reactive,
         oracle,
       });
-      settings.forEach((s, i) => {
+      for (const [i, s] of settings.entries()) {
         onStep(done, total, `${file.name} ${s.label}`);
-        (runs[i] as Record<string, ElasticityMetrics>)[trace.name] = runPolicy(
-          { ...setup, shadowscale: s.options },
-          new ShadowscalePolicy(s.options),
+        (runs[i] as Record<string, ElasticityMetrics>)[trace.name] = (
+          await runShadowscale({ ...setup, shadowscale: s.options })
         ).metrics;
         done++;
-      });
+      }
     } catch (error) {
       // A trace that cannot be replayed (unreadable, too short, p95 of 0) is reported, not fatal.
       if (!(error instanceof ShadowscaleError)) throw error;
       skipped.push({ trace: file.name, reason: describeError(error) });
     }
-  });
+  }
   onStep(total, total, '');
   return { baselines, runs, skipped };
 }

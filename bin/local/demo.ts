@@ -4,7 +4,13 @@ import { ValidationError } from '../../shared/errors';
 import { Workload } from '../../shared/schemas/workload';
 import { parseTimestampValueCsv } from '../../shared/series/csv';
 import type { SimWorkloadOptions } from '../../shared/sim/fleet';
-import { autoUnitCapacity, type DemandTrace, quantileOf, traceFromPoints } from '../../shared/sim/trace';
+import {
+  autoUnitCapacity,
+  type DemandTrace,
+  onGrid,
+  quantileOf,
+  traceFromPoints,
+} from '../../shared/sim/trace';
 import { parseOrThrow } from '../../shared/validation';
 
 /** The trace `npm start` replays: NYC taxi demand per 30 min (NAB, MIT; see NOTICE). */
@@ -37,41 +43,7 @@ export function loadTrace(path: string): DemandTrace {
   }
   const points = parseTimestampValueCsv(readFileSync(path, 'utf8'), path);
   const { trace } = traceFromPoints(basename(path), points);
-  return resample(trace, SIM_STEP_MS);
-}
-
-export function resample(trace: DemandTrace, stepMs: number): DemandTrace {
-  if (trace.intervalMs === stepMs) return trace;
-  const startMs = Math.ceil(trace.startMs / stepMs) * stepMs;
-  const endMs = trace.startMs + (trace.values.length - 1) * trace.intervalMs;
-  const n = Math.floor((endMs - startMs) / stepMs) + 1;
-  if (n < 2) {
-    throw new ValidationError(`trace ${trace.name}: shorter than two ${stepMs / 60_000}-minute steps`, [
-      { path: '--trace', message: 'too short', received: trace.values.length },
-    ]);
-  }
-  const values = new Float64Array(n);
-  const at = (ms: number): number => {
-    const x = (ms - trace.startMs) / trace.intervalMs;
-    const i = Math.min(trace.values.length - 2, Math.max(0, Math.floor(x)));
-    const f = Math.min(1, Math.max(0, x - i));
-    return (trace.values[i] as number) * (1 - f) + (trace.values[i + 1] as number) * f;
-  };
-  for (let k = 0; k < n; k++) {
-    const from = startMs + k * stepMs;
-    if (trace.intervalMs > stepMs) values[k] = at(from);
-    else {
-      // Average the observations inside the step.
-      let sum = 0;
-      let count = 0;
-      for (let ms = from; ms < from + stepMs; ms += trace.intervalMs) {
-        sum += at(ms);
-        count++;
-      }
-      values[k] = sum / count;
-    }
-  }
-  return { name: trace.name, startMs, intervalMs: stepMs, values };
+  return onGrid(trace, SIM_STEP_MS);
 }
 
 export interface Demo {

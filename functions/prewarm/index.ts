@@ -8,11 +8,13 @@ import middy from '@middy/core';
 import { compute } from '../runtime/compute';
 import { clock } from '../runtime/index';
 import { repositories } from '../runtime/repositories';
+import { traffic } from '../runtime/traffic';
 import { type PrewarmResult, runPrewarm } from './core';
 
 /**
- * Pre-warm Lambda: the target of the `Forecast Computed` rule. Raises the primary pool ahead of the
- * forecast demand (see shared/prewarm); scale-in stays with the service's own target tracking.
+ * Pre-warm Lambda: the target of the `Forecast Computed` rule. Sets the primary's floor ahead of the
+ * forecast demand and sizes a shadow pool that carries traffic (shared/prewarm, planned by
+ * shared/planning); scale-in above the floor stays with the service's own target tracking.
  */
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'shadowscale-prewarm';
 const logger = new Logger({ serviceName });
@@ -27,6 +29,7 @@ const lambdaHandler = async (event: unknown): Promise<PrewarmResult> => {
     clock: clock(),
     repositories: repositories(),
     compute: compute(),
+    traffic: traffic(),
   });
   metrics.addMetric(result.action === 'scale-out' ? 'PrewarmScaleOut' : 'PrewarmHold', MetricUnit.Count, 1);
   if (result.limitedByMax) metrics.addMetric('PrewarmLimitedByMax', MetricUnit.Count, 1);

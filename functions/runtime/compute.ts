@@ -1,3 +1,4 @@
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { EcsComputePool } from '../../shared/aws/ecs-pool';
@@ -15,12 +16,14 @@ import { overrides } from './index';
 let cachedEcs: EcsComputePool | undefined;
 let cachedEks: EksComputePool | undefined;
 let ecsClient: ECSClient | undefined;
+let scalingClient: ApplicationAutoScalingClient | undefined;
 let eksClient: EKSClient | undefined;
 
 function poolFor(workload: Workload): ComputePool {
   if (workload.compute.kind === 'ecs') {
     ecsClient ??= new ECSClient({});
-    cachedEcs ??= new EcsComputePool(ecsClient);
+    scalingClient ??= new ApplicationAutoScalingClient({});
+    cachedEcs ??= new EcsComputePool(ecsClient, scalingClient);
     return cachedEcs;
   }
   eksClient ??= new EKSClient({});
@@ -34,6 +37,8 @@ export const computeByKind: ComputePool = {
     poolFor(workload).describe(workload, role),
   scale: (workload: Workload, role: PoolRole, desired: number): Promise<void> =>
     poolFor(workload).scale(workload, role, desired),
+  setFloor: (workload: Workload, role: PoolRole, floor: number): Promise<void> =>
+    poolFor(workload).setFloor(workload, role, floor),
   ensureShadow: (workload: Workload, spec: ShadowSpec): Promise<PoolStatus> =>
     poolFor(workload).ensureShadow(workload, spec),
   deleteShadow: (workload: Workload): Promise<void> => poolFor(workload).deleteShadow(workload),
@@ -46,6 +51,8 @@ export function compute(): ComputePool {
 /** Forget the lazily built clients (tests that change the environment). */
 export function resetComputeCache(): void {
   ecsClient?.destroy();
+  scalingClient?.destroy();
+  scalingClient = undefined;
   eksClient?.destroy();
   ecsClient = undefined;
   eksClient = undefined;

@@ -7,7 +7,7 @@ import {
   ModifyListenerCommand,
   ModifyRuleCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { ConfigError, NotFoundError, TransientError } from '../errors';
+import { ConfigError, NotFoundError } from '../errors';
 import type { TrafficRouter } from '../ports/traffic';
 import type { TrafficWeights } from '../schemas/operation';
 import type { Workload } from '../schemas/workload';

@@ -1,4 +1,9 @@
 import {
+  type ApplicationAutoScalingClient,
+  DescribeScalableTargetsCommand,
+  RegisterScalableTargetCommand,
+} from '@aws-sdk/client-application-auto-scaling';
+import {
   type ContainerDefinition,
   CreateServiceCommand,
   type CreateServiceCommandInput,
@@ -8,7 +13,6 @@ import {
   type ECSClient,
   RegisterTaskDefinitionCommand,
   type Service,
-  type Tag,
   type TaskDefinition,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
@@ -84,7 +88,14 @@ export function shrinkContainers(
  * `shadowscale:workload=<id>`; it refuses to touch a same-named service without that tag.
  */
 export class EcsComputePool implements ComputePool {
-  constructor(private readonly client: ECSClient) {}
+  /**
+   * `scaling` is the Application Auto Scaling client that owns the service's scalable target
+   * (pre-warm sets its MinCapacity); without one, a floor only raises the desired count.
+   */
+  constructor(
+    private readonly client: ECSClient,
+    private readonly scaling?: ApplicationAutoScalingClient,
+  ) {}
 
   private async service(cluster: string, name: string): Promise<Service | undefined> {
     const out = await call('DescribeServices', () =>
@@ -119,6 +130,47 @@ export class EcsComputePool implements ComputePool {
     await call('UpdateService', () =>
       this.client.send(new UpdateServiceCommand({ cluster, service: name, desiredCount: desired })),
     );
+  }
+
+  /**
+   * The service's own target tracking keeps scaling above the floor: its scalable target's
+   * MinCapacity becomes the floor (MaxCapacity kept, raised only if below), then a desired count
+   * below the floor is raised now. A service without a scalable target just gets the raise.
+   */
+  async setFloor(workload: Workload, role: PoolRole, floor: number): Promise<void> {
+    const { cluster, name } = this.name(workload, role);
+    if (this.scaling) {
+      const scaling = this.scaling;
+      const ResourceId = `service/${clusterName(cluster)}/${name}`;
+      const key = {
+        ServiceNamespace: 'ecs' as const,
+        ScalableDimension: 'ecs:service:DesiredCount' as const,
+      };
+      const out = await call('DescribeScalableTargets', () =>
+        scaling.send(new DescribeScalableTargetsCommand({ ...key, ResourceIds: [ResourceId] })),
+      );
+      const target = out.ScalableTargets?.find((t) => t.ResourceId === ResourceId);
+      if (target && target.MinCapacity !== floor) {
+        await call('RegisterScalableTarget', () =>
+          scaling.send(
+            new RegisterScalableTargetCommand({
+              ...key,
+              ResourceId,
+              MinCapacity: floor,
+              MaxCapacity: Math.max(target.MaxCapacity ?? floor, floor),
+            }),
+          ),
+        );
+      }
+    }
+    const found = await this.service(cluster, name);
+    if (!statusOf(found).exists) throw new NotFoundError(`ECS service ${cluster}/${name} does not exist`);
+    if ((found?.desiredCount ?? 0) < floor) {
+      if (role === 'shadow') assertManaged(found?.tags, `ECS service ${cluster}/${name}`);
+      await call('UpdateService', () =>
+        this.client.send(new UpdateServiceCommand({ cluster, service: name, desiredCount: floor })),
+      );
+    }
   }
 
   async ensureShadow(workload: Workload, spec: ShadowSpec): Promise<PoolStatus> {
@@ -233,6 +285,12 @@ export class EcsComputePool implements ComputePool {
       this.client.send(new DeleteServiceCommand({ cluster: compute.cluster, service: name, force: true })),
     );
   }
+}
+
+/** Application Auto Scaling names a service by its cluster's name, never the cluster ARN. */
+export function clusterName(cluster: string): string {
+  const arn = /:cluster\/(.+)$/.exec(cluster);
+  return arn?.[1] ?? cluster;
 }
 
 /** CreateService input for the shadow copy of `primary`, registered with the shadow target group. */

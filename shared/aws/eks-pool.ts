@@ -93,6 +93,29 @@ export class EksComputePool implements ComputePool {
     await this.resize(cluster, name, found as Nodegroup, desired);
   }
 
+  /** The nodegroup's minSize becomes the floor (its autoscaler keeps working above it). */
+  async setFloor(workload: Workload, role: PoolRole, floor: number): Promise<void> {
+    const { cluster, name } = this.names(workload, role);
+    const found = await this.nodegroup(cluster, name);
+    if (!nodegroupStatus(found).exists)
+      throw new NotFoundError(`EKS nodegroup ${cluster}/${name} does not exist`);
+    if (role === 'shadow') assertManagedTags(found?.tags, `EKS nodegroup ${cluster}/${name}`);
+    const nodegroup = found as Nodegroup;
+    const config = nodegroup.scalingConfig ?? {};
+    const desired = Math.max(config.desiredSize ?? 0, floor);
+    if (config.minSize === floor && config.desiredSize === desired) return;
+    if (nodegroup.status !== 'ACTIVE' && nodegroup.status !== 'DEGRADED') {
+      throw new TransientError(
+        `EKS nodegroup ${cluster}/${name} is ${nodegroup.status}; retry when it is ACTIVE`,
+      );
+    }
+    await this.update(cluster, name, {
+      minSize: floor,
+      maxSize: Math.max(config.maxSize ?? 1, desired, 1),
+      desiredSize: desired,
+    });
+  }
+
   private async resize(cluster: string, name: string, nodegroup: Nodegroup, desired: number): Promise<void> {
     const config = nodegroup.scalingConfig ?? {};
     if (config.desiredSize === desired) return;

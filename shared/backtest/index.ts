@@ -9,11 +9,11 @@
  * - Pure decisions, shared with the forecaster Lambda: `desiredCapacity`, `recommendShadowUnits`,
  *   `trafficWeights`, `contentionScore`, `nextContention`, `planCapacity`, `lagSteps`, `unitsFor`.
  */
-export * from '../planning/capacity';
+export { desiredCapacity, trafficWeights } from '../planning/capacity';
+export * from './deployed';
 export * from './metrics';
 export * from './policies/hourly-predictive';
 export * from './policies/oracle';
 export * from './policies/reactive';
-export * from './policies/shadowscale';
 export * from './policy';
 export * from './runner';

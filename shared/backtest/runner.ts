@@ -2,12 +2,12 @@ import { ManualClock } from '../clock';
 import { ValidationError } from '../errors';
 import type { TrafficWeights } from '../schemas/operation';
 import { type FleetHistory, SimFleet } from '../sim/fleet';
-import { type DemandTrace, demandUnits } from '../sim/trace';
+import { type DemandTrace, demandUnits, onGrid } from '../sim/trace';
+import { type DeployedRun, LOOP_TICK_MS, type LoopSettings, loopWorld, runDeployedLoop } from './deployed';
 import { type ElasticityMetrics, elasticityMetrics } from './metrics';
 import { HourlyPredictivePolicy } from './policies/hourly-predictive';
 import { OraclePolicy } from './policies/oracle';
 import { ReactivePolicy } from './policies/reactive';
-import { type ShadowscaleOptions, ShadowscalePolicy } from './policies/shadowscale';
 import {
   clampUnits,
   type Decision,
@@ -39,8 +39,8 @@ export interface BacktestSetup {
   /** Price per unit-hour; defaults 1 and the primary's price. */
   pricePrimary?: number;
   priceShadow?: number;
-  /** Options of the shadowscale policy. */
-  shadowscale?: ShadowscaleOptions;
+  /** Planning settings of the workload the deployed loop replays (`shadowscale`). */
+  shadowscale?: LoopSettings;
 }
 
 /** One policy's replay: its series (for the report), metrics and wall time. */
@@ -84,12 +84,14 @@ interface Resolved {
   shadowMax: number;
   pricePrimary: number;
   priceShadow: number;
-  shadowscale: ShadowscaleOptions;
+  shadowscale: LoopSettings;
 }
 
 function resolve(s: BacktestSetup): Resolved {
   const r: Resolved = {
-    trace: s.trace,
+    // Every policy runs on the forecaster's 5-minute grid or finer: a coarser trace is interpolated
+    // onto it (the deployed loop runs on that schedule, and health gates read minutes, not hours).
+    trace: s.trace.intervalMs > LOOP_TICK_MS ? onGrid(s.trace, LOOP_TICK_MS) : s.trace,
     unitCapacity: s.unitCapacity,
     targetUtilization: s.targetUtilization ?? 0.7,
     lagMs: s.lagMs ?? 180_000,
@@ -122,15 +124,16 @@ function resolve(s: BacktestSetup): Resolved {
   return r;
 }
 
+/** The policies that decide step by step in the replay (the deployed loop acts through ports). */
+export type StepPolicyName = Exclude<PolicyName, 'shadowscale'>;
+
 /** A fresh policy by name. Only the oracle is handed the future. */
-export function makePolicy(name: PolicyName, setup: BacktestSetup, future: Float64Array): Policy {
+export function makePolicy(name: StepPolicyName, future: Float64Array): Policy {
   switch (name) {
     case 'reactive':
       return new ReactivePolicy();
     case 'hourly-predictive':
       return new HourlyPredictivePolicy();
-    case 'shadowscale':
-      return new ShadowscalePolicy(setup.shadowscale ?? {});
     case 'oracle':
       return new OraclePolicy(future);
   }
@@ -218,8 +221,15 @@ export function runPolicy(setup: BacktestSetup, policy: Policy): PolicyRun {
     fleet.step();
     capacity[k] = (h.readyPrimary[k] as number) + (h.readyShadow[k] as number);
   }
-  const metrics = elasticityMetrics({
-    intervalMs: iv,
+  const metrics = metricsOf(h, r, w.primary.actions + w.shadow.actions);
+  const run: PolicyRun = { name: policy.name, metrics, history: h, elapsedMs: performance.now() - started };
+  if (band) run.band = band;
+  return run;
+}
+
+function metricsOf(h: FleetHistory, r: Resolved, actions: number): ElasticityMetrics {
+  return elasticityMetrics({
+    intervalMs: r.trace.intervalMs,
     unitCapacity: r.unitCapacity,
     targetUtilization: r.targetUtilization,
     demand: h.demand,
@@ -230,11 +240,27 @@ export function runPolicy(setup: BacktestSetup, policy: Policy): PolicyRun {
     billedShadow: h.billedShadow,
     pricePrimary: r.pricePrimary,
     priceShadow: r.priceShadow,
-    actions: w.primary.actions + w.shadow.actions,
+    actions,
   });
-  const run: PolicyRun = { name: policy.name, metrics, history: h, elapsedMs: performance.now() - started };
-  if (band) run.band = band;
-  return run;
+}
+
+/** `shadowscale`: the deployed loop (forecaster, operations, pre-warm) over the same physics. */
+export async function runShadowscale(
+  setup: BacktestSetup,
+  onStep?: (k: number, n: number) => void,
+): Promise<PolicyRun & { deployed: DeployedRun }> {
+  const started = performance.now();
+  const r = resolve(setup);
+  const deployed = await runDeployedLoop({ ...loopWorld(r, r.shadowscale), ...(onStep ? { onStep } : {}) });
+  const w = deployed.fleet.get(deployed.workload.workloadId);
+  return {
+    name: 'shadowscale',
+    metrics: metricsOf(w.history, r, w.primary.actions + w.shadow.actions),
+    history: w.history,
+    band: deployed.band,
+    elapsedMs: performance.now() - started,
+    deployed,
+  };
 }
 
 /** Never route to a pool with no ready unit: such weights are moved to the pool that has one. */
@@ -268,17 +294,18 @@ function apply(fleet: SimFleet, decision: Decision, r: Resolved): void {
 }
 
 /** Run several policies over the same trace and physics. */
-export function runBacktest(
+export async function runBacktest(
   setup: BacktestSetup,
   names: readonly PolicyName[] = POLICY_NAMES,
   onPolicy?: (name: PolicyName, index: number) => void,
-): BacktestResult {
+): Promise<BacktestResult> {
   const r = resolve(setup);
   const d = demandUnits(r.trace, r.unitCapacity, r.targetUtilization);
-  const runs = names.map((name, i) => {
+  const runs: PolicyRun[] = [];
+  for (const [i, name] of names.entries()) {
     onPolicy?.(name, i);
-    return runPolicy(setup, makePolicy(name, setup, d));
-  });
+    runs.push(name === 'shadowscale' ? await runShadowscale(setup) : runPolicy(setup, makePolicy(name, d)));
+  }
   return {
     trace: r.trace.name,
     intervalMs: r.trace.intervalMs,

@@ -1,4 +1,5 @@
 import type { ModelState } from '../model/api';
+import { planningQuantiles } from '../planning/path';
 import type { ModelStateRecord } from '../ports/repositories';
 import type { Signal } from '../schemas/signal';
 import type { Workload, WorkloadMetric } from '../schemas/workload';
@@ -11,9 +12,6 @@ import type { Workload, WorkloadMetric } from '../schemas/workload';
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
-
-/** Quantiles every prediction carries, besides each metric's planning quantile. */
-export const BASE_QUANTILES = [0.5, 0.8, 0.95] as const;
 
 export interface PlanOptions {
   /** History read for a full fit (capped by CloudWatch retention for the period). Default 35 days. */
@@ -126,11 +124,8 @@ export function horizonSteps(
   return Math.max(1, ahead + Math.min(behind, ahead));
 }
 
-export function quantilesFor(metric: WorkloadMetric): number[] {
-  const qs = [...BASE_QUANTILES, metric.quantile];
-  if (metric.maxHeadroom !== undefined) qs.push(metric.minQuantile);
-  return [...new Set(qs)].sort((a, b) => a - b);
-}
+/** The quantiles a metric's forecast carries: the planning core decides (`planningQuantiles`). */
+export const quantilesFor = planningQuantiles;
 
 const SIGNAL_TAG = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
 

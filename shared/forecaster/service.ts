@@ -6,10 +6,10 @@ import {
   assessContention,
   decide,
   type MetricDemand,
-  recommendedShadowUnits,
+  planningPath,
+  shadowUnitsFor,
   shouldEscalate,
 } from '../planning';
-import { planningPath } from '../planning/capacity';
 import type { EventPublisher, PublishResult } from '../ports/events';
 import type { MetricQuery, MetricQueryResult, MetricsSource } from '../ports/metrics';
 import type {
@@ -511,15 +511,8 @@ function forecastSeries(
       signals: future,
       pastSignals: past,
     });
-    const atQuantile =
-      s.metric.maxHeadroom === undefined
-        ? quantileValues(forecast, s.metric.quantile)
-        : planningPath(
-            quantileValues(forecast, s.metric.quantile),
-            forecast.point,
-            s.metric.maxHeadroom,
-            quantileValues(forecast, s.metric.minQuantile),
-          );
+    requireQuantiles(forecast, quantilesFor(s.metric));
+    const atQuantile = planningPath(forecast, s.metric);
     outcome.model = forecast.model;
     outcome.confidence = forecast.confidence;
     outcome.horizonSteps = steps;
@@ -588,7 +581,7 @@ function scoreWorkload(w: WorkloadWork, nowMs: number): void {
   if (failed.length > 0) w.outcome.status = 'degraded';
   const assessment = assessContention(workload, [...demandsOf(w).values()]);
   const decision = decide(w.previous, assessment.score, workload.contention, nowMs);
-  const shadowUnits = recommendedShadowUnits(workload, assessment.peakUnits);
+  const shadowUnits = shadowUnitsFor(workload, assessment.peakUnits);
   const escalated = shouldEscalate(w.previous, decision, shadowUnits);
   // The decision remembers the size last announced, so that escalations compare against it.
   const announcedUnits =
@@ -656,10 +649,13 @@ function scoreWorkload(w: WorkloadWork, nowMs: number): void {
   }
 }
 
-function quantileValues(forecast: ForecastResult, q: number): number[] {
-  const found = forecast.quantiles.find((x) => Math.abs(x.q - q) < 1e-9);
-  if (!found) throw new ForecastInputError(`the engine did not return quantile ${q}`);
-  return found.values;
+/** The engine must return every quantile the planning path reads; a missing one is not a zero. */
+function requireQuantiles(forecast: ForecastResult, qs: readonly number[]): void {
+  for (const q of qs) {
+    if (!forecast.quantiles.some((x) => Math.abs(x.q - q) < 1e-9)) {
+      throw new ForecastInputError(`the engine did not return quantile ${q}`);
+    }
+  }
 }
 
 function max(values: readonly number[]): number {

@@ -6,7 +6,7 @@ const OperationIdPattern = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 /**
  * Execution input of both state machines. A console run is `{"workloadId": "checkout-api"}`;
- * the EventBridge rule adds `operationId` (from the event id) and `peakUnits`; the CLI may add
+ * the EventBridge rule adds `operationId` (from the event id), `peakUnits` and `plannedShadowUnits`; the CLI may add
  * `steps`/`preset`. Unknown fields are an error (a typo must not be silently ignored).
  */
 export const MigrationInput = z.strictObject({
@@ -23,6 +23,8 @@ export const MigrationInput = z.strictObject({
   reason: z.string().max(1_000).optional(),
   shadowUnits: z.number().int().nonnegative().optional(),
   peakUnits: z.number().nonnegative().optional(),
+  /** The shadow pool size the planner announced with `Contention Predicted`. */
+  plannedShadowUnits: z.number().int().nonnegative().optional(),
   allowStateful: z.boolean().optional(),
   force: z.boolean().optional(),
   /** Who started it (`event`, `console`, `cli`); informational. */
@@ -43,6 +45,7 @@ export const RunContext = z.strictObject({
     bakeSeconds: z.number().int().optional(),
     shadowUnits: z.number().int().optional(),
     peakUnits: z.number().optional(),
+    plannedShadowUnits: z.number().int().optional(),
     allowStateful: z.boolean().optional(),
     force: z.boolean().optional(),
   }),

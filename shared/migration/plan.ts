@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { PlanRejectedError } from '../errors';
-import { recommendedShadowUnits } from '../planning/sizing';
+import {
+  holdSecondsForReturn,
+  peakUnits,
+  shadowPoolUnits,
+  shadowUnitsFor,
+  shadowWeightFor,
+} from '../planning';
 import type { ContentionDecisionRecord } from '../ports/repositories';
 import { TrafficWeights } from '../schemas/operation';
 import type { Prediction } from '../schemas/series';
@@ -69,83 +75,12 @@ export interface PlanOverrides {
   shadowUnits?: number;
   /** From a `Contention Predicted` event: predicted peak in units at the planning quantile. */
   peakUnits?: number;
+  /** From a `Contention Predicted` event: the shadow pool size the planner announced. */
+  plannedShadowUnits?: number;
   /** Move a workload marked `stateless: false` anyway (the operator has a drain plan). */
   allowStateful?: boolean;
   /** Return only: skip the "cleared for long enough" window (an operator asked). */
   force?: boolean;
-}
-
-/** The quantile series to plan against: the workload's quantile, else the nearest above, else the highest. */
-export function quantileValues(prediction: Prediction, q: number): number[] {
-  const sorted = [...prediction.quantiles].sort((a, b) => a.q - b.q);
-  const exact = sorted.find((s) => Math.abs(s.q - q) < 1e-9);
-  const above = sorted.find((s) => s.q >= q);
-  return (exact ?? above ?? sorted[sorted.length - 1])?.values ?? prediction.point;
-}
-
-/**
- * Predicted peak demand in units: for each critical metric with a forecast, the peak of its
- * planning quantile divided by what one unit serves at the target utilisation; the largest wins.
- */
-export function peakUnitsFromPredictions(
-  workload: Workload,
-  predictions: readonly Prediction[],
-): { peakUnits: number; metric: string } | undefined {
-  let best: { peakUnits: number; metric: string } | undefined;
-  for (const metric of workload.metrics) {
-    if (!metric.critical) continue;
-    const prediction = predictions.find((p) => p.metric === metric.name);
-    if (!prediction) continue;
-    const values = quantileValues(prediction, metric.quantile);
-    if (values.length === 0) continue;
-    const peak = Math.max(...values);
-    const units = peak / (metric.capacityPerUnit * workload.capacity.targetUtilization);
-    if (!best || units > best.peakUnits) best = { peakUnits: units, metric: metric.name };
-  }
-  return best;
-}
-
-/**
- * Shadow units for a predicted peak (units at target utilisation), within 1..shadowMaxUnits:
- * `overflow` moves sizes for the deficit (the part of the peak the primary cannot serve at its
- * maximum, the same rule as the forecaster's `recommendedShadowUnits`), `whole` moves for the
- * whole peak; either times `shadowShare`, plus `bufferFraction`.
- */
-export function shadowUnitsFor(workload: Workload, peakUnits: number): number {
-  const max = workload.capacity.shadowMaxUnits;
-  if (max <= 0)
-    throw new PlanRejectedError(
-      `workload ${workload.workloadId}: shadowMaxUnits is 0 (shadow pools disabled)`,
-    );
-  // The forecaster's sizing (it announces this size), with at least one unit to move traffic onto.
-  return Math.max(1, recommendedShadowUnits(workload, peakUnits));
-}
-
-/**
- * Percent of traffic a migration ends with on the shadow pool. `overflow`: the share of the
- * predicted peak its units serve at target utilisation, so neither pool is planned above its
- * target. `whole`, or without a peak (units given by an operator, or only the forecaster's
- * decision): everything moves.
- */
-export function shadowWeightFor(workload: Workload, units: number, peakUnits: number | undefined): number {
-  if (workload.migration.move === 'whole' || peakUnits === undefined || !(peakUnits > 0)) return 100;
-  return Math.min(100, Math.max(1, Math.round((100 * units) / peakUnits)));
-}
-
-/**
- * Order in which contending workloads move: stateless first, then by predicted demand (largest
- * relief first), then by priority. A stateful workload is only a candidate when allowed.
- */
-export function rankForMigration<T extends { workload: Workload; demandUnits: number }>(
-  candidates: readonly T[],
-): T[] {
-  return [...candidates].sort(
-    (a, b) =>
-      Number(b.workload.stateless) - Number(a.workload.stateless) ||
-      b.demandUnits - a.demandUnits ||
-      b.workload.priority - a.workload.priority ||
-      a.workload.workloadId.localeCompare(b.workload.workloadId),
-  );
 }
 
 export interface PlanInputs {
@@ -165,54 +100,39 @@ export interface PlanInputs {
 function sizing(inputs: PlanInputs): MigrationPlan['sizing'] & { units: number } {
   const { workload, overrides } = inputs;
   if (overrides.shadowUnits !== undefined) {
-    if (workload.capacity.shadowMaxUnits <= 0) {
-      throw new PlanRejectedError(
-        `workload ${workload.workloadId}: shadowMaxUnits is 0 (shadow pools disabled)`,
-      );
-    }
     // A shadow pool of 0 units could never take traffic: at least one, at most the maximum.
+    return { source: 'override', units: shadowPoolUnits(workload, overrides.shadowUnits) };
+  }
+  if (overrides.plannedShadowUnits !== undefined && overrides.plannedShadowUnits > 0) {
+    // The size the forecaster announced: what was planned is what is provisioned.
     return {
-      source: 'override',
-      units: Math.max(1, Math.min(overrides.shadowUnits, workload.capacity.shadowMaxUnits)),
+      source: 'event',
+      ...(overrides.peakUnits !== undefined ? { peakUnits: overrides.peakUnits } : {}),
+      units: shadowPoolUnits(workload, overrides.plannedShadowUnits),
     };
   }
   if (overrides.peakUnits !== undefined) {
     return {
       source: 'event',
       peakUnits: overrides.peakUnits,
-      units: shadowUnitsFor(workload, overrides.peakUnits),
+      units: shadowPoolUnits(workload, shadowUnitsFor(workload, overrides.peakUnits)),
     };
   }
-  const fromForecast = peakUnitsFromPredictions(workload, inputs.predictions);
+  const fromForecast = peakUnits(workload, inputs.predictions);
   if (fromForecast) {
-    return { source: 'forecast', ...fromForecast, units: shadowUnitsFor(workload, fromForecast.peakUnits) };
+    return {
+      source: 'forecast',
+      ...fromForecast,
+      units: shadowPoolUnits(workload, shadowUnitsFor(workload, fromForecast.peakUnits)),
+    };
   }
   const recommended = inputs.decision?.recommendedShadowUnits;
   if (recommended !== undefined && recommended > 0) {
-    return { source: 'decision', units: Math.min(recommended, workload.capacity.shadowMaxUnits) };
+    return { source: 'decision', units: shadowPoolUnits(workload, recommended) };
   }
   throw new PlanRejectedError(
     `workload ${workload.workloadId}: no forecast to size the shadow pool from (pass shadowUnits to size it by hand)`,
   );
-}
-
-/** Seconds a return must still wait for contention to have been clear for `returnAfterClearSeconds`. */
-export function holdSecondsForReturn(
-  workload: Workload,
-  decision: ContentionDecisionRecord | undefined,
-  nowMs: number,
-  force: boolean,
-): number {
-  if (force) return 0;
-  if (decision?.contended) {
-    throw new PlanRejectedError(
-      `workload ${workload.workloadId}: contention is still predicted (score ${decision.score}); pass force to return anyway`,
-    );
-  }
-  if (!decision) return 0;
-  const clearSince = decision.since;
-  const remainingMs = clearSince + workload.contention.returnAfterClearSeconds * 1000 - nowMs;
-  return Math.max(0, Math.ceil(remainingMs / 1000));
 }
 
 /** The whole plan of a migration or return. Pure: every input is passed in. */

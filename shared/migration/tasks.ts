@@ -10,6 +10,7 @@ import {
   TransientError,
   ValidationError,
 } from '../errors';
+import { holdSecondsForReturn } from '../planning/home';
 import type { ComputePool, PoolStatus } from '../ports/compute';
 import type { EventPublisher } from '../ports/events';
 import type { TargetHealthSource } from '../ports/metrics';
@@ -22,7 +23,7 @@ import type { Workload } from '../schemas/workload';
 import { parseOrThrow } from '../validation';
 import { evaluateGate } from './gate';
 import { MigrationInput, operationIdFromExecutionName, type RunContext } from './input';
-import { holdSecondsForReturn, MigrationPlan, makePlan } from './plan';
+import { MigrationPlan, makePlan } from './plan';
 import { setAndVerify } from './traffic';
 import {
   type MoveShape,

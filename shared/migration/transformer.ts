@@ -25,11 +25,12 @@ export const CONTENTION_PREDICTED_RULE: RuleShape = {
     inputPathsMap: {
       workloadId: '$.detail.workloadId',
       peakUnits: '$.detail.peakUnits',
+      shadowUnits: '$.detail.recommendedShadowUnits',
       score: '$.detail.score',
       eventId: '$.id',
     },
     inputTemplate:
-      '{"workloadId": <workloadId>, "operationId": "contention-<eventId>", "peakUnits": <peakUnits>, "reason": "Contention Predicted (score <score>)", "trigger": "event"}',
+      '{"workloadId": <workloadId>, "operationId": "contention-<eventId>", "peakUnits": <peakUnits>, "plannedShadowUnits": <shadowUnits>, "reason": "Contention Predicted (score <score>)", "trigger": "event"}',
   },
 };
 

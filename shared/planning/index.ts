@@ -1,3 +1,20 @@
+/**
+ * The planning core: the one owner of every capacity decision. Pure: no I/O, no clock reads.
+ *
+ * - `path.ts` — the planning path: which quantile, capped headroom, one selection rule.
+ * - `units.ts` — demand → units, whole units, lag in steps.
+ * - `score.ts` — the contention score over critical metrics.
+ * - `hysteresis.ts` — the branch decision with hysteresis, and escalation.
+ * - `sizing.ts` — shadow pool size, the shadow traffic share, peaks in units.
+ * - `prewarm.ts` — both pools planned together ahead of the provisioning lag.
+ * - `home.ts` — when traffic goes home.
+ * - `capacity.ts` — capacity over a known path, weights by ready units.
+ */
+export * from './capacity';
+export * from './home';
 export * from './hysteresis';
+export * from './path';
+export * from './prewarm';
 export * from './score';
 export * from './sizing';
+export * from './units';

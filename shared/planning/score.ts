@@ -1,5 +1,6 @@
 import { ForecastInputError } from '../errors';
 import type { Workload, WorkloadMetric } from '../schemas/workload';
+import { metricUnits } from './units';
 
 /**
  * The contention score of a workload (DESIGN.md "Score"). Pure: it sees forecasts, never a clock.
@@ -41,11 +42,6 @@ export interface ContentionAssessment {
 
 export function capacityOf(workload: Workload, metric: WorkloadMetric): number {
   return workload.capacity.maxUnits * metric.capacityPerUnit * workload.capacity.targetUtilization;
-}
-
-/** Units needed to serve `demand` of `metric` at the workload's target utilisation. */
-export function unitsFor(workload: Workload, metric: WorkloadMetric, demand: number): number {
-  return demand / (metric.capacityPerUnit * workload.capacity.targetUtilization);
 }
 
 function valueAt(demand: MetricDemand, t: number): number {
@@ -105,7 +101,7 @@ export function assessContention(workload: Workload, demands: readonly MetricDem
   let peakUnits = 0;
   const metrics = inputs.map(({ metric, demand, capacity }) => {
     const peakDemand = Math.max(...demand.values);
-    peakUnits = Math.max(peakUnits, unitsFor(workload, metric, peakDemand));
+    peakUnits = Math.max(peakUnits, metricUnits(workload, metric, peakDemand));
     return {
       metric: metric.name,
       weight: totalWeight > 0 ? metric.weight / totalWeight : 0,

@@ -27,6 +27,12 @@ export interface ShadowSpec {
 export interface ComputePool {
   describe(workload: Workload, role: PoolRole): Promise<PoolStatus>;
   scale(workload: Workload, role: PoolRole, desired: number): Promise<void>;
+  /**
+   * The lowest count the pool's own scaling may go to (pre-warm): its target tracking keeps
+   * working above it, and a desired count below it is raised to it now. ECS: the scalable
+   * target's MinCapacity; EKS: the nodegroup's minSize.
+   */
+  setFloor(workload: Workload, role: PoolRole, floor: number): Promise<void>;
   /** Create the shadow pool if absent (or reuse it) and set it to `spec.units`. */
   ensureShadow(workload: Workload, spec: ShadowSpec): Promise<PoolStatus>;
   /** Delete the shadow pool; no-op when absent. */

@@ -139,9 +139,13 @@ export const Migration = z.strictObject({
    * cluster).
    */
   move: z.enum(['overflow', 'whole']).default('overflow'),
-  /** Share of what the shadow pool is sized for (the deficit, or the whole peak), plus a buffer. */
+  /** Share of what the shadow pool is sized for (the deficit, or the whole peak). */
   shadowShare: z.number().gt(0).max(1).default(1),
-  bufferFraction: z.number().min(0).max(1).default(0.2),
+  /**
+   * Extra units on top, as a fraction. Default 0: the planning path (the metric's quantile)
+   * already carries the headroom for forecast error, and a second margin here is paid for twice.
+   */
+  bufferFraction: z.number().min(0).max(1).default(0),
   onRollback: z.enum(['scale-to-zero', 'delete']).default('scale-to-zero'),
   smokeTest: SmokeTest.optional(),
 });

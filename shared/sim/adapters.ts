@@ -38,6 +38,12 @@ export class SimComputePool implements ComputePool {
     this.fleet.setDesired(workload.workloadId, role, desired);
   }
 
+  async setFloor(workload: Workload, role: PoolRole, floor: number): Promise<void> {
+    this.fleet.checkThrottle('setFloor');
+    bind(this.fleet, workload);
+    this.fleet.setFloor(workload.workloadId, role, floor);
+  }
+
   async ensureShadow(workload: Workload, spec: ShadowSpec): Promise<PoolStatus> {
     this.fleet.checkThrottle('ensureShadow');
     bind(this.fleet, workload);
@@ -107,9 +113,19 @@ export class SimMetricsSource implements MetricsSource {
     const h = w.history;
     const scale = query.metric.capacityPerUnit / w.unitCapacity;
     const points: { t: number; v: number }[] = [];
-    for (let i = 0; i < visible; i++) {
+    // Steps are in time order: start at the first one inside the window (a replay of months reads
+    // a few new points per step, never the whole history).
+    let lo = 0;
+    let hi = visible;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((h.t[mid] as number) < query.startMs) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < visible; i++) {
       const t = h.t[i] as number;
-      if (t >= query.startMs && t < query.endMs) points.push({ t, v: (h.demand[i] as number) * scale });
+      if (t >= query.endMs) break;
+      points.push({ t, v: (h.demand[i] as number) * scale });
     }
     if (points.length === 0) return { id: query.id, kind: 'no-data' };
     return { id: query.id, kind: 'data', points, complete: true };

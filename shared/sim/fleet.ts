@@ -75,6 +75,8 @@ export class SimPool {
   actions = 0;
   /** Set when a provisioning failure is injected: new launches never become ready. */
   failNewLaunches = false;
+  /** Lowest count the pool's own autoscaling may go to (pre-warm's floor); 0 = only minUnits. */
+  floor = 0;
   private lastMs: number;
   /** ∫ ready units dt and ∫ billed units dt over the current step (unit-ms). */
   readyUnitMs = 0;
@@ -362,6 +364,24 @@ export class SimFleet {
     const now = this.clock.now();
     pool.accrue(now);
     pool.setDesired(desired, now, w.lagMs, w.drainMs);
+  }
+
+  /**
+   * The lowest count the pool's own autoscaling may go to (as a scalable target's minimum): the
+   * desired count is raised to it now when below. Within [0, maxUnits].
+   */
+  setFloor(workloadId: string, role: PoolRole, floor: number): void {
+    const pool = this.get(workloadId).pool(role);
+    if (!Number.isInteger(floor) || floor < 0 || floor > pool.maxUnits) {
+      throw new ValidationError(
+        `floor ${floor} for the ${role} pool of ${workloadId} is outside 0..${pool.maxUnits}`,
+        [{ path: 'floor', message: `must be an integer in 0..${pool.maxUnits}`, received: floor }],
+      );
+    }
+    if (!pool.exists) throw new NotFoundError(`the ${role} pool of ${workloadId} does not exist`);
+    pool.floor = floor;
+    pool.accrue(this.clock.now());
+    if (pool.desired < floor) this.setDesired(workloadId, role, floor);
   }
 
   /** Create the shadow pool if absent (idempotent) and set its size. */

@@ -115,3 +115,41 @@ export function demandUnits(
   for (let i = 0; i < out.length; i++) out[i] = (trace.values[i] as number) * k;
   return out;
 }
+
+/**
+ * The trace on a `stepMs` grid: a coarser trace is interpolated linearly between observations (a
+ * smooth 5-minute world), a finer one is averaged over each step.
+ */
+export function onGrid(trace: DemandTrace, stepMs: number): DemandTrace {
+  if (trace.intervalMs === stepMs) return trace;
+  const startMs = Math.ceil(trace.startMs / stepMs) * stepMs;
+  const endMs = trace.startMs + (trace.values.length - 1) * trace.intervalMs;
+  const n = Math.floor((endMs - startMs) / stepMs) + 1;
+  if (n < 2) {
+    throw new ValidationError(`trace ${trace.name}: shorter than two ${stepMs / 60_000}-minute steps`, [
+      { path: 'trace', message: 'too short', received: trace.values.length },
+    ]);
+  }
+  const values = new Float64Array(n);
+  const at = (ms: number): number => {
+    const x = (ms - trace.startMs) / trace.intervalMs;
+    const i = Math.min(trace.values.length - 2, Math.max(0, Math.floor(x)));
+    const f = Math.min(1, Math.max(0, x - i));
+    return (trace.values[i] as number) * (1 - f) + (trace.values[i + 1] as number) * f;
+  };
+  for (let k = 0; k < n; k++) {
+    const from = startMs + k * stepMs;
+    if (trace.intervalMs > stepMs) values[k] = at(from);
+    else {
+      // Average the observations inside the step.
+      let sum = 0;
+      let count = 0;
+      for (let ms = from; ms < from + stepMs; ms += trace.intervalMs) {
+        sum += at(ms);
+        count++;
+      }
+      values[k] = sum / count;
+    }
+  }
+  return { name: trace.name, startMs, intervalMs: stepMs, values };
+}

@@ -1,4 +1,5 @@
-import { desiredCapacity, lagSteps, trafficWeights } from '../../planning/capacity';
+import { desiredCapacity, trafficWeights } from '../../planning/capacity';
+import { lagSteps } from '../../planning/units';
 import { clampUnits, type Decision, type Policy, type PolicyView } from '../policy';
 
 /**

@@ -39,9 +39,9 @@ describeRender('backtest report in headless Chromium', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('draws demand, capacity per policy, the shadow pool and the weights', () => {
+  it('draws demand, capacity per policy, the shadow pool and the weights', async () => {
     // Prepare: a backtest whose surge needs the shadow pool.
-    const result = runBacktest({
+    const result = await runBacktest({
       trace: { name: 'demo', startMs: Date.UTC(2026, 0, 5), intervalMs: 300_000, values: demoTrace() },
       unitCapacity: 10,
       primaryMax: 30,

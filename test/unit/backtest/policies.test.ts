@@ -1,7 +1,13 @@
 import { ReactivePolicy } from '../../../shared/backtest/policies/reactive';
-import { ShadowscalePolicy } from '../../../shared/backtest/policies/shadowscale';
 import { POLICY_NAMES, type Policy, type PolicyName, type PolicyView } from '../../../shared/backtest/policy';
-import { type BacktestSetup, makePolicy, runBacktest, runPolicy } from '../../../shared/backtest/runner';
+import {
+  type BacktestSetup,
+  makePolicy,
+  runBacktest,
+  runPolicy,
+  runShadowscale,
+  type StepPolicyName,
+} from '../../../shared/backtest/runner';
 import { ForecastInputError } from '../../../shared/errors';
 import { engine } from '../../../shared/model';
 import { demandUnits } from '../../../shared/sim/trace';
@@ -84,12 +90,12 @@ describe('no policy sees the future (except the oracle)', () => {
   const a = wave(4 * 288, 1, 3 * 288 + 150);
   const b = Float64Array.from(a, (v, i) => (i >= changeAt ? v * 3 : v));
 
-  it.each(POLICY_NAMES.filter((n) => n !== 'oracle'))(
+  it.each<StepPolicyName>(['reactive', 'hourly-predictive'])(
     '%s: only published steps, same decisions until the change is published',
     (name) => {
       const runs = [a, b].map((values) => {
         const s = setup(values);
-        const rec = new Recorder(makePolicy(name, s, demandUnits(s.trace, 10, 0.7)));
+        const rec = new Recorder(makePolicy(name, demandUnits(s.trace, 10, 0.7)));
         runPolicy(s, rec);
         return rec;
       });
@@ -103,15 +109,24 @@ describe('no policy sees the future (except the oracle)', () => {
       }
       // Step 400 is published at the end of step 400 + 1 min, i.e. during step 401.
       expect(rb.decisions.slice(0, changeAt + 2)).toEqual(ra.decisions.slice(0, changeAt + 2));
-      if (name === 'shadowscale') expect(ra.forecastSteps).toBeGreaterThan(288);
       // ... and the change does reach the policy later (so this test can fail).
       expect(rb.decisions).not.toEqual(ra.decisions);
     },
   );
 
+  it('shadowscale (the deployed loop): the same decisions until the change is published', async () => {
+    const [ra, rb] = await Promise.all([runShadowscale(setup(a)), runShadowscale(setup(b))]);
+    const published = START + (changeAt + 1) * STEP + MIN;
+    const before = (r: typeof ra) => r.deployed.log.entries.filter((e) => e.atMs < published);
+    expect(before(rb)).toEqual(before(ra));
+    expect(ra.band?.high.filter((v) => !Number.isNaN(v)).length).toBeGreaterThan(288);
+    // ... and the change does reach the loop later (so this test can fail).
+    expect(rb.deployed.log.entries).not.toEqual(ra.deployed.log.entries);
+  });
+
   it('the oracle does use the future (the limit)', () => {
-    const ra = new Recorder(makePolicy('oracle', setup(a), demandUnits(setup(a).trace, 10, 0.7)));
-    const rb = new Recorder(makePolicy('oracle', setup(b), demandUnits(setup(b).trace, 10, 0.7)));
+    const ra = new Recorder(makePolicy('oracle', demandUnits(setup(a).trace, 10, 0.7)));
+    const rb = new Recorder(makePolicy('oracle', demandUnits(setup(b).trace, 10, 0.7)));
     runPolicy(setup(a), ra);
     runPolicy(setup(b), rb);
     expect(rb.decisions.slice(0, changeAt)).not.toEqual(ra.decisions.slice(0, changeAt));
@@ -119,16 +134,18 @@ describe('no policy sees the future (except the oracle)', () => {
 });
 
 describe('the oracle', () => {
-  it.each([1, 2, 3])('never under-provisions (seed %i, ample primary)', (seed) => {
-    const result = runBacktest(setup(wave(2 * 288, seed), { primaryMax: 1000, shadowMax: 0 }), ['oracle']);
+  it.each([1, 2, 3])('never under-provisions (seed %i, ample primary)', async (seed) => {
+    const result = await runBacktest(setup(wave(2 * 288, seed), { primaryMax: 1000, shadowMax: 0 }), [
+      'oracle',
+    ]);
     const m = result.runs[0]?.metrics;
     expect(m?.tau_u).toBe(0);
     expect(m?.theta_u).toBe(0);
     expect(m?.overload_minutes).toBe(0);
   });
 
-  it('never overloads when it must spill onto the shadow pool', () => {
-    const result = runBacktest(setup(wave(), { primaryMax: 20, shadowMax: 30 }), ['oracle']);
+  it('never overloads when it must spill onto the shadow pool', async () => {
+    const result = await runBacktest(setup(wave(), { primaryMax: 20, shadowMax: 30 }), ['oracle']);
     const run = result.runs[0];
     expect(run?.metrics.overload_minutes).toBe(0);
     expect(run?.history.readyShadow.some((v) => v > 0)).toBe(true);
@@ -136,26 +153,34 @@ describe('the oracle', () => {
 });
 
 describe('traffic weights', () => {
-  it.each(POLICY_NAMES)('%s: weights sum to 100 and never route to a pool with no ready unit', (name) => {
-    const s = setup(wave(), { primaryMax: 20, shadowMax: 30 });
-    const rec = new Recorder(makePolicy(name, s, demandUnits(s.trace, 10, 0.7)));
-    const run = runPolicy(s, rec);
-    expect(rec.violations).toEqual([]);
-    const h = run.history;
-    for (let k = 0; k < h.length; k++) {
-      const share = h.shadowShare[k] as number;
-      expect(share).toBeGreaterThanOrEqual(0);
-      expect(share).toBeLessThanOrEqual(1);
-      if (share > 0) expect(h.readyShadow[k] as number).toBeGreaterThan(0);
-      if (share < 1) expect(h.readyPrimary[k] as number).toBeGreaterThan(0);
-    }
-  });
+  it.each(POLICY_NAMES)(
+    '%s: weights sum to 100 and never route to a pool with no ready unit',
+    async (name) => {
+      const s = setup(wave(), { primaryMax: 20, shadowMax: 30 });
+      let run: Awaited<ReturnType<typeof runShadowscale>> | ReturnType<typeof runPolicy>;
+      if (name === 'shadowscale') run = await runShadowscale(s);
+      else {
+        const rec = new Recorder(makePolicy(name, demandUnits(s.trace, 10, 0.7)));
+        run = runPolicy(s, rec);
+        expect(rec.violations).toEqual([]);
+      }
+      const h = run.history;
+      for (let k = 0; k < h.length; k++) {
+        const share = h.shadowShare[k] as number;
+        expect(share).toBeGreaterThanOrEqual(0);
+        expect(share).toBeLessThanOrEqual(1);
+        if (share > 0) expect(h.readyShadow[k] as number).toBeGreaterThan(0);
+        if (share < 1) expect(h.readyPrimary[k] as number).toBeGreaterThan(0);
+      }
+    },
+  );
 
-  it('shadowscale moves traffic onto a shadow pool for the surge and back home after it', () => {
+  it('shadowscale moves traffic onto a shadow pool for the surge and back home after it', async () => {
     // Four days: the forecaster is confident by the surge on day four.
-    const result = runBacktest(setup(wave(4 * 288, 1, 3 * 288 + 150), { primaryMax: 20, shadowMax: 30 }), [
-      'shadowscale',
-    ]);
+    const result = await runBacktest(
+      setup(wave(4 * 288, 1, 3 * 288 + 150), { primaryMax: 20, shadowMax: 30 }),
+      ['shadowscale'],
+    );
     const h = result.runs[0]?.history;
     if (!h) throw new Error('no run');
     const onShadow = h.shadowShare.map((v, i) => (v > 0 ? i : -1)).filter((i) => i >= 0);
@@ -175,8 +200,7 @@ describe('reactive target tracking on a crafted step trace', () => {
     lagMs: 3 * MIN,
     metricDelayMs: MIN,
   };
-  const h = runBacktest(s, ['reactive']).runs[0]?.history;
-  if (!h) throw new Error('no run');
+  const h = runPolicy(s, makePolicy('reactive', new Float64Array())).history;
 
   it('scales out after 3 published breaching datapoints, to ⌈demand⌉, ready after the lag', () => {
     // Steps 30, 31, 32 breach (20 > 10 units); step 32 is published at minute 34.
@@ -212,19 +236,16 @@ describe('shadowscale when the engine refuses the series', () => {
     jest.restoreAllMocks();
   });
 
-  it('tracks reactively, retries the fit later, and never stops the replay', () => {
+  it('the service keeps its own target tracking, pre-warm holds, and the replay never stops', async () => {
     const fit = jest.spyOn(engine, 'fit').mockImplementation(() => {
       throw new ForecastInputError('series has 0 numeric value(s)');
     });
-    const s = setup(wave(3 * 288));
-    const policy = new ShadowscalePolicy();
-    const run = runPolicy(s, policy);
+    const run = await runShadowscale(setup(wave(3 * 288)));
     expect(run.history.length).toBe(3 * 288);
-    // First try after one day, then every 6 hours: days 1..3 -> 1 + 8 tries at most.
-    expect(policy.failures).toBeGreaterThanOrEqual(2);
-    expect(policy.failures).toBeLessThanOrEqual(9);
-    expect(fit).toHaveBeenCalledTimes(policy.failures);
+    expect(fit).toHaveBeenCalled();
+    // No forecast ever: no band, no contention, no operation; target tracking served the demand.
     expect(Array.from(run.band?.high ?? []).every((v) => Number.isNaN(v))).toBe(true);
+    expect(run.deployed.log.entries).toEqual([]);
     expect(run.metrics.tau_u).toBeLessThan(100);
   });
 });

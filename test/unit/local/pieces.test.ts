@@ -1,11 +1,12 @@
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
-import { demoWorkload, resample } from '../../../bin/local/demo';
+import { demoWorkload } from '../../../bin/local/demo';
 import { executionNarrator, loadDefinition, localHandlers } from '../../../bin/local/operations';
 import { parseLocalOptions } from '../../../bin/local/options';
 import { formatLine, progressBar, table } from '../../../bin/local/output';
 import type { FunctionSpec } from '../../../functions/manifest';
 import { MIGRATION_FUNCTIONS, MIGRATION_STATE_MACHINES } from '../../../functions/migration/manifest';
 import { ValidationError } from '../../../shared/errors';
+import { onGrid as resample } from '../../../shared/sim/trace';
 
 const T0 = Date.UTC(2026, 0, 1);
 

@@ -176,6 +176,7 @@ describe('shadowscale migrate --local', () => {
           return ports.compute.describe(w, role);
         },
         scale: (w, role, n) => ports.compute.scale(w, role, n),
+        setFloor: (w, role, n) => ports.compute.setFloor(w, role, n),
         ensureShadow: (w, spec) => ports.compute.ensureShadow(w, spec),
         deleteShadow: (w) => ports.compute.deleteShadow(w),
       },

@@ -1,14 +1,14 @@
 import { PlanRejectedError } from '../../../shared/errors';
+import { makePlan, type PlanInputs } from '../../../shared/migration/plan';
 import {
   holdSecondsForReturn,
-  makePlan,
-  type PlanInputs,
-  peakUnitsFromPredictions,
-  quantileValues,
+  peakUnits,
+  shadowUnitsFor as plannedShadowUnits,
+  quantilePath,
   rankForMigration,
-  shadowUnitsFor,
+  shadowPoolUnits,
   shadowWeightFor,
-} from '../../../shared/migration/plan';
+} from '../../../shared/planning';
 import type { ContentionDecisionRecord } from '../../../shared/ports/repositories';
 import type { Prediction } from '../../../shared/schemas/series';
 import { Workload, type WorkloadInput } from '../../../shared/schemas/workload';
@@ -54,7 +54,7 @@ function inputs(patch: Partial<PlanInputs> = {}): PlanInputs {
   };
 }
 
-describe('quantileValues', () => {
+describe('quantilePath: exact, else the nearest above, else the highest', () => {
   const p = prediction('requests', [10, 20]);
   it.each([
     [0.95, [10, 20]],
@@ -62,11 +62,11 @@ describe('quantileValues', () => {
     [0.5, [5, 10]],
     [0.99, [10, 20]],
   ])('q=%p', (q, expected) => {
-    expect(quantileValues(p, q)).toEqual(expected);
+    expect(quantilePath(p, q)).toEqual(expected);
   });
 });
 
-describe('peakUnitsFromPredictions', () => {
+describe('peakUnits', () => {
   // requests: capacityPerUnit 6000 at 0.7 utilisation = 4200 per unit; cpu: 100 * 0.7 = 70.
   it.each<[string, Prediction[], { peakUnits: number; metric: string } | undefined]>([
     ['none', [], undefined],
@@ -78,7 +78,7 @@ describe('peakUnitsFromPredictions', () => {
     ],
     ['unknown metrics are ignored', [prediction('other', [1e9])], undefined],
   ])('%s', (_name, predictions, expected) => {
-    const got = peakUnitsFromPredictions(workload(), predictions);
+    const got = peakUnits(workload(), predictions);
     if (expected === undefined) expect(got).toBeUndefined();
     else {
       expect(got?.metric).toBe(expected.metric);
@@ -91,7 +91,10 @@ const whole = (w: WorkloadInput) => {
   w.migration = { ...w.migration, move: 'whole' };
 };
 
-describe('shadowUnitsFor', () => {
+/** What a migration stands up for a peak: the planned size, at least one unit. */
+const shadowUnitsFor = (w: Workload, peak: number) => shadowPoolUnits(w, plannedShadowUnits(w, peak));
+
+describe('shadow pool size for a peak', () => {
   // checkout-api: primary maximum 20 units, shadow maximum 10.
   it.each<[string, (w: WorkloadInput) => void, number, number]>([
     ['whole: share 1 plus 20% buffer', whole, 5, 6],

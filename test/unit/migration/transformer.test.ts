@@ -44,6 +44,8 @@ describe('Contention Predicted -> StartExecution input', () => {
       workloadId: 'checkout-api',
       operationId: 'contention-6a7e8feb-b491-4cf7-a9f1-bf3703467718',
       peakUnits: 23.5,
+      // The size the planner announced travels to the migration, which provisions exactly it.
+      plannedShadowUnits: 5,
       reason: 'Contention Predicted (score 0.42)',
       trigger: 'event',
     });

@@ -1,13 +1,6 @@
-import {
-  contentionScore,
-  desiredCapacity,
-  lagSteps,
-  nextContention,
-  planCapacity,
-  planningPath,
-  recommendShadowUnits,
-  trafficWeights,
-} from '../../../shared/planning/capacity';
+import { desiredCapacity, trafficWeights } from '../../../shared/planning/capacity';
+import { cappedPath, planningPath, planningQuantiles } from '../../../shared/planning/path';
+import { lagSteps, wholeUnits } from '../../../shared/planning/units';
 
 describe('lagSteps', () => {
   it.each([
@@ -42,7 +35,7 @@ describe('desiredCapacity', () => {
   });
 });
 
-describe('planningPath', () => {
+describe('cappedPath', () => {
   // median 100 everywhere; high (the planning quantile) and floor (a lower quantile) vary.
   it.each([
     ['narrow band: the quantile binds', 110, 105, 0.2, 110],
@@ -51,44 +44,54 @@ describe('planningPath', () => {
     ['floor above the quantile never raises it', 110, 150, 0.05, 110],
     ['no cap: the quantile', 200, 150, Number.POSITIVE_INFINITY, 200],
   ])('%s', (_name, high, floor, cap, want) => {
-    expect(planningPath([high], [100], cap, [floor])).toEqual([want]);
+    expect(cappedPath([high], [100], cap, [floor])).toEqual([want]);
   });
 
   it('without a floor the cap alone bounds it, step by step', () => {
-    expect(planningPath([130, 90, 300], [100, 100, 200], 0.2)).toEqual([120, 90, 240]);
+    expect(cappedPath([130, 90, 300], [100, 100, 200], 0.2)).toEqual([120, 90, 240]);
   });
 });
 
-describe('recommendShadowUnits', () => {
-  it.each([
-    { needed: 20, pmax: 25, smax: 10, share: 1, buffer: 0.2, want: 0 },
-    { needed: 30, pmax: 25, smax: 10, share: 1, buffer: 0.2, want: 6 },
-    { needed: 30, pmax: 25, smax: 10, share: 0.5, buffer: 0, want: 3 },
-    { needed: 28, pmax: 25, smax: 10, share: 1, buffer: 0.2, want: 4 },
-    { needed: 60, pmax: 25, smax: 10, share: 1, buffer: 0.2, want: 10 },
-  ])(
-    'needed $needed over max $pmax (share $share, buffer $buffer) -> $want',
-    ({ needed, pmax, smax, share, buffer, want }) => {
-      expect(
-        recommendShadowUnits({
-          neededUnits: needed,
-          primaryMax: pmax,
-          shadowMax: smax,
-          shadowShare: share,
-          bufferFraction: buffer,
-        }),
-      ).toBe(want);
-    },
-  );
+describe('planningPath: one rule for every caller', () => {
+  const forecast = {
+    point: [100, 100],
+    quantiles: [
+      { q: 0.5, values: [100, 100] },
+      { q: 0.8, values: [110, 150] },
+      { q: 0.95, values: [130, 300] },
+      { q: 0.99, values: [140, 400] },
+    ],
+  };
+  it.each<[string, { quantile: number; maxHeadroom?: number; minQuantile: number }, number[]]>([
+    ['the metric quantile, exact', { quantile: 0.95, minQuantile: 0.8 }, [130, 300]],
+    ['a missing quantile: the nearest above, never below', { quantile: 0.9, minQuantile: 0.8 }, [130, 300]],
+    ['above every stored quantile: the highest', { quantile: 0.999, minQuantile: 0.8 }, [140, 400]],
+    [
+      'capped 20 % above the median, never below the 0.8 quantile',
+      { quantile: 0.99, maxHeadroom: 0.2, minQuantile: 0.8 },
+      [120, 150],
+    ],
+  ])('%s', (_name, metric, want) => {
+    expect(planningPath(forecast, metric)).toEqual(want);
+  });
+
+  it('asks the forecast for the quantiles the path reads', () => {
+    expect(planningQuantiles({ quantile: 0.99, maxHeadroom: 0.2, minQuantile: 0.7 })).toEqual([
+      0.5, 0.7, 0.8, 0.95, 0.99,
+    ]);
+    expect(planningQuantiles({ quantile: 0.9, minQuantile: 0.8 })).toEqual([0.5, 0.8, 0.9, 0.95]);
+  });
 });
 
-describe('contentionScore', () => {
+describe('wholeUnits', () => {
   it.each([
-    [20, 25, 0],
-    [50, 25, 1],
-    [30, 25, 0.2],
-  ])('needed %f over max %f -> %f', (needed, max, want) => {
-    expect(contentionScore(needed, max)).toBeCloseTo(want, 9);
+    [3 * 1.2, 4],
+    [20.000000001, 20],
+    [0, 0],
+    [-1, 0],
+    [4.2, 5],
+  ])('%f -> %i', (units, want) => {
+    expect(wholeUnits(units)).toBe(want);
   });
 });
 
@@ -110,114 +113,5 @@ describe('trafficWeights', () => {
     const w = trafficWeights(p, s, d);
     expect(w).toEqual(want);
     expect(w.primary + w.shadow).toBe(100);
-  });
-});
-
-describe('nextContention (hysteresis)', () => {
-  const base = { enter: 0.05, clear: 0.01, returnAfterMs: 900_000 };
-  it.each([
-    { state: { contended: false }, score: 0.03, now: 0, want: { contended: false }, why: 'below enter' },
-    { state: { contended: false }, score: 0.06, now: 0, want: { contended: true }, why: 'enters above' },
-    { state: { contended: true }, score: 0.03, now: 0, want: { contended: true }, why: 'between: stays' },
-    {
-      state: { contended: true },
-      score: 0.005,
-      now: 100,
-      want: { contended: true, clearSinceMs: 100 },
-      why: 'clearing starts',
-    },
-    {
-      state: { contended: true, clearSinceMs: 100 },
-      score: 0,
-      now: 800_000,
-      want: { contended: true, clearSinceMs: 100 },
-      why: 'not clear for long enough',
-    },
-    {
-      state: { contended: true, clearSinceMs: 100 },
-      score: 0,
-      now: 900_100,
-      want: { contended: false },
-      why: 'cleared',
-    },
-    {
-      state: { contended: true, clearSinceMs: 100 },
-      score: 0.02,
-      now: 900_100,
-      want: { contended: true },
-      why: 'relapse resets',
-    },
-  ])('$why', ({ state, score, now, want }) => {
-    expect(nextContention(state, { ...base, score, nowMs: now })).toEqual(want);
-  });
-});
-
-describe('planCapacity', () => {
-  const base = {
-    primaryMin: 1,
-    primaryMax: 25,
-    shadowMax: 10,
-    primaryReady: 25,
-    shadowReady: 0,
-    shadowDesired: 0,
-    currentWeights: { primary: 100, shadow: 0 },
-    state: { contended: false },
-    nowMs: 0,
-    returnAfterMs: 900_000,
-  };
-
-  it('holds the primary to the need when it fits', () => {
-    const plan = planCapacity({ ...base, neededUnits: 17.2, primaryReady: 15 });
-    expect(plan).toEqual({
-      primaryDesired: 18,
-      shadowDesired: 0,
-      weights: { primary: 100, shadow: 0 },
-      state: { contended: false },
-    });
-  });
-
-  it('pre-warms a shadow pool when the need exceeds the primary max, weights only on ready units', () => {
-    const plan = planCapacity({ ...base, neededUnits: 30 });
-    expect(plan.primaryDesired).toBe(25);
-    expect(plan.shadowDesired).toBe(6);
-    expect(plan.weights).toEqual({ primary: 100, shadow: 0 });
-    expect(plan.state.contended).toBe(true);
-  });
-
-  it('shares traffic once the shadow units are ready', () => {
-    const plan = planCapacity({
-      ...base,
-      neededUnits: 30,
-      demandNowUnits: 29,
-      shadowReady: 6,
-      shadowDesired: 6,
-      state: { contended: true },
-    });
-    expect(plan.weights.shadow).toBeGreaterThan(0);
-    expect(plan.weights.primary + plan.weights.shadow).toBe(100);
-  });
-
-  it('brings traffic home only after the contention has cleared for the return delay, then scales the shadow to zero', () => {
-    const during = {
-      ...base,
-      neededUnits: 20,
-      shadowReady: 6,
-      shadowDesired: 6,
-      currentWeights: { primary: 80, shadow: 20 },
-    };
-    const clearing = planCapacity({ ...during, state: { contended: true }, nowMs: 0 });
-    expect(clearing.state).toEqual({ contended: true, clearSinceMs: 0 });
-    expect(clearing.shadowDesired).toBe(1);
-    const home = planCapacity({ ...during, state: clearing.state, nowMs: 900_000 });
-    expect(home.state.contended).toBe(false);
-    expect(home.weights).toEqual({ primary: 100, shadow: 0 });
-    expect(home.shadowDesired).toBe(6);
-    const after = planCapacity({
-      ...during,
-      currentWeights: home.weights,
-      state: home.state,
-      nowMs: 1_200_000,
-    });
-    expect(after.shadowDesired).toBe(0);
   });
 });

@@ -5,7 +5,7 @@ import {
   decide,
   type MetricDemand,
   type PreviousDecision,
-  recommendedShadowUnits,
+  shadowUnitsFor as recommendedShadowUnits,
   shouldEscalate,
 } from '../../../shared/planning';
 import { Workload, type WorkloadInput } from '../../../shared/schemas/workload';
@@ -170,18 +170,27 @@ describe('decide (hysteresis)', () => {
 });
 
 describe('recommendedShadowUnits', () => {
-  // maxUnits 20, shadowMaxUnits 10; defaults shadowShare 1, bufferFraction 0.2.
+  // maxUnits 20, shadowMaxUnits 10; defaults shadowShare 1, bufferFraction 0 (the planning path is the headroom).
   it.each([
     { peakUnits: 0, expected: 0 },
     { peakUnits: 15, expected: 0 },
     { peakUnits: 20, expected: 0 },
     { peakUnits: 20.1, expected: 1 },
-    { peakUnits: 23, expected: 4 }, // 3 * 1.2 = 3.6 -> 4
-    { peakUnits: 25, expected: 6 }, // 5 * 1.2 = 6 exactly, no float creep to 7
+    { peakUnits: 23, expected: 3 },
+    { peakUnits: 23.4, expected: 4 }, // rounded up
+    { peakUnits: 25, expected: 5 },
     { peakUnits: 40, expected: 10 }, // capped at shadowMaxUnits
     { peakUnits: NaN, expected: 0 },
   ])('peak $peakUnits units -> $expected', ({ peakUnits, expected }) => {
     expect(recommendedShadowUnits(workload(), peakUnits)).toBe(expected);
+  });
+
+  it('a buffer, when a workload asks for one, never creeps a unit from float noise', () => {
+    const w = workload((i) => {
+      i.migration = { ...i.migration, bufferFraction: 0.2 };
+    });
+    expect(recommendedShadowUnits(w, 25)).toBe(6); // 5 * 1.2 = 6 exactly
+    expect(recommendedShadowUnits(w, 23)).toBe(4); // 3 * 1.2 = 3.6
   });
 
   it('applies shadowShare and bufferFraction', () => {
