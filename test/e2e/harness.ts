@@ -1,3 +1,4 @@
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -160,8 +161,9 @@ function computeOverMoto(endpoint: string, clients: { destroy(): void }[]): Comp
     { step: 'initialize', name: 'motoDeploymentRunningCount' },
   );
   const eks = new EKSClient({ endpoint, region: REGION });
-  clients.push(ecs, eks);
-  const ecsPool = new EcsComputePool(ecs);
+  const scaling = new ApplicationAutoScalingClient({ endpoint, region: REGION });
+  clients.push(ecs, eks, scaling);
+  const ecsPool = new EcsComputePool(ecs, scaling);
   const eksPool = new EksComputePool(eks);
   const pool = (workload: Workload): ComputePool => (workload.compute.kind === 'ecs' ? ecsPool : eksPool);
   return {
@@ -169,6 +171,7 @@ function computeOverMoto(endpoint: string, clients: { destroy(): void }[]): Comp
     scale: (workload, role, desired) => pool(workload).scale(workload, role, desired),
     ensureShadow: (workload, spec) => pool(workload).ensureShadow(workload, spec),
     deleteShadow: (workload) => pool(workload).deleteShadow(workload),
+    setFloor: (workload, role, floor) => pool(workload).setFloor(workload, role, floor),
   };
 }
 
