@@ -33,6 +33,16 @@ export function managedTags(workload: Workload): { key: string; value: string }[
   ];
 }
 
+/**
+ * Whether a tag of a primary may be copied onto the shadow we create: not ours (we set those),
+ * and not one AWS reserves. Keys beginning with `aws:` (any case) are set by AWS itself
+ * (CloudFormation, for one) and every create/tag call refuses them.
+ * https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html#tag-conventions
+ */
+export function isCopyableTagKey(key: string | undefined): key is string {
+  return key !== undefined && !key.startsWith('shadowscale:') && !key.toLowerCase().startsWith('aws:');
+}
+
 /** Refuse to change or delete something Shadowscale did not create. */
 export function assertManaged(tags: readonly Tag[] | undefined, what: string): void {
   if (!tags?.some((t) => t.key === MANAGED_TAG && t.value === 'true')) {

@@ -19,7 +19,7 @@ import {
 import { ConfigError, NotFoundError, TransientError } from '../errors';
 import type { ComputePool, PoolRole, PoolStatus, ShadowSpec, VersionedPool } from '../ports/compute';
 import type { Workload } from '../schemas/workload';
-import { assertManaged, awsFailure, managedTags } from './common';
+import { assertManaged, awsFailure, isCopyableTagKey, managedTags } from './common';
 
 type EcsCompute = Extract<Workload['compute'], { kind: 'ecs' }>;
 
@@ -295,10 +295,7 @@ export class EcsComputePool implements ComputePool, VersionedPool {
           proxyConfiguration: source.proxyConfiguration,
           ephemeralStorage: source.ephemeralStorage,
           runtimePlatform: source.runtimePlatform,
-          tags: [
-            ...(out.tags ?? []).filter((t) => !t.key?.startsWith('shadowscale:')),
-            ...managedTags(workload),
-          ],
+          tags: [...(out.tags ?? []).filter((t) => isCopyableTagKey(t.key)), ...managedTags(workload)],
         }),
       ),
     );

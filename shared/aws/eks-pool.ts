@@ -10,7 +10,7 @@ import {
 import { ConfigError, NotFoundError, TransientError } from '../errors';
 import type { ComputePool, PoolRole, PoolStatus, ShadowSpec } from '../ports/compute';
 import type { Workload } from '../schemas/workload';
-import { awsFailure, MANAGED_TAG, WORKLOAD_TAG } from './common';
+import { awsFailure, isCopyableTagKey, MANAGED_TAG, WORKLOAD_TAG } from './common';
 
 type EksCompute = Extract<Workload['compute'], { kind: 'eks' }>;
 
@@ -243,9 +243,7 @@ export function shadowNodegroupRequest(
     ...(primary.updateConfig ? { updateConfig: primary.updateConfig } : {}),
     labels: { ...(primary.labels ?? {}), [SHADOW_NODE_LABEL]: 'shadow' },
     tags: {
-      ...Object.fromEntries(
-        Object.entries(primary.tags ?? {}).filter(([k]) => !k.startsWith('shadowscale:')),
-      ),
+      ...Object.fromEntries(Object.entries(primary.tags ?? {}).filter(([k]) => isCopyableTagKey(k))),
       [MANAGED_TAG]: 'true',
       [WORKLOAD_TAG]: workload.workloadId,
     },

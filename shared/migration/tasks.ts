@@ -85,6 +85,26 @@ function step(deps: MigrationDeps, name: string, detail: Record<string, unknown>
 }
 
 /**
+ * Appends a step unless the operation already records the same one: same name, same values of
+ * `identity` in its detail, same weights. A rerun that resumes an operation finds its pool and
+ * its last verified weights again; repeating those steps is a no-op, so the history says once
+ * what happened once. The lease makes this read-then-write single-writer.
+ */
+async function recordOnce(
+  deps: MigrationDeps,
+  operationId: string,
+  entry: OperationStep,
+  identity: readonly string[],
+  verifiedWeights?: TrafficWeights,
+): Promise<void> {
+  const op = await loadOperation(deps, operationId);
+  const key = (s: OperationStep) =>
+    JSON.stringify([s.name, identity.map((k) => s.detail[k]), s.weights ?? null]);
+  if (op.steps.some((s) => key(s) === key(entry))) return;
+  await deps.repositories.operations.appendStep(operationId, entry, verifiedWeights);
+}
+
+/**
  * The ALB's CloudWatch `LoadBalancer` dimension (`app/name/id`): as configured, else read from the
  * listener ARN (`...:listener/app/name/id/listener-id`).
  */
@@ -266,13 +286,15 @@ export async function provisionShadow(
   const status = await deps.compute.ensureShadow(workload, input.plan.shadow);
   // A rerun that finds the pool already up polls at once.
   const up = status.exists && status.ready >= Math.max(1, input.plan.shadow.units);
-  await deps.repositories.operations.appendStep(
+  await recordOnce(
+    deps,
     input.operationId,
     step(deps, 'provisioned', {
       units: input.plan.shadow.units,
       desired: status.desired,
       ready: status.ready,
     }),
+    ['units'],
   );
   return { polls: 0, ready: false, waitSeconds: up ? 0 : input.plan.firstPollSeconds };
 }
@@ -384,9 +406,11 @@ export async function shiftWeights(
     workload,
     weightsForStep(percent, plan.direction, moveShape(plan)),
   );
-  await deps.repositories.operations.appendStep(
+  await recordOnce(
+    deps,
     input.operationId,
     { ...step(deps, 'shifted', { index, percent }), weights: verified },
+    ['index', 'percent'],
     verified,
   );
   const next = nextStepIndex(plan.steps, index);

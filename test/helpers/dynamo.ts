@@ -17,6 +17,18 @@ export interface DynamoTestEnv {
   endpoint: string;
   /** True when the suite runs against an endpoint given by the environment. */
   external: boolean;
+  /**
+   * Which server answers: dynalite in process, AWS's DynamoDB Local (the `dynamodb-local` jest
+   * project), or any other endpoint from the environment.
+   */
+  backend: DynamoBackend;
+}
+
+export type DynamoBackend = 'dynalite' | 'dynamodb-local' | 'other';
+
+/** Servers known to enforce DynamoDB's 400 KB item limit exactly as the service counts it. */
+export function enforcesItemLimitExactly(backend: DynamoBackend): boolean {
+  return backend === 'dynalite' || backend === 'dynamodb-local';
 }
 
 export function externalDynamoEndpoint(env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -54,7 +66,13 @@ export function useDynamo(label = 'test'): () => DynamoTestEnv {
       maxAttempts: 3,
     });
     const names = tableNamesFromPrefix(uniqueTablePrefix(label));
-    env = { client, names, endpoint, external: external !== undefined };
+    const backend: DynamoBackend =
+      external === undefined
+        ? 'dynalite'
+        : process.env.SHADOWSCALE_TEST_DYNAMODB_BACKEND === 'dynamodb-local'
+          ? 'dynamodb-local'
+          : 'other';
+    env = { client, names, endpoint, external: external !== undefined, backend };
     await createTables(client, names);
   }, 180_000);
 

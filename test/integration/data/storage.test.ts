@@ -11,7 +11,7 @@ import { itemSize, MAX_ITEM_BYTES, predictionKeys } from '../../../shared/data/r
 import { makeDynamoRepositories } from '../../../shared/data/repositories';
 import { createTables, tableNamesFromPrefix } from '../../../shared/data/tables';
 import { LeaseHeldError, ValidationError } from '../../../shared/errors';
-import { useDynamo } from '../../helpers/dynamo';
+import { enforcesItemLimitExactly, useDynamo } from '../../helpers/dynamo';
 import {
   HISTORY_LIMIT,
   predictionFixture,
@@ -160,9 +160,9 @@ describe('DynamoDB storage behaviour beyond the port contract', () => {
     item.pad = 'x'.repeat(MAX_ITEM_BYTES - itemSize(item));
     expect(itemSize(item)).toBe(MAX_ITEM_BYTES);
     await expect(doc.send(new PutCommand({ TableName: names.workloads, Item: item }))).resolves.toBeDefined();
-    // One byte more is refused by the server too (dynalite enforces DynamoDB's rule); another
-    // server may count a few bytes differently, so this half runs only on dynalite.
-    if (!dynamo().external) {
+    // One byte more is refused by the server too (dynalite and DynamoDB Local enforce DynamoDB's
+    // rule); another server may count a few bytes differently, so this half runs on those two.
+    if (enforcesItemLimitExactly(dynamo().backend)) {
       const over = { ...item, pad: `${String(item.pad)}x` };
       await expect(doc.send(new PutCommand({ TableName: names.workloads, Item: over }))).rejects.toThrow(
         /size/i,

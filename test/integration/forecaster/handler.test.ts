@@ -16,13 +16,12 @@ import { ManualClock } from '../../../shared/clock';
 import { makeDynamoRepositories } from '../../../shared/data/repositories';
 import type { Repositories } from '../../../shared/ports/repositories';
 import { useDynamo } from '../../helpers/dynamo';
-import { workload } from '../../unit/forecaster/helpers';
+import { T0, workload } from '../../unit/forecaster/helpers';
 
 jest.setTimeout(120_000);
 
 const PERIOD = 300_000;
 const DAY = 86_400_000;
-const T0 = 1_767_225_600_000;
 const context = {
   functionName: 'forecast',
   awsRequestId: 'req-1',

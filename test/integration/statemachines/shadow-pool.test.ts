@@ -371,10 +371,15 @@ describe('shadow-pool-migration over the simulated fleet', () => {
     expect(rerun.outcome.status).toBe('succeeded');
     const op = await w.repos.operations.get('crashy');
     expect(op?.status).toBe('succeeded');
+    // Repeating a step is a no-op: the rerun finds the pool and the 50% weights it had verified
+    // and records neither again; it gates 50% (the crash came before that gate), then 100%.
     expect(op?.steps.filter((s) => s.name === 'planned')).toHaveLength(1);
-    // Resumed at 50% (re-verified and gated again), then 100%.
+    expect(op?.steps.filter((s) => s.name === 'provisioned')).toHaveLength(1);
     expect(op?.steps.filter((s) => s.name === 'shifted').map((s) => s.weights?.shadow)).toEqual([
-      10, 25, 50, 50, 100,
+      10, 25, 50, 100,
+    ]);
+    expect(op?.steps.filter((s) => s.name === 'gate-passed').map((s) => s.detail.percent)).toEqual([
+      10, 25, 50, 100,
     ]);
     expect(w.fleet.describe(ID, 'shadow').desired).toBe(10);
     expect(w.events.ofType('Migration Started')).toHaveLength(1);

@@ -57,7 +57,7 @@ function services(byName: Record<string, Service | undefined>): void {
   });
 }
 
-function primaryTaskDefinition(): void {
+function primaryTaskDefinition(tags = [{ key: 'team', value: 'payments' }]): void {
   ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: PRIMARY_TD }).resolves({
     taskDefinition: {
       taskDefinitionArn: PRIMARY_TD,
@@ -79,13 +79,36 @@ function primaryTaskDefinition(): void {
         },
       ],
     },
-    tags: [{ key: 'team', value: 'payments' }],
+    tags,
   });
 }
 
 beforeEach(() => ecs.reset());
 
 describe('EcsComputePool.ensureShadow', () => {
+  it('copies none of the tags AWS reserves (aws:...) or owns by us, which RegisterTaskDefinition would reject', async () => {
+    services({ 'checkout-api': primary });
+    primaryTaskDefinition([
+      { key: 'team', value: 'payments' },
+      { key: 'aws:cloudformation:stack-name', value: 'prod' },
+      { key: 'shadowscale:workload', value: 'other' },
+    ]);
+    ecs
+      .on(DescribeTaskDefinitionCommand, { taskDefinition: 'checkout-api-shadow' })
+      .rejects(new ClientException({ message: 'Unable to describe task definition.', $metadata: {} }));
+    ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: SHADOW_TD } });
+    ecs.on(CreateServiceCommand).resolves({});
+    await new EcsComputePool(new ECSClient({})).ensureShadow(workload, {
+      units: 4,
+      taskCpu: 512,
+      taskMemory: 1024,
+    });
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)[0]?.args[0].input.tags).toEqual([
+      { key: 'team', value: 'payments' },
+      ...MANAGED,
+    ]);
+  });
+
   it('creates the shadow service from a smaller copy of the primary task definition', async () => {
     services({ 'checkout-api': primary });
     primaryTaskDefinition();

@@ -69,6 +69,26 @@ describe('EksComputePool.ensureShadow', () => {
     });
   });
 
+  it('copies none of the tags AWS reserves (aws:...) or owns by us, which CreateNodegroup would reject', async () => {
+    nodegroups({
+      web: {
+        ...primary,
+        tags: {
+          team: 'payments',
+          'aws:cloudformation:stack-name': 'prod-eks',
+          'AWS:Reserved': 'x',
+          'shadowscale:workload': 'other',
+        },
+      },
+    });
+    eks.on(CreateNodegroupCommand).resolves({});
+    await new EksComputePool(new EKSClient({})).ensureShadow(workload, { units: 3 });
+    expect(eks.commandCalls(CreateNodegroupCommand)[0]?.args[0].input.tags).toEqual({
+      team: 'payments',
+      ...MANAGED,
+    });
+  });
+
   it('copies the launch template instead of disk size', async () => {
     nodegroups({ web: { ...primary, launchTemplate: { id: 'lt-123', version: '4', name: 'web' } } });
     eks.on(CreateNodegroupCommand).resolves({});

@@ -14,6 +14,7 @@ import type { Operation } from '../../../shared/schemas/operation';
 import type { Prediction } from '../../../shared/schemas/series';
 import type { Signal } from '../../../shared/schemas/signal';
 import { Workload } from '../../../shared/schemas/workload';
+import { epochAhead, HOUR_MS } from '../../helpers/epoch';
 import { workloadInput } from '../../helpers/fixtures';
 
 /**
@@ -26,7 +27,8 @@ import { workloadInput } from '../../helpers/fixtures';
  */
 export type MakeRepositories = (clock: ManualClock, options: DataLayerOptions) => Repositories;
 
-export const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
+// Ahead of the wall clock: on DynamoDB Local (and DynamoDB) an item whose TTL is past may vanish.
+export const T0 = epochAhead(HOUR_MS);
 export const HISTORY_LIMIT = 5;
 const MINUTE = 60_000;
 const DAY = 86_400_000;

@@ -10,10 +10,13 @@ import {
 } from '../../../shared/schemas/workload';
 import { MemoryEventPublisher } from '../../../shared/sim/memory-events';
 import { makeMemoryRepositories } from '../../../shared/sim/memory-repositories';
+import { epochAhead, WEEK_MS } from '../../helpers/epoch';
 import { workloadInput } from '../../helpers/fixtures';
 
 export const PERIOD = 300_000;
-export const T0 = 1_767_225_600_000; // 2026-01-01T00:00:00Z, a period boundary
+// A Thursday 00:00 UTC ahead of the wall clock: a period boundary, and every TTL the forecaster
+// writes from it is in the future on any date (a store with real TTL deletes expired items).
+export const T0 = epochAhead(WEEK_MS);
 
 /**
  * Demand per series, keyed `workloadId/metric` (the forecaster's query id): a function of time, or
