@@ -467,7 +467,7 @@ export async function runMachine(
   const wrapped: Record<string, TaskFn> = {};
   for (const [state, task] of Object.entries(handlers)) {
     wrapped[state] = async (taskInput: unknown) => {
-      const output = await task(taskInput);
+      const output = await task(taskInput as Parameters<typeof task>[0]);
       await options.afterTask?.(state, output);
       if (options.crashAfter?.(state, output)) abort();
       return output;
