@@ -6,6 +6,9 @@ import { ReactiveTracker, type TrackingView } from './target-tracking';
  * (the backtester's reactive rules) on the primary's share of the traffic, never below the pool's
  * floor (what pre-warm sets through `ComputePool.setFloor`: in AWS the scalable target's minimum).
  */
+/** Target tracking's longest alarm window (scale-in: 15 minutes), plus a margin. */
+const WINDOW_MS = 20 * 60_000;
+
 export class ServiceAutoscaler {
   private readonly tracker = new ReactiveTracker();
 
@@ -19,7 +22,10 @@ export class ServiceAutoscaler {
     const h = this.sim.history;
     const perUnit = this.sim.unitCapacity * this.sim.targetUtilization;
     const visible = this.fleet.visibleSteps(this.sim.id, nowMs);
-    const from = Math.max(0, visible - 12);
+    // Enough published steps for target tracking's longest alarm (15 min below target to scale in),
+    // whatever the step: 1-minute metrics need 15 datapoints, 5-minute ones 3.
+    const window = Math.max(12, Math.ceil(WINDOW_MS / this.fleet.stepMs) + 1);
+    const from = Math.max(0, visible - window);
     const demand = new Float64Array(visible - from);
     const capacity = new Float64Array(visible - from);
     for (let i = from; i < visible; i++) {
