@@ -33,7 +33,7 @@ export const FAILOVER_FUNCTIONS: readonly FunctionSpec[] = [
     'FailoverValidate',
     'validateHandler',
     'Validate a regional failover/failback input (no side effect)',
-    { workloads: 'read' },
+    { workloads: { actions: ['GetItem', 'Query'], indexes: ['byList'] } },
     [],
   ),
   spec(

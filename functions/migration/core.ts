@@ -91,22 +91,40 @@ function task<T>(name: keyof typeof schemas, schema: z.ZodType<T>, run: Task<T>[
   return { what: `${name} task input`, schema, run };
 }
 
+type In<K extends keyof typeof schemas> = z.infer<(typeof schemas)[K]>;
+
+/**
+ * One named function per task: each Lambda entry passes its own (index.ts), so what a function
+ * can call — and so what it is granted — is read from its own code (test/infra/grants.test.ts).
+ */
+export const validateTask = (i: In<'validate'>) => validateInput(migrationDeps(), i);
+export const leaseTask = (i: In<'acquireLease'>) => acquireLease(migrationDeps(), i);
+export const planTask = async (i: In<'plan'>) => {
+  const planned = await planOperation(migrationDeps(), i);
+  return { plan: planned.plan, cursor: planned.cursor };
+};
+export const provisionTask = (i: In<'provision'>) => provisionShadow(migrationDeps(), i);
+export const healthyTask = (i: In<'checkHealthy'>) => checkHealthy(migrationDeps(), i);
+export const smokeTask = (i: In<'smokeTest'>) => smokeTest(migrationDeps(), i);
+export const shiftTask = (i: In<'shift'>) => shiftWeights(migrationDeps(), i);
+export const gateTask = (i: In<'gate'>) => runGate(migrationDeps(), i);
+export const decommissionTask = (i: In<'decommission'>) => decommissionShadow(migrationDeps(), i);
+export const succeedTask = (i: In<'recordSuccess'>) => recordSuccess(migrationDeps(), i);
+export const undoTask = (i: In<'compensate'>) => compensate(migrationDeps(), i);
+
 /** Every task, keyed as the handlers are named; index.ts wraps each in middleware. */
 export const TASKS = {
-  validate: task('validate', schemas.validate, (i) => validateInput(migrationDeps(), i)),
-  lease: task('acquireLease', schemas.acquireLease, (i) => acquireLease(migrationDeps(), i)),
-  plan: task('plan', schemas.plan, async (i) => {
-    const planned = await planOperation(migrationDeps(), i);
-    return { plan: planned.plan, cursor: planned.cursor };
-  }),
-  provision: task('provision', schemas.provision, (i) => provisionShadow(migrationDeps(), i)),
-  healthy: task('checkHealthy', schemas.checkHealthy, (i) => checkHealthy(migrationDeps(), i)),
-  smoke: task('smokeTest', schemas.smokeTest, (i) => smokeTest(migrationDeps(), i)),
-  shift: task('shift', schemas.shift, (i) => shiftWeights(migrationDeps(), i)),
-  gate: task('gate', schemas.gate, (i) => runGate(migrationDeps(), i)),
-  decommission: task('decommission', schemas.decommission, (i) => decommissionShadow(migrationDeps(), i)),
-  succeed: task('recordSuccess', schemas.recordSuccess, (i) => recordSuccess(migrationDeps(), i)),
-  undo: task('compensate', schemas.compensate, (i) => compensate(migrationDeps(), i)),
+  validate: task('validate', schemas.validate, validateTask),
+  lease: task('acquireLease', schemas.acquireLease, leaseTask),
+  plan: task('plan', schemas.plan, planTask),
+  provision: task('provision', schemas.provision, provisionTask),
+  healthy: task('checkHealthy', schemas.checkHealthy, healthyTask),
+  smoke: task('smokeTest', schemas.smokeTest, smokeTask),
+  shift: task('shift', schemas.shift, shiftTask),
+  gate: task('gate', schemas.gate, gateTask),
+  decommission: task('decommission', schemas.decommission, decommissionTask),
+  succeed: task('recordSuccess', schemas.recordSuccess, succeedTask),
+  undo: task('compensate', schemas.compensate, undoTask),
 };
 
 /** A task as a function of the raw state input (the local run's task overrides). */

@@ -11,7 +11,12 @@ export const PREWARM_FUNCTIONS: readonly FunctionSpec[] = [
     timeoutSeconds: 30,
     memoryMb: 256,
     // The operation holding the workload lease (a running migration keeps its traffic share).
-    tables: { workloads: ['GetItem'], predictions: ['GetItem'], operations: ['GetItem'] },
+    tables: {
+      workloads: ['GetItem'],
+      predictions: ['GetItem'],
+      // The standby leg lists the workload's operations (a failover running holds the standby).
+      operations: { actions: ['GetItem', 'Query'], indexes: ['byWorkload', 'recent'] },
+    },
     // Floors of the primary (and an existing shadow): describe and update, never create or delete.
     permissions: ['ecs:read', 'ecs:scale', 'ecs:set-floor', 'eks:read', 'eks:scale', 'elb:read-weights'],
   },

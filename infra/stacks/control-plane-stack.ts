@@ -204,5 +204,7 @@ export function capabilitySpecs(capabilities: Capabilities): FunctionSpec[] {
     ...(capabilities.forecast?.functions ?? []),
     ...(capabilities.migration?.functions ?? []),
     ...(capabilities.prewarm ? [capabilities.prewarm.function] : []),
+    ...(capabilities.builds?.functions ?? []),
+    ...(capabilities.failover?.functions ?? []),
   ];
 }

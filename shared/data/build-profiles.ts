@@ -1,4 +1,12 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  type GetCommandInput,
+  PutCommand,
+  type PutCommandInput,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../clock';
 import { ConflictError } from '../errors';
 import type { AllocationRecord, BuildProfileStore, StoredProfile } from '../ports/builds';
@@ -15,11 +23,27 @@ const pk = (pipeline: string, stage: string) => `build#${pipeline}#${stage}`;
 const PROFILE_SK = 'profile';
 const allocSk = (runId: string) => `alloc#${runId}`;
 
+/**
+ * The commands this store sends, each naming its table by literal: the deployed grants are
+ * checked against these call sites (test/infra/grants.test.ts).
+ */
+function predictionsTable(doc: DynamoDBDocumentClient, tableName: string) {
+  return {
+    get: (table: 'predictions', input: Omit<GetCommandInput, 'TableName'>) =>
+      doc.send(new GetCommand({ ...input, TableName: table === 'predictions' ? tableName : table })),
+    put: (table: 'predictions', input: Omit<PutCommandInput, 'TableName'>) =>
+      doc.send(new PutCommand({ ...input, TableName: table === 'predictions' ? tableName : table })),
+    update: (table: 'predictions', input: Omit<UpdateCommandInput, 'TableName'>) =>
+      doc.send(new UpdateCommand({ ...input, TableName: table === 'predictions' ? tableName : table })),
+  };
+}
+
 export function makeDynamoBuildProfileStore(
   doc: DynamoDBDocumentClient,
   tableName: string,
   clock: Clock,
 ): BuildProfileStore {
+  const db = predictionsTable(doc, tableName);
   const call = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
     try {
       return await f();
@@ -30,13 +54,10 @@ export function makeDynamoBuildProfileStore(
   return {
     async getProfile(pipeline, stage) {
       const out = await call('get build profile', () =>
-        doc.send(
-          new GetCommand({
-            TableName: tableName,
-            Key: { pk: pk(pipeline, stage), sk: PROFILE_SK },
-            ConsistentRead: true,
-          }),
-        ),
+        db.get('predictions', {
+          Key: { pk: pk(pipeline, stage), sk: PROFILE_SK },
+          ConsistentRead: true,
+        }),
       );
       const item = out.Item as (StoredProfile & { pk: string; sk: string }) | undefined;
       if (!item) return undefined;
@@ -51,24 +72,21 @@ export function makeDynamoBuildProfileStore(
     },
     async putProfile(profile, expectedVersion) {
       try {
-        await doc.send(
-          new PutCommand({
-            TableName: tableName,
-            Item: {
-              pk: pk(profile.pipeline, profile.stage),
-              sk: PROFILE_SK,
-              ...profile,
-              version: expectedVersion + 1,
-            },
-            ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk)' : '#v = :v',
-            ...(expectedVersion === 0
-              ? {}
-              : {
-                  ExpressionAttributeNames: { '#v': 'version' },
-                  ExpressionAttributeValues: { ':v': expectedVersion },
-                }),
-          }),
-        );
+        await db.put('predictions', {
+          Item: {
+            pk: pk(profile.pipeline, profile.stage),
+            sk: PROFILE_SK,
+            ...profile,
+            version: expectedVersion + 1,
+          },
+          ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk)' : '#v = :v',
+          ...(expectedVersion === 0
+            ? {}
+            : {
+                ExpressionAttributeNames: { '#v': 'version' },
+                ExpressionAttributeValues: { ':v': expectedVersion },
+              }),
+        });
       } catch (error) {
         if (isConditionFailed(error))
           throw new ConflictError(
@@ -80,15 +98,12 @@ export function makeDynamoBuildProfileStore(
     },
     async putAllocation(record) {
       try {
-        await doc.send(
-          new PutCommand({
-            TableName: tableName,
-            Item: { pk: pk(record.pipeline, record.stage), sk: allocSk(record.runId), ...record },
-            ConditionExpression: 'attribute_not_exists(pk) OR #ttl < :now',
-            ExpressionAttributeNames: { '#ttl': 'ttl' },
-            ExpressionAttributeValues: { ':now': Math.floor(clock.now() / 1000) },
-          }),
-        );
+        await db.put('predictions', {
+          Item: { pk: pk(record.pipeline, record.stage), sk: allocSk(record.runId), ...record },
+          ConditionExpression: 'attribute_not_exists(pk) OR #ttl < :now',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ':now': Math.floor(clock.now() / 1000) },
+        });
         return record;
       } catch (error) {
         if (!isConditionFailed(error)) throw mapSdkError(error, 'put build allocation');
@@ -102,13 +117,10 @@ export function makeDynamoBuildProfileStore(
     },
     async getAllocation(pipeline, stage, runId) {
       const out = await call('get build allocation', () =>
-        doc.send(
-          new GetCommand({
-            TableName: tableName,
-            Key: { pk: pk(pipeline, stage), sk: allocSk(runId) },
-            ConsistentRead: true,
-          }),
-        ),
+        db.get('predictions', {
+          Key: { pk: pk(pipeline, stage), sk: allocSk(runId) },
+          ConsistentRead: true,
+        }),
       );
       const item = out.Item as (AllocationRecord & { pk: string; sk: string }) | undefined;
       if (!item || item.ttl * 1000 <= clock.now()) return undefined;
@@ -117,15 +129,12 @@ export function makeDynamoBuildProfileStore(
     },
     async setAdjustment(pipeline, stage, runId, adjustment) {
       await call('record build adjustment', () =>
-        doc.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: { pk: pk(pipeline, stage), sk: allocSk(runId) },
-            UpdateExpression: 'SET adjustment = :a',
-            ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeValues: { ':a': adjustment },
-          }),
-        ),
+        db.update('predictions', {
+          Key: { pk: pk(pipeline, stage), sk: allocSk(runId) },
+          UpdateExpression: 'SET adjustment = :a',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':a': adjustment },
+        }),
       ).catch((error: unknown) => {
         if (isConditionFailed((error as { cause?: unknown }).cause ?? error)) return;
         throw error;

@@ -100,7 +100,10 @@ async function recordOnce(
   const op = await loadOperation(deps, operationId);
   const key = (s: OperationStep) =>
     JSON.stringify([s.name, identity.map((k) => s.detail[k]), s.weights ?? null]);
-  if (op.steps.some((s) => key(s) === key(entry))) return;
+  // A rerun repeats the step it crashed in: the latest record of that step is the same one. An
+  // earlier equal record is a different step of the same operation (out to 9 %, later home to 9 %).
+  const latest = op.steps.findLast((s) => s.name === entry.name);
+  if (latest && key(latest) === key(entry)) return;
   await deps.repositories.operations.appendStep(operationId, entry, verifiedWeights);
 }
 

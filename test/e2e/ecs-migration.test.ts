@@ -115,9 +115,9 @@ describe('shadow-pool migration of an ECS service, on moto', () => {
     [
       'a slow gate (p99 above the threshold)',
       { p99Seconds: 5 },
-      /GateFailedError: gate at 10% failed: .*p99/,
+      /GateFailedError: gate failed with 10% of traffic on the shadow pool.*p99/,
     ],
-    ['a gate with no data', { seed: false }, /GateNoDataError: gate at 10% failed/],
+    ['a gate with no data', { seed: false }, /GateNoDataError: gate failed with 10% of traffic on the shadow pool/],
     [
       'a shadow pool that never becomes healthy',
       { healthy: false },

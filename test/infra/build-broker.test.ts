@@ -125,7 +125,7 @@ describe('BuildBroker construct', () => {
     expect(actions.some((a) => a === '*' || a.endsWith(':*'))).toBe(false);
     const tableSids = statements
       .map((s) => s.Sid ?? '')
-      .filter((sid) => sid.endsWith('ReadWrite') || sid.endsWith('Read'));
-    expect(new Set(tableSids)).toEqual(new Set(['PredictionsTableReadWrite']));
+      .filter((sid) => sid.endsWith('Table') || sid.endsWith('Indexes'));
+    expect(new Set(tableSids)).toEqual(new Set(['PredictionsTable']));
   });
 });
