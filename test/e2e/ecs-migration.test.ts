@@ -117,7 +117,11 @@ describe('shadow-pool migration of an ECS service, on moto', () => {
       { p99Seconds: 5 },
       /GateFailedError: gate failed with 10% of traffic on the shadow pool.*p99/,
     ],
-    ['a gate with no data', { seed: false }, /GateNoDataError: gate failed with 10% of traffic on the shadow pool/],
+    [
+      'a gate with no data',
+      { seed: false },
+      /GateNoDataError: gate failed with 10% of traffic on the shadow pool/,
+    ],
     [
       'a shadow pool that never becomes healthy',
       { healthy: false },
