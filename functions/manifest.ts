@@ -112,3 +112,29 @@ export interface StateMachineSpec {
   /** Non-function substitutions and their meaning (infra supplies the values). */
   substitutions?: Record<string, string>;
 }
+
+/**
+ * A Step Functions task's function spec: one bundle (`entry`) exports a handler per task, each
+ * function named `<id>` with its ASL substitution `<id>FunctionArn`, 256 MB, 30 s unless given.
+ */
+export function taskSpec(
+  entry: string,
+  id: string,
+  handler: string,
+  description: string,
+  tables: Partial<Record<TableName, TableAccess>>,
+  permissions: readonly Permission[],
+  timeoutSeconds = 30,
+): FunctionSpec {
+  return {
+    id,
+    entry,
+    handler,
+    description,
+    timeoutSeconds,
+    memoryMb: 256,
+    tables,
+    permissions,
+    substitution: `${id}FunctionArn`,
+  };
+}

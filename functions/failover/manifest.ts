@@ -1,4 +1,4 @@
-import type { FunctionSpec, Permission, StateMachineSpec, TableAccess, TableName } from '../manifest';
+import { type FunctionSpec, type StateMachineSpec, taskSpec } from '../manifest';
 
 /**
  * The regional failover/failback task functions and the two state machines that call them. One
@@ -7,26 +7,8 @@ import type { FunctionSpec, Permission, StateMachineSpec, TableAccess, TableName
  */
 const ENTRY = 'functions/failover/index.ts';
 
-function spec(
-  id: string,
-  handler: string,
-  description: string,
-  tables: Partial<Record<TableName, TableAccess>>,
-  permissions: readonly Permission[],
-  timeoutSeconds = 30,
-): FunctionSpec {
-  return {
-    id,
-    entry: ENTRY,
-    handler,
-    description,
-    timeoutSeconds,
-    memoryMb: 256,
-    tables,
-    permissions,
-    substitution: `${id}FunctionArn`,
-  };
-}
+const spec = (...args: Parameters<typeof taskSpec> extends [string, ...infer R] ? R : never): FunctionSpec =>
+  taskSpec(ENTRY, ...args);
 
 export const FAILOVER_FUNCTIONS: readonly FunctionSpec[] = [
   spec(

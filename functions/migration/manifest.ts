@@ -1,4 +1,11 @@
-import type { FunctionSpec, Permission, StateMachineSpec, TableAccess, TableName } from '../manifest';
+import {
+  type FunctionSpec,
+  type Permission,
+  type StateMachineSpec,
+  type TableAccess,
+  type TableName,
+  taskSpec,
+} from '../manifest';
 
 /**
  * The shadow-pool task functions and the two state machines that call them. Every function is the
@@ -17,26 +24,8 @@ const FORECAST: TableAccess = ['GetItem'];
 const READ_POOLS: readonly Permission[] = ['ecs:read', 'eks:read'];
 const SCALE_POOLS: readonly Permission[] = ['ecs:scale', 'eks:scale'];
 
-function spec(
-  id: string,
-  handler: string,
-  description: string,
-  tables: Partial<Record<TableName, TableAccess>>,
-  permissions: readonly Permission[],
-  timeoutSeconds = 30,
-): FunctionSpec {
-  return {
-    id,
-    entry: ENTRY,
-    handler,
-    description,
-    timeoutSeconds,
-    memoryMb: 256,
-    tables,
-    permissions,
-    substitution: `${id}FunctionArn`,
-  };
-}
+const spec = (...args: Parameters<typeof taskSpec> extends [string, ...infer R] ? R : never): FunctionSpec =>
+  taskSpec(ENTRY, ...args);
 
 export const MIGRATION_FUNCTIONS: readonly FunctionSpec[] = [
   spec(
