@@ -61,7 +61,8 @@ const CursorSchema = z.strictObject({
   reasons: z.array(z.string()),
 }) satisfies z.ZodType<Cursor>;
 
-const schemas = {
+/** The input schema of each task (what the state machine passes it). */
+export const TASK_INPUTS = {
   validate: z.strictObject({ input: z.unknown(), executionName: z.string().min(1), kind: Kind }),
   acquireLease: RunContext.pick({ workloadId: true, operationId: true, kind: true, reason: true }),
   plan: RunContext.pick({ workloadId: true, operationId: true, kind: true, overrides: true }),
@@ -87,11 +88,11 @@ export interface Task<T> {
   run: (input: T) => Promise<unknown>;
 }
 
-function task<T>(name: keyof typeof schemas, schema: z.ZodType<T>, run: Task<T>['run']): Task<T> {
+function task<T>(name: keyof typeof TASK_INPUTS, schema: z.ZodType<T>, run: Task<T>['run']): Task<T> {
   return { what: `${name} task input`, schema, run };
 }
 
-type In<K extends keyof typeof schemas> = z.infer<(typeof schemas)[K]>;
+type In<K extends keyof typeof TASK_INPUTS> = z.infer<(typeof TASK_INPUTS)[K]>;
 
 /**
  * One named function per task: each Lambda entry passes its own (index.ts), so what a function
@@ -114,17 +115,17 @@ export const undoTask = (i: In<'compensate'>) => compensate(migrationDeps(), i);
 
 /** Every task, keyed as the handlers are named; index.ts wraps each in middleware. */
 export const TASKS = {
-  validate: task('validate', schemas.validate, validateTask),
-  lease: task('acquireLease', schemas.acquireLease, leaseTask),
-  plan: task('plan', schemas.plan, planTask),
-  provision: task('provision', schemas.provision, provisionTask),
-  healthy: task('checkHealthy', schemas.checkHealthy, healthyTask),
-  smoke: task('smokeTest', schemas.smokeTest, smokeTask),
-  shift: task('shift', schemas.shift, shiftTask),
-  gate: task('gate', schemas.gate, gateTask),
-  decommission: task('decommission', schemas.decommission, decommissionTask),
-  succeed: task('recordSuccess', schemas.recordSuccess, succeedTask),
-  undo: task('compensate', schemas.compensate, undoTask),
+  validate: task('validate', TASK_INPUTS.validate, validateTask),
+  lease: task('acquireLease', TASK_INPUTS.acquireLease, leaseTask),
+  plan: task('plan', TASK_INPUTS.plan, planTask),
+  provision: task('provision', TASK_INPUTS.provision, provisionTask),
+  healthy: task('checkHealthy', TASK_INPUTS.checkHealthy, healthyTask),
+  smoke: task('smokeTest', TASK_INPUTS.smokeTest, smokeTask),
+  shift: task('shift', TASK_INPUTS.shift, shiftTask),
+  gate: task('gate', TASK_INPUTS.gate, gateTask),
+  decommission: task('decommission', TASK_INPUTS.decommission, decommissionTask),
+  succeed: task('recordSuccess', TASK_INPUTS.recordSuccess, succeedTask),
+  undo: task('compensate', TASK_INPUTS.compensate, undoTask),
 };
 
 /** A task as a function of the raw state input (the local run's task overrides). */
