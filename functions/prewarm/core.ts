@@ -5,5 +5,7 @@ export {
   PrewarmInput,
   type PrewarmPorts,
   type PrewarmResult,
+  prewarmWorkload,
   runPrewarm,
+  workloadIdOf,
 } from '../../shared/prewarm/service';

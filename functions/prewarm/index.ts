@@ -10,14 +10,13 @@ import { countFailures, entry, logger, metrics, parsedOrThrow, tracer } from '..
 import { repositories } from '../runtime/repositories';
 import { standby } from '../runtime/standby';
 import { traffic } from '../runtime/traffic';
-import { PrewarmInput, type PrewarmResult, runPrewarm } from './core';
+import { PrewarmInput, type PrewarmResult, prewarmWorkload, workloadIdOf } from './core';
 
 /**
  * Pre-warm Lambda: the target of the `Forecast Computed` rule. Sets the primary's floor ahead of the
  * forecast demand and sizes a shadow pool that carries traffic (shared/prewarm, planned by
  * shared/planning); scale-in above the floor stays with the service's own target tracking. The
- * parser middleware rejects a bad event with a ValidationError before any port is built; the
- * service parses its (already valid) input again because the local run calls it with raw events.
+ * parser middleware rejects a bad event with a ValidationError before any port is built.
  */
 export const handler = entry(
   middy()
@@ -27,7 +26,7 @@ export const handler = entry(
     .use(captureLambdaHandler(tracer))
     .use(parser({ schema: PrewarmInput, safeParse: true }))
     .handler(async (event): Promise<PrewarmResult> => {
-      const result = await runPrewarm(parsedOrThrow(event, 'prewarm input'), {
+      const result = await prewarmWorkload(workloadIdOf(parsedOrThrow(event, 'prewarm input')), {
         clock: clock(),
         repositories: repositories(),
         compute: compute(),

@@ -49,9 +49,18 @@ export interface PrewarmPorts {
   standby?: StandbyPrewarmPorts;
 }
 
+/** Raw input (a CLI or a test): parsed, then `prewarmWorkload`. */
 export async function runPrewarm(input: unknown, ports: PrewarmPorts): Promise<PrewarmResult> {
-  const parsed = parseOrThrow(PrewarmInput, input, 'prewarm input');
-  const workloadId = 'detail' in parsed ? parsed.detail.workloadId : parsed.workloadId;
+  return prewarmWorkload(workloadIdOf(parseOrThrow(PrewarmInput, input, 'prewarm input')), ports);
+}
+
+/** The workload an input names: the event's detail, or the bare request. */
+export function workloadIdOf(input: PrewarmInput): string {
+  return 'detail' in input ? input.detail.workloadId : input.workloadId;
+}
+
+/** Plan both pools of one workload from its newest forecast and apply the plan. */
+export async function prewarmWorkload(workloadId: string, ports: PrewarmPorts): Promise<PrewarmResult> {
   const { repositories, compute } = ports;
   const record = await repositories.workloads.get(workloadId);
   if (!record) throw new NotFoundError(`workload ${workloadId} is not registered`);

@@ -5,7 +5,7 @@ import type { MigrationDeps } from '../migration/tasks';
 import { startInputForEvent } from '../migration/transformer';
 import type { MetricsSource } from '../ports/metrics';
 import type { Repositories } from '../ports/repositories';
-import { runPrewarm } from '../prewarm/service';
+import { prewarmWorkload } from '../prewarm/service';
 import type { ShadowscaleEvent } from '../schemas/events';
 import type { Workload } from '../schemas/workload';
 import { simPorts } from './adapters';
@@ -95,7 +95,7 @@ export class ControlLoop {
       if (this.current) this.queued = { kind, event };
       else await this.start(kind, event);
     }
-    const plan = await runPrewarm({ workloadId }, this.deps);
+    const plan = await prewarmWorkload(workloadId, this.deps);
     this.log.prewarm(nowMs, plan);
     this.autoscaler.tick(nowMs);
   }
