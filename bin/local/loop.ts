@@ -1,6 +1,7 @@
 import type { ForecastSummary } from '../../functions/forecast/core';
 import { PREWARM_FUNCTIONS } from '../../functions/prewarm/manifest';
 import type { ManualClock } from '../../shared/clock';
+import { operationKindFor } from '../../shared/migration/transformer';
 import type { PrewarmResult } from '../../shared/prewarm/service';
 import type { ShadowscaleEvent } from '../../shared/schemas/events';
 import type { Workload } from '../../shared/schemas/workload';
@@ -97,7 +98,8 @@ export class LocalLoop {
     }
     // EventBridge delivers after PutEvents returns: operations start once the forecaster is done.
     for (const event of this.published) {
-      const kind: OperationKind = event.detailType === 'Contention Predicted' ? 'migration' : 'return';
+      const kind = operationKindFor(event.detailType);
+      if (!kind) continue;
       if (this.current) this.queued = { kind, event };
       else {
         this.startOperation(kind, event);

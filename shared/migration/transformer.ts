@@ -87,6 +87,13 @@ export function applyInputTransformer(shape: InputTransformerShape, event: unkno
   return out;
 }
 
+/** The shadow-pool operation an event starts (the rules above): migration, return, or none. */
+export function operationKindFor(detailType: string): 'migration' | 'return' | undefined {
+  if (detailType === 'Contention Predicted') return 'migration';
+  if (detailType === 'Contention Cleared') return 'return';
+  return undefined;
+}
+
 /**
  * For the local run, where events are not wrapped by a bus: the execution a published event starts
  * (migration on `Contention Predicted`, return on `Contention Cleared`) and its input, exactly as the
@@ -97,18 +104,14 @@ export function startInputForEvent(
   event: { detailType: string; detail: unknown },
   eventId: string,
 ): { kind: 'migration' | 'return'; input: unknown } | undefined {
-  const rule =
-    event.detailType === 'Contention Predicted'
-      ? { kind: 'migration' as const, shape: CONTENTION_PREDICTED_RULE }
-      : event.detailType === 'Contention Cleared'
-        ? { kind: 'return' as const, shape: CONTENTION_CLEARED_RULE }
-        : undefined;
-  if (!rule) return undefined;
+  const kind = operationKindFor(event.detailType);
+  if (!kind) return undefined;
+  const rule = kind === 'migration' ? CONTENTION_PREDICTED_RULE : CONTENTION_CLEARED_RULE;
   const envelope = {
     id: eventId,
     source: EVENT_SOURCE,
     'detail-type': event.detailType,
     detail: event.detail,
   };
-  return { kind: rule.kind, input: JSON.parse(applyInputTransformer(rule.shape.inputTransformer, envelope)) };
+  return { kind, input: JSON.parse(applyInputTransformer(rule.inputTransformer, envelope)) };
 }

@@ -2,7 +2,7 @@ import type { ManualClock } from '../clock';
 import { runForecaster } from '../forecaster/service';
 import { type OperationKind, OperationRun } from '../migration/runner';
 import type { MigrationDeps } from '../migration/tasks';
-import { startInputForEvent } from '../migration/transformer';
+import { operationKindFor, startInputForEvent } from '../migration/transformer';
 import type { MetricsSource } from '../ports/metrics';
 import type { Repositories } from '../ports/repositories';
 import { prewarmWorkload } from '../prewarm/service';
@@ -89,7 +89,7 @@ export class ControlLoop {
     this.published = [];
     await runForecaster({ workloadIds: [workloadId] }, { ...this.deps, metrics: this.metrics });
     for (const event of this.published) {
-      const kind = startInputForEvent(event, 'probe')?.kind;
+      const kind = operationKindFor(event.detailType);
       if (!kind) continue;
       this.log.contention(nowMs, event);
       if (this.current) this.queued = { kind, event };
