@@ -1,6 +1,6 @@
 import { ManualClock } from '../clock';
 import { planningPath } from '../planning/path';
-import { metricUnits } from '../planning/units';
+import { metricUnits, wholeUnits } from '../planning/units';
 import type { Prediction } from '../schemas/series';
 import { Workload, type WorkloadInput } from '../schemas/workload';
 import { ControlLoop } from '../sim/control-loop';
@@ -179,7 +179,7 @@ export function loopWorld(
   const workload = loopWorkload(p, settings);
   const metric = workload.metrics[0] as Workload['metrics'][number];
   const first = metricUnits(workload, metric, p.trace.values[0] as number);
-  const initial = Math.min(p.primaryMax, Math.max(1, p.primaryMin, Math.ceil(first - 1e-9)));
+  const initial = Math.min(p.primaryMax, Math.max(1, p.primaryMin, wholeUnits(first)));
   return {
     workload,
     sim: {
