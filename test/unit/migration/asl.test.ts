@@ -7,6 +7,7 @@ import {
   type ShadowPoolKind,
 } from '../../../functions/migration/local';
 import { MIGRATION_FUNCTIONS, MIGRATION_STATE_MACHINES } from '../../../functions/migration/manifest';
+import { expectTaskPolicies, reachableStates } from '../../helpers/asl';
 
 // asl-validator ships no type declarations.
 const aslValidator: (definition: unknown) => {
@@ -60,21 +61,7 @@ describe.each(KINDS)('%s state machine', (kind) => {
   });
 
   it('every Task retries throttling and transient errors with backoff and jitter, and catches', () => {
-    for (const [name, state] of Object.entries(definition.States)) {
-      if (state.Type !== 'Task') continue;
-      const retried = new Set(state.Retry?.flatMap((r) => r.ErrorEquals));
-      expect({ name, missing: REQUIRED_RETRY.filter((e) => !retried.has(e)) }).toEqual({ name, missing: [] });
-      for (const r of state.Retry ?? [])
-        expect({ name, backoff: (r.BackoffRate ?? 0) > 1, jitter: r.JitterStrategy }).toEqual({
-          name,
-          backoff: true,
-          jitter: 'FULL',
-        });
-      expect({ name, catchesAll: state.Catch?.some((c) => c.ErrorEquals.includes('States.ALL')) }).toEqual({
-        name,
-        catchesAll: true,
-      });
-    }
+    expectTaskPolicies(definition.States, REQUIRED_RETRY);
   });
 
   it('bad input fails in the first state; failures end in named states; every state is reachable', () => {
@@ -82,24 +69,7 @@ describe.each(KINDS)('%s state machine', (kind) => {
     expect(validate?.Catch?.find((c) => c.ErrorEquals.includes('ValidationError'))?.Next).toBe(
       'InvalidInput',
     );
-    const reachable = new Set<string>(['Validate']);
-    const queue = ['Validate'];
-    while (queue.length) {
-      const s = definition.States[queue.shift() as string];
-      const next = [
-        s?.Next,
-        s?.Default,
-        ...(s?.Choices ?? []).map((c) => c.Next),
-        ...(s?.Catch ?? []).map((c) => c.Next),
-      ];
-      for (const n of next) {
-        if (n && !reachable.has(n)) {
-          reachable.add(n);
-          queue.push(n);
-        }
-      }
-    }
-    expect([...reachable].sort()).toEqual(Object.keys(definition.States).sort());
+    expect(reachableStates(definition.States)).toEqual(Object.keys(definition.States).sort());
     const title = kind === 'migration' ? 'Migration' : 'Return';
     expect(definition.States[`${title}Succeeded`]?.Type).toBe('Succeed');
     expect(definition.States[`${title}RolledBack`]?.Type).toBe('Fail');

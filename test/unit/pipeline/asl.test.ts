@@ -9,6 +9,7 @@ import {
 } from '../../../functions/pipeline/local';
 import { PIPELINE_FUNCTIONS, PIPELINE_STATE_MACHINES } from '../../../functions/pipeline/manifest';
 import { ManualClock } from '../../../shared/clock';
+import { expectTaskPolicies, reachableStates } from '../../helpers/asl';
 
 // asl-validator ships no type declarations.
 const aslValidator: (definition: unknown) => {
@@ -61,22 +62,7 @@ describe('pipeline-branch state machine', () => {
   });
 
   it('every Task retries transient errors with backoff and jitter, catches all, and has a timeout', () => {
-    for (const [name, state] of Object.entries(definition.States)) {
-      if (state.Type !== 'Task') continue;
-      const retried = new Set(state.Retry?.flatMap((r) => r.ErrorEquals));
-      expect({ name, missing: REQUIRED_RETRY.filter((e) => !retried.has(e)) }).toEqual({ name, missing: [] });
-      for (const r of state.Retry ?? [])
-        expect({ name, backoff: (r.BackoffRate ?? 0) > 1, jitter: r.JitterStrategy }).toEqual({
-          name,
-          backoff: true,
-          jitter: 'FULL',
-        });
-      expect({ name, catchesAll: state.Catch?.some((c) => c.ErrorEquals.includes('States.ALL')) }).toEqual({
-        name,
-        catchesAll: true,
-      });
-      expect({ name, timeout: (state.TimeoutSeconds ?? 0) > 0 }).toEqual({ name, timeout: true });
-    }
+    expectTaskPolicies(definition.States, REQUIRED_RETRY, { timeouts: true });
   });
 
   it('the integration test gate waits for a task token, with a heartbeat and a timeout, and discards on failure', () => {
@@ -91,23 +77,7 @@ describe('pipeline-branch state machine', () => {
     expect(
       definition.States.Validate?.Catch?.find((c) => c.ErrorEquals.includes('ValidationError'))?.Next,
     ).toBe('InvalidInput');
-    const reachable = new Set<string>(['Validate']);
-    const queue = ['Validate'];
-    while (queue.length) {
-      const s = definition.States[queue.shift() as string];
-      for (const n of [
-        s?.Next,
-        s?.Default,
-        ...(s?.Choices ?? []).map((c) => c.Next),
-        ...(s?.Catch ?? []).map((c) => c.Next),
-      ]) {
-        if (n && !reachable.has(n)) {
-          reachable.add(n);
-          queue.push(n);
-        }
-      }
-    }
-    expect([...reachable].sort()).toEqual(Object.keys(definition.States).sort());
+    expect(reachableStates(definition.States)).toEqual(Object.keys(definition.States).sort());
     for (const name of ['Merged', 'DeployedToPrimary', 'AlreadyDeployed'])
       expect(definition.States[name]?.Type).toBe('Succeed');
     for (const name of ['Discarded', 'DiscardFailed', 'InvalidInput', 'LeaseRefused', 'NoForecast'])
