@@ -2,14 +2,13 @@ import type { Clock } from '../clock';
 import {
   GateFailedError,
   GateNoDataError,
-  NotFoundError,
   OperationClosedError,
   PlanRejectedError,
   ProvisioningTimeoutError,
-  TransientError,
   ValidationError,
 } from '../errors';
 import { evaluateGate } from '../migration/gate';
+import { loadOperation, loadWorkload, publish, step } from '../migration/operation-io';
 import { describeCaught } from '../migration/tasks';
 import {
   nextStepIndex,
@@ -22,8 +21,7 @@ import type { EventPublisher } from '../ports/events';
 import type { RegionalHealthSource, StandbyPool } from '../ports/regions';
 import type { Repositories } from '../ports/repositories';
 import type { RegionRouter } from '../ports/traffic';
-import type { ShadowscaleEvent } from '../schemas/events';
-import type { Operation, OperationStep, TrafficWeights } from '../schemas/operation';
+import type { TrafficWeights } from '../schemas/operation';
 import type { Prediction } from '../schemas/series';
 import type { Workload } from '../schemas/workload';
 import { parseOrThrow } from '../validation';
@@ -49,28 +47,6 @@ export interface RegionalDeps {
 }
 
 export const REGIONAL_LEASE_TTL_MS = 2 * 3_600_000;
-
-async function loadWorkload(deps: RegionalDeps, workloadId: string): Promise<Workload> {
-  const record = await deps.repositories.workloads.get(workloadId);
-  if (!record) throw new NotFoundError(`workload ${workloadId} is not registered`);
-  return record.workload;
-}
-
-async function loadOperation(deps: RegionalDeps, operationId: string): Promise<Operation> {
-  const op = await deps.repositories.operations.get(operationId);
-  if (!op) throw new NotFoundError(`operation ${operationId} does not exist`);
-  return op;
-}
-
-async function publish(deps: RegionalDeps, event: ShadowscaleEvent): Promise<void> {
-  const result = await deps.events.publish([event]);
-  const failed = result.failed[0];
-  if (failed) throw new TransientError(`publishing ${event.detailType} failed: ${failed.error}`);
-}
-
-function step(deps: RegionalDeps, name: string, detail: Record<string, unknown> = {}): OperationStep {
-  return { at: deps.clock.now(), name, detail };
-}
 
 /** From and to regions of a run. */
 function route(workload: Workload, kind: RegionalKind): { fromRegion: string; toRegion: string } {

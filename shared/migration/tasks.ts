@@ -2,12 +2,10 @@ import type { Clock } from '../clock';
 import {
   GateFailedError,
   GateNoDataError,
-  NotFoundError,
   OperationClosedError,
   PlanRejectedError,
   ProvisioningTimeoutError,
   SmokeTestFailedError,
-  TransientError,
   ValidationError,
 } from '../errors';
 import { holdSecondsForReturn } from '../planning/home';
@@ -16,13 +14,13 @@ import type { EventPublisher } from '../ports/events';
 import type { TargetHealthSource } from '../ports/metrics';
 import type { Repositories } from '../ports/repositories';
 import type { TrafficRouter } from '../ports/traffic';
-import type { ShadowscaleEvent } from '../schemas/events';
-import type { Operation, OperationStep, TrafficWeights } from '../schemas/operation';
+import type { OperationStep, TrafficWeights } from '../schemas/operation';
 import type { Prediction } from '../schemas/series';
 import type { Workload } from '../schemas/workload';
 import { parseOrThrow } from '../validation';
 import { evaluateGate } from './gate';
 import { MigrationInput, operationIdFromExecutionName, type RunContext } from './input';
+import { loadOperation, loadWorkload, publish, step } from './operation-io';
 import { MigrationPlan, makePlan } from './plan';
 import { setAndVerify } from './traffic';
 import {
@@ -60,29 +58,6 @@ export interface SmokeRunner {
 export const LEASE_TTL_MS = 2 * 3_600_000;
 
 type Kind = 'migration' | 'return';
-
-async function loadWorkload(deps: MigrationDeps, workloadId: string): Promise<Workload> {
-  const record = await deps.repositories.workloads.get(workloadId);
-  if (!record) throw new NotFoundError(`workload ${workloadId} is not registered`);
-  return record.workload;
-}
-
-async function loadOperation(deps: MigrationDeps, operationId: string): Promise<Operation> {
-  const op = await deps.repositories.operations.get(operationId);
-  if (!op) throw new NotFoundError(`operation ${operationId} does not exist`);
-  return op;
-}
-
-async function publish(deps: MigrationDeps, event: ShadowscaleEvent): Promise<void> {
-  const result = await deps.events.publish([event]);
-  const failed = result.failed[0];
-  // Retried by the state machine; events are at-least-once, so a retry may publish twice.
-  if (failed) throw new TransientError(`publishing ${event.detailType} failed: ${failed.error}`);
-}
-
-function step(deps: MigrationDeps, name: string, detail: Record<string, unknown> = {}): OperationStep {
-  return { at: deps.clock.now(), name, detail };
-}
 
 /**
  * Appends a step unless the operation already records the same one: same name, same values of

@@ -1,11 +1,12 @@
-import { ConfigError, NotFoundError, ProvisioningTimeoutError, ValidationError } from '../errors';
+import { ConfigError, ProvisioningTimeoutError, ValidationError } from '../errors';
+import { loadOperation, loadWorkload, step } from '../migration/operation-io';
 import { type MigrationPlan, makePlan, POLL_SECONDS } from '../migration/plan';
 import { describeCaught, LEASE_TTL_MS, type MigrationDeps } from '../migration/tasks';
 import { setAndVerify } from '../migration/traffic';
 import { sameWeights, weightsOnAbort } from '../migration/weights';
 import type { VersionedPool } from '../ports/compute';
 import type { TestRunnerPort } from '../ports/tests';
-import type { Operation, OperationStep, TrafficWeights } from '../schemas/operation';
+import type { Operation, TrafficWeights } from '../schemas/operation';
 import type { Prediction } from '../schemas/series';
 import type { Workload } from '../schemas/workload';
 import { parseOrThrow } from '../validation';
@@ -26,22 +27,6 @@ export interface PipelineDeps extends MigrationDeps {
 
 /** Where a (re)run of a branch picks up, from what the operation recorded. */
 export type BranchPhase = 'provision' | 'shift' | 'promote' | 'return' | 'decommission';
-
-function step(deps: PipelineDeps, name: string, detail: Record<string, unknown> = {}): OperationStep {
-  return { at: deps.clock.now(), name, detail };
-}
-
-async function loadWorkload(deps: PipelineDeps, workloadId: string): Promise<Workload> {
-  const record = await deps.repositories.workloads.get(workloadId);
-  if (!record) throw new NotFoundError(`workload ${workloadId} is not registered`);
-  return record.workload;
-}
-
-async function loadOperation(deps: PipelineDeps, operationId: string): Promise<Operation> {
-  const op = await deps.repositories.operations.get(operationId);
-  if (!op) throw new NotFoundError(`operation ${operationId} does not exist`);
-  return op;
-}
 
 const has = (op: Operation, name: string) => op.steps.some((s) => s.name === name);
 
