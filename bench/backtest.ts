@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { ElasticityMetrics } from '../shared/backtest/metrics';
-import { POLICY_NAMES, type PolicyName } from '../shared/backtest/policy';
+import { isLoopPolicy, POLICY_NAMES, type PolicyName } from '../shared/backtest/policy';
 import {
   type BacktestJson,
   type BacktestSetup,
@@ -272,7 +272,7 @@ export async function speed(days = 100, quantile?: number): Promise<SpeedResult>
   for (const name of POLICY_NAMES) {
     const w = performance.now();
     const c = cpuNow();
-    if (name === 'shadowscale') await runShadowscale(setup);
+    if (isLoopPolicy(name)) await runShadowscale(setup, undefined, name);
     else runPolicy(setup, makePolicy(name, future));
     perPolicy[name] = { seconds: (performance.now() - w) / 1000, cpuSeconds: cpuNow() - c };
   }

@@ -6,6 +6,9 @@ import type { ForecastEngine, ForecastResult, ModelState } from '../model/api';
 import {
   assessContention,
   decide,
+  forecastQuantiles,
+  type LearnerChange,
+  learnStep,
   type MetricDemand,
   planningPath,
   shadowUnitsFor,
@@ -22,7 +25,7 @@ import type {
 } from '../ports/repositories';
 import { updateFingerprint } from '../profile/fingerprint';
 import type { ShadowscaleEvent } from '../schemas/events';
-import type { Prediction } from '../schemas/series';
+import type { PlanningSettings, Prediction } from '../schemas/series';
 import type { Signal } from '../schemas/signal';
 import type { WorkloadMetric, WorkloadRecord } from '../schemas/workload';
 import {
@@ -34,7 +37,6 @@ import {
   incrementalRead,
   type PlanOptions,
   planRead,
-  quantilesFor,
   type ReadMode,
   type SeriesRead,
   signalTagsOf,
@@ -107,6 +109,10 @@ export interface MetricOutcome {
   peakAtQuantile?: number;
   /** Anomaly score of the newest observation, in [0, 1] (see shared/anomaly). */
   anomalyScore?: number;
+  /** The planning settings this run planned with, when the policy learns them. */
+  planning?: PlanningSettings;
+  /** The learner changed the planning settings in this run, and why. */
+  planningChange?: LearnerChange;
   error?: ErrorInfo;
 }
 
@@ -477,7 +483,7 @@ function forecastSeries(
       }
       const { series } = opts.engine.clean(points, { intervalMs: periodMs });
       state = opts.engine.fit(series, {
-        quantiles: quantilesFor(s.metric),
+        quantiles: forecastQuantiles(workload, s.metric),
         horizonSteps: Math.ceil((workload.contention.horizonSeconds * 1000) / periodMs),
       });
     } else {
@@ -512,12 +518,18 @@ function forecastSeries(
     const { future, past } = splitSignals(w.signals, nowMs);
     const forecast = opts.engine.forecast(state, {
       horizonSteps: steps,
-      quantiles: quantilesFor(s.metric),
+      quantiles: forecastQuantiles(workload, s.metric),
       signals: future,
       pastSignals: past,
     });
-    requireQuantiles(forecast, quantilesFor(s.metric));
-    const atQuantile = planningPath(forecast, s.metric);
+    requireQuantiles(forecast, forecastQuantiles(workload, s.metric));
+    const learned = workload.policy.learn
+      ? learnStep(s.stored?.learner, { workload, metric: s.metric, nowMs, observed: points, forecast })
+      : undefined;
+    const planning = learned?.settings;
+    const atQuantile = planningPath({ ...forecast, planning }, s.metric);
+    if (planning) outcome.planning = planning;
+    if (learned?.change) outcome.planningChange = learned.change;
     outcome.model = forecast.model;
     outcome.confidence = forecast.confidence;
     outcome.horizonSteps = steps;
@@ -538,6 +550,7 @@ function forecastSeries(
       model: forecast.model,
       confidence: forecast.confidence,
       signals: forecast.appliedSignals,
+      ...(planning ? { planning } : {}),
     });
     // Raw points, not the engine's cleaned series: cleaning would remove the very outliers we score.
     const { anomaly, changes } = advanceSeriesAnomaly(s.stored?.anomaly, points);
@@ -552,6 +565,7 @@ function forecastSeries(
       state,
       ...(anomaly ? { anomaly } : {}),
       ...(fingerprint ? { fingerprint } : {}),
+      ...(learned ? { learner: learned.state } : {}),
     });
     demandsOf(w).set(s.metric.name, {
       metric: s.metric.name,
