@@ -150,7 +150,8 @@ export interface ForecastRunResult {
 
 interface SeriesWork {
   metric: WorkloadMetric;
-  stored: ModelStateRecord | undefined;
+  /** The state read at the start of the run; dropped once the series has its new state. */
+  stored?: ModelStateRecord | undefined;
   read: SeriesRead;
   queryId: string;
   answer?: MetricQueryResult;
@@ -330,13 +331,20 @@ async function runChunk(
     for (const s of w.series) {
       const outcome = forecastSeries(w, s, nowMs, opts);
       if (outcome === 'refit') again.push(s);
+      // A chunk holds hundreds of states (tens of KB each): the old one is not needed past here.
+      else delete s.stored;
     }
   }
   // A state the engine refused to update is refitted from full history in the same run.
   if (again.length > 0) {
     const retry = works.filter((w) => w.series.some((s) => again.includes(s)));
     await readSeries(retry, ports.metrics, new Set(again));
-    for (const w of retry) for (const s of w.series) if (again.includes(s)) forecastSeries(w, s, nowMs, opts);
+    for (const w of retry)
+      for (const s of w.series)
+        if (again.includes(s)) {
+          forecastSeries(w, s, nowMs, opts);
+          delete s.stored;
+        }
   }
   for (const w of works) {
     if (w.outcome.status === 'failed') continue;
@@ -353,7 +361,13 @@ async function runChunk(
       ]);
     });
   });
-  for (const w of works) result.series += w.states.length;
+  for (const w of works) {
+    result.series += w.states.length;
+    // Written: the rest of the run needs only the decision and the events.
+    w.predictions = [];
+    w.states = [];
+    w.signals = [];
+  }
 
   // 5. Publish, then store decisions whose transition (if any) made it onto the bus.
   const toPublish = works.filter((w) => w.outcome.status !== 'failed').flatMap((w) => w.events);
