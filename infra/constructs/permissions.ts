@@ -448,6 +448,84 @@ function standbyStatements(scope: IConstruct, ctx: PermissionContext): ScopedSta
   ];
 }
 
+function putMetricsStatement(): ScopedStatement {
+  return statement(
+    {
+      sid: 'CloudWatchPutShadowscaleMetrics',
+      actions: ['cloudwatch:PutMetricData'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'cloudwatch:namespace': METRICS_NAMESPACE } },
+    },
+    `cloudwatch:PutMetricData does not support resource-level permissions; limited to the namespace ${METRICS_NAMESPACE}`,
+  );
+}
+
+/** Read the scalable targets and raise a primary ECS service's MinCapacity (pre-warm's floor). */
+function setFloorStatements(scope: IConstruct): ScopedStatement[] {
+  return [
+    statement(
+      {
+        sid: 'AutoScalingReadTargets',
+        actions: ['application-autoscaling:DescribeScalableTargets'],
+        resources: ['*'],
+      },
+      'application-autoscaling:DescribeScalableTargets (read) does not support resource-level permissions',
+    ),
+    statement(
+      {
+        sid: 'AutoScalingSetFloor',
+        actions: ['application-autoscaling:RegisterScalableTarget'],
+        resources: [arnFor(scope, 'application-autoscaling', 'scalable-target/*')],
+      },
+      'application-autoscaling:RegisterScalableTarget (MinCapacity of a primary ECS service) on scalable targets of this account and region, whose ids are assigned by AWS',
+    ),
+  ];
+}
+
+function invokeSmokeStatement(scope: IConstruct): ScopedStatement {
+  return statement(
+    {
+      sid: 'LambdaInvokeSmokeTest',
+      actions: ['lambda:InvokeFunction'],
+      resources: [arnFor(scope, 'lambda', 'function:*')],
+      conditions: resourceTag,
+    },
+    'lambda:InvokeFunction of smoke-test functions named in workload definitions at run time: limited to functions tagged shadowscale:managed=true',
+  );
+}
+
+/** Weighted records in the configured hosted zones only; throws when none is configured. */
+function route53ShiftStatements(scope: IConstruct, ctx: PermissionContext): ScopedStatement[] {
+  const zones = ctx.managed.hostedZoneIds;
+  if (zones.length === 0)
+    throw new ValidationError(
+      'permission route53:shift-weights needs hosted zones: set context shadowscale:managed.hostedZoneIds (got [])',
+      [
+        {
+          path: 'shadowscale:managed.hostedZoneIds',
+          message: 'must list at least one hosted zone id',
+          received: [],
+        },
+      ],
+    );
+  const stack = Stack.of(scope);
+  return [
+    statement({
+      sid: 'Route53ShiftRegionWeights',
+      actions: ['route53:ChangeResourceRecordSets', 'route53:ListResourceRecordSets'],
+      resources: zones.map((z) => `arn:${stack.partition}:route53:::hostedzone/${z}`),
+    }),
+    statement(
+      {
+        sid: 'Route53GetChange',
+        actions: ['route53:GetChange'],
+        resources: [`arn:${stack.partition}:route53:::change/*`],
+      },
+      'route53:GetChange (read) on change ids, which are only known after a change is submitted',
+    ),
+  ];
+}
+
 /** The statements granting one permission. Throws `ValidationError` when it cannot be scoped. */
 export function permissionStatements(
   scope: IConstruct,
@@ -463,17 +541,7 @@ export function permissionStatements(
         ),
       ];
     case 'cloudwatch:put-metrics':
-      return [
-        statement(
-          {
-            sid: 'CloudWatchPutShadowscaleMetrics',
-            actions: ['cloudwatch:PutMetricData'],
-            resources: ['*'],
-            conditions: { StringEquals: { 'cloudwatch:namespace': METRICS_NAMESPACE } },
-          },
-          `cloudwatch:PutMetricData does not support resource-level permissions; limited to the namespace ${METRICS_NAMESPACE}`,
-        ),
-      ];
+      return [putMetricsStatement()];
     case 'events:put':
       return [
         statement({ sid: 'EventsPut', actions: ['events:PutEvents'], resources: [ctx.eventBus.eventBusArn] }),
@@ -487,24 +555,7 @@ export function permissionStatements(
     case 'ecs:delete-shadow':
       return ecsStatements(scope, ctx, 'delete');
     case 'ecs:set-floor':
-      return [
-        statement(
-          {
-            sid: 'AutoScalingReadTargets',
-            actions: ['application-autoscaling:DescribeScalableTargets'],
-            resources: ['*'],
-          },
-          'application-autoscaling:DescribeScalableTargets (read) does not support resource-level permissions',
-        ),
-        statement(
-          {
-            sid: 'AutoScalingSetFloor',
-            actions: ['application-autoscaling:RegisterScalableTarget'],
-            resources: [arnFor(scope, 'application-autoscaling', 'scalable-target/*')],
-          },
-          'application-autoscaling:RegisterScalableTarget (MinCapacity of a primary ECS service) on scalable targets of this account and region, whose ids are assigned by AWS',
-        ),
-      ];
+      return setFloorStatements(scope);
     case 'ecs:manage-shadow':
       return (['read', 'scale', 'create', 'delete'] as const).flatMap((p) => ecsStatements(scope, ctx, p));
     case 'eks:read':
@@ -526,47 +577,9 @@ export function permissionStatements(
     case 'elb:read':
       return [elbReadWeightsStatement(), elbReadHealthStatement()];
     case 'lambda:invoke-smoke':
-      return [
-        statement(
-          {
-            sid: 'LambdaInvokeSmokeTest',
-            actions: ['lambda:InvokeFunction'],
-            resources: [arnFor(scope, 'lambda', 'function:*')],
-            conditions: resourceTag,
-          },
-          'lambda:InvokeFunction of smoke-test functions named in workload definitions at run time: limited to functions tagged shadowscale:managed=true',
-        ),
-      ];
-    case 'route53:shift-weights': {
-      const zones = ctx.managed.hostedZoneIds;
-      if (zones.length === 0)
-        throw new ValidationError(
-          'permission route53:shift-weights needs hosted zones: set context shadowscale:managed.hostedZoneIds (got [])',
-          [
-            {
-              path: 'shadowscale:managed.hostedZoneIds',
-              message: 'must list at least one hosted zone id',
-              received: [],
-            },
-          ],
-        );
-      const stack = Stack.of(scope);
-      return [
-        statement({
-          sid: 'Route53ShiftRegionWeights',
-          actions: ['route53:ChangeResourceRecordSets', 'route53:ListResourceRecordSets'],
-          resources: zones.map((z) => `arn:${stack.partition}:route53:::hostedzone/${z}`),
-        }),
-        statement(
-          {
-            sid: 'Route53GetChange',
-            actions: ['route53:GetChange'],
-            resources: [`arn:${stack.partition}:route53:::change/*`],
-          },
-          'route53:GetChange (read) on change ids, which are only known after a change is submitted',
-        ),
-      ];
-    }
+      return [invokeSmokeStatement(scope)];
+    case 'route53:shift-weights':
+      return route53ShiftStatements(scope, ctx);
     case 'standby:scale':
       return standbyStatements(scope, ctx);
     default: {
