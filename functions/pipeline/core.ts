@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { smokeRunner } from '../../shared/aws/http-smoke';
 import { MigrationPlan } from '../../shared/migration/plan';
 import { PipelineContext } from '../../shared/pipeline/input';
 import {
@@ -17,7 +18,6 @@ import {
   startTests,
   validatePipelineInput,
 } from '../../shared/pipeline/tasks';
-import { smokeRunner } from '../../shared/aws/http-smoke';
 import { parseOrThrow } from '../../shared/validation';
 import type { TaskFn } from '../migration/core';
 import { clock } from '../runtime';

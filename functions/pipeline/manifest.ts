@@ -25,7 +25,10 @@ const OPERATION_AND_LEASE: TableAccess = ['GetItem', 'PutItem', 'DeleteItem'];
 /** The latest forecast of the workload. */
 const FORECAST: TableAccess = ['GetItem'];
 /** The workload's operations, listed by its index. */
-const OPERATIONS_OF_WORKLOAD: TableAccess = { actions: ['GetItem', 'Query'], indexes: ['byWorkload', 'recent'] };
+const OPERATIONS_OF_WORKLOAD: TableAccess = {
+  actions: ['GetItem', 'Query'],
+  indexes: ['byWorkload', 'recent'],
+};
 
 const spec = (...args: Parameters<typeof taskSpec> extends [string, ...infer R] ? R : never): FunctionSpec =>
   taskSpec(ENTRY, ...args);

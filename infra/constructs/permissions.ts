@@ -626,7 +626,9 @@ export function permissionStatements(
         statement({
           sid: 'Route53ReadRegionWeights',
           actions: ['route53:ListResourceRecordSets'],
-          resources: hostedZones(ctx, permission).map((z) => `arn:${stack.partition}:route53:::hostedzone/${z}`),
+          resources: hostedZones(ctx, permission).map(
+            (z) => `arn:${stack.partition}:route53:::hostedzone/${z}`,
+          ),
         }),
       ];
     }
