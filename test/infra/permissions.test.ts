@@ -123,6 +123,20 @@ describe('permissionStatements', () => {
     });
   });
 
+  it.each([
+    [
+      'registered',
+      { passRoleArns: ['arn:aws:iam::123456789012:role/nodes'] },
+      '"arn:aws:iam::123456789012:role/nodes"',
+    ],
+    ['none registered', {}, ':iam::123456789012:role/*'],
+  ] as const)('passes the EKS node role (%s) only to EKS', (_, managed, resource) => {
+    const found = render('eks:create-shadow', managed).find((s) => s.json.Sid === 'EksPassNodeRole');
+    expect(actions(found?.json.Action ?? [])).toEqual(['iam:PassRole']);
+    expect(resources(found?.json.Resource).join(' ')).toContain(resource);
+    expect(found?.json.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'eks.amazonaws.com' } });
+  });
+
   it('gives reads, scaling and deletion no create, register, tag or PassRole right', () => {
     for (const permission of [
       'standby:read',
