@@ -4,13 +4,16 @@ import type { Command } from 'commander';
 import {
   type BenchProgress,
   benchSeries,
+  benchShort,
   formatReport,
   listTraceFiles,
   loadTrace,
   type SeriesRow,
+  type ShortRow,
   type SpeedResult,
   speedOn,
   summarise,
+  summariseShort,
 } from '../../../bench/forecast';
 import { ValidationError } from '../../../shared/errors';
 import type { CliIO } from '../context';
@@ -41,13 +44,17 @@ export function registerBenchForecast(program: Command, io: CliIO): void {
   benchCommand(program)
     .command('forecast')
     .description(
-      'rolling-origin forecast benchmark over every CSV in a folder (horizons 1h and 24h, baselines: daily seasonal naive and augurs MSTL)',
+      'rolling-origin forecast benchmark over every CSV in a folder (horizons 1h and 24h, baselines: daily seasonal naive and augurs MSTL; short horizons 15m and 30m at every step, baselines: persistence, daily seasonal naive and the seasonal forecast without the nowcaster)',
     )
     .requiredOption('--traces <dir>', 'folder of timestamp,value CSV files')
     .option('--json <file>', 'also write the results as JSON (per trace and a summary)')
     .option('--only <names>', 'comma list: only files whose name contains one of these')
     .option('--no-mstl', 'skip the augurs MSTL baseline (faster; rel MAE vs MSTL becomes vs snaive)')
-    .action((opts: { traces: string; json?: string; only?: string; mstl: boolean }) => {
+    .option(
+      '--no-seasonal-baseline',
+      'skip the short-horizon run of the engine without its nowcaster (faster; seas/pers becomes n/a)',
+    )
+    .action((opts: { traces: string; json?: string; only?: string; mstl: boolean; seasonalBaseline: boolean }) => {
       const dir = resolve(opts.traces);
       let isDir = false;
       try {
@@ -67,6 +74,7 @@ export function registerBenchForecast(program: Command, io: CliIO): void {
         ]);
       const started = performance.now();
       const rows: SeriesRow[] = [];
+      const short: ShortRow[] = [];
       const speed: SpeedResult[] = [];
       const repairs: string[] = [];
       files.forEach((file, i) => {
@@ -74,11 +82,12 @@ export function registerBenchForecast(program: Command, io: CliIO): void {
         progressLine(io, { done: i, total: files.length, name }, started);
         const series = loadTrace(file, (line) => repairs.push(line));
         rows.push(...benchSeries(name, series, { noMstl: !opts.mstl }));
+        short.push(...benchShort(name, series, { noSeasonalBaseline: !opts.seasonalBaseline }));
         const sp = opts.mstl ? speedOn(name, series) : null;
         if (sp) speed.push(sp);
       });
       progressLine(io, { done: files.length, total: files.length, name: '' }, started);
-      const result = { series: rows, summary: summarise(rows) };
+      const result = { series: rows, short, summary: { ...summarise(rows), ...summariseShort(short) } };
       io.out(formatReport(result, speed));
       for (const line of repairs) io.out(`${line}\n`);
       if (opts.json) writeFileSync(resolve(opts.json), `${JSON.stringify(result, null, 2)}\n`);
