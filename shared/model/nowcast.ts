@@ -14,7 +14,7 @@
  *
  * Pure, allocation-light, and its state is plain JSON of bounded size (see `nowcastSizeBound`).
  */
-import { round7 } from './calibrate';
+import { quantileSorted, round7, tailFactor } from './calibrate';
 
 /** The nowcaster covers this far ahead; beyond it, the engine's seasonal forecast. */
 export const NOWCAST_MS = 30 * 60_000;
@@ -38,6 +38,8 @@ const CLIP = 25;
 const QUANTILE_RATE = 0.05;
 /** Updates before the nowcaster's output is used at all (below: the engine alone). */
 const MIN_UPDATES = 24;
+/** Residuals whose empirical quantiles start the trackers. */
+const START_SCORES = 96;
 
 export interface NowcastModel {
   /** Horizon step (1-based) this model forecasts. */
@@ -54,6 +56,12 @@ export interface NowcastModel {
   eB: number;
   /** Updates absorbed. */
   n: number;
+  /**
+   * The first residuals, until there are START_SCORES: their empirical quantiles start the
+   * trackers (a tracker started far off needs hundreds of steps to come back, most of all at
+   * the outer levels, which move by level x rate per hit).
+   */
+  first?: number[];
 }
 
 /** One forecast origin still waiting for its actuals. */
@@ -301,9 +309,23 @@ function learn(s: NowcastState, y: number, lambda: number): void {
     m.eE = errDecay * m.eE + (1 - errDecay) * Math.abs(target - eng);
     m.eB = errDecay * m.eB + (1 - errDecay) * Math.abs(score);
     const rate = QUANTILE_RATE * Math.max(m.eB, 1e-3);
-    NOWCAST_LEVELS.forEach((level, i) => {
-      m.q[i] = trackQuantile(m.q[i] as number, level, score, rate);
-    });
+    if (m.first !== undefined || m.n === 0) {
+      const first = m.first ?? [];
+      first.push(score);
+      m.first = first;
+      if (first.length >= START_SCORES) {
+        const sorted = Float64Array.from(first).sort();
+        const med = quantileSorted(sorted, 0.5);
+        // A few dozen residuals understate the far tails: widen them as the fit's calibration does.
+        NOWCAST_LEVELS.forEach((level, i) => {
+          m.q[i] = med + (quantileSorted(sorted, level) - med) * tailFactor(level);
+        });
+        delete m.first;
+      }
+    } else
+      NOWCAST_LEVELS.forEach((level, i) => {
+        m.q[i] = trackQuantile(m.q[i] as number, level, score, rate);
+      });
     // Huber-like: an error far beyond the usual size teaches as much as one at the bound.
     const bound = 4 * Math.max(m.eN, 0.25);
     const err = target - dot(m.w, o.x, k * d);
@@ -322,6 +344,7 @@ export function compactNowcast(s: NowcastState): void {
     r(m.w);
     r(m.P);
     r(m.q);
+    if (m.first) r(m.first);
     m.eN = round7(m.eN);
     m.eE = round7(m.eE);
     m.eB = round7(m.eB);
@@ -392,7 +415,7 @@ export function nowcastSizeBound(intervalMs: number): number {
   const steps = nowcastSteps(intervalMs);
   const k = modelHorizons(steps).length;
   // 16 bytes per number (round7 keeps at most 7 significant digits plus sign, exponent, comma).
-  const perModel = (NOWCAST_FEATURES + TRI + NOWCAST_LEVELS.length + 4) * 16 + 60;
+  const perModel = (NOWCAST_FEATURES + TRI + NOWCAST_LEVELS.length + START_SCORES + 4) * 16 + 70;
   const perOrigin = (k * (NOWCAST_FEATURES + 2) + 2) * 16 + 40;
   return 200 + k * perModel + steps * perOrigin;
 }
@@ -401,7 +424,13 @@ export function nowcastSizeBound(intervalMs: number): number {
 export function cloneNowcast(s: NowcastState): NowcastState {
   return {
     ...s,
-    models: s.models.map((m) => ({ ...m, w: m.w.slice(), P: m.P.slice(), q: m.q.slice() })),
+    models: s.models.map((m) => ({
+      ...m,
+      w: m.w.slice(),
+      P: m.P.slice(),
+      q: m.q.slice(),
+      ...(m.first ? { first: m.first.slice() } : {}),
+    })),
     pending: s.pending.map((o) => (o ? { y: o.y, s: o.s, x: o.x.slice(), r: o.r.slice(), b: o.b.slice() } : null)),
   };
 }
