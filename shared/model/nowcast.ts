@@ -35,7 +35,7 @@ const P0 = 1;
 /** Scaled features and targets are clipped here: a spike or a reset must not steer the fit. */
 const CLIP = 25;
 /** Learning rate of the quantile trackers, as a fraction of the recent absolute residual. */
-const QUANTILE_RATE = 0.05;
+const QUANTILE_RATE = 0.1;
 /** Updates before the nowcaster's output is used at all (below: the engine alone). */
 const MIN_UPDATES = 24;
 /** Residuals whose empirical quantiles start the trackers. */
