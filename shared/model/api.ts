@@ -46,8 +46,9 @@ export interface FitOptions {
   /** Horizon (steps) the selection and calibration optimise for. */
   horizonSteps?: number;
   /**
-   * Learn a short-horizon nowcaster that forecasts the next 30 minutes (default true); false
-   * keeps the seasonal forecast alone there (the benchmark's baseline).
+   * Learn a short-horizon nowcaster that forecasts the next 30 minutes (default true with model
+   * auto or ensemble; a model named explicitly forecasts alone); false keeps the seasonal
+   * forecast alone there (the benchmark's baseline).
    */
   nowcast?: boolean;
 }

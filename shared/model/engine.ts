@@ -179,10 +179,9 @@ export function fitSeries(series: RegularSeries, options: FitOptions = {}): Engi
   const spread = valueSd(values, from, n);
   // The filters run up to the warm-up window; absorbing its points trains the nowcaster on the
   // engine's own forecasts, exactly as later updates will.
-  const warm =
-    options.nowcast === false
-      ? 0
-      : Math.min(Math.round(NOWCAST_WARMUP_MS / intervalMs), Math.max(0, n - from - 1));
+  const warm = !nowcastWanted(options)
+    ? 0
+    : Math.min(Math.round(NOWCAST_WARMUP_MS / intervalMs), Math.max(0, n - from - 1));
   const cut = n - warm;
   const final = finalMembers(bt, chosen.members, cut);
   const cutMs = startMs + (cut - 1) * intervalMs;
@@ -207,15 +206,22 @@ export function fitSeries(series: RegularSeries, options: FitOptions = {}): Engi
     stepsSinceFit: 0,
     diffScale,
     spread,
-    nowcast: options.nowcast === false ? undefined : newNowcast(intervalMs, diffScale),
+    nowcast: nowcastWanted(options) ? newNowcast(intervalMs, diffScale) : undefined,
   };
   if (!s.nowcast) delete s.nowcast;
   const bufLen = s.buffer.length;
   const off50 = offsetAt(calib, 0.5, 1);
   const scale = calib.mae1 > 0 ? calib.mae1 : diffScale;
-  for (let i = cut; i < n; i++) absorb(s, s.lastPointMs + intervalMs, values[i] as number, bufLen, off50, scale);
+  for (let i = cut; i < n; i++)
+    absorb(s, s.lastPointMs + intervalMs, values[i] as number, bufLen, off50, scale);
   if (s.nowcast) compactNowcast(s.nowcast);
   return { ...s, fittedAtMs: s.lastPointMs, drift: { ewma: 1, n: 0 }, stepsSinceFit: 0 };
+}
+
+/** The nowcaster serves the automatic choice; a model asked for by name forecasts alone. */
+function nowcastWanted(options: FitOptions): boolean {
+  const model = options.model ?? 'auto';
+  return options.nowcast !== false && (model === 'auto' || model === 'ensemble');
 }
 
 /** Validate the series and options; the values as numbers (NaN for gaps), the horizon. */
@@ -808,12 +814,20 @@ export function updateState(state: ModelState, newer: RegularSeries): EngineStat
     const step = Math.round((t - s.lastPointMs) / iv);
     if (step <= 0) continue;
     // Steps skipped by the newer series are gaps.
-    for (let g = 1; g < step; g++) absorb(s, s.lastPointMs + iv, Number.NaN, bufLen, off50, scale);
-    absorb(s, s.lastPointMs + iv, toNum(newer.values[j] as number | null), bufLen, off50, scale);
+    for (let g = 1; g < step; g++) absorbRounded(s, Number.NaN, bufLen, off50, scale);
+    absorbRounded(s, toNum(newer.values[j] as number | null), bufLen, off50, scale);
   }
-  if (s.nowcast) compactNowcast(s.nowcast);
-  else delete s.nowcast;
+  if (!s.nowcast) delete s.nowcast;
   return s;
+}
+
+/**
+ * Absorb the next point and round the nowcaster as stored: a batch of points then leaves the same
+ * state as the same points sent one update at a time.
+ */
+function absorbRounded(s: EngineState, y: number, bufLen: number, off50: number, scale: number): void {
+  absorb(s, s.lastPointMs + s.intervalMs, y, bufLen, off50, scale);
+  if (s.nowcast) compactNowcast(s.nowcast);
 }
 
 function absorb(s: EngineState, t: number, y: number, bufLen: number, off50: number, scale: number): void {

@@ -431,7 +431,9 @@ export function cloneNowcast(s: NowcastState): NowcastState {
       q: m.q.slice(),
       ...(m.first ? { first: m.first.slice() } : {}),
     })),
-    pending: s.pending.map((o) => (o ? { y: o.y, s: o.s, x: o.x.slice(), r: o.r.slice(), b: o.b.slice() } : null)),
+    pending: s.pending.map((o) =>
+      o ? { y: o.y, s: o.s, x: o.x.slice(), r: o.r.slice(), b: o.b.slice() } : null,
+    ),
   };
 }
 

@@ -1,5 +1,5 @@
 import { persistenceAt, snaiveAt } from '../../../bench/forecast';
-import { engine, type EngineState } from '../../../shared/model';
+import { type EngineState, engine } from '../../../shared/model';
 import {
   isNowcast,
   modelHorizons,
@@ -52,7 +52,9 @@ describe('recursive least squares', () => {
       for (let i = 0; i < NOWCAST_FEATURES; i++) y += (truth[i] as number) * (x[i] as number);
       rlsUpdate(w, P, x, 0, y, lambda);
     }
-    w.forEach((wi, i) => expect(wi).toBeCloseTo(truth[i] as number, 3));
+    w.forEach((wi, i) => {
+      expect(wi).toBeCloseTo(truth[i] as number, 3);
+    });
   });
 
   it('does not wind up in a direction the data never excite', () => {
@@ -135,7 +137,8 @@ describe('nowcaster', () => {
       const a = ys[t + steps] as number;
       ae += Math.abs(a - ((f[1] as number[])[steps - 1] as number));
       pe += Math.abs(a - (ys[t] as number));
-      if (a >= ((f[0] as number[])[steps - 1] as number) && a <= ((f[2] as number[])[steps - 1] as number)) inside++;
+      if (a >= ((f[0] as number[])[steps - 1] as number) && a <= ((f[2] as number[])[steps - 1] as number))
+        inside++;
       n++;
     }
     return { mae: ae / n, pers: pe / n, cover80: inside / n, json: JSON.stringify(s) };
@@ -198,7 +201,11 @@ describe('the engine with its nowcaster', () => {
   it('forecasts from a state stored before the nowcaster existed', () => {
     const state = engine.fit(series, { horizonSteps: P }) as EngineState;
     const { nowcast: _dropped, ...old } = state;
-    const next = engine.update(old, { startMs: state.lastPointMs + 5 * MIN, intervalMs: 5 * MIN, values: [1] });
+    const next = engine.update(old, {
+      startMs: state.lastPointMs + 5 * MIN,
+      intervalMs: 5 * MIN,
+      values: [1],
+    });
     expect((next as EngineState).nowcast).toBeUndefined();
     expect(engine.forecast(next, { horizonSteps: 12, quantiles: [0.5] }).point).toHaveLength(12);
   });
