@@ -14,7 +14,7 @@
  *
  * Pure, allocation-light, and its state is plain JSON of bounded size (see `nowcastSizeBound`).
  */
-import { quantileSorted, round7, tailFactor } from './calibrate';
+import { quantileSorted, tailFactor } from './calibrate';
 
 /** The nowcaster covers this far ahead; beyond it, the engine's seasonal forecast. */
 export const NOWCAST_MS = 30 * 60_000;
@@ -115,6 +115,8 @@ export function modelHorizons(steps: number): number[] {
 }
 
 const TRI = (NOWCAST_FEATURES * (NOWCAST_FEATURES + 1)) / 2;
+/** P x of the update in progress (single-threaded, never kept across calls). */
+const SCRATCH = new Float64Array(NOWCAST_FEATURES);
 
 function triIndex(i: number, j: number): number {
   const [a, b] = i <= j ? [i, j] : [j, i];
@@ -198,7 +200,7 @@ export function rlsUpdate(
   let trace = 0;
   for (let i = 0; i < d; i++) trace += P[triIndex(i, i)] as number;
   const lam = trace <= d * P0 * lambda ? lambda : 1;
-  const Px = new Float64Array(d);
+  const Px = SCRATCH;
   let den = lam;
   for (let i = 0; i < d; i++) {
     let s = 0;
@@ -333,6 +335,21 @@ function learn(s: NowcastState, y: number, lambda: number): void {
     rlsUpdate(m.w, m.P, o.x, k * d, t, lambda);
     m.n++;
   });
+}
+
+const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
+
+/**
+ * x to 7 significant digits, by arithmetic (toPrecision costs ~20x more, and this runs on a few
+ * hundred numbers at every update). Powers of ten up to 1e22 are exact doubles, so the result is
+ * the double nearest the rounded decimal and prints as it; rounding again changes nothing.
+ */
+export function round7(x: number): number {
+  if (x === 0 || !Number.isFinite(x)) return x;
+  const k = 6 - Math.floor(Math.log10(Math.abs(x)));
+  if (k >= 0 && k <= 22) return Math.round(x * (POW10[k] as number)) / (POW10[k] as number);
+  if (k < 0 && k >= -22) return Math.round(x / (POW10[-k] as number)) * (POW10[-k] as number);
+  return Number(x.toPrecision(7));
 }
 
 /** Round every number to 7 significant digits: the stored JSON stays small. Mutates s. */
