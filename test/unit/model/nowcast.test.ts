@@ -1,4 +1,4 @@
-import { persistenceAt, snaiveAt } from '../../../bench/forecast';
+import { persistenceAt, snaiveAt, summariseShort } from '../../../bench/forecast';
 import { type EngineState, engine } from '../../../shared/model';
 import {
   isNowcast,
@@ -234,5 +234,23 @@ describe('short-horizon baselines', () => {
     [3, 2, 2, 1],
   ])('seasonal naive from origin %i (period %i) at step %i is %d', (o, p, h, expected) => {
     expect(snaiveAt(values, o, p, h)).toBe(expected);
+  });
+});
+
+describe('short-horizon summary', () => {
+  it('takes geometric means of the MAE ratios and plain means of coverage', () => {
+    const row = { step: 3, n: 10, snaive_mae: 2, coverage80: 0.7, coverage95: 0.9 };
+    const s = summariseShort([
+      { ...row, name: 'a', horizon: '15m', mae: 1, persistence_mae: 4, seasonal_mae: 2 },
+      { ...row, name: 'b', horizon: '15m', mae: 1, persistence_mae: 1, seasonal_mae: 2, coverage80: 0.9 },
+      { ...row, name: 'a', horizon: '30m', mae: 3, persistence_mae: 3 },
+    ]);
+    expect(s['15m'].geomean_rel_mae_vs_persistence).toBeCloseTo(0.5, 12);
+    expect(s['15m'].geomean_rel_mae_vs_snaive).toBeCloseTo(0.5, 12);
+    expect(s['15m'].geomean_rel_mae_seasonal_vs_persistence).toBeCloseTo(1, 12);
+    expect(s['15m'].mean_coverage80).toBeCloseTo(0.8, 12);
+    expect(s['30m'].geomean_rel_mae_vs_persistence).toBe(1);
+    // Without the seasonal baseline its ratio is unknown, not zero.
+    expect(s['30m'].geomean_rel_mae_seasonal_vs_persistence).toBeNaN();
   });
 });
