@@ -20,6 +20,9 @@ import { assertMostlyUsable, parseTimestampValueCsv, repairLine } from '../share
  * at a time (the forecaster's 5-minute cadence) and forecasts again. Baselines in the same run:
  * daily seasonal naive and augurs MSTL (refitted at every origin on the same history window).
  *
+ * Short horizons (15 and 30 minutes, `benchShort`): from every step of the same last 25%, scored
+ * against persistence, daily seasonal naive and the engine without its nowcaster (same run).
+ *
  * Series finer than 5 minutes are averaged onto aligned 5-minute buckets first; a bucket only
  * holds its own minutes and origins fall on bucket boundaries, so nothing leaks from the future.
  */
