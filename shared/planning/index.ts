@@ -9,7 +9,9 @@
  * - `prewarm.ts` — both pools planned together ahead of the provisioning lag.
  * - `home.ts` — when traffic goes home.
  * - `capacity.ts` — capacity over a known path, weights by ready units.
+ * - `cadence.ts` — how often a workload's forecast is refreshed (read and write only what is needed).
  */
+export * from './cadence';
 export * from './capacity';
 export * from './home';
 export * from './hysteresis';

@@ -36,6 +36,7 @@ describe('recordRun (forecast handler metrics)', () => {
     return {
       startedAt: 0,
       workloads: outcomes.length,
+      skipped: 0,
       ok: count('ok'),
       degraded: count('degraded'),
       failed: count('failed'),
