@@ -47,6 +47,8 @@ export interface LoopWork {
   forecastRuns: number;
   /** Forecaster runs in which this workload was forecast (not skipped by the cadence). */
   forecastsComputed: number;
+  /** Forecaster runs that left this workload contended. */
+  contendedRuns: number;
   prewarmCpuMs: number;
   prewarmInvocations: number;
   taskCpuMs: number;
@@ -72,6 +74,7 @@ export class ControlLoop {
     forecastCpuMs: 0,
     forecastRuns: 0,
     forecastsComputed: 0,
+    contendedRuns: 0,
     prewarmCpuMs: 0,
     prewarmInvocations: 0,
     taskCpuMs: 0,
@@ -130,6 +133,7 @@ export class ControlLoop {
     // Pre-warm is started by `Forecast Computed`: a workload the cadence skipped gets none.
     const computed = run.outcomes.some((o) => o.workloadId === workloadId && !o.skipped);
     if (computed) this.work.forecastsComputed++;
+    if (run.outcomes.some((o) => o.workloadId === workloadId && o.contended)) this.work.contendedRuns++;
     for (const event of this.published) {
       const kind = operationKindFor(event.detailType);
       if (!kind) continue;
