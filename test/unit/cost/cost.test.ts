@@ -1,4 +1,5 @@
 import { fanoutTransitions } from '../../../bench/cost';
+import { CADENCE_ENV, cadenceFromEnv } from '../../../functions/forecast/core';
 import { customMetricsUsd, monthlyBill, pricesFor } from '../../../shared/cost/bill';
 import { readUnits, writeUnits } from '../../../shared/cost/dynamodb';
 import { EVENT_CHUNK_BYTES, meterEvent } from '../../../shared/cost/events';
@@ -80,5 +81,19 @@ describe('fan-out transitions', () => {
     const distributed = fanoutTransitions(asl, true, 10);
     expect(single).toBeGreaterThanOrEqual(3);
     expect(distributed - fanoutTransitions(asl, true, 0)).toBeGreaterThanOrEqual(10);
+  });
+});
+
+describe('the forecast handler cadence setting', () => {
+  it.each([
+    [undefined, false],
+    ['every-step', false],
+    ['adaptive', true],
+  ])('%s: adaptive %s', (value, adaptive) => {
+    const env = value === undefined ? {} : { [CADENCE_ENV]: value };
+    expect(cadenceFromEnv(env).cadence !== undefined).toBe(adaptive);
+  });
+  it('refuses another value, naming the variable', () => {
+    expect(() => cadenceFromEnv({ [CADENCE_ENV]: 'hourly' })).toThrow(/SHADOWSCALE_FORECAST_CADENCE/);
   });
 });
