@@ -110,8 +110,6 @@ describe('functions', () => {
     const [, forecast] = functionOf(primary, 'Forecast');
     const env = (forecast.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(env.AUGURS_WASM_DIR).toBe('/var/task');
-    // The deployed forecaster reads and refits calm workloads only when their plan would change.
-    expect(env.SHADOWSCALE_FORECAST_CADENCE).toBe('adaptive');
     const key = (forecast.Properties.Code as { S3Key: string }).S3Key;
     const bundle = path.join(synth.outdir, `asset.${key.replace(/\.zip$/, '')}`);
     expect(fs.readdirSync(bundle)).toEqual(

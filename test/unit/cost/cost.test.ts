@@ -1,5 +1,6 @@
 import { fanoutTransitions } from '../../../bench/cost';
 import { CADENCE_ENV, cadenceFromEnv } from '../../../functions/forecast/core';
+import { FORECAST_FUNCTIONS } from '../../../functions/forecast/manifest';
 import { customMetricsUsd, monthlyBill, pricesFor } from '../../../shared/cost/bill';
 import { readUnits, writeUnits } from '../../../shared/cost/dynamodb';
 import { EVENT_CHUNK_BYTES, meterEvent } from '../../../shared/cost/events';
@@ -92,6 +93,10 @@ describe('the forecast handler cadence setting', () => {
   ])('%s: adaptive %s', (value, adaptive) => {
     const env = value === undefined ? {} : { [CADENCE_ENV]: value };
     expect(cadenceFromEnv(env).cadence !== undefined).toBe(adaptive);
+  });
+  it('is adaptive in the deployed function spec', () => {
+    const spec = FORECAST_FUNCTIONS.find((f) => f.id === 'Forecast');
+    expect(spec?.environment?.[CADENCE_ENV]).toBe('adaptive');
   });
   it('refuses another value, naming the variable', () => {
     expect(() => cadenceFromEnv({ [CADENCE_ENV]: 'hourly' })).toThrow(/SHADOWSCALE_FORECAST_CADENCE/);
