@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ForecastInputError, ShadowscaleError, ValidationError } from '../../shared/errors';
 import { registerBacktest } from './commands/backtest';
 import { registerBenchAnomaly } from './commands/bench-anomaly';
+import { registerBenchCost } from './commands/bench-cost';
 
 import { registerBenchFailover } from './commands/bench-failover';
 import { registerBenchForecast } from './commands/bench-forecast';
@@ -53,6 +54,7 @@ export function buildProgram(io: CliIO): Command {
   registerOps(program, io);
   registerBenchForecast(program, io);
   registerBenchFailover(program, io);
+  registerBenchCost(program, io);
   registerBacktest(program, io);
   registerBenchAnomaly(program, io);
   registerForecast(program, io);

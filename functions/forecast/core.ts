@@ -7,8 +7,21 @@ import {
   type WorkloadOutcome,
 } from '../../shared/forecaster';
 import { describeSettings } from '../../shared/planning/learner';
+
+import { DEFAULT_CADENCE } from '../../shared/planning/cadence';
 import { WorkloadId } from '../../shared/schemas/common';
 import { parseOrThrow } from '../../shared/validation';
+
+/** `SHADOWSCALE_FORECAST_CADENCE`: `adaptive` (what the stack deploys) or `every-step` (default). */
+export const CADENCE_ENV = 'SHADOWSCALE_FORECAST_CADENCE';
+const CadenceSetting = z.enum(['adaptive', 'every-step']);
+
+/** The forecaster's cadence option from the environment (shared/planning/cadence.ts). */
+export function cadenceFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<ForecasterOptions> {
+  const raw = env[CADENCE_ENV];
+  if (raw === undefined || raw === '') return {};
+  return parseOrThrow(CadenceSetting, raw, CADENCE_ENV) === 'adaptive' ? { cadence: DEFAULT_CADENCE } : {};
+}
 
 /** What a direct invocation (fan-out batch, CLI, console) passes. */
 export const ForecastRequestInput = z

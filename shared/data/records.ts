@@ -56,6 +56,8 @@ export const ContentionDecisionRecordSchema = z.strictObject({
   recommendedShadowUnits: z.number().int().nonnegative().optional(),
   anomalyScore: z.number().min(0).max(1).optional(),
   anomalousMetrics: z.array(z.string().min(1)).min(1).optional(),
+  nextRunAt: EpochMs.optional(),
+  expectedHigh: z.record(z.string().min(1), z.number().finite()).optional(),
 });
 
 // Compile-time check that the schemas and the port interfaces agree both ways.

@@ -5,14 +5,17 @@ import { engine as defaultEngine } from '../model';
 import type { ForecastEngine, ForecastResult, ModelState } from '../model/api';
 import {
   assessContention,
+  type CadenceSettings,
   decide,
   forecastQuantiles,
   type LearnerChange,
   learnStep,
   type MetricDemand,
+  nextForecastRun,
   planningPath,
   shadowUnitsFor,
   shouldEscalate,
+  unitsAhead,
 } from '../planning';
 import type { EventPublisher, PublishResult } from '../ports/events';
 import type { MetricQuery, MetricQueryResult, MetricsSource } from '../ports/metrics';
@@ -81,6 +84,12 @@ export interface ForecasterOptions extends PlanOptions {
   maxScheduledRefits: number;
   /** Called after each chunk with the number of workloads done so far (progress for the CLI). */
   onProgress?: (done: number) => void;
+  /**
+   * Adaptive cadence (shared/planning/cadence.ts): a workload whose stored decision says its next
+   * run is later is skipped (nothing read beyond that decision and its signals, nothing written,
+   * nothing published). Absent: every workload every run.
+   */
+  cadence?: CadenceSettings;
 }
 
 export interface ErrorInfo {
@@ -132,6 +141,11 @@ export interface WorkloadOutcome {
   /** Detail types published for this workload. */
   published: string[];
   error?: ErrorInfo;
+  /** Not due under the adaptive cadence: nothing was read, written or published. */
+  skipped?: boolean;
+  /** Adaptive cadence: when this workload runs next, and why. */
+  nextRunAt?: number;
+  cadence?: string;
 }
 
 export interface PublishFailure {
@@ -146,6 +160,8 @@ export interface ForecastRunResult {
   ok: number;
   degraded: number;
   failed: number;
+  /** Workloads not due under the adaptive cadence (counted in `ok`). */
+  skipped: number;
   series: number;
   eventsPublished: number;
   publishFailures: PublishFailure[];
@@ -161,6 +177,8 @@ interface SeriesWork {
   read: SeriesRead;
   queryId: string;
   answer?: MetricQueryResult;
+  /** A point read exceeded what the previous forecast planned for (adaptive cadence). */
+  breached?: boolean;
 }
 
 interface WorkloadWork {
@@ -209,6 +227,7 @@ export async function runForecaster(
     ok: 0,
     degraded: 0,
     failed: 0,
+    skipped: 0,
     series: 0,
     eventsPublished: 0,
     publishFailures: [],
@@ -220,6 +239,7 @@ export async function runForecaster(
     for (const w of works) {
       result.outcomes.push(w.outcome);
       result[w.outcome.status]++;
+      if (w.outcome.skipped) result.skipped++;
       result.workloads++;
     }
     opts.onProgress?.(result.workloads);
@@ -313,7 +333,10 @@ async function loadWork(
       }
       const workload = w.record.workload;
       const horizonMs = workload.contention.horizonSeconds * 1000;
-      const [previous, found, states] = await Promise.all([
+      const loadStates = () =>
+        Promise.all(workload.metrics.map((m) => predictions.getModelState(w.workloadId, m.name)));
+      const cadence = fullRefit ? undefined : opts.cadence;
+      const [previous, found, early] = await Promise.all([
         predictions.getDecision(w.workloadId),
         signals.forWorkload(
           w.workloadId,
@@ -321,10 +344,17 @@ async function loadWork(
           nowMs - opts.historyMs,
           nowMs + horizonMs + DAY_MS,
         ),
-        Promise.all(workload.metrics.map((m) => predictions.getModelState(w.workloadId, m.name))),
+        // Under the adaptive cadence the (large) model states are read only once the run is due.
+        cadence ? Promise.resolve(undefined) : loadStates(),
       ]);
       if (previous) w.previous = previous;
       w.signals = found;
+      if (cadence && !isDue(previous, found, nowMs, cadence)) {
+        w.outcome.skipped = true;
+        if (previous?.nextRunAt !== undefined) w.outcome.nextRunAt = previous.nextRunAt;
+        return;
+      }
+      const states = early ?? (await loadStates());
       w.series = workload.metrics.map((metric, i) => ({
         metric,
         stored: states[i],
@@ -358,7 +388,7 @@ async function forecastChunk(
 ): Promise<void> {
   const again: SeriesWork[] = [];
   for (const w of works) {
-    if (w.outcome.status === 'failed') continue;
+    if (w.outcome.status === 'failed' || w.outcome.skipped) continue;
     for (const s of w.series) {
       const outcome = forecastSeries(w, s, nowMs, opts);
       if (outcome === 'refit') again.push(s);
@@ -377,8 +407,8 @@ async function forecastChunk(
         }
   }
   for (const w of works) {
-    if (w.outcome.status === 'failed') continue;
-    isolateSync(w, () => scoreWorkload(w, nowMs));
+    if (w.outcome.status === 'failed' || w.outcome.skipped) continue;
+    isolateSync(w, () => scoreWorkload(w, nowMs, opts.cadence));
   }
 }
 
@@ -527,6 +557,8 @@ function forecastSeries(
     const points = answer?.kind === 'data' ? bucketByPeriod(answer.points, periodMs) : [];
     if (answer?.kind === 'data' && !answer.complete) outcome.partial = true;
     outcome.newPoints = points.length;
+    const high = w.previous?.expectedHigh?.[s.metric.name];
+    if (high !== undefined && points.some((p) => p.v > high)) s.breached = true;
     const state = nextState(s, points, workload, nowMs, opts);
     if (state === 'refit') return 'refit';
     recordForecast(w, s, outcome, state, points, nowMs, opts);
@@ -716,7 +748,7 @@ function forecastComputed(w: WorkloadWork, score: number, nowMs: number): Shadow
 }
 
 /** Score the workload, decide with hysteresis, and queue its events and decision. */
-function scoreWorkload(w: WorkloadWork, nowMs: number): void {
+function scoreWorkload(w: WorkloadWork, nowMs: number, cadence: CadenceSettings | undefined): void {
   const workload = (w.record as WorkloadRecord).workload;
   if (failUnscorable(w, workload)) return;
   const assessment = assessContention(workload, [...demandsOf(w).values()]);
@@ -750,6 +782,25 @@ function scoreWorkload(w: WorkloadWork, nowMs: number): void {
     anomalyScore: anomalous.score,
     ...(anomalous.metrics.length > 0 ? { anomalousMetrics: anomalous.metrics } : {}),
   };
+  if (cadence) {
+    const next = nextForecastRun(
+      {
+        nowMs,
+        contended: decision.contended,
+        score: assessment.score,
+        clearThreshold: workload.contention.clearThreshold,
+        anomalous: anomalous.metrics.length > 0,
+        breached: w.series.some((s) => s.breached),
+        signalAhead: signalAhead(w.signals, nowMs, cadence),
+        unitsAhead: unitsAhead(workload, w.predictions, nowMs, cadence.stepMs, cadence.maxSteps),
+      },
+      cadence,
+    );
+    w.decision.nextRunAt = next.nextRunAt;
+    w.decision.expectedHigh = expectedHighs(w, nowMs, next.nextRunAt);
+    w.outcome.nextRunAt = next.nextRunAt;
+    w.outcome.cadence = next.reason;
+  }
   w.events.push(forecastComputed(w, assessment.score, nowMs));
   if (decision.transition === 'predicted' || escalated) {
     w.events.push({
@@ -780,6 +831,42 @@ function scoreWorkload(w: WorkloadWork, nowMs: number): void {
       },
     });
   }
+}
+
+/** Due now under the adaptive cadence: no stored plan, its time has come, or a signal is near. */
+function isDue(
+  previous: ContentionDecisionRecord | undefined,
+  signals: readonly Signal[],
+  nowMs: number,
+  cadence: CadenceSettings,
+): boolean {
+  if (previous?.nextRunAt === undefined) return true;
+  // Half a period of slack: a schedule that fires a little early still runs the workload.
+  if (nowMs >= previous.nextRunAt - cadence.stepMs / 2) return true;
+  return signalAhead(signals, nowMs, cadence);
+}
+
+/** A signal starts or ends between the last run and the longest gap ahead: run every step. */
+function signalAhead(signals: readonly Signal[], nowMs: number, cadence: CadenceSettings): boolean {
+  const from = nowMs - cadence.stepMs;
+  const to = nowMs + cadence.maxSteps * cadence.stepMs;
+  return signals.some(
+    (s) => (s.startsAt >= from && s.startsAt <= to) || (s.endsAt >= from && s.endsAt <= to),
+  );
+}
+
+/** Per metric, the planning path's highest value from now until the next run (metric units). */
+function expectedHighs(w: WorkloadWork, nowMs: number, untilMs: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const d of demandsOf(w).values()) {
+    let high = Number.NEGATIVE_INFINITY;
+    d.values.forEach((v, i) => {
+      const t = d.startMs + i * d.intervalMs;
+      if (t + d.intervalMs > nowMs && t <= untilMs) high = Math.max(high, v);
+    });
+    if (Number.isFinite(high)) out[d.metric] = high;
+  }
+  return out;
 }
 
 function anomalyEvents(

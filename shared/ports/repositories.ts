@@ -58,6 +58,10 @@ export interface ContentionDecisionRecord {
   /** The workload's anomaly score at this run, and the metrics in an anomaly (if any). */
   anomalyScore?: number;
   anomalousMetrics?: string[];
+  /** Adaptive cadence: the forecaster's next run for this workload (absent: every run). */
+  nextRunAt?: number;
+  /** Per metric, the highest demand the forecast planned for until `nextRunAt` (breach check). */
+  expectedHigh?: Record<string, number>;
 }
 
 export interface PredictionRepository {
