@@ -53,6 +53,8 @@ export type Permission =
   | 'ecs:set-floor'
   /** All four ECS permissions above (not ecs:set-floor). */
   | 'ecs:manage-shadow'
+  /** Roll a service onto a new version: UpdateService, and an image registered as a new tagged revision of its family (DescribeTaskDefinition, RegisterTaskDefinition, tag on register, pass the task roles). */
+  | 'ecs:deploy'
   /** eks:DescribeNodegroup. */
   | 'eks:read'
   /** eks:UpdateNodegroupConfig. */
@@ -72,6 +74,8 @@ export type Permission =
   /** Both ELB reads above. */
   | 'elb:read'
   | 'lambda:invoke-smoke'
+  /** Start a workload's integration tests: codebuild:StartBuild and lambda:InvokeFunction of the registered test runners. */
+  | 'tests:start'
   | 'route53:shift-weights'
   /** Describe and scale the workload's service (ECS) or nodegroup (EKS) in its standby region. */
   | 'standby:scale';

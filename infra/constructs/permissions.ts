@@ -37,6 +37,11 @@ import type { ManagedResources } from '../config';
  * | `elasticloadbalancing:DescribeListeners/DescribeRules/DescribeTargetHealth` | none possible (read, resource `*`, acknowledged) |
  * | `iam:PassRole` | registered role ARNs; else roles of this account, only to ECS tasks / EKS |
  * | `lambda:InvokeFunction` (smoke test) | functions of this account/region tagged `shadowscale:managed=true` |
+ * | `ecs:UpdateService` (`ecs:deploy`) | as `ecs:scale` |
+ * | `ecs:RegisterTaskDefinition` (`ecs:deploy`) | any family (the primary's is only known at run time) AND request tag |
+ * | `ecs:TagResource` (`ecs:deploy`) | task definitions, only during RegisterTaskDefinition (`ecs:CreateAction`) |
+ * | `codebuild:StartBuild` (`tests:start`) | registered test projects (`managed.testProjects`); else projects tagged |
+ * | `lambda:InvokeFunction` (`tests:start`) | registered test functions (`managed.testFunctions`); else functions tagged |
  * | `route53:ChangeResourceRecordSets` | registered hosted zones only (refused at synth when none) |
  * | `cloudwatch:GetMetricData` | none possible (read, resource `*`, acknowledged) |
  * | `cloudwatch:PutMetricData` | condition `cloudwatch:namespace = Shadowscale` (resource `*`, acknowledged) |
@@ -82,7 +87,7 @@ function statement(props: iam.PolicyStatementProps, wildcardReason?: string): Sc
 function ecsStatements(
   scope: IConstruct,
   ctx: PermissionContext,
-  part: 'read' | 'scale' | 'create' | 'delete',
+  part: 'read' | 'scale' | 'create' | 'delete' | 'deploy',
 ): ScopedStatement[] {
   const clusters = [...ctx.managed.ecsClusters, ...(ctx.extraEcsClusters ?? [])];
   const byArn = clusters.length > 0;
@@ -161,6 +166,47 @@ function ecsStatements(
         ),
         passRole(scope, ctx, 'ecs-tasks.amazonaws.com', 'EcsPassTaskRoles'),
       ];
+    case 'deploy': {
+      const revisions = arnFor(scope, 'ecs', 'task-definition/*:*');
+      return [
+        statement(
+          {
+            sid: 'EcsDeployUpdateService',
+            actions: ['ecs:UpdateService'],
+            resources: services,
+            ...(byArn ? {} : { conditions: resourceTag }),
+          },
+          `ecs:UpdateService (roll the service onto the new task definition) on ${servicesWhy}`,
+        ),
+        statement(
+          {
+            sid: 'EcsDeployRegisterRevision',
+            actions: ['ecs:RegisterTaskDefinition'],
+            resources: [revisions],
+            conditions: requestTag,
+          },
+          "ecs:RegisterTaskDefinition of a new revision of the service's own family (an image deployment; the family is only known at run time), only tagging it shadowscale:managed=true",
+        ),
+        statement(
+          {
+            sid: 'EcsDeployTagOnRegister',
+            actions: ['ecs:TagResource'],
+            resources: [revisions],
+            conditions: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
+          },
+          'ecs:TagResource only as part of RegisterTaskDefinition (ecs:CreateAction) of the revisions above',
+        ),
+        statement(
+          {
+            sid: 'EcsDeployDescribeTaskDefinition',
+            actions: ['ecs:DescribeTaskDefinition'],
+            resources: ['*'],
+          },
+          'ecs:DescribeTaskDefinition (read the running revision to put the new image in it) does not support resource-level permissions',
+        ),
+        passRole(scope, ctx, 'ecs-tasks.amazonaws.com', 'EcsDeployPassTaskRoles'),
+      ];
+    }
     default: {
       const unknown: never = part;
       throw new ValidationError(`unknown ECS permission part ${JSON.stringify(unknown)}`);
@@ -326,6 +372,42 @@ function passRole(scope: IConstruct, ctx: PermissionContext, service: string, si
       ? `iam:PassRole on the registered roles (shadowscale:managed.passRoleArns), only to ${service}`
       : `iam:PassRole of the primary's roles (unknown at synth: register them in shadowscale:managed.passRoleArns to narrow this), only to ${service}`,
   );
+}
+
+/** Start integration tests: only the registered test runners, else those tagged shadowscale:managed=true. */
+function testRunnerStatements(scope: IConstruct, ctx: PermissionContext): ScopedStatement[] {
+  const projects = ctx.managed.testProjects ?? [];
+  const functions = ctx.managed.testFunctions ?? [];
+  return [
+    statement(
+      {
+        sid: 'CodeBuildStartTests',
+        actions: ['codebuild:StartBuild'],
+        resources:
+          projects.length > 0
+            ? projects.map((p) => arnFor(scope, 'codebuild', `project/${p}`))
+            : [arnFor(scope, 'codebuild', 'project/*')],
+        ...(projects.length > 0 ? {} : { conditions: resourceTag }),
+      },
+      projects.length > 0
+        ? 'codebuild:StartBuild on the registered test projects (shadowscale:managed.testProjects, name patterns as given)'
+        : 'codebuild:StartBuild of test projects named in workload definitions at run time: no project registered in shadowscale:managed.testProjects, so limited to projects tagged shadowscale:managed=true',
+    ),
+    statement(
+      {
+        sid: 'LambdaInvokeTestRunner',
+        actions: ['lambda:InvokeFunction'],
+        resources:
+          functions.length > 0
+            ? functions.map((f) => arnFor(scope, 'lambda', `function:${f}`))
+            : [arnFor(scope, 'lambda', 'function:*')],
+        ...(functions.length > 0 ? {} : { conditions: resourceTag }),
+      },
+      functions.length > 0
+        ? 'lambda:InvokeFunction of the registered test functions (shadowscale:managed.testFunctions, name patterns as given)'
+        : 'lambda:InvokeFunction of test functions named in workload definitions at run time: no function registered in shadowscale:managed.testFunctions, so limited to functions tagged shadowscale:managed=true',
+    ),
+  ];
 }
 
 function elbReadWeightsStatement(): ScopedStatement {
@@ -505,6 +587,8 @@ export function permissionStatements(
           'application-autoscaling:RegisterScalableTarget (MinCapacity of a primary ECS service) on scalable targets of this account and region, whose ids are assigned by AWS',
         ),
       ];
+    case 'ecs:deploy':
+      return ecsStatements(scope, ctx, 'deploy');
     case 'ecs:manage-shadow':
       return (['read', 'scale', 'create', 'delete'] as const).flatMap((p) => ecsStatements(scope, ctx, p));
     case 'eks:read':
@@ -537,6 +621,8 @@ export function permissionStatements(
           'lambda:InvokeFunction of smoke-test functions named in workload definitions at run time: limited to functions tagged shadowscale:managed=true',
         ),
       ];
+    case 'tests:start':
+      return testRunnerStatements(scope, ctx);
     case 'route53:shift-weights': {
       const zones = ctx.managed.hostedZoneIds;
       if (zones.length === 0)
