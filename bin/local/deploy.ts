@@ -30,8 +30,10 @@ export interface LocalDeploymentOptions {
   /** What the primary runs before the deployment. */
   primaryVersion: string;
   tests: SimTestBehaviour;
-  /** Each state entered and each recorded step, as it happens (simulated time). */
+  /** Each recorded step of the deployment, as it happens (simulated time). */
   onProgress?: (atMs: number, line: string) => void;
+  /** Each state entered. */
+  onState?: (atMs: number, state: string) => void;
   /** Give up after this much simulated time. @default 6 hours */
   maxMs?: number;
 }
@@ -79,7 +81,8 @@ export async function runDeploymentLocally(o: LocalDeploymentOptions): Promise<L
     let reported = 0;
     const reportSteps = async () => {
       const op = await o.repositories.operations.get(operationId);
-      for (const s of op?.steps.slice(reported) ?? []) o.onProgress?.(s.at, `  ${describeStep(s)}`);
+      for (const s of op?.steps.slice(reported) ?? [])
+        if (markWorthy(s)) o.onProgress?.(s.at, describeStep(s));
       reported = op?.steps.length ?? reported;
     };
     const execution = cosim.start({
@@ -91,7 +94,7 @@ export async function runDeploymentLocally(o: LocalDeploymentOptions): Promise<L
       onEvent: (event) => {
         if (event.type === 'state-entered') {
           states.push(event.state);
-          o.onProgress?.(o.clock.now(), `> ${event.state}`);
+          o.onState?.(o.clock.now(), event.state);
         }
       },
     });
@@ -159,6 +162,18 @@ export function describeStep(s: Step): string {
       return `discard: ${String((d.error as { name?: string } | undefined)?.name ?? '')}, traffic restored${w}`;
     case 'shadow-deleted':
       return 'shadow environment deleted';
+    case 'healthy':
+      return 'shadow environment healthy';
+    case 'primary-deploying':
+      return `primary rolling onto ${String(d.version)}`;
+    case 'primary-deployed':
+      return `primary runs ${String(d.version)}`;
+    case 'decommissioned':
+      return 'shadow environment decommissioned';
+    case 'merged':
+      return 'merged: the stage is deployed';
+    case 'deployed':
+      return 'deployed to the primary';
     default:
       return `${s.name}${w}`;
   }

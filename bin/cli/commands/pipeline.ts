@@ -286,7 +286,8 @@ async function branchLocally(input: PipelineBranchInput, opts: BranchOptions, io
     input,
     primaryVersion: 'previous:1',
     tests: testBehaviour(opts.tests ?? 'pass'),
-    onProgress: (at, line) => io.err(`${stamp(at)} ${line}\n`),
+    onProgress: (at, line) => io.err(`${stamp(at)}   ${line}\n`),
+    onState: (at, state) => io.err(`${stamp(at)} > ${state}\n`),
   });
   return run.outcome.status === 'succeeded'
     ? { status: 'SUCCEEDED', output: run.outcome.output }
