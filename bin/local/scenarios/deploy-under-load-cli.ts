@@ -42,12 +42,13 @@ export function deployUnderLoadReportHtml(r: DeployUnderLoadResult): string {
     { t: d.startedAt, label: `pipeline stage ${STAGE} starts ${NEW_VERSION}` },
     ...d.marks.map((m) => ({ t: m.at, label: m.what })),
   ];
-  const forecastBand = r.forecast
+  const f = r.forecast;
+  const forecastBand = f
     ? (() => {
-        const p95 = r.forecast.quantiles.find((q) => q.q === 0.95)?.values ?? [];
-        const p50 = r.forecast.quantiles.find((q) => q.q === 0.5)?.values ?? r.forecast.point;
+        const p95 = f.quantiles.find((q) => q.q === 0.95)?.values ?? [];
+        const p50 = f.quantiles.find((q) => q.q === 0.5)?.values ?? f.point;
         const at = (arr: number[], ms: number) => {
-          const i = Math.floor((ms - r.forecast!.startMs) / r.forecast!.intervalMs);
+          const i = Math.floor((ms - f.startMs) / f.intervalMs);
           return i >= 0 && i < arr.length ? (arr[i] as number) : Number.NaN;
         };
         return {
