@@ -47,14 +47,18 @@ export type Permission =
   | 'ecs:scale'
   /** Copy the primary: DescribeTaskDefinition, RegisterTaskDefinition (shadow family), CreateService, tag on create, pass the task roles. */
   | 'ecs:create-shadow'
+  /**
+   * Roll a service onto a new version: DescribeTaskDefinition, RegisterTaskDefinition of the
+   * service's own family (tagged), tag on register, pass the task roles. Not UpdateService
+   * (that is `ecs:scale`).
+   */
+  | 'ecs:deploy'
   /** ecs:DeleteService of tagged shadow services. */
   | 'ecs:delete-shadow'
   /** Keep a floor under the service's own scaling: application-autoscaling Describe/RegisterScalableTarget (ECS services). */
   | 'ecs:set-floor'
   /** All four ECS permissions above (not ecs:set-floor). */
   | 'ecs:manage-shadow'
-  /** Roll a service onto a new version: UpdateService, and an image registered as a new tagged revision of its family (DescribeTaskDefinition, RegisterTaskDefinition, tag on register, pass the task roles). */
-  | 'ecs:deploy'
   /** eks:DescribeNodegroup. */
   | 'eks:read'
   /** eks:UpdateNodegroupConfig. */
@@ -74,9 +78,14 @@ export type Permission =
   /** Both ELB reads above. */
   | 'elb:read'
   | 'lambda:invoke-smoke'
-  /** Start a workload's integration tests: codebuild:StartBuild and lambda:InvokeFunction of the registered test runners. */
+  /** Start a workload's integration tests: codebuild:StartBuild / lambda:InvokeFunction of tagged runners. */
   | 'tests:start'
+  /** route53:ListResourceRecordSets (read the region weights back). */
+  | 'route53:read-weights'
+  /** route53:ChangeResourceRecordSets, GetChange (wait for INSYNC) and ListResourceRecordSets. */
   | 'route53:shift-weights'
+  /** Describe the workload's service (ECS) or nodegroup (EKS) in its standby region. */
+  | 'standby:read'
   /** Describe and scale the workload's service (ECS) or nodegroup (EKS) in its standby region. */
   | 'standby:scale';
 

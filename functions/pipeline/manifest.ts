@@ -1,7 +1,5 @@
-import { INDEX } from '../../shared/data/tables';
 import {
   type FunctionSpec,
-  type Permission,
   type StateMachineSpec,
   type TableAccess,
   type TableName,
@@ -12,25 +10,28 @@ import {
  * The pipeline-branch task functions. One bundle (`functions/pipeline/index.ts`), one exported
  * handler per function, so each gets only the grants its task needs. The state machine also calls
  * the shadow-pool migration's CheckHealthy, SmokeTest, Shift, Gate and Decommission functions
- * (functions/migration/manifest.ts). StartTests may start only the registered test runners
- * (`tests:start`: `shadowscale:managed.testProjects` / `testFunctions`, else tagged ones).
+ * (functions/migration/manifest.ts). Deploy-time branching acts on ECS services only, so no
+ * function here holds an EKS right. The test runners (CodeBuild projects, Lambda functions) are
+ * named in workload definitions at run time: `tests:start` allows only those tagged
+ * shadowscale:managed=true.
  */
 const ENTRY = 'functions/pipeline/index.ts';
+/** Every task that loads the workload reads its definition. */
+const WORKLOAD = { workloads: ['GetItem'] } as const satisfies Partial<Record<TableName, TableAccess>>;
+/** The deployment record: read, conditional put (state, steps). */
+const OPERATION: TableAccess = ['GetItem', 'PutItem'];
+/** The deployment record and the lease item (released by deleting it). */
+const OPERATION_AND_LEASE: TableAccess = ['GetItem', 'PutItem', 'DeleteItem'];
+/** The latest forecast of the workload. */
+const FORECAST: TableAccess = ['GetItem'];
+/** The workload's operations, listed by its index. */
+const OPERATIONS_OF_WORKLOAD: TableAccess = {
+  actions: ['GetItem', 'Query'],
+  indexes: ['byWorkload', 'recent'],
+};
 
 const spec = (...args: Parameters<typeof taskSpec> extends [string, ...infer R] ? R : never): FunctionSpec =>
   taskSpec(ENTRY, ...args);
-
-/** Every task reads the workload definition. */
-const WORKLOAD = { workloads: ['GetItem'] } as const satisfies Partial<Record<TableName, TableAccess>>;
-/** The deployment's operation record: read, conditional put (steps, weights, status). */
-const OPERATION: TableAccess = ['GetItem', 'PutItem'];
-/** The operation record and the lease item (released by deleting it). */
-const OPERATION_AND_LEASE: TableAccess = ['GetItem', 'PutItem', 'DeleteItem'];
-/**
- * Reading a pool reaches the ECS and the EKS adapter alike (one compute port), so both reads are
- * granted; Validate refuses EKS workloads before any task acts.
- */
-const READ_POOLS: readonly Permission[] = ['ecs:read', 'eks:read'];
 
 export const PIPELINE_FUNCTIONS: readonly FunctionSpec[] = [
   spec(
@@ -44,15 +45,8 @@ export const PIPELINE_FUNCTIONS: readonly FunctionSpec[] = [
     'PipelinePredict',
     'predictHandler',
     'Contention score of a stage over the deployment window, and the branch decision',
-    {
-      ...WORKLOAD,
-      predictions: ['GetItem'],
-      // The recorded decision, and the workload's other deployments in flight.
-      operations: {
-        actions: ['GetItem', 'Query'],
-        indexes: [INDEX.operationsByWorkload, INDEX.operationsRecent],
-      },
-    },
+    // The workload's running deployments (other stages or versions) by its operations index.
+    { ...WORKLOAD, predictions: FORECAST, operations: OPERATIONS_OF_WORKLOAD },
     [],
   ),
   spec(
@@ -60,21 +54,22 @@ export const PIPELINE_FUNCTIONS: readonly FunctionSpec[] = [
     'beginHandler',
     'Take the workload lease and create or resume the deployment',
     { ...WORKLOAD, operations: OPERATION_AND_LEASE },
+    // Records the primary's version and the weights it starts from.
     ['ecs:read', 'elb:read-weights'],
   ),
   spec(
     'PipelinePlan',
     'planHandler',
     'Size the shadow environment and fix the traffic steps',
-    { ...WORKLOAD, predictions: ['GetItem'], operations: OPERATION },
-    READ_POOLS,
+    { ...WORKLOAD, predictions: FORECAST, operations: OPERATION },
+    ['ecs:read'],
   ),
   spec(
     'PipelineProvision',
     'provisionHandler',
     'Create or reuse the shadow ECS service on the new version',
     { ...WORKLOAD, operations: OPERATION },
-    [...READ_POOLS, 'ecs:scale', 'eks:scale', 'ecs:create-shadow', 'eks:create-shadow'],
+    ['ecs:read', 'ecs:scale', 'ecs:create-shadow'],
     60,
   ),
   spec(
@@ -96,7 +91,7 @@ export const PIPELINE_FUNCTIONS: readonly FunctionSpec[] = [
     'deployPrimaryHandler',
     'Roll the primary ECS service onto the new version',
     { ...WORKLOAD, operations: OPERATION },
-    ['ecs:read', 'ecs:deploy'],
+    ['ecs:read', 'ecs:deploy', 'ecs:scale'],
     60,
   ),
   spec(
@@ -104,14 +99,14 @@ export const PIPELINE_FUNCTIONS: readonly FunctionSpec[] = [
     'primaryStableHandler',
     "One poll of the primary's rollout",
     { ...WORKLOAD, operations: OPERATION },
-    READ_POOLS,
+    ['ecs:read'],
   ),
   spec(
     'PipelinePlanMerge',
     'planMergeHandler',
     'Plan traffic home once the primary runs the new version',
     { ...WORKLOAD, operations: OPERATION },
-    READ_POOLS,
+    ['ecs:read'],
   ),
   spec(
     'PipelineFinish',
@@ -125,7 +120,7 @@ export const PIPELINE_FUNCTIONS: readonly FunctionSpec[] = [
     'discardHandler',
     'Restore traffic, delete the shadow environment, roll the primary back, record why, release the lease',
     { ...WORKLOAD, operations: OPERATION_AND_LEASE },
-    [...READ_POOLS, 'ecs:deploy', 'ecs:delete-shadow', 'eks:delete-shadow', 'elb:read', 'elb:shift-weights'],
+    ['ecs:read', 'ecs:deploy', 'ecs:scale', 'ecs:delete-shadow', 'elb:shift-weights', 'elb:read'],
     120,
   ),
 ];

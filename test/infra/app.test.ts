@@ -200,7 +200,7 @@ describe('the app from the real manifests', () => {
         registeredEcs &&
         // Tagging only as part of a create/register call (ecs:CreateAction), on what that call makes.
         statement.sid !== 'EcsTagOnCreate' &&
-        statement.sid !== 'EcsDeployTagOnRegister'
+        statement.sid !== 'EcsTagOnRegister'
       ) {
         expect(text).toContain('service/prod-apps/*');
         expect(text).toContain('service/shadowscale-demo/*');
