@@ -46,6 +46,9 @@ export function buildProgram(io: CliIO): Command {
     .description('Predict capacity contention on AWS and act before it lands.')
     .version(VERSION, '-v, --version', 'print the version')
     .addOption(new Option('--debug', 'print stack traces on errors'))
+    // Root options only before the command, so a command may have its own --version (the
+    // version a pipeline deploys) instead of printing Shadowscale's.
+    .enablePositionalOptions()
     .configureOutput(output(io))
     .exitOverride();
   registerValidate(program, io);
@@ -67,6 +70,9 @@ export function buildProgram(io: CliIO): Command {
   // Every subcommand reports usage errors the same way as the root.
   for (const command of program.commands) {
     command.exitOverride().configureOutput(output(io));
+    // --debug stays accepted anywhere after the command (main reads it from argv).
+    if (!command.options.some((o) => o.long === '--debug'))
+      command.addOption(new Option('--debug', 'print stack traces on errors').hideHelp());
   }
   return program;
 }

@@ -39,7 +39,7 @@ import type { ManagedResources } from '../config';
  * | `elasticloadbalancing:DescribeListeners/DescribeRules/DescribeTargetHealth` | none possible (read, resource `*`, acknowledged) |
  * | `iam:PassRole` | registered role ARNs; else roles of this account, only to ECS tasks / EKS |
  * | `lambda:InvokeFunction` (smoke test, `tests:start`) | functions of this account/region tagged `shadowscale:managed=true` |
- * | `codebuild:StartBuild` (`tests:start`) | projects of this account/region tagged `shadowscale:managed=true` |
+ * | `codebuild:StartBuild` (`tests:start`) | registered test projects (`managed.testProjects`); else projects tagged `shadowscale:managed=true` (Lambda runners likewise, `managed.testFunctions`) |
  * | `route53:ChangeResourceRecordSets`, `GetChange` (`route53:shift-weights`) | registered hosted zones only (refused at synth when none); change ids |
  * | `route53:ListResourceRecordSets` (`route53:read-weights`, `route53:shift-weights`) | registered hosted zones only |
  * | `standby:read` / `standby:scale` | ECS services / EKS nodegroups in the standby region (Describe; plus Update for scale) |
@@ -555,25 +555,41 @@ function invokeSmokeStatement(scope: IConstruct): ScopedStatement {
 }
 
 /** Start the integration-test runners (CodeBuild projects or functions) tagged as managed. */
-function startTestsStatements(scope: IConstruct): ScopedStatement[] {
+/**
+ * Start integration tests: only the registered test runners (`managed.testProjects` /
+ * `managed.testFunctions`), else those tagged shadowscale:managed=true.
+ */
+function startTestsStatements(scope: IConstruct, ctx: PermissionContext): ScopedStatement[] {
+  const projects = ctx.managed.testProjects ?? [];
+  const functions = ctx.managed.testFunctions ?? [];
   return [
     statement(
       {
         sid: 'CodeBuildStartTests',
         actions: ['codebuild:StartBuild'],
-        resources: [arnFor(scope, 'codebuild', 'project/*')],
-        conditions: resourceTag,
+        resources:
+          projects.length > 0
+            ? projects.map((p) => arnFor(scope, 'codebuild', `project/${p}`))
+            : [arnFor(scope, 'codebuild', 'project/*')],
+        ...(projects.length > 0 ? {} : { conditions: resourceTag }),
       },
-      'codebuild:StartBuild of the integration-test projects named in workload definitions at run time: limited to projects tagged shadowscale:managed=true',
+      projects.length > 0
+        ? 'codebuild:StartBuild on the registered test projects (shadowscale:managed.testProjects, name patterns as given)'
+        : 'codebuild:StartBuild of the integration-test projects named in workload definitions at run time: limited to projects tagged shadowscale:managed=true',
     ),
     statement(
       {
         sid: 'LambdaInvokeTests',
         actions: ['lambda:InvokeFunction'],
-        resources: [arnFor(scope, 'lambda', 'function:*')],
-        conditions: resourceTag,
+        resources:
+          functions.length > 0
+            ? functions.map((f) => arnFor(scope, 'lambda', `function:${f}`))
+            : [arnFor(scope, 'lambda', 'function:*')],
+        ...(functions.length > 0 ? {} : { conditions: resourceTag }),
       },
-      'lambda:InvokeFunction of integration-test functions named in workload definitions at run time: limited to functions tagged shadowscale:managed=true',
+      functions.length > 0
+        ? 'lambda:InvokeFunction of the registered test functions (shadowscale:managed.testFunctions, name patterns as given)'
+        : 'lambda:InvokeFunction of integration-test functions named in workload definitions at run time: limited to functions tagged shadowscale:managed=true',
     ),
   ];
 }
@@ -667,7 +683,7 @@ export function permissionStatements(
     case 'lambda:invoke-smoke':
       return [invokeSmokeStatement(scope)];
     case 'tests:start':
-      return startTestsStatements(scope);
+      return startTestsStatements(scope, ctx);
     case 'route53:read-weights':
       return route53Statements(scope, ctx, 'read');
     case 'route53:shift-weights':

@@ -10,6 +10,7 @@ import type { CapabilityContext } from '../constructs/capability';
 import { Forecaster } from '../constructs/forecaster';
 import { Monitoring, type ShadowscaleMetricNames } from '../constructs/monitoring';
 import type { PermissionContext } from '../constructs/permissions';
+import { PipelineBranch } from '../constructs/pipeline-branch';
 import { Prewarm } from '../constructs/prewarm';
 import { RegionFailover } from '../constructs/region-failover';
 import { ShadowPoolOrchestrator, type StartRule } from '../constructs/shadow-pool-orchestrator';
@@ -44,6 +45,13 @@ export interface Capabilities {
     readonly brokerId: string;
     readonly feedbackId: string;
   };
+  /** Deploy-time branching; built only with the migration capability, whose tasks it shares. */
+  readonly pipeline?: {
+    readonly functions: readonly FunctionSpec[];
+    readonly stateMachines: readonly StateMachineSpec[];
+    readonly stateMachineId: string;
+    readonly stageHistory: FunctionSpec;
+  };
   /** Built only with a standby region and at least one registered hosted zone. */
   readonly failover?: {
     readonly functions: readonly FunctionSpec[];
@@ -76,6 +84,7 @@ export class ControlPlaneStack extends Stack {
   public readonly orchestrator?: ShadowPoolOrchestrator;
   public readonly prewarm?: Prewarm;
   public readonly buildBroker?: BuildBroker;
+  public readonly pipelineBranch?: PipelineBranch;
   public readonly regionFailover?: RegionFailover;
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
@@ -132,6 +141,17 @@ export class ControlPlaneStack extends Stack {
         ...capabilities.migration,
       });
     }
+    if (capabilities.pipeline) {
+      if (!this.orchestrator)
+        throw new ValidationError(
+          'pipeline capability: needs the migration capability (the state machine calls its traffic and health tasks)',
+        );
+      this.pipelineBranch = new PipelineBranch(this, 'PipelineBranch', {
+        context,
+        ...capabilities.pipeline,
+        sharedFunctions: this.orchestrator.functions,
+      });
+    }
     if (capabilities.prewarm) {
       this.prewarm = new Prewarm(this, 'Prewarm', { context, function: capabilities.prewarm.function });
     }
@@ -149,6 +169,7 @@ export class ControlPlaneStack extends Stack {
     for (const workflow of [
       ...(this.forecaster?.workflows.values() ?? []),
       ...(this.orchestrator?.workflows.values() ?? []),
+      ...(this.pipelineBranch ? [this.pipelineBranch.workflow] : []),
       ...(this.regionFailover?.workflows.values() ?? []),
     ])
       new CfnOutput(this, `${workflow.spec.id}StateMachineArn`, {
@@ -205,6 +226,9 @@ export function capabilitySpecs(capabilities: Capabilities): FunctionSpec[] {
     ...(capabilities.migration?.functions ?? []),
     ...(capabilities.prewarm ? [capabilities.prewarm.function] : []),
     ...(capabilities.builds?.functions ?? []),
+    ...(capabilities.pipeline
+      ? [...capabilities.pipeline.functions, capabilities.pipeline.stageHistory]
+      : []),
     ...(capabilities.failover?.functions ?? []),
   ];
 }

@@ -5,6 +5,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { DemoDeployPipeline } from '../constructs/demo-deploy-pipeline';
 import { acknowledge } from '../constructs/nag';
 import { MANAGED_TAG_KEY, MANAGED_TAG_VALUE } from '../constructs/permissions';
 
@@ -19,6 +20,11 @@ export interface DemoWorkloadStackProps extends StackProps {
   readonly image?: string;
   /** @default 2 */
   readonly desiredCount?: number;
+  /**
+   * The control plane's pipeline-branch state machine: when set, a sample pipeline whose deploy
+   * stage invokes it is added. @default no pipeline
+   */
+  readonly pipelineBranchStateMachineName?: string;
 }
 
 /**
@@ -35,6 +41,7 @@ export class DemoWorkloadStack extends Stack {
   public readonly shadowTargetGroup: elbv2.ApplicationTargetGroup;
   public readonly service: ecs.FargateService;
   public readonly cluster: ecs.Cluster;
+  public readonly pipeline?: DemoDeployPipeline;
 
   /**
    * Two AZs resolved at deploy time (`Fn::GetAZs`) instead of a context lookup at synth time,
@@ -67,6 +74,14 @@ export class DemoWorkloadStack extends Stack {
         { targetGroup: this.shadowTargetGroup, weight: 0 },
       ]),
     });
+
+    if (props.pipelineBranchStateMachineName) {
+      this.pipeline = new DemoDeployPipeline(this, 'DeployPipeline', {
+        stateMachineName: props.pipelineBranchStateMachineName,
+      });
+      new CfnOutput(this, 'PipelineName', { value: this.pipeline.pipeline.pipelineName });
+      new CfnOutput(this, 'ReleaseBucket', { value: this.pipeline.bucket.bucketName });
+    }
 
     new CfnOutput(this, 'Url', { value: `http://${loadBalancer.loadBalancerDnsName}` });
     new CfnOutput(this, 'ListenerArn', { value: this.listener.listenerArn });
