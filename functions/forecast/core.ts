@@ -6,9 +6,8 @@ import {
   runForecaster,
   type WorkloadOutcome,
 } from '../../shared/forecaster';
-import { describeSettings } from '../../shared/planning/learner';
-
 import { DEFAULT_CADENCE } from '../../shared/planning/cadence';
+import { describeSettings } from '../../shared/planning/learner';
 import { WorkloadId } from '../../shared/schemas/common';
 import { parseOrThrow } from '../../shared/validation';
 

@@ -132,7 +132,11 @@ function logOutcomes(result: ForecastRunResult, log: Logger): void {
     if (o.transition) log.info(`contention ${o.transition}`, { workloadId: o.workloadId, score: o.score });
     for (const m of o.metrics) {
       if (m.planningChange)
-        log.info('planning settings changed', { workloadId: o.workloadId, metric: m.metric, ...m.planningChange });
+        log.info('planning settings changed', {
+          workloadId: o.workloadId,
+          metric: m.metric,
+          ...m.planningChange,
+        });
     }
   }
   for (const f of result.publishFailures) log.error('event not published', { ...f });

@@ -5,7 +5,13 @@ import type { TrafficWeights } from '../schemas/operation';
  * `shadowscale` is the deployed loop with the workload's default policy (planning settings
  * learned per metric); `shadowscale-fixed` the same loop planning at the fixed settings.
  */
-export const POLICY_NAMES = ['reactive', 'hourly-predictive', 'shadowscale-fixed', 'shadowscale', 'oracle'] as const;
+export const POLICY_NAMES = [
+  'reactive',
+  'hourly-predictive',
+  'shadowscale-fixed',
+  'shadowscale',
+  'oracle',
+] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
 
 /** The policies the deployed loop runs (the others decide step by step in the replay). */

@@ -312,7 +312,9 @@ export async function runBacktest(
   for (const [i, name] of names.entries()) {
     onPolicy?.(name, i);
     runs.push(
-      isLoopPolicy(name) ? await runShadowscale(setup, undefined, name) : runPolicy(setup, makePolicy(name, d)),
+      isLoopPolicy(name)
+        ? await runShadowscale(setup, undefined, name)
+        : runPolicy(setup, makePolicy(name, d)),
     );
   }
   return {

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { SeriesAnomaly } from '../anomaly/series';
 import { ConflictError, ItemTooLargeError, ValidationError } from '../errors';
-import type { ContentionDecisionRecord, ModelStateRecord } from '../ports/repositories';
 import { LearnerState } from '../planning/learner';
+import type { ContentionDecisionRecord, ModelStateRecord } from '../ports/repositories';
 import { MetricFingerprint } from '../profile/fingerprint';
 import { EpochMs, WorkloadId } from '../schemas/common';
 import {

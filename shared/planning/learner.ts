@@ -29,7 +29,6 @@ import { metricUnits, wholeUnits } from './units';
  * scales above it, so no arm ever plans below what target tracking would do.
  */
 
-
 export interface Arm {
   quantile: number;
   /** Infinity: uncapped. */
@@ -198,11 +197,14 @@ export function learnStep(previous: LearnerState | undefined, input: LearnerInpu
   const { metric, nowMs, workload } = input;
   let state = previous ?? initialLearnerState(metric, nowMs);
   state = absorb(state, input.observed, workload, metric, nowMs);
-  state = evaluate(state, workload, metric);
+  state = evaluate(state, workload);
   const chosen = choose(state, workload, nowMs);
   state = chosen.state;
   state = remember(state, input.forecast, workload, metric, nowMs);
-  const settings = state.evaluatedHours >= MIN_EVIDENCE_HOURS ? armSettings(ARMS[state.arm] as Arm) : configuredSettings(metric);
+  const settings =
+    state.evaluatedHours >= MIN_EVIDENCE_HOURS
+      ? armSettings(ARMS[state.arm] as Arm)
+      : configuredSettings(metric);
   return { state, settings, ...(chosen.change ? { change: chosen.change } : {}) };
 }
 
@@ -221,7 +223,8 @@ function absorb(
     values = [];
   }
   const next = values.slice();
-  if (next.length === 0 && observed.length > 0) startMs = Math.floor((observed[0] as { t: number }).t / iv) * iv;
+  if (next.length === 0 && observed.length > 0)
+    startMs = Math.floor((observed[0] as { t: number }).t / iv) * iv;
   for (const p of observed) {
     if (!Number.isFinite(p.v)) continue;
     const i = Math.round((p.t - startMs) / iv);
@@ -242,7 +245,7 @@ function absorb(
 }
 
 /** Score every pending window whose demand is observed to its end. */
-function evaluate(state: LearnerState, workload: Workload, metric: WorkloadMetric): LearnerState {
+function evaluate(state: LearnerState, workload: Workload): LearnerState {
   const { recent } = state;
   const iv = recent.intervalMs;
   const lagMs = workload.capacity.provisioningLagSeconds * 1000;
@@ -416,4 +419,3 @@ function fmt(v: number): string {
 function round(v: number): number {
   return Number.isFinite(v) && v !== 0 ? Number(v.toPrecision(6)) : v;
 }
-

@@ -1,6 +1,6 @@
 import type { SeriesAnomaly } from '../anomaly/series';
-import type { MetricFingerprint } from '../profile/fingerprint';
 import type { LearnerState } from '../planning/learner';
+import type { MetricFingerprint } from '../profile/fingerprint';
 import type { Lease, Operation, OperationStatus, OperationStep, TrafficWeights } from '../schemas/operation';
 import type { Prediction } from '../schemas/series';
 import type { Signal } from '../schemas/signal';

@@ -305,7 +305,11 @@ export const WorkloadPolicy = z.strictObject({
   /** Absolute price of an overloaded minute, in unit-hours; overrides overloadMinutes. */
   overloadMinuteUnitHours: z.number().nonnegative().optional(),
   /** Evidence loses half its weight in this many hours, so the learner follows a changing workload. */
-  halfLifeHours: z.number().positive().max(24 * 90).default(168),
+  halfLifeHours: z
+    .number()
+    .positive()
+    .max(24 * 90)
+    .default(168),
 });
 export type WorkloadPolicy = z.infer<typeof WorkloadPolicy>;
 

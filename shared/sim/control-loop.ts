@@ -1,9 +1,9 @@
 import type { ManualClock } from '../clock';
 import { type ForecasterOptions, runForecaster } from '../forecaster/service';
-import { describeSettings } from '../planning/learner';
 import { type OperationKind, OperationRun } from '../migration/runner';
 import type { MigrationDeps } from '../migration/tasks';
 import { operationKindFor, startInputForEvent } from '../migration/transformer';
+import { describeSettings } from '../planning/learner';
 import type { Meter } from '../ports/meter';
 import type { MetricsSource } from '../ports/metrics';
 import type { Repositories } from '../ports/repositories';

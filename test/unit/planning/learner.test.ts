@@ -57,8 +57,16 @@ describe('arms', () => {
   it.each([
     // steps 0 and 1 are in [T0, T0 + 180 s + 300 s]; the median needs 8400 / 4200 = 2 units.
     ['the median arm', 0, 2],
-    ['q0.999 uncapped: +100 %', ARMS.findIndex((a) => a.quantile === 0.999 && !Number.isFinite(a.maxHeadroom)), 4],
-    ['q0.999 capped at 10 %: 9240 → 3 units', ARMS.findIndex((a) => a.quantile === 0.999 && a.maxHeadroom === 0.1), 3],
+    [
+      'q0.999 uncapped: +100 %',
+      ARMS.findIndex((a) => a.quantile === 0.999 && !Number.isFinite(a.maxHeadroom)),
+      4,
+    ],
+    [
+      'q0.999 capped at 10 %: 9240 → 3 units',
+      ARMS.findIndex((a) => a.quantile === 0.999 && a.maxHeadroom === 0.1),
+      3,
+    ],
   ])('floors: %s', (_name, arm, units) => {
     const f = forecast([8_400, 4_200, 99_999], (q) => (q >= 0.99 ? 1 : 0));
     expect(armFloors(f, workload, requests, T0)[arm]).toBe(units);
@@ -77,10 +85,21 @@ describe('arms', () => {
 
 describe('scoreWindow', () => {
   const weights = { shortMinute: 1, overloadMinute: 10 };
-  const recent = (values: (number | null)[]): LearnerState['recent'] => ({ startMs: T0, intervalMs: 60_000, values });
+  const recent = (values: (number | null)[]): LearnerState['recent'] => ({
+    startMs: T0,
+    intervalMs: 60_000,
+    values,
+  });
   // lag 180 s + 3 one-minute datapoints: target tracking follows demand 6 steps late.
   it.each([
-    ['steady demand: target tracking covers it, a higher floor only costs', [4, 4, 4, 4, 4, 4, 4, 4], [2, 6], 6, 8, [8 / 60, 12 / 60]],
+    [
+      'steady demand: target tracking covers it, a higher floor only costs',
+      [4, 4, 4, 4, 4, 4, 4, 4],
+      [2, 6],
+      6,
+      8,
+      [8 / 60, 12 / 60],
+    ],
     [
       'a jump target tracking has not seen: short and overloaded at floor 2, covered at floor 6',
       [2, 2, 2, 2, 2, 2, 5, 5],
@@ -91,14 +110,24 @@ describe('scoreWindow', () => {
     ],
     ['missing points are not scored', [4, 4, 4, 4, 4, 4, null, 4], [2, 6], 6, 8, [4 / 60, 6 / 60]],
   ])('%s', (_name, values, floors, from, to, expected) => {
-    const scored = scoreWindow(floors, recent(values), T0 + from * 60_000, T0 + to * 60_000, workload, weights);
+    const scored = scoreWindow(
+      floors,
+      recent(values),
+      T0 + from * 60_000,
+      T0 + to * 60_000,
+      workload,
+      weights,
+    );
     scored.loss.forEach((l, i) => {
       expect(l).toBeCloseTo(expected[i] as number, 9);
     });
   });
 
   it('never counts more ready capacity than the primary and shadow maxima', () => {
-    const scored = scoreWindow([40], recent([50, 50]), T0, T0 + 120_000, workload, { shortMinute: 0, overloadMinute: 0 });
+    const scored = scoreWindow([40], recent([50, 50]), T0, T0 + 120_000, workload, {
+      shortMinute: 0,
+      overloadMinute: 0,
+    });
     expect(scored.loss[0]).toBeCloseTo((30 * 2) / 60, 9);
   });
 });
