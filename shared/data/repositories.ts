@@ -13,6 +13,7 @@ import { type Clock, systemClock } from '../clock';
 import { ConflictError, LeaseHeldError, NotFoundError } from '../errors';
 import type {
   ContentionDecisionRecord,
+  RegionalDetectorRecord,
   ModelStateRecord,
   OperationRepository,
   Page,
@@ -37,6 +38,7 @@ import { decodeCursor, documentClientFrom, encodeCursor, isConditionFailed, mapS
 import {
   assertItemSize,
   ContentionDecisionRecordSchema,
+  RegionalDetectorRecordSchema,
   checkLimit,
   checkTtlMs,
   checkVersion,
@@ -548,6 +550,29 @@ class DynamoPredictionRepository implements PredictionRepository {
     });
     if (!item) return undefined;
     return records.decision(item);
+  }
+
+  async putRegionalState(record: RegionalDetectorRecord): Promise<void> {
+    const r = parseOrThrow(RegionalDetectorRecordSchema, record, 'regional detector state');
+    const item = items.regional(r);
+    assertItemSize(item, `regional detector state ${r.workloadId}`);
+    const written = await this.ctx.put('predictions', item, {
+      expression: 'attribute_not_exists(pk) OR updatedAt <= :u',
+      values: { ':u': r.updatedAt },
+    });
+    if (!written)
+      throw new ConflictError(
+        `regional detector state ${r.workloadId}: a newer state is stored (this one is from ${r.updatedAt})`,
+      );
+  }
+
+  async getRegionalState(workloadId: string): Promise<RegionalDetectorRecord | undefined> {
+    const item = await this.ctx.get('predictions', {
+      pk: predictionKeys.workloadPk(workloadId),
+      sk: predictionKeys.regionalSk,
+    });
+    if (!item) return undefined;
+    return records.regional(item);
   }
 }
 
