@@ -28,9 +28,9 @@ export const FAILOVER_FUNCTIONS: readonly FunctionSpec[] = [
   spec(
     'FailoverPlan',
     'planHandler',
-    'Size the standby from the forecast, fix the DNS steps and waits',
+    'Size the standby from the forecast, fix the DNS steps (one step when the home region has no healthy host) and waits',
     { workloads: 'read', predictions: 'read', operations: 'write' },
-    [],
+    ['cloudwatch:read'],
   ),
   spec(
     'FailoverRaiseStandby',
