@@ -66,6 +66,19 @@ export interface RegionOutageResult {
   calmHours: number;
   /** Failovers the detector started before the outage (the home region was healthy). */
   falseTriggers: number;
+  /**
+   * Where the recovery time went, seconds from the outage start: detection, the failover run's
+   * start, the standby healthy at its planned size, the first and the last DNS step (each in
+   * effect for every client one TTL later).
+   */
+  phases?: {
+    detectedS?: number;
+    startedS: number;
+    standbyReadyS?: number;
+    firstDnsStepS?: number;
+    lastDnsStepS?: number;
+    ttlS: number;
+  };
   unitCapacity: number;
   maxUnits: number;
   events: TimelineEvent[];
@@ -291,6 +304,18 @@ export async function runRegionOutage(opts: RegionOutageOptions): Promise<Region
   const ops = await repos.operations.listByWorkload(workload.workloadId, { limit: 50 });
   const failover = ops.items.find((o) => o.kind === 'failover' && o.status === 'succeeded');
   const lastShift = failover?.steps.filter((s) => s.name === 'dns-shifted').at(-1);
+  const sinceOutage = (at: number | undefined) =>
+    at === undefined ? undefined : (at - opts.outageAtMs) / 1000;
+  const phases = failover
+    ? {
+        ...(detectedAtMs !== undefined ? { detectedS: sinceOutage(detectedAtMs) } : {}),
+        startedS: sinceOutage(failover.startedAt) as number,
+        standbyReadyS: sinceOutage(failover.steps.find((s) => s.name === 'destination-healthy')?.at),
+        firstDnsStepS: sinceOutage(failover.steps.find((s) => s.name === 'dns-shifted')?.at),
+        lastDnsStepS: sinceOutage(lastShift?.at),
+        ttlS: workload.failover?.dns.ttlSeconds ?? 60,
+      }
+    : undefined;
   const ttlMs = (workload.failover?.dns.ttlSeconds ?? 60) * 1000;
   let unservedAfterShiftFraction: number | undefined;
   if (lastShift && lastShift.at + ttlMs < outageEndMs) {
@@ -326,6 +351,7 @@ export async function runRegionOutage(opts: RegionOutageOptions): Promise<Region
     standbyUnitHoursCalm: standbyUnitMinutesCalm / 60,
     calmHours: opts.warmupMs / 3_600_000,
     falseTriggers,
+    ...(phases ? { phases } : {}),
     unitCapacity,
     maxUnits,
     events: timeline,
