@@ -32,6 +32,7 @@ export interface FailoverEvent {
     standbyUnitHoursCalm: number;
     detectionS: number | null;
     falseTriggers: number;
+    predictedFailovers: number;
     calmHours: number;
     phases: RegionOutageResult['phases'] | null;
   };
@@ -153,6 +154,7 @@ export async function benchFailover(traces: readonly BenchTrace[], options: Fail
           standbyUnitHoursCalm: ours.standbyUnitHoursCalm,
           detectionS: ours.detectedAtMs !== undefined ? (ours.detectedAtMs - outageAtMs) / 1000 : null,
           falseTriggers: ours.falseTriggers,
+          predictedFailovers: ours.predictedFailovers,
           calmHours: ours.calmHours,
           phases: ours.phases ?? null,
         },
@@ -197,6 +199,8 @@ export function summariseFailover(rows: readonly FailoverEvent[]) {
     },
     /** Failovers the detector started while the home region was healthy, over the calm hours. */
     false_triggers: sum(rows.map((r) => r.shadowscale.falseTriggers)),
+    /** Failovers the forecast started ahead of a predicted regional shortfall (not detections). */
+    predicted_failovers: sum(rows.map((r) => r.shadowscale.predictedFailovers)),
     calm_hours_observed: sum(rows.map((r) => r.shadowscale.calmHours)),
     recovered: rows.filter((r) => r.shadowscale.recoveryS !== null).length,
     median_recovery_s: { shadowscale: ours, route53_unscaled: anchor, route53_full: full },

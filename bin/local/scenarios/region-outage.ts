@@ -64,8 +64,10 @@ export interface RegionOutageResult {
   unservedAfterShiftFraction?: number;
   standbyUnitHoursCalm: number;
   calmHours: number;
-  /** Failovers the detector started before the outage (the home region was healthy). */
+  /** Failovers on observed degradation the detector started before the outage (home was healthy). */
   falseTriggers: number;
+  /** Failovers started before the outage because the forecast put the home region at risk. */
+  predictedFailovers: number;
   /**
    * Where the recovery time went, seconds from the outage start: detection, the failover run's
    * start, the standby healthy at its planned size, the first and the last DNS step (each in
@@ -242,6 +244,7 @@ export async function runRegionOutage(opts: RegionOutageOptions): Promise<Region
 
   let detectedAtMs: number | undefined;
   let falseTriggers = 0;
+  let predictedFailovers = 0;
   let outageStarted = false;
   let outageEnded = false;
   let standbyUnitMinutesCalm = 0;
@@ -284,7 +287,12 @@ export async function runRegionOutage(opts: RegionOutageOptions): Promise<Region
         );
         if (seen.home.status === 'degraded' && detectedAtMs === undefined && outageStarted) detectedAtMs = at;
       }
-      if (seen.start?.started && seen.start.kind === 'failover' && !outageStarted) falseTriggers++;
+      // A failover on observed degradation while the home region serves is a false detection; one
+      // on a predicted shortfall is the forecast acting ahead, counted apart.
+      if (seen.start?.started && seen.action.kind === 'failover' && !outageStarted) {
+        if (seen.action.trigger === 'observed-degradation') falseTriggers++;
+        else predictedFailovers++;
+      }
     }
     await cosim.advanceTo(t + MINUTE);
   }
@@ -351,6 +359,7 @@ export async function runRegionOutage(opts: RegionOutageOptions): Promise<Region
     standbyUnitHoursCalm: standbyUnitMinutesCalm / 60,
     calmHours: opts.warmupMs / 3_600_000,
     falseTriggers,
+    predictedFailovers,
     ...(phases ? { phases } : {}),
     unitCapacity,
     maxUnits,
