@@ -73,6 +73,8 @@ export type Permission =
   | 'elb:read'
   | 'lambda:invoke-smoke'
   | 'route53:shift-weights'
+  /** states:StartExecution of the regional-failover and regional-failback state machines. */
+  | 'states:start-regional'
   /** Describe and scale the workload's service (ECS) or nodegroup (EKS) in its standby region. */
   | 'standby:scale';
 

@@ -50,6 +50,8 @@ export interface Capabilities {
     readonly stateMachines: readonly StateMachineSpec[];
     readonly failoverId: string;
     readonly failbackId: string;
+    /** The regional detector that starts them. */
+    readonly detector?: FunctionSpec;
   };
 }
 
@@ -206,5 +208,6 @@ export function capabilitySpecs(capabilities: Capabilities): FunctionSpec[] {
     ...(capabilities.prewarm ? [capabilities.prewarm.function] : []),
     ...(capabilities.builds?.functions ?? []),
     ...(capabilities.failover?.functions ?? []),
+    ...(capabilities.failover?.detector ? [capabilities.failover.detector] : []),
   ];
 }
