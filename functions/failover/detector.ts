@@ -50,8 +50,16 @@ function report(outcomes: readonly DetectorOutcome[]): { observations: number; s
     if (o.flipped.length > 0) logger.warn('region status changed', { ...o });
     if (o.start?.started) {
       started.push(o.start.name);
-      metrics.addMetric(o.start.kind === 'failover' ? 'FailoverStarted' : 'FailbackStarted', MetricUnit.Count, 1);
-      logger.info(`${o.start.kind} started`, { workloadId: o.workloadId, name: o.start.name, reason: o.action.reason });
+      metrics.addMetric(
+        o.start.kind === 'failover' ? 'FailoverStarted' : 'FailbackStarted',
+        MetricUnit.Count,
+        1,
+      );
+      logger.info(`${o.start.kind} started`, {
+        workloadId: o.workloadId,
+        name: o.start.name,
+        reason: o.action.reason,
+      });
     }
   }
   return { observations: observed.length, started };

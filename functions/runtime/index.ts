@@ -2,11 +2,7 @@ import { type Clock, systemClock } from '../../shared/clock';
 import type { ComputePool, VersionedPool } from '../../shared/ports/compute';
 import type { EventPublisher } from '../../shared/ports/events';
 import type { MetricsSource, TargetHealthSource } from '../../shared/ports/metrics';
-import type {
-  RegionalExecutionStarter,
-  RegionalHealthSource,
-  StandbyPool,
-} from '../../shared/ports/regions';
+import type { RegionalExecutionStarter, RegionalHealthSource, StandbyPool } from '../../shared/ports/regions';
 import type { Repositories } from '../../shared/ports/repositories';
 import type { TestRunnerPort } from '../../shared/ports/tests';
 import type { RegionRouter, TrafficRouter } from '../../shared/ports/traffic';

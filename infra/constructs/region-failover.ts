@@ -48,8 +48,14 @@ export class RegionFailover extends Construct {
   private buildDetector(spec: FunctionSpec, props: RegionFailoverProps): ProjectFunction {
     const built = buildFunctions(this, [spec], props.context, { asyncIds: [spec.id], alarmOnErrors: true });
     const detector = pick(built, spec.id, 'function');
-    detector.function.addEnvironment('FAILOVER_STATE_MACHINE_ARN', this.failover.stateMachine.stateMachineArn);
-    detector.function.addEnvironment('FAILBACK_STATE_MACHINE_ARN', this.failback.stateMachine.stateMachineArn);
+    detector.function.addEnvironment(
+      'FAILOVER_STATE_MACHINE_ARN',
+      this.failover.stateMachine.stateMachineArn,
+    );
+    detector.function.addEnvironment(
+      'FAILBACK_STATE_MACHINE_ARN',
+      this.failback.stateMachine.stateMachineArn,
+    );
     const monitoring = props.context.monitoring;
     const target = (id: string, purpose: string) =>
       // An observation is superseded by the next minute's: never act on a stale one.

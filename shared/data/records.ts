@@ -1,7 +1,11 @@
 import { z } from 'zod';
 import { SeriesAnomaly } from '../anomaly/series';
 import { ConflictError, ItemTooLargeError, ValidationError } from '../errors';
-import type { ContentionDecisionRecord, ModelStateRecord, RegionalDetectorRecord } from '../ports/repositories';
+import type {
+  ContentionDecisionRecord,
+  ModelStateRecord,
+  RegionalDetectorRecord,
+} from '../ports/repositories';
 import { MetricFingerprint } from '../profile/fingerprint';
 import { EpochMs, WorkloadId } from '../schemas/common';
 import {

@@ -13,11 +13,11 @@ import { type Clock, systemClock } from '../clock';
 import { ConflictError, LeaseHeldError, NotFoundError } from '../errors';
 import type {
   ContentionDecisionRecord,
-  RegionalDetectorRecord,
   ModelStateRecord,
   OperationRepository,
   Page,
   PredictionRepository,
+  RegionalDetectorRecord,
   Repositories,
   SignalRepository,
   WorkloadRepository,
@@ -38,7 +38,6 @@ import { decodeCursor, documentClientFrom, encodeCursor, isConditionFailed, mapS
 import {
   assertItemSize,
   ContentionDecisionRecordSchema,
-  RegionalDetectorRecordSchema,
   checkLimit,
   checkTtlMs,
   checkVersion,
@@ -54,6 +53,7 @@ import {
   operationKeys,
   overlaps,
   predictionKeys,
+  RegionalDetectorRecordSchema,
   type ResolvedDataLayerOptions,
   records,
   resolveOptions,

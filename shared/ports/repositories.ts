@@ -65,7 +65,13 @@ export interface RegionalDetectorRecord {
   workloadId: string;
   regions: Record<
     string,
-    { status: 'healthy' | 'degraded'; streak: number; since: number; reasons: string[]; healthIssueOpen: boolean }
+    {
+      status: 'healthy' | 'degraded';
+      streak: number;
+      since: number;
+      reasons: string[];
+      healthIssueOpen: boolean;
+    }
   >;
   updatedAt: number;
 }

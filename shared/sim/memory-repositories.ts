@@ -3,7 +3,6 @@ import { decodeCursor, encodeCursor } from '../data/client';
 import {
   assertItemSize,
   ContentionDecisionRecordSchema,
-  RegionalDetectorRecordSchema,
   checkLimit,
   checkTtlMs,
   checkVersion,
@@ -18,6 +17,7 @@ import {
   operationKeys,
   overlaps,
   predictionKeys,
+  RegionalDetectorRecordSchema,
   type ResolvedDataLayerOptions,
   resolveOptions,
   sortSignals,
@@ -28,11 +28,11 @@ import {
 import { ConflictError, LeaseHeldError, NotFoundError } from '../errors';
 import type {
   ContentionDecisionRecord,
-  RegionalDetectorRecord,
   ModelStateRecord,
   OperationRepository,
   Page,
   PredictionRepository,
+  RegionalDetectorRecord,
   Repositories,
   SignalRepository,
   WorkloadRepository,

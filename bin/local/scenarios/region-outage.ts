@@ -3,8 +3,8 @@ import { localRegionalMachine, type RegionalKind } from '../../../functions/fail
 import { setRuntime } from '../../../functions/runtime';
 import { ManualClock } from '../../../shared/clock';
 import { type DetectorDeps, observeWorkload } from '../../../shared/failover/detector';
-import type { RegionalExecutionStarter } from '../../../shared/ports/regions';
 import { prewarmStandby } from '../../../shared/failover/prewarm-standby';
+import type { RegionalExecutionStarter } from '../../../shared/ports/regions';
 import type { Prediction } from '../../../shared/schemas/series';
 import { Workload } from '../../../shared/schemas/workload';
 import { AslRunner, type ExecutionOutcome, type TaskHandler } from '../../../shared/sim/asl-runner';
