@@ -105,7 +105,7 @@ export const FAILOVER_DETECTOR_FUNCTION: FunctionSpec = {
   tables: {
     workloads: { actions: ['GetItem', 'Query'], indexes: ['byList'] },
     predictions: ['GetItem', 'PutItem'],
-    operations: { actions: ['Query'], indexes: ['byWorkload'] },
+    operations: { actions: ['Query'], indexes: ['byWorkload', 'recent'] },
   },
   permissions: ['cloudwatch:read', 'states:start-regional'],
 };
