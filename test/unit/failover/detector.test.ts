@@ -106,6 +106,21 @@ describe('observeWorkload', () => {
     expect(w.starter.calls).toEqual([]);
   });
 
+  it('a 5xx burst (a peak the home region still serves) must last three minutes, not 30 s', async () => {
+    const w = await world();
+    w.health.set(HOME, {
+      kind: 'data',
+      sample: { requestCount: 1_000, errors5xx: 200, p99LatencyMs: 300, unhealthyHosts: 0, healthyHosts: 4 },
+    });
+    const statuses: string[] = [];
+    for (let i = 0; i < 18; i++) {
+      statuses.push((await observeWorkload(w.deps, w.workload)).home.status);
+      w.clock.advance(10_000);
+    }
+    expect(statuses.indexOf('degraded')).toBe(17);
+    expect(w.starter.calls).toHaveLength(1);
+  });
+
   it('stays when the standby region is degraded too', async () => {
     const w = await world({ badObservations: 1 });
     w.health.set(HOME, down);
