@@ -88,9 +88,7 @@ export function nextRegionHealth(
   const softFactor = Math.max(1, Math.round(60 / (detection.sampleSeconds ?? 60)));
   const degrading = state.status === 'healthy';
   const hard = verdict.kind === 'bad' && verdict.hard !== false;
-  const needed = degrading
-    ? detection.badObservations * (hard ? 1 : softFactor)
-    : detection.goodObservations;
+  const needed = degrading ? detection.badObservations * (hard ? 1 : softFactor) : detection.goodObservations;
   const reasons = verdict.kind === 'bad' ? verdict.reasons : [];
   if (streak < needed) return { ...state, streak, reasons };
   return { status: state.status === 'healthy' ? 'degraded' : 'healthy', streak: 0, since: now, reasons };
