@@ -510,6 +510,110 @@ function hostedZones(ctx: PermissionContext, permission: Permission): readonly s
   return zones;
 }
 
+function putMetricsStatement(): ScopedStatement {
+  return statement(
+    {
+      sid: 'CloudWatchPutShadowscaleMetrics',
+      actions: ['cloudwatch:PutMetricData'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'cloudwatch:namespace': METRICS_NAMESPACE } },
+    },
+    `cloudwatch:PutMetricData does not support resource-level permissions; limited to the namespace ${METRICS_NAMESPACE}`,
+  );
+}
+
+/** Read the scalable targets and raise a primary ECS service's MinCapacity (pre-warm's floor). */
+function setFloorStatements(scope: IConstruct): ScopedStatement[] {
+  return [
+    statement(
+      {
+        sid: 'AutoScalingReadTargets',
+        actions: ['application-autoscaling:DescribeScalableTargets'],
+        resources: ['*'],
+      },
+      'application-autoscaling:DescribeScalableTargets (read) does not support resource-level permissions',
+    ),
+    statement(
+      {
+        sid: 'AutoScalingSetFloor',
+        actions: ['application-autoscaling:RegisterScalableTarget'],
+        resources: [arnFor(scope, 'application-autoscaling', 'scalable-target/*')],
+      },
+      'application-autoscaling:RegisterScalableTarget (MinCapacity of a primary ECS service) on scalable targets of this account and region, whose ids are assigned by AWS',
+    ),
+  ];
+}
+
+function invokeSmokeStatement(scope: IConstruct): ScopedStatement {
+  return statement(
+    {
+      sid: 'LambdaInvokeSmokeTest',
+      actions: ['lambda:InvokeFunction'],
+      resources: [arnFor(scope, 'lambda', 'function:*')],
+      conditions: resourceTag,
+    },
+    'lambda:InvokeFunction of smoke-test functions named in workload definitions at run time: limited to functions tagged shadowscale:managed=true',
+  );
+}
+
+/** Start the integration-test runners (CodeBuild projects or functions) tagged as managed. */
+function startTestsStatements(scope: IConstruct): ScopedStatement[] {
+  return [
+    statement(
+      {
+        sid: 'CodeBuildStartTests',
+        actions: ['codebuild:StartBuild'],
+        resources: [arnFor(scope, 'codebuild', 'project/*')],
+        conditions: resourceTag,
+      },
+      'codebuild:StartBuild of the integration-test projects named in workload definitions at run time: limited to projects tagged shadowscale:managed=true',
+    ),
+    statement(
+      {
+        sid: 'LambdaInvokeTests',
+        actions: ['lambda:InvokeFunction'],
+        resources: [arnFor(scope, 'lambda', 'function:*')],
+        conditions: resourceTag,
+      },
+      'lambda:InvokeFunction of integration-test functions named in workload definitions at run time: limited to functions tagged shadowscale:managed=true',
+    ),
+  ];
+}
+
+/** Weighted records in the registered hosted zones only: read them, or also change them. */
+function route53Statements(
+  scope: IConstruct,
+  ctx: PermissionContext,
+  part: 'read' | 'shift',
+): ScopedStatement[] {
+  const zones = hostedZones(ctx, part === 'read' ? 'route53:read-weights' : 'route53:shift-weights');
+  const stack = Stack.of(scope);
+  const hostedZoneArns = zones.map((z) => `arn:${stack.partition}:route53:::hostedzone/${z}`);
+  if (part === 'read')
+    return [
+      statement({
+        sid: 'Route53ReadRegionWeights',
+        actions: ['route53:ListResourceRecordSets'],
+        resources: hostedZoneArns,
+      }),
+    ];
+  return [
+    statement({
+      sid: 'Route53ShiftRegionWeights',
+      actions: ['route53:ChangeResourceRecordSets', 'route53:ListResourceRecordSets'],
+      resources: hostedZoneArns,
+    }),
+    statement(
+      {
+        sid: 'Route53GetChange',
+        actions: ['route53:GetChange'],
+        resources: [`arn:${stack.partition}:route53:::change/*`],
+      },
+      'route53:GetChange (read) on change ids, which are only known after a change is submitted',
+    ),
+  ];
+}
+
 /** The statements granting one permission. Throws `ValidationError` when it cannot be scoped. */
 export function permissionStatements(
   scope: IConstruct,
@@ -525,17 +629,7 @@ export function permissionStatements(
         ),
       ];
     case 'cloudwatch:put-metrics':
-      return [
-        statement(
-          {
-            sid: 'CloudWatchPutShadowscaleMetrics',
-            actions: ['cloudwatch:PutMetricData'],
-            resources: ['*'],
-            conditions: { StringEquals: { 'cloudwatch:namespace': METRICS_NAMESPACE } },
-          },
-          `cloudwatch:PutMetricData does not support resource-level permissions; limited to the namespace ${METRICS_NAMESPACE}`,
-        ),
-      ];
+      return [putMetricsStatement()];
     case 'states:start-regional': {
       const stack = Stack.of(scope);
       const machine = (id: string) =>
@@ -563,24 +657,7 @@ export function permissionStatements(
     case 'ecs:deploy':
       return ecsStatements(scope, ctx, 'deploy');
     case 'ecs:set-floor':
-      return [
-        statement(
-          {
-            sid: 'AutoScalingReadTargets',
-            actions: ['application-autoscaling:DescribeScalableTargets'],
-            resources: ['*'],
-          },
-          'application-autoscaling:DescribeScalableTargets (read) does not support resource-level permissions',
-        ),
-        statement(
-          {
-            sid: 'AutoScalingSetFloor',
-            actions: ['application-autoscaling:RegisterScalableTarget'],
-            resources: [arnFor(scope, 'application-autoscaling', 'scalable-target/*')],
-          },
-          'application-autoscaling:RegisterScalableTarget (MinCapacity of a primary ECS service) on scalable targets of this account and region, whose ids are assigned by AWS',
-        ),
-      ];
+      return setFloorStatements(scope);
     case 'ecs:manage-shadow':
       return (['read', 'scale', 'create', 'delete'] as const).flatMap((p) => ecsStatements(scope, ctx, p));
     case 'eks:read':
@@ -602,69 +679,13 @@ export function permissionStatements(
     case 'elb:read':
       return [elbReadWeightsStatement(), elbReadHealthStatement()];
     case 'lambda:invoke-smoke':
-      return [
-        statement(
-          {
-            sid: 'LambdaInvokeSmokeTest',
-            actions: ['lambda:InvokeFunction'],
-            resources: [arnFor(scope, 'lambda', 'function:*')],
-            conditions: resourceTag,
-          },
-          'lambda:InvokeFunction of smoke-test functions named in workload definitions at run time: limited to functions tagged shadowscale:managed=true',
-        ),
-      ];
+      return [invokeSmokeStatement(scope)];
     case 'tests:start':
-      return [
-        statement(
-          {
-            sid: 'CodeBuildStartTests',
-            actions: ['codebuild:StartBuild'],
-            resources: [arnFor(scope, 'codebuild', 'project/*')],
-            conditions: resourceTag,
-          },
-          'codebuild:StartBuild of the integration-test projects named in workload definitions at run time: limited to projects tagged shadowscale:managed=true',
-        ),
-        statement(
-          {
-            sid: 'LambdaInvokeTests',
-            actions: ['lambda:InvokeFunction'],
-            resources: [arnFor(scope, 'lambda', 'function:*')],
-            conditions: resourceTag,
-          },
-          'lambda:InvokeFunction of integration-test functions named in workload definitions at run time: limited to functions tagged shadowscale:managed=true',
-        ),
-      ];
-    case 'route53:read-weights': {
-      const stack = Stack.of(scope);
-      return [
-        statement({
-          sid: 'Route53ReadRegionWeights',
-          actions: ['route53:ListResourceRecordSets'],
-          resources: hostedZones(ctx, permission).map(
-            (z) => `arn:${stack.partition}:route53:::hostedzone/${z}`,
-          ),
-        }),
-      ];
-    }
-    case 'route53:shift-weights': {
-      const zones = hostedZones(ctx, permission);
-      const stack = Stack.of(scope);
-      return [
-        statement({
-          sid: 'Route53ShiftRegionWeights',
-          actions: ['route53:ChangeResourceRecordSets', 'route53:ListResourceRecordSets'],
-          resources: zones.map((z) => `arn:${stack.partition}:route53:::hostedzone/${z}`),
-        }),
-        statement(
-          {
-            sid: 'Route53GetChange',
-            actions: ['route53:GetChange'],
-            resources: [`arn:${stack.partition}:route53:::change/*`],
-          },
-          'route53:GetChange (read) on change ids, which are only known after a change is submitted',
-        ),
-      ];
-    }
+      return startTestsStatements(scope);
+    case 'route53:read-weights':
+      return route53Statements(scope, ctx, 'read');
+    case 'route53:shift-weights':
+      return route53Statements(scope, ctx, 'shift');
     case 'standby:read':
       return standbyStatements(scope, ctx, 'read');
     case 'standby:scale':

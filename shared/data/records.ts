@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SeriesAnomaly } from '../anomaly/series';
 import { ConflictError, ItemTooLargeError, ValidationError } from '../errors';
+import { LearnerState } from '../planning/learner';
 import type {
   ContentionDecisionRecord,
   ModelStateRecord,
@@ -46,6 +47,7 @@ export const ModelStateRecordSchema = z.strictObject({
   state: z.unknown().refine(isJsonValue, 'must be JSON-serialisable (no functions, cycles or BigInt)'),
   anomaly: SeriesAnomaly.optional(),
   fingerprint: MetricFingerprint.optional(),
+  learner: LearnerState.optional(),
 });
 
 export const ContentionDecisionRecordSchema = z.strictObject({
