@@ -31,6 +31,10 @@ export interface FailoverEvent {
     unservedAfterShiftFraction: number | null;
     standbyUnitHoursCalm: number;
     detectionS: number | null;
+    falseTriggers: number;
+    predictedFailovers: number;
+    calmHours: number;
+    phases: RegionOutageResult['phases'] | null;
   };
   route53Unscaled: { recoveryS: number | null; unservedFraction: number; standbyUnitHoursCalm: number };
   route53Full: { recoveryS: number | null; unservedFraction: number; standbyUnitHoursCalm: number };
@@ -149,6 +153,10 @@ export async function benchFailover(traces: readonly BenchTrace[], options: Fail
           unservedAfterShiftFraction: ours.unservedAfterShiftFraction ?? null,
           standbyUnitHoursCalm: ours.standbyUnitHoursCalm,
           detectionS: ours.detectedAtMs !== undefined ? (ours.detectedAtMs - outageAtMs) / 1000 : null,
+          falseTriggers: ours.falseTriggers,
+          predictedFailovers: ours.predictedFailovers,
+          calmHours: ours.calmHours,
+          phases: ours.phases ?? null,
         },
         route53Unscaled: await route53Failover(opts, ours, 'unscaled'),
         route53Full: await route53Failover(opts, ours, 'full'),
@@ -176,8 +184,24 @@ export function summariseFailover(rows: readonly FailoverEvent[]) {
   const ourHours = sum(rows.map((r) => r.shadowscale.standbyUnitHoursCalm));
   const fullHours = sum(rows.map((r) => r.route53Full.standbyUnitHoursCalm));
   const afterShift = finite(rows.map((r) => r.shadowscale.unservedAfterShiftFraction));
+  const phase = (key: keyof NonNullable<RegionOutageResult['phases']>) =>
+    median(finite(rows.map((r) => r.shadowscale.phases?.[key] ?? null)));
   return {
     events: rows.length,
+    /** Median seconds from the outage start to each phase of Shadowscale's failover. */
+    median_phases_s: {
+      detected: phase('detectedS'),
+      failover_started: phase('startedS'),
+      standby_ready: phase('standbyReadyS'),
+      first_dns_step: phase('firstDnsStepS'),
+      last_dns_step: phase('lastDnsStepS'),
+      ttl: phase('ttlS'),
+    },
+    /** Failovers the detector started while the home region was healthy, over the calm hours. */
+    false_triggers: sum(rows.map((r) => r.shadowscale.falseTriggers)),
+    /** Failovers the forecast started ahead of a predicted regional shortfall (not detections). */
+    predicted_failovers: sum(rows.map((r) => r.shadowscale.predictedFailovers)),
+    calm_hours_observed: sum(rows.map((r) => r.shadowscale.calmHours)),
     recovered: rows.filter((r) => r.shadowscale.recoveryS !== null).length,
     median_recovery_s: { shadowscale: ours, route53_unscaled: anchor, route53_full: full },
     /** Median recovery over the anchor's (Route 53 health-check failover to an unscaled standby). */

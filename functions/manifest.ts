@@ -84,6 +84,8 @@ export type Permission =
   | 'route53:read-weights'
   /** route53:ChangeResourceRecordSets, GetChange (wait for INSYNC) and ListResourceRecordSets. */
   | 'route53:shift-weights'
+  /** states:StartExecution of the regional-failover and regional-failback state machines. */
+  | 'states:start-regional'
   /** Describe the workload's service (ECS) or nodegroup (EKS) in its standby region. */
   | 'standby:read'
   /** Describe and scale the workload's service (ECS) or nodegroup (EKS) in its standby region. */

@@ -3,7 +3,11 @@ import {
   BUILD_BROKER_FUNCTIONS,
   BUILD_FEEDBACK_FUNCTION_ID,
 } from '../functions/build-broker/manifest';
-import { FAILOVER_FUNCTIONS, FAILOVER_STATE_MACHINES } from '../functions/failover/manifest';
+import {
+  FAILOVER_DETECTOR_FUNCTION,
+  FAILOVER_FUNCTIONS,
+  FAILOVER_STATE_MACHINES,
+} from '../functions/failover/manifest';
 import {
   FORECAST_FUNCTIONS,
   FORECAST_SCHEDULE_TARGET,
@@ -55,6 +59,7 @@ export const CAPABILITIES: Capabilities = {
     stateMachines: FAILOVER_STATE_MACHINES,
     failoverId: 'RegionalFailover',
     failbackId: 'RegionalFailback',
+    detector: FAILOVER_DETECTOR_FUNCTION,
   },
 };
 

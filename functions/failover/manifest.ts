@@ -43,9 +43,9 @@ export const FAILOVER_FUNCTIONS: readonly FunctionSpec[] = [
   spec(
     'FailoverPlan',
     'planHandler',
-    'Size the standby from the forecast, fix the DNS steps and waits',
+    'Size the standby from the forecast, fix the DNS steps (one step when the home region has no healthy host) and waits',
     { ...WORKLOAD, predictions: FORECAST, operations: OPERATION },
-    [],
+    ['cloudwatch:read'],
   ),
   spec(
     'FailoverRaiseStandby',
@@ -104,3 +104,24 @@ export const FAILOVER_STATE_MACHINES: readonly StateMachineSpec[] = [
     functions: ALL_IDS.filter((id) => id !== 'FailoverRaiseStandby'),
   },
 ];
+
+/**
+ * The regional detector: every minute (observing every `detection.sampleSeconds` within it), on
+ * AWS Health events and on CloudWatch alarm state changes; starts the two state machines above.
+ */
+export const FAILOVER_DETECTOR_FUNCTION: FunctionSpec = {
+  id: 'FailoverDetector',
+  entry: 'functions/failover/detector.ts',
+  handler: 'handler',
+  description:
+    'Observe each failover workload’s regions with hysteresis and start regional-failover / regional-failback once per event',
+  // One scheduled invocation observes for a minute (six 10 s samples), then ends.
+  timeoutSeconds: 90,
+  memoryMb: 256,
+  tables: {
+    workloads: { actions: ['GetItem', 'Query'], indexes: ['byList'] },
+    predictions: ['GetItem', 'PutItem'],
+    operations: { actions: ['Query'], indexes: ['byWorkload', 'recent'] },
+  },
+  permissions: ['cloudwatch:read', 'states:start-regional'],
+};

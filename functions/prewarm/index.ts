@@ -31,7 +31,10 @@ export const handler = entry(
         repositories: repositories(),
         compute: compute(),
         traffic: traffic(),
-        standby: { standby: standby(), operations: repositories().operations },
+        // Set by infra only where the app has a standby region (and the grants to scale there).
+        ...(process.env.SHADOWSCALE_STANDBY_REGION
+          ? { standby: { standby: standby(), operations: repositories().operations } }
+          : {}),
       });
       metrics.addMetric(
         result.action === 'scale-out' ? 'PrewarmScaleOut' : 'PrewarmHold',

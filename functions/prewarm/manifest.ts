@@ -18,6 +18,16 @@ export const PREWARM_FUNCTIONS: readonly FunctionSpec[] = [
       operations: { actions: ['GetItem', 'Query'], indexes: ['byWorkload', 'recent'] },
     },
     // Floors of the primary (and an existing shadow): describe and update, never create or delete.
-    permissions: ['ecs:read', 'ecs:scale', 'ecs:set-floor', 'eks:read', 'eks:scale', 'elb:read-weights'],
+    // `standby:scale`: the same describe/scale calls on the standby region's service, granted there
+    // when the app has a standby region (the Prewarm construct drops it otherwise).
+    permissions: [
+      'ecs:read',
+      'ecs:scale',
+      'ecs:set-floor',
+      'eks:read',
+      'eks:scale',
+      'elb:read-weights',
+      'standby:scale',
+    ],
   },
 ];

@@ -334,6 +334,35 @@ export class Monitoring extends Construct {
     }
   }
 
+  /**
+   * The regional failover state: an alarm while any workload's home region is degraded (the
+   * detector's observations), and a widget of that state with the failover/failback runs it
+   * started. Metrics Insights sums over every dimension set, as for the forecaster.
+   */
+  public watchRegionalDetector(): void {
+    const insights = (metric: string, fn: 'MAX' | 'SUM') =>
+      new cloudwatch.MathExpression({
+        expression: `SELECT ${fn}(${metric}) FROM ${METRICS_NAMESPACE}`,
+        usingMetrics: {},
+        label: metric,
+        period: Duration.minutes(1),
+      });
+    this.alarm(
+      'HomeRegionDegraded',
+      insights('HomeRegionDegraded', 'MAX'),
+      'regional detector: a workload’s home region is degraded (see the detector log; a failover starts unless the standby is degraded too)',
+    );
+    this.executionWidgets.push(
+      new cloudwatch.GraphWidget({
+        title: 'Regional failover state',
+        left: [insights('HomeRegionDegraded', 'MAX')],
+        right: [insights('FailoverStarted', 'SUM'), insights('FailbackStarted', 'SUM')],
+        width: 8,
+        height: 6,
+      }),
+    );
+  }
+
   /** Add the operations rows; call once after every capability is registered. */
   public finish(): void {
     this.dashboard.addWidgets(new cloudwatch.TextWidget({ markdown: '## Operations', width: 24, height: 1 }));

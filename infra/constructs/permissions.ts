@@ -5,6 +5,7 @@ import type { IConstruct } from 'constructs';
 import type { Permission } from '../../functions/manifest';
 import { ValidationError } from '../../shared/errors';
 import type { ManagedResources } from '../config';
+import { defaultStateMachineName } from './workflow';
 
 /**
  * Least-privilege IAM for each `Permission` a FunctionSpec asks for. No statement has a `*`
@@ -46,6 +47,7 @@ import type { ManagedResources } from '../config';
  * | `cloudwatch:GetMetricData` | none possible (read, resource `*`, acknowledged) |
  * | `cloudwatch:PutMetricData` | condition `cloudwatch:namespace = Shadowscale` (resource `*`, acknowledged) |
  * | `events:PutEvents` | the Shadowscale event bus ARN |
+ * | `states:StartExecution` (regional detector) | the regional-failover and regional-failback state machines, by name |
  */
 export const MANAGED_TAG_KEY = 'shadowscale:managed';
 export const MANAGED_TAG_VALUE = 'true';
@@ -644,6 +646,18 @@ export function permissionStatements(
       ];
     case 'cloudwatch:put-metrics':
       return [putMetricsStatement()];
+    case 'states:start-regional': {
+      const stack = Stack.of(scope);
+      const machine = (id: string) =>
+        `arn:${stack.partition}:states:${stack.region}:${stack.account}:stateMachine:${defaultStateMachineName(id)}`;
+      return [
+        statement({
+          sid: 'StatesStartRegional',
+          actions: ['states:StartExecution'],
+          resources: [machine('RegionalFailover'), machine('RegionalFailback')],
+        }),
+      ];
+    }
     case 'events:put':
       return [
         statement({ sid: 'EventsPut', actions: ['events:PutEvents'], resources: [ctx.eventBus.eventBusArn] }),

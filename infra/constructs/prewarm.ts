@@ -13,6 +13,20 @@ export interface PrewarmProps {
   readonly function: FunctionSpec;
 }
 
+/** Env var naming the standby region: the pre-warm function runs its standby leg only when set. */
+export const STANDBY_REGION_ENV = 'SHADOWSCALE_STANDBY_REGION';
+
+/**
+ * The standby leg scales the standby region's service, so it is granted (and run) only when the
+ * app has a standby region; without one the function keeps only its primary-region grants.
+ */
+function withStandby(spec: FunctionSpec, context: CapabilityContext): FunctionSpec {
+  const region = context.permissionContext.standbyRegion;
+  if (!region) return { ...spec, permissions: spec.permissions.filter((p) => p !== 'standby:scale') };
+  if (!spec.permissions.includes('standby:scale')) return spec;
+  return { ...spec, environment: { ...spec.environment, [STANDBY_REGION_ENV]: region } };
+}
+
 /**
  * Pre-warm: every `Forecast Computed` event from Shadowscale goes, asynchronously, to the
  * function that raises the primary pool ahead of the forecast. Retries and DLQs on both the rule
@@ -24,7 +38,7 @@ export class Prewarm extends Construct {
 
   constructor(scope: Construct, id: string, props: PrewarmProps) {
     super(scope, id);
-    const functions = buildFunctions(this, [props.function], props.context, {
+    const functions = buildFunctions(this, [withStandby(props.function, props.context)], props.context, {
       asyncIds: [props.function.id],
     });
     this.function = pick(functions, props.function.id, 'function');

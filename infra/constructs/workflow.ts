@@ -108,7 +108,7 @@ export class Workflow extends Construct {
     this.substitutions = substitutions;
     this.calls = calls;
 
-    const name = props.stateMachineName ?? `shadowscale-${kebab(spec.id)}`;
+    const name = props.stateMachineName ?? defaultStateMachineName(spec.id);
     this.stateMachineName = name;
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       // A generated name: a retained log group with a fixed name would block redeploying after a destroy.
@@ -184,6 +184,11 @@ export class Workflow extends Construct {
       `${this.spec.id}: states:RedriveExecution of the Distributed Map's child executions of this state machine (map run ids are generated at run time)`,
     );
   }
+}
+
+/** The physical name a workflow gets by default, so grants can name it before it is built. */
+export function defaultStateMachineName(id: string): string {
+  return `shadowscale-${kebab(id)}`;
 }
 
 function kebab(id: string): string {

@@ -58,6 +58,8 @@ export interface Capabilities {
     readonly stateMachines: readonly StateMachineSpec[];
     readonly failoverId: string;
     readonly failbackId: string;
+    /** The regional detector that starts them. */
+    readonly detector?: FunctionSpec;
   };
 }
 
@@ -230,5 +232,6 @@ export function capabilitySpecs(capabilities: Capabilities): FunctionSpec[] {
       ? [...capabilities.pipeline.functions, capabilities.pipeline.stageHistory]
       : []),
     ...(capabilities.failover?.functions ?? []),
+    ...(capabilities.failover?.detector ? [capabilities.failover.detector] : []),
   ];
 }

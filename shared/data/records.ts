@@ -2,7 +2,11 @@ import { z } from 'zod';
 import { SeriesAnomaly } from '../anomaly/series';
 import { ConflictError, ItemTooLargeError, ValidationError } from '../errors';
 import { LearnerState } from '../planning/learner';
-import type { ContentionDecisionRecord, ModelStateRecord } from '../ports/repositories';
+import type {
+  ContentionDecisionRecord,
+  ModelStateRecord,
+  RegionalDetectorRecord,
+} from '../ports/repositories';
 import { MetricFingerprint } from '../profile/fingerprint';
 import { EpochMs, WorkloadId } from '../schemas/common';
 import {
@@ -60,12 +64,29 @@ export const ContentionDecisionRecordSchema = z.strictObject({
   expectedHigh: z.record(z.string().min(1), z.number().finite()).optional(),
 });
 
+export const RegionalDetectorRecordSchema = z.strictObject({
+  workloadId: WorkloadId,
+  regions: z.record(
+    z.string().min(1),
+    z.strictObject({
+      status: z.enum(['healthy', 'degraded']),
+      streak: z.number().int().nonnegative(),
+      since: EpochMs,
+      reasons: z.array(z.string()),
+      healthIssueOpen: z.boolean(),
+    }),
+  ),
+  updatedAt: EpochMs,
+});
+
 // Compile-time check that the schemas and the port interfaces agree both ways.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const modelStateAgrees: Same<z.infer<typeof ModelStateRecordSchema>, ModelStateRecord> = true;
 const decisionAgrees: Same<z.infer<typeof ContentionDecisionRecordSchema>, ContentionDecisionRecord> = true;
 void modelStateAgrees;
 void decisionAgrees;
+const regionalAgrees: Same<z.infer<typeof RegionalDetectorRecordSchema>, RegionalDetectorRecord> = true;
+void regionalAgrees;
 
 // ---------------------------------------------------------------------------------------------
 // Options shared by both implementations.
@@ -116,6 +137,7 @@ export const predictionKeys = {
   latestSk: 'latest',
   stateSk: 'state',
   decisionSk: 'decision',
+  regionalSk: 'regional',
   historyPrefix: 'h#',
   /** Sorts as a string in time order: zero-padded to 15 digits (good until year 33658). */
   historySk: (generatedAt: number) => `h#${String(generatedAt).padStart(15, '0')}`,
@@ -251,6 +273,7 @@ export const META = {
   prediction: ['pk', 'sk', 'ttl', 'historyKeys', 'latestVersion'],
   modelState: ['pk', 'sk', 'stateJson'],
   decision: ['pk', 'sk'],
+  regional: ['pk', 'sk'],
   signal: ['pk', 'workloadKey', 'ttl'],
   operation: ['pk', 'workloadKey', 'listKey'],
   lease: ['pk', 'ttl'],
@@ -331,6 +354,11 @@ export const items = {
     sk: predictionKeys.decisionSk,
     ...d,
   }),
+  regional: (r: RegionalDetectorRecord): Item => ({
+    pk: predictionKeys.workloadPk(r.workloadId),
+    sk: predictionKeys.regionalSk,
+    ...r,
+  }),
   signal: (s: Signal, retentionMs: number): Item => ({
     pk: s.signalId,
     ...(s.workloadId ? { workloadKey: s.workloadId } : {}),
@@ -378,6 +406,12 @@ export const records = {
       ContentionDecisionRecordSchema,
       stripMeta(item, META.decision),
       `contention decision ${String(item.pk)}`,
+    ),
+  regional: (item: Item): RegionalDetectorRecord =>
+    parseStored(
+      RegionalDetectorRecordSchema,
+      stripMeta(item, META.regional),
+      `regional detector state ${String(item.pk)}`,
     ),
   signal: (item: Item): Signal =>
     parseStored(Signal, stripMeta(item, META.signal), `signal ${String(item.pk)}`),

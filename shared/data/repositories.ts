@@ -19,6 +19,7 @@ import type {
   OperationRepository,
   Page,
   PredictionRepository,
+  RegionalDetectorRecord,
   Repositories,
   SignalRepository,
   WorkloadRepository,
@@ -54,6 +55,7 @@ import {
   operationKeys,
   overlaps,
   predictionKeys,
+  RegionalDetectorRecordSchema,
   type ResolvedDataLayerOptions,
   records,
   resolveOptions,
@@ -580,6 +582,29 @@ class DynamoPredictionRepository implements PredictionRepository {
     });
     if (!item) return undefined;
     return records.decision(item);
+  }
+
+  async putRegionalState(record: RegionalDetectorRecord): Promise<void> {
+    const r = parseOrThrow(RegionalDetectorRecordSchema, record, 'regional detector state');
+    const item = items.regional(r);
+    assertItemSize(item, `regional detector state ${r.workloadId}`);
+    const written = await this.ctx.put('predictions', item, {
+      expression: 'attribute_not_exists(pk) OR updatedAt <= :u',
+      values: { ':u': r.updatedAt },
+    });
+    if (!written)
+      throw new ConflictError(
+        `regional detector state ${r.workloadId}: a newer state is stored (this one is from ${r.updatedAt})`,
+      );
+  }
+
+  async getRegionalState(workloadId: string): Promise<RegionalDetectorRecord | undefined> {
+    const item = await this.ctx.get('predictions', {
+      pk: predictionKeys.workloadPk(workloadId),
+      sk: predictionKeys.regionalSk,
+    });
+    if (!item) return undefined;
+    return records.regional(item);
   }
 }
 

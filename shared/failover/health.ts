@@ -15,7 +15,12 @@ import type { Failover, Workload } from '../schemas/workload';
 
 export type Detection = Failover['detection'];
 
-export type Verdict = { kind: 'good' } | { kind: 'bad'; reasons: string[] };
+/**
+ * `hard`: the region is not answering (no data, too few healthy hosts) or AWS Health has an issue
+ * open for it. A soft breach (5xx rate, response time) also comes from a traffic peak the region
+ * is still serving, so it must last longer before the region counts as degraded.
+ */
+export type Verdict = { kind: 'good' } | { kind: 'bad'; reasons: string[]; hard?: boolean };
 
 /**
  * One observation of a region. No data counts as bad: an ALB publishes HealthyHostCount every
@@ -27,9 +32,14 @@ export function judgeRegion(
   detection: Detection,
 ): Verdict {
   const reasons: string[] = [];
-  if (healthIssueOpen) reasons.push('an AWS Health issue is open for the region');
+  let hard = false;
+  if (healthIssueOpen) {
+    reasons.push('an AWS Health issue is open for the region');
+    hard = true;
+  }
   if (metrics.kind === 'no-data') {
     reasons.push(`no metrics: ${metrics.reason}`);
+    hard = true;
   } else {
     const s = metrics.sample;
     const rate = s.requestCount > 0 ? s.errors5xx / s.requestCount : 0;
@@ -41,9 +51,10 @@ export function judgeRegion(
     }
     if (s.healthyHosts < detection.minHealthyHosts) {
       reasons.push(`${s.healthyHosts} healthy host(s) < ${detection.minHealthyHosts}`);
+      hard = true;
     }
   }
-  return reasons.length > 0 ? { kind: 'bad', reasons } : { kind: 'good' };
+  return reasons.length > 0 ? { kind: 'bad', reasons, hard } : { kind: 'good' };
 }
 
 export interface RegionHealth {
@@ -72,7 +83,12 @@ export function nextRegionHealth(
   const against = state.status === 'healthy' ? verdict.kind === 'bad' : verdict.kind === 'good';
   if (!against) return { ...state, streak: 0, reasons: verdict.kind === 'bad' ? verdict.reasons : [] };
   const streak = state.streak + 1;
-  const needed = state.status === 'healthy' ? detection.badObservations : detection.goodObservations;
+  // Soft breaches must last as long in wall time as `badObservations` one-minute observations
+  // (the ALB metric period), whatever the sample period; hard ones count at the sample rate.
+  const softFactor = Math.max(1, Math.round(60 / (detection.sampleSeconds ?? 60)));
+  const degrading = state.status === 'healthy';
+  const hard = verdict.kind === 'bad' && verdict.hard !== false;
+  const needed = degrading ? detection.badObservations * (hard ? 1 : softFactor) : detection.goodObservations;
   const reasons = verdict.kind === 'bad' ? verdict.reasons : [];
   if (streak < needed) return { ...state, streak, reasons };
   return { status: state.status === 'healthy' ? 'degraded' : 'healthy', streak: 0, since: now, reasons };

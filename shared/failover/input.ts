@@ -49,6 +49,11 @@ export const RegionalPlan = z.strictObject({
   standby: z.string(),
   steps: Steps,
   startIndex: z.number().int().nonnegative(),
+  /**
+   * Failover from a home region with no healthy host: traffic left there is lost whole, so once the
+   * standby is up at its planned size the records move in one step (the gate still verifies it).
+   */
+  evacuate: z.boolean().default(false),
   /** Standby units the failover raises to before any DNS move (the forecast-sized standby). */
   standbyUnits: z.number().int().nonnegative(),
   peakUnits: z.number().nonnegative(),

@@ -192,13 +192,15 @@ export async function planRegional(
         : // Without a forecast the standby cannot be sized: raise it to its maximum rather than guess low.
           standbyLimits(workload).max;
     const pollSeconds = 15;
+    const evacuate = ctx.kind === 'failover' && !(await hasHealthyHost(deps, workload, home));
     plan = {
       kind: ctx.kind,
       direction: ctx.kind === 'failover' ? 'to-shadow' : 'to-primary',
       home,
       standby,
-      steps: [...(ctx.overrides.steps ?? failover.steps)],
+      steps: [...(ctx.overrides.steps ?? (evacuate ? [100] : failover.steps))],
       startIndex: 0,
+      evacuate,
       standbyUnits,
       peakUnits: Number(risk.peakUnits.toFixed(3)),
       stepWaitSeconds: failover.dns.ttlSeconds + failover.bakeSeconds,
@@ -221,6 +223,12 @@ export async function planRegional(
     plan: { ...plan, startIndex, holdSeconds: moved ? 0 : plan.holdSeconds },
     cursor: { next: startIndex },
   };
+}
+
+/** Whether a region's endpoint reports any healthy host over the last minute (no data: none). */
+async function hasHealthyHost(deps: RegionalDeps, workload: Workload, region: string): Promise<boolean> {
+  const result = await deps.health.read(workload, region, 60);
+  return result.kind === 'data' && result.sample.healthyHosts > 0;
 }
 
 // standby ---------------------------------------------------------------------------------------

@@ -12,3 +12,16 @@ export interface StandbyPool {
 export interface RegionalHealthSource {
   read(workload: Workload, region: string, windowSeconds: number): Promise<TargetHealthResult>;
 }
+
+/**
+ * Starts a regional-failover / regional-failback execution under a name the caller derives from
+ * the workload and the event, so the same event never starts two runs: a name already used
+ * answers `started: false`.
+ */
+export interface RegionalExecutionStarter {
+  start(
+    kind: 'failover' | 'failback',
+    name: string,
+    input: { workloadId: string; trigger: string; reason: string },
+  ): Promise<{ started: boolean; executionArn?: string }>;
+}

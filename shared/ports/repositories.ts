@@ -64,6 +64,25 @@ export interface ContentionDecisionRecord {
   expectedHigh?: Record<string, number>;
 }
 
+/**
+ * The regional detector's hysteresis per workload (consecutive observations per region, open AWS
+ * Health issues), kept between detector invocations so a status flips only after enough agree.
+ */
+export interface RegionalDetectorRecord {
+  workloadId: string;
+  regions: Record<
+    string,
+    {
+      status: 'healthy' | 'degraded';
+      streak: number;
+      since: number;
+      reasons: string[];
+      healthIssueOpen: boolean;
+    }
+  >;
+  updatedAt: number;
+}
+
 export interface PredictionRepository {
   /** Store the latest forecast for a workload metric, and append it to the bounded history. */
   putPrediction(prediction: Prediction): Promise<void>;
@@ -78,6 +97,9 @@ export interface PredictionRepository {
   getModelState(workloadId: string, metric: string): Promise<ModelStateRecord | undefined>;
   putDecision(decision: ContentionDecisionRecord): Promise<void>;
   getDecision(workloadId: string): Promise<ContentionDecisionRecord | undefined>;
+  /** Refuses (ConflictError) a record older than the stored one. */
+  putRegionalState(record: RegionalDetectorRecord): Promise<void>;
+  getRegionalState(workloadId: string): Promise<RegionalDetectorRecord | undefined>;
 }
 
 export interface SignalRepository {

@@ -233,6 +233,11 @@ export const Failover = z.strictObject({
       max5xxRate: z.number().min(0).max(1).default(0.05),
       maxResponseTimeMs: z.number().positive().default(2_000),
       minHealthyHosts: z.number().int().nonnegative().default(1),
+      /**
+       * Seconds between the detector's observations of a region (each reads the last minute of its
+       * ALB metrics): 10 s x 3 bad observations matches Route 53's fastest health-check failover.
+       */
+      sampleSeconds: z.number().int().min(5).max(60).default(10),
     })
     .default({
       badObservations: 3,
@@ -240,6 +245,7 @@ export const Failover = z.strictObject({
       max5xxRate: 0.05,
       maxResponseTimeMs: 2_000,
       minHealthyHosts: 1,
+      sampleSeconds: 10,
     }),
   /** The home region must be healthy and calm this long before traffic fails back. */
   failbackHoldSeconds: z

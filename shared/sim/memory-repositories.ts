@@ -19,6 +19,7 @@ import {
   operationKeys,
   overlaps,
   predictionKeys,
+  RegionalDetectorRecordSchema,
   type ResolvedDataLayerOptions,
   resolveOptions,
   sortSignals,
@@ -34,6 +35,7 @@ import type {
   OperationRepository,
   Page,
   PredictionRepository,
+  RegionalDetectorRecord,
   Repositories,
   SignalRepository,
   WorkloadRepository,
@@ -111,6 +113,7 @@ const read = {
     return { ...record, state: JSON.parse(String(item.stateJson)) as unknown };
   },
   decision: (item: Item) => strip<ContentionDecisionRecord>(item, META.decision),
+  regional: (item: Item) => strip<RegionalDetectorRecord>(item, META.regional),
   signal: (item: Item) => strip<Signal>(item, META.signal),
   operation: (item: Item) => strip<Operation>(item, META.operation),
   lease: (item: Item) => strip<Lease>(item, META.lease),
@@ -397,6 +400,26 @@ class MemoryPredictionRepository implements PredictionRepository {
       ?.get(predictionKeys.decisionSk);
     meterGet(this.store.meter, item, true);
     return item ? read.decision(item) : undefined;
+  }
+
+  async putRegionalState(record: RegionalDetectorRecord): Promise<void> {
+    const r = parseOrThrow(RegionalDetectorRecordSchema, record, 'regional detector state');
+    const item = items.regional(r);
+    assertItemSize(item, `regional detector state ${r.workloadId}`);
+    const partition = this.store.predictionPartition(predictionKeys.workloadPk(r.workloadId));
+    const current = partition.get(predictionKeys.regionalSk);
+    if (current && typeof current.updatedAt === 'number' && current.updatedAt > r.updatedAt)
+      throw new ConflictError(
+        `regional detector state ${r.workloadId}: a newer state is stored (this one is from ${r.updatedAt})`,
+      );
+    partition.set(predictionKeys.regionalSk, copy(item));
+  }
+
+  async getRegionalState(workloadId: string): Promise<RegionalDetectorRecord | undefined> {
+    const item = this.store.predictions
+      .get(predictionKeys.workloadPk(workloadId))
+      ?.get(predictionKeys.regionalSk);
+    return item ? read.regional(item) : undefined;
   }
 }
 

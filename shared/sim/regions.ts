@@ -232,8 +232,11 @@ export class SimRegions {
       if (r.down) return { kind: 'no-data', reason: `region ${region} is not answering` };
       let requests = 0;
       let errors = 0;
-      for (const row of this.rows) {
-        if (row.t < now - windowSeconds * 1000 || row.t >= now) continue;
+      // Rows are in time order: walk back from the newest.
+      for (let i = this.rows.length - 1; i >= 0; i--) {
+        const row = this.rows[i] as RegionRow;
+        if (row.t < now - windowSeconds * 1000) break;
+        if (row.t >= now) continue;
         const wanted = row.demand * (row.share[region] ?? 0);
         requests += wanted * row.seconds;
         errors += (wanted - (row.served[region] ?? 0)) * row.seconds;

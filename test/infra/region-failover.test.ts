@@ -1,6 +1,12 @@
 import * as fs from 'node:fs';
 import type { Template } from 'aws-cdk-lib/assertions';
-import { FAILOVER_FUNCTIONS, FAILOVER_STATE_MACHINES } from '../../functions/failover/manifest';
+import { Match } from 'aws-cdk-lib/assertions';
+import {
+  FAILOVER_DETECTOR_FUNCTION,
+  FAILOVER_FUNCTIONS,
+  FAILOVER_STATE_MACHINES,
+} from '../../functions/failover/manifest';
+import { PREWARM_FUNCTIONS } from '../../functions/prewarm/manifest';
 import { allowStatements } from './iam-scan';
 import { type Synthesized, synthesize } from './synth';
 
@@ -10,7 +16,9 @@ const CAPABILITIES = {
     stateMachines: FAILOVER_STATE_MACHINES,
     failoverId: 'RegionalFailover',
     failbackId: 'RegionalFailback',
+    detector: FAILOVER_DETECTOR_FUNCTION,
   },
+  prewarm: { function: PREWARM_FUNCTIONS[0] as (typeof PREWARM_FUNCTIONS)[number] },
 };
 
 let synth: Synthesized;
@@ -45,7 +53,10 @@ describe('RegionFailover', () => {
     expect(route53.length).toBeGreaterThan(0);
     for (const s of route53)
       expect(JSON.stringify(s.resources)).toContain('hostedzone/Z0123456789ABCDEFGHIJ');
-    const scale = statements.filter((s) => s.actions.includes('ecs:UpdateService'));
+    // The failover tasks' scaling (pre-warm also scales its primary, in its own region).
+    const scale = statements.filter(
+      (s) => s.actions.includes('ecs:UpdateService') && s.holder.startsWith('RegionFailover'),
+    );
     expect(scale.length).toBeGreaterThan(0);
     for (const s of scale) expect(JSON.stringify(s.resources)).toContain(':ecs:us-west-2:');
     expect(statements.some((s) => s.actions.includes('*'))).toBe(false);
@@ -58,5 +69,69 @@ describe('RegionFailover', () => {
     expect(
       alarms.filter((a) => a.Properties.MetricName === 'ExecutionsFailed').length,
     ).toBeGreaterThanOrEqual(2);
+  });
+
+  it('wakes the detector every minute, on AWS Health issues and on regional alarm state changes, each with a DLQ', () => {
+    primary.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: Match.arrayWith([Match.objectLike({ DeadLetterConfig: Match.anyValue() })]),
+    });
+    primary.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.health'],
+        'detail-type': ['AWS Health Event'],
+        detail: { eventTypeCategory: ['issue'] },
+      },
+      Targets: Match.arrayWith([Match.objectLike({ DeadLetterConfig: Match.anyValue() })]),
+    });
+    primary.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.cloudwatch'],
+        'detail-type': ['CloudWatch Alarm State Change'],
+        detail: { alarmName: [{ prefix: 'shadowscale-region-' }] },
+      },
+    });
+  });
+
+  it('lets the detector start only the two regional state machines, and tells it their ARNs', () => {
+    const starts = allowStatements(primary).filter((s) => s.actions.includes('states:StartExecution'));
+    const detector = starts.filter((s) => s.sid === 'StatesStartRegional');
+    expect(detector).toHaveLength(1);
+    expect(detector[0]?.actions).toEqual(['states:StartExecution']);
+    expect(detector[0]?.resources.map((r) => r.replace(/^.*stateMachine:/, ''))).toEqual([
+      'shadowscale-regional-failover',
+      'shadowscale-regional-failback',
+    ]);
+    primary.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          FAILOVER_STATE_MACHINE_ARN: Match.anyValue(),
+          FAILBACK_STATE_MACHINE_ARN: Match.anyValue(),
+        }),
+      },
+    });
+  });
+
+  it('alarms while a home region is degraded and graphs the failover state', () => {
+    primary.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'SELECT MAX(HomeRegionDegraded) FROM Shadowscale' }),
+      ]),
+    });
+    const dashboard = JSON.stringify(primary.findResources('AWS::CloudWatch::Dashboard'));
+    expect(dashboard).toContain('Regional failover state');
+  });
+
+  it('grants pre-warm the standby leg: describe and scale the service in the standby region only', () => {
+    primary.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('standby region'),
+      Environment: { Variables: Match.objectLike({ SHADOWSCALE_STANDBY_REGION: 'us-west-2' }) },
+    });
+    const standby = allowStatements(primary).filter(
+      (s) => s.holder.startsWith('PrewarmRole') && s.sid === 'StandbyEcsScale',
+    );
+    expect(standby).toHaveLength(1);
+    expect(standby[0]?.resources.join(' ')).toContain(':ecs:us-west-2:');
+    expect(standby[0]?.resources.join(' ')).toContain('service/prod/');
   });
 });

@@ -67,6 +67,8 @@ export function registerBenchFailover(program: Command, io: CliIO): void {
             `median recovery (outage start -> 95% served): shadowscale ${s.median_recovery_s.shadowscale ?? 'n/a'} s, route53 unscaled standby ${s.median_recovery_s.route53_unscaled ?? 'n/a'} s, route53 full-size standby ${s.median_recovery_s.route53_full ?? 'n/a'} s`,
             `recovery_s_vs_route53 (vs unscaled standby): ${ratio(s.recovery_s_vs_route53)}; vs detection+TTL (90 s): ${ratio(s.recovery_s_vs_route53_detection_ttl)}`,
             `median unserved during the outage: shadowscale ${pct(s.unserved_fraction.shadowscale)}, route53 unscaled ${pct(s.unserved_fraction.route53_unscaled)}, route53 full ${pct(s.unserved_fraction.route53_full)}`,
+            `median phases (s from outage start): detected ${s.median_phases_s.detected ?? 'n/a'}, failover started ${s.median_phases_s.failover_started ?? 'n/a'}, standby ready ${s.median_phases_s.standby_ready ?? 'n/a'}, first DNS step ${s.median_phases_s.first_dns_step ?? 'n/a'}, last DNS step ${s.median_phases_s.last_dns_step ?? 'n/a'} (+ TTL ${s.median_phases_s.ttl ?? 'n/a'} s)`,
+            `false failovers (observed degradation while the home region served): ${s.false_triggers} over ${s.calm_hours_observed.toFixed(0)} calm hours; failovers ahead of a predicted shortfall: ${s.predicted_failovers}`,
             `unserved_after_shift_fraction (median): ${pct(s.unserved_after_shift_fraction)}`,
             `standby_unit_hours_vs_full: ${ratio(s.standby_unit_hours_vs_full)}`,
             '',

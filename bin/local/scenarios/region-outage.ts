@@ -2,15 +2,9 @@ import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { localRegionalMachine, type RegionalKind } from '../../../functions/failover/local';
 import { setRuntime } from '../../../functions/runtime';
 import { ManualClock } from '../../../shared/clock';
-import { decideRegionalAction } from '../../../shared/failover/decide';
-import {
-  forecastRisk,
-  HEALTHY,
-  judgeRegion,
-  nextRegionHealth,
-  type RegionHealth,
-} from '../../../shared/failover/health';
+import { type DetectorDeps, observeWorkload } from '../../../shared/failover/detector';
 import { prewarmStandby } from '../../../shared/failover/prewarm-standby';
+import type { RegionalExecutionStarter } from '../../../shared/ports/regions';
 import type { Prediction } from '../../../shared/schemas/series';
 import { Workload } from '../../../shared/schemas/workload';
 import { AslRunner, type ExecutionOutcome, type TaskHandler } from '../../../shared/sim/asl-runner';
@@ -70,6 +64,23 @@ export interface RegionOutageResult {
   unservedAfterShiftFraction?: number;
   standbyUnitHoursCalm: number;
   calmHours: number;
+  /** Failovers on observed degradation the detector started before the outage (home was healthy). */
+  falseTriggers: number;
+  /** Failovers started before the outage because the forecast put the home region at risk. */
+  predictedFailovers: number;
+  /**
+   * Where the recovery time went, seconds from the outage start: detection, the failover run's
+   * start, the standby healthy at its planned size, the first and the last DNS step (each in
+   * effect for every client one TTL later).
+   */
+  phases?: {
+    detectedS?: number;
+    startedS: number;
+    standbyReadyS?: number;
+    firstDnsStepS?: number;
+    lastDnsStepS?: number;
+    ttlS: number;
+  };
   unitCapacity: number;
   maxUnits: number;
   events: TimelineEvent[];
@@ -206,32 +217,38 @@ export async function runRegionOutage(opts: RegionOutageOptions): Promise<Region
   };
   const executions: RegionOutageResult['executions'] = [];
   let running: Promise<ExecutionOutcome> | undefined;
-  let counter = 0;
-  const start_ = (kind: RegionalKind, reason: string, trigger: string) => {
-    const { definition, handlers } = localRegionalMachine(kind);
-    counter++;
-    note(`${kind} started: ${reason}`);
-    const execution = cosim.start({
-      name: `${kind}-${counter}`,
-      definition: definition as unknown as StateMachineDefinition,
-      input: { workloadId: workload.workloadId, reason: reason.slice(0, 900), trigger } as never,
-      handlers: handlers as Record<string, TaskHandler>,
-    });
-    running = execution.outcome;
-    void execution.outcome.then((o) => {
-      executions.push({ kind, outcome: o.status, ...(o.status === 'failed' ? { error: o.error } : {}) });
-      note(`${kind} ${o.status === 'succeeded' ? 'succeeded' : `ended: ${o.error}`}`);
-      running = undefined;
-    });
+  const names = new Set<string>();
+  // The detector starts runs through this: a name already used starts nothing (as Step Functions).
+  const starter: RegionalExecutionStarter = {
+    start: async (kind, name, input) => {
+      if (names.has(name)) return { started: false };
+      names.add(name);
+      const { definition, handlers } = localRegionalMachine(kind);
+      note(`${kind} started: ${input.reason}`);
+      const execution = cosim.start({
+        name,
+        definition: definition as unknown as StateMachineDefinition,
+        input: input as never,
+        handlers: handlers as Record<string, TaskHandler>,
+      });
+      running = execution.outcome;
+      void execution.outcome.then((o) => {
+        executions.push({ kind, outcome: o.status, ...(o.status === 'failed' ? { error: o.error } : {}) });
+        note(`${kind} ${o.status === 'succeeded' ? 'succeeded' : `ended: ${o.error}`}`);
+        running = undefined;
+      });
+      return { started: true, executionArn: name };
+    },
   };
+  const detectorDeps: DetectorDeps = { clock, repositories: repos, health: sim.health, starter };
 
-  let home: RegionHealth = HEALTHY(start);
-  let standby: RegionHealth = HEALTHY(start);
   let detectedAtMs: number | undefined;
+  let falseTriggers = 0;
+  let predictedFailovers = 0;
   let outageStarted = false;
   let outageEnded = false;
   let standbyUnitMinutesCalm = 0;
-  const detection = workload.failover?.detection as NonNullable<Workload['failover']>['detection'];
+  const sampleMs = (workload.failover?.detection.sampleSeconds ?? 10) * 1000;
   if (opts.injectFailure) sim.failStandbyLaunches();
 
   for (let t = start; t < end; t += MINUTE) {
@@ -257,45 +274,26 @@ export async function runRegionOutage(opts: RegionOutageOptions): Promise<Region
       if (leg && leg.action !== 'hold')
         note(`pre-warm standby ${leg.action} → ${leg.desired}: ${leg.reason}`);
     }
-    if (t > start) {
-      const wasHome = home.status;
-      home = nextRegionHealth(
-        home,
-        judgeRegion(await sim.health.read(workload, HOME, 60), false, detection),
-        detection,
-        t,
-      );
-      standby = nextRegionHealth(
-        standby,
-        judgeRegion(await sim.health.read(workload, STANDBY, 60), false, detection),
-        detection,
-        t,
-      );
-      if (wasHome !== home.status) {
+    if (t < opts.outageAtMs) standbyUnitMinutesCalm += (await sim.standbyPool.describe(workload)).desired;
+    // The deployed detector, every sample period, half a period off the minute so that an outage
+    // starting on the minute is not seen at the very instant it starts.
+    for (let at = t + sampleMs / 2; at < t + MINUTE; at += sampleMs) {
+      await cosim.advanceTo(at);
+      if (at <= start) continue;
+      const seen = await observeWorkload(detectorDeps, workload);
+      if (seen.flipped.includes(HOME)) {
         note(
-          `detector: home region ${home.status}${home.reasons.length ? ` (${home.reasons.join('; ')})` : ''}`,
+          `detector: home region ${seen.home.status}${seen.home.reasons.length ? ` (${seen.home.reasons.join('; ')})` : ''}`,
         );
-        if (home.status === 'degraded' && detectedAtMs === undefined && outageStarted) detectedAtMs = t;
+        if (seen.home.status === 'degraded' && detectedAtMs === undefined && outageStarted) detectedAtMs = at;
       }
-      if (!running) {
-        const weights = sim.weights();
-        const prediction = await repos.predictions.getLatest(workload.workloadId, 'requests');
-        const risk = forecastRisk(workload, prediction ? [prediction] : [], t);
-        const action = decideRegionalAction({
-          home,
-          standby,
-          risk,
-          standbyWeight: weights[STANDBY] ?? 0,
-          holdSeconds: workload.failover?.failbackHoldSeconds ?? 1_800,
-          now: t,
-        });
-        const lastFailed = executions.at(-1)?.outcome === 'failed';
-        if (action.kind === 'failover' && !(lastFailed && executions.at(-1)?.kind === 'failover')) {
-          start_('failover', action.reason, action.trigger);
-        } else if (action.kind === 'failback') start_('failback', action.reason, 'home-recovered');
+      // A failover on observed degradation while the home region serves is a false detection; one
+      // on a predicted shortfall is the forecast acting ahead, counted apart.
+      if (seen.start?.started && seen.action.kind === 'failover' && !outageStarted) {
+        if (seen.action.trigger === 'observed-degradation') falseTriggers++;
+        else predictedFailovers++;
       }
     }
-    if (t < opts.outageAtMs) standbyUnitMinutesCalm += (await sim.standbyPool.describe(workload)).desired;
     await cosim.advanceTo(t + MINUTE);
   }
   // Let a last execution finish (bounded).
@@ -314,6 +312,18 @@ export async function runRegionOutage(opts: RegionOutageOptions): Promise<Region
   const ops = await repos.operations.listByWorkload(workload.workloadId, { limit: 50 });
   const failover = ops.items.find((o) => o.kind === 'failover' && o.status === 'succeeded');
   const lastShift = failover?.steps.filter((s) => s.name === 'dns-shifted').at(-1);
+  const sinceOutage = (at: number | undefined) =>
+    at === undefined ? undefined : (at - opts.outageAtMs) / 1000;
+  const phases = failover
+    ? {
+        ...(detectedAtMs !== undefined ? { detectedS: sinceOutage(detectedAtMs) } : {}),
+        startedS: sinceOutage(failover.startedAt) as number,
+        standbyReadyS: sinceOutage(failover.steps.find((s) => s.name === 'destination-healthy')?.at),
+        firstDnsStepS: sinceOutage(failover.steps.find((s) => s.name === 'dns-shifted')?.at),
+        lastDnsStepS: sinceOutage(lastShift?.at),
+        ttlS: workload.failover?.dns.ttlSeconds ?? 60,
+      }
+    : undefined;
   const ttlMs = (workload.failover?.dns.ttlSeconds ?? 60) * 1000;
   let unservedAfterShiftFraction: number | undefined;
   if (lastShift && lastShift.at + ttlMs < outageEndMs) {
@@ -348,6 +358,9 @@ export async function runRegionOutage(opts: RegionOutageOptions): Promise<Region
     ...(unservedAfterShiftFraction !== undefined ? { unservedAfterShiftFraction } : {}),
     standbyUnitHoursCalm: standbyUnitMinutesCalm / 60,
     calmHours: opts.warmupMs / 3_600_000,
+    falseTriggers,
+    predictedFailovers,
+    ...(phases ? { phases } : {}),
     unitCapacity,
     maxUnits,
     events: timeline,

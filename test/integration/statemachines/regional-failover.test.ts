@@ -139,9 +139,8 @@ describe('regional-failover over two simulated regions', () => {
   it('happy path: raises the standby to the forecast size, moves DNS 25/50/100 with TTL waits, succeeds', async () => {
     const w = world();
     await register(w);
-    w.sim.setDown(HOME, true);
 
-    const r = await run(w, 'failover', { workloadId: ID, trigger: 'observed-degradation' });
+    const r = await run(w, 'failover', { workloadId: ID, trigger: 'predicted-shortfall' });
 
     expect(r.outcome.status).toBe('succeeded');
     expect(r.states.at(-1)).toBe('FailoverSucceeded');
@@ -233,10 +232,28 @@ describe('regional-failover over two simulated regions', () => {
     expect(w.events.events).toEqual([]);
   });
 
-  it('crash after the 50% step, rerun with the same name: resumes there and finishes', async () => {
+  it('home with no healthy host: once the standby is up at its planned size, one verified step to 100', async () => {
     const w = world();
     await register(w);
     w.sim.setDown(HOME, true);
+
+    const r = await run(w, 'failover', { workloadId: ID, trigger: 'observed-degradation' });
+
+    expect(r.outcome.status).toBe('succeeded');
+    expect(w.sim.weights()).toEqual({ [HOME]: 0, [STANDBY]: 100 });
+    const op = await w.repos.operations.get('failover-run-1');
+    const shifted = op?.steps.filter((s) => s.name === 'dns-shifted') ?? [];
+    expect(shifted.map((s) => s.weights?.shadow)).toEqual([100]);
+    const healthy = op?.steps.find((s) => s.name === 'destination-healthy');
+    expect(healthy?.at).toBeLessThanOrEqual(shifted[0]?.at ?? 0);
+    expect(await w.sim.standbyPool.describe(w.workload)).toMatchObject({ desired: 10, ready: 10 });
+    const gate = op?.steps.find((s) => s.name === 'gate-passed');
+    expect((gate?.at ?? 0) - (shifted[0]?.at ?? 0)).toBeGreaterThanOrEqual(60_000);
+  });
+
+  it('crash after the 50% step, rerun with the same name: resumes there and finishes', async () => {
+    const w = world();
+    await register(w);
     const first = await run(
       w,
       'failover',

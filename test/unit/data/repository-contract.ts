@@ -387,6 +387,43 @@ export function repositoryContract(make: MakeRepositories): void {
       await repos.predictions.putDecision(cleared);
       expect(await repos.predictions.getDecision(id)).toEqual(cleared);
     });
+
+    it('round-trips the regional detector state beside the decision and refuses an older one', async () => {
+      const id = uid('p');
+      const state = {
+        workloadId: id,
+        regions: {
+          'us-east-1': {
+            status: 'degraded' as const,
+            streak: 0,
+            since: T0,
+            reasons: ['no metrics'],
+            healthIssueOpen: true,
+          },
+          'us-west-2': {
+            status: 'healthy' as const,
+            streak: 1,
+            since: T0,
+            reasons: [],
+            healthIssueOpen: false,
+          },
+        },
+        updatedAt: T0 + MINUTE,
+      };
+      expect(await repos.predictions.getRegionalState(id)).toBeUndefined();
+      await repos.predictions.putRegionalState(state);
+      await repos.predictions.putDecision({
+        workloadId: id,
+        contended: false,
+        score: 0,
+        since: T0,
+        updatedAt: T0,
+      });
+      expect(await repos.predictions.getRegionalState(id)).toEqual(state);
+      await expect(repos.predictions.putRegionalState({ ...state, updatedAt: T0 })).rejects.toBeInstanceOf(
+        ConflictError,
+      );
+    });
   });
 
   describe('signals', () => {

@@ -1,0 +1,171 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../clock';
+import type { RegionalExecutionStarter, RegionalHealthSource } from '../ports/regions';
+import type { RegionalDetectorRecord, Repositories } from '../ports/repositories';
+import type { Prediction } from '../schemas/series';
+import type { Workload } from '../schemas/workload';
+import { decideRegionalAction, type RegionalAction } from './decide';
+import { regionsOf } from './dns';
+import { forecastRisk, HEALTHY, judgeRegion, nextRegionHealth, type RegionHealth } from './health';
+
+/**
+ * The regional detector: one observation of a workload's two regions (each region's last minute
+ * of ALB metrics plus any open AWS Health issue), folded into the hysteresis kept in the
+ * predictions table, then the regional decision; a failover or failback it calls for is started
+ * under a name derived from the workload and the event (the degradation episode, or the forecast
+ * that put the region at risk), so a duplicate invocation or a redelivered event never starts a
+ * second run. The deployed detector Lambda and the local `region-outage` scenario both call it.
+ */
+export interface DetectorDeps {
+  clock: Clock;
+  repositories: {
+    predictions: Pick<Repositories['predictions'], 'getLatest' | 'getRegionalState' | 'putRegionalState'>;
+    operations: Pick<Repositories['operations'], 'listByWorkload'>;
+  };
+  health: RegionalHealthSource;
+  starter: RegionalExecutionStarter;
+}
+
+export interface DetectorOutcome {
+  workloadId: string;
+  home: RegionHealth;
+  standby: RegionHealth;
+  /** Regions whose status flipped in this observation. */
+  flipped: string[];
+  action: RegionalAction;
+  start?: { kind: 'failover' | 'failback'; name: string; started: boolean };
+  /** Skipped: observed less than `detection.sampleSeconds` ago (another invocation did). */
+  skipped?: boolean;
+}
+
+type RegionState = RegionalDetectorRecord['regions'][string];
+
+const fresh = (now: number): RegionState => ({ ...HEALTHY(now), healthIssueOpen: false });
+
+/** Step Functions execution names: 1-80 of [A-Za-z0-9_-]; a long workload id is cut and hashed. */
+export function regionalExecutionName(
+  workloadId: string,
+  kind: 'failover' | 'failback',
+  trigger: string,
+  eventAtMs: number,
+): string {
+  const suffix = `-${kind}-${trigger}-${Math.round(eventAtMs)}`;
+  const id = workloadId.replace(/[^A-Za-z0-9_-]/g, '-');
+  if (id.length + suffix.length <= 80) return `${id}${suffix}`;
+  const hash = createHash('sha256').update(workloadId).digest('hex').slice(0, 8);
+  return `${id.slice(0, 80 - suffix.length - 9)}-${hash}${suffix}`;
+}
+
+async function latestPredictions(deps: DetectorDeps, workload: Workload): Promise<Prediction[]> {
+  const found = await Promise.all(
+    workload.metrics.map((m) => deps.repositories.predictions.getLatest(workload.workloadId, m.name)),
+  );
+  return found.filter((p): p is Prediction => p !== undefined);
+}
+
+/**
+ * Traffic on the standby (percent) and whether a regional operation runs, from the newest
+ * failover/failback operation (the detector needs no DNS permission).
+ */
+async function regionalOperation(
+  deps: DetectorDeps,
+  workloadId: string,
+): Promise<{ standbyWeight: number; running: boolean }> {
+  const page = await deps.repositories.operations.listByWorkload(workloadId, { limit: 20 });
+  const last = page.items.find((op) => op.kind === 'failover' || op.kind === 'failback');
+  if (!last) return { standbyWeight: 0, running: false };
+  return { standbyWeight: last.lastVerifiedWeights?.shadow ?? 0, running: last.status === 'running' };
+}
+
+export async function observeWorkload(
+  deps: DetectorDeps,
+  workload: Workload,
+  options: { healthIssues?: readonly { region: string; open: boolean }[]; dueOnly?: boolean } = {},
+): Promise<DetectorOutcome> {
+  const failover = workload.failover;
+  const { home: homeRegion, standby: standbyRegion } = regionsOf(workload);
+  const detection = failover?.detection as NonNullable<Workload['failover']>['detection'];
+  const now = deps.clock.now();
+  const stored = await deps.repositories.predictions.getRegionalState(workload.workloadId);
+  const regions: Record<string, RegionState> = { ...(stored?.regions ?? {}) };
+  const issues = options.healthIssues ?? [];
+  for (const region of [homeRegion, standbyRegion]) regions[region] ??= fresh(now);
+  for (const issue of issues) {
+    const current = regions[issue.region];
+    if (current) regions[issue.region] = { ...current, healthIssueOpen: issue.open };
+  }
+  const asHealth = (r: RegionState): RegionHealth => ({
+    status: r.status,
+    streak: r.streak,
+    since: r.since,
+    reasons: r.reasons,
+  });
+  // Several invocations may overlap (the schedule, an AWS Health event, an alarm): observe at most
+  // once per sample period so the hysteresis counts observations, not invocations.
+  if (
+    options.dueOnly &&
+    issues.length === 0 &&
+    stored &&
+    now - stored.updatedAt < detection.sampleSeconds * 1000 - 1_000
+  ) {
+    return {
+      workloadId: workload.workloadId,
+      home: asHealth(regions[homeRegion] as RegionState),
+      standby: asHealth(regions[standbyRegion] as RegionState),
+      flipped: [],
+      action: { kind: 'none', reason: 'observed less than a sample period ago' },
+      skipped: true,
+    };
+  }
+  // ALB metrics are per minute: each observation reads the last minute, sliding by the sample period.
+  const windowSeconds = Math.max(60, detection.sampleSeconds);
+  const flipped: string[] = [];
+  for (const region of [homeRegion, standbyRegion]) {
+    const state = regions[region] as RegionState;
+    const verdict = judgeRegion(
+      await deps.health.read(workload, region, windowSeconds),
+      state.healthIssueOpen,
+      detection,
+    );
+    const next = nextRegionHealth(asHealth(state), verdict, detection, now);
+    if (next.status !== state.status) flipped.push(region);
+    regions[region] = { ...next, healthIssueOpen: state.healthIssueOpen };
+  }
+  await deps.repositories.predictions.putRegionalState({
+    workloadId: workload.workloadId,
+    regions,
+    updatedAt: now,
+  });
+  const home = asHealth(regions[homeRegion] as RegionState);
+  const standby = asHealth(regions[standbyRegion] as RegionState);
+  const base = { workloadId: workload.workloadId, home, standby, flipped };
+
+  const operation = await regionalOperation(deps, workload.workloadId);
+  if (operation.running) {
+    return { ...base, action: { kind: 'none', reason: 'a regional operation is running' } };
+  }
+  const predictions = await latestPredictions(deps, workload);
+  const risk = forecastRisk(workload, predictions, now);
+  const action = decideRegionalAction({
+    home,
+    standby,
+    risk,
+    standbyWeight: operation.standbyWeight,
+    holdSeconds: failover?.failbackHoldSeconds ?? 1_800,
+    now,
+  });
+  if (action.kind === 'none') return { ...base, action };
+  const trigger = action.kind === 'failover' ? action.trigger : 'home-recovered';
+  // The event a run answers: the home region's status change, or the forecast that put it at risk.
+  const eventAt =
+    action.kind === 'failover' && action.trigger === 'predicted-shortfall'
+      ? Math.max(0, ...predictions.map((p) => p.generatedAt))
+      : home.since;
+  const name = regionalExecutionName(workload.workloadId, action.kind, trigger, eventAt);
+  const { started } = await deps.starter.start(action.kind, name, {
+    workloadId: workload.workloadId,
+    trigger,
+    reason: action.reason.slice(0, 1_000),
+  });
+  return { ...base, action, start: { kind: action.kind, name, started } };
+}
