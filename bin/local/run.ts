@@ -327,6 +327,8 @@ function summarise(
     timeline,
     shadowscale,
     reactiveMetrics: reactive,
+    floorLift: loop.floorLift,
+    primaryMax: workload.capacity.maxUnits,
     wallSeconds,
   });
   out.text(`report: ${reportPath}`);
