@@ -91,7 +91,10 @@ function capacityChart(r: LocalReportInput): string {
   const h = r.history;
   const perUnit = r.unitCapacity * r.workload.capacity.targetUtilization;
   const n = h.length;
-  const total = Float64Array.from({ length: n }, (_, i) => (h.readyPrimary[i] ?? 0) + (h.readyShadow[i] ?? 0));
+  const total = Float64Array.from(
+    { length: n },
+    (_, i) => (h.readyPrimary[i] ?? 0) + (h.readyShadow[i] ?? 0),
+  );
   const reactive = Float64Array.from({ length: n }, (_, i) => r.reactive.readyPrimary[i] ?? Number.NaN);
   const series: ChartSeries[] = [
     { name: 'shadow ready', color: LOCAL_COLORS.shadow, values: h.readyShadow, kind: 'area' },
@@ -207,7 +210,11 @@ function costSection(r: LocalReportInput): string {
     ['shadow pool', uh(c.shadow), '—'],
     ['total unit-hours', uh(total), uh(c.reactive)],
     ['minutes overloaded', ss.overload_minutes.toFixed(0), re.overload_minutes.toFixed(0)],
-    ['unserved demand', `${(ss.unserved_fraction * 100).toFixed(2)}%`, `${(re.unserved_fraction * 100).toFixed(2)}%`],
+    [
+      'unserved demand',
+      `${(ss.unserved_fraction * 100).toFixed(2)}%`,
+      `${(re.unserved_fraction * 100).toFixed(2)}%`,
+    ],
   ];
   const extra = total - c.reactive;
   const avoided = re.overload_minutes - ss.overload_minutes;

@@ -324,7 +324,8 @@ function seriesKey(s: ChartSeries): string {
 /** Series, bands, and one key per kind of event marker drawn (a dotted vertical stroke). */
 function lineLegend(o: LineChartOptions, events: readonly ChartEvent[]): string {
   const kinds = new Map<string, string>();
-  for (const e of events) if (e.kind !== undefined && !kinds.has(e.kind)) kinds.set(e.kind, e.color ?? '#555');
+  for (const e of events)
+    if (e.kind !== undefined && !kinds.has(e.kind)) kinds.set(e.kind, e.color ?? '#555');
   return [
     ...o.series.map(seriesKey),
     ...(o.bands ?? []).map(

@@ -76,23 +76,33 @@ function countFixed(t0: number, t1: number, step: number): number {
   return Math.floor((t1 - offset) / step) - Math.ceil((t0 - offset) / step) + 1;
 }
 
-/** Ticks on the first of a month, every 1, 2, 3, 6 or 12 months (Jan-aligned). */
+/** Ticks on the first of a month, every 1, 2, 3, 6 or 12 months (or 2, 5, 10… years), Jan-aligned. */
 function monthTicks(t0: number, t1: number, most: number): TimeTick[] {
-  const start = new Date(t0);
-  const months = (t1 - t0) / (30.44 * DAY_MS);
-  const every = MONTH_STEPS.find((m) => months / m + 1 <= most) ?? Math.ceil(months / (most - 1) / 12) * 12;
-  let year = start.getUTCFullYear();
-  let month = Math.ceil(start.getUTCMonth() / every) * every;
-  const out: TimeTick[] = [];
-  for (;;) {
-    const ms = Date.UTC(year, month, 1);
-    if (ms > t1) break;
-    if (ms >= t0) out.push({ ms, label: yyyymm(new Date(ms)) });
-    month += every;
-    year += Math.floor(month / 12);
-    month %= 12;
+  for (const every of MONTH_STEPS) {
+    const ticks = monthsEvery(t0, t1, every);
+    if (ticks.length <= most) return ticks;
   }
-  return out;
+  return monthsEvery(t0, t1, 12 * roundYears(t0, t1, most));
+}
+
+/** 2, 5, 10, 20, 50… years: the first that puts at most `most` ticks in the range. */
+function roundYears(t0: number, t1: number, most: number): number {
+  for (let scale = 1; ; scale *= 10)
+    for (const y of [2, 5, 10].map((m) => m * scale))
+      if (monthsEvery(t0, t1, 12 * y).length <= most) return y;
+}
+
+function monthsEvery(t0: number, t1: number, every: number): TimeTick[] {
+  const start = new Date(t0);
+  const out: TimeTick[] = [];
+  // Months counted from year 0, so "every 6" falls on January and July of every year.
+  let m = Math.ceil((start.getUTCFullYear() * 12 + start.getUTCMonth()) / every) * every;
+  for (;;) {
+    const ms = Date.UTC(Math.floor(m / 12), m % 12, 1);
+    if (ms > t1) return out;
+    if (ms >= t0) out.push({ ms, label: yyyymm(new Date(ms)) });
+    m += every;
+  }
 }
 
 /** "2014-07-15" or "2014-07-01 – 2014-09-30": the dates a time axis covers, for its caption. */

@@ -53,7 +53,8 @@ export class ServiceAutoscaler {
     const tracking = this.tracker.desired(view, primary.desired);
     const wanted = Math.max(minimum, tracking);
     const lift = wanted - Math.min(this.limits.maxUnits, Math.max(this.limits.minUnits, tracking));
-    if (this.floorLift[this.floorLift.length - 1]?.units !== lift) this.floorLift.push({ atMs: nowMs, units: lift });
+    if (this.floorLift[this.floorLift.length - 1]?.units !== lift)
+      this.floorLift.push({ atMs: nowMs, units: lift });
     if (wanted !== primary.desired) this.fleet.setDesired(this.sim.id, 'primary', wanted);
   }
 }
