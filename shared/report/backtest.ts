@@ -114,6 +114,15 @@ export function ratiosTable(result: BacktestResult): string {
   );
 }
 
+/**
+ * Stroke width of the k-th of n policy lines: the first widest, each later one narrower and on
+ * top, so policies that hold the same capacity (all at the primary's cap, say) stay visible as
+ * nested rims instead of the last one hiding the others.
+ */
+function nestedWidth(k: number, n: number): number {
+  return 2 + 1.5 * (n - 1 - k);
+}
+
 /** A run's steps with demand above 100 % of ready capacity (the overload of its metrics). */
 function overloaded(run: PolicyRun): (i: number) => boolean {
   const h = run.history;
@@ -155,12 +164,13 @@ function rangeEvents(result: BacktestResult, range: ChartRange): ChartEvent[] {
 function capacityChart(result: BacktestResult, range: ChartRange, events: ChartEvent[]): string {
   const t = (result.runs[0] as PolicyRun).history.t;
   const series: ChartSeries[] = [
-    ...result.runs.map((r) => ({
+    ...result.runs.map((r, k) => ({
       name: `${r.name}: ready units`,
       color: COLORS[r.name],
       values: readyTotal(r),
       kind: 'step' as const,
       reduce: 'min' as const,
+      width: nestedWidth(k, result.runs.length),
     })),
     { name: 'demand (units at target)', color: COLORS.demand, values: result.demandUnits, width: 2.5 },
   ];
@@ -262,11 +272,12 @@ export function dailyOverviewCharts(result: BacktestResult): string {
     t: dayT,
     bands: [{ name: 'demand, daily min–max', color: COLORS.demand, low: demand.min, high: demand.max }],
     series: [
-      ...result.runs.map((r) => ({
+      ...result.runs.map((r, k) => ({
         name: `${r.name}: daily peak ready`,
         color: COLORS[r.name],
         values: dailyEnvelope(days, readyTotal(r)).max,
         kind: 'step' as const,
+        width: nestedWidth(k, result.runs.length),
       })),
       { name: 'demand, daily peak', color: COLORS.demand, values: demand.max, width: 1.5 },
     ],
@@ -282,8 +293,7 @@ export function dailyOverviewCharts(result: BacktestResult): string {
       color: COLORS[r.name],
       values: Float64Array.from(dailyCount(days, overloaded(r)), (n) => n * stepMinutes),
       kind: 'step' as const,
-      // Policies with no overload share the zero line: later ones draw narrower on top.
-      width: 2 + 1.5 * (result.runs.length - 1 - k),
+      width: nestedWidth(k, result.runs.length),
     })),
     yLabel: 'minutes',
     height: 260,

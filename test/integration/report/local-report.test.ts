@@ -82,24 +82,39 @@ describeRender('local run report in headless Chromium (lines that meet)', () => 
     for (const chart of layouts) {
       expect(chart.ticks.map((t) => t.label)).toContain('00:00');
       for (const tick of chart.ticks) {
-        expect({ tick: tick.label, round: /^\d\d:00$/.test(tick.label) && tick.ms % 3_600_000 === 0 }).toEqual({
+        expect({
+          tick: tick.label,
+          round: /^\d\d:00$/.test(tick.label) && tick.ms % 3_600_000 === 0,
+        }).toEqual({
           tick: tick.label,
           round: true,
         });
-        expect({ tick: tick.label, inside: tick.box.x0 >= chart.svg.x0 && tick.box.x1 <= chart.svg.x1 }).toEqual({
+        expect({
+          tick: tick.label,
+          inside: tick.box.x0 >= chart.svg.x0 && tick.box.x1 <= chart.svg.x1,
+        }).toEqual({
           tick: tick.label,
           inside: true,
         });
       }
     }
     const capacity = layouts.find((c) => c.id === 'capacity');
-    expect(capacity?.eventKeys).toEqual(['contention predicted / cleared', 'migration started / ended', 'anomaly']);
+    expect(capacity?.eventKeys).toEqual([
+      'contention predicted / cleared',
+      'migration started / ended',
+      'anomaly',
+    ]);
     expect(capacity?.events).toBe(4);
     expect(layouts.find((c) => c.id === 'weights')?.eventKeys).toEqual(['verified weight step']);
     // Each line shows in the picture although primary, primary + shadow and reactive coincide
     // until the evening.
     const svg = capacity?.svg ?? { x0: 0, y0: 0, x1: 0, y1: 0 };
-    const plot = { x0: Math.ceil(svg.x0), y0: Math.ceil(svg.y0), x1: Math.floor(svg.x1), y1: Math.floor(svg.y1) };
+    const plot = {
+      x0: Math.ceil(svg.x0),
+      y0: Math.ceil(svg.y0),
+      x1: Math.floor(svg.x1),
+      y1: Math.floor(svg.y1),
+    };
     const morning = { ...plot, x1: Math.floor(svg.x0 + (svg.x1 - svg.x0) * 0.7) };
     for (const [name, color] of Object.entries(LOCAL_COLORS)) {
       const region = name === 'shadow' ? plot : morning;
