@@ -371,8 +371,23 @@ export interface ScatterOptions {
   id?: string;
 }
 
-/** Points (and optional connecting lines and a target zone) on linear axes, as an SVG figure. */
-export function scatterChart(o: ScatterOptions): string {
+/** Geometry of one scatter chart: the data ranges and the pixel mapping. */
+interface ScatterPlot {
+  width: number;
+  height: number;
+  pad: { left: number; right: number; top: number; bottom: number };
+  plotW: number;
+  plotH: number;
+  x0: number;
+  x1: number;
+  y0: number;
+  y1: number;
+  X: (v: number) => number;
+  Y: (v: number) => number;
+}
+
+/** Axis ranges covering every point, line and the target zone, with a margin; y starts at zero. */
+function scatterPlot(o: ScatterOptions): ScatterPlot {
   const width = o.width ?? 600;
   const height = o.height ?? 420;
   const pad = { left: 60, right: 20, top: 30, bottom: 48 };
@@ -384,9 +399,8 @@ export function scatterChart(o: ScatterOptions): string {
     xs.push(o.region.xMax);
     ys.push(o.region.yMax);
   }
-  const finite = (v: number[]): number[] => v.filter((x) => Number.isFinite(x));
   const range = (v: number[], zero: boolean): [number, number] => {
-    const f = finite(v);
+    const f = v.filter((x) => Number.isFinite(x));
     if (f.length === 0) return [0, 1];
     let lo = zero ? 0 : Math.min(...f);
     let hi = Math.max(...f);
@@ -396,65 +410,83 @@ export function scatterChart(o: ScatterOptions): string {
   };
   const [x0, x1] = range(xs, false);
   const [y0, y1] = range(ys, true);
-  const X = (v: number): number => pad.left + ((v - x0) / (x1 - x0)) * plotW;
-  const Y = (v: number): number =>
-    pad.top + plotH - ((Math.min(y1, Math.max(y0, v)) - y0) / (y1 - y0)) * plotH;
-  const parts = svgFrame(
-    { title: o.title, width, height, left: pad.left, right: pad.right },
-    niceTicks(y0, y1),
-    Y,
-    String,
-  );
-  for (const v of niceTicks(x0, x1)) {
-    const xx = X(v).toFixed(1);
+  return {
+    width,
+    height,
+    pad,
+    plotW,
+    plotH,
+    x0,
+    x1,
+    y0,
+    y1,
+    X: (v) => pad.left + ((v - x0) / (x1 - x0)) * plotW,
+    Y: (v) => pad.top + plotH - ((Math.min(y1, Math.max(y0, v)) - y0) / (y1 - y0)) * plotH,
+  };
+}
+
+/** Vertical grid and x labels, the x axis, and both axis titles. */
+function scatterAxes(p: ScatterPlot, o: ScatterOptions): string[] {
+  const { pad, plotW, plotH } = p;
+  const parts: string[] = [];
+  for (const v of niceTicks(p.x0, p.x1)) {
+    const xx = p.X(v).toFixed(1);
     parts.push(`<line x1="${xx}" y1="${pad.top}" x2="${xx}" y2="${pad.top + plotH}" stroke="#f0f0f0"/>`);
     parts.push(`<text x="${xx}" y="${pad.top + plotH + 16}" text-anchor="middle" class="tick">${v}</text>`);
   }
   parts.push(
-    `<line x1="${pad.left}" y1="${pad.top + plotH}" x2="${width - pad.right}" y2="${pad.top + plotH}" stroke="#888"/>`,
+    `<line x1="${pad.left}" y1="${pad.top + plotH}" x2="${p.width - pad.right}" y2="${pad.top + plotH}" stroke="#888"/>`,
   );
   parts.push(
-    `<text x="${pad.left + plotW / 2}" y="${height - 8}" text-anchor="middle" class="tick">${escapeHtml(o.xLabel)}</text>`,
+    `<text x="${pad.left + plotW / 2}" y="${p.height - 8}" text-anchor="middle" class="tick">${escapeHtml(o.xLabel)}</text>`,
   );
   parts.push(
     `<text x="14" y="${pad.top + plotH / 2}" transform="rotate(-90 14 ${pad.top + plotH / 2})" text-anchor="middle" class="tick">${escapeHtml(o.yLabel)}</text>`,
   );
-  if (o.region) {
-    const rx = X(x0);
-    const rw = Math.max(0, X(Math.min(o.region.xMax, x1)) - rx);
-    const ry = Y(Math.min(o.region.yMax, y1));
-    const rh = Math.max(0, Y(y0) - ry);
-    parts.push(
-      `<rect x="${rx.toFixed(1)}" y="${ry.toFixed(1)}" width="${rw.toFixed(1)}" height="${rh.toFixed(1)}" fill="${o.region.color}" fill-opacity="0.35" stroke="${o.region.color}"><title>${escapeHtml(o.region.label)}</title></rect>`,
-    );
-    parts.push(
-      `<text x="${(rx + 6).toFixed(1)}" y="${(ry + 14).toFixed(1)}" class="tick">${escapeHtml(o.region.label)}</text>`,
-    );
-  }
+  return parts;
+}
+
+/** The shaded target zone from the axes' origin to (xMax, yMax), labelled. */
+function targetRegion(p: ScatterPlot, region: NonNullable<ScatterOptions['region']>): string[] {
+  const rx = p.X(p.x0);
+  const rw = Math.max(0, p.X(Math.min(region.xMax, p.x1)) - rx);
+  const ry = p.Y(Math.min(region.yMax, p.y1));
+  const rh = Math.max(0, p.Y(p.y0) - ry);
+  return [
+    `<rect x="${rx.toFixed(1)}" y="${ry.toFixed(1)}" width="${rw.toFixed(1)}" height="${rh.toFixed(1)}" fill="${region.color}" fill-opacity="0.35" stroke="${region.color}"><title>${escapeHtml(region.label)}</title></rect>`,
+    `<text x="${(rx + 6).toFixed(1)}" y="${(ry + 14).toFixed(1)}" class="tick">${escapeHtml(region.label)}</text>`,
+  ];
+}
+
+/** Connecting lines, then the points on top (with their tags). */
+function scatterMarks(p: ScatterPlot, o: ScatterOptions): string[] {
+  const parts: string[] = [];
   for (const l of o.lines ?? []) {
     const pts = l.points
-      .filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y))
-      .map((p) => `${X(p.x).toFixed(1)},${Y(p.y).toFixed(1)}`);
+      .filter((q) => Number.isFinite(q.x) && Number.isFinite(q.y))
+      .map((q) => `${p.X(q.x).toFixed(1)},${p.Y(q.y).toFixed(1)}`);
     if (pts.length > 1)
       parts.push(
         `<polyline points="${pts.join(' ')}" fill="none" stroke="${l.color}" stroke-width="2"${l.dashed ? ' stroke-dasharray="6 4"' : ''}><title>${escapeHtml(l.name)}</title></polyline>`,
       );
   }
-  for (const p of o.points) {
-    if (!Number.isFinite(p.x) || !Number.isFinite(p.y)) continue;
-    const cx = X(p.x).toFixed(1);
-    const cy = Y(p.y).toFixed(1);
+  for (const q of o.points) {
+    if (!Number.isFinite(q.x) || !Number.isFinite(q.y)) continue;
+    const cx = p.X(q.x).toFixed(1);
+    const cy = p.Y(q.y).toFixed(1);
     parts.push(
-      `<circle cx="${cx}" cy="${cy}" r="${p.radius ?? 5}" fill="${p.color}"><title>${escapeHtml(p.label)}</title></circle>`,
+      `<circle cx="${cx}" cy="${cy}" r="${q.radius ?? 5}" fill="${q.color}"><title>${escapeHtml(q.label)}</title></circle>`,
     );
-    if (p.tag)
+    if (q.tag)
       parts.push(
-        `<text x="${(Number(cx) + 8).toFixed(1)}" y="${(Number(cy) - 6).toFixed(1)}" class="tick">${escapeHtml(p.tag)}</text>`,
+        `<text x="${(Number(cx) + 8).toFixed(1)}" y="${(Number(cy) - 6).toFixed(1)}" class="tick">${escapeHtml(q.tag)}</text>`,
       );
   }
-  parts.push(`<text x="${pad.left}" y="18" class="title">${escapeHtml(o.title)}</text>`);
-  parts.push('</svg>');
-  const legend = [
+  return parts;
+}
+
+function scatterLegend(o: ScatterOptions): string {
+  return [
     ...(o.legend ?? []).map(
       (k) => `<span class="key"><i style="background:${k.color}"></i>${escapeHtml(k.name)}</span>`,
     ),
@@ -463,8 +495,26 @@ export function scatterChart(o: ScatterOptions): string {
         `<span class="key"><i style="background:${l.color}${l.dashed ? ';opacity:.6' : ''}"></i>${escapeHtml(l.name)}</span>`,
     ),
   ].join('');
+}
+
+/** Points (and optional connecting lines and a target zone) on linear axes, as an SVG figure. */
+export function scatterChart(o: ScatterOptions): string {
+  const p = scatterPlot(o);
+  const parts = [
+    ...svgFrame(
+      { title: o.title, width: p.width, height: p.height, left: p.pad.left, right: p.pad.right },
+      niceTicks(p.y0, p.y1),
+      p.Y,
+      String,
+    ),
+    ...scatterAxes(p, o),
+    ...(o.region ? targetRegion(p, o.region) : []),
+    ...scatterMarks(p, o),
+    `<text x="${p.pad.left}" y="18" class="title">${escapeHtml(o.title)}</text>`,
+    '</svg>',
+  ];
   const id = o.id ? ` id="${escapeHtml(o.id)}"` : '';
-  return `<figure class="chart"${id}>${parts.join('')}<figcaption>${legend}</figcaption></figure>`;
+  return `<figure class="chart"${id}>${parts.join('')}<figcaption>${scatterLegend(o)}</figcaption></figure>`;
 }
 
 /** Runs of consecutive finite values (gaps break a line). */
