@@ -32,6 +32,8 @@ export interface LocalReportInput {
   timeline: readonly TimelineEntry[];
   shadowscale: ElasticityMetrics;
   reactiveMetrics: ElasticityMetrics;
+  /** The hindsight oracle on the same trace: the floor no real policy reaches. */
+  oracleMetrics: ElasticityMetrics;
   /** Units the pre-warm floor held above target tracking's own wish, as it changed. */
   floorLift?: readonly FloorLift[];
   /** The primary pool's maximum (the cap reactive scaling hits). */
@@ -239,10 +241,11 @@ ${table(['unit-hours over the replay', 'shadowscale', 'reactive'], rows)}`;
 
 /** The HTML report of a local run (the backtest report's style): charts, cost, comparison, timeline. */
 export function localReportHtml(r: LocalReportInput): string {
-  const rows = comparisonRows(r.shadowscale, r.reactiveMetrics).map((x) => [
+  const rows = comparisonRows(r.shadowscale, r.reactiveMetrics, r.oracleMetrics).map((x) => [
     x.label,
     x.shadowscale,
     x.reactive,
+    x.oracle,
   ]);
   const events: ChartEvent[] = r.timeline
     .filter((e) => e.kind !== 'forecast')
@@ -255,8 +258,9 @@ ${capacityChart(r)}
 ${weightChart(r)}
 ${unservedChart(r)}
 ${costSection(r)}
-<h2>Compared with reactive target tracking alone</h2>
-${table(['same trace, same physics', 'shadowscale', 'reactive'], rows)}
+<h2>Compared with reactive target tracking alone, and with the hindsight oracle</h2>
+<p class="muted">The oracle knows the whole day's demand in advance: no real policy reaches it.</p>
+${table(['same trace, same physics', 'shadowscale', 'reactive', 'oracle'], rows)}
 <h2>Timeline</h2>
 <div id="timeline">${timeline(events, 400)}</div>
 `;

@@ -6,6 +6,7 @@ import {
   runForecaster,
   type WorkloadOutcome,
 } from '../../shared/forecaster';
+import { describeSettings } from '../../shared/planning/learner';
 import { WorkloadId } from '../../shared/schemas/common';
 import { parseOrThrow } from '../../shared/validation';
 
@@ -57,6 +58,8 @@ export interface CompactOutcome {
   score?: number;
   contended?: boolean;
   transition?: 'predicted' | 'cleared' | 'escalated';
+  /** Metrics whose planning settings the learner changed in this run, and why. */
+  planningChanges?: { metric: string; to: string; reason: string }[];
   error?: string;
 }
 
@@ -96,7 +99,7 @@ export async function forecast(
 /** A result small enough for a Step Functions payload (256 KiB) whatever the batch size. */
 export function summarize(result: ForecastRunResult, max = MAX_LISTED_OUTCOMES): ForecastSummary {
   const rank = (o: WorkloadOutcome) =>
-    o.status === 'failed' ? 0 : o.transition ? 1 : o.status === 'degraded' ? 2 : 3;
+    o.status === 'failed' ? 0 : o.transition || changesOf(o).length > 0 ? 1 : o.status === 'degraded' ? 2 : 3;
   const ordered = [...result.outcomes].sort((a, b) => rank(a) - rank(b));
   const { outcomes: _all, ...counts } = result;
   return {
@@ -107,6 +110,7 @@ export function summarize(result: ForecastRunResult, max = MAX_LISTED_OUTCOMES):
       ...(o.score !== undefined ? { score: round(o.score) } : {}),
       ...(o.contended !== undefined ? { contended: o.contended } : {}),
       ...(o.transition ? { transition: o.transition } : {}),
+      ...(changesOf(o).length > 0 ? { planningChanges: changesOf(o) } : {}),
       ...(o.error ? { error: `${o.error.name}: ${o.error.message}` } : {}),
     })),
     truncated: ordered.length > max,
@@ -114,3 +118,11 @@ export function summarize(result: ForecastRunResult, max = MAX_LISTED_OUTCOMES):
 }
 
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
+
+function changesOf(o: WorkloadOutcome): { metric: string; to: string; reason: string }[] {
+  return o.metrics.flatMap((m) =>
+    m.planningChange
+      ? [{ metric: m.metric, to: describeSettings(m.planningChange.to), reason: m.planningChange.reason }]
+      : [],
+  );
+}

@@ -124,6 +124,10 @@ function logOutcomes(result: ForecastRunResult, log: Logger): void {
         metrics: o.metrics.filter((x) => x.error),
       });
     if (o.transition) log.info(`contention ${o.transition}`, { workloadId: o.workloadId, score: o.score });
+    for (const m of o.metrics) {
+      if (m.planningChange)
+        log.info('planning settings changed', { workloadId: o.workloadId, metric: m.metric, ...m.planningChange });
+    }
   }
   for (const f of result.publishFailures) log.error('event not published', { ...f });
 }

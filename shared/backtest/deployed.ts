@@ -22,12 +22,15 @@ export interface LoopSettings {
   maxHeadroom?: number;
   /** The cap never plans below this quantile. Default 0.8. */
   minQuantile?: number;
+  /** Learn the settings per metric from outcomes, starting from the above (the product default). */
+  learn?: boolean;
 }
 
 export const DEFAULT_LOOP_SETTINGS: Required<LoopSettings> = {
   quantile: 0.99,
   maxHeadroom: 0.2,
   minQuantile: 0.8,
+  learn: true,
 };
 
 export interface LoopPhysics {
@@ -85,6 +88,7 @@ export function loopWorkload(p: LoopPhysics, settings: LoopSettings = {}): Workl
         minQuantile: Math.min(s.minQuantile, s.quantile),
       },
     ],
+    policy: { learn: s.learn },
   };
   return parseOrThrow(Workload, input, 'backtest workload');
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { SeriesAnomaly } from '../anomaly/series';
 import { ConflictError, ItemTooLargeError, ValidationError } from '../errors';
 import type { ContentionDecisionRecord, ModelStateRecord } from '../ports/repositories';
+import { LearnerState } from '../planning/learner';
 import { MetricFingerprint } from '../profile/fingerprint';
 import { EpochMs, WorkloadId } from '../schemas/common';
 import {
@@ -42,6 +43,7 @@ export const ModelStateRecordSchema = z.strictObject({
   state: z.unknown().refine(isJsonValue, 'must be JSON-serialisable (no functions, cycles or BigInt)'),
   anomaly: SeriesAnomaly.optional(),
   fingerprint: MetricFingerprint.optional(),
+  learner: LearnerState.optional(),
 });
 
 export const ContentionDecisionRecordSchema = z.strictObject({

@@ -1,5 +1,6 @@
 import type { SeriesAnomaly } from '../anomaly/series';
 import type { MetricFingerprint } from '../profile/fingerprint';
+import type { LearnerState } from '../planning/learner';
 import type { Lease, Operation, OperationStatus, OperationStep, TrafficWeights } from '../schemas/operation';
 import type { Prediction } from '../schemas/series';
 import type { Signal } from '../schemas/signal';
@@ -39,6 +40,8 @@ export interface ModelStateRecord {
   anomaly?: SeriesAnomaly;
   /** The series' behavioural fingerprint (level, daily and weekly shape, volatility...). */
   fingerprint?: MetricFingerprint;
+  /** The planning-settings learner's scores and choice (shared/planning/learner.ts). */
+  learner?: LearnerState;
 }
 
 /** The branch decision with hysteresis, stored so it does not flap between runs. */

@@ -1,5 +1,6 @@
 import type { ManualClock } from '../clock';
 import { runForecaster } from '../forecaster/service';
+import { describeSettings } from '../planning/learner';
 import { type OperationKind, OperationRun } from '../migration/runner';
 import type { MigrationDeps } from '../migration/tasks';
 import { operationKindFor, startInputForEvent } from '../migration/transformer';
@@ -87,7 +88,12 @@ export class ControlLoop {
     }
     const { workloadId } = this.options.workload;
     this.published = [];
-    await runForecaster({ workloadIds: [workloadId] }, { ...this.deps, metrics: this.metrics });
+    const run = await runForecaster({ workloadIds: [workloadId] }, { ...this.deps, metrics: this.metrics });
+    for (const outcome of run.outcomes) {
+      for (const m of outcome.metrics) {
+        if (m.planningChange) this.log.planning(nowMs, m.metric, describeSettings(m.planningChange.to));
+      }
+    }
     for (const event of this.published) {
       const kind = operationKindFor(event.detailType);
       if (!kind) continue;

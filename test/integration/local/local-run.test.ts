@@ -88,7 +88,11 @@ describe('shadowscale local --days 1', () => {
     expect(lines(run, 'weights').length).toBeGreaterThan(2);
     expect(lines(run, 'return').some((l) => /return-demo-api-[0-9a-z]+-\d+ succeeded/.test(l))).toBe(true);
     expect(lines(run, 'return').some((l) => l.includes('▸ Decommission'))).toBe(true);
-    expect(run.stdout).toMatch(/same trace, same physics\s+shadowscale\s+reactive/);
+    expect(run.stdout).toMatch(
+      /same trace, same physics\s+shadowscale\s+reactive\s+ratio\s+oracle\s+oracle ratio/,
+    );
+    // Every row carries the hindsight oracle's value and its ratio to reactive's.
+    expect(run.stdout).toMatch(/unit-hours(\s+[\d.]+){1}\s+[\d.]+\s+[\d.]+×\s+[\d.]+\s+[\d.]+×/);
     expect(run.stdout).toMatch(/minutes overloaded/);
     expect(run.stdout).toMatch(/final weights primary 100% \/ shadow 0%/);
     expect(run.stdout).toContain(`report: ${join(dir, 'plain.html')}`);

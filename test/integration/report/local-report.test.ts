@@ -54,6 +54,7 @@ function input(): LocalReportInput {
     ],
     shadowscale: elasticity({ overload_minutes: 0, unit_hours: 250 }),
     reactiveMetrics: elasticity({ overload_minutes: 100, unit_hours: 220 }),
+    oracleMetrics: elasticity({ overload_minutes: 0, unit_hours: 200 }),
     floorLift: [{ atMs: at(17), units: 2 }],
     primaryMax: 12,
     wallSeconds: 1,
