@@ -327,52 +327,63 @@ export const FRONTIER_COLORS = {
   target: '#ffd54f',
 };
 
-/**
- * The frontier as one self-contained HTML page: τU and overload (vs reactive) against unit-hours
- * (vs reactive) for every setting, the hindsight envelope as a line, the targets as a shaded zone.
- */
-export function renderFrontierReport(
+/** One frontier panel: every setting's ratio on `key` against its cost, the envelope, the target zone. */
+function frontierScatter(
   points: readonly FrontierPoint[],
   envelope: readonly EnvelopePoint[],
-  meta: { traces: number; settings: number },
+  panel: { title: string; key: 'tauU' | 'overload'; limit: number; id: string },
 ): string {
-  const scatter = (title: string, key: 'tauU' | 'overload', limit: number, id: string): string =>
-    scatterChart({
-      id,
-      width: 560,
-      title,
-      xLabel: 'unit-hours vs reactive',
-      yLabel: `${key === 'tauU' ? 'τU' : 'overload minutes'} vs reactive`,
-      points: points.map((p) => ({
-        x: p.ratios.unitHours,
-        y: p.ratios[key],
-        label: `${p.setting.label}: ${key} ${p.ratios[key].toFixed(3)}, unit-hours ${p.ratios.unitHours.toFixed(3)}`,
-        color: p.setting.isDefault
-          ? FRONTIER_COLORS.defaults
-          : p.pareto
-            ? FRONTIER_COLORS.pareto
-            : FRONTIER_COLORS.setting,
-        radius: p.setting.isDefault ? 7 : 5,
-        ...(p.setting.isDefault ? { tag: 'defaults' } : {}),
-      })),
-      lines: [
-        {
-          name: 'hindsight envelope (best setting per trace, chosen knowing the outcome)',
-          color: FRONTIER_COLORS.envelope,
-          dashed: true,
-          points: [...envelope]
-            .sort((a, b) => a.ratios.unitHours - b.ratios.unitHours)
-            .map((e) => ({ x: e.ratios.unitHours, y: e.ratios[key] })),
-        },
-      ],
-      region: { xMax: TARGETS.unitHours, yMax: limit, label: 'target', color: FRONTIER_COLORS.target },
-      legend: [
-        { name: 'setting', color: FRONTIER_COLORS.setting },
-        { name: 'Pareto-optimal setting', color: FRONTIER_COLORS.pareto },
-        { name: 'defaults', color: FRONTIER_COLORS.defaults },
-      ],
-    });
-  const rows = [...points]
+  const { key } = panel;
+  return scatterChart({
+    id: panel.id,
+    width: 560,
+    title: panel.title,
+    xLabel: 'unit-hours vs reactive',
+    yLabel: `${key === 'tauU' ? 'τU' : 'overload minutes'} vs reactive`,
+    points: points.map((p) => ({
+      x: p.ratios.unitHours,
+      y: p.ratios[key],
+      label: `${p.setting.label}: ${key} ${p.ratios[key].toFixed(3)}, unit-hours ${p.ratios.unitHours.toFixed(3)}`,
+      color: p.setting.isDefault
+        ? FRONTIER_COLORS.defaults
+        : p.pareto
+          ? FRONTIER_COLORS.pareto
+          : FRONTIER_COLORS.setting,
+      radius: p.setting.isDefault ? 7 : 5,
+      ...(p.setting.isDefault ? { tag: 'defaults' } : {}),
+    })),
+    lines: [
+      {
+        name: 'hindsight envelope (best setting per trace, chosen knowing the outcome)',
+        color: FRONTIER_COLORS.envelope,
+        dashed: true,
+        points: [...envelope]
+          .sort((a, b) => a.ratios.unitHours - b.ratios.unitHours)
+          .map((e) => ({ x: e.ratios.unitHours, y: e.ratios[key] })),
+      },
+    ],
+    region: { xMax: TARGETS.unitHours, yMax: panel.limit, label: 'target', color: FRONTIER_COLORS.target },
+    legend: [
+      { name: 'setting', color: FRONTIER_COLORS.setting },
+      { name: 'Pareto-optimal setting', color: FRONTIER_COLORS.pareto },
+      { name: 'defaults', color: FRONTIER_COLORS.defaults },
+    ],
+  });
+}
+
+const FRONTIER_HEADERS = [
+  'setting',
+  'τU / reactive',
+  'overload / reactive',
+  'unit-h / reactive',
+  'unit-h / oracle',
+  'Pareto',
+  'targets',
+];
+
+/** One table row per setting, cheapest first. */
+function settingRows(points: readonly FrontierPoint[]): string[][] {
+  return [...points]
     .sort((a, b) => a.ratios.unitHours - b.ratios.unitHours)
     .map((p) => [
       p.setting.label,
@@ -383,7 +394,11 @@ export function renderFrontierReport(
       p.pareto ? 'yes' : '',
       meetsAll(p.ratios) ? 'all' : '',
     ]);
-  const env = envelope.map((e) => [
+}
+
+/** One table row per λ of the hindsight envelope. */
+function envelopeRows(envelope: readonly EnvelopePoint[]): string[][] {
+  return envelope.map((e) => [
     `λ ${e.lambda}`,
     e.ratios.tauU.toFixed(3),
     e.ratios.overload.toFixed(3),
@@ -392,27 +407,39 @@ export function renderFrontierReport(
     '',
     meetsAll(e.ratios) ? 'all' : '',
   ]);
-  const headers = [
-    'setting',
-    'τU / reactive',
-    'overload / reactive',
-    'unit-h / reactive',
-    'unit-h / oracle',
-    'Pareto',
-    'targets',
-  ];
+}
+
+/**
+ * The frontier as one self-contained HTML page: τU and overload (vs reactive) against unit-hours
+ * (vs reactive) for every setting, the hindsight envelope as a line, the targets as a shaded zone.
+ */
+export function renderFrontierReport(
+  points: readonly FrontierPoint[],
+  envelope: readonly EnvelopePoint[],
+  meta: { traces: number; settings: number },
+): string {
   const body = [
     '<h1>Shadowscale risk/cost frontier</h1>',
     `<p class="muted">${meta.settings} planning settings (demand quantile × headroom cap) over ${meta.traces} traces. Ratios are geometric means of per-trace ratios against reactive target tracking (and the oracle), zeros floored at one step, exactly as the scaling targets are scored. Lower is better on both axes; the shaded zone is where a setting would meet the target.</p>`,
     '<div class="summary">',
-    scatter('Time under-provisioned (τU) against cost', 'tauU', TARGETS.tauU, 'frontier-tau'),
-    scatter('Overload minutes against cost', 'overload', TARGETS.overload, 'frontier-overload'),
+    frontierScatter(points, envelope, {
+      title: 'Time under-provisioned (τU) against cost',
+      key: 'tauU',
+      limit: TARGETS.tauU,
+      id: 'frontier-tau',
+    }),
+    frontierScatter(points, envelope, {
+      title: 'Overload minutes against cost',
+      key: 'overload',
+      limit: TARGETS.overload,
+      id: 'frontier-overload',
+    }),
     '</div>',
     '<h2>Settings</h2>',
-    table(headers, rows),
+    table(FRONTIER_HEADERS, settingRows(points)),
     '<h2>Hindsight envelope</h2>',
     '<p class="muted">Per trace the setting that scored best on that very trace (log τU + log overload + λ · log unit-hours), a choice no online policy can make: it bounds what tuning these settings per workload could reach.</p>',
-    table(headers, env),
+    table(FRONTIER_HEADERS, envelopeRows(envelope)),
   ].join('');
   return page('Shadowscale risk/cost frontier', body);
 }

@@ -23,6 +23,12 @@ require('node:module').registerHooks({
     }
   },
 });
+// Powertools reads its settings when a handler module first loads, which importing a command can
+// do before the command runs: the CLI prints its own lines, so the handlers' JSON logs and EMF
+// metrics are switched off here, first (a variable already set wins).
+process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
 require('tsx/cjs');
 const { main } = require('./cli/main.ts');
 main(process.argv).then(

@@ -31,7 +31,9 @@ export type InvocableSpec = Pick<FunctionSpec, 'id' | 'entry' | 'handler' | 'tim
 
 /**
  * Powertools writes JSON logs and EMF metrics to stdout; the local run prints its own lines, so
- * they are switched off through Powertools' own settings before any handler module loads.
+ * they are switched off through Powertools' own settings. They take effect only before the first
+ * handler module loads: the CLI entry (`bin/shadowscale.cjs`) sets them first; this covers an
+ * in-process caller that has not.
  */
 export function quietPowertools(): void {
   process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';

@@ -6,7 +6,7 @@ import type { PrewarmResult } from '../../shared/prewarm/service';
 import type { ShadowscaleEvent } from '../../shared/schemas/events';
 import type { Workload } from '../../shared/schemas/workload';
 import { AslRunner, type Execution } from '../../shared/sim/asl-runner';
-import { ServiceAutoscaler } from '../../shared/sim/autoscaler';
+import { type FloorLift, ServiceAutoscaler } from '../../shared/sim/autoscaler';
 import { DecisionLog } from '../../shared/sim/decisions';
 import type { SimFleet } from '../../shared/sim/fleet';
 import type { MemoryEventPublisher } from '../../shared/sim/memory-events';
@@ -70,6 +70,11 @@ export class LocalLoop {
     this.co = new AslRunner(o.fleet);
     this.autoscaler = new ServiceAutoscaler(o.fleet, o.fleet.get(o.workload.workloadId), o.workload.capacity);
     o.events.subscribe((event) => this.onEvent(event));
+  }
+
+  /** Units the pre-warm floor held above target tracking's own wish, as it changed. */
+  get floorLift(): readonly FloorLift[] {
+    return this.autoscaler.floorLift;
   }
 
   /** What is running now, for the progress bar. */

@@ -345,6 +345,8 @@ async function summarise(
     shadowscale,
     reactiveMetrics: reactive,
     oracleMetrics: oracle,
+    floorLift: loop.floorLift,
+    primaryMax: workload.capacity.maxUnits,
     wallSeconds,
   });
   out.text(`report: ${reportPath}`);

@@ -19,9 +19,15 @@ export const DEFAULT_METRICS_NAMESPACE = 'Shadowscale';
 
 export const serviceName = process.env.POWERTOOLS_SERVICE_NAME || DEFAULT_SERVICE_NAME;
 export const logger = new Logger({ serviceName });
+/**
+ * Metrics' own warnings (an invocation that flushed nothing, say) go through the Logger: JSON
+ * with the invocation's context in CloudWatch, and silent where `POWERTOOLS_LOG_LEVEL` is SILENT
+ * (the CLI, the tests) instead of a bare console line.
+ */
 export const metrics = new Metrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || DEFAULT_METRICS_NAMESPACE,
   serviceName,
+  logger,
 });
 export const tracer = new Tracer({ serviceName });
 

@@ -9,8 +9,11 @@
  *   page(title, bodyHtml) -> a complete HTML document with the shared style
  *
  * Long series are reduced to at most one point per horizontal pixel (the max of the bucket by
- * default, so peaks and shortfalls stay visible).
+ * default, so peaks and shortfalls stay visible). Time axes tick on round UTC times
+ * (`timeTicks`), and every chart's legend keys its series, bands and kinds of event marker.
  */
+
+import { dateRange, timeTicks } from './time-axis';
 
 export interface ChartSeries {
   name: string;
@@ -22,6 +25,8 @@ export interface ChartSeries {
   /** How a pixel bucket is reduced. Default 'max'. */
   reduce?: 'max' | 'min' | 'mean';
   dashed?: boolean;
+  /** An SVG dash pattern (e.g. '7 5'); overrides `dashed`. */
+  dash?: string;
   width?: number;
 }
 
@@ -38,12 +43,15 @@ export interface ChartEvent {
   t: number;
   label: string;
   color?: string;
+  /** The legend entry of this kind of marker (e.g. 'rollback'); markers without one are not keyed. */
+  kind?: string;
 }
 
 export interface LineChartOptions {
   title: string;
   /** Epoch ms of each sample (shared by every series and band). */
   t: ArrayLike<number>;
+  /** Drawn in this order: a later series lies on top of an earlier one where they meet. */
   series: readonly ChartSeries[];
   bands?: readonly ChartBand[];
   events?: readonly ChartEvent[];
@@ -83,11 +91,6 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
   for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + 1e-9 * step; v += step)
     out.push(Number(v.toPrecision(12)));
   return out;
-}
-
-function timeLabel(ms: number, spanMs: number): string {
-  const iso = new Date(ms).toISOString();
-  return spanMs > 3 * 86_400_000 ? iso.slice(0, 10) : `${iso.slice(5, 10)} ${iso.slice(11, 16)}`;
 }
 
 interface Buckets {
@@ -192,17 +195,20 @@ export function lineChart(o: LineChartOptions): string {
   o.series.forEach((s, si) => {
     parts.push(...seriesShapes(plot, s, reduced[si] as number[]));
   });
-  for (const e of o.events ?? []) {
-    if (e.t < t0 || e.t > t1) continue;
-    const xx = plot.xT(e.t).toFixed(1);
-    parts.push(
-      `<line x1="${xx}" y1="${PAD.top}" x2="${xx}" y2="${PAD.top + plotH}" stroke="${e.color ?? '#555'}" stroke-width="1" stroke-dasharray="2 3"><title>${escapeHtml(e.label)}</title></line>`,
-    );
-  }
+  const shown = (o.events ?? []).filter((e) => e.t >= t0 && e.t <= t1);
+  parts.push(...eventLines(plot, shown));
   parts.push(`<text x="${PAD.left}" y="18" class="title">${escapeHtml(o.title)}</text>`);
   parts.push('</svg>');
   const id = o.id ? ` id="${escapeHtml(o.id)}"` : '';
-  return `<figure class="chart"${id}>${parts.join('')}<figcaption>${lineLegend(o)}</figcaption></figure>`;
+  return `<figure class="chart"${id}>${parts.join('')}<figcaption>${lineLegend(o, shown)}</figcaption></figure>`;
+}
+
+/** Dotted vertical markers, one per event, with the event's text on hover. */
+function eventLines(p: LinePlot, events: readonly ChartEvent[]): string[] {
+  return events.map((e) => {
+    const xx = p.xT(e.t).toFixed(1);
+    return `<line class="event" x1="${xx}" y1="${PAD.top}" x2="${xx}" y2="${PAD.top + p.plotH}" stroke="${e.color ?? '#555'}" stroke-width="1" stroke-dasharray="2 3"><title>${escapeHtml(e.label)}</title></line>`;
+  });
 }
 
 /** Geometry of one line chart: pixel positions of buckets, times and values. */
@@ -221,22 +227,30 @@ interface LinePlot {
   y: (value: number) => number;
 }
 
-/** Time ticks and labels, the x axis, and the y label. */
+/** Approximate width of a tick label (11 px system font; digits and ':' are about 6.5 px). */
+const TICK_CHAR_PX = 7;
+
+/**
+ * Ticks on round UTC times with their labels, the x axis, the dates the axis covers, and the y
+ * label. A label that would run past either edge of the chart is anchored at that edge instead.
+ */
 function timeAxis(p: LinePlot, yLabel: string | undefined): string[] {
   const parts: string[] = [];
-  const xTicks = 6;
-  for (let i = 0; i <= xTicks; i++) {
-    const ms = p.t0 + (p.span * i) / xTicks;
-    const xx = p.xT(ms).toFixed(1);
+  const base = PAD.top + p.plotH;
+  for (const tick of timeTicks(p.t0, p.t1, Math.floor(p.plotW / 90))) {
+    const x = p.xT(tick.ms);
+    const xx = x.toFixed(1);
+    const half = (tick.label.length * TICK_CHAR_PX) / 2;
+    const [anchor, lx] =
+      x + half > p.width - 2 ? ['end', p.width - 2] : x - half < 2 ? ['start', 2] : ['middle', x];
+    parts.push(`<line x1="${xx}" y1="${base}" x2="${xx}" y2="${base + 4}" stroke="#888"/>`);
     parts.push(
-      `<line x1="${xx}" y1="${PAD.top + p.plotH}" x2="${xx}" y2="${PAD.top + p.plotH + 4}" stroke="#888"/>`,
-    );
-    parts.push(
-      `<text x="${xx}" y="${PAD.top + p.plotH + 16}" text-anchor="middle" class="tick">${timeLabel(ms, p.span)}</text>`,
+      `<text class="tick xtick" data-ms="${tick.ms}" x="${lx.toFixed(1)}" y="${base + 16}" text-anchor="${anchor}">${tick.label}</text>`,
     );
   }
+  parts.push(`<line x1="${PAD.left}" y1="${base}" x2="${p.width - PAD.right}" y2="${base}" stroke="#888"/>`);
   parts.push(
-    `<line x1="${PAD.left}" y1="${PAD.top + p.plotH}" x2="${p.width - PAD.right}" y2="${PAD.top + p.plotH}" stroke="#888"/>`,
+    `<text x="${p.width - PAD.right}" y="${base + 32}" text-anchor="end" class="tick">UTC · ${dateRange(p.t0, p.t1)}</text>`,
   );
   if (yLabel)
     parts.push(
@@ -287,21 +301,40 @@ function seriesShapes(p: LinePlot, s: LineChartOptions['series'][number], r: num
       );
     }
     parts.push(
-      `<polyline points="${pts.join(' ')}" fill="none" stroke="${s.color}" stroke-width="${s.width ?? 2}"${s.dashed ? ' stroke-dasharray="6 4"' : ''} stroke-linejoin="round"><title>${escapeHtml(s.name)}</title></polyline>`,
+      `<polyline class="series" data-series="${escapeHtml(s.name)}" points="${pts.join(' ')}" fill="none" stroke="${s.color}" stroke-width="${s.width ?? 2}"${dashOf(s)} stroke-linejoin="round"><title>${escapeHtml(s.name)}</title></polyline>`,
     );
   }
   return parts;
 }
 
-function lineLegend(o: LineChartOptions): string {
+function dashOf(s: ChartSeries): string {
+  const dash = s.dash ?? (s.dashed ? '6 4' : undefined);
+  return dash ? ` stroke-dasharray="${dash}"` : '';
+}
+
+/** A legend key drawn as the series is: a filled block for an area, else a short stroke of its width and dash. */
+function seriesKey(s: ChartSeries): string {
+  if (s.kind === 'area')
+    return `<span class="key"><i style="background:${s.color};opacity:.6"></i>${escapeHtml(s.name)}</span>`;
+  const width = Math.max(2, Math.min(6, s.width ?? 2));
+  const dash = s.dash !== undefined || s.dashed ? ' stroke-dasharray="4 3"' : '';
+  return `<span class="key"><svg width="22" height="8" aria-hidden="true"><line x1="0" y1="4" x2="22" y2="4" stroke="${s.color}" stroke-width="${width}"${dash}/></svg>${escapeHtml(s.name)}</span>`;
+}
+
+/** Series, bands, and one key per kind of event marker drawn (a dotted vertical stroke). */
+function lineLegend(o: LineChartOptions, events: readonly ChartEvent[]): string {
+  const kinds = new Map<string, string>();
+  for (const e of events)
+    if (e.kind !== undefined && !kinds.has(e.kind)) kinds.set(e.kind, e.color ?? '#555');
   return [
-    ...o.series.map(
-      (s) =>
-        `<span class="key"><i style="background:${s.color}${s.dashed ? ';opacity:.6' : ''}"></i>${escapeHtml(s.name)}</span>`,
-    ),
+    ...o.series.map(seriesKey),
     ...(o.bands ?? []).map(
       (b) =>
         `<span class="key"><i style="background:${b.color};opacity:${b.opacity ?? 0.25}"></i>${escapeHtml(b.name)}</span>`,
+    ),
+    ...[...kinds].map(
+      ([kind, color]) =>
+        `<span class="key event-key"><i class="marker" style="border-color:${color}"></i>${escapeHtml(kind)}</span>`,
     ),
   ].join('');
 }
@@ -338,8 +371,23 @@ export interface ScatterOptions {
   id?: string;
 }
 
-/** Points (and optional connecting lines and a target zone) on linear axes, as an SVG figure. */
-export function scatterChart(o: ScatterOptions): string {
+/** Geometry of one scatter chart: the data ranges and the pixel mapping. */
+interface ScatterPlot {
+  width: number;
+  height: number;
+  pad: { left: number; right: number; top: number; bottom: number };
+  plotW: number;
+  plotH: number;
+  x0: number;
+  x1: number;
+  y0: number;
+  y1: number;
+  X: (v: number) => number;
+  Y: (v: number) => number;
+}
+
+/** Axis ranges covering every point, line and the target zone, with a margin; y starts at zero. */
+function scatterPlot(o: ScatterOptions): ScatterPlot {
   const width = o.width ?? 600;
   const height = o.height ?? 420;
   const pad = { left: 60, right: 20, top: 30, bottom: 48 };
@@ -351,9 +399,8 @@ export function scatterChart(o: ScatterOptions): string {
     xs.push(o.region.xMax);
     ys.push(o.region.yMax);
   }
-  const finite = (v: number[]): number[] => v.filter((x) => Number.isFinite(x));
   const range = (v: number[], zero: boolean): [number, number] => {
-    const f = finite(v);
+    const f = v.filter((x) => Number.isFinite(x));
     if (f.length === 0) return [0, 1];
     let lo = zero ? 0 : Math.min(...f);
     let hi = Math.max(...f);
@@ -363,65 +410,83 @@ export function scatterChart(o: ScatterOptions): string {
   };
   const [x0, x1] = range(xs, false);
   const [y0, y1] = range(ys, true);
-  const X = (v: number): number => pad.left + ((v - x0) / (x1 - x0)) * plotW;
-  const Y = (v: number): number =>
-    pad.top + plotH - ((Math.min(y1, Math.max(y0, v)) - y0) / (y1 - y0)) * plotH;
-  const parts = svgFrame(
-    { title: o.title, width, height, left: pad.left, right: pad.right },
-    niceTicks(y0, y1),
-    Y,
-    String,
-  );
-  for (const v of niceTicks(x0, x1)) {
-    const xx = X(v).toFixed(1);
+  return {
+    width,
+    height,
+    pad,
+    plotW,
+    plotH,
+    x0,
+    x1,
+    y0,
+    y1,
+    X: (v) => pad.left + ((v - x0) / (x1 - x0)) * plotW,
+    Y: (v) => pad.top + plotH - ((Math.min(y1, Math.max(y0, v)) - y0) / (y1 - y0)) * plotH,
+  };
+}
+
+/** Vertical grid and x labels, the x axis, and both axis titles. */
+function scatterAxes(p: ScatterPlot, o: ScatterOptions): string[] {
+  const { pad, plotW, plotH } = p;
+  const parts: string[] = [];
+  for (const v of niceTicks(p.x0, p.x1)) {
+    const xx = p.X(v).toFixed(1);
     parts.push(`<line x1="${xx}" y1="${pad.top}" x2="${xx}" y2="${pad.top + plotH}" stroke="#f0f0f0"/>`);
     parts.push(`<text x="${xx}" y="${pad.top + plotH + 16}" text-anchor="middle" class="tick">${v}</text>`);
   }
   parts.push(
-    `<line x1="${pad.left}" y1="${pad.top + plotH}" x2="${width - pad.right}" y2="${pad.top + plotH}" stroke="#888"/>`,
+    `<line x1="${pad.left}" y1="${pad.top + plotH}" x2="${p.width - pad.right}" y2="${pad.top + plotH}" stroke="#888"/>`,
   );
   parts.push(
-    `<text x="${pad.left + plotW / 2}" y="${height - 8}" text-anchor="middle" class="tick">${escapeHtml(o.xLabel)}</text>`,
+    `<text x="${pad.left + plotW / 2}" y="${p.height - 8}" text-anchor="middle" class="tick">${escapeHtml(o.xLabel)}</text>`,
   );
   parts.push(
     `<text x="14" y="${pad.top + plotH / 2}" transform="rotate(-90 14 ${pad.top + plotH / 2})" text-anchor="middle" class="tick">${escapeHtml(o.yLabel)}</text>`,
   );
-  if (o.region) {
-    const rx = X(x0);
-    const rw = Math.max(0, X(Math.min(o.region.xMax, x1)) - rx);
-    const ry = Y(Math.min(o.region.yMax, y1));
-    const rh = Math.max(0, Y(y0) - ry);
-    parts.push(
-      `<rect x="${rx.toFixed(1)}" y="${ry.toFixed(1)}" width="${rw.toFixed(1)}" height="${rh.toFixed(1)}" fill="${o.region.color}" fill-opacity="0.35" stroke="${o.region.color}"><title>${escapeHtml(o.region.label)}</title></rect>`,
-    );
-    parts.push(
-      `<text x="${(rx + 6).toFixed(1)}" y="${(ry + 14).toFixed(1)}" class="tick">${escapeHtml(o.region.label)}</text>`,
-    );
-  }
+  return parts;
+}
+
+/** The shaded target zone from the axes' origin to (xMax, yMax), labelled. */
+function targetRegion(p: ScatterPlot, region: NonNullable<ScatterOptions['region']>): string[] {
+  const rx = p.X(p.x0);
+  const rw = Math.max(0, p.X(Math.min(region.xMax, p.x1)) - rx);
+  const ry = p.Y(Math.min(region.yMax, p.y1));
+  const rh = Math.max(0, p.Y(p.y0) - ry);
+  return [
+    `<rect x="${rx.toFixed(1)}" y="${ry.toFixed(1)}" width="${rw.toFixed(1)}" height="${rh.toFixed(1)}" fill="${region.color}" fill-opacity="0.35" stroke="${region.color}"><title>${escapeHtml(region.label)}</title></rect>`,
+    `<text x="${(rx + 6).toFixed(1)}" y="${(ry + 14).toFixed(1)}" class="tick">${escapeHtml(region.label)}</text>`,
+  ];
+}
+
+/** Connecting lines, then the points on top (with their tags). */
+function scatterMarks(p: ScatterPlot, o: ScatterOptions): string[] {
+  const parts: string[] = [];
   for (const l of o.lines ?? []) {
     const pts = l.points
-      .filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y))
-      .map((p) => `${X(p.x).toFixed(1)},${Y(p.y).toFixed(1)}`);
+      .filter((q) => Number.isFinite(q.x) && Number.isFinite(q.y))
+      .map((q) => `${p.X(q.x).toFixed(1)},${p.Y(q.y).toFixed(1)}`);
     if (pts.length > 1)
       parts.push(
         `<polyline points="${pts.join(' ')}" fill="none" stroke="${l.color}" stroke-width="2"${l.dashed ? ' stroke-dasharray="6 4"' : ''}><title>${escapeHtml(l.name)}</title></polyline>`,
       );
   }
-  for (const p of o.points) {
-    if (!Number.isFinite(p.x) || !Number.isFinite(p.y)) continue;
-    const cx = X(p.x).toFixed(1);
-    const cy = Y(p.y).toFixed(1);
+  for (const q of o.points) {
+    if (!Number.isFinite(q.x) || !Number.isFinite(q.y)) continue;
+    const cx = p.X(q.x).toFixed(1);
+    const cy = p.Y(q.y).toFixed(1);
     parts.push(
-      `<circle cx="${cx}" cy="${cy}" r="${p.radius ?? 5}" fill="${p.color}"><title>${escapeHtml(p.label)}</title></circle>`,
+      `<circle cx="${cx}" cy="${cy}" r="${q.radius ?? 5}" fill="${q.color}"><title>${escapeHtml(q.label)}</title></circle>`,
     );
-    if (p.tag)
+    if (q.tag)
       parts.push(
-        `<text x="${(Number(cx) + 8).toFixed(1)}" y="${(Number(cy) - 6).toFixed(1)}" class="tick">${escapeHtml(p.tag)}</text>`,
+        `<text x="${(Number(cx) + 8).toFixed(1)}" y="${(Number(cy) - 6).toFixed(1)}" class="tick">${escapeHtml(q.tag)}</text>`,
       );
   }
-  parts.push(`<text x="${pad.left}" y="18" class="title">${escapeHtml(o.title)}</text>`);
-  parts.push('</svg>');
-  const legend = [
+  return parts;
+}
+
+function scatterLegend(o: ScatterOptions): string {
+  return [
     ...(o.legend ?? []).map(
       (k) => `<span class="key"><i style="background:${k.color}"></i>${escapeHtml(k.name)}</span>`,
     ),
@@ -430,8 +495,26 @@ export function scatterChart(o: ScatterOptions): string {
         `<span class="key"><i style="background:${l.color}${l.dashed ? ';opacity:.6' : ''}"></i>${escapeHtml(l.name)}</span>`,
     ),
   ].join('');
+}
+
+/** Points (and optional connecting lines and a target zone) on linear axes, as an SVG figure. */
+export function scatterChart(o: ScatterOptions): string {
+  const p = scatterPlot(o);
+  const parts = [
+    ...svgFrame(
+      { title: o.title, width: p.width, height: p.height, left: p.pad.left, right: p.pad.right },
+      niceTicks(p.y0, p.y1),
+      p.Y,
+      String,
+    ),
+    ...scatterAxes(p, o),
+    ...(o.region ? targetRegion(p, o.region) : []),
+    ...scatterMarks(p, o),
+    `<text x="${p.pad.left}" y="18" class="title">${escapeHtml(o.title)}</text>`,
+    '</svg>',
+  ];
   const id = o.id ? ` id="${escapeHtml(o.id)}"` : '';
-  return `<figure class="chart"${id}>${parts.join('')}<figcaption>${legend}</figcaption></figure>`;
+  return `<figure class="chart"${id}>${parts.join('')}<figcaption>${scatterLegend(o)}</figcaption></figure>`;
 }
 
 /** Runs of consecutive finite values (gaps break a line). */
@@ -477,7 +560,8 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
 .muted{color:#6e6e73}.chart{margin:12px 0;background:#fff;border:1px solid #e5e5e5;border-radius:6px;padding:6px}
 .chart svg{display:block;max-width:100%;height:auto}.tick{font-size:11px;fill:#6e6e73}.title{font-size:13px;font-weight:600;fill:#1d1d1f}
 figcaption{padding:4px 8px}.key{display:inline-flex;align-items:center;margin-right:16px;font-size:12px}
-.key i{display:inline-block;width:14px;height:4px;margin-right:6px;border-radius:2px}
+.key i{display:inline-block;width:14px;height:4px;margin-right:6px;border-radius:2px}.key svg{margin-right:6px}
+.key i.marker{width:0;height:14px;border-radius:0;border-left:2px dotted;margin:0 8px 0 4px}
 table{border-collapse:collapse;background:#fff;margin:8px 0}th,td{border:1px solid #e5e5e5;padding:4px 10px;text-align:right}
 th:first-child,td:first-child{text-align:left}th{background:#f2f2f2}
 .timeline{list-style:none;padding:0;margin:0;max-height:320px;overflow:auto;background:#fff;border:1px solid #e5e5e5;border-radius:6px}

@@ -6,3 +6,5 @@
  */
 export * from './backtest';
 export * from './chart';
+export * from './daily';
+export * from './time-axis';

@@ -9,8 +9,16 @@ import { ReactiveTracker, type TrackingView } from './target-tracking';
 /** Target tracking's longest alarm window (scale-in: 15 minutes), plus a margin. */
 const WINDOW_MS = 20 * 60_000;
 
+/** Units the pre-warm floor held above what target tracking alone asked for, from `atMs` on. */
+export interface FloorLift {
+  atMs: number;
+  units: number;
+}
+
 export class ServiceAutoscaler {
   private readonly tracker = new ReactiveTracker();
+  /** One entry per tick where the lift changed: what the cost summary attributes to pre-warm. */
+  readonly floorLift: FloorLift[] = [];
 
   constructor(
     private readonly fleet: SimFleet,
@@ -42,7 +50,11 @@ export class ServiceAutoscaler {
       capacity,
       limits: { primaryMin: minimum, primaryMax: this.limits.maxUnits },
     };
-    const wanted = Math.max(minimum, this.tracker.desired(view, primary.desired));
+    const tracking = this.tracker.desired(view, primary.desired);
+    const wanted = Math.max(minimum, tracking);
+    const lift = wanted - Math.min(this.limits.maxUnits, Math.max(this.limits.minUnits, tracking));
+    if (this.floorLift[this.floorLift.length - 1]?.units !== lift)
+      this.floorLift.push({ atMs: nowMs, units: lift });
     if (wanted !== primary.desired) this.fleet.setDesired(this.sim.id, 'primary', wanted);
   }
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 
@@ -79,4 +79,72 @@ export function countColor(png: PNG, color: string, box: Box, tol = 24): number 
     }
   }
   return n;
+}
+
+/** What the browser laid out for one chart (`<figure class="chart">`), in CSS pixels. */
+export interface ChartLayout {
+  id: string;
+  /** The chart's SVG on the page. */
+  svg: Box;
+  /** Time-axis labels: their text, the time they stand for, and where they were drawn. */
+  ticks: { label: string; ms: number; box: Box }[];
+  /** Each drawn series polyline: its name, stroke colour and bounding box. */
+  series: { name: string; stroke: string; box: Box }[];
+  /** Legend entries (series, bands and kinds of event marker), and the event-marker ones alone. */
+  legend: string[];
+  eventKeys: string[];
+  /** Event marker lines drawn. */
+  events: number;
+}
+
+/**
+ * Lay `file` out in headless Chromium and read back each chart's geometry. The report itself has
+ * no scripts; a copy with one measuring script appended is loaded, and the DOM it leaves is read.
+ */
+export function chartLayouts(file: string, dir: string, width = 1400): ChartLayout[] {
+  if (CHROMIUM === undefined) throw new Error('CI=true but Chromium is not installed (/usr/bin/chromium)');
+  const probe = join(dir, 'measured.html');
+  const script = `<script>
+const box = (r) => ({ x0: r.left, y0: r.top, x1: r.right, y1: r.bottom });
+const out = [...document.querySelectorAll('figure.chart')].map((f) => ({
+  id: f.id,
+  svg: box(f.querySelector('svg').getBoundingClientRect()),
+  ticks: [...f.querySelectorAll('text.xtick')].map((t) => ({ label: t.textContent, ms: Number(t.dataset.ms), box: box(t.getBoundingClientRect()) })),
+  series: [...f.querySelectorAll('polyline.series')].map((p) => ({ name: p.dataset.series, stroke: p.getAttribute('stroke'), box: box(p.getBoundingClientRect()) })),
+  legend: [...f.querySelectorAll('figcaption .key')].map((k) => k.textContent),
+  eventKeys: [...f.querySelectorAll('figcaption .event-key')].map((k) => k.textContent),
+  events: f.querySelectorAll('line.event').length,
+}));
+const pre = document.createElement('pre');
+pre.id = 'layout';
+pre.textContent = JSON.stringify(out);
+document.body.append(pre);
+</script>`;
+  writeFileSync(probe, readFileSync(file, 'utf8').replace('</body>', `${script}</body>`));
+  const dom = execFileSync(
+    CHROMIUM,
+    [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      `--user-data-dir=${join(dir, 'profile')}`,
+      `--window-size=${width},1000`,
+      '--dump-dom',
+      `file://${probe}`,
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
+  );
+  const json = /<pre id="layout">([\s\S]*?)<\/pre>/.exec(dom)?.[1];
+  if (json === undefined) throw new Error(`no layout in the DOM Chromium dumped for ${file}`);
+  const text = json
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, '&');
+  return JSON.parse(text) as ChartLayout[];
 }

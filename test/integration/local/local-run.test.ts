@@ -96,6 +96,8 @@ describe('shadowscale local --days 1', () => {
     expect(run.stdout).toMatch(/minutes overloaded/);
     expect(run.stdout).toMatch(/final weights primary 100% \/ shadow 0%/);
     expect(run.stdout).toContain(`report: ${join(dir, 'plain.html')}`);
+    // Only the run's own lines: no handler JSON logs or EMF metric documents.
+    expect(run.stdout.split('\n').filter((l) => l.startsWith('{'))).toEqual([]);
   });
 });
 

@@ -11,7 +11,7 @@ import {
 } from '../../../bench/frontier';
 import { runBacktest } from '../../../shared/backtest/runner';
 import { COLORS, renderBacktestReport } from '../../../shared/report';
-import { countColor, describeRender, screenshot } from '../../helpers/chromium';
+import { chartLayouts, countColor, describeRender, screenshot } from '../../helpers/chromium';
 import { elasticity } from '../../helpers/metrics';
 
 /**
@@ -72,6 +72,77 @@ describeRender('backtest report in headless Chromium', () => {
     expect(countColor(png, '#ffffff', { x0: 0, y0: 0, x1: 1400, y1: 2000 }, 2)).toBeLessThan(
       1400 * 2000 * 0.95,
     );
+  });
+
+  it('reads a long trace per day, and zooms into the three busiest days', async () => {
+    // Prepare: ten days of daily waves; days 4 and 8 carry surges past the primary's maximum.
+    const days = 10;
+    const surge = (i: number): number => {
+      const day = Math.floor(i / 288);
+      const step = i % 288;
+      return (day === 3 || day === 7) && step > 200 && step < 250 ? 120 : 0;
+    };
+    const values = Float64Array.from({ length: days * 288 }, (_, i) => {
+      const hour = ((i * 5) / 60) % 24;
+      return 100 + 60 * Math.sin(((hour - 8) / 24) * 2 * Math.PI) + surge(i) + ((i * 7919) % 13) - 6;
+    });
+    const start = Date.UTC(2026, 0, 5);
+    const result = await runBacktest({
+      trace: { name: 'long', startMs: start, intervalMs: 300_000, values },
+      unitCapacity: 10,
+      primaryMax: 30,
+      shadowMax: 20,
+    });
+    const file = join(dir, 'long.html');
+    const html = renderBacktestReport(result);
+    writeFileSync(file, html);
+
+    // Act
+    const layouts = chartLayouts(file, dir);
+    const png = screenshot(file, dir, { width: 1400, height: 1000 });
+
+    // Assert: the overview has one point per day, labelled by date on day boundaries.
+    const byId = new Map(layouts.map((l) => [l.id, l]));
+    const overview = byId.get('daily-capacity');
+    expect(overview).toBeDefined();
+    expect(byId.has('daily-overload')).toBe(true);
+    expect(byId.has('capacity')).toBe(false);
+    for (const tick of overview?.ticks ?? []) {
+      expect(tick.label).toMatch(/^\d\d-\d\d$/);
+      expect(tick.ms % 86_400_000).toBe(0);
+    }
+    expect(overview?.legend).toEqual(
+      expect.arrayContaining(['demand, daily min–max', 'shadowscale: daily peak ready']),
+    );
+    // The surge days are among the zoomed ones, each a readable day of round hours.
+    const zoomed = [...html.matchAll(/<h3>(\d{4}-\d\d-\d\d)<\/h3>/g)].map((m) => m[1]);
+    expect(zoomed).toHaveLength(3);
+    expect(zoomed).toEqual(expect.arrayContaining(['2026-01-08', '2026-01-12']));
+    for (const k of [1, 2, 3]) {
+      const day = byId.get(`capacity-day${k}`);
+      expect(day?.ticks.length).toBeGreaterThanOrEqual(6);
+      for (const tick of day?.ticks ?? []) {
+        expect(tick.label).toMatch(/^\d\d:00$/);
+        expect(tick.box.x0 >= (day?.svg.x0 ?? 0) && tick.box.x1 <= (day?.svg.x1 ?? 0)).toBe(true);
+      }
+      expect(day?.series.map((s) => s.name)).toEqual(
+        expect.arrayContaining([
+          'reactive: ready units',
+          'shadowscale: ready units',
+          'demand (units at target)',
+        ]),
+      );
+    }
+    // Every policy's daily peak is drawn in the overview.
+    const box = overview?.svg ?? { x0: 0, y0: 0, x1: 0, y1: 0 };
+    const region = {
+      x0: Math.ceil(box.x0),
+      y0: Math.ceil(box.y0),
+      x1: Math.floor(box.x1),
+      y1: Math.floor(box.y1),
+    };
+    for (const color of [COLORS.reactive, COLORS['hourly-predictive'], COLORS.shadowscale, COLORS.oracle])
+      expect({ color, drawn: countColor(png, color, region) > 30 }).toEqual({ color, drawn: true });
   });
 
   it('draws the risk/cost frontier: settings, defaults, the envelope and the target zone', () => {

@@ -21,6 +21,9 @@ import { failoverWorkloadInput, HOME, STANDBY } from '../../helpers/failover';
  * simulated regions behind TTL-honouring DNS, in-memory repositories and events. Wait states take
  * simulated time (shared/sim/asl-runner.ts), so TTL waits and readiness polls cost no wall time.
  */
+// A few wall seconds each alone (the interpreter, the first test's module loading), more when the
+// whole suite shares two cores: above jest's 5 s default.
+jest.setTimeout(30_000);
 const T0 = Date.UTC(2026, 10, 23, 9, 0);
 const MINUTE = 60_000;
 const ID = 'checkout-api';
