@@ -98,16 +98,14 @@ export class Ec2VolumeSnapshotter implements VolumeSnapshotter {
       let nextToken: string | undefined;
       do {
         const page = await call('ListTasks', () =>
-          this.clients
-            .ecs()
-            .send(
-              new ListTasksCommand({
-                cluster: compute.cluster,
-                serviceName,
-                desiredStatus: 'RUNNING',
-                nextToken,
-              }),
-            ),
+          this.clients.ecs().send(
+            new ListTasksCommand({
+              cluster: compute.cluster,
+              serviceName,
+              desiredStatus: 'RUNNING',
+              nextToken,
+            }),
+          ),
         );
         arns.push(...(page.taskArns ?? []));
         nextToken = page.nextToken;

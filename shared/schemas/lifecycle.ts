@@ -58,11 +58,22 @@ export type ContentFilter = z.infer<typeof ContentFilter>;
 
 /** An EventBridge event pattern: every leaf is a non-empty array of filters. */
 export type EventPattern = { [key: string]: EventPattern | ContentFilter[] };
+const FilterList = z.array(ContentFilter).min(1).max(100);
+/**
+ * A leaf is a list of filters and anything else a nested pattern, decided by the value's shape
+ * (not a union), so an error names the exact filter that is wrong.
+ */
 export const EventPattern: z.ZodType<EventPattern> = z.lazy(() =>
-  z
-    .record(z.string().min(1), z.union([z.array(ContentFilter).min(1).max(100), EventPattern]))
-    .refine((p) => Object.keys(p).length > 0, 'must not be empty'),
-);
+  z.record(z.string().min(1), z.unknown()).superRefine((pattern, ctx) => {
+    if (Object.keys(pattern).length === 0) ctx.addIssue({ code: 'custom', message: 'must not be empty' });
+    for (const [key, value] of Object.entries(pattern)) {
+      const result = (Array.isArray(value) ? FilterList : EventPattern).safeParse(value);
+      if (!result.success)
+        for (const issue of result.error.issues)
+          ctx.addIssue({ code: 'custom', path: [key, ...issue.path], message: issue.message });
+    }
+  }),
+) as unknown as z.ZodType<EventPattern>;
 
 export const LifecycleWhen = z
   .strictObject({
@@ -70,12 +81,21 @@ export const LifecycleWhen = z
     events: z.array(z.enum(LIFECYCLE_EVENT_TYPES)).min(1).optional(),
     /** An EventBridge schedule (UTC). */
     schedule: Schedule.optional(),
-    /** Any EventBridge pattern, on the Shadowscale bus (other accounts' or AWS events routed there). */
+    /** Any EventBridge pattern. */
     pattern: EventPattern.optional(),
+    /**
+     * The bus a `pattern` rule listens on: `shadowscale` (our events, and what others put there) or
+     * `default` (AWS service events: EC2, ECS, Health, CloudWatch alarms...).
+     */
+    bus: z.enum(['shadowscale', 'default']).default('shadowscale'),
   })
   .refine((w) => [w.events, w.schedule, w.pattern].filter((x) => x !== undefined).length === 1, {
     message: 'set exactly one of events, schedule or pattern',
     path: ['events'],
+  })
+  .refine((w) => w.bus === 'shadowscale' || w.pattern !== undefined, {
+    message: 'only a pattern rule may listen on the default bus',
+    path: ['bus'],
   });
 export type LifecycleWhen = z.infer<typeof LifecycleWhen>;
 

@@ -322,7 +322,9 @@ export const Workload = z
       rule.do.forEach((action, a) => {
         if (action.type !== 'scale-down') return;
         const [low, high] =
-          action.pool === 'primary' ? [w.capacity.minUnits, w.capacity.maxUnits] : [0, w.capacity.shadowMaxUnits];
+          action.pool === 'primary'
+            ? [w.capacity.minUnits, w.capacity.maxUnits]
+            : [0, w.capacity.shadowMaxUnits];
         if (action.toUnits < low || action.toUnits > high)
           ctx.addIssue({
             code: 'custom',
