@@ -71,8 +71,8 @@ export const RunView = z.strictObject({
   /** `run`: actions to do; `duplicate`: another execution owns this (rule, event); `skipped`: a condition did not hold. */
   status: z.enum(['run', 'duplicate', 'skipped']),
   reason: z.string(),
-  /** The next action to run; absent when every action has an outcome. */
-  next: z.strictObject({ index: z.number().int().nonnegative(), type: z.string() }).optional(),
+  /** The next action to run; type `none` (index -1) when every action has an outcome. */
+  next: z.strictObject({ index: z.number().int().min(-1), type: z.string() }),
   /** Set by a scale-down between steps: the drain to wait before the next step. */
   waitSeconds: z.number().int().nonnegative().optional(),
 });
@@ -86,7 +86,8 @@ function view(run: LifecycleRun, status: RunView['status'], waitSeconds?: number
     rule: run.rule,
     status,
     reason: run.reason,
-    ...(next ? { next: { index: next.index, type: next.action.type } } : {}),
+    // Always present: the Choice reads `$.run.next.type`, and a path to nothing fails the run.
+    next: next ? { index: next.index, type: next.action.type } : { index: -1, type: 'none' },
     ...(waitSeconds !== undefined ? { waitSeconds } : {}),
   };
 }
@@ -198,7 +199,7 @@ async function current<T extends LifecycleActionType>(
   if (!run) throw new NotFoundError(`lifecycle run ${v.runId} does not exist`);
   const next = nextAction(run);
   // Recorded already (a retry after the record was written): nothing to do.
-  if (!next || next.index !== v.next?.index) return { run, done: true };
+  if (!next || next.index !== v.next.index) return { run, done: true };
   if (next.action.type !== type)
     throw new ValidationError(
       `run.next.type: action ${next.index} of ${v.runId} is ${next.action.type}, not ${type}`,
@@ -325,7 +326,7 @@ export async function recordFailure(deps: LifecycleDeps, raw: unknown): Promise<
   const run = await deps.runs.get(v.runId);
   if (!run) throw new NotFoundError(`lifecycle run ${v.runId} does not exist`);
   const next = nextAction(run);
-  if (!next || next.index !== v.next?.index) return view(run, 'run');
+  if (!next || next.index !== v.next.index) return view(run, 'run');
   const failed = outcome(next.index, next.action, deps.clock.now(), {
     error: { name: error.Error ?? 'Error', message: causeMessage(error.Cause) },
   });

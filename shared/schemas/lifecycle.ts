@@ -226,6 +226,8 @@ export const LifecycleRule = z.strictObject({
   do: z.array(LifecycleAction).min(1).max(10),
 });
 export type LifecycleRule = z.infer<typeof LifecycleRule>;
+/** What a user writes: defaults not yet applied. */
+export type LifecycleRuleInput = z.input<typeof LifecycleRule>;
 
 export const LifecycleRules = z
   .array(LifecycleRule)
