@@ -10,6 +10,7 @@ import {
   FORECAST_STATE_MACHINES,
   INGEST_SIGNAL_FUNCTION_ID,
 } from '../functions/forecast/manifest';
+import { LIFECYCLE_FUNCTIONS, LIFECYCLE_STATE_MACHINES } from '../functions/lifecycle/manifest';
 import type { FunctionSpec } from '../functions/manifest';
 import { MIGRATION_FUNCTIONS, MIGRATION_STATE_MACHINES } from '../functions/migration/manifest';
 import { PREWARM_FUNCTIONS } from '../functions/prewarm/manifest';
@@ -42,6 +43,7 @@ export const CAPABILITIES: Capabilities = {
     brokerId: BUILD_BROKER_FUNCTION_ID,
     feedbackId: BUILD_FEEDBACK_FUNCTION_ID,
   },
+  lifecycle: { functions: LIFECYCLE_FUNCTIONS, stateMachines: LIFECYCLE_STATE_MACHINES, lifecycleId: 'Lifecycle' },
   failover: {
     functions: FAILOVER_FUNCTIONS,
     stateMachines: FAILOVER_STATE_MACHINES,

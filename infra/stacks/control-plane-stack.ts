@@ -4,10 +4,12 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { FunctionSpec, StateMachineSpec } from '../../functions/manifest';
 import { ValidationError } from '../../shared/errors';
+import type { Workload } from '../../shared/schemas/workload';
 import type { ShadowscaleConfig } from '../config';
 import { BuildBroker } from '../constructs/build-broker';
 import type { CapabilityContext } from '../constructs/capability';
 import { Forecaster } from '../constructs/forecaster';
+import { Lifecycle, lifecycleTargets } from '../constructs/lifecycle';
 import { Monitoring, type ShadowscaleMetricNames } from '../constructs/monitoring';
 import type { PermissionContext } from '../constructs/permissions';
 import { Prewarm } from '../constructs/prewarm';
@@ -44,6 +46,12 @@ export interface Capabilities {
     readonly brokerId: string;
     readonly feedbackId: string;
   };
+  /** The lifecycle state machine, and a rule per lifecycle rule of the registered workloads. */
+  readonly lifecycle?: {
+    readonly functions: readonly FunctionSpec[];
+    readonly stateMachines: readonly StateMachineSpec[];
+    readonly lifecycleId: string;
+  };
   /** Built only with a standby region and at least one registered hosted zone. */
   readonly failover?: {
     readonly functions: readonly FunctionSpec[];
@@ -60,6 +68,8 @@ export interface ControlPlaneStackProps extends StackProps {
   readonly capabilities: Capabilities;
   /** @default the defaults of ShadowscaleMetricNames */
   readonly metricNames?: ShadowscaleMetricNames;
+  /** Registered workload definitions (their lifecycle rules are deployed). @default none */
+  readonly workloads?: readonly Workload[];
 }
 
 /**
@@ -77,6 +87,7 @@ export class ControlPlaneStack extends Stack {
   public readonly prewarm?: Prewarm;
   public readonly buildBroker?: BuildBroker;
   public readonly regionFailover?: RegionFailover;
+  public readonly lifecycle?: Lifecycle;
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
     super(scope, id, props);
@@ -103,7 +114,10 @@ export class ControlPlaneStack extends Stack {
     const context: CapabilityContext = {
       tables: this.tables,
       eventBus: this.eventBus,
-      permissionContext: permissionContext(this, config, this.eventBus),
+      permissionContext: {
+        ...permissionContext(this, config, this.eventBus),
+        lifecycleTargets: lifecycleTargets(props.workloads ?? []),
+      },
       logRetention,
       monitoring: this.monitoring,
       substitutionValues: substitutionValues(this, config, this.tables, this.eventBus),
@@ -141,6 +155,14 @@ export class ControlPlaneStack extends Stack {
     if (capabilities.failover && config.standbyRegion && config.managed.hostedZoneIds.length > 0) {
       this.regionFailover = new RegionFailover(this, 'RegionFailover', { context, ...capabilities.failover });
     }
+    if (capabilities.lifecycle) {
+      this.lifecycle = new Lifecycle(this, 'Lifecycle', {
+        context,
+        ...capabilities.lifecycle,
+        workloads: props.workloads ?? [],
+        schedulesEnabled: primary,
+      });
+    }
     this.monitoring.finish();
 
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName });
@@ -150,6 +172,7 @@ export class ControlPlaneStack extends Stack {
       ...(this.forecaster?.workflows.values() ?? []),
       ...(this.orchestrator?.workflows.values() ?? []),
       ...(this.regionFailover?.workflows.values() ?? []),
+      ...(this.lifecycle ? [this.lifecycle.workflow] : []),
     ])
       new CfnOutput(this, `${workflow.spec.id}StateMachineArn`, {
         value: workflow.stateMachine.stateMachineArn,
@@ -206,5 +229,6 @@ export function capabilitySpecs(capabilities: Capabilities): FunctionSpec[] {
     ...(capabilities.prewarm ? [capabilities.prewarm.function] : []),
     ...(capabilities.builds?.functions ?? []),
     ...(capabilities.failover?.functions ?? []),
+    ...(capabilities.lifecycle?.functions ?? []),
   ];
 }
