@@ -43,7 +43,11 @@ export const CAPABILITIES: Capabilities = {
     brokerId: BUILD_BROKER_FUNCTION_ID,
     feedbackId: BUILD_FEEDBACK_FUNCTION_ID,
   },
-  lifecycle: { functions: LIFECYCLE_FUNCTIONS, stateMachines: LIFECYCLE_STATE_MACHINES, lifecycleId: 'Lifecycle' },
+  lifecycle: {
+    functions: LIFECYCLE_FUNCTIONS,
+    stateMachines: LIFECYCLE_STATE_MACHINES,
+    lifecycleId: 'Lifecycle',
+  },
   failover: {
     functions: FAILOVER_FUNCTIONS,
     stateMachines: FAILOVER_STATE_MACHINES,

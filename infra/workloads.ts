@@ -16,12 +16,16 @@ export function loadWorkloads(paths: readonly string[]): Workload[] {
     try {
       raw = JSON.parse(readFileSync(repoPath(file), 'utf8'));
     } catch (error) {
-      throw new ValidationError(`shadowscale:workloads: ${file}: ${(error as Error).message}`, [], { cause: error });
+      throw new ValidationError(`shadowscale:workloads: ${file}: ${(error as Error).message}`, [], {
+        cause: error,
+      });
     }
     const workload = parseOrThrow(Workload, raw, `shadowscale:workloads: ${file}`);
     const other = seen.get(workload.workloadId);
     if (other)
-      throw new ValidationError(`shadowscale:workloads: ${file} and ${other} both define workload ${workload.workloadId}`);
+      throw new ValidationError(
+        `shadowscale:workloads: ${file} and ${other} both define workload ${workload.workloadId}`,
+      );
     seen.set(workload.workloadId, file);
     return workload;
   });

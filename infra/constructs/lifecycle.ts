@@ -54,18 +54,12 @@ export class Lifecycle extends Construct {
       purpose: 'events of lifecycle rules that could not start the lifecycle state machine',
     });
     context.monitoring.watchQueue('LifecycleStart', this.deadLetterQueue);
-    const defaultBus = events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
     for (const workload of props.workloads ?? [])
       for (const rule of workload.lifecycle ?? [])
-        this.rules.push(this.ruleFor(workload, rule, context.eventBus, defaultBus));
+        this.rules.push(this.ruleFor(workload, rule, context.eventBus));
   }
 
-  private ruleFor(
-    workload: Workload,
-    rule: LifecycleRule,
-    bus: events.IEventBus,
-    defaultBus: events.IEventBus,
-  ): events.Rule {
+  private ruleFor(workload: Workload, rule: LifecycleRule, bus: events.IEventBus): events.Rule {
     const id = `${pascal(workload.workloadId)}${pascal(rule.name)}`;
     const description = `Shadowscale lifecycle: ${workload.workloadId} / ${rule.name}`.slice(0, 512);
     const eventRule = rule.when.schedule
@@ -76,7 +70,8 @@ export class Lifecycle extends Construct {
         })
       : new events.Rule(this, `${id}Rule`, {
           description,
-          eventBus: rule.when.pattern && rule.when.bus === 'default' ? defaultBus : bus,
+          // No bus is the account's default bus, where AWS service events arrive.
+          ...(rule.when.pattern && rule.when.bus === 'default' ? {} : { eventBus: bus }),
           eventPattern: cdkPattern(ruleEventPattern(rule.when, workload.workloadId), workload, rule),
         });
     eventRule.addTarget(
@@ -89,7 +84,6 @@ export class Lifecycle extends Construct {
     );
     return eventRule;
   }
-
 }
 
 /** `{"workloadId": ..., "rule": ..., "event": <the whole event>}`, the state machine's input. */
@@ -123,8 +117,13 @@ const ENVELOPE: Readonly<Record<string, keyof events.EventPattern>> = {
 };
 
 /** The pattern in CDK's shape; a top-level key EventBridge events never carry is refused. */
-export function cdkPattern(pattern: EventPattern | undefined, workload: Workload, rule: LifecycleRule): events.EventPattern {
-  if (!pattern) throw new ValidationError(`lifecycle rule ${workload.workloadId}/${rule.name} has no event pattern`);
+export function cdkPattern(
+  pattern: EventPattern | undefined,
+  workload: Workload,
+  rule: LifecycleRule,
+): events.EventPattern {
+  if (!pattern)
+    throw new ValidationError(`lifecycle rule ${workload.workloadId}/${rule.name} has no event pattern`);
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(pattern)) {
     const name = ENVELOPE[key];
@@ -146,7 +145,8 @@ export function lifecycleTargets(workloads: readonly Workload[]): LifecycleTarge
     for (const rule of w.lifecycle ?? [])
       for (const action of rule.do) {
         if (action.type === 'notify') topics.add(action.topicArn);
-        if (action.type === 'run-tests' && action.target.kind === 'codebuild') projects.add(action.target.projectName);
+        if (action.type === 'run-tests' && action.target.kind === 'codebuild')
+          projects.add(action.target.projectName);
         if (action.type === 'run-tests' && action.target.kind === 'stepfunctions')
           machines.add(action.target.stateMachineArn);
       }
