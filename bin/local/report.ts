@@ -34,6 +34,7 @@ const COLORS: Partial<Record<LineKind, string>> = {
   return: '#2f9e44',
   prewarm: '#f59f00',
   anomaly: '#c2255c',
+  lifecycle: '#0b7285',
 };
 
 /** The HTML report of a local run (the backtest report's style): charts, summary, timeline. */
