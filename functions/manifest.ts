@@ -47,6 +47,12 @@ export type Permission =
   | 'ecs:scale'
   /** Copy the primary: DescribeTaskDefinition, RegisterTaskDefinition (shadow family), CreateService, tag on create, pass the task roles. */
   | 'ecs:create-shadow'
+  /**
+   * Roll a service onto a new version: DescribeTaskDefinition, RegisterTaskDefinition of the
+   * service's own family (tagged), tag on register, pass the task roles. Not UpdateService
+   * (that is `ecs:scale`).
+   */
+  | 'ecs:deploy'
   /** ecs:DeleteService of tagged shadow services. */
   | 'ecs:delete-shadow'
   /** Keep a floor under the service's own scaling: application-autoscaling Describe/RegisterScalableTarget (ECS services). */
@@ -72,7 +78,14 @@ export type Permission =
   /** Both ELB reads above. */
   | 'elb:read'
   | 'lambda:invoke-smoke'
+  /** Start a workload's integration tests: codebuild:StartBuild / lambda:InvokeFunction of tagged runners. */
+  | 'tests:start'
+  /** route53:ListResourceRecordSets (read the region weights back). */
+  | 'route53:read-weights'
+  /** route53:ChangeResourceRecordSets, GetChange (wait for INSYNC) and ListResourceRecordSets. */
   | 'route53:shift-weights'
+  /** Describe the workload's service (ECS) or nodegroup (EKS) in its standby region. */
+  | 'standby:read'
   /** Describe and scale the workload's service (ECS) or nodegroup (EKS) in its standby region. */
   | 'standby:scale'
   /** Find the EBS volumes of ECS tasks / nodegroup instances and snapshot them, tagged on creation. */

@@ -12,8 +12,8 @@ export const BUILD_BROKER_FUNCTIONS: readonly FunctionSpec[] = [
       'Allocate build/test capacity for a starting pipeline stage or workflow task from its predicted profile',
     timeoutSeconds: 30,
     memoryMb: 512,
-    // Reads the stage profile, writes the run's allocation (predictions table, TTL).
-    tables: { predictions: 'write' },
+    // Reads the stage profile, puts the run's allocation (predictions table, TTL).
+    tables: { predictions: ['GetItem', 'PutItem'] },
     permissions: [],
   },
   {
@@ -22,7 +22,8 @@ export const BUILD_BROKER_FUNCTIONS: readonly FunctionSpec[] = [
     description: 'Absorb a finished stage run into its profile; record adjustments on build phase changes',
     timeoutSeconds: 30,
     memoryMb: 512,
-    tables: { predictions: 'write' },
+    // Reads the allocation and the profile, updates the profile, puts a phase-change adjustment.
+    tables: { predictions: ['GetItem', 'PutItem', 'UpdateItem'] },
     permissions: [],
   },
 ];

@@ -1,4 +1,10 @@
-import { type FunctionSpec, type StateMachineSpec, taskSpec } from '../manifest';
+import {
+  type FunctionSpec,
+  type StateMachineSpec,
+  type TableAccess,
+  type TableName,
+  taskSpec,
+} from '../manifest';
 
 /**
  * The regional failover/failback task functions and the two state machines that call them. One
@@ -6,6 +12,15 @@ import { type FunctionSpec, type StateMachineSpec, taskSpec } from '../manifest'
  * grants its task needs. `substitution` is the `${...}` key in both ASL files.
  */
 const ENTRY = 'functions/failover/index.ts';
+
+/** Every task reads the workload definition. */
+const WORKLOAD = { workloads: ['GetItem'] } as const satisfies Partial<Record<TableName, TableAccess>>;
+/** The operation record: read, conditional put (state, steps, recorded weights). */
+const OPERATION: TableAccess = ['GetItem', 'PutItem'];
+/** The operation record and the lease item (released by deleting it). */
+const OPERATION_AND_LEASE: TableAccess = ['GetItem', 'PutItem', 'DeleteItem'];
+/** The latest forecast of the workload. */
+const FORECAST: TableAccess = ['GetItem'];
 
 const spec = (...args: Parameters<typeof taskSpec> extends [string, ...infer R] ? R : never): FunctionSpec =>
   taskSpec(ENTRY, ...args);
@@ -15,42 +30,42 @@ export const FAILOVER_FUNCTIONS: readonly FunctionSpec[] = [
     'FailoverValidate',
     'validateHandler',
     'Validate a regional failover/failback input (no side effect)',
-    { workloads: { actions: ['GetItem', 'Query'], indexes: ['byList'] } },
+    { ...WORKLOAD },
     [],
   ),
   spec(
     'FailoverAcquireLease',
     'leaseHandler',
     'Take the workload lease, read the DNS weights, create or resume the operation',
-    { workloads: 'read', operations: 'write' },
-    ['route53:shift-weights', 'events:put'],
+    { ...WORKLOAD, operations: OPERATION_AND_LEASE },
+    ['route53:read-weights', 'events:put'],
   ),
   spec(
     'FailoverPlan',
     'planHandler',
     'Size the standby from the forecast, fix the DNS steps and waits',
-    { workloads: 'read', predictions: 'read', operations: 'write' },
+    { ...WORKLOAD, predictions: FORECAST, operations: OPERATION },
     [],
   ),
   spec(
     'FailoverRaiseStandby',
     'raiseStandbyHandler',
     'Raise the standby region service to the forecast-sized standby',
-    { workloads: 'read', operations: 'write' },
+    { ...WORKLOAD, operations: OPERATION },
     ['standby:scale'],
   ),
   spec(
     'FailoverCheckDestination',
     'checkDestinationHandler',
     'One readiness poll of the destination region',
-    { workloads: 'read', predictions: 'read', operations: 'write' },
-    ['standby:scale', 'cloudwatch:read'],
+    { ...WORKLOAD, predictions: FORECAST, operations: OPERATION },
+    ['standby:read', 'cloudwatch:read'],
   ),
   spec(
     'FailoverShift',
     'shiftHandler',
     'Set the step weights on the Route 53 records, wait until INSYNC, read back',
-    { workloads: 'read', operations: 'write' },
+    { ...WORKLOAD, operations: OPERATION },
     ['route53:shift-weights'],
     150,
   ),
@@ -58,21 +73,22 @@ export const FAILOVER_FUNCTIONS: readonly FunctionSpec[] = [
     'FailoverGate',
     'gateHandler',
     'Health gate on the destination region ALB metrics',
-    { workloads: 'read', operations: 'write' },
+    { ...WORKLOAD, operations: OPERATION },
     ['cloudwatch:read'],
   ),
   spec(
     'FailoverRecordSuccess',
     'succeedHandler',
     'Record success, emit Failover Succeeded, standby back to calm after a failback, release the lease',
-    { workloads: 'read', operations: 'write' },
-    ['route53:shift-weights', 'standby:scale', 'events:put'],
+    { ...WORKLOAD, operations: OPERATION_AND_LEASE },
+    // Reads the final weights back; only compensation changes them.
+    ['route53:read-weights', 'standby:scale', 'events:put'],
   ),
   spec(
     'FailoverCompensate',
     'compensateHandler',
     'Restore the last safe DNS weights, standby back to calm, record why, release the lease',
-    { workloads: 'read', operations: 'write' },
+    { ...WORKLOAD, operations: OPERATION_AND_LEASE },
     ['route53:shift-weights', 'standby:scale', 'cloudwatch:read', 'events:put'],
     300,
   ),

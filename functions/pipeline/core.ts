@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { smokeRunner } from '../../shared/aws/http-smoke';
 import { MigrationPlan } from '../../shared/migration/plan';
 import { PipelineContext } from '../../shared/pipeline/input';
 import {
@@ -19,9 +20,13 @@ import {
 } from '../../shared/pipeline/tasks';
 import { parseOrThrow } from '../../shared/validation';
 import type { TaskFn } from '../migration/core';
-import { migrationDeps } from '../migration/core';
-import { versions } from '../runtime/compute';
+import { clock } from '../runtime';
+import { ecsCompute, versions } from '../runtime/compute';
+import { events } from '../runtime/events';
+import { health } from '../runtime/health';
+import { repositories } from '../runtime/repositories';
 import { tests } from '../runtime/tests';
+import { traffic } from '../runtime/traffic';
 
 /**
  * The pipeline-branch tasks as plain functions of the state input: parse what the state machine
@@ -30,7 +35,18 @@ import { tests } from '../runtime/tests';
  * wrap these; local runs call them directly as task overrides (local.ts).
  */
 export function pipelineDeps(): PipelineDeps {
-  return { ...migrationDeps(), versions: versions(), tests: tests() };
+  return {
+    clock: clock(),
+    repositories: repositories(),
+    events: events(),
+    // Deploy-time branching acts on ECS services only (validation refuses other kinds).
+    compute: ecsCompute(),
+    traffic: traffic(),
+    health: health(),
+    smoke: smokeRunner(),
+    versions: versions(),
+    tests: tests(),
+  };
 }
 
 const Ids = { workloadId: z.string().min(1), operationId: z.string().min(1) };

@@ -1,13 +1,34 @@
-import { type FunctionSpec, type StateMachineSpec, taskSpec } from '../manifest';
+import {
+  type FunctionSpec,
+  type StateMachineSpec,
+  type TableAccess,
+  type TableName,
+  taskSpec,
+} from '../manifest';
 
 /**
  * The pipeline-branch task functions. One bundle (`functions/pipeline/index.ts`), one exported
  * handler per function, so each gets only the grants its task needs. The state machine also calls
  * the shadow-pool migration's CheckHealthy, SmokeTest, Shift, Gate and Decommission functions
- * (functions/migration/manifest.ts). The test-runner grant (CodeBuild projects, Lambda functions)
- * is added by the PipelineBranch construct for the runners it is given, never as a wildcard.
+ * (functions/migration/manifest.ts). Deploy-time branching acts on ECS services only, so no
+ * function here holds an EKS right. The test runners (CodeBuild projects, Lambda functions) are
+ * named in workload definitions at run time: `tests:start` allows only those tagged
+ * shadowscale:managed=true.
  */
 const ENTRY = 'functions/pipeline/index.ts';
+/** Every task that loads the workload reads its definition. */
+const WORKLOAD = { workloads: ['GetItem'] } as const satisfies Partial<Record<TableName, TableAccess>>;
+/** The deployment record: read, conditional put (state, steps). */
+const OPERATION: TableAccess = ['GetItem', 'PutItem'];
+/** The deployment record and the lease item (released by deleting it). */
+const OPERATION_AND_LEASE: TableAccess = ['GetItem', 'PutItem', 'DeleteItem'];
+/** The latest forecast of the workload. */
+const FORECAST: TableAccess = ['GetItem'];
+/** The workload's operations, listed by its index. */
+const OPERATIONS_OF_WORKLOAD: TableAccess = {
+  actions: ['GetItem', 'Query'],
+  indexes: ['byWorkload', 'recent'],
+};
 
 const spec = (...args: Parameters<typeof taskSpec> extends [string, ...infer R] ? R : never): FunctionSpec =>
   taskSpec(ENTRY, ...args);
@@ -17,87 +38,89 @@ export const PIPELINE_FUNCTIONS: readonly FunctionSpec[] = [
     'PipelineValidate',
     'validateHandler',
     'Validate a pipeline-branch execution input (no side effect)',
-    { workloads: 'read' },
+    { ...WORKLOAD },
     [],
   ),
   spec(
     'PipelinePredict',
     'predictHandler',
     'Contention score of a stage over the deployment window, and the branch decision',
-    { workloads: 'read', predictions: 'read', operations: 'read' },
+    // The workload's running deployments (other stages or versions) by its operations index.
+    { ...WORKLOAD, predictions: FORECAST, operations: OPERATIONS_OF_WORKLOAD },
     [],
   ),
   spec(
     'PipelineBegin',
     'beginHandler',
     'Take the workload lease and create or resume the deployment',
-    { workloads: 'read', operations: 'write' },
-    ['ecs:manage-shadow', 'elb:read'],
+    { ...WORKLOAD, operations: OPERATION_AND_LEASE },
+    // Records the primary's version and the weights it starts from.
+    ['ecs:read', 'elb:read-weights'],
   ),
   spec(
     'PipelinePlan',
     'planHandler',
     'Size the shadow environment and fix the traffic steps',
-    { workloads: 'read', predictions: 'read', operations: 'write' },
-    ['ecs:manage-shadow'],
+    { ...WORKLOAD, predictions: FORECAST, operations: OPERATION },
+    ['ecs:read'],
   ),
   spec(
     'PipelineProvision',
     'provisionHandler',
     'Create or reuse the shadow ECS service on the new version',
-    { workloads: 'read', operations: 'write' },
-    ['ecs:manage-shadow'],
+    { ...WORKLOAD, operations: OPERATION },
+    ['ecs:read', 'ecs:scale', 'ecs:create-shadow'],
     60,
   ),
   spec(
     'PipelineStartTests',
     'startTestsHandler',
     "Hand the task token to the workload's integration test runner",
-    { workloads: 'read', operations: 'write' },
-    [],
+    { ...WORKLOAD, operations: OPERATION },
+    ['tests:start'],
   ),
   spec(
     'PipelineRecordTests',
     'recordTestsHandler',
     'Record the integration test verdict',
-    { operations: 'write' },
+    { operations: OPERATION },
     [],
   ),
   spec(
     'PipelineDeployPrimary',
     'deployPrimaryHandler',
     'Roll the primary ECS service onto the new version',
-    { workloads: 'read', operations: 'write' },
-    ['ecs:manage-shadow'],
+    { ...WORKLOAD, operations: OPERATION },
+    ['ecs:read', 'ecs:deploy', 'ecs:scale'],
     60,
   ),
   spec(
     'PipelinePrimaryStable',
     'primaryStableHandler',
     "One poll of the primary's rollout",
-    { workloads: 'read', operations: 'write' },
-    ['ecs:manage-shadow'],
+    { ...WORKLOAD, operations: OPERATION },
+    ['ecs:read'],
   ),
   spec(
     'PipelinePlanMerge',
     'planMergeHandler',
     'Plan traffic home once the primary runs the new version',
-    { workloads: 'read', operations: 'write' },
-    ['ecs:manage-shadow'],
+    { ...WORKLOAD, operations: OPERATION },
+    ['ecs:read'],
   ),
   spec(
     'PipelineFinish',
     'finishHandler',
     'Record the deployment, release the lease',
-    { operations: 'write' },
+    { operations: OPERATION_AND_LEASE },
     [],
   ),
   spec(
     'PipelineDiscard',
     'discardHandler',
     'Restore traffic, delete the shadow environment, roll the primary back, record why, release the lease',
-    { workloads: 'read', operations: 'write' },
-    ['ecs:manage-shadow', 'elb:shift-weights', 'elb:read'],
+    { ...WORKLOAD, operations: OPERATION_AND_LEASE },
+    ['ecs:read', 'ecs:deploy', 'ecs:scale', 'ecs:delete-shadow', 'elb:shift-weights', 'elb:read'],
     120,
   ),
 ];

@@ -27,13 +27,15 @@ let ecsClient: ECSClient | undefined;
 let scalingClient: ApplicationAutoScalingClient | undefined;
 let eksClient: EKSClient | undefined;
 
+function ecsAdapter(): EcsComputePool {
+  ecsClient ??= traced(new ECSClient({}));
+  scalingClient ??= traced(new ApplicationAutoScalingClient({}));
+  cachedEcs ??= new EcsComputePool(ecsClient, scalingClient);
+  return cachedEcs;
+}
+
 function poolFor(workload: Workload): ComputePool {
-  if (workload.compute.kind === 'ecs') {
-    ecsClient ??= traced(new ECSClient({}));
-    scalingClient ??= traced(new ApplicationAutoScalingClient({}));
-    cachedEcs ??= new EcsComputePool(ecsClient, scalingClient);
-    return cachedEcs;
-  }
+  if (workload.compute.kind === 'ecs') return ecsAdapter();
   eksClient ??= traced(new EKSClient({}));
   cachedEks ??= new EksComputePool(eksClient);
   return cachedEks;
@@ -56,6 +58,28 @@ export function compute(): ComputePool {
   return overrides.compute ?? computeByKind;
 }
 
+/**
+ * The ECS adapter alone, for capabilities that act on ECS workloads only (deploy-time branching
+ * refuses other kinds at validation): such a bundle never builds an EKS client, so its role
+ * holds no EKS right. Any other kind is a ConfigError.
+ */
+export const computeOnEcs: ComputePool = {
+  describe: (workload: Workload, role: PoolRole): Promise<PoolStatus> =>
+    ecsPool(workload).describe(workload, role),
+  scale: (workload: Workload, role: PoolRole, desired: number): Promise<void> =>
+    ecsPool(workload).scale(workload, role, desired),
+  setFloor: (workload: Workload, role: PoolRole, floor: number): Promise<void> =>
+    ecsPool(workload).setFloor(workload, role, floor),
+  ensureShadow: (workload: Workload, spec: ShadowSpec): Promise<PoolStatus> =>
+    ecsPool(workload).ensureShadow(workload, spec),
+  deleteShadow: (workload: Workload): Promise<void> => ecsPool(workload).deleteShadow(workload),
+};
+
+/** `computeOnEcs`, unless `setRuntime({ compute })` installed another pool. */
+export function ecsCompute(): ComputePool {
+  return overrides.compute ?? computeOnEcs;
+}
+
 /** Versions live on ECS services; an EKS nodegroup runs nodes, not a version of the workload. */
 export const versionsOnEcs: VersionedPool = {
   version: (workload: Workload, role: PoolRole) => ecsPool(workload).version(workload, role),
@@ -66,10 +90,10 @@ export const versionsOnEcs: VersionedPool = {
 function ecsPool(workload: Workload): EcsComputePool {
   if (workload.compute.kind !== 'ecs') {
     throw new ConfigError(
-      `workload ${workload.workloadId} runs on ${workload.compute.kind}: versions are deployed on ECS only`,
+      `workload ${workload.workloadId} runs on ${workload.compute.kind}: deploy-time branching acts on ECS services only`,
     );
   }
-  return poolFor(workload) as EcsComputePool;
+  return ecsAdapter();
 }
 
 export function versions(): VersionedPool {

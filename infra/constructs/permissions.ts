@@ -20,7 +20,9 @@ import type { ManagedResources } from '../config';
  * | `ecs:CreateService` (`ecs:create-shadow`) | ARN as above AND request tag (Shadowscale tags what it creates) |
  * | `ecs:RegisterTaskDefinition` (`ecs:create-shadow`) | ARN `task-definition/*-shadow:*` (shadow families) AND request tag |
  * | `ecs:TagResource` (`ecs:create-shadow`) | services above and shadow task definitions, only during CreateService/RegisterTaskDefinition (`ecs:CreateAction`) |
- * | `ecs:DescribeTaskDefinition` (`ecs:create-shadow`) | none possible (read, resource `*`, acknowledged) |
+ * | `ecs:DescribeTaskDefinition` (`ecs:create-shadow`, `ecs:deploy`) | none possible (read, resource `*`, acknowledged) |
+ * | `ecs:RegisterTaskDefinition` (`ecs:deploy`) | ARN `task-definition/*:*` (the service's own family, known at run time) AND request tag |
+ * | `ecs:TagResource` (`ecs:deploy`) | task definitions, only during RegisterTaskDefinition (`ecs:CreateAction`) |
  * | `ecs:DeleteService` (`ecs:delete-shadow`) | ARN as above AND resource tag (only shadow services it created) |
  * | `eks:DescribeNodegroup` (`eks:read`) | ARN `nodegroup/<cluster>/*` of registered clusters (else any) |
  * | `eks:UpdateNodegroupConfig` (`eks:scale`) | ARN as above; else resource tag |
@@ -36,8 +38,11 @@ import type { ManagedResources } from '../config';
  * | `elasticloadbalancing:ModifyRule` | rules under registered listener ARNs; else tag on the rule |
  * | `elasticloadbalancing:DescribeListeners/DescribeRules/DescribeTargetHealth` | none possible (read, resource `*`, acknowledged) |
  * | `iam:PassRole` | registered role ARNs; else roles of this account, only to ECS tasks / EKS |
- * | `lambda:InvokeFunction` (smoke test) | functions of this account/region tagged `shadowscale:managed=true` |
- * | `route53:ChangeResourceRecordSets` | registered hosted zones only (refused at synth when none) |
+ * | `lambda:InvokeFunction` (smoke test, `tests:start`) | functions of this account/region tagged `shadowscale:managed=true` |
+ * | `codebuild:StartBuild` (`tests:start`) | projects of this account/region tagged `shadowscale:managed=true` |
+ * | `route53:ChangeResourceRecordSets`, `GetChange` (`route53:shift-weights`) | registered hosted zones only (refused at synth when none); change ids |
+ * | `route53:ListResourceRecordSets` (`route53:read-weights`, `route53:shift-weights`) | registered hosted zones only |
+ * | `standby:read` / `standby:scale` | ECS services / EKS nodegroups in the standby region (Describe; plus Update for scale) |
  * | `cloudwatch:GetMetricData` | none possible (read, resource `*`, acknowledged) |
  * | `cloudwatch:PutMetricData` | condition `cloudwatch:namespace = Shadowscale` (resource `*`, acknowledged) |
  * | `events:PutEvents` | the Shadowscale event bus ARN |
@@ -97,7 +102,7 @@ function statement(props: iam.PolicyStatementProps, wildcardReason?: string): Sc
 function ecsStatements(
   scope: IConstruct,
   ctx: PermissionContext,
-  part: 'read' | 'scale' | 'create' | 'delete',
+  part: 'read' | 'scale' | 'create' | 'delete' | 'deploy',
 ): ScopedStatement[] {
   const clusters = [...ctx.managed.ecsClusters, ...(ctx.extraEcsClusters ?? [])];
   const byArn = clusters.length > 0;
@@ -176,6 +181,36 @@ function ecsStatements(
         ),
         passRole(scope, ctx, 'ecs-tasks.amazonaws.com', 'EcsPassTaskRoles'),
       ];
+    case 'deploy': {
+      // A new image is registered as the next revision of the service's own family (the
+      // primary's family is only known at run time); the service is then updated (ecs:scale).
+      const anyRevision = arnFor(scope, 'ecs', 'task-definition/*:*');
+      return [
+        statement(
+          {
+            sid: 'EcsRegisterRevision',
+            actions: ['ecs:RegisterTaskDefinition'],
+            resources: [anyRevision],
+            conditions: requestTag,
+          },
+          'ecs:RegisterTaskDefinition of a new revision of the deployed service family (known only at run time), only tagging the revision shadowscale:managed=true',
+        ),
+        statement(
+          {
+            sid: 'EcsTagOnRegister',
+            actions: ['ecs:TagResource'],
+            resources: [anyRevision],
+            conditions: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
+          },
+          'ecs:TagResource only as part of RegisterTaskDefinition (ecs:CreateAction), on the revision it registers',
+        ),
+        statement(
+          { sid: 'EcsReadRevision', actions: ['ecs:DescribeTaskDefinition'], resources: ['*'] },
+          'ecs:DescribeTaskDefinition (read the running revision to copy it) does not support resource-level permissions',
+        ),
+        passRole(scope, ctx, 'ecs-tasks.amazonaws.com', 'EcsDeployPassTaskRoles'),
+      ];
+    }
     default: {
       const unknown: never = part;
       throw new ValidationError(`unknown ECS permission part ${JSON.stringify(unknown)}`);
@@ -410,11 +445,15 @@ function elbShiftStatements(scope: IConstruct, ctx: PermissionContext): ScopedSt
  * Describe and scale the workload's own service / nodegroup in the standby region: by ARN in that
  * region for registered clusters, else limited to resources tagged shadowscale:managed=true.
  */
-function standbyStatements(scope: IConstruct, ctx: PermissionContext): ScopedStatement[] {
+function standbyStatements(
+  scope: IConstruct,
+  ctx: PermissionContext,
+  part: 'read' | 'scale',
+): ScopedStatement[] {
   const region = ctx.standbyRegion;
   if (!region) {
     throw new ValidationError(
-      'permission standby:scale needs a standby region: set context shadowscale:standbyRegion',
+      `permission standby:${part} needs a standby region: set context shadowscale:standbyRegion`,
       [{ path: 'standbyRegion', message: 'must be set for regional failover', received: region }],
     );
   }
@@ -433,11 +472,19 @@ function standbyStatements(scope: IConstruct, ctx: PermissionContext): ScopedSta
     byArn
       ? `${what} in the standby region ${region}, under the registered clusters: the service name comes from workload definitions at run time`
       : `${what} in the standby region ${region}: no cluster registered, so limited to resources tagged shadowscale:managed=true`;
-  return [
+  const reads = [
     statement(
       { sid: 'StandbyEcsDescribe', actions: ['ecs:DescribeServices'], resources: services },
       why('ecs:DescribeServices', ecsClusters.length > 0),
     ),
+    statement(
+      { sid: 'StandbyEksDescribe', actions: ['eks:DescribeNodegroup'], resources: nodegroups },
+      why('eks:DescribeNodegroup', eksClusters.length > 0),
+    ),
+  ];
+  if (part === 'read') return reads;
+  return [
+    ...reads,
     statement(
       {
         sid: 'StandbyEcsScale',
@@ -446,10 +493,6 @@ function standbyStatements(scope: IConstruct, ctx: PermissionContext): ScopedSta
         ...(ecsClusters.length > 0 ? {} : { conditions: resourceTag }),
       },
       why('ecs:UpdateService', ecsClusters.length > 0),
-    ),
-    statement(
-      { sid: 'StandbyEksDescribe', actions: ['eks:DescribeNodegroup'], resources: nodegroups },
-      why('eks:DescribeNodegroup', eksClusters.length > 0),
     ),
     statement(
       {
@@ -514,6 +557,23 @@ function snapshotStatements(scope: IConstruct, ctx: PermissionContext): ScopedSt
   ];
 }
 
+/** The registered hosted zones; Route 53 rights are never granted on every zone of the account. */
+function hostedZones(ctx: PermissionContext, permission: Permission): readonly string[] {
+  const zones = ctx.managed.hostedZoneIds;
+  if (zones.length === 0)
+    throw new ValidationError(
+      `permission ${permission} needs hosted zones: set context shadowscale:managed.hostedZoneIds (got [])`,
+      [
+        {
+          path: 'shadowscale:managed.hostedZoneIds',
+          message: 'must list at least one hosted zone id',
+          received: [],
+        },
+      ],
+    );
+  return zones;
+}
+
 /** The statements granting one permission. Throws `ValidationError` when it cannot be scoped. */
 export function permissionStatements(
   scope: IConstruct,
@@ -552,6 +612,8 @@ export function permissionStatements(
       return ecsStatements(scope, ctx, 'create');
     case 'ecs:delete-shadow':
       return ecsStatements(scope, ctx, 'delete');
+    case 'ecs:deploy':
+      return ecsStatements(scope, ctx, 'deploy');
     case 'ecs:set-floor':
       return [
         statement(
@@ -603,19 +665,41 @@ export function permissionStatements(
           'lambda:InvokeFunction of smoke-test functions named in workload definitions at run time: limited to functions tagged shadowscale:managed=true',
         ),
       ];
+    case 'tests:start':
+      return [
+        statement(
+          {
+            sid: 'CodeBuildStartTests',
+            actions: ['codebuild:StartBuild'],
+            resources: [arnFor(scope, 'codebuild', 'project/*')],
+            conditions: resourceTag,
+          },
+          'codebuild:StartBuild of the integration-test projects named in workload definitions at run time: limited to projects tagged shadowscale:managed=true',
+        ),
+        statement(
+          {
+            sid: 'LambdaInvokeTests',
+            actions: ['lambda:InvokeFunction'],
+            resources: [arnFor(scope, 'lambda', 'function:*')],
+            conditions: resourceTag,
+          },
+          'lambda:InvokeFunction of integration-test functions named in workload definitions at run time: limited to functions tagged shadowscale:managed=true',
+        ),
+      ];
+    case 'route53:read-weights': {
+      const stack = Stack.of(scope);
+      return [
+        statement({
+          sid: 'Route53ReadRegionWeights',
+          actions: ['route53:ListResourceRecordSets'],
+          resources: hostedZones(ctx, permission).map(
+            (z) => `arn:${stack.partition}:route53:::hostedzone/${z}`,
+          ),
+        }),
+      ];
+    }
     case 'route53:shift-weights': {
-      const zones = ctx.managed.hostedZoneIds;
-      if (zones.length === 0)
-        throw new ValidationError(
-          'permission route53:shift-weights needs hosted zones: set context shadowscale:managed.hostedZoneIds (got [])',
-          [
-            {
-              path: 'shadowscale:managed.hostedZoneIds',
-              message: 'must list at least one hosted zone id',
-              received: [],
-            },
-          ],
-        );
+      const zones = hostedZones(ctx, permission);
       const stack = Stack.of(scope);
       return [
         statement({
@@ -633,8 +717,10 @@ export function permissionStatements(
         ),
       ];
     }
+    case 'standby:read':
+      return standbyStatements(scope, ctx, 'read');
     case 'standby:scale':
-      return standbyStatements(scope, ctx);
+      return standbyStatements(scope, ctx, 'scale');
     case 'ec2:snapshot-volumes':
       return snapshotStatements(scope, ctx);
     case 'lifecycle:start-diagnostics': {

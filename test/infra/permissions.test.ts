@@ -13,6 +13,7 @@ const ALL: Permission[] = [
   'ecs:scale',
   'ecs:create-shadow',
   'ecs:delete-shadow',
+  'ecs:deploy',
   'ecs:manage-shadow',
   'eks:read',
   'eks:scale',
@@ -25,7 +26,11 @@ const ALL: Permission[] = [
   'elb:read',
   'ecs:set-floor',
   'lambda:invoke-smoke',
+  'tests:start',
+  'route53:read-weights',
   'route53:shift-weights',
+  'standby:read',
+  'standby:scale',
 ];
 
 function render(
@@ -35,7 +40,7 @@ function render(
   // Prepare: a stack with a concrete environment, so ARNs render as text.
   const stack = new Stack(new App(), 'P', { env: { account: '123456789012', region: 'eu-west-1' } });
   const eventBus = new events.EventBus(stack, 'Bus', { eventBusName: 'shadowscale' });
-  const ctx = { managed: ManagedResources.parse(managed), eventBus };
+  const ctx = { managed: ManagedResources.parse(managed), eventBus, standbyRegion: 'eu-central-1' };
   return permissionStatements(stack, permission, ctx).map(({ statement, wildcardReason }) => ({
     json: stack.resolve(statement.toStatementJson()) as {
       Action: string | string[];
@@ -75,6 +80,9 @@ describe('permissionStatements', () => {
     ['elb:shift-weights', 'ElbShiftListenerWeights', 'aws:ResourceTag/shadowscale:managed'],
     ['elb:shift-weights', 'ElbShiftRuleWeights', 'aws:ResourceTag/shadowscale:managed'],
     ['lambda:invoke-smoke', 'LambdaInvokeSmokeTest', 'aws:ResourceTag/shadowscale:managed'],
+    ['tests:start', 'CodeBuildStartTests', 'aws:ResourceTag/shadowscale:managed'],
+    ['tests:start', 'LambdaInvokeTests', 'aws:ResourceTag/shadowscale:managed'],
+    ['ecs:deploy', 'EcsRegisterRevision', 'aws:RequestTag/shadowscale:managed'],
   ] as const)('with nothing registered, %s statement %s is limited by %s', (permission, sid, key) => {
     const found = render(permission, {}).find((s) => s.json.Sid === sid);
     expect(found?.json.Condition?.StringEquals?.[key]).toBe('true');
@@ -115,8 +123,24 @@ describe('permissionStatements', () => {
     });
   });
 
+  it.each([
+    [
+      'registered',
+      { passRoleArns: ['arn:aws:iam::123456789012:role/nodes'] },
+      '"arn:aws:iam::123456789012:role/nodes"',
+    ],
+    ['none registered', {}, ':iam::123456789012:role/*'],
+  ] as const)('passes the EKS node role (%s) only to EKS', (_, managed, resource) => {
+    const found = render('eks:create-shadow', managed).find((s) => s.json.Sid === 'EksPassNodeRole');
+    expect(actions(found?.json.Action ?? [])).toEqual(['iam:PassRole']);
+    expect(resources(found?.json.Resource).join(' ')).toContain(resource);
+    expect(found?.json.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'eks.amazonaws.com' } });
+  });
+
   it('gives reads, scaling and deletion no create, register, tag or PassRole right', () => {
     for (const permission of [
+      'standby:read',
+      'standby:scale',
       'ecs:read',
       'ecs:scale',
       'ecs:delete-shadow',
@@ -195,8 +219,39 @@ describe('permissionStatements', () => {
     expect(JSON.stringify(put?.json.Resource)).toContain('BusEA82B648');
   });
 
-  it('refuses route53:shift-weights without a registered hosted zone', () => {
-    expect(() => render('route53:shift-weights', {})).toThrow(ValidationError);
-    expect(() => render('route53:shift-weights', {})).toThrow('shadowscale:managed.hostedZoneIds');
+  it.each(['route53:read-weights', 'route53:shift-weights'] as const)(
+    'refuses %s without a registered hosted zone',
+    (permission) => {
+      expect(() => render(permission, {})).toThrow(ValidationError);
+      expect(() => render(permission, {})).toThrow('shadowscale:managed.hostedZoneIds');
+    },
+  );
+
+  it('reads region weights without any right to change them', () => {
+    const granted = render('route53:read-weights', WITH_ZONE).flatMap((s) => actions(s.json.Action));
+    expect(granted).toEqual(['route53:ListResourceRecordSets']);
+  });
+
+  it('reads the standby pool without any right to scale it', () => {
+    const granted = render('standby:read', {}).flatMap((s) => actions(s.json.Action));
+    expect(granted.sort()).toEqual(['ecs:DescribeServices', 'eks:DescribeNodegroup']);
+    const json = JSON.stringify(render('standby:read', {}).map((s) => s.json.Resource));
+    expect(json).toContain(':ecs:eu-central-1:');
+    expect(json).not.toContain(':eu-west-1:');
+  });
+
+  it('rolls a service onto a new revision: register and tag only together, never update or create', () => {
+    const statements = render('ecs:deploy', {});
+    const granted = statements.flatMap((s) => actions(s.json.Action));
+    expect([...new Set(granted)].sort()).toEqual([
+      'ecs:DescribeTaskDefinition',
+      'ecs:RegisterTaskDefinition',
+      'ecs:TagResource',
+      'iam:PassRole',
+    ]);
+    const tag = statements.find((s) => s.json.Sid === 'EcsTagOnRegister');
+    expect(tag?.json.Condition).toEqual({
+      StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' },
+    });
   });
 });
