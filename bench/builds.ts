@@ -316,10 +316,10 @@ export function formatBuilds(b: BuildsBench): string {
   const lines = [
     `bench builds: ${s.runs} stage runs, ${s.stages} stages (${s.stages_in_geomean} with ≥ ${MIN_SCORED_RUNS} scored runs in the geomean), ${f(s.seconds, 1)} s wall, ${f(s.cpu_seconds, 1)} s CPU`,
     '',
-    'stage                                  scored  MAE/best-naive  coverage80',
+    'stage                                  scored  MAE ours s  median-20 s  last run s  MAE/best-naive  coverage80',
     ...b.stages.map(
       (x) =>
-        `${x.stage.padEnd(38)} ${String(x.scored).padStart(6)}  ${f(x.ratio, 3).padStart(14)}  ${f(x.coverage80, 3).padStart(10)}`,
+        `${x.stage.padEnd(38)} ${String(x.scored).padStart(6)}  ${f(x.maeModel, 0).padStart(10)}  ${f(x.maeMedian20, 0).padStart(11)}  ${f(x.maeLast, 0).padStart(10)}  ${f(x.ratio, 3).padStart(14)}  ${f(x.coverage80, 3).padStart(10)}`,
     ),
     '',
     `policy              cost USD   p95 queue s  deadline met`,

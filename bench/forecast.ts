@@ -20,6 +20,9 @@ import { assertMostlyUsable, parseTimestampValueCsv, repairLine } from '../share
  * at a time (the forecaster's 5-minute cadence) and forecasts again. Baselines in the same run:
  * daily seasonal naive and augurs MSTL (refitted at every origin on the same history window).
  *
+ * Short horizons (15 and 30 minutes, `benchShort`): from every step of the same last 25%, scored
+ * against persistence, daily seasonal naive and the engine without its nowcaster (same run).
+ *
  * Series finer than 5 minutes are averaged onto aligned 5-minute buckets first; a bucket only
  * holds its own minutes and origins fall on bucket boundaries, so nothing leaks from the future.
  */
@@ -29,6 +32,16 @@ export const HORIZONS = [
   { name: '24h', ms: 86_400_000 },
 ] as const;
 export type HorizonName = (typeof HORIZONS)[number]['name'];
+
+/**
+ * Short horizons (the lead times pre-warm and migration act on), scored at every step of the
+ * evaluation window on the one forecast step that lies that far ahead.
+ */
+export const SHORT_HORIZONS = [
+  { name: '15m', ms: 15 * 60_000 },
+  { name: '30m', ms: 30 * 60_000 },
+] as const;
+export type ShortHorizonName = (typeof SHORT_HORIZONS)[number]['name'];
 
 const DAY_MS = 86_400_000;
 const ORIGIN_EVERY_MS = 6 * 3_600_000;
@@ -47,6 +60,9 @@ export const TARGETS = {
   coverage95: [0.9, 0.98],
   fitMs: 20,
   updateMs: 1,
+  '15m': { relPersistence: 0.75 },
+  /** Interval coverage at the short horizons: within 5 points of nominal. */
+  shortCoverageTolerance: 0.05,
 } as const;
 
 export interface SeriesRow {
@@ -74,9 +90,38 @@ export interface HorizonSummary {
   median_update_ms: number;
 }
 
+/** One series at one short horizon: the engine (with its nowcaster) against its baselines. */
+export interface ShortRow {
+  name: string;
+  horizon: ShortHorizonName;
+  /** Forecast step scored (the horizon in steps of the series' interval). */
+  step: number;
+  /** Forecasts scored (every step of the evaluation window with a known actual). */
+  n: number;
+  mae: number;
+  /** Last observed value. */
+  persistence_mae: number;
+  /** Daily seasonal naive. */
+  snaive_mae: number;
+  /** The engine's seasonal forecast without the nowcaster, same run (absent with --no-baseline-engine). */
+  seasonal_mae?: number;
+  coverage80: number;
+  coverage95: number;
+}
+
+export interface ShortSummary {
+  geomean_rel_mae_vs_persistence: number;
+  geomean_rel_mae_vs_snaive: number;
+  /** The engine without the nowcaster, vs persistence: what the nowcaster improves on. */
+  geomean_rel_mae_seasonal_vs_persistence: number;
+  mean_coverage80: number;
+  mean_coverage95: number;
+}
+
 export interface BenchResult {
   series: SeriesRow[];
-  summary: Record<string, HorizonSummary>;
+  short: ShortRow[];
+  summary: Partial<Record<HorizonName, HorizonSummary>> & Partial<Record<ShortHorizonName, ShortSummary>>;
 }
 
 /** Speed on a 14-day, 5-minute series (4,032 points): the issue's fit / update targets. */
@@ -109,6 +154,8 @@ export interface BenchOptions {
   onProgress?: (p: BenchProgress) => void;
   /** Skip the MSTL baseline (its fits dominate the run time). */
   noMstl?: boolean;
+  /** Skip the short-horizon baseline of the engine without its nowcaster (halves that part). */
+  noSeasonalBaseline?: boolean;
 }
 
 /** Every `*.csv` in dir, sorted by name. */
@@ -273,6 +320,89 @@ export function benchSeries(name: string, series: RegularSeries, options: BenchO
   });
 }
 
+/** Last finite value before index o (NaN when none). */
+export function persistenceAt(values: readonly number[], o: number): number {
+  for (let i = o - 1; i >= 0; i--) if (!Number.isNaN(values[i] as number)) return values[i] as number;
+  return Number.NaN;
+}
+
+/** Seasonal naive with a daily period: the value one day before step h after origin o. */
+export function snaiveAt(values: readonly number[], o: number, P: number, h: number): number {
+  return snaive(values, o, P, h);
+}
+
+interface ShortAcc {
+  n: number;
+  ae: number;
+  persAe: number;
+  snAe: number;
+  seasAe: number;
+  c80: number;
+  c95: number;
+}
+
+/**
+ * Short horizons of one series: from every step of the evaluation window (the last 25%, from the
+ * first long-horizon origin), the engine as the forecaster runs it (update every step, refit when
+ * due) forecasts the next 30 minutes; each short horizon scores the one step that far ahead against
+ * persistence, daily seasonal naive and (same run) the engine without its nowcaster.
+ */
+export function benchShort(name: string, series: RegularSeries, options: BenchOptions = {}): ShortRow[] {
+  const { values, intervalMs } = series;
+  const n = values.length;
+  const P = Math.round(DAY_MS / intervalMs);
+  const h24 = Math.max(1, Math.round(DAY_MS / intervalMs));
+  const origins = originsFor(n, intervalMs, h24);
+  if (origins.length === 0) throw new ForecastInputError(`${name}: too short for a rolling-origin benchmark`);
+  const steps = SHORT_HORIZONS.map((hz) => Math.max(1, Math.round(hz.ms / intervalMs)));
+  const maxStep = Math.max(...steps);
+  const walk = new EngineWalk(series, h24, true);
+  const seasonal = options.noSeasonalBaseline ? null : new EngineWalk(series, h24, false);
+  const accs: ShortAcc[] = SHORT_HORIZONS.map(() => ({
+    n: 0,
+    ae: 0,
+    persAe: 0,
+    snAe: 0,
+    seasAe: 0,
+    c80: 0,
+    c95: 0,
+  }));
+  for (let o = origins[0] as number; o + maxStep <= n; o++) {
+    const fc = walk.forecastShort(o, maxStep);
+    const base = seasonal?.forecastShort(o, maxStep) ?? null;
+    const pers = persistenceAt(values, o);
+    steps.forEach((h, hi) => {
+      const a = values[o + h - 1] as number;
+      if (Number.isNaN(a) || Number.isNaN(pers)) return;
+      const acc = accs[hi] as ShortAcc;
+      acc.n++;
+      acc.ae += Math.abs(a - (fc.point[h - 1] as number));
+      acc.persAe += Math.abs(a - pers);
+      acc.snAe += Math.abs(a - snaive(values, o, P, h));
+      if (base) acc.seasAe += Math.abs(a - (base.point[h - 1] as number));
+      const at = (q: number): number => fc.quantiles.find((x) => x.q === q)?.values[h - 1] ?? Number.NaN;
+      if (a >= at(0.1) && a <= at(0.9)) acc.c80++;
+      if (a >= at(0.025) && a <= at(0.975)) acc.c95++;
+    });
+  }
+  return SHORT_HORIZONS.map((hz, hi) => {
+    const acc = accs[hi] as ShortAcc;
+    const row: ShortRow = {
+      name,
+      horizon: hz.name,
+      step: steps[hi] as number,
+      n: acc.n,
+      mae: acc.ae / acc.n,
+      persistence_mae: acc.persAe / acc.n,
+      snaive_mae: acc.snAe / acc.n,
+      coverage80: acc.c80 / acc.n,
+      coverage95: acc.c95 / acc.n,
+    };
+    if (seasonal) row.seasonal_mae = acc.seasAe / acc.n;
+    return row;
+  });
+}
+
 /** MASE scale: in-sample daily seasonal naive MAE over the part before the first origin. */
 function maseScale(values: readonly number[], P: number, first: number): number {
   let scaleSum = 0;
@@ -302,7 +432,13 @@ class EngineWalk {
   constructor(
     private readonly series: RegularSeries,
     private readonly h24: number,
+    private readonly nowcast = true,
   ) {}
+
+  /** The forecast of the next `steps` steps from origin `o` (a short horizon, not timed). */
+  forecastShort(o: number, steps: number): ForecastResult {
+    return engine.forecast(this.advanceTo(o), { horizonSteps: steps, quantiles: BENCH_QUANTILES });
+  }
 
   forecastAt(o: number): ForecastResult {
     const state = this.advanceTo(o);
@@ -322,7 +458,11 @@ class EngineWalk {
     if (this.state === null || engine.needsRefit(this.state, originMs - intervalMs)) {
       const hist: RegularSeries = { startMs, intervalMs, values: values.slice(0, o) };
       const t0 = performance.now();
-      this.state = engine.fit(hist, { horizonSteps: this.h24, quantiles: BENCH_QUANTILES });
+      this.state = engine.fit(hist, {
+        horizonSteps: this.h24,
+        quantiles: BENCH_QUANTILES,
+        nowcast: this.nowcast,
+      });
       this.fitTimes.push(performance.now() - t0);
       this.pos = o;
       return this.state;
@@ -407,8 +547,8 @@ function accumulate(
   }
 }
 
-export function summarise(rows: readonly SeriesRow[]): Record<string, HorizonSummary> {
-  const out: Record<string, HorizonSummary> = {};
+export function summarise(rows: readonly SeriesRow[]): Record<HorizonName, HorizonSummary> {
+  const out = {} as Record<HorizonName, HorizonSummary>;
   for (const hz of HORIZONS) {
     const rs = rows.filter((r) => r.horizon === hz.name);
     out[hz.name] = {
@@ -423,17 +563,37 @@ export function summarise(rows: readonly SeriesRow[]): Record<string, HorizonSum
   return out;
 }
 
+export function summariseShort(rows: readonly ShortRow[]): Record<ShortHorizonName, ShortSummary> {
+  const out = {} as Record<ShortHorizonName, ShortSummary>;
+  for (const hz of SHORT_HORIZONS) {
+    const rs = rows.filter((r) => r.horizon === hz.name);
+    out[hz.name] = {
+      geomean_rel_mae_vs_persistence: geomean(rs.map((r) => r.mae / r.persistence_mae)),
+      geomean_rel_mae_vs_snaive: geomean(rs.map((r) => r.mae / r.snaive_mae)),
+      geomean_rel_mae_seasonal_vs_persistence: geomean(
+        rs.map((r) => (r.seasonal_mae ?? Number.NaN) / r.persistence_mae),
+      ),
+      mean_coverage80: mean(rs.map((r) => r.coverage80)),
+      mean_coverage95: mean(rs.map((r) => r.coverage95)),
+    };
+  }
+  return out;
+}
+
 export function runForecastBench(dir: string, options: BenchOptions = {}): BenchResult {
   const files = listTraceFiles(dir, options.filter);
   if (files.length === 0) throw new ForecastInputError(`no .csv files in ${dir}`);
   const rows: SeriesRow[] = [];
+  const short: ShortRow[] = [];
   files.forEach((file, i) => {
     const name = basename(file, '.csv');
     options.onProgress?.({ done: i, total: files.length, name });
-    rows.push(...benchSeries(name, loadTrace(file), options));
+    const series = loadTrace(file);
+    rows.push(...benchSeries(name, series, options));
+    short.push(...benchShort(name, series, options));
   });
   options.onProgress?.({ done: files.length, total: files.length, name: '' });
-  return { series: rows, summary: summarise(rows) };
+  return { series: rows, short, summary: { ...summarise(rows), ...summariseShort(short) } };
 }
 
 /**
@@ -511,6 +671,16 @@ export function formatReport(result: BenchResult, speed: readonly SpeedResult[])
     lines.push(
       `${r.name.padEnd(w)}  ${r.horizon.padEnd(4)} ${r.model.slice(0, 30).padEnd(30)} ${fmt(r.mae / r.snaive_mae).padStart(7)} ${fmt(r.mae / r.mstl_mae).padStart(8)} ${fmt(r.mase).padStart(7)} ${fmt(r.smape, 2).padStart(7)} ${fmt(r.coverage80).padStart(6)} ${fmt(r.coverage95).padStart(6)} ${fmt(r.fit_ms, 1).padStart(7)} ${fmt(r.update_ms, 3).padStart(7)}`,
     );
+  if (result.short.length > 0) {
+    lines.push('');
+    lines.push(
+      `${'series'.padEnd(w)}  hz   ${'step'.padStart(4)} ${'n'.padStart(6)} ${'rel_pers'.padStart(8)} ${'rel_sn'.padStart(7)} ${'seas/pers'.padStart(9)} ${'cov80'.padStart(6)} ${'cov95'.padStart(6)}`,
+    );
+    for (const r of result.short)
+      lines.push(
+        `${r.name.padEnd(w)}  ${r.horizon.padEnd(4)} ${String(r.step).padStart(4)} ${String(r.n).padStart(6)} ${fmt(r.mae / r.persistence_mae).padStart(8)} ${fmt(r.mae / r.snaive_mae).padStart(7)} ${fmt((r.seasonal_mae ?? Number.NaN) / r.persistence_mae).padStart(9)} ${fmt(r.coverage80).padStart(6)} ${fmt(r.coverage95).padStart(6)}`,
+      );
+  }
   lines.push('');
   lines.push('summary (against the accuracy targets)');
   for (const hz of HORIZONS) {
@@ -527,6 +697,22 @@ export function formatReport(result: BenchResult, speed: readonly SpeedResult[])
       `       coverage80 ${fmt(s.mean_coverage80)} (target [${c80lo}, ${c80hi}]: ${mark(s.mean_coverage80 >= c80lo && s.mean_coverage80 <= c80hi)})` +
         `  coverage95 ${fmt(s.mean_coverage95)} (target [${c95lo}, ${c95hi}]: ${mark(s.mean_coverage95 >= c95lo && s.mean_coverage95 <= c95hi)})` +
         `  median fit ${fmt(s.median_fit_ms, 1)} ms, update+forecast ${fmt(s.median_update_ms, 3)} ms`,
+    );
+  }
+  const tol = TARGETS.shortCoverageTolerance;
+  for (const hz of SHORT_HORIZONS) {
+    const s = result.summary[hz.name];
+    if (!s || result.short.every((r) => r.horizon !== hz.name)) continue;
+    const goal = hz.name === '15m' ? TARGETS['15m'].relPersistence : null;
+    lines.push(
+      `  ${hz.name.padEnd(4)} geomean rel MAE vs persistence ${fmt(s.geomean_rel_mae_vs_persistence)}` +
+        (goal === null ? '' : ` (target <= ${goal}: ${mark(s.geomean_rel_mae_vs_persistence <= goal)})`) +
+        `  vs snaive ${fmt(s.geomean_rel_mae_vs_snaive)}` +
+        `  seasonal forecast alone vs persistence ${fmt(s.geomean_rel_mae_seasonal_vs_persistence)}`,
+    );
+    lines.push(
+      `       coverage80 ${fmt(s.mean_coverage80)} (target 0.8 +/- ${tol}: ${mark(Math.abs(s.mean_coverage80 - 0.8) <= tol)})` +
+        `  coverage95 ${fmt(s.mean_coverage95)} (target 0.95 +/- ${tol}: ${mark(Math.abs(s.mean_coverage95 - 0.95) <= tol)})`,
     );
   }
   if (speed.length > 0) {

@@ -13,7 +13,9 @@ import {
 import { LIFECYCLE_FUNCTIONS, LIFECYCLE_STATE_MACHINES } from '../functions/lifecycle/manifest';
 import type { FunctionSpec } from '../functions/manifest';
 import { MIGRATION_FUNCTIONS, MIGRATION_STATE_MACHINES } from '../functions/migration/manifest';
+import { PIPELINE_FUNCTIONS, PIPELINE_STATE_MACHINES } from '../functions/pipeline/manifest';
 import { PREWARM_FUNCTIONS } from '../functions/prewarm/manifest';
+import { STAGE_HISTORY_FUNCTIONS } from '../functions/stage-history/manifest';
 import { ValidationError } from '../shared/errors';
 import { CONTENTION_CLEARED_RULE, CONTENTION_PREDICTED_RULE } from '../shared/migration/transformer';
 import type { Capabilities } from './stacks/control-plane-stack';
@@ -47,6 +49,12 @@ export const CAPABILITIES: Capabilities = {
     functions: LIFECYCLE_FUNCTIONS,
     stateMachines: LIFECYCLE_STATE_MACHINES,
     lifecycleId: 'Lifecycle',
+  },
+  pipeline: {
+    functions: PIPELINE_FUNCTIONS,
+    stateMachines: PIPELINE_STATE_MACHINES,
+    stateMachineId: 'PipelineBranch',
+    stageHistory: onlyOne(STAGE_HISTORY_FUNCTIONS, 'stage-history'),
   },
   failover: {
     functions: FAILOVER_FUNCTIONS,

@@ -53,6 +53,13 @@ export const ManagedResources = z
       .default([]),
     /** Route 53 hosted zone ids whose weighted records the region failover may change. */
     hostedZoneIds: z.array(z.string().regex(/^Z[A-Z0-9]{1,32}$/, 'must be a hosted zone id')).default([]),
+    /**
+     * CodeBuild projects that run workloads' integration tests for deploy-time branching
+     * (`deployment.testRunner`). Empty: any project tagged shadowscale:managed=true.
+     */
+    testProjects: NameList.optional(),
+    /** Lambda functions that run integration tests. Empty: any function tagged shadowscale:managed=true. */
+    testFunctions: NameList.optional(),
   })
   .default({
     listenerArns: [],

@@ -63,6 +63,9 @@ export function buildShadowscale(
       description:
         'Shadowscale demo workload: VPC, ALB with weighted primary/shadow target groups, ECS Fargate service',
       logRetention: config.logRetentionDays,
+      ...(primary.pipelineBranch
+        ? { pipelineBranchStateMachineName: primary.pipelineBranch.workflow.stateMachineName }
+        : {}),
     });
   }
   return { primary, standby, demo };

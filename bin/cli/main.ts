@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ForecastInputError, ShadowscaleError, ValidationError } from '../../shared/errors';
 import { registerBacktest } from './commands/backtest';
 import { registerBenchAnomaly } from './commands/bench-anomaly';
+import { registerBenchCost } from './commands/bench-cost';
 
 import { registerBenchFailover } from './commands/bench-failover';
 import { registerBenchForecast } from './commands/bench-forecast';
@@ -45,6 +46,9 @@ export function buildProgram(io: CliIO): Command {
     .description('Predict capacity contention on AWS and act before it lands.')
     .version(VERSION, '-v, --version', 'print the version')
     .addOption(new Option('--debug', 'print stack traces on errors'))
+    // Root options only before the command, so a command may have its own --version (the
+    // version a pipeline deploys) instead of printing Shadowscale's.
+    .enablePositionalOptions()
     .configureOutput(output(io))
     .exitOverride();
   registerValidate(program, io);
@@ -53,6 +57,7 @@ export function buildProgram(io: CliIO): Command {
   registerOps(program, io);
   registerBenchForecast(program, io);
   registerBenchFailover(program, io);
+  registerBenchCost(program, io);
   registerBacktest(program, io);
   registerBenchAnomaly(program, io);
   registerForecast(program, io);
@@ -65,6 +70,9 @@ export function buildProgram(io: CliIO): Command {
   // Every subcommand reports usage errors the same way as the root.
   for (const command of program.commands) {
     command.exitOverride().configureOutput(output(io));
+    // --debug stays accepted anywhere after the command (main reads it from argv).
+    if (!command.options.some((o) => o.long === '--debug'))
+      command.addOption(new Option('--debug', 'print stack traces on errors').hideHelp());
   }
   return program;
 }

@@ -95,6 +95,10 @@ export class LocalLoop {
     for (const outcome of summary.outcomes) {
       if (outcome.status === 'failed')
         this.o.note(t, 'info', `forecaster: ${outcome.workloadId} failed: ${outcome.error}`);
+      for (const change of outcome.planningChanges ?? []) {
+        this.log.planning(t, change.metric, change.to);
+        this.o.note(t, 'info', `planning ${change.metric} at ${change.to}: ${change.reason}`);
+      }
     }
     // EventBridge delivers after PutEvents returns: operations start once the forecaster is done.
     for (const event of this.published) {

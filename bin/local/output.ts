@@ -111,6 +111,10 @@ export interface ComparisonRow {
   shadowscale: string;
   reactive: string;
   ratio: string;
+  /** The hindsight oracle's value on the same trace: the floor no real policy reaches. */
+  oracle: string;
+  /** The oracle's value over reactive's. */
+  oracleRatio: string;
   /** Printed in the terminal summary too (the report shows every row). */
   terminal: boolean;
 }
@@ -140,16 +144,19 @@ const COMPARED: readonly [string, (m: Metric) => number, number, string, boolean
 ];
 
 /** The run's elasticity metrics beside reactive scaling's, for the summary and the report. */
-export function comparisonRows(shadowscale: Metric, reactive: Metric): ComparisonRow[] {
+export function comparisonRows(shadowscale: Metric, reactive: Metric, oracle: Metric): ComparisonRow[] {
+  const ratio = (a: number, b: number) => (b !== 0 ? `${(a / b).toFixed(2)}×` : a === 0 ? '=' : '—');
   return COMPARED.map(([label, pick, digits, unit, terminal]) => {
     const a = pick(shadowscale);
     const b = pick(reactive);
-    const ratio = b !== 0 ? `${(a / b).toFixed(2)}×` : a === 0 ? '=' : '—';
+    const o = pick(oracle);
     return {
       label,
       shadowscale: `${a.toFixed(digits)}${unit}`,
       reactive: `${b.toFixed(digits)}${unit}`,
-      ratio,
+      ratio: ratio(a, b),
+      oracle: `${o.toFixed(digits)}${unit}`,
+      oracleRatio: ratio(o, b),
       terminal,
     };
   });

@@ -23,6 +23,8 @@ export interface LocalReportInput {
   timeline: readonly TimelineEntry[];
   shadowscale: ElasticityMetrics;
   reactiveMetrics: ElasticityMetrics;
+  /** The hindsight oracle on the same trace: the floor no real policy reaches. */
+  oracleMetrics: ElasticityMetrics;
   wallSeconds: number;
 }
 
@@ -99,10 +101,11 @@ export function localReportHtml(r: LocalReportInput): string {
       { name: 'reactive only', color: '#f03e3e', values: r.reactive.unserved },
     ],
   });
-  const rows = comparisonRows(r.shadowscale, r.reactiveMetrics).map((x) => [
+  const rows = comparisonRows(r.shadowscale, r.reactiveMetrics, r.oracleMetrics).map((x) => [
     x.label,
     x.shadowscale,
     x.reactive,
+    x.oracle,
   ]);
   const events: ChartEvent[] = r.timeline
     .filter((e) => e.kind !== 'forecast')
@@ -114,8 +117,9 @@ export function localReportHtml(r: LocalReportInput): string {
 ${capacityChart}
 ${weightChart}
 ${unservedChart}
-<h2>Compared with reactive target tracking alone</h2>
-${table(['same trace, same physics', 'shadowscale', 'reactive'], rows)}
+<h2>Compared with reactive target tracking alone, and with the hindsight oracle</h2>
+<p class="muted">The oracle knows the whole day's demand in advance: no real policy reaches it.</p>
+${table(['same trace, same physics', 'shadowscale', 'reactive', 'oracle'], rows)}
 <h2>Timeline</h2>
 <div id="timeline">${timeline(events, 400)}</div>
 `;

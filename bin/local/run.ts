@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { setRuntime } from '../../functions/runtime';
 import { type ElasticityMetrics, elasticityMetrics } from '../../shared/backtest/metrics';
 import { ReactivePolicy } from '../../shared/backtest/policies/reactive';
-import { runPolicy } from '../../shared/backtest/runner';
+import { type BacktestSetup, type PolicyRun, runBacktest, runPolicy } from '../../shared/backtest/runner';
 import { ManualClock } from '../../shared/clock';
 import { documentClientFrom } from '../../shared/data/client';
 import { makeDynamoLifecycleRuns } from '../../shared/data/lifecycle-runs';
@@ -44,6 +44,8 @@ export interface LocalRunResult {
   finalWeights: { primary: number; shadow: number };
   shadowscale: ElasticityMetrics;
   reactive: ElasticityMetrics;
+  /** The hindsight oracle on the same trace and limits (the backtest's `oracle` policy). */
+  oracle: ElasticityMetrics;
   reportPath: string;
   timeline: TimelineEntry[];
   /** The loop's decisions, comparable with the backtest's deployed loop on the same trace. */
@@ -117,7 +119,7 @@ export async function runLocal(
     await drain(running, setup, signal);
     out.clearBar();
     if (options.keepDb) saveFleetState(options.keepDb, setup.fleet, world.workload.workloadId);
-    return summarise(running, setup, world, options, out, timeline, (Date.now() - wallStart) / 1000);
+    return await summarise(running, setup, world, options, out, timeline, (Date.now() - wallStart) / 1000);
   } finally {
     out.clearBar();
     // Interrupted or failed: no execution goes on after the store is gone.
@@ -302,8 +304,12 @@ async function drain(loop: LocalLoop, setup: RunSetup, signal?: AbortSignal): Pr
   if (loop.running) await loop.abortAll();
 }
 
-/** The comparison with reactive scaling on the same window, the terminal table and the report. */
-function summarise(
+/**
+ * The comparison with reactive scaling and with the hindsight oracle on the same window, the
+ * terminal table and the report. The oracle (the backtest's, given the whole future demand) may use
+ * the shadow pool as the loop may; it shows how far below reactive any policy could go that day.
+ */
+async function summarise(
   loop: LocalLoop,
   setup: RunSetup,
   world: World,
@@ -311,33 +317,44 @@ function summarise(
   out: LocalOutput,
   timeline: TimelineEntry[],
   wallSeconds: number,
-): LocalRunResult {
+): Promise<LocalRunResult> {
   const { workload, demo, warmupMs, steps } = world;
   const sim = setup.fleet.get(workload.workloadId);
   const from = Math.round(warmupMs / SIM_STEP_MS);
   const shadowscale = metricsOf(sim, from, steps, workload);
-  const reactiveRun = runPolicy(
-    {
-      trace: setup.trace,
-      unitCapacity: demo.unitCapacity,
-      targetUtilization: workload.capacity.targetUtilization,
-      lagMs: workload.capacity.provisioningLagSeconds * 1000,
-      primaryMin: workload.capacity.minUnits,
-      primaryMax: workload.capacity.maxUnits,
-      shadowMax: 0,
-      pricePrimary: workload.capacity.unitPricePerHour,
-    },
-    new ReactivePolicy(),
-  );
-  const reactive = elasticityMetrics({
-    ...seriesOf(reactiveRun.history),
-    ...pricing(workload, demo.unitCapacity),
-    actions: reactiveRun.metrics.actions,
-    from,
-  });
+  const baseline: BacktestSetup = {
+    trace: setup.trace,
+    unitCapacity: demo.unitCapacity,
+    targetUtilization: workload.capacity.targetUtilization,
+    lagMs: workload.capacity.provisioningLagSeconds * 1000,
+    primaryMin: workload.capacity.minUnits,
+    primaryMax: workload.capacity.maxUnits,
+    shadowMax: 0,
+    pricePrimary: workload.capacity.unitPricePerHour,
+  };
+  const reactiveRun = runPolicy(baseline, new ReactivePolicy());
+  const windowed = (run: PolicyRun) =>
+    elasticityMetrics({
+      ...seriesOf(run.history),
+      ...pricing(workload, demo.unitCapacity),
+      actions: run.metrics.actions,
+      from,
+    });
+  const reactive = windowed(reactiveRun);
+  const [oracleRun] = (
+    await runBacktest(
+      {
+        ...baseline,
+        shadowMax: workload.capacity.shadowMaxUnits,
+        priceShadow: workload.capacity.shadowUnitPricePerHour ?? workload.capacity.unitPricePerHour,
+      },
+      ['oracle'],
+    )
+  ).runs;
+  const oracle = windowed(oracleRun as PolicyRun);
   const finalWeights = setup.fleet.getWeights(workload.workloadId);
   const counts = loop.counts;
-  out.text(`\n${summaryTable(shadowscale, reactive)}\n`);
+  out.text(`\n${summaryTable(shadowscale, reactive, oracle)}\n`);
   out.text(
     `migrations: ${counts.migration.started} started, ${counts.migration.succeeded} succeeded, ${counts.migration.rolledBack} rolled back; returns: ${counts.return.started} started, ${counts.return.succeeded} succeeded, ${counts.return.rolledBack} rolled back; final weights primary ${finalWeights.primary}% / shadow ${finalWeights.shadow}%`,
   );
@@ -351,6 +368,7 @@ function summarise(
     timeline,
     shadowscale,
     reactiveMetrics: reactive,
+    oracleMetrics: oracle,
     wallSeconds,
   });
   out.text(`report: ${reportPath}`);
@@ -363,6 +381,7 @@ function summarise(
     finalWeights,
     shadowscale,
     reactive,
+    oracle,
     reportPath,
     timeline,
     decisions: loop.log.entries,
@@ -427,12 +446,16 @@ function metricsOf(sim: SimWorkload, from: number, to: number, workload: Workloa
   });
 }
 
-export function summaryTable(shadowscale: ElasticityMetrics, reactive: ElasticityMetrics): string {
+export function summaryTable(
+  shadowscale: ElasticityMetrics,
+  reactive: ElasticityMetrics,
+  oracle: ElasticityMetrics,
+): string {
   return table([
-    ['same trace, same physics', 'shadowscale', 'reactive', 'ratio'],
-    ...comparisonRows(shadowscale, reactive)
+    ['same trace, same physics', 'shadowscale', 'reactive', 'ratio', 'oracle', 'oracle ratio'],
+    ...comparisonRows(shadowscale, reactive, oracle)
       .filter((r) => r.terminal)
-      .map((r) => [r.label, r.shadowscale, r.reactive, r.ratio]),
+      .map((r) => [r.label, r.shadowscale, r.reactive, r.ratio, r.oracle, r.oracleRatio]),
   ]);
 }
 

@@ -268,40 +268,7 @@ export async function feedback(event: unknown, deps: BrokerDeps): Promise<Feedba
     );
   }
   const time = Date.parse(input.time);
-  if (input['detail-type'] === 'CodeBuild Build Phase Change') {
-    const d = input.detail;
-    const alloc = await deps.store.getAllocation(STANDALONE_CODEBUILD, d['project-name'], d['build-id']);
-    if (!alloc?.planned) return { action: 'skipped', reason: 'no planned allocation for this build' };
-    const sizes = pricesFor(deps.config.region).codebuild.map((t) => t.vcpu);
-    const adj = adjust(
-      {
-        elapsedSeconds: Math.max(0, (time - alloc.startedAt) / 1000),
-        vcpu: alloc.allocation.vcpu,
-        parallelFraction: alloc.parallelFraction,
-        agentSeconds: alloc.planned,
-        deadlineSeconds: alloc.deadlineSeconds,
-      },
-      {
-        sizes,
-        budgetLeftUsd: Math.max(0, deps.config.budgetUsd - alloc.allocation.expectedCostUsd),
-        usdPerVcpuSecond: alloc.allocation.usdPerSecond / Math.max(1, alloc.allocation.vcpu),
-      },
-    );
-    await deps.store.setAdjustment(alloc.pipeline, alloc.stage, alloc.runId, {
-      at: time,
-      action: adj.action,
-      vcpu: adj.vcpu,
-      reason: adj.reason,
-    });
-    return {
-      action: 'adjusted',
-      pipeline: alloc.pipeline,
-      stage: alloc.stage,
-      runId: alloc.runId,
-      adjustment: adj.action,
-      vcpu: adj.vcpu,
-    };
-  }
+  if (input['detail-type'] === 'CodeBuild Build Phase Change') return adjustRunningBuild(deps, input, time);
   if (input.source === 'aws.codepipeline') {
     const { pipeline, stage, state } = input.detail;
     // Cancelled and stopped runs did not do their work: they would teach the profile a short run.
@@ -342,6 +309,49 @@ export async function feedback(event: unknown, deps: BrokerDeps): Promise<Feedba
     alloc?.startedAt ?? time - seconds * 1000,
     workDone(seconds, p, vcpu),
   );
+}
+
+/**
+ * A running standalone build changed phase: compare its progress with its planned work and record
+ * the adjustment this suggests (within the budget left).
+ */
+async function adjustRunningBuild(
+  deps: BrokerDeps,
+  input: z.infer<typeof CodeBuildPhaseEvent>,
+  time: number,
+): Promise<FeedbackResult> {
+  const d = input.detail;
+  const alloc = await deps.store.getAllocation(STANDALONE_CODEBUILD, d['project-name'], d['build-id']);
+  if (!alloc?.planned) return { action: 'skipped', reason: 'no planned allocation for this build' };
+  const sizes = pricesFor(deps.config.region).codebuild.map((t) => t.vcpu);
+  const adj = adjust(
+    {
+      elapsedSeconds: Math.max(0, (time - alloc.startedAt) / 1000),
+      vcpu: alloc.allocation.vcpu,
+      parallelFraction: alloc.parallelFraction,
+      agentSeconds: alloc.planned,
+      deadlineSeconds: alloc.deadlineSeconds,
+    },
+    {
+      sizes,
+      budgetLeftUsd: Math.max(0, deps.config.budgetUsd - alloc.allocation.expectedCostUsd),
+      usdPerVcpuSecond: alloc.allocation.usdPerSecond / Math.max(1, alloc.allocation.vcpu),
+    },
+  );
+  await deps.store.setAdjustment(alloc.pipeline, alloc.stage, alloc.runId, {
+    at: time,
+    action: adj.action,
+    vcpu: adj.vcpu,
+    reason: adj.reason,
+  });
+  return {
+    action: 'adjusted',
+    pipeline: alloc.pipeline,
+    stage: alloc.stage,
+    runId: alloc.runId,
+    adjustment: adj.action,
+    vcpu: adj.vcpu,
+  };
 }
 
 async function absorb(

@@ -6,8 +6,21 @@ import {
   runForecaster,
   type WorkloadOutcome,
 } from '../../shared/forecaster';
+import { DEFAULT_CADENCE } from '../../shared/planning/cadence';
+import { describeSettings } from '../../shared/planning/learner';
 import { WorkloadId } from '../../shared/schemas/common';
 import { parseOrThrow } from '../../shared/validation';
+
+/** `SHADOWSCALE_FORECAST_CADENCE`: `adaptive` (what the stack deploys) or `every-step` (default). */
+export const CADENCE_ENV = 'SHADOWSCALE_FORECAST_CADENCE';
+const CadenceSetting = z.enum(['adaptive', 'every-step']);
+
+/** The forecaster's cadence option from the environment (shared/planning/cadence.ts). */
+export function cadenceFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<ForecasterOptions> {
+  const raw = env[CADENCE_ENV];
+  if (raw === undefined || raw === '') return {};
+  return parseOrThrow(CadenceSetting, raw, CADENCE_ENV) === 'adaptive' ? { cadence: DEFAULT_CADENCE } : {};
+}
 
 /** What a direct invocation (fan-out batch, CLI, console) passes. */
 export const ForecastRequestInput = z
@@ -57,6 +70,8 @@ export interface CompactOutcome {
   score?: number;
   contended?: boolean;
   transition?: 'predicted' | 'cleared' | 'escalated';
+  /** Metrics whose planning settings the learner changed in this run, and why. */
+  planningChanges?: { metric: string; to: string; reason: string }[];
   error?: string;
 }
 
@@ -96,7 +111,7 @@ export async function forecast(
 /** A result small enough for a Step Functions payload (256 KiB) whatever the batch size. */
 export function summarize(result: ForecastRunResult, max = MAX_LISTED_OUTCOMES): ForecastSummary {
   const rank = (o: WorkloadOutcome) =>
-    o.status === 'failed' ? 0 : o.transition ? 1 : o.status === 'degraded' ? 2 : 3;
+    o.status === 'failed' ? 0 : o.transition || changesOf(o).length > 0 ? 1 : o.status === 'degraded' ? 2 : 3;
   const ordered = [...result.outcomes].sort((a, b) => rank(a) - rank(b));
   const { outcomes: _all, ...counts } = result;
   return {
@@ -107,6 +122,7 @@ export function summarize(result: ForecastRunResult, max = MAX_LISTED_OUTCOMES):
       ...(o.score !== undefined ? { score: round(o.score) } : {}),
       ...(o.contended !== undefined ? { contended: o.contended } : {}),
       ...(o.transition ? { transition: o.transition } : {}),
+      ...(changesOf(o).length > 0 ? { planningChanges: changesOf(o) } : {}),
       ...(o.error ? { error: `${o.error.name}: ${o.error.message}` } : {}),
     })),
     truncated: ordered.length > max,
@@ -114,3 +130,11 @@ export function summarize(result: ForecastRunResult, max = MAX_LISTED_OUTCOMES):
 }
 
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
+
+function changesOf(o: WorkloadOutcome): { metric: string; to: string; reason: string }[] {
+  return o.metrics.flatMap((m) =>
+    m.planningChange
+      ? [{ metric: m.metric, to: describeSettings(m.planningChange.to), reason: m.planningChange.reason }]
+      : [],
+  );
+}

@@ -32,7 +32,7 @@ export interface RecordRunOptions {
 
 /**
  * Publish one run: the run-level counts and contention aggregates as a single EMF document, plus
- * per-workload series for at most `seriesWorkloads` workloads (contended first, then by score)
+ * per-workload series for at most `seriesWorkloads` contended workloads (highest score first)
  * and a `WorkloadFailed` metric named by a `workloadId` dimension for at most as many failed
  * ones. The number of EMF lines is bounded whatever the fleet size. Every workload not fully
  * forecast is still logged by name.
@@ -45,7 +45,13 @@ export function recordRun(
 ): void {
   const limit = options.seriesWorkloads ?? DEFAULT_SERIES_WORKLOADS;
   addRunMetrics(result, m, options.durationMs);
-  for (const o of mostContended(result.outcomes, limit)) addWorkloadSeries(o, m);
+  // Contended workloads only: every distinct workloadId dimension is a custom metric billed by the
+  // hour, and one invocation per 100 workloads would otherwise publish its top 20 calm ones too.
+  for (const o of mostContended(
+    result.outcomes.filter((x) => x.contended),
+    limit,
+  ))
+    addWorkloadSeries(o, m);
   for (const o of result.outcomes.filter((x) => x.status === 'failed').slice(0, limit)) {
     // One metric per bad workload (up to the cap), so an alarm or a dashboard can name it.
     const single = m.singleMetric();
@@ -124,6 +130,14 @@ function logOutcomes(result: ForecastRunResult, log: Logger): void {
         metrics: o.metrics.filter((x) => x.error),
       });
     if (o.transition) log.info(`contention ${o.transition}`, { workloadId: o.workloadId, score: o.score });
+    for (const m of o.metrics) {
+      if (m.planningChange)
+        log.info('planning settings changed', {
+          workloadId: o.workloadId,
+          metric: m.metric,
+          ...m.planningChange,
+        });
+    }
   }
   for (const f of result.publishFailures) log.error('event not published', { ...f });
 }

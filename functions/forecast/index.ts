@@ -9,7 +9,7 @@ import { clock } from '../runtime/index';
 import { metrics as metricsSource } from '../runtime/metrics';
 import { countFailures, entry, logger, metrics, parsedOrThrow, tracer } from '../runtime/powertools';
 import { repositories } from '../runtime/repositories';
-import { ForecastInput, type ForecastSummary, forecast, summarize } from './core';
+import { cadenceFromEnv, ForecastInput, type ForecastSummary, forecast, summarize } from './core';
 import { recordRun, seriesWorkloadsFromEnv } from './emf';
 
 export { type ForecastInput, runForecast, summarize } from './core';
@@ -31,7 +31,7 @@ export const handler = entry(
     .handler(async (event): Promise<ForecastSummary> => {
       const input = parsedOrThrow(event, 'forecast input');
       const started = performance.now();
-      const result = await forecast(input, forecastPorts());
+      const result = await forecast(input, forecastPorts(), cadenceFromEnv());
       recordRun(result, metrics, logger, {
         durationMs: Math.round(performance.now() - started),
         seriesWorkloads: seriesWorkloadsFromEnv(),

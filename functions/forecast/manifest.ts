@@ -25,6 +25,8 @@ export const FORECAST_FUNCTIONS: readonly FunctionSpec[] = [
     // Powertools Metrics writes EMF to the log: no cloudwatch:PutMetricData.
     permissions: ['cloudwatch:read', 'events:put'],
     substitution: 'ForecastFunctionArn',
+    // Read and refit calm workloads only when their pre-warm plan would change (shared/planning/cadence.ts).
+    environment: { SHADOWSCALE_FORECAST_CADENCE: 'adaptive' },
   },
   {
     id: LIST_WORKLOADS_FUNCTION_ID,

@@ -39,7 +39,7 @@ import type { ManagedResources } from '../config';
  * | `elasticloadbalancing:DescribeListeners/DescribeRules/DescribeTargetHealth` | none possible (read, resource `*`, acknowledged) |
  * | `iam:PassRole` | registered role ARNs; else roles of this account, only to ECS tasks / EKS |
  * | `lambda:InvokeFunction` (smoke test, `tests:start`) | functions of this account/region tagged `shadowscale:managed=true` |
- * | `codebuild:StartBuild` (`tests:start`) | projects of this account/region tagged `shadowscale:managed=true` |
+ * | `codebuild:StartBuild` (`tests:start`) | registered test projects (`managed.testProjects`); else projects tagged `shadowscale:managed=true` (Lambda runners likewise, `managed.testFunctions`) |
  * | `route53:ChangeResourceRecordSets`, `GetChange` (`route53:shift-weights`) | registered hosted zones only (refused at synth when none); change ids |
  * | `route53:ListResourceRecordSets` (`route53:read-weights`, `route53:shift-weights`) | registered hosted zones only |
  * | `standby:read` / `standby:scale` | ECS services / EKS nodegroups in the standby region (Describe; plus Update for scale) |
@@ -574,6 +574,126 @@ function hostedZones(ctx: PermissionContext, permission: Permission): readonly s
   return zones;
 }
 
+function putMetricsStatement(): ScopedStatement {
+  return statement(
+    {
+      sid: 'CloudWatchPutShadowscaleMetrics',
+      actions: ['cloudwatch:PutMetricData'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'cloudwatch:namespace': METRICS_NAMESPACE } },
+    },
+    `cloudwatch:PutMetricData does not support resource-level permissions; limited to the namespace ${METRICS_NAMESPACE}`,
+  );
+}
+
+/** Read the scalable targets and raise a primary ECS service's MinCapacity (pre-warm's floor). */
+function setFloorStatements(scope: IConstruct): ScopedStatement[] {
+  return [
+    statement(
+      {
+        sid: 'AutoScalingReadTargets',
+        actions: ['application-autoscaling:DescribeScalableTargets'],
+        resources: ['*'],
+      },
+      'application-autoscaling:DescribeScalableTargets (read) does not support resource-level permissions',
+    ),
+    statement(
+      {
+        sid: 'AutoScalingSetFloor',
+        actions: ['application-autoscaling:RegisterScalableTarget'],
+        resources: [arnFor(scope, 'application-autoscaling', 'scalable-target/*')],
+      },
+      'application-autoscaling:RegisterScalableTarget (MinCapacity of a primary ECS service) on scalable targets of this account and region, whose ids are assigned by AWS',
+    ),
+  ];
+}
+
+function invokeSmokeStatement(scope: IConstruct): ScopedStatement {
+  return statement(
+    {
+      sid: 'LambdaInvokeSmokeTest',
+      actions: ['lambda:InvokeFunction'],
+      resources: [arnFor(scope, 'lambda', 'function:*')],
+      conditions: resourceTag,
+    },
+    'lambda:InvokeFunction of smoke-test functions named in workload definitions at run time: limited to functions tagged shadowscale:managed=true',
+  );
+}
+
+/** Start the integration-test runners (CodeBuild projects or functions) tagged as managed. */
+/**
+ * Start integration tests: only the registered test runners (`managed.testProjects` /
+ * `managed.testFunctions`), else those tagged shadowscale:managed=true.
+ */
+function startTestsStatements(scope: IConstruct, ctx: PermissionContext): ScopedStatement[] {
+  const projects = ctx.managed.testProjects ?? [];
+  const functions = ctx.managed.testFunctions ?? [];
+  return [
+    statement(
+      {
+        sid: 'CodeBuildStartTests',
+        actions: ['codebuild:StartBuild'],
+        resources:
+          projects.length > 0
+            ? projects.map((p) => arnFor(scope, 'codebuild', `project/${p}`))
+            : [arnFor(scope, 'codebuild', 'project/*')],
+        ...(projects.length > 0 ? {} : { conditions: resourceTag }),
+      },
+      projects.length > 0
+        ? 'codebuild:StartBuild on the registered test projects (shadowscale:managed.testProjects, name patterns as given)'
+        : 'codebuild:StartBuild of the integration-test projects named in workload definitions at run time: limited to projects tagged shadowscale:managed=true',
+    ),
+    statement(
+      {
+        sid: 'LambdaInvokeTests',
+        actions: ['lambda:InvokeFunction'],
+        resources:
+          functions.length > 0
+            ? functions.map((f) => arnFor(scope, 'lambda', `function:${f}`))
+            : [arnFor(scope, 'lambda', 'function:*')],
+        ...(functions.length > 0 ? {} : { conditions: resourceTag }),
+      },
+      functions.length > 0
+        ? 'lambda:InvokeFunction of the registered test functions (shadowscale:managed.testFunctions, name patterns as given)'
+        : 'lambda:InvokeFunction of integration-test functions named in workload definitions at run time: limited to functions tagged shadowscale:managed=true',
+    ),
+  ];
+}
+
+/** Weighted records in the registered hosted zones only: read them, or also change them. */
+function route53Statements(
+  scope: IConstruct,
+  ctx: PermissionContext,
+  part: 'read' | 'shift',
+): ScopedStatement[] {
+  const zones = hostedZones(ctx, part === 'read' ? 'route53:read-weights' : 'route53:shift-weights');
+  const stack = Stack.of(scope);
+  const hostedZoneArns = zones.map((z) => `arn:${stack.partition}:route53:::hostedzone/${z}`);
+  if (part === 'read')
+    return [
+      statement({
+        sid: 'Route53ReadRegionWeights',
+        actions: ['route53:ListResourceRecordSets'],
+        resources: hostedZoneArns,
+      }),
+    ];
+  return [
+    statement({
+      sid: 'Route53ShiftRegionWeights',
+      actions: ['route53:ChangeResourceRecordSets', 'route53:ListResourceRecordSets'],
+      resources: hostedZoneArns,
+    }),
+    statement(
+      {
+        sid: 'Route53GetChange',
+        actions: ['route53:GetChange'],
+        resources: [`arn:${stack.partition}:route53:::change/*`],
+      },
+      'route53:GetChange (read) on change ids, which are only known after a change is submitted',
+    ),
+  ];
+}
+
 /** The statements granting one permission. Throws `ValidationError` when it cannot be scoped. */
 export function permissionStatements(
   scope: IConstruct,
@@ -589,17 +709,7 @@ export function permissionStatements(
         ),
       ];
     case 'cloudwatch:put-metrics':
-      return [
-        statement(
-          {
-            sid: 'CloudWatchPutShadowscaleMetrics',
-            actions: ['cloudwatch:PutMetricData'],
-            resources: ['*'],
-            conditions: { StringEquals: { 'cloudwatch:namespace': METRICS_NAMESPACE } },
-          },
-          `cloudwatch:PutMetricData does not support resource-level permissions; limited to the namespace ${METRICS_NAMESPACE}`,
-        ),
-      ];
+      return [putMetricsStatement()];
     case 'events:put':
       return [
         statement({ sid: 'EventsPut', actions: ['events:PutEvents'], resources: [ctx.eventBus.eventBusArn] }),
@@ -615,24 +725,7 @@ export function permissionStatements(
     case 'ecs:deploy':
       return ecsStatements(scope, ctx, 'deploy');
     case 'ecs:set-floor':
-      return [
-        statement(
-          {
-            sid: 'AutoScalingReadTargets',
-            actions: ['application-autoscaling:DescribeScalableTargets'],
-            resources: ['*'],
-          },
-          'application-autoscaling:DescribeScalableTargets (read) does not support resource-level permissions',
-        ),
-        statement(
-          {
-            sid: 'AutoScalingSetFloor',
-            actions: ['application-autoscaling:RegisterScalableTarget'],
-            resources: [arnFor(scope, 'application-autoscaling', 'scalable-target/*')],
-          },
-          'application-autoscaling:RegisterScalableTarget (MinCapacity of a primary ECS service) on scalable targets of this account and region, whose ids are assigned by AWS',
-        ),
-      ];
+      return setFloorStatements(scope);
     case 'ecs:manage-shadow':
       return (['read', 'scale', 'create', 'delete'] as const).flatMap((p) => ecsStatements(scope, ctx, p));
     case 'eks:read':
@@ -654,69 +747,13 @@ export function permissionStatements(
     case 'elb:read':
       return [elbReadWeightsStatement(), elbReadHealthStatement()];
     case 'lambda:invoke-smoke':
-      return [
-        statement(
-          {
-            sid: 'LambdaInvokeSmokeTest',
-            actions: ['lambda:InvokeFunction'],
-            resources: [arnFor(scope, 'lambda', 'function:*')],
-            conditions: resourceTag,
-          },
-          'lambda:InvokeFunction of smoke-test functions named in workload definitions at run time: limited to functions tagged shadowscale:managed=true',
-        ),
-      ];
+      return [invokeSmokeStatement(scope)];
     case 'tests:start':
-      return [
-        statement(
-          {
-            sid: 'CodeBuildStartTests',
-            actions: ['codebuild:StartBuild'],
-            resources: [arnFor(scope, 'codebuild', 'project/*')],
-            conditions: resourceTag,
-          },
-          'codebuild:StartBuild of the integration-test projects named in workload definitions at run time: limited to projects tagged shadowscale:managed=true',
-        ),
-        statement(
-          {
-            sid: 'LambdaInvokeTests',
-            actions: ['lambda:InvokeFunction'],
-            resources: [arnFor(scope, 'lambda', 'function:*')],
-            conditions: resourceTag,
-          },
-          'lambda:InvokeFunction of integration-test functions named in workload definitions at run time: limited to functions tagged shadowscale:managed=true',
-        ),
-      ];
-    case 'route53:read-weights': {
-      const stack = Stack.of(scope);
-      return [
-        statement({
-          sid: 'Route53ReadRegionWeights',
-          actions: ['route53:ListResourceRecordSets'],
-          resources: hostedZones(ctx, permission).map(
-            (z) => `arn:${stack.partition}:route53:::hostedzone/${z}`,
-          ),
-        }),
-      ];
-    }
-    case 'route53:shift-weights': {
-      const zones = hostedZones(ctx, permission);
-      const stack = Stack.of(scope);
-      return [
-        statement({
-          sid: 'Route53ShiftRegionWeights',
-          actions: ['route53:ChangeResourceRecordSets', 'route53:ListResourceRecordSets'],
-          resources: zones.map((z) => `arn:${stack.partition}:route53:::hostedzone/${z}`),
-        }),
-        statement(
-          {
-            sid: 'Route53GetChange',
-            actions: ['route53:GetChange'],
-            resources: [`arn:${stack.partition}:route53:::change/*`],
-          },
-          'route53:GetChange (read) on change ids, which are only known after a change is submitted',
-        ),
-      ];
-    }
+      return startTestsStatements(scope, ctx);
+    case 'route53:read-weights':
+      return route53Statements(scope, ctx, 'read');
+    case 'route53:shift-weights':
+      return route53Statements(scope, ctx, 'shift');
     case 'standby:read':
       return standbyStatements(scope, ctx, 'read');
     case 'standby:scale':

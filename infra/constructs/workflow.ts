@@ -52,6 +52,8 @@ export class Workflow extends Construct {
   public readonly substitutions: Readonly<Record<string, string>>;
   /** The functions this state machine calls. */
   public readonly calls: readonly ProjectFunction[];
+  /** The physical name (a plain string, not a token): how other stacks and operators find it. */
+  public readonly stateMachineName: string;
 
   constructor(scope: Construct, id: string, props: WorkflowProps) {
     super(scope, id);
@@ -107,6 +109,7 @@ export class Workflow extends Construct {
     this.calls = calls;
 
     const name = props.stateMachineName ?? `shadowscale-${kebab(spec.id)}`;
+    this.stateMachineName = name;
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       // A generated name: a retained log group with a fixed name would block redeploying after a destroy.
       retention: props.logRetention,

@@ -12,6 +12,7 @@ import { Forecaster } from '../constructs/forecaster';
 import { Lifecycle, lifecycleTargets } from '../constructs/lifecycle';
 import { Monitoring, type ShadowscaleMetricNames } from '../constructs/monitoring';
 import type { PermissionContext } from '../constructs/permissions';
+import { PipelineBranch } from '../constructs/pipeline-branch';
 import { Prewarm } from '../constructs/prewarm';
 import { RegionFailover } from '../constructs/region-failover';
 import { ShadowPoolOrchestrator, type StartRule } from '../constructs/shadow-pool-orchestrator';
@@ -52,6 +53,13 @@ export interface Capabilities {
     readonly stateMachines: readonly StateMachineSpec[];
     readonly lifecycleId: string;
   };
+  /** Deploy-time branching; built only with the migration capability, whose tasks it shares. */
+  readonly pipeline?: {
+    readonly functions: readonly FunctionSpec[];
+    readonly stateMachines: readonly StateMachineSpec[];
+    readonly stateMachineId: string;
+    readonly stageHistory: FunctionSpec;
+  };
   /** Built only with a standby region and at least one registered hosted zone. */
   readonly failover?: {
     readonly functions: readonly FunctionSpec[];
@@ -86,6 +94,7 @@ export class ControlPlaneStack extends Stack {
   public readonly orchestrator?: ShadowPoolOrchestrator;
   public readonly prewarm?: Prewarm;
   public readonly buildBroker?: BuildBroker;
+  public readonly pipelineBranch?: PipelineBranch;
   public readonly regionFailover?: RegionFailover;
   public readonly lifecycle?: Lifecycle;
 
@@ -146,6 +155,17 @@ export class ControlPlaneStack extends Stack {
         ...capabilities.migration,
       });
     }
+    if (capabilities.pipeline) {
+      if (!this.orchestrator)
+        throw new ValidationError(
+          'pipeline capability: needs the migration capability (the state machine calls its traffic and health tasks)',
+        );
+      this.pipelineBranch = new PipelineBranch(this, 'PipelineBranch', {
+        context,
+        ...capabilities.pipeline,
+        sharedFunctions: this.orchestrator.functions,
+      });
+    }
     if (capabilities.prewarm) {
       this.prewarm = new Prewarm(this, 'Prewarm', { context, function: capabilities.prewarm.function });
     }
@@ -171,6 +191,7 @@ export class ControlPlaneStack extends Stack {
     for (const workflow of [
       ...(this.forecaster?.workflows.values() ?? []),
       ...(this.orchestrator?.workflows.values() ?? []),
+      ...(this.pipelineBranch ? [this.pipelineBranch.workflow] : []),
       ...(this.regionFailover?.workflows.values() ?? []),
       ...(this.lifecycle ? [this.lifecycle.workflow] : []),
     ])
@@ -228,6 +249,9 @@ export function capabilitySpecs(capabilities: Capabilities): FunctionSpec[] {
     ...(capabilities.migration?.functions ?? []),
     ...(capabilities.prewarm ? [capabilities.prewarm.function] : []),
     ...(capabilities.builds?.functions ?? []),
+    ...(capabilities.pipeline
+      ? [...capabilities.pipeline.functions, capabilities.pipeline.stageHistory]
+      : []),
     ...(capabilities.failover?.functions ?? []),
     ...(capabilities.lifecycle?.functions ?? []),
   ];

@@ -5,6 +5,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { DemoDeployPipeline } from '../constructs/demo-deploy-pipeline';
 import { acknowledge } from '../constructs/nag';
 import { MANAGED_TAG_KEY, MANAGED_TAG_VALUE } from '../constructs/permissions';
 
@@ -19,6 +20,11 @@ export interface DemoWorkloadStackProps extends StackProps {
   readonly image?: string;
   /** @default 2 */
   readonly desiredCount?: number;
+  /**
+   * The control plane's pipeline-branch state machine: when set, a sample pipeline whose deploy
+   * stage invokes it is added. @default no pipeline
+   */
+  readonly pipelineBranchStateMachineName?: string;
 }
 
 /**
@@ -35,6 +41,7 @@ export class DemoWorkloadStack extends Stack {
   public readonly shadowTargetGroup: elbv2.ApplicationTargetGroup;
   public readonly service: ecs.FargateService;
   public readonly cluster: ecs.Cluster;
+  public readonly pipeline?: DemoDeployPipeline;
 
   /**
    * Two AZs resolved at deploy time (`Fn::GetAZs`) instead of a context lookup at synth time,
@@ -48,7 +55,44 @@ export class DemoWorkloadStack extends Stack {
     super(scope, id, props);
     Tags.of(this).add(MANAGED_TAG_KEY, MANAGED_TAG_VALUE);
     const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const vpc = this.network(retention);
+    const { loadBalancer, albSecurityGroup } = this.publicLoadBalancer(vpc);
+    this.cluster = new ecs.Cluster(this, 'Cluster', {
+      vpc,
+      clusterName: DEMO_CLUSTER_NAME,
+      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+    });
+    this.service = this.fargateService(vpc, albSecurityGroup, props, retention);
+    this.primaryTargetGroup = this.targetGroup(vpc, 'PrimaryTargetGroup', 'primary');
+    this.shadowTargetGroup = this.targetGroup(vpc, 'ShadowTargetGroup', 'shadow');
+    this.service.attachToApplicationTargetGroup(this.primaryTargetGroup);
 
+    this.listener = loadBalancer.addListener('Http', { port: 80, open: false });
+    this.listener.addAction('Weighted', {
+      action: elbv2.ListenerAction.weightedForward([
+        { targetGroup: this.primaryTargetGroup, weight: 100 },
+        { targetGroup: this.shadowTargetGroup, weight: 0 },
+      ]),
+    });
+
+    if (props.pipelineBranchStateMachineName) {
+      this.pipeline = new DemoDeployPipeline(this, 'DeployPipeline', {
+        stateMachineName: props.pipelineBranchStateMachineName,
+      });
+      new CfnOutput(this, 'PipelineName', { value: this.pipeline.pipeline.pipelineName });
+      new CfnOutput(this, 'ReleaseBucket', { value: this.pipeline.bucket.bucketName });
+    }
+
+    new CfnOutput(this, 'Url', { value: `http://${loadBalancer.loadBalancerDnsName}` });
+    new CfnOutput(this, 'ListenerArn', { value: this.listener.listenerArn });
+    new CfnOutput(this, 'PrimaryTargetGroupArn', { value: this.primaryTargetGroup.targetGroupArn });
+    new CfnOutput(this, 'ShadowTargetGroupArn', { value: this.shadowTargetGroup.targetGroupArn });
+    new CfnOutput(this, 'ClusterName', { value: this.cluster.clusterName });
+    new CfnOutput(this, 'ServiceName', { value: this.service.serviceName });
+  }
+
+  /** Public subnets in two AZs, no NAT (the tasks pull a public image), flow logs on. */
+  private network(retention: logs.RetentionDays): ec2.Vpc {
     const vpc = new ec2.Vpc(this, 'Vpc', {
       maxAzs: 2,
       natGateways: 0,
@@ -59,7 +103,14 @@ export class DemoWorkloadStack extends Stack {
         new logs.LogGroup(this, 'FlowLogGroup', { retention, removalPolicy: RemovalPolicy.DESTROY }),
       ),
     });
+    return vpc;
+  }
 
+  /** The internet-facing ALB, its security group and its access-log bucket. */
+  private publicLoadBalancer(vpc: ec2.Vpc): {
+    loadBalancer: elbv2.ApplicationLoadBalancer;
+    albSecurityGroup: ec2.SecurityGroup;
+  } {
     const accessLogs = new s3.Bucket(this, 'AccessLogs', {
       // ALB access logs only support SSE-S3.
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -93,12 +144,16 @@ export class DemoWorkloadStack extends Stack {
       dropInvalidHeaderFields: true,
     });
     loadBalancer.logAccessLogs(accessLogs, 'alb');
+    return { loadBalancer, albSecurityGroup };
+  }
 
-    this.cluster = new ecs.Cluster(this, 'Cluster', {
-      vpc,
-      clusterName: DEMO_CLUSTER_NAME,
-      containerInsightsV2: ecs.ContainerInsights.ENABLED,
-    });
+  /** The Fargate service (ARM64, public IPs, HTTP from the ALB only) in this stack's cluster. */
+  private fargateService(
+    vpc: ec2.Vpc,
+    albSecurityGroup: ec2.SecurityGroup,
+    props: DemoWorkloadStackProps,
+    retention: logs.RetentionDays,
+  ): ecs.FargateService {
     const taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
       cpu: 256,
       memoryLimitMiB: 512,
@@ -124,7 +179,7 @@ export class DemoWorkloadStack extends Stack {
     });
     serviceSecurityGroup.addIngressRule(albSecurityGroup, ec2.Port.tcp(80), 'HTTP from the demo ALB');
     albSecurityGroup.addEgressRule(serviceSecurityGroup, ec2.Port.tcp(80), 'HTTP to the demo tasks');
-    this.service = new ecs.FargateService(this, 'Service', {
+    return new ecs.FargateService(this, 'Service', {
       cluster: this.cluster,
       taskDefinition,
       desiredCount: props.desiredCount ?? 2,
@@ -137,41 +192,24 @@ export class DemoWorkloadStack extends Stack {
       circuitBreaker: { rollback: true },
       propagateTags: ecs.PropagatedTagSource.SERVICE,
     });
+  }
 
-    const targetGroup = (tgId: string, role: string) => {
-      const tg = new elbv2.ApplicationTargetGroup(this, tgId, {
-        vpc,
-        port: 80,
-        protocol: elbv2.ApplicationProtocol.HTTP,
-        targetType: elbv2.TargetType.IP,
-        healthCheck: {
-          path: '/',
-          healthyThresholdCount: 2,
-          interval: Duration.seconds(10),
-          timeout: Duration.seconds(5),
-        },
-        deregistrationDelay: Duration.seconds(30),
-      });
-      Tags.of(tg).add('shadowscale:pool', role);
-      return tg;
-    };
-    this.primaryTargetGroup = targetGroup('PrimaryTargetGroup', 'primary');
-    this.shadowTargetGroup = targetGroup('ShadowTargetGroup', 'shadow');
-    this.service.attachToApplicationTargetGroup(this.primaryTargetGroup);
-
-    this.listener = loadBalancer.addListener('Http', { port: 80, open: false });
-    this.listener.addAction('Weighted', {
-      action: elbv2.ListenerAction.weightedForward([
-        { targetGroup: this.primaryTargetGroup, weight: 100 },
-        { targetGroup: this.shadowTargetGroup, weight: 0 },
-      ]),
+  /** An IP target group tagged with its pool role (primary or shadow). */
+  private targetGroup(vpc: ec2.Vpc, tgId: string, role: string): elbv2.ApplicationTargetGroup {
+    const tg = new elbv2.ApplicationTargetGroup(this, tgId, {
+      vpc,
+      port: 80,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      targetType: elbv2.TargetType.IP,
+      healthCheck: {
+        path: '/',
+        healthyThresholdCount: 2,
+        interval: Duration.seconds(10),
+        timeout: Duration.seconds(5),
+      },
+      deregistrationDelay: Duration.seconds(30),
     });
-
-    new CfnOutput(this, 'Url', { value: `http://${loadBalancer.loadBalancerDnsName}` });
-    new CfnOutput(this, 'ListenerArn', { value: this.listener.listenerArn });
-    new CfnOutput(this, 'PrimaryTargetGroupArn', { value: this.primaryTargetGroup.targetGroupArn });
-    new CfnOutput(this, 'ShadowTargetGroupArn', { value: this.shadowTargetGroup.targetGroupArn });
-    new CfnOutput(this, 'ClusterName', { value: this.cluster.clusterName });
-    new CfnOutput(this, 'ServiceName', { value: this.service.serviceName });
+    Tags.of(tg).add('shadowscale:pool', role);
+    return tg;
   }
 }

@@ -5,6 +5,7 @@ import {
   type MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
 import { ConfigError, TransientError } from '../errors';
+import { type Meter, noMeter } from '../ports/meter';
 import type { MetricQuery, MetricQueryResult, MetricsSource } from '../ports/metrics';
 import type { MetricPoint } from '../schemas/series';
 import { Backoff, type BackoffOptions } from './backoff';
@@ -19,6 +20,8 @@ const RETRYABLE =
 export interface CloudWatchMetricsSourceOptions extends BackoffOptions {
   /** Queries per GetMetricData call (1-500, default 500). */
   maxQueriesPerCall?: number;
+  /** Counts metrics requested per call answered (what GetMetricData bills). */
+  meter?: Meter;
   // Backoff defaults: 4 attempts per page, first wait up to 200 ms, at most 5 s.
 }
 
@@ -48,6 +51,7 @@ interface Accumulated {
 export class CloudWatchMetricsSource implements MetricsSource {
   private readonly maxQueries: number;
   private readonly backoff: Backoff;
+  private readonly meter: Meter;
 
   constructor(
     private readonly client: CloudWatchClient,
@@ -55,6 +59,7 @@ export class CloudWatchMetricsSource implements MetricsSource {
   ) {
     this.maxQueries = Math.min(GET_METRIC_DATA_MAX_QUERIES, Math.max(1, options.maxQueriesPerCall ?? 500));
     this.backoff = new Backoff(options, { maxAttempts: 4, baseDelayMs: 200, maxDelayMs: 5_000 });
+    this.meter = options.meter ?? noMeter;
   }
 
   async fetch(queries: readonly MetricQuery[]): Promise<MetricQueryResult[]> {
@@ -189,7 +194,11 @@ export class CloudWatchMetricsSource implements MetricsSource {
   private async page(input: GetMetricDataCommand['input']): Promise<GetMetricDataCommandOutput> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.client.send(new GetMetricDataCommand(input));
+        const out = await this.client.send(new GetMetricDataCommand(input));
+        // Billed per metric requested, whatever the points returned; a next page asks again.
+        this.meter.add('cloudwatch.metrics-requested', input.MetricDataQueries?.length ?? 0);
+        this.meter.add('cloudwatch.get-metric-data-calls', 1);
+        return out;
       } catch (error) {
         const name = error instanceof Error ? error.name : '';
         const retryable = RETRYABLE.test(name) || isThrottlingError(error);

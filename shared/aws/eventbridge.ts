@@ -1,6 +1,8 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { meterEvent } from '../cost/events';
 import { validateDetail } from '../forecaster/event-validation';
 import type { EventPublisher, PublishResult } from '../ports/events';
+import { type Meter, noMeter } from '../ports/meter';
 import { EVENT_SOURCE, type ShadowscaleEvent } from '../schemas/events';
 import { Backoff, type BackoffOptions } from './backoff';
 
@@ -15,6 +17,8 @@ export interface EventBridgePublisherOptions extends BackoffOptions {
   /** Bus name or ARN; default the account's default bus. */
   busName?: string;
   source?: string;
+  /** Counts the events the bus accepted (what EventBridge bills). */
+  meter?: Meter;
   // Backoff defaults: 4 attempts per entry, first wait up to 100 ms, at most 5 s.
 }
 
@@ -36,6 +40,7 @@ export class EventBridgePublisher implements EventPublisher {
   private readonly busName: string | undefined;
   private readonly source: string;
   private readonly backoff: Backoff;
+  private readonly meter: Meter;
 
   constructor(
     private readonly client: EventBridgeClient,
@@ -44,6 +49,7 @@ export class EventBridgePublisher implements EventPublisher {
     this.busName = options.busName;
     this.source = options.source ?? EVENT_SOURCE;
     this.backoff = new Backoff(options, { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 5_000 });
+    this.meter = options.meter ?? noMeter;
   }
 
   async publish(events: readonly ShadowscaleEvent[]): Promise<PublishResult> {
@@ -98,7 +104,10 @@ export class EventBridgePublisher implements EventPublisher {
       batch.forEach((item, i) => {
         const answer = entries[i];
         // Entries come back in request order; an entry without an EventId did not make it.
-        if (answer?.EventId && !answer.ErrorCode) return;
+        if (answer?.EventId && !answer.ErrorCode) {
+          meterEvent(this.meter, item.size);
+          return;
+        }
         const code = answer?.ErrorCode ?? 'MissingEntry';
         item.lastError = `${code}: ${answer?.ErrorMessage ?? 'no event id returned'}`;
         failed.push({ item, permanent: PERMANENT_ERROR.test(code) });

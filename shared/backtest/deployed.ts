@@ -1,9 +1,11 @@
 import { ManualClock } from '../clock';
+import type { ForecasterOptions } from '../forecaster/service';
 import { planningPath } from '../planning/path';
 import { metricUnits, wholeUnits } from '../planning/units';
+import type { Meter } from '../ports/meter';
 import type { Prediction } from '../schemas/series';
 import { Workload, type WorkloadInput } from '../schemas/workload';
-import { ControlLoop } from '../sim/control-loop';
+import { ControlLoop, type LoopWork } from '../sim/control-loop';
 import type { DecisionLog } from '../sim/decisions';
 import { SimFleet, type SimWorkloadOptions } from '../sim/fleet';
 import { makeMemoryRepositories } from '../sim/memory-repositories';
@@ -22,12 +24,15 @@ export interface LoopSettings {
   maxHeadroom?: number;
   /** The cap never plans below this quantile. Default 0.8. */
   minQuantile?: number;
+  /** Learn the settings per metric from outcomes, starting from the above (the product default). */
+  learn?: boolean;
 }
 
 export const DEFAULT_LOOP_SETTINGS: Required<LoopSettings> = {
   quantile: 0.99,
   maxHeadroom: 0.2,
   minQuantile: 0.8,
+  learn: true,
 };
 
 export interface LoopPhysics {
@@ -85,6 +90,7 @@ export function loopWorkload(p: LoopPhysics, settings: LoopSettings = {}): Workl
         minQuantile: Math.min(s.minQuantile, s.quantile),
       },
     ],
+    policy: { learn: s.learn },
   };
   return parseOrThrow(Workload, input, 'backtest workload');
 }
@@ -94,6 +100,8 @@ export interface DeployedRun {
   workload: Workload;
   log: DecisionLog;
   counts: ControlLoop['counts'];
+  /** What the loop's functions and state machines did (for a bill). */
+  work: LoopWork;
   /** The median and planning path of the newest forecast at each step (units), NaN without one. */
   band: { low: Float64Array; mid: Float64Array; high: Float64Array };
 }
@@ -110,6 +118,15 @@ export interface DeployedLoopInput {
   /** Loop period. Default LOOP_TICK_MS, never shorter than the trace's step. */
   tickMs?: number;
   onStep?: (k: number, n: number) => void;
+  /** Options of the forecaster service (e.g. its adaptive cadence). */
+  forecaster?: Partial<ForecasterOptions>;
+  /** Counts what the store, the metrics reads and the events would be billed. */
+  meter?: Meter;
+  /**
+   * Forecasts kept per metric in the store. Default 12: the loop reads only the newest, and a
+   * short history keeps a replay of months cheap (a bill should use the deployed default, 288).
+   */
+  predictionHistoryLimit?: number;
 }
 
 /**
@@ -128,9 +145,20 @@ export async function runDeployedLoop(input: DeployedLoopInput): Promise<Deploye
   const clock = new ManualClock(trace.startMs);
   const fleet = new SimFleet({ clock, stepMs: iv, workloads: [{ ...sim, workload }] });
   // The loop reads only the newest prediction; a short history keeps a replay of months cheap.
-  const repositories = makeMemoryRepositories({ clock, options: { predictionHistoryLimit: 12 } });
+  const repositories = makeMemoryRepositories({
+    clock,
+    options: { predictionHistoryLimit: input.predictionHistoryLimit ?? 12 },
+    ...(input.meter ? { meter: input.meter } : {}),
+  });
   await repositories.workloads.create(workload);
-  const loop = new ControlLoop({ fleet, clock, repositories, workload });
+  const loop = new ControlLoop({
+    fleet,
+    clock,
+    repositories,
+    workload,
+    ...(input.forecaster ? { forecaster: input.forecaster } : {}),
+    ...(input.meter ? { meter: input.meter } : {}),
+  });
   const band = {
     low: new Float64Array(n).fill(Number.NaN),
     mid: new Float64Array(n).fill(Number.NaN),
@@ -152,7 +180,7 @@ export async function runDeployedLoop(input: DeployedLoopInput): Promise<Deploye
     input.onStep?.(k, n);
   }
   await loop.settle(trace.startMs + n * iv);
-  return { fleet, workload, log: loop.log, counts: loop.counts, band };
+  return { fleet, workload, log: loop.log, counts: loop.counts, work: loop.work, band };
 }
 
 function bandAt(

@@ -1,8 +1,24 @@
 import type { PoolStatus } from '../ports/compute';
 import type { TrafficWeights } from '../schemas/operation';
 
-export const POLICY_NAMES = ['reactive', 'hourly-predictive', 'shadowscale', 'oracle'] as const;
+/**
+ * `shadowscale` is the deployed loop with the workload's default policy (planning settings
+ * learned per metric); `shadowscale-fixed` the same loop planning at the fixed settings.
+ */
+export const POLICY_NAMES = [
+  'reactive',
+  'hourly-predictive',
+  'shadowscale-fixed',
+  'shadowscale',
+  'oracle',
+] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
+
+/** The policies the deployed loop runs (the others decide step by step in the replay). */
+export const LOOP_POLICIES = ['shadowscale', 'shadowscale-fixed'] as const satisfies readonly PolicyName[];
+export type LoopPolicyName = (typeof LOOP_POLICIES)[number];
+export const isLoopPolicy = (name: PolicyName): name is LoopPolicyName =>
+  (LOOP_POLICIES as readonly string[]).includes(name);
 
 /**
  * What a policy may see when it decides at `nowMs` (the start of step `step`): only the metric

@@ -11,6 +11,8 @@ import { ReactivePolicy } from './policies/reactive';
 import {
   clampUnits,
   type Decision,
+  isLoopPolicy,
+  type LoopPolicyName,
   POLICY_NAMES,
   type Policy,
   type PolicyName,
@@ -125,7 +127,7 @@ function resolve(s: BacktestSetup): Resolved {
 }
 
 /** The policies that decide step by step in the replay (the deployed loop acts through ports). */
-export type StepPolicyName = Exclude<PolicyName, 'shadowscale'>;
+export type StepPolicyName = Exclude<PolicyName, LoopPolicyName>;
 
 /** A fresh policy by name. Only the oracle is handed the future. */
 export function makePolicy(name: StepPolicyName, future: Float64Array): Policy {
@@ -244,17 +246,22 @@ function metricsOf(h: FleetHistory, r: Resolved, actions: number): ElasticityMet
   });
 }
 
-/** `shadowscale`: the deployed loop (forecaster, operations, pre-warm) over the same physics. */
+/**
+ * `shadowscale`: the deployed loop (forecaster, operations, pre-warm) over the same physics, its
+ * planning settings learned; `shadowscale-fixed`: the same loop at the fixed settings.
+ */
 export async function runShadowscale(
   setup: BacktestSetup,
   onStep?: (k: number, n: number) => void,
+  name: LoopPolicyName = 'shadowscale',
 ): Promise<PolicyRun & { deployed: DeployedRun }> {
   const started = performance.now();
   const r = resolve(setup);
-  const deployed = await runDeployedLoop({ ...loopWorld(r, r.shadowscale), ...(onStep ? { onStep } : {}) });
+  const settings = { ...r.shadowscale, learn: name === 'shadowscale' && r.shadowscale.learn !== false };
+  const deployed = await runDeployedLoop({ ...loopWorld(r, settings), ...(onStep ? { onStep } : {}) });
   const w = deployed.fleet.get(deployed.workload.workloadId);
   return {
-    name: 'shadowscale',
+    name,
     metrics: metricsOf(w.history, r, w.primary.actions + w.shadow.actions),
     history: w.history,
     band: deployed.band,
@@ -304,7 +311,11 @@ export async function runBacktest(
   const runs: PolicyRun[] = [];
   for (const [i, name] of names.entries()) {
     onPolicy?.(name, i);
-    runs.push(name === 'shadowscale' ? await runShadowscale(setup) : runPolicy(setup, makePolicy(name, d)));
+    runs.push(
+      isLoopPolicy(name)
+        ? await runShadowscale(setup, undefined, name)
+        : runPolicy(setup, makePolicy(name, d)),
+    );
   }
   return {
     trace: r.trace.name,

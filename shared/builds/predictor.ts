@@ -9,7 +9,12 @@
  *     usually costs what it cost last time), else the level;
  *   - model:  level + β · standardised features, a median (L1) ridge regression on the change
  *     score, log job count, hour of day (sin/cos), weekend, log builds of the stage in the past
- *     24 h and the last runs' deviation from the level.
+ *     24 h and the last runs' deviation from the level;
+ *   - ewma:   an exponentially weighted mean of log work (weight `ewmaAlpha` on the newest run),
+ *     which follows a level shift faster than a median and is steadier than the last run;
+ *   - blend:  the geometric mean of the other experts weighted by the inverse square of their
+ *     discounted error (a combination of forecasts is usually better than the best single one,
+ *     and it degrades to the best one when that one is far ahead).
  * The point is the expert with the lowest discounted absolute error so far (discount
  * 1 − `learningRate` per run: the learning rate weighs new runs against old), and the interval
  * is that point times the quantiles of the stage's recent out-of-sample residual ratios
@@ -32,7 +37,9 @@ export interface StageRunInput {
   changeKey?: string;
 }
 
-export const EXPERTS = ['level', 'long', 'last', 'sameChange', 'model'] as const;
+export const EXPERTS = ['level', 'long', 'last', 'sameChange', 'model', 'ewma', 'blend'] as const;
+/** The experts the blend combines (all but itself). */
+const BASE_EXPERTS = EXPERTS.filter((e) => e !== 'blend');
 export type Expert = (typeof EXPERTS)[number];
 
 export interface PredictorParams {
@@ -56,6 +63,8 @@ export interface PredictorParams {
   /** Page–Hinkley tolerance and threshold (log units). */
   driftDelta: number;
   driftThreshold: number;
+  /** Weight of the newest run in the exponentially weighted level. */
+  ewmaAlpha: number;
 }
 
 export const DEFAULT_PARAMS: PredictorParams = {
@@ -70,6 +79,7 @@ export const DEFAULT_PARAMS: PredictorParams = {
   minRunsForModel: 30,
   driftDelta: 0.05,
   driftThreshold: 25,
+  ewmaAlpha: 0.2,
 };
 
 export const FEATURE_NAMES = [
@@ -109,6 +119,8 @@ export interface ProfileState {
   ph: { mean: number; n: number; up: number; down: number };
   /** Median of the features' change score seen, to stand in when a run's is unknown. */
   lastChangeScore: number;
+  /** Exponentially weighted mean of log work; absent in states stored before it existed. */
+  ewma?: number;
 }
 
 export interface ProfileQuantiles {
@@ -132,7 +144,7 @@ export function newProfileState(): ProfileState {
     runs: 0,
     recent: [],
     byChange: [],
-    score: { level: 0, long: 0, last: 0, sameChange: 0, model: 0 },
+    score: { level: 0, long: 0, last: 0, sameChange: 0, model: 0, ewma: 0, blend: 0 },
     starts: [],
     fit: [],
     mu: new Array(NF).fill(0),
@@ -181,18 +193,34 @@ function expertPoints(
   const lvl = level(state, params.levelWindow);
   const same =
     run.changeKey === undefined ? undefined : state.byChange.find(([k]) => k === run.changeKey)?.[1];
-  return {
+  const base = {
     level: lvl,
     long: level(state, params.longWindow),
     last: state.recent.at(-1) ?? lvl,
     sameChange: same ?? lvl,
     model: state.runs >= params.minRunsForModel ? lvl + linear(state, features(state, run, params)) : lvl,
+    ewma: state.ewma ?? lvl,
   };
+  let wSum = 0;
+  let ySum = 0;
+  for (const e of BASE_EXPERTS) {
+    const err = scoreOf(state, e);
+    // Before any error is known every expert weighs the same.
+    const w = 1 / Math.max(err, 1e-6) ** 2;
+    wSum += w;
+    ySum += w * base[e as Exclude<Expert, 'blend'>];
+  }
+  return { ...base, blend: wSum > 0 ? ySum / wSum : lvl };
+}
+
+/** An expert's discounted error; 0 for experts a stored state predates (they start level). */
+function scoreOf(state: ProfileState, e: Expert): number {
+  return state.score[e] ?? 0;
 }
 
 function bestExpert(state: ProfileState): Expert {
   let best: Expert = 'level';
-  for (const e of EXPERTS) if (state.score[e] < state.score[best]) best = e;
+  for (const e of EXPERTS) if (scoreOf(state, e) < scoreOf(state, best)) best = e;
   return best;
 }
 
@@ -299,7 +327,7 @@ export function absorbRun(
     const residual = y - points[bestExpert(state)];
     const keep = 1 - params.learningRate;
     for (const e of EXPERTS)
-      state.score[e] = keep * state.score[e] + Math.abs(Math.exp(points[e]) - agentSeconds);
+      state.score[e] = keep * scoreOf(state, e) + Math.abs(Math.exp(points[e]) - agentSeconds);
     state.residuals.push(residual);
     if (state.residuals.length > params.residualWindow) state.residuals.shift();
     // Sign-gradient (L1) step: bounded by the learning rate whatever the size of the miss.
@@ -316,6 +344,7 @@ export function absorbRun(
     }
   }
   if (run.changeScore !== undefined) state.lastChangeScore = run.changeScore;
+  state.ewma = state.ewma === undefined ? y : state.ewma + params.ewmaAlpha * (y - state.ewma);
   state.recent.push(y);
   if (state.recent.length > Math.max(params.levelWindow, params.longWindow)) state.recent.shift();
   if (run.changeKey !== undefined) {

@@ -9,9 +9,10 @@ import { ConfigError } from '../errors';
  * (the fleet's `overflowBehavior: ON_DEMAND`). ECS Fargate is billed per vCPU-hour and GB-hour;
  * Fargate Spot at a discount, interruptible with a two-minute warning.
  *
- * The figures were typed in from the public AWS pricing pages (CodeBuild, Fargate) as we last
- * read them; they were not re-checked from this repository, change over time, and differ per
- * account (savings plans, private pricing). Treat them as the default of a table you pass in.
+ * The figures were entered from memory of the public AWS pricing pages (CodeBuild, Fargate) on
+ * 2026-12-04, on a machine without network access: they were not checked against the pages,
+ * change over time, and differ per account (savings plans, private pricing). Treat them as the
+ * default of a table you pass in, and check them before relying on a cost figure.
  * Provisioning delays are our own typical figures, not AWS guarantees.
  */
 

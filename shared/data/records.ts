@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SeriesAnomaly } from '../anomaly/series';
 import { ConflictError, ItemTooLargeError, ValidationError } from '../errors';
+import { LearnerState } from '../planning/learner';
 import type { ContentionDecisionRecord, ModelStateRecord } from '../ports/repositories';
 import { MetricFingerprint } from '../profile/fingerprint';
 import { EpochMs, WorkloadId } from '../schemas/common';
@@ -42,6 +43,7 @@ export const ModelStateRecordSchema = z.strictObject({
   state: z.unknown().refine(isJsonValue, 'must be JSON-serialisable (no functions, cycles or BigInt)'),
   anomaly: SeriesAnomaly.optional(),
   fingerprint: MetricFingerprint.optional(),
+  learner: LearnerState.optional(),
 });
 
 export const ContentionDecisionRecordSchema = z.strictObject({
@@ -54,6 +56,8 @@ export const ContentionDecisionRecordSchema = z.strictObject({
   recommendedShadowUnits: z.number().int().nonnegative().optional(),
   anomalyScore: z.number().min(0).max(1).optional(),
   anomalousMetrics: z.array(z.string().min(1)).min(1).optional(),
+  nextRunAt: EpochMs.optional(),
+  expectedHigh: z.record(z.string().min(1), z.number().finite()).optional(),
 });
 
 // Compile-time check that the schemas and the port interfaces agree both ways.

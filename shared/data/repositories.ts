@@ -10,7 +10,9 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { type Clock, systemClock } from '../clock';
+import { meterDelete, meterGet, meterQuery, meterWrite } from '../cost/dynamodb';
 import { ConflictError, LeaseHeldError, NotFoundError } from '../errors';
+import { type Meter, noMeter } from '../ports/meter';
 import type {
   ContentionDecisionRecord,
   ModelStateRecord,
@@ -76,11 +78,19 @@ export type DynamoRepositoriesConfig = (
   names: TableNames;
   clock?: Clock;
   options?: DataLayerOptions;
+  /** Counts request units by item size (what on-demand capacity bills); see shared/cost/dynamodb.ts. */
+  meter?: Meter;
 };
 
 export function makeDynamoRepositories(config: DynamoRepositoriesConfig): Repositories {
   const doc = config.documentClient ?? documentClientFrom(config.client as DynamoDBClient);
-  const ctx = new Ctx(doc, config.names, config.clock ?? systemClock, resolveOptions(config.options));
+  const ctx = new Ctx(
+    doc,
+    config.names,
+    config.clock ?? systemClock,
+    resolveOptions(config.options),
+    config.meter ?? noMeter,
+  );
   return {
     workloads: new DynamoWorkloadRepository(ctx),
     predictions: new DynamoPredictionRepository(ctx),
@@ -100,9 +110,14 @@ class Ctx {
     readonly names: TableNames,
     readonly clock: Clock,
     readonly options: ResolvedDataLayerOptions,
+    readonly meter: Meter,
   ) {}
 
-  async get(table: TableName, key: Item, projection?: readonly string[]): Promise<Item | undefined> {
+  /**
+   * Whole items only: a projection would not lower the units read (DynamoDB bills the item's full
+   * size) and would hide the size the meter counts.
+   */
+  async get(table: TableName, key: Item): Promise<Item | undefined> {
     const { Item } = await this.run(`GetItem ${table}`, () =>
       this.doc.send(
         new GetCommand({
@@ -110,23 +125,33 @@ class Ctx {
           Key: key,
           // Strongly consistent: versions and leases must be read fresh.
           ConsistentRead: true,
-          ...projectionOf(projection),
         }),
       ),
     );
+    meterGet(this.meter, Item, true);
     return Item;
   }
 
   /** Put; resolves false when the condition failed. */
-  put(table: TableName, item: Item, condition?: Condition): Promise<boolean> {
-    return this.conditional(`PutItem ${table}`, () =>
-      this.doc.send(
-        new PutCommand({ TableName: this.names[table], Item: item, ...conditionParams(condition) }),
-      ),
-    );
+  async put(table: TableName, item: Item, condition?: Condition): Promise<boolean> {
+    let old: Item | undefined;
+    const written = await this.conditional(`PutItem ${table}`, async () => {
+      // The replaced item comes back at no extra cost; a replacement bills the larger of the two.
+      const out = await this.doc.send(
+        new PutCommand({
+          TableName: this.names[table],
+          Item: item,
+          ReturnValues: 'ALL_OLD',
+          ...conditionParams(condition),
+        }),
+      );
+      old = out.Attributes;
+    });
+    meterWrite(this.meter, item, old);
+    return written;
   }
 
-  update(
+  async update(
     table: TableName,
     key: Item,
     update: string,
@@ -134,24 +159,39 @@ class Ctx {
     names: Record<string, string>,
     values: Item,
   ): Promise<boolean> {
-    return this.conditional(`UpdateItem ${table}`, () =>
-      this.doc.send(
+    let after: Item | undefined;
+    const written = await this.conditional(`UpdateItem ${table}`, async () => {
+      const out = await this.doc.send(
         new UpdateCommand({
           TableName: this.names[table],
           Key: key,
           UpdateExpression: update,
+          // Returned at no extra cost: the meter needs the item's size.
+          ReturnValues: 'ALL_NEW',
           ...conditionParams({ expression: condition, names, values }),
         }),
-      ),
-    );
+      );
+      after = out.Attributes;
+    });
+    meterWrite(this.meter, after ?? key);
+    return written;
   }
 
-  delete(table: TableName, key: Item, condition?: Condition): Promise<boolean> {
-    return this.conditional(`DeleteItem ${table}`, () =>
-      this.doc.send(
-        new DeleteCommand({ TableName: this.names[table], Key: key, ...conditionParams(condition) }),
-      ),
-    );
+  async delete(table: TableName, key: Item, condition?: Condition): Promise<boolean> {
+    let old: Item | undefined;
+    const deleted = await this.conditional(`DeleteItem ${table}`, async () => {
+      const out = await this.doc.send(
+        new DeleteCommand({
+          TableName: this.names[table],
+          Key: key,
+          ReturnValues: 'ALL_OLD',
+          ...conditionParams(condition),
+        }),
+      );
+      old = out.Attributes;
+    });
+    meterDelete(this.meter, old);
+    return deleted;
   }
 
   /** Run a conditional write; resolves false when its condition failed. */
@@ -165,8 +205,12 @@ class Ctx {
     }
   }
 
-  /** Delete many keys, 25 per BatchWriteItem, retrying unprocessed ones. */
-  async deleteMany(table: TableName, keys: readonly Item[]): Promise<void> {
+  /** Delete many items (as read), 25 per BatchWriteItem, retrying unprocessed ones. */
+  async deleteMany(table: TableName, found: readonly Item[]): Promise<void> {
+    const keyNames = keyAttributes(table);
+    const keys = found.map((item) => Object.fromEntries(keyNames.map((k) => [k, item[k]])));
+    // Each delete bills its item's size; an unprocessed one is retried until it is processed once.
+    for (const item of found) meterDelete(this.meter, item);
     for (let i = 0; i < keys.length; i += 25) {
       let requests = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
       for (let attempt = 0; requests.length > 0; attempt++) {
@@ -197,6 +241,7 @@ class Ctx {
           }),
         ),
       );
+      meterQuery(this.meter, out.Items ?? [], input.ConsistentRead === true);
       items.push(...(out.Items ?? []));
       start = out.LastEvaluatedKey;
     } while (start);
@@ -229,6 +274,7 @@ class Ctx {
           }),
         ),
       );
+      meterQuery(this.meter, out.Items ?? [], input.ConsistentRead === true);
       for (const item of out.Items ?? []) if (accept(item)) items.push(item);
       start = out.LastEvaluatedKey;
     } while (start && items.length <= limit);
@@ -266,16 +312,6 @@ function conditionParams(condition: Condition | undefined) {
       ? { ExpressionAttributeValues: condition.values }
       : {}),
   };
-}
-
-function projectionOf(attributes?: readonly string[]) {
-  if (!attributes || attributes.length === 0) return {};
-  const names: Record<string, string> = {};
-  const parts = attributes.map((name, i) => {
-    names[`#p${i}`] = name;
-    return `#p${i}`;
-  });
-  return { ProjectionExpression: parts.join(', '), ExpressionAttributeNames: names };
 }
 
 /** The table key plus the index key: what ExclusiveStartKey needs for a query on that index. */
@@ -416,11 +452,7 @@ class DynamoPredictionRepository implements PredictionRepository {
 
     let keep: string[] = [];
     for (let attempt = 1; ; attempt++) {
-      const current = await this.ctx.get('predictions', { pk, sk: predictionKeys.latestSk }, [
-        'latestVersion',
-        'historyKeys',
-        'generatedAt',
-      ]);
+      const current = await this.ctx.get('predictions', { pk, sk: predictionKeys.latestSk });
       const version = typeof current?.latestVersion === 'number' ? current.latestVersion : 0;
       const keys = Array.isArray(current?.historyKeys) ? (current.historyKeys as string[]) : [];
       const next = nextHistoryKeys(keys, sk, limit);
@@ -453,11 +485,10 @@ class DynamoPredictionRepository implements PredictionRepository {
     const stale = await this.ctx.queryAll('predictions', {
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
       ExpressionAttributeValues: { ':pk': pk, ':from': predictionKeys.historyPrefix, ':to': oldestKept },
-      ProjectionExpression: 'pk, sk',
     });
     await this.ctx.deleteMany(
       'predictions',
-      stale.filter((item) => (item.sk as string) < oldestKept).map((item) => ({ pk: item.pk, sk: item.sk })),
+      stale.filter((item) => (item.sk as string) < oldestKept),
     );
   }
 
@@ -496,6 +527,7 @@ class DynamoPredictionRepository implements PredictionRepository {
           }),
         ),
       );
+      meterQuery(this.ctx.meter, page.Items ?? [], false);
       for (const item of page.Items ?? []) if (!isExpired(item.ttl, now)) out.push(records.prediction(item));
       start = page.LastEvaluatedKey;
     } while (start && out.length < limit);
@@ -593,14 +625,13 @@ class DynamoSignalRepository implements SignalRepository {
     if (toMs <= fromMs) return [];
     const items = await this.ctx.queryAll('signals', {
       IndexName: index,
+      // No FilterExpression: filtered items are billed all the same, and `overlaps` below drops them.
       KeyConditionExpression: '#k = :k AND startsAt BETWEEN :lo AND :hi',
-      FilterExpression: 'endsAt > :from',
       ExpressionAttributeNames: { '#k': keyName },
       ExpressionAttributeValues: {
         ':k': key,
         ':lo': Math.max(0, fromMs - MAX_SIGNAL_WINDOW_MS),
         ':hi': toMs - 1,
-        ':from': fromMs,
       },
     });
     const now = this.ctx.clock.now();

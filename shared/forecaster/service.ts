@@ -5,11 +5,17 @@ import { engine as defaultEngine } from '../model';
 import type { ForecastEngine, ForecastResult, ModelState } from '../model/api';
 import {
   assessContention,
+  type CadenceSettings,
   decide,
+  forecastQuantiles,
+  type LearnerChange,
+  learnStep,
   type MetricDemand,
+  nextForecastRun,
   planningPath,
   shadowUnitsFor,
   shouldEscalate,
+  unitsAhead,
 } from '../planning';
 import type { EventPublisher, PublishResult } from '../ports/events';
 import type { MetricQuery, MetricQueryResult, MetricsSource } from '../ports/metrics';
@@ -22,9 +28,9 @@ import type {
 } from '../ports/repositories';
 import { updateFingerprint } from '../profile/fingerprint';
 import type { ShadowscaleEvent } from '../schemas/events';
-import type { Prediction } from '../schemas/series';
+import type { MetricPoint, PlanningSettings, Prediction } from '../schemas/series';
 import type { Signal } from '../schemas/signal';
-import type { WorkloadMetric, WorkloadRecord } from '../schemas/workload';
+import type { Workload, WorkloadMetric, WorkloadRecord } from '../schemas/workload';
 import {
   bucketByPeriod,
   DAY_MS,
@@ -34,7 +40,6 @@ import {
   incrementalRead,
   type PlanOptions,
   planRead,
-  quantilesFor,
   type ReadMode,
   type SeriesRead,
   signalTagsOf,
@@ -79,6 +84,12 @@ export interface ForecasterOptions extends PlanOptions {
   maxScheduledRefits: number;
   /** Called after each chunk with the number of workloads done so far (progress for the CLI). */
   onProgress?: (done: number) => void;
+  /**
+   * Adaptive cadence (shared/planning/cadence.ts): a workload whose stored decision says its next
+   * run is later is skipped (nothing read beyond that decision and its signals, nothing written,
+   * nothing published). Absent: every workload every run.
+   */
+  cadence?: CadenceSettings;
 }
 
 export interface ErrorInfo {
@@ -107,6 +118,10 @@ export interface MetricOutcome {
   peakAtQuantile?: number;
   /** Anomaly score of the newest observation, in [0, 1] (see shared/anomaly). */
   anomalyScore?: number;
+  /** The planning settings this run planned with, when the policy learns them. */
+  planning?: PlanningSettings;
+  /** The learner changed the planning settings in this run, and why. */
+  planningChange?: LearnerChange;
   error?: ErrorInfo;
 }
 
@@ -126,6 +141,11 @@ export interface WorkloadOutcome {
   /** Detail types published for this workload. */
   published: string[];
   error?: ErrorInfo;
+  /** Not due under the adaptive cadence: nothing was read, written or published. */
+  skipped?: boolean;
+  /** Adaptive cadence: when this workload runs next, and why. */
+  nextRunAt?: number;
+  cadence?: string;
 }
 
 export interface PublishFailure {
@@ -140,6 +160,8 @@ export interface ForecastRunResult {
   ok: number;
   degraded: number;
   failed: number;
+  /** Workloads not due under the adaptive cadence (counted in `ok`). */
+  skipped: number;
   series: number;
   eventsPublished: number;
   publishFailures: PublishFailure[];
@@ -150,10 +172,13 @@ export interface ForecastRunResult {
 
 interface SeriesWork {
   metric: WorkloadMetric;
-  stored: ModelStateRecord | undefined;
+  /** The state read at the start of the run; dropped once the series has its new state. */
+  stored?: ModelStateRecord | undefined;
   read: SeriesRead;
   queryId: string;
   answer?: MetricQueryResult;
+  /** A point read exceeded what the previous forecast planned for (adaptive cadence). */
+  breached?: boolean;
 }
 
 interface WorkloadWork {
@@ -202,6 +227,7 @@ export async function runForecaster(
     ok: 0,
     degraded: 0,
     failed: 0,
+    skipped: 0,
     series: 0,
     eventsPublished: 0,
     publishFailures: [],
@@ -213,6 +239,7 @@ export async function runForecaster(
     for (const w of works) {
       result.outcomes.push(w.outcome);
       result[w.outcome.status]++;
+      if (w.outcome.skipped) result.skipped++;
       result.workloads++;
     }
     opts.onProgress?.(result.workloads);
@@ -259,6 +286,7 @@ interface Target {
 
 const toTarget = (record: WorkloadRecord): Target => ({ workloadId: record.workload.workloadId, record });
 
+/** One chunk of workloads through the run's steps; returns each workload's work (outcome included). */
 async function runChunk(
   chunk: Target[],
   fullRefit: boolean,
@@ -278,9 +306,24 @@ async function runChunk(
     states: [],
     events: [],
   }));
-  const { predictions, signals, workloads } = ports.repositories;
+  await loadWork(works, fullRefit, nowMs, ports, opts);
+  spreadRefits(works, budget);
+  await readSeries(works, ports.metrics);
+  await forecastChunk(works, nowMs, ports, opts);
+  await storeChunk(works, ports, opts, result);
+  await publishChunk(works, ports, opts, result);
+  return works;
+}
 
-  // 1. Load what each workload needs: its definition, model states, decision, signals.
+/** Load what each workload needs: its definition, model states, decision, signals; plan its reads. */
+async function loadWork(
+  works: WorkloadWork[],
+  fullRefit: boolean,
+  nowMs: number,
+  ports: ForecasterPorts,
+  opts: ForecasterOptions,
+): Promise<void> {
+  const { predictions, signals, workloads } = ports.repositories;
   await mapLimit(works, opts.concurrency, async (w) => {
     await isolate(w, async () => {
       if (!w.record) {
@@ -290,7 +333,10 @@ async function runChunk(
       }
       const workload = w.record.workload;
       const horizonMs = workload.contention.horizonSeconds * 1000;
-      const [previous, found, states] = await Promise.all([
+      const loadStates = () =>
+        Promise.all(workload.metrics.map((m) => predictions.getModelState(w.workloadId, m.name)));
+      const cadence = fullRefit ? undefined : opts.cadence;
+      const [previous, found, early] = await Promise.all([
         predictions.getDecision(w.workloadId),
         signals.forWorkload(
           w.workloadId,
@@ -298,10 +344,17 @@ async function runChunk(
           nowMs - opts.historyMs,
           nowMs + horizonMs + DAY_MS,
         ),
-        Promise.all(workload.metrics.map((m) => predictions.getModelState(w.workloadId, m.name))),
+        // Under the adaptive cadence the (large) model states are read only once the run is due.
+        cadence ? Promise.resolve(undefined) : loadStates(),
       ]);
       if (previous) w.previous = previous;
       w.signals = found;
+      if (cadence && !isDue(previous, found, nowMs, cadence)) {
+        w.outcome.skipped = true;
+        if (previous?.nextRunAt !== undefined) w.outcome.nextRunAt = previous.nextRunAt;
+        return;
+      }
+      const states = early ?? (await loadStates());
       w.series = workload.metrics.map((metric, i) => ({
         metric,
         stored: states[i],
@@ -310,8 +363,10 @@ async function runChunk(
       }));
     });
   });
+}
 
-  // Spread scheduled refits over runs (in registry order, so the same series go first next run).
+/** Spread scheduled refits over runs (in registry order, so the same series go first next run). */
+function spreadRefits(works: readonly WorkloadWork[], budget: { refits: number }): void {
   for (const w of works) {
     for (const s of w.series) {
       if (s.read.reason !== 'refit-due' || !s.stored) continue;
@@ -319,31 +374,52 @@ async function runChunk(
       else s.read = { ...incrementalRead(s.metric, s.stored, s.read.endMs), deferred: true };
     }
   }
+}
 
-  // 2. Read new points for every series of the chunk in one batched call.
-  await readSeries(works, ports.metrics);
-
-  // 3. Update or refit, forecast, score and decide (CPU only).
+/**
+ * Update or refit, forecast, score and decide (CPU only, after the chunk's one batched read). A
+ * state the engine refuses to update is refitted from full history in the same run.
+ */
+async function forecastChunk(
+  works: WorkloadWork[],
+  nowMs: number,
+  ports: ForecasterPorts,
+  opts: ForecasterOptions,
+): Promise<void> {
   const again: SeriesWork[] = [];
   for (const w of works) {
-    if (w.outcome.status === 'failed') continue;
+    if (w.outcome.status === 'failed' || w.outcome.skipped) continue;
     for (const s of w.series) {
       const outcome = forecastSeries(w, s, nowMs, opts);
       if (outcome === 'refit') again.push(s);
+      // A chunk holds hundreds of states (tens of KB each): the old one is not needed past here.
+      else delete s.stored;
     }
   }
-  // A state the engine refused to update is refitted from full history in the same run.
   if (again.length > 0) {
     const retry = works.filter((w) => w.series.some((s) => again.includes(s)));
     await readSeries(retry, ports.metrics, new Set(again));
-    for (const w of retry) for (const s of w.series) if (again.includes(s)) forecastSeries(w, s, nowMs, opts);
+    for (const w of retry)
+      for (const s of w.series)
+        if (again.includes(s)) {
+          forecastSeries(w, s, nowMs, opts);
+          delete s.stored;
+        }
   }
   for (const w of works) {
-    if (w.outcome.status === 'failed') continue;
-    isolateSync(w, () => scoreWorkload(w, nowMs));
+    if (w.outcome.status === 'failed' || w.outcome.skipped) continue;
+    isolateSync(w, () => scoreWorkload(w, nowMs, opts.cadence));
   }
+}
 
-  // 4. Store predictions and states; a workload whose writes fail publishes nothing.
+/** Store predictions and states; a workload whose writes fail publishes nothing. */
+async function storeChunk(
+  works: WorkloadWork[],
+  ports: ForecasterPorts,
+  opts: ForecasterOptions,
+  result: ForecastRunResult,
+): Promise<void> {
+  const { predictions } = ports.repositories;
   await mapLimit(works, opts.concurrency, async (w) => {
     if (w.outcome.status === 'failed') return;
     await isolate(w, async () => {
@@ -353,9 +429,23 @@ async function runChunk(
       ]);
     });
   });
-  for (const w of works) result.series += w.states.length;
+  for (const w of works) {
+    result.series += w.states.length;
+    // Written: the rest of the run needs only the decision and the events.
+    w.predictions = [];
+    w.states = [];
+    w.signals = [];
+  }
+}
 
-  // 5. Publish, then store decisions whose transition (if any) made it onto the bus.
+/** Publish, then store decisions whose transition (if any) made it onto the bus. */
+async function publishChunk(
+  works: WorkloadWork[],
+  ports: ForecasterPorts,
+  opts: ForecasterOptions,
+  result: ForecastRunResult,
+): Promise<void> {
+  const { predictions } = ports.repositories;
   const toPublish = works.filter((w) => w.outcome.status !== 'failed').flatMap((w) => w.events);
   const failedEvents = new Set<ShadowscaleEvent>();
   if (toPublish.length > 0) {
@@ -396,7 +486,6 @@ async function runChunk(
     const decision = w.decision;
     if (decision) await isolate(w, () => predictions.putDecision(decision));
   });
-  return works;
 }
 
 /** Read every planned series of `works` (or only `only`), isolating per workload on failure. */
@@ -468,102 +557,142 @@ function forecastSeries(
     const points = answer?.kind === 'data' ? bucketByPeriod(answer.points, periodMs) : [];
     if (answer?.kind === 'data' && !answer.complete) outcome.partial = true;
     outcome.newPoints = points.length;
-    let state: ModelState;
-    if (s.read.mode === 'full') {
-      if (points.length === 0) {
-        throw new NoDataError(
-          `no data for metric ${s.metric.name} (${s.metric.namespace}/${s.metric.metricName}) in the last ${Math.round((s.read.endMs - s.read.startMs) / DAY_MS)} day(s)`,
-        );
-      }
-      const { series } = opts.engine.clean(points, { intervalMs: periodMs });
-      state = opts.engine.fit(series, {
-        quantiles: quantilesFor(s.metric),
-        horizonSteps: Math.ceil((workload.contention.horizonSeconds * 1000) / periodMs),
-      });
-    } else {
-      const stored = (s.stored as ModelStateRecord).state as ModelState;
-      if (points.length === 0) {
-        state = stored;
-      } else {
-        const { series } = opts.engine.clean(points, { intervalMs: periodMs });
-        try {
-          state = opts.engine.update(stored, series);
-        } catch (error) {
-          if (error instanceof ForecastInputError) {
-            s.read = fullRead(s.metric, nowMs, opts, 'incompatible-state');
-            delete s.answer;
-            return 'refit';
-          }
-          throw error;
-        }
-      }
-      if (nowMs - state.lastPointMs > opts.staleAfterMs) {
-        throw new NoDataError(
-          `metric ${s.metric.name} has had no data since ${new Date(state.lastPointMs).toISOString()}`,
-        );
-      }
-    }
-    const steps = horizonSteps(
-      state.lastPointMs + state.intervalMs,
-      state.intervalMs,
-      nowMs,
-      workload.contention.horizonSeconds,
-    );
-    const { future, past } = splitSignals(w.signals, nowMs);
-    const forecast = opts.engine.forecast(state, {
-      horizonSteps: steps,
-      quantiles: quantilesFor(s.metric),
-      signals: future,
-      pastSignals: past,
-    });
-    requireQuantiles(forecast, quantilesFor(s.metric));
-    const atQuantile = planningPath(forecast, s.metric);
-    outcome.model = forecast.model;
-    outcome.confidence = forecast.confidence;
-    outcome.horizonSteps = steps;
-    outcome.peakP50 = max(forecast.point);
-    const next = forecast.point[0];
-    if (next !== undefined && Number.isFinite(next)) outcome.nextP50 = next;
-    const newest = points[points.length - 1];
-    if (newest !== undefined && Number.isFinite(newest.v)) outcome.observed = newest.v;
-    outcome.peakAtQuantile = max(atQuantile);
-    w.predictions.push({
-      workloadId: w.workloadId,
-      metric: s.metric.name,
-      generatedAt: nowMs,
-      startMs: forecast.startMs,
-      intervalMs: forecast.intervalMs,
-      point: forecast.point,
-      quantiles: forecast.quantiles,
-      model: forecast.model,
-      confidence: forecast.confidence,
-      signals: forecast.appliedSignals,
-    });
-    // Raw points, not the engine's cleaned series: cleaning would remove the very outliers we score.
-    const { anomaly, changes } = advanceSeriesAnomaly(s.stored?.anomaly, points);
-    const fingerprint = updateFingerprint(s.stored?.fingerprint, points);
-    if (anomaly?.score != null) outcome.anomalyScore = anomaly.score;
-    w.events.push(...anomalyEvents(w.workloadId, s.metric.name, changes));
-    w.states.push({
-      workloadId: w.workloadId,
-      metric: s.metric.name,
-      lastPointMs: state.lastPointMs,
-      fittedAt: state.fittedAtMs,
-      state,
-      ...(anomaly ? { anomaly } : {}),
-      ...(fingerprint ? { fingerprint } : {}),
-    });
-    demandsOf(w).set(s.metric.name, {
-      metric: s.metric.name,
-      startMs: forecast.startMs,
-      intervalMs: forecast.intervalMs,
-      values: atQuantile,
-    });
+    const high = w.previous?.expectedHigh?.[s.metric.name];
+    if (high !== undefined && points.some((p) => p.v > high)) s.breached = true;
+    const state = nextState(s, points, workload, nowMs, opts);
+    if (state === 'refit') return 'refit';
+    recordForecast(w, s, outcome, state, points, nowMs, opts);
     return 'ok';
   } catch (error) {
     outcome.error = errorInfo(error);
     return 'error';
   }
+}
+
+/**
+ * The series' model after this run's points: a full fit, or the stored state updated. 'refit'
+ * when the engine refuses the stored state (the series is then read again from full history).
+ */
+function nextState(
+  s: SeriesWork,
+  points: readonly MetricPoint[],
+  workload: Workload,
+  nowMs: number,
+  opts: ForecasterOptions,
+): ModelState | 'refit' {
+  const periodMs = s.metric.periodSeconds * 1000;
+  if (s.read.mode === 'full') {
+    if (points.length === 0) {
+      throw new NoDataError(
+        `no data for metric ${s.metric.name} (${s.metric.namespace}/${s.metric.metricName}) in the last ${Math.round((s.read.endMs - s.read.startMs) / DAY_MS)} day(s)`,
+      );
+    }
+    const { series } = opts.engine.clean(points, { intervalMs: periodMs });
+    return opts.engine.fit(series, {
+      quantiles: forecastQuantiles(workload, s.metric),
+      horizonSteps: Math.ceil((workload.contention.horizonSeconds * 1000) / periodMs),
+    });
+  }
+  let state = (s.stored as ModelStateRecord).state as ModelState;
+  if (points.length > 0) {
+    const { series } = opts.engine.clean(points, { intervalMs: periodMs });
+    try {
+      state = opts.engine.update(state, series);
+    } catch (error) {
+      if (error instanceof ForecastInputError) {
+        s.read = fullRead(s.metric, nowMs, opts, 'incompatible-state');
+        delete s.answer;
+        return 'refit';
+      }
+      throw error;
+    }
+  }
+  if (nowMs - state.lastPointMs > opts.staleAfterMs) {
+    throw new NoDataError(
+      `metric ${s.metric.name} has had no data since ${new Date(state.lastPointMs).toISOString()}`,
+    );
+  }
+  return state;
+}
+
+/**
+ * Forecast the horizon from the new state and keep what the run stores and scores: the
+ * prediction, the state with its anomaly status and fingerprint, the demand on the planning path.
+ */
+function recordForecast(
+  w: WorkloadWork,
+  s: SeriesWork,
+  outcome: MetricOutcome,
+  state: ModelState,
+  points: readonly MetricPoint[],
+  nowMs: number,
+  opts: ForecasterOptions,
+): void {
+  const workload = (w.record as WorkloadRecord).workload;
+  const steps = horizonSteps(
+    state.lastPointMs + state.intervalMs,
+    state.intervalMs,
+    nowMs,
+    workload.contention.horizonSeconds,
+  );
+  const { future, past } = splitSignals(w.signals, nowMs);
+  const forecast = opts.engine.forecast(state, {
+    horizonSteps: steps,
+    quantiles: forecastQuantiles(workload, s.metric),
+    signals: future,
+    pastSignals: past,
+  });
+  requireQuantiles(forecast, forecastQuantiles(workload, s.metric));
+  const learned = workload.policy.learn
+    ? learnStep(s.stored?.learner, { workload, metric: s.metric, nowMs, observed: points, forecast })
+    : undefined;
+  const planning = learned?.settings;
+  const atQuantile = planningPath({ ...forecast, planning }, s.metric);
+  if (planning) outcome.planning = planning;
+  if (learned?.change) outcome.planningChange = learned.change;
+  outcome.model = forecast.model;
+  outcome.confidence = forecast.confidence;
+  outcome.horizonSteps = steps;
+  outcome.peakP50 = max(forecast.point);
+  const next = forecast.point[0];
+  if (next !== undefined && Number.isFinite(next)) outcome.nextP50 = next;
+  const newest = points[points.length - 1];
+  if (newest !== undefined && Number.isFinite(newest.v)) outcome.observed = newest.v;
+  outcome.peakAtQuantile = max(atQuantile);
+  w.predictions.push({
+    workloadId: w.workloadId,
+    metric: s.metric.name,
+    generatedAt: nowMs,
+    startMs: forecast.startMs,
+    intervalMs: forecast.intervalMs,
+    point: forecast.point,
+    quantiles: forecast.quantiles,
+    model: forecast.model,
+    confidence: forecast.confidence,
+    signals: forecast.appliedSignals,
+    ...(planning ? { planning } : {}),
+  });
+  // Raw points, not the engine's cleaned series: cleaning would remove the very outliers we score.
+  const { anomaly, changes } = advanceSeriesAnomaly(s.stored?.anomaly, points);
+  const fingerprint = updateFingerprint(s.stored?.fingerprint, points);
+  if (anomaly?.score != null) outcome.anomalyScore = anomaly.score;
+  w.events.push(...anomalyEvents(w.workloadId, s.metric.name, changes));
+  w.states.push({
+    workloadId: w.workloadId,
+    metric: s.metric.name,
+    lastPointMs: state.lastPointMs,
+    fittedAt: state.fittedAtMs,
+    state,
+    ...(anomaly ? { anomaly } : {}),
+    ...(fingerprint ? { fingerprint } : {}),
+    ...(learned ? { learner: learned.state } : {}),
+  });
+  demandsOf(w).set(s.metric.name, {
+    metric: s.metric.name,
+    startMs: forecast.startMs,
+    intervalMs: forecast.intervalMs,
+    values: atQuantile,
+  });
 }
 
 const demandCache = new WeakMap<WorkloadWork, Map<string, MetricDemand>>();
@@ -576,8 +705,11 @@ function demandsOf(w: WorkloadWork): Map<string, MetricDemand> {
   return map;
 }
 
-function scoreWorkload(w: WorkloadWork, nowMs: number): void {
-  const workload = (w.record as WorkloadRecord).workload;
+/**
+ * A workload whose critical metric (or every metric) failed cannot be scored: it is failed and
+ * nothing of it is stored. One with only a non-critical metric failed is degraded.
+ */
+function failUnscorable(w: WorkloadWork, workload: Workload): boolean {
   const failed = w.outcome.metrics.filter((m) => m.error);
   const criticalFailed = failed.filter((m) => workload.metrics.find((x) => x.name === m.metric)?.critical);
   if (criticalFailed.length > 0 || failed.length === workload.metrics.length) {
@@ -585,12 +717,40 @@ function scoreWorkload(w: WorkloadWork, nowMs: number): void {
     const error = first.error as ErrorInfo;
     w.outcome.status = 'failed';
     w.outcome.error = { name: error.name, message: `metric ${first.metric}: ${error.message}` };
-    // Nothing is stored for a workload that cannot be scored: a half-updated workload would mix runs.
+    // A half-updated workload would mix runs.
     w.predictions = [];
     w.states = [];
-    return;
+    return true;
   }
   if (failed.length > 0) w.outcome.status = 'degraded';
+  return false;
+}
+
+/** `Forecast Computed`: the metrics forecast in this run and the workload's score. */
+function forecastComputed(w: WorkloadWork, score: number, nowMs: number): ShadowscaleEvent {
+  const ok = w.outcome.metrics.filter((m) => !m.error);
+  return {
+    detailType: 'Forecast Computed',
+    detail: {
+      workloadId: w.workloadId,
+      generatedAt: nowMs,
+      metrics: ok.map((m) => ({
+        metric: m.metric,
+        model: m.model as string,
+        confidence: m.confidence as 'high' | 'low',
+        horizonSteps: m.horizonSteps as number,
+        peakP50: m.peakP50 as number,
+        peakAtQuantile: m.peakAtQuantile as number,
+      })),
+      contentionScore: score,
+    },
+  };
+}
+
+/** Score the workload, decide with hysteresis, and queue its events and decision. */
+function scoreWorkload(w: WorkloadWork, nowMs: number, cadence: CadenceSettings | undefined): void {
+  const workload = (w.record as WorkloadRecord).workload;
+  if (failUnscorable(w, workload)) return;
   const assessment = assessContention(workload, [...demandsOf(w).values()]);
   const decision = decide(w.previous, assessment.score, workload.contention, nowMs);
   const shadowUnits = shadowUnitsFor(workload, assessment.peakUnits);
@@ -622,23 +782,26 @@ function scoreWorkload(w: WorkloadWork, nowMs: number): void {
     anomalyScore: anomalous.score,
     ...(anomalous.metrics.length > 0 ? { anomalousMetrics: anomalous.metrics } : {}),
   };
-  const ok = w.outcome.metrics.filter((m) => !m.error);
-  w.events.push({
-    detailType: 'Forecast Computed',
-    detail: {
-      workloadId: w.workloadId,
-      generatedAt: nowMs,
-      metrics: ok.map((m) => ({
-        metric: m.metric,
-        model: m.model as string,
-        confidence: m.confidence as 'high' | 'low',
-        horizonSteps: m.horizonSteps as number,
-        peakP50: m.peakP50 as number,
-        peakAtQuantile: m.peakAtQuantile as number,
-      })),
-      contentionScore: assessment.score,
-    },
-  });
+  if (cadence) {
+    const next = nextForecastRun(
+      {
+        nowMs,
+        contended: decision.contended,
+        score: assessment.score,
+        clearThreshold: workload.contention.clearThreshold,
+        anomalous: anomalous.metrics.length > 0,
+        breached: w.series.some((s) => s.breached),
+        signalAhead: signalAhead(w.signals, nowMs, cadence),
+        unitsAhead: unitsAhead(workload, w.predictions, nowMs, cadence.stepMs, cadence.maxSteps),
+      },
+      cadence,
+    );
+    w.decision.nextRunAt = next.nextRunAt;
+    w.decision.expectedHigh = expectedHighs(w, nowMs, next.nextRunAt);
+    w.outcome.nextRunAt = next.nextRunAt;
+    w.outcome.cadence = next.reason;
+  }
+  w.events.push(forecastComputed(w, assessment.score, nowMs));
   if (decision.transition === 'predicted' || escalated) {
     w.events.push({
       detailType: 'Contention Predicted',
@@ -668,6 +831,42 @@ function scoreWorkload(w: WorkloadWork, nowMs: number): void {
       },
     });
   }
+}
+
+/** Due now under the adaptive cadence: no stored plan, its time has come, or a signal is near. */
+function isDue(
+  previous: ContentionDecisionRecord | undefined,
+  signals: readonly Signal[],
+  nowMs: number,
+  cadence: CadenceSettings,
+): boolean {
+  if (previous?.nextRunAt === undefined) return true;
+  // Half a period of slack: a schedule that fires a little early still runs the workload.
+  if (nowMs >= previous.nextRunAt - cadence.stepMs / 2) return true;
+  return signalAhead(signals, nowMs, cadence);
+}
+
+/** A signal starts or ends between the last run and the longest gap ahead: run every step. */
+function signalAhead(signals: readonly Signal[], nowMs: number, cadence: CadenceSettings): boolean {
+  const from = nowMs - cadence.stepMs;
+  const to = nowMs + cadence.maxSteps * cadence.stepMs;
+  return signals.some(
+    (s) => (s.startsAt >= from && s.startsAt <= to) || (s.endsAt >= from && s.endsAt <= to),
+  );
+}
+
+/** Per metric, the planning path's highest value from now until the next run (metric units). */
+function expectedHighs(w: WorkloadWork, nowMs: number, untilMs: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const d of demandsOf(w).values()) {
+    let high = Number.NEGATIVE_INFINITY;
+    d.values.forEach((v, i) => {
+      const t = d.startMs + i * d.intervalMs;
+      if (t + d.intervalMs > nowMs && t <= untilMs) high = Math.max(high, v);
+    });
+    if (Number.isFinite(high)) out[d.metric] = high;
+  }
+  return out;
 }
 
 function anomalyEvents(

@@ -83,7 +83,18 @@ function run(data: Data): NonNullable<Data['run']> {
 }
 const ids = (data: Data) => ({ workloadId: ctx(data).workloadId, operationId: ctx(data).operationId });
 
+/** The states both flows share, in the ASL files' order. */
 function common(kind: OperationKind): Record<string, FlowState> {
+  return {
+    ...openingStates(kind),
+    ...healthStates(kind),
+    ...shiftStates(kind),
+    ...closingStates(kind),
+  };
+}
+
+/** Validate the input, take the workload's lease, plan the operation. */
+function openingStates(kind: OperationKind): Record<string, FlowState> {
   return {
     Validate: {
       type: 'Task',
@@ -125,6 +136,12 @@ function common(kind: OperationKind): Record<string, FlowState> {
       catch: COMPENSATE,
       retry: RETRYABLE,
     },
+  };
+}
+
+/** Poll the pool traffic is moving to until it is healthy. */
+function healthStates(kind: OperationKind): Record<string, FlowState> {
+  return {
     WaitUntilHealthy: { type: 'Wait', seconds: (d) => d.poll?.waitSeconds ?? 0, next: 'CheckHealthy' },
     CheckHealthy: {
       type: 'Task',
@@ -146,6 +163,12 @@ function common(kind: OperationKind): Record<string, FlowState> {
       choices: [kind === 'migration' ? 'SmokeTest' : 'Shift'],
       default: 'WaitUntilHealthy',
     },
+  };
+}
+
+/** One weight step, its bake and its health gate, until the last step passes. */
+function shiftStates(kind: OperationKind): Record<string, FlowState> {
+  return {
     Shift: {
       type: 'Task',
       run: async (deps, data) => {
@@ -187,6 +210,12 @@ function common(kind: OperationKind): Record<string, FlowState> {
       },
       next: 'Compensate',
     },
+  };
+}
+
+/** Record the outcome, or compensate, and the named end states. */
+function closingStates(kind: OperationKind): Record<string, FlowState> {
+  return {
     RecordSuccess: {
       type: 'Task',
       run: async (deps, data) => {

@@ -45,6 +45,12 @@ export interface FitOptions {
   quantiles?: readonly number[];
   /** Horizon (steps) the selection and calibration optimise for. */
   horizonSteps?: number;
+  /**
+   * Learn a short-horizon nowcaster that forecasts the next 30 minutes (default true with model
+   * auto or ensemble; a model named explicitly forecasts alone); false keeps the seasonal
+   * forecast alone there (the benchmark's baseline).
+   */
+  nowcast?: boolean;
 }
 
 /** Serialisable fitted state (plain JSON, well under 400 KB). Its fields are the engine's business. */

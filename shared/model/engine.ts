@@ -10,6 +10,15 @@ import type {
 import { type Calibration, calibrate, offsetAt, offsetPath, round7 } from './calibrate';
 import { cleanSeries } from './hygiene';
 import { type LevelParams, type LevelState, levelForecast, levelStep, newLevelState } from './level';
+import {
+  cloneNowcast,
+  compactNowcast,
+  isNowcast,
+  type NowcastState,
+  newNowcast,
+  nowcastPaths,
+  nowcastStep,
+} from './nowcast';
 import { DAY_MS, estimateProfile, HOUR_MS, type SeasonProfile, seasonAt, stepsPerDay } from './season';
 import { addHourly, emptyHourly, type HourlyHistory, signalMultipliers } from './signals';
 
@@ -64,7 +73,12 @@ export interface EngineState extends ModelState {
   diffScale: number;
   /** Standard deviation of the fitted values: caps the low-confidence widening (absent in old states). */
   spread?: number;
+  /** The short-horizon nowcaster (shared/model/nowcast.ts); absent in old states. */
+  nowcast?: NowcastState;
 }
+
+/** The nowcaster learns over the last this-much history at every fit, so it is never cold. */
+export const NOWCAST_WARMUP_MS = 2 * DAY_MS;
 
 interface Candidate {
   name: SingleModel;
@@ -163,30 +177,51 @@ export function fitSeries(series: RegularSeries, options: FitOptions = {}): Engi
   const confidence: 'high' | 'low' = lowHistory || calib.samples1 < 20 ? 'low' : 'high';
   const diffScale = diffSd(values, from, n);
   const spread = valueSd(values, from, n);
-  const final = finalMembers(bt, chosen.members);
-  const lastPointMs = startMs + (n - 1) * intervalMs;
+  // The filters run up to the warm-up window; absorbing its points trains the nowcaster on the
+  // engine's own forecasts, exactly as later updates will.
+  const warm = !nowcastWanted(options)
+    ? 0
+    : Math.min(Math.round(NOWCAST_WARMUP_MS / intervalMs), Math.max(0, n - from - 1));
+  const cut = n - warm;
+  const final = finalMembers(bt, chosen.members, cut);
+  const cutMs = startMs + (cut - 1) * intervalMs;
 
-  return {
+  const s: EngineState = {
     format: ENGINE_FORMAT,
     model: modelName(final.members, chosen.segments),
     intervalMs,
-    lastPointMs,
-    fittedAtMs: lastPointMs,
+    lastPointMs: cutMs,
+    fittedAtMs: cutMs,
     confidence,
     horizonSteps: H,
     members: final.members,
     segments: chosen.segments,
     profile: final.profile,
-    buffer: recentBuffer(values, final.members),
+    buffer: recentBuffer(values.subarray(0, cut), final.members),
     calib,
     nonNegative: allNonNegative(values, from),
     drift: { ewma: 1, n: 0 },
-    hourly: hourlyHistory(bt, lastPointMs),
+    hourly: hourlyHistory({ ...bt, n: cut }, cutMs),
     refitEveryMs: DEFAULT_REFIT_EVERY_MS,
     stepsSinceFit: 0,
     diffScale,
     spread,
+    nowcast: nowcastWanted(options) ? newNowcast(intervalMs, diffScale) : undefined,
   };
+  if (!s.nowcast) delete s.nowcast;
+  const bufLen = s.buffer.length;
+  const off50 = offsetAt(calib, 0.5, 1);
+  const scale = calib.mae1 > 0 ? calib.mae1 : diffScale;
+  for (let i = cut; i < n; i++)
+    absorb(s, s.lastPointMs + intervalMs, values[i] as number, bufLen, off50, scale);
+  if (s.nowcast) compactNowcast(s.nowcast);
+  return { ...s, fittedAtMs: s.lastPointMs, drift: { ewma: 1, n: 0 }, stepsSinceFit: 0 };
+}
+
+/** The nowcaster serves the automatic choice; a model asked for by name forecasts alone. */
+function nowcastWanted(options: FitOptions): boolean {
+  const model = options.model ?? 'auto';
+  return options.nowcast !== false && (model === 'auto' || model === 'ensemble');
 }
 
 /** Validate the series and options; the values as numbers (NaN for gaps), the horizon. */
@@ -481,10 +516,11 @@ function calibrateChoice(
   );
 }
 
-/** Final state: re-estimate the profile on all the history and run the level filters to the end. */
+/** Final state: re-estimate the profile on all the history and run the level filters up to `runTo`. */
 function finalMembers(
   bt: Backtest,
   chosen: readonly Member[],
+  runTo: number,
 ): { members: Member[]; profile: SeasonProfile | null } {
   const { values, startMs, intervalMs, from, n } = bt;
   const members = chosen.map((m) => structuredClone(m));
@@ -498,7 +534,7 @@ function finalMembers(
     if (m.kind !== 'level') continue;
     const S = m.season > 0 ? seasonArray(profile, m.season, startMs, intervalMs, n) : null;
     m.state = newLevelState();
-    for (let i = from; i < n; i++)
+    for (let i = from; i < runTo; i++)
       levelStep(m.params, m.state, (values[i] as number) - (S ? (S[i] as number) : 0));
   }
   return { members, profile };
@@ -767,6 +803,7 @@ export function updateState(state: ModelState, newer: RegularSeries): EngineStat
     buffer: old.buffer.slice(),
     drift: { ...old.drift },
     hourly: { startMs: old.hourly.startMs, sums: old.hourly.sums.slice(), counts: old.hourly.counts.slice() },
+    nowcast: isNowcast(old.nowcast, old.intervalMs) ? cloneNowcast(old.nowcast) : undefined,
   };
   const iv = s.intervalMs;
   const bufLen = old.buffer.length;
@@ -777,10 +814,20 @@ export function updateState(state: ModelState, newer: RegularSeries): EngineStat
     const step = Math.round((t - s.lastPointMs) / iv);
     if (step <= 0) continue;
     // Steps skipped by the newer series are gaps.
-    for (let g = 1; g < step; g++) absorb(s, s.lastPointMs + iv, Number.NaN, bufLen, off50, scale);
-    absorb(s, s.lastPointMs + iv, toNum(newer.values[j] as number | null), bufLen, off50, scale);
+    for (let g = 1; g < step; g++) absorbRounded(s, Number.NaN, bufLen, off50, scale);
+    absorbRounded(s, toNum(newer.values[j] as number | null), bufLen, off50, scale);
   }
+  if (!s.nowcast) delete s.nowcast;
   return s;
+}
+
+/**
+ * Absorb the next point and round the nowcaster as stored: a batch of points then leaves the same
+ * state as the same points sent one update at a time.
+ */
+function absorbRounded(s: EngineState, y: number, bufLen: number, off50: number, scale: number): void {
+  absorb(s, s.lastPointMs + s.intervalMs, y, bufLen, off50, scale);
+  if (s.nowcast) compactNowcast(s.nowcast);
 }
 
 function absorb(s: EngineState, t: number, y: number, bufLen: number, off50: number, scale: number): void {
@@ -804,6 +851,43 @@ function absorb(s: EngineState, t: number, y: number, bufLen: number, off50: num
   addHourly(s.hourly, t, y);
   s.lastPointMs = t;
   s.stepsSinceFit++;
+  if (s.nowcast) nowcastStep(s.nowcast, y, nowcastContext(s), s.intervalMs);
+}
+
+/** The engine's mean path and the seasonal profile over the nowcaster's steps, from lastPointMs. */
+function nowcastContext(s: EngineState): { engine: Float64Array; season: Float64Array | null } {
+  const steps = (s.nowcast as NowcastState).steps;
+  const engine = meanPath(s, steps);
+  const p = s.profile;
+  if (!p) return { engine, season: null };
+  const weekly = p.weekly.length === 168;
+  const season = new Float64Array(steps + 1);
+  for (let h = 0; h <= steps; h++) season[h] = seasonAt(p, s.lastPointMs + h * s.intervalMs, weekly);
+  return { engine, season };
+}
+
+/**
+ * Replace the first steps of the level paths by the nowcaster's, and fade its correction of the
+ * median into the engine's path over as many steps again (no jump where the nowcast ends).
+ */
+function applyNowcast(s: EngineState, levels: readonly number[], paths: number[][], steps: number): void {
+  const nc = isNowcast(s.nowcast, s.intervalMs) ? s.nowcast : null;
+  if (!nc) return;
+  const now = nowcastPaths(nc, levels);
+  if (!now) return;
+  const N = nc.steps;
+  const mi = levels.indexOf(0.5);
+  const last = Math.min(N, steps);
+  const corr = ((now[mi] as number[])[last - 1] as number) - ((paths[mi] as number[])[last - 1] as number);
+  for (let i = 0; i < paths.length; i++) {
+    const path = paths[i] as number[];
+    const src = now[i] as number[];
+    for (let h = 1; h <= last; h++) path[h - 1] = src[h - 1] as number;
+  }
+  for (let h = N + 1; h <= Math.min(2 * N, steps); h++) {
+    const f = corr * (1 - (h - N) / (N + 1));
+    for (const path of paths) path[h - 1] = (path[h - 1] as number) + f;
+  }
 }
 
 export function forecastState(state: ModelState, options: ForecastOptions): ForecastResult {
@@ -839,6 +923,7 @@ export function forecastState(state: ModelState, options: ForecastOptions): Fore
     }
     return out;
   });
+  applyNowcast(s, levels, paths, steps);
   const { mult, applied } = signalMultipliers(
     startMs,
     s.intervalMs,

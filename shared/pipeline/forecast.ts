@@ -148,11 +148,8 @@ export function forecastStage(input: StageForecastInput): StageForecast {
     .map((f) => windowDemand(workload, f, windowStartMs, windowEndMs, others));
   const assessment = assessContention(workload, demands);
   const decision = decide(input.previous, assessment.score, workload.contention, nowMs);
-  let inFlightUnits = 0;
-  for (let t = windowStartMs; t < windowEndMs; t += 60_000) {
-    inFlightUnits = Math.max(inFlightUnits, occupiedAt(others, t, t + 60_000));
-  }
-  const deficits = assessment.metrics.map((m) => ({
+  const inFlightUnits = peakInFlightUnits(others, windowStartMs, windowEndMs);
+  const deficits: MetricDeficit[] = assessment.metrics.map((m) => ({
     metric: m.metric,
     capacity: m.capacity,
     peakDemand: m.peakDemand,
@@ -203,11 +200,7 @@ export function forecastStage(input: StageForecastInput): StageForecast {
       `${scoreText} predicts contention, but the workload is stateful: deploy to the primary`,
     );
   }
-  const worst = deficits.reduce<MetricDeficit | undefined>(
-    (a, d) => (!a || d.deficit > a.deficit ? d : a),
-    undefined,
-  );
-  const detail = worst ? `; ${worst.metric} short by ${(worst.deficit * 100).toFixed(1)}%` : '';
+  const detail = worstDeficitText(deficits);
   const held = inFlightUnits > 0 ? `, ${inFlightUnits} units held by other deployments` : '';
   return decision.transition === 'predicted' || input.previous?.contended !== true
     ? verdict(true, 'contended', `${scoreText} reaches the threshold ${threshold}${detail}${held}: branch`)
@@ -216,6 +209,26 @@ export function forecastStage(input: StageForecastInput): StageForecast {
         'still-contended',
         `${scoreText} is above the clear threshold ${clearThreshold} (contended since ${new Date(decision.since).toISOString()})${detail}${held}: branch`,
       );
+}
+
+/** Most units other deployments hold at once in the window, minute by minute. */
+function peakInFlightUnits(
+  others: Parameters<typeof occupiedAt>[0],
+  windowStartMs: number,
+  windowEndMs: number,
+): number {
+  let units = 0;
+  for (let t = windowStartMs; t < windowEndMs; t += 60_000)
+    units = Math.max(units, occupiedAt(others, t, t + 60_000));
+  return units;
+}
+
+function worstDeficitText(deficits: readonly MetricDeficit[]): string {
+  const worst = deficits.reduce<MetricDeficit | undefined>(
+    (a, d) => (!a || d.deficit > a.deficit ? d : a),
+    undefined,
+  );
+  return worst ? `; ${worst.metric} short by ${(worst.deficit * 100).toFixed(1)}%` : '';
 }
 
 function round(v: number): number {

@@ -47,8 +47,14 @@ export async function validatePipelineInput(
   }
   if (record.workload.compute.kind !== 'ecs') {
     throw new ValidationError(
-      `execution input: field \`workloadId\` = "${input.workloadId}": deploy-time branching needs an ECS workload (this one runs on ${record.workload.compute.kind})`,
-      [{ path: 'workloadId', message: 'not an ECS workload', received: input.workloadId }],
+      `execution input: field \`workloadId\` = "${input.workloadId}": deploy-time branching supports ECS workloads only (this one runs on ${record.workload.compute.kind}); an EKS shadow environment would need the new version applied to the cluster (a Deployment on the shadow nodegroup and its TargetGroupBinding) through the Kubernetes API, which Shadowscale does not drive`,
+      [
+        {
+          path: 'workloadId',
+          message: 'not an ECS workload: EKS is not supported',
+          received: input.workloadId,
+        },
+      ],
     );
   }
   return {

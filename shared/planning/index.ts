@@ -9,10 +9,14 @@
  * - `prewarm.ts` — both pools planned together ahead of the provisioning lag.
  * - `home.ts` — when traffic goes home.
  * - `capacity.ts` — capacity over a known path, weights by ready units.
+ * - `learner.ts` — per metric, the planning settings that would have cost least (the user's policy).
+ * - `cadence.ts` — how often a workload's forecast is refreshed (read and write only what is needed).
  */
+export * from './cadence';
 export * from './capacity';
 export * from './home';
 export * from './hysteresis';
+export * from './learner';
 export * from './path';
 export * from './prewarm';
 export * from './score';

@@ -1,3 +1,4 @@
+import type { PlanningSettings } from '../schemas/series';
 import type { WorkloadMetric } from '../schemas/workload';
 
 /**
@@ -62,14 +63,19 @@ export function cappedPath(
   });
 }
 
-/** A metric's planning path over a forecast: its quantile, capped by its `maxHeadroom` if set. */
+/**
+ * A metric's planning path over a forecast: its quantile, capped by its `maxHeadroom` if set. A
+ * forecast planned with learned settings (`forecast.planning`) is read with those, so pre-warm, a
+ * migration and the dashboard plan against the path the forecaster scored.
+ */
 export function planningPath(
-  forecast: QuantilePaths,
+  forecast: QuantilePaths & { planning?: PlanningSettings | undefined },
   metric: Pick<WorkloadMetric, 'quantile' | 'maxHeadroom' | 'minQuantile'>,
 ): number[] {
-  const high = quantilePath(forecast, metric.quantile);
-  if (metric.maxHeadroom === undefined) return high.slice();
-  return cappedPath(high, forecast.point, metric.maxHeadroom, quantilePath(forecast, metric.minQuantile));
+  const s = forecast.planning ?? metric;
+  const high = quantilePath(forecast, s.quantile);
+  if (s.maxHeadroom === undefined) return high.slice();
+  return cappedPath(high, forecast.point, s.maxHeadroom, quantilePath(forecast, s.minQuantile));
 }
 
 /** The largest value of `path` over indices [from, through] (clamped to the path), 0 when empty. */

@@ -1,4 +1,5 @@
 import type { SeriesAnomaly } from '../anomaly/series';
+import type { LearnerState } from '../planning/learner';
 import type { MetricFingerprint } from '../profile/fingerprint';
 import type { Lease, Operation, OperationStatus, OperationStep, TrafficWeights } from '../schemas/operation';
 import type { Prediction } from '../schemas/series';
@@ -39,6 +40,8 @@ export interface ModelStateRecord {
   anomaly?: SeriesAnomaly;
   /** The series' behavioural fingerprint (level, daily and weekly shape, volatility...). */
   fingerprint?: MetricFingerprint;
+  /** The planning-settings learner's scores and choice (shared/planning/learner.ts). */
+  learner?: LearnerState;
 }
 
 /** The branch decision with hysteresis, stored so it does not flap between runs. */
@@ -55,6 +58,10 @@ export interface ContentionDecisionRecord {
   /** The workload's anomaly score at this run, and the metrics in an anomaly (if any). */
   anomalyScore?: number;
   anomalousMetrics?: string[];
+  /** Adaptive cadence: the forecaster's next run for this workload (absent: every run). */
+  nextRunAt?: number;
+  /** Per metric, the highest demand the forecast planned for until `nextRunAt` (breach check). */
+  expectedHigh?: Record<string, number>;
 }
 
 export interface PredictionRepository {

@@ -8,6 +8,7 @@ export const COLORS = {
   reactive: '#e0301e',
   'hourly-predictive': '#ff8c00',
   shadowscale: '#1a9e3f',
+  'shadowscale-fixed': '#7cb342',
   oracle: '#8e44ad',
   band: '#1a9e3f',
   primaryMax: '#555555',

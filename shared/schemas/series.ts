@@ -29,6 +29,14 @@ export const QuantileForecast = z.strictObject({
   values: z.array(z.number().finite()),
 });
 
+/** Settings of the planning path a forecast was planned with (see shared/planning/path.ts). */
+export const PlanningSettings = z.strictObject({
+  quantile: Quantile,
+  maxHeadroom: z.number().positive().optional(),
+  minQuantile: Quantile,
+});
+export type PlanningSettings = z.infer<typeof PlanningSettings>;
+
 export const Prediction = z
   .strictObject({
     workloadId: WorkloadId,
@@ -43,6 +51,11 @@ export const Prediction = z
     confidence: z.enum(['high', 'low']),
     /** Signals that modified this forecast, by id. */
     signals: z.array(z.string()).default([]),
+    /**
+     * The planning-path settings this forecast was planned with (chosen by the learner); absent:
+     * the metric's own. Pre-warm, migration sizing and the dashboard plan with the same ones.
+     */
+    planning: PlanningSettings.optional(),
   })
   .refine((p) => p.quantiles.every((q) => q.values.length === p.point.length), {
     message: 'every quantile must have as many values as point',

@@ -286,6 +286,34 @@ export const Deployment = z.strictObject({
 });
 export type Deployment = z.infer<typeof Deployment>;
 
+/**
+ * What the workload's owner trades: capacity paid for against minutes short of it. The planning
+ * learner (shared/planning/learner.ts) picks each metric's planning settings to minimise
+ * unit-hours + the price of every minute short, from what actually happened.
+ */
+export const WorkloadPolicy = z.strictObject({
+  /** Learn each metric's planning quantile and headroom cap; false: use them as written. */
+  learn: z.boolean().default(true),
+  /**
+   * A minute with demand above the ready capacity at the target utilisation costs as much as
+   * running the primary at its maximum for this many minutes (used unless shortMinuteUnitHours).
+   */
+  shortMinutes: z.number().nonnegative().default(1),
+  /** A minute with demand above 100 % of the ready capacity costs this many more (as above). */
+  overloadMinutes: z.number().nonnegative().default(10),
+  /** Absolute price of a minute short, in unit-hours; overrides shortMinutes. */
+  shortMinuteUnitHours: z.number().nonnegative().optional(),
+  /** Absolute price of an overloaded minute, in unit-hours; overrides overloadMinutes. */
+  overloadMinuteUnitHours: z.number().nonnegative().optional(),
+  /** Evidence loses half its weight in this many hours, so the learner follows a changing workload. */
+  halfLifeHours: z
+    .number()
+    .positive()
+    .max(24 * 90)
+    .default(168),
+});
+export type WorkloadPolicy = z.infer<typeof WorkloadPolicy>;
+
 export const Workload = z
   .strictObject({
     workloadId: WorkloadId,
@@ -316,6 +344,7 @@ export const Workload = z
     failover: Failover.optional(),
     /** Lifecycle rules: when an event (or schedule) arrives and the state allows, run actions. */
     lifecycle: LifecycleRules.optional(),
+    policy: WorkloadPolicy.default(WorkloadPolicy.parse({})),
   })
   .superRefine((w, ctx) => {
     (w.lifecycle ?? []).forEach((rule, r) => {

@@ -1,5 +1,6 @@
 import { NotFoundError } from '../errors';
 import type { ComputePool, PoolRole, PoolStatus, ShadowSpec, VersionedPool } from '../ports/compute';
+import type { Meter } from '../ports/meter';
 import type {
   MetricQuery,
   MetricQueryResult,
@@ -109,10 +110,22 @@ function sameMetric(a: WorkloadMetric, b: WorkloadMetric): boolean {
  * window holds no visible step.
  */
 export class SimMetricsSource implements MetricsSource {
-  constructor(private readonly fleet: SimFleet) {}
+  /** `meter` counts what CloudWatch would bill the same reads (see the CloudWatch adapter). */
+  constructor(
+    private readonly fleet: SimFleet,
+    private readonly meter?: Meter,
+  ) {}
 
   async fetch(queries: readonly MetricQuery[]): Promise<MetricQueryResult[]> {
     this.fleet.checkThrottle('fetch');
+    if (this.meter && queries.length > 0) {
+      // GetMetricData takes 500 queries a request and bills each metric requested.
+      this.meter.add('cloudwatch.metrics-requested', queries.length);
+      this.meter.add(
+        'cloudwatch.get-metric-data-calls',
+        Math.ceil(queries.length / GET_METRIC_DATA_MAX_QUERIES),
+      );
+    }
     return queries.map((q) => this.one(q));
   }
 
@@ -206,8 +219,14 @@ export class SimTargetHealthSource implements TargetHealthSource {
   }
 }
 
+/** GetMetricData's per-request limit (shared/aws/cloudwatch-metrics.ts). */
+const GET_METRIC_DATA_MAX_QUERIES = 500;
+
 /** The four ports over one fleet. */
-export function simPorts(fleet: SimFleet): {
+export function simPorts(
+  fleet: SimFleet,
+  meter?: Meter,
+): {
   compute: SimComputePool;
   traffic: SimTrafficRouter;
   metrics: SimMetricsSource;
@@ -216,7 +235,7 @@ export function simPorts(fleet: SimFleet): {
   return {
     compute: new SimComputePool(fleet),
     traffic: new SimTrafficRouter(fleet),
-    metrics: new SimMetricsSource(fleet),
+    metrics: new SimMetricsSource(fleet, meter),
     targetHealth: new SimTargetHealthSource(fleet),
   };
 }

@@ -281,6 +281,56 @@ function withUnreachedWallTimeouts(definition: StateMachineDefinition): StateMac
 /** Where the interpreter's default applies (no TimeoutSeconds in the file), as Step Functions' 60 s. */
 const DEFAULT_TASK_TIMEOUT_SECONDS = 60;
 
+/** What one execution's handlers, event relay and deadlines share. */
+interface LiveExecution {
+  /** Simulated time the current Wait state ends at: the next task starts no earlier. */
+  resumeAt: number;
+  aborted: boolean;
+  /** The execution's own TimeoutSeconds fired. */
+  timedOut: boolean;
+  /** Identity of the execution among blocked waiters. */
+  owner: object;
+}
+
+/** Wait states take no wall time, retries no interval; each Task keeps its file's timeout. */
+function overridesOf(states: ReadonlyMap<string, AslState>): {
+  waitOverrides: Record<string, number>;
+  retryOverrides: Record<string, number>;
+  taskTimeouts: Map<string, number>;
+} {
+  const waitOverrides: Record<string, number> = {};
+  const retryOverrides: Record<string, number> = {};
+  const taskTimeouts = new Map<string, number>();
+  for (const [name, state] of states) {
+    if (state.Type === 'Wait') waitOverrides[name] = 1;
+    if (state.Retry) retryOverrides[name] = 0;
+    if (state.Type === 'Task') taskTimeouts.set(name, state.TimeoutSeconds ?? DEFAULT_TASK_TIMEOUT_SECONDS);
+  }
+  return { waitOverrides, retryOverrides, taskTimeouts };
+}
+
+/** A failed run as Step Functions reports it: the error name and cause the last state threw. */
+function failedOutcome(
+  error: unknown,
+  timedOut: boolean,
+  executionTimeout: number | undefined,
+): ExecutionOutcome {
+  if (timedOut) {
+    return {
+      status: 'failed',
+      error: STATES_TIMEOUT,
+      cause: `the execution did not end within its TimeoutSeconds (${executionTimeout} s of simulated time)`,
+    };
+  }
+  const e = error as { name?: string; message?: string; cause?: unknown };
+  const cause = e.cause as { Error?: string; Cause?: string; name?: string; message?: string } | undefined;
+  return {
+    status: 'failed',
+    error: cause?.Error ?? cause?.name ?? e.name ?? 'Error',
+    cause: String(cause?.Cause ?? cause?.message ?? e.message ?? error),
+  };
+}
+
 export class AslRunner {
   private active = 0;
   private blocked: Blocked[] = [];
@@ -302,22 +352,66 @@ export class AslRunner {
 
   start(options: StartOptions): Execution {
     const states = allStates(options.definition);
-    const waitOverrides: Record<string, number> = {};
-    const retryOverrides: Record<string, number> = {};
-    const taskTimeouts = new Map<string, number>();
-    for (const [name, state] of states) {
-      if (state.Type === 'Wait') waitOverrides[name] = 1;
-      if (state.Retry) retryOverrides[name] = 0;
-      if (state.Type === 'Task') taskTimeouts.set(name, state.TimeoutSeconds ?? DEFAULT_TASK_TIMEOUT_SECONDS);
-    }
-    let resumeAt = this.time.now();
-    let aborted = false;
-    const handlers: Record<string, (input: JSONValue) => Promise<JSONValue>> = {};
-    const owner = {};
-    for (const [name, handler] of Object.entries(options.handlers)) {
-      handlers[name] = async (input) => {
-        if (resumeAt > this.time.now()) await this.block(resumeAt, owner, {});
-        if (aborted) throw new AbortedError();
+    const { waitOverrides, retryOverrides, taskTimeouts } = overridesOf(states);
+    const live: LiveExecution = { resumeAt: this.time.now(), aborted: false, timedOut: false, owner: {} };
+    const machine = new StateMachine(withUnreachedWallTimeouts(options.definition), {
+      validationOptions: { checkArn: false },
+    });
+    const run = machine.run(options.input, {
+      overrides: {
+        taskResourceLocalHandlers: this.simulatedHandlers(options.handlers, taskTimeouts, live),
+        waitTimeOverrides: waitOverrides,
+        retryIntervalOverrides: retryOverrides,
+      },
+      context: { ...options.context, Execution: { Name: options.name } },
+    });
+    this.active++;
+    const logs = this.relayEvents(run.eventLogs, states, options, live);
+    const executionTimeout = (options.definition as { TimeoutSeconds?: number }).TimeoutSeconds;
+    const stop = () => {
+      live.aborted = true;
+      this.failBlocked((b) => b.run === live.owner, new AbortedError());
+      run.abort();
+    };
+    const executionDeadline: Deadline | undefined =
+      executionTimeout === undefined
+        ? undefined
+        : {
+            atMs: this.time.now() + executionTimeout * 1000,
+            fire: () => {
+              live.timedOut = true;
+              stop();
+            },
+          };
+    if (executionDeadline) this.deadlines.push(executionDeadline);
+    const outcome = run.result.then(
+      (output): ExecutionOutcome => ({ status: 'succeeded', output }),
+      (error: unknown) => failedOutcome(error, live.timedOut, executionTimeout),
+    );
+    const execution: Execution = {
+      name: options.name,
+      startedAt: this.time.now(),
+      outcome: Promise.all([outcome, logs]).then(([o]) => o),
+      abort: stop,
+    };
+    this.track(execution, executionDeadline);
+    return execution;
+  }
+
+  /**
+   * The task handlers as the interpreter calls them: each waits for the simulated time its
+   * preceding Wait state ends at, and races the state's TimeoutSeconds in simulated time.
+   */
+  private simulatedHandlers(
+    handlers: Record<string, TaskHandler>,
+    taskTimeouts: ReadonlyMap<string, number>,
+    live: LiveExecution,
+  ): Record<string, (input: JSONValue) => Promise<JSONValue>> {
+    const simulated: Record<string, (input: JSONValue) => Promise<JSONValue>> = {};
+    for (const [name, handler] of Object.entries(handlers)) {
+      simulated[name] = async (input) => {
+        if (live.resumeAt > this.time.now()) await this.block(live.resumeAt, live.owner, {});
+        if (live.aborted) throw new AbortedError();
         const seconds = taskTimeouts.get(name) ?? DEFAULT_TASK_TIMEOUT_SECONDS;
         const timeoutAt = this.time.now() + seconds * 1000;
         const task = {};
@@ -326,7 +420,7 @@ export class AslRunner {
           now: () => this.time.now(),
           sleepUntil: async (ms) => {
             if (timedOut) throw new TaskTimeoutError(name, seconds);
-            if (ms > this.time.now()) await this.block(ms, owner, task);
+            if (ms > this.time.now()) await this.block(ms, live.owner, task);
           },
         };
         let expire: (() => void) | undefined;
@@ -347,104 +441,58 @@ export class AslRunner {
         }
       };
     }
-    const machine = new StateMachine(withUnreachedWallTimeouts(options.definition), {
-      validationOptions: { checkArn: false },
-    });
-    const run = machine.run(options.input, {
-      overrides: {
-        taskResourceLocalHandlers: handlers,
-        waitTimeOverrides: waitOverrides,
-        retryIntervalOverrides: retryOverrides,
-      },
-      context: { ...options.context, Execution: { Name: options.name } },
-    });
-    this.active++;
-    const logs = (async () => {
-      for await (const event of run.eventLogs) {
-        const at = this.time.now();
-        if (event.type === 'StateEntered') {
-          const state = states.get(event.state.name);
-          if (state?.Type === 'Wait') resumeAt = at + waitSeconds(state, event.state.input, at) * 1000;
-          options.onEvent?.(
-            {
-              type: 'state-entered',
-              state: event.state.name,
-              stateType: event.state.type,
-              input: event.state.input,
-            },
-            at,
-          );
-        } else if (event.type === 'StateExited') {
-          options.onEvent?.(
-            {
-              type: 'state-exited',
-              state: event.state.name,
-              stateType: event.state.type,
-              output: event.state.output,
-            },
-            at,
-          );
-        } else if (event.type === 'StateFailed') {
-          options.onEvent?.(
-            { type: 'state-failed', state: event.state.name, error: event.Error, cause: String(event.Cause) },
-            at,
-          );
-        } else if (event.type === 'StateCaught') {
-          options.onEvent?.({ type: 'state-caught', state: event.state.name }, at);
-        } else if (event.type === 'StateRetried') {
-          options.onEvent?.(
-            { type: 'state-retried', state: event.state.name, attempt: event.retry.attempt },
-            at,
-          );
-        }
+    return simulated;
+  }
+
+  /** Relays the interpreter's state events (at simulated time) and notes where Wait states end. */
+  private async relayEvents(
+    eventLogs: ReturnType<StateMachine['run']>['eventLogs'],
+    states: ReadonlyMap<string, AslState>,
+    options: StartOptions,
+    live: LiveExecution,
+  ): Promise<void> {
+    for await (const event of eventLogs) {
+      const at = this.time.now();
+      if (event.type === 'StateEntered') {
+        const state = states.get(event.state.name);
+        if (state?.Type === 'Wait') live.resumeAt = at + waitSeconds(state, event.state.input, at) * 1000;
+        options.onEvent?.(
+          {
+            type: 'state-entered',
+            state: event.state.name,
+            stateType: event.state.type,
+            input: event.state.input,
+          },
+          at,
+        );
+      } else if (event.type === 'StateExited') {
+        options.onEvent?.(
+          {
+            type: 'state-exited',
+            state: event.state.name,
+            stateType: event.state.type,
+            output: event.state.output,
+          },
+          at,
+        );
+      } else if (event.type === 'StateFailed') {
+        options.onEvent?.(
+          { type: 'state-failed', state: event.state.name, error: event.Error, cause: String(event.Cause) },
+          at,
+        );
+      } else if (event.type === 'StateCaught') {
+        options.onEvent?.({ type: 'state-caught', state: event.state.name }, at);
+      } else if (event.type === 'StateRetried') {
+        options.onEvent?.(
+          { type: 'state-retried', state: event.state.name, attempt: event.retry.attempt },
+          at,
+        );
       }
-    })();
-    const executionTimeout = (options.definition as { TimeoutSeconds?: number }).TimeoutSeconds;
-    let timedOut = false;
-    const executionDeadline: Deadline | undefined =
-      executionTimeout === undefined
-        ? undefined
-        : {
-            atMs: this.time.now() + executionTimeout * 1000,
-            fire: () => {
-              timedOut = true;
-              aborted = true;
-              this.failBlocked((b) => b.run === owner, new AbortedError());
-              run.abort();
-            },
-          };
-    if (executionDeadline) this.deadlines.push(executionDeadline);
-    const outcome = run.result.then(
-      (output): ExecutionOutcome => ({ status: 'succeeded', output }),
-      (error: unknown): ExecutionOutcome => {
-        if (timedOut) {
-          return {
-            status: 'failed',
-            error: STATES_TIMEOUT,
-            cause: `the execution did not end within its TimeoutSeconds (${executionTimeout} s of simulated time)`,
-          };
-        }
-        const e = error as { name?: string; message?: string; cause?: unknown };
-        const cause = e.cause as
-          | { Error?: string; Cause?: string; name?: string; message?: string }
-          | undefined;
-        return {
-          status: 'failed',
-          error: cause?.Error ?? cause?.name ?? e.name ?? 'Error',
-          cause: String(cause?.Cause ?? cause?.message ?? e.message ?? error),
-        };
-      },
-    );
-    const execution: Execution = {
-      name: options.name,
-      startedAt: this.time.now(),
-      outcome: Promise.all([outcome, logs]).then(([o]) => o),
-      abort: () => {
-        aborted = true;
-        this.failBlocked((b) => b.run === owner, new AbortedError());
-        run.abort();
-      },
-    };
+    }
+  }
+
+  /** Counts the execution as running until its outcome settles. */
+  private track(execution: Execution, executionDeadline: Deadline | undefined): void {
     this.executions.add(execution);
     void execution.outcome.finally(() => {
       this.executions.delete(execution);
@@ -452,7 +500,6 @@ export class AslRunner {
       this.active--;
       this.notifyIdle();
     });
-    return execution;
   }
 
   /** Resolves when every execution is blocked on simulated time or finished. */

@@ -1,8 +1,10 @@
 import type { ManualClock } from '../clock';
-import { runForecaster } from '../forecaster/service';
+import { type ForecasterOptions, runForecaster } from '../forecaster/service';
 import { type OperationKind, OperationRun } from '../migration/runner';
 import type { MigrationDeps } from '../migration/tasks';
 import { operationKindFor, startInputForEvent } from '../migration/transformer';
+import { describeSettings } from '../planning/learner';
+import type { Meter } from '../ports/meter';
 import type { MetricsSource } from '../ports/metrics';
 import type { Repositories } from '../ports/repositories';
 import { prewarmWorkload } from '../prewarm/service';
@@ -31,12 +33,34 @@ export interface ControlLoopOptions {
   repositories: Repositories;
   workload: Workload;
   log?: DecisionLog;
+  /** Options of the forecaster service (e.g. its adaptive cadence). */
+  forecaster?: Partial<ForecasterOptions>;
+  /** Counts what the metrics reads and the published events would be billed. */
+  meter?: Meter;
+}
+
+/**
+ * What the loop's Lambda functions did, for a bill: CPU time measured in process per function,
+ * invocations, and the Step Functions states the operations entered (each one a transition).
+ */
+export interface LoopWork {
+  forecastCpuMs: number;
+  forecastRuns: number;
+  /** Forecaster runs in which this workload was forecast (not skipped by the cadence). */
+  forecastsComputed: number;
+  /** Forecaster runs that left this workload contended. */
+  contendedRuns: number;
+  prewarmCpuMs: number;
+  prewarmInvocations: number;
+  taskCpuMs: number;
+  taskInvocations: number;
+  stateTransitions: number;
 }
 
 export class ControlLoop {
   readonly log: DecisionLog;
   private readonly deps: MigrationDeps;
-  private readonly events = new MemoryEventPublisher();
+  private readonly events: MemoryEventPublisher;
   private readonly autoscaler: ServiceAutoscaler;
   private current: OperationRun | undefined;
   private queued: { kind: OperationKind; event: ShadowscaleEvent } | undefined;
@@ -47,9 +71,21 @@ export class ControlLoop {
     migration: { started: 0, succeeded: 0, failed: 0 },
     return: { started: 0, succeeded: 0, failed: 0 },
   };
+  readonly work: LoopWork = {
+    forecastCpuMs: 0,
+    forecastRuns: 0,
+    forecastsComputed: 0,
+    contendedRuns: 0,
+    prewarmCpuMs: 0,
+    prewarmInvocations: 0,
+    taskCpuMs: 0,
+    taskInvocations: 0,
+    stateTransitions: 0,
+  };
 
   constructor(private readonly options: ControlLoopOptions) {
-    const ports = simPorts(options.fleet);
+    const ports = simPorts(options.fleet, options.meter);
+    this.events = new MemoryEventPublisher(options.meter);
     this.log = options.log ?? new DecisionLog();
     this.deps = {
       clock: options.clock,
@@ -87,7 +123,23 @@ export class ControlLoop {
     }
     const { workloadId } = this.options.workload;
     this.published = [];
-    await runForecaster({ workloadIds: [workloadId] }, { ...this.deps, metrics: this.metrics });
+    let t0 = cpuMs();
+    const run = await runForecaster(
+      { workloadIds: [workloadId] },
+      { ...this.deps, metrics: this.metrics },
+      this.options.forecaster,
+    );
+    this.work.forecastCpuMs += cpuMs() - t0;
+    this.work.forecastRuns++;
+    // Pre-warm is started by `Forecast Computed`: a workload the cadence skipped gets none.
+    const computed = run.outcomes.some((o) => o.workloadId === workloadId && !o.skipped);
+    if (computed) this.work.forecastsComputed++;
+    if (run.outcomes.some((o) => o.workloadId === workloadId && o.contended)) this.work.contendedRuns++;
+    for (const outcome of run.outcomes) {
+      for (const m of outcome.metrics) {
+        if (m.planningChange) this.log.planning(nowMs, m.metric, describeSettings(m.planningChange.to));
+      }
+    }
     for (const event of this.published) {
       const kind = operationKindFor(event.detailType);
       if (!kind) continue;
@@ -95,8 +147,13 @@ export class ControlLoop {
       if (this.current) this.queued = { kind, event };
       else await this.start(kind, event);
     }
-    const plan = await prewarmWorkload(workloadId, this.deps);
-    this.log.prewarm(nowMs, plan);
+    if (computed) {
+      t0 = cpuMs();
+      const plan = await prewarmWorkload(workloadId, this.deps);
+      this.work.prewarmCpuMs += cpuMs() - t0;
+      this.work.prewarmInvocations++;
+      this.log.prewarm(nowMs, plan);
+    }
     this.autoscaler.tick(nowMs);
   }
 
@@ -120,7 +177,9 @@ export class ControlLoop {
     const { fleet } = this.options;
     while (this.current && !this.current.done && this.current.resumeAt <= ms) {
       if (this.current.resumeAt > fleet.now()) fleet.advanceTo(this.current.resumeAt);
+      const t0 = cpuMs();
       await this.current.advance(this.deps);
+      this.work.taskCpuMs += cpuMs() - t0;
       this.finishIfDone();
     }
     if (ms > fleet.now()) fleet.advanceTo(ms);
@@ -136,8 +195,14 @@ export class ControlLoop {
     this.log.operationStarted(this.options.clock.now(), kind);
     this.current = new OperationRun(kind, name, start.input, this.options.clock.now(), (e, at) => {
       if (e.type === 'shifted') this.log.weights(at, e.weights);
+      if (e.type === 'state-entered') {
+        this.work.stateTransitions++;
+        if (e.stateType === 'Task') this.work.taskInvocations++;
+      }
     });
+    const t0 = cpuMs();
     await this.current.advance(this.deps);
+    this.work.taskCpuMs += cpuMs() - t0;
     this.finishIfDone();
   }
 
@@ -154,4 +219,10 @@ export class ControlLoop {
     }
     this.current = undefined;
   }
+}
+
+/** Process CPU time (user + system) in milliseconds. */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1_000;
 }

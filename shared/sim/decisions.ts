@@ -9,7 +9,7 @@ import type { TrafficWeights } from '../schemas/operation';
  */
 export interface LoopDecision {
   atMs: number;
-  kind: 'contention' | 'prewarm' | 'operation' | 'weights';
+  kind: 'contention' | 'prewarm' | 'operation' | 'weights' | 'planning';
   text: string;
 }
 
@@ -39,6 +39,11 @@ export class DecisionLog {
     if (text === this.lastPrewarm && plan.shadowDesired === undefined) return;
     this.lastPrewarm = text;
     this.entries.push({ atMs, kind: 'prewarm', text });
+  }
+
+  /** The learner changed a metric's planning settings. */
+  planning(atMs: number, metric: string, to: string): void {
+    this.entries.push({ atMs, kind: 'planning', text: `${metric} planned at ${to}` });
   }
 
   operationStarted(atMs: number, kind: string): void {

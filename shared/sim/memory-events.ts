@@ -1,5 +1,7 @@
+import { eventBytes, meterEvent } from '../cost/events';
 import { validateDetail } from '../forecaster/event-validation';
 import type { EventPublisher, PublishResult } from '../ports/events';
+import { type Meter, noMeter } from '../ports/meter';
 import type { ShadowscaleEvent } from '../schemas/events';
 
 /**
@@ -12,6 +14,9 @@ export class MemoryEventPublisher implements EventPublisher {
   private readonly listeners: ((event: ShadowscaleEvent) => void)[] = [];
   private failPredicate: ((event: ShadowscaleEvent) => string | undefined) | undefined;
 
+  /** `meter` counts accepted events as EventBridge would bill them. */
+  constructor(private readonly meter: Meter = noMeter) {}
+
   async publish(events: readonly ShadowscaleEvent[]): Promise<PublishResult> {
     const result: PublishResult = { published: 0, failed: [] };
     for (const event of events) {
@@ -23,6 +28,7 @@ export class MemoryEventPublisher implements EventPublisher {
         continue;
       }
       this.events.push(event);
+      meterEvent(this.meter, eventBytes(event));
       result.published++;
       for (const listener of this.listeners) listener(event);
     }

@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from '../clock';
+import { meterDelete, meterGet, meterQuery, meterWrite } from '../cost/dynamodb';
 import { decodeCursor, encodeCursor } from '../data/client';
 import {
   assertItemSize,
@@ -11,6 +12,7 @@ import {
   dedupeSignals,
   isExpired,
   items,
+  MAX_SIGNAL_WINDOW_MS,
   META,
   ModelStateRecordSchema,
   nextHistoryKeys,
@@ -25,6 +27,7 @@ import {
   withStep,
 } from '../data/records';
 import { ConflictError, LeaseHeldError, NotFoundError } from '../errors';
+import { type Meter, noMeter } from '../ports/meter';
 import type {
   ContentionDecisionRecord,
   ModelStateRecord,
@@ -55,6 +58,11 @@ import { parseOrThrow } from '../validation';
 export interface MemoryRepositoriesConfig {
   clock?: Clock;
   options?: DataLayerOptions;
+  /**
+   * Counts the request units the DynamoDB repositories would consume for the same calls: the same
+   * items, reads and writes in the same order (shared/cost/dynamodb.ts).
+   */
+  meter?: Meter;
 }
 
 export interface MemoryRepositories extends Repositories {
@@ -63,7 +71,11 @@ export interface MemoryRepositories extends Repositories {
 }
 
 export function makeMemoryRepositories(config: MemoryRepositoriesConfig = {}): MemoryRepositories {
-  const store = new Store(config.clock ?? systemClock, resolveOptions(config.options));
+  const store = new Store(
+    config.clock ?? systemClock,
+    resolveOptions(config.options),
+    config.meter ?? noMeter,
+  );
   return {
     workloads: new MemoryWorkloadRepository(store),
     predictions: new MemoryPredictionRepository(store),
@@ -119,6 +131,7 @@ class Store {
   constructor(
     readonly clock: Clock,
     readonly options: ResolvedDataLayerOptions,
+    readonly meter: Meter,
   ) {}
 
   predictionPartition(pk: string): Map<string, Item> {
@@ -141,6 +154,7 @@ function pageOf<T>(
   keyOf: (item: Item) => Record<string, string | number>,
   options: { limit?: number; cursor?: string },
   toRecord: (item: Item) => T,
+  meter: Meter,
 ): Page<T> {
   const limit = checkLimit(options.limit ?? DEFAULT_PAGE, MAX_PAGE);
   const sorted = [...items].sort(order);
@@ -152,6 +166,8 @@ function pageOf<T>(
     if (start < 0) start = sorted.length;
   }
   const page = sorted.slice(start, start + limit);
+  // The DynamoDB page reads one item more than it returns (to know whether a next page exists).
+  meterQuery(meter, sorted.slice(start, start + limit + 1), false);
   const last = page[page.length - 1];
   const more = start + limit < sorted.length;
   return {
@@ -175,6 +191,7 @@ class MemoryWorkloadRepository implements WorkloadRepository {
     );
     const item = items.workload(record);
     assertItemSize(item, `workload ${parsed.workloadId}`);
+    meterWrite(this.store.meter, item);
     if (this.store.workloads.has(parsed.workloadId))
       throw new ConflictError(`workload ${parsed.workloadId} already exists`);
     this.store.workloads.set(parsed.workloadId, copy(item));
@@ -203,6 +220,7 @@ class MemoryWorkloadRepository implements WorkloadRepository {
     checkVersion(expectedVersion);
     // No await between this read and the write below: concurrent callers see each other's writes.
     const stored = this.store.workloads.get(workloadId);
+    meterGet(this.store.meter, stored, true);
     const current = stored ? read.workload(stored) : undefined;
     if (!current) throw new NotFoundError(`workload ${workloadId} does not exist`);
     if (current.version !== expectedVersion)
@@ -221,12 +239,14 @@ class MemoryWorkloadRepository implements WorkloadRepository {
     );
     const item = items.workload(record);
     assertItemSize(item, `workload ${workloadId}`);
+    meterWrite(this.store.meter, item, stored);
     this.store.workloads.set(workloadId, copy(item));
     return copy(record);
   }
 
   async get(workloadId: string): Promise<WorkloadRecord | undefined> {
     const item = this.store.workloads.get(workloadId);
+    meterGet(this.store.meter, item, true);
     return item ? read.workload(item) : undefined;
   }
 
@@ -237,10 +257,12 @@ class MemoryWorkloadRepository implements WorkloadRepository {
       (item) => ({ pk: String(item.pk), listKey: String(item.listKey) }),
       options,
       read.workload,
+      this.store.meter,
     );
   }
 
   async delete(workloadId: string): Promise<void> {
+    meterDelete(this.store.meter, this.store.workloads.get(workloadId));
     this.store.workloads.delete(workloadId);
   }
 }
@@ -262,31 +284,48 @@ class MemoryPredictionRepository implements PredictionRepository {
     assertItemSize(items.predictionLatestWorstCase(p, predictionTtlMs, limit), `latest ${what}`);
 
     const partition = this.store.predictionPartition(pk);
+    meterWrite(this.store.meter, historyItem, partition.get(sk));
     partition.set(sk, copy(historyItem));
 
     const current = partition.get(predictionKeys.latestSk);
+    meterGet(this.store.meter, current, true);
     const version = typeof current?.latestVersion === 'number' ? current.latestVersion : 0;
     const keys = Array.isArray(current?.historyKeys) ? (current.historyKeys as string[]) : [];
     const { keep } = nextHistoryKeys(keys, sk, limit);
     const newer = typeof current?.generatedAt !== 'number' || p.generatedAt >= current.generatedAt;
-    if (newer)
-      partition.set(
-        predictionKeys.latestSk,
-        copy(items.predictionLatest(p, predictionTtlMs, version + 1, keep)),
-      );
-    else if (current)
-      partition.set(predictionKeys.latestSk, { ...current, historyKeys: keep, latestVersion: version + 1 });
+    if (newer) {
+      const latest = items.predictionLatest(p, predictionTtlMs, version + 1, keep);
+      meterWrite(this.store.meter, latest, current);
+      partition.set(predictionKeys.latestSk, copy(latest));
+    } else if (current) {
+      const latest = { ...current, historyKeys: keep, latestVersion: version + 1 };
+      meterWrite(this.store.meter, latest);
+      partition.set(predictionKeys.latestSk, latest);
+    }
 
     if (keep.length < limit) return;
     const oldestKept = keep[keep.length - 1] as string;
-    for (const key of [...partition.keys()])
-      if (key.startsWith(predictionKeys.historyPrefix) && key < oldestKept) partition.delete(key);
+    // As DynamoDB does: query the history up to the oldest key kept, delete what is older.
+    const scanned = [...partition.entries()].filter(
+      ([key]) => key >= predictionKeys.historyPrefix && key <= oldestKept,
+    );
+    meterQuery(
+      this.store.meter,
+      scanned.map(([, item]) => item),
+      false,
+    );
+    for (const [key, item] of scanned) {
+      if (key >= oldestKept) continue;
+      meterDelete(this.store.meter, item);
+      partition.delete(key);
+    }
   }
 
   async getLatest(workloadId: string, metric: string): Promise<Prediction | undefined> {
     const item = this.store.predictions
       .get(predictionKeys.metricPk(workloadId, metric))
       ?.get(predictionKeys.latestSk);
+    meterGet(this.store.meter, item, true);
     if (!item || isExpired(item.ttl, this.store.clock.now())) return undefined;
     return read.prediction(item);
   }
@@ -298,19 +337,22 @@ class MemoryPredictionRepository implements PredictionRepository {
   ): Promise<Prediction[]> {
     const limit = checkLimit(options.limit, this.store.options.predictionHistoryLimit);
     const partition = this.store.predictions.get(predictionKeys.metricPk(workloadId, metric));
-    if (!partition) return [];
+    if (!partition) {
+      meterQuery(this.store.meter, [], false);
+      return [];
+    }
     const from = predictionKeys.historySk(Math.max(0, options.sinceMs ?? 0));
     const now = this.store.clock.now();
-    return [...partition.entries()]
+    const scanned = [...partition.entries()]
       .filter(
         ([sk]) =>
           sk.startsWith(predictionKeys.historyPrefix) && sk >= from && sk <= predictionKeys.historyEnd,
       )
       .sort(([a], [b]) => (a < b ? 1 : -1))
       .map(([, item]) => item)
-      .filter((item) => !isExpired(item.ttl, now))
-      .slice(0, limit)
-      .map((item) => read.prediction(item));
+      .slice(0, limit);
+    meterQuery(this.store.meter, scanned, false);
+    return scanned.filter((item) => !isExpired(item.ttl, now)).map((item) => read.prediction(item));
   }
 
   async putModelState(state: ModelStateRecord): Promise<void> {
@@ -319,6 +361,7 @@ class MemoryPredictionRepository implements PredictionRepository {
     assertItemSize(item, `model state ${s.workloadId}/${s.metric}`);
     const partition = this.store.predictionPartition(predictionKeys.metricPk(s.workloadId, s.metric));
     const current = partition.get(predictionKeys.stateSk);
+    meterWrite(this.store.meter, item, current);
     if (current && typeof current.lastPointMs === 'number' && current.lastPointMs > s.lastPointMs)
       throw new ConflictError(
         `model state ${s.workloadId}/${s.metric}: a newer state is stored (this one ends at ${s.lastPointMs})`,
@@ -330,6 +373,7 @@ class MemoryPredictionRepository implements PredictionRepository {
     const item = this.store.predictions
       .get(predictionKeys.metricPk(workloadId, metric))
       ?.get(predictionKeys.stateSk);
+    meterGet(this.store.meter, item, true);
     return item ? read.modelState(item) : undefined;
   }
 
@@ -339,6 +383,7 @@ class MemoryPredictionRepository implements PredictionRepository {
     assertItemSize(item, `contention decision ${d.workloadId}`);
     const partition = this.store.predictionPartition(predictionKeys.workloadPk(d.workloadId));
     const current = partition.get(predictionKeys.decisionSk);
+    meterWrite(this.store.meter, item, current);
     if (current && typeof current.updatedAt === 'number' && current.updatedAt > d.updatedAt)
       throw new ConflictError(
         `contention decision ${d.workloadId}: a newer decision is stored (this one is from ${d.updatedAt})`,
@@ -350,6 +395,7 @@ class MemoryPredictionRepository implements PredictionRepository {
     const item = this.store.predictions
       .get(predictionKeys.workloadPk(workloadId))
       ?.get(predictionKeys.decisionSk);
+    meterGet(this.store.meter, item, true);
     return item ? read.decision(item) : undefined;
   }
 }
@@ -363,6 +409,7 @@ class MemorySignalRepository implements SignalRepository {
     const s = parseOrThrow(Signal, signal, 'signal');
     const item = items.signal(s, this.store.options.signalRetentionMs);
     assertItemSize(item, `signal ${s.signalId}`);
+    meterWrite(this.store.meter, item, this.store.signals.get(s.signalId));
     this.store.signals.set(s.signalId, copy(item));
   }
 
@@ -374,6 +421,9 @@ class MemorySignalRepository implements SignalRepository {
   ): Promise<Signal[]> {
     checkWindow(fromMs, toMs);
     const wanted = new Set(tags);
+    // DynamoDB asks the workload index and each tag's index: one query each.
+    this.meterWindow((item) => item.workloadKey === workloadId, fromMs, toMs);
+    for (const tag of wanted) this.meterWindow((item) => item.tag === tag, fromMs, toMs);
     return sortSignals(
       dedupeSignals(
         this.window(fromMs, toMs).filter((s) =>
@@ -385,7 +435,18 @@ class MemorySignalRepository implements SignalRepository {
 
   async byTag(tag: string, fromMs: number, toMs: number): Promise<Signal[]> {
     checkWindow(fromMs, toMs);
+    this.meterWindow((item) => item.tag === tag, fromMs, toMs);
     return sortSignals(this.window(fromMs, toMs).filter((s) => s.tag === tag));
+  }
+
+  /** The items one index query reads: its key, starting within the 31 days before the window. */
+  private meterWindow(key: (item: Item) => boolean, fromMs: number, toMs: number): void {
+    if (toMs <= fromMs) return;
+    const lo = Math.max(0, fromMs - MAX_SIGNAL_WINDOW_MS);
+    const read = [...this.store.signals.values()].filter(
+      (item) => key(item) && Number(item.startsAt) >= lo && Number(item.startsAt) <= toMs - 1,
+    );
+    meterQuery(this.store.meter, read, false);
   }
 
   private window(fromMs: number, toMs: number): Signal[] {
@@ -407,13 +468,22 @@ class MemoryOperationRepository implements OperationRepository {
     const item = items.operation(op);
     assertItemSize(item, `operation ${op.operationId}`);
     const existing = this.read(op.operationId);
-    if (existing) return existing;
+    meterWrite(this.store.meter, item);
+    if (existing) {
+      this.meterRead(op.operationId);
+      return existing;
+    }
     this.store.operations.set(operationKeys.operationPk(op.operationId), copy(item));
     return copy(op);
   }
 
   async get(operationId: string): Promise<Operation | undefined> {
+    this.meterRead(operationId);
     return this.read(operationId);
+  }
+
+  private meterRead(operationId: string): void {
+    meterGet(this.store.meter, this.store.operations.get(operationKeys.operationPk(operationId)), true);
   }
 
   /** Synchronous reads: no await between a read and its write, so concurrent calls serialise. */
@@ -454,6 +524,7 @@ class MemoryOperationRepository implements OperationRepository {
     operationId: string,
     apply: (op: Operation) => Operation | undefined,
   ): Promise<Operation> {
+    this.meterRead(operationId);
     const current = this.read(operationId);
     if (!current) throw new NotFoundError(`operation ${operationId} does not exist`);
     const changed = apply(current);
@@ -469,6 +540,7 @@ class MemoryOperationRepository implements OperationRepository {
     );
     const item = items.operation(next);
     assertItemSize(item, `operation ${operationId}`);
+    meterWrite(this.store.meter, item, this.store.operations.get(operationKeys.operationPk(operationId)));
     this.store.operations.set(operationKeys.operationPk(operationId), copy(item));
     return copy(next);
   }
@@ -500,6 +572,7 @@ class MemoryOperationRepository implements OperationRepository {
       }),
       options,
       read.operation,
+      this.store.meter,
     );
   }
 
@@ -512,8 +585,12 @@ class MemoryOperationRepository implements OperationRepository {
       `lease on ${workloadId}`,
     );
     const current = this.liveLease(workloadId);
-    if (current && current.holder !== holder)
+    const stored = this.store.operations.get(operationKeys.leasePk(workloadId));
+    meterWrite(this.store.meter, items.lease(lease), stored);
+    if (current && current.holder !== holder) {
+      meterGet(this.store.meter, stored, true);
       throw new LeaseHeldError(workloadId, current.holder, current.expiresAt);
+    }
     this.store.operations.set(operationKeys.leasePk(workloadId), copy(items.lease(lease)));
     return lease;
   }
@@ -522,6 +599,7 @@ class MemoryOperationRepository implements OperationRepository {
     checkTtlMs(ttlMs, `lease on ${workloadId}`);
     const now = this.store.clock.now();
     const current = this.liveLease(workloadId);
+    meterGet(this.store.meter, this.store.operations.get(operationKeys.leasePk(workloadId)), true);
     if (current && current.holder !== holder)
       throw new LeaseHeldError(workloadId, current.holder, current.expiresAt);
     if (!current)
@@ -533,16 +611,24 @@ class MemoryOperationRepository implements OperationRepository {
       { ...current, expiresAt: Math.max(current.expiresAt, now + ttlMs) },
       `lease on ${workloadId}`,
     );
+    meterWrite(
+      this.store.meter,
+      items.lease(lease),
+      this.store.operations.get(operationKeys.leasePk(workloadId)),
+    );
     this.store.operations.set(operationKeys.leasePk(workloadId), copy(items.lease(lease)));
     return lease;
   }
 
   async releaseLease(workloadId: string, holder: string): Promise<void> {
     const key = operationKeys.leasePk(workloadId);
-    if (this.store.operations.get(key)?.holder === holder) this.store.operations.delete(key);
+    const stored = this.store.operations.get(key);
+    meterDelete(this.store.meter, stored?.holder === holder ? stored : undefined);
+    if (stored?.holder === holder) this.store.operations.delete(key);
   }
 
   async getLease(workloadId: string): Promise<Lease | undefined> {
+    meterGet(this.store.meter, this.store.operations.get(operationKeys.leasePk(workloadId)), true);
     return this.liveLease(workloadId);
   }
 }

@@ -4,13 +4,16 @@ import type { Command } from 'commander';
 import {
   type BenchProgress,
   benchSeries,
+  benchShort,
   formatReport,
   listTraceFiles,
   loadTrace,
   type SeriesRow,
+  type ShortRow,
   type SpeedResult,
   speedOn,
   summarise,
+  summariseShort,
 } from '../../../bench/forecast';
 import { ValidationError } from '../../../shared/errors';
 import type { CliIO } from '../context';
@@ -41,46 +44,54 @@ export function registerBenchForecast(program: Command, io: CliIO): void {
   benchCommand(program)
     .command('forecast')
     .description(
-      'rolling-origin forecast benchmark over every CSV in a folder (horizons 1h and 24h, baselines: daily seasonal naive and augurs MSTL)',
+      'rolling-origin forecast benchmark over every CSV in a folder (horizons 1h and 24h, baselines: daily seasonal naive and augurs MSTL; short horizons 15m and 30m at every step, baselines: persistence, daily seasonal naive and the seasonal forecast without the nowcaster)',
     )
     .requiredOption('--traces <dir>', 'folder of timestamp,value CSV files')
     .option('--json <file>', 'also write the results as JSON (per trace and a summary)')
     .option('--only <names>', 'comma list: only files whose name contains one of these')
     .option('--no-mstl', 'skip the augurs MSTL baseline (faster; rel MAE vs MSTL becomes vs snaive)')
-    .action((opts: { traces: string; json?: string; only?: string; mstl: boolean }) => {
-      const dir = resolve(opts.traces);
-      let isDir = false;
-      try {
-        isDir = statSync(dir).isDirectory();
-      } catch {
-        isDir = false;
-      }
-      if (!isDir)
-        throw new ValidationError(`--traces ${JSON.stringify(opts.traces)}: not a directory`, [
-          { path: '--traces', message: 'not a directory', received: opts.traces },
-        ]);
-      const filter = opts.only ? opts.only.split(',').map((s) => s.trim()) : [];
-      const files = listTraceFiles(dir, filter);
-      if (files.length === 0)
-        throw new ValidationError(`--traces ${JSON.stringify(opts.traces)}: no .csv files found`, [
-          { path: '--traces', message: 'no .csv files', received: opts.traces },
-        ]);
-      const started = performance.now();
-      const rows: SeriesRow[] = [];
-      const speed: SpeedResult[] = [];
-      const repairs: string[] = [];
-      files.forEach((file, i) => {
-        const name = basename(file, '.csv');
-        progressLine(io, { done: i, total: files.length, name }, started);
-        const series = loadTrace(file, (line) => repairs.push(line));
-        rows.push(...benchSeries(name, series, { noMstl: !opts.mstl }));
-        const sp = opts.mstl ? speedOn(name, series) : null;
-        if (sp) speed.push(sp);
-      });
-      progressLine(io, { done: files.length, total: files.length, name: '' }, started);
-      const result = { series: rows, summary: summarise(rows) };
-      io.out(formatReport(result, speed));
-      for (const line of repairs) io.out(`${line}\n`);
-      if (opts.json) writeFileSync(resolve(opts.json), `${JSON.stringify(result, null, 2)}\n`);
-    });
+    .option(
+      '--no-seasonal-baseline',
+      'skip the short-horizon run of the engine without its nowcaster (faster; seas/pers becomes n/a)',
+    )
+    .action(
+      (opts: { traces: string; json?: string; only?: string; mstl: boolean; seasonalBaseline: boolean }) => {
+        const dir = resolve(opts.traces);
+        let isDir = false;
+        try {
+          isDir = statSync(dir).isDirectory();
+        } catch {
+          isDir = false;
+        }
+        if (!isDir)
+          throw new ValidationError(`--traces ${JSON.stringify(opts.traces)}: not a directory`, [
+            { path: '--traces', message: 'not a directory', received: opts.traces },
+          ]);
+        const filter = opts.only ? opts.only.split(',').map((s) => s.trim()) : [];
+        const files = listTraceFiles(dir, filter);
+        if (files.length === 0)
+          throw new ValidationError(`--traces ${JSON.stringify(opts.traces)}: no .csv files found`, [
+            { path: '--traces', message: 'no .csv files', received: opts.traces },
+          ]);
+        const started = performance.now();
+        const rows: SeriesRow[] = [];
+        const short: ShortRow[] = [];
+        const speed: SpeedResult[] = [];
+        const repairs: string[] = [];
+        files.forEach((file, i) => {
+          const name = basename(file, '.csv');
+          progressLine(io, { done: i, total: files.length, name }, started);
+          const series = loadTrace(file, (line) => repairs.push(line));
+          rows.push(...benchSeries(name, series, { noMstl: !opts.mstl }));
+          short.push(...benchShort(name, series, { noSeasonalBaseline: !opts.seasonalBaseline }));
+          const sp = opts.mstl ? speedOn(name, series) : null;
+          if (sp) speed.push(sp);
+        });
+        progressLine(io, { done: files.length, total: files.length, name: '' }, started);
+        const result = { series: rows, short, summary: { ...summarise(rows), ...summariseShort(short) } };
+        io.out(formatReport(result, speed));
+        for (const line of repairs) io.out(`${line}\n`);
+        if (opts.json) writeFileSync(resolve(opts.json), `${JSON.stringify(result, null, 2)}\n`);
+      },
+    );
 }

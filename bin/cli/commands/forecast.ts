@@ -74,62 +74,62 @@ export function registerForecast(program: Command, io: CliIO): void {
       parseChoice(['auto', 'ensemble', ...MODEL_NAMES]),
       'auto',
     )
-    .action((opts: ForecastOpts) => {
-      const text = readTextFile(opts.input, '--input');
-      const { series, report } = asInputError(opts.input, () => {
-        const points = parseTimestampValueCsv(text, opts.input);
-        assertMostlyUsable(points, '');
-        return engine.clean(points);
-      });
-      const repaired = repairLine(opts.input, report.inputPoints, hygieneRepairs(report));
-      if (repaired) io.err(`${repaired}\n`);
-      const steps = Math.max(1, Math.ceil(opts.horizon / series.intervalMs));
-      if (steps > 100_000)
-        throw new ValidationError(
-          `--horizon ${opts.horizon} ms is ${steps} steps of ${series.intervalMs} ms; at most 100000`,
-          [{ path: '--horizon', message: 'too many steps', received: opts.horizon }],
-        );
-      const quantiles = opts.quantiles ?? [...DEFAULT_QUANTILES];
-      let signals: Signal[] = [];
-      if (opts.signals !== undefined) {
-        const parsed = parseOrThrow(
-          SignalsFile,
-          readJsonFile(opts.signals, '--signals'),
-          `--signals ${opts.signals}`,
-        );
-        signals = Array.isArray(parsed) ? parsed : parsed.signals;
-      }
-      const state = asInputError(opts.input, () =>
-        engine.fit(series, { horizonSteps: steps, quantiles, model: opts.model }),
-      );
-      const result = engine.forecast(state, {
-        horizonSteps: steps,
-        quantiles,
-        signals: signals.filter((s) => s.endsAt > state.lastPointMs),
-        pastSignals: signals.filter((s) => s.startsAt <= state.lastPointMs),
-      });
-      if (opts.format === 'csv') {
-        io.err(`model: ${result.model}, confidence: ${result.confidence}\n`);
-        io.out(toCsv(result));
-      } else {
-        io.out(
-          `${JSON.stringify(
-            {
-              model: result.model,
-              confidence: result.confidence,
-              intervalMs: result.intervalMs,
-              appliedSignals: result.appliedSignals,
-              hygiene: report,
-              forecast: result.point.map((p, i) => ({
-                timestamp: new Date(result.startMs + i * result.intervalMs).toISOString(),
-                point: p,
-                ...Object.fromEntries(result.quantiles.map((q) => [`p${q.q * 100}`, q.values[i]])),
-              })),
-            },
-            null,
-            2,
-          )}\n`,
-        );
-      }
-    });
+    .action((opts: ForecastOpts) => forecastFile(io, opts));
+}
+
+/** `forecast`: clean the file, fit, forecast the horizon, print JSON or CSV. */
+function forecastFile(io: CliIO, opts: ForecastOpts): void {
+  const text = readTextFile(opts.input, '--input');
+  const { series, report } = asInputError(opts.input, () => {
+    const points = parseTimestampValueCsv(text, opts.input);
+    assertMostlyUsable(points, '');
+    return engine.clean(points);
+  });
+  const repaired = repairLine(opts.input, report.inputPoints, hygieneRepairs(report));
+  if (repaired) io.err(`${repaired}\n`);
+  const steps = Math.max(1, Math.ceil(opts.horizon / series.intervalMs));
+  if (steps > 100_000)
+    throw new ValidationError(
+      `--horizon ${opts.horizon} ms is ${steps} steps of ${series.intervalMs} ms; at most 100000`,
+      [{ path: '--horizon', message: 'too many steps', received: opts.horizon }],
+    );
+  const quantiles = opts.quantiles ?? [...DEFAULT_QUANTILES];
+  const signals = opts.signals === undefined ? [] : readSignals(opts.signals);
+  const state = asInputError(opts.input, () =>
+    engine.fit(series, { horizonSteps: steps, quantiles, model: opts.model }),
+  );
+  const result = engine.forecast(state, {
+    horizonSteps: steps,
+    quantiles,
+    signals: signals.filter((s) => s.endsAt > state.lastPointMs),
+    pastSignals: signals.filter((s) => s.startsAt <= state.lastPointMs),
+  });
+  if (opts.format === 'csv') {
+    io.err(`model: ${result.model}, confidence: ${result.confidence}\n`);
+    io.out(toCsv(result));
+  } else {
+    io.out(
+      `${JSON.stringify(
+        {
+          model: result.model,
+          confidence: result.confidence,
+          intervalMs: result.intervalMs,
+          appliedSignals: result.appliedSignals,
+          hygiene: report,
+          forecast: result.point.map((p, i) => ({
+            timestamp: new Date(result.startMs + i * result.intervalMs).toISOString(),
+            point: p,
+            ...Object.fromEntries(result.quantiles.map((q) => [`p${q.q * 100}`, q.values[i]])),
+          })),
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  }
+}
+
+function readSignals(file: string): Signal[] {
+  const parsed = parseOrThrow(SignalsFile, readJsonFile(file, '--signals'), `--signals ${file}`);
+  return Array.isArray(parsed) ? parsed : parsed.signals;
 }

@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
 import { parseLocalOptions } from '../../local/options';
 import { runLocal } from '../../local/run';
+import { runDeployUnderLoadScenario } from '../../local/scenarios/deploy-under-load-cli';
 import { runRegionOutageScenario } from '../../local/scenarios/region-outage-cli';
 import { CliExit, type CliIO } from '../context';
 import { parseDuration, parseNonNegativeInt, parsePositiveInt, parsePositiveNumber } from '../options';
@@ -10,14 +11,14 @@ interface LocalFlags {
   days?: number;
   warmupDays?: number;
   speed?: string;
-  injectFailure?: 'gate' | 'provision';
+  injectFailure?: 'gate' | 'provision' | 'tests';
   report?: string;
   keepDb?: string;
   port?: number;
   primaryMax?: number;
   verbose?: boolean;
   quiet?: boolean;
-  scenario?: 'default' | 'region-outage';
+  scenario?: 'default' | 'region-outage' | 'deploy-under-load';
   outageAt?: number;
   outageFor?: number;
 }
@@ -37,10 +38,10 @@ export function registerLocal(program: Command, io: CliIO): void {
     )
     .option('--speed <x>', 'simulated seconds per wall second, or "max" (default max)')
     .addOption(
-      new Option('--inject-failure <kind>', 'make the shadow pool fail to show a rollback').choices([
-        'gate',
-        'provision',
-      ]),
+      new Option(
+        '--inject-failure <kind>',
+        'make the shadow pool fail to show a rollback (gate, provision), or the integration tests fail (tests: deploy-under-load)',
+      ).choices(['gate', 'provision', 'tests']),
     )
     .option('--report <file>', 'HTML report path (default reports/local-run.html)')
     .option('--keep-db <dir>', 'persist the local DynamoDB store in this directory between runs')
@@ -51,8 +52,8 @@ export function registerLocal(program: Command, io: CliIO): void {
     .addOption(
       new Option(
         '--scenario <name>',
-        'region-outage: the home region fails; detection, standby warm-up, DNS steps, failback (--inject-failure provision: a standby that never becomes healthy)',
-      ).choices(['default', 'region-outage']),
+        'region-outage: the home region fails; detection, standby warm-up, DNS steps, failback (--inject-failure provision: a standby that never becomes healthy). deploy-under-load: a new version is deployed while the primary is predicted contended; the branch decision, the shadow environment, the test gate and the traffic steps (--inject-failure tests: the tests fail and the branch is discarded)',
+      ).choices(['default', 'region-outage', 'deploy-under-load']),
     )
     .option(
       '--outage-at <duration>',
@@ -61,13 +62,21 @@ export function registerLocal(program: Command, io: CliIO): void {
     )
     .option('--outage-for <duration>', 'region-outage: how long it stays down (default 1h)', parseDuration)
     .action(async (flags: LocalFlags) => {
+      if (flags.scenario === 'deploy-under-load') {
+        await runDeployUnderLoadScenario(flags, io);
+        return;
+      }
+      const injectFailure = flags.injectFailure;
+      if (injectFailure === 'tests') {
+        throw new CliExit(2, '--inject-failure tests: only with --scenario deploy-under-load');
+      }
       if (flags.scenario === 'region-outage') {
-        await runRegionOutageScenario(flags, io);
+        await runRegionOutageScenario({ ...flags, injectFailure }, io);
         return;
       }
       const speed =
         flags.speed === undefined || flags.speed === 'max' ? flags.speed : parseSpeed(flags.speed);
-      const options = parseLocalOptions({ ...flags, speed });
+      const options = parseLocalOptions({ ...flags, injectFailure, speed });
       const controller = new AbortController();
       const onSignal = () => controller.abort();
       process.once('SIGINT', onSignal);

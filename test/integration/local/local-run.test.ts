@@ -97,7 +97,11 @@ describe('shadowscale local --days 1', () => {
     expect(readFileSync(join(dir, 'plain.html'), 'utf8')).toContain(
       'rule contention-oncall (on Contention Predicted) done',
     );
-    expect(run.stdout).toMatch(/same trace, same physics\s+shadowscale\s+reactive/);
+    expect(run.stdout).toMatch(
+      /same trace, same physics\s+shadowscale\s+reactive\s+ratio\s+oracle\s+oracle ratio/,
+    );
+    // Every row carries the hindsight oracle's value and its ratio to reactive's.
+    expect(run.stdout).toMatch(/unit-hours(\s+[\d.]+){1}\s+[\d.]+\s+[\d.]+×\s+[\d.]+\s+[\d.]+×/);
     expect(run.stdout).toMatch(/minutes overloaded/);
     expect(run.stdout).toMatch(/final weights primary 100% \/ shadow 0%/);
     expect(run.stdout).toContain(`report: ${join(dir, 'plain.html')}`);

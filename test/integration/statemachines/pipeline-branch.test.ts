@@ -406,6 +406,31 @@ describe('pipeline-branch: a rerun after a crash at each step continues, never d
     );
   });
 
+  it('discard path: a crash right after Discard; the rerun reports the discard and changes nothing', async () => {
+    const w = world();
+    await register(w);
+    w.tests.behaviour = { outcome: 'fail', durationSeconds: 300, heartbeatEverySeconds: 60 };
+    let crashed = false;
+    const first = await run(w, INPUT, {
+      crashAfter: (state) => {
+        if (state !== 'Discard' || crashed) return false;
+        crashed = true;
+        return true;
+      },
+    });
+    expect(crashed).toBe(true);
+    expect(first.states).not.toContain('Discarded');
+    const stepsBefore = (await w.repos.operations.get(OP))?.steps.length;
+
+    const second = await run(w, INPUT, { name: 'deploy-run-2' });
+
+    expect(second.outcome).toMatchObject({ status: 'failed', error: 'DeploymentAlreadyDiscarded' });
+    await expectNothingLeft(w, V41);
+    expect(w.tests.started).toHaveLength(1);
+    expect((await w.repos.operations.get(OP))?.steps.length).toBe(stepsBefore);
+    expect((await w.repos.operations.listByWorkload(ID)).items).toHaveLength(1);
+  });
+
   it.each(['Begin', 'DeployPrimary', 'CheckPrimaryStable', 'FinishPrimary'])(
     'primary path, crash after %s',
     async (crashState) => {

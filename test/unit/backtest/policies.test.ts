@@ -1,5 +1,11 @@
 import { ReactivePolicy } from '../../../shared/backtest/policies/reactive';
-import { POLICY_NAMES, type Policy, type PolicyName, type PolicyView } from '../../../shared/backtest/policy';
+import {
+  isLoopPolicy,
+  POLICY_NAMES,
+  type Policy,
+  type PolicyName,
+  type PolicyView,
+} from '../../../shared/backtest/policy';
 import {
   type BacktestSetup,
   makePolicy,
@@ -158,7 +164,7 @@ describe('traffic weights', () => {
     async (name) => {
       const s = setup(wave(), { primaryMax: 20, shadowMax: 30 });
       let run: Awaited<ReturnType<typeof runShadowscale>> | ReturnType<typeof runPolicy>;
-      if (name === 'shadowscale') run = await runShadowscale(s);
+      if (isLoopPolicy(name)) run = await runShadowscale(s, undefined, name);
       else {
         const rec = new Recorder(makePolicy(name, demandUnits(s.trace, 10, 0.7)));
         run = runPolicy(s, rec);

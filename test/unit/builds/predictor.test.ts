@@ -96,7 +96,26 @@ describe('stage profile predictor', () => {
     }
     expect(last).toBeDefined();
     const p = predictStage(s, { startMs: 601 * HOUR, changeKey: last?.key as string });
-    expect(p?.basis).toBe('sameChange');
+    // The blend may win when it leans on the same-change expert; either way the point is that change's cost.
+    expect(['sameChange', 'blend']).toContain(p?.basis);
+    const expected = cost.get(last?.key as string) as number;
+    expect(Math.abs((p?.agentSeconds.q50 as number) / expected - 1)).toBeLessThan(0.15);
+  });
+
+  it('reads a state stored before the EWMA and blend experts existed', () => {
+    const r = rng(7);
+    const s = newProfileState();
+    for (let i = 0; i < 100; i++) absorbRun(s, { startMs: i * HOUR }, 200 * Math.exp(0.1 * gaussian(r)));
+    const old = JSON.parse(JSON.stringify(s)) as typeof s & { ewma?: number };
+    delete old.ewma;
+    const score = old.score as Partial<typeof s.score>;
+    delete score.ewma;
+    delete score.blend;
+    absorbRun(old, { startMs: 100 * HOUR }, 200);
+    const p = predictStage(old, { startMs: 101 * HOUR });
+    expect(p?.agentSeconds.q50).toBeGreaterThan(150);
+    expect(p?.agentSeconds.q50).toBeLessThan(260);
+    expect(Number.isFinite(old.score.ewma)).toBe(true);
   });
 
   it('keeps a small JSON state (it is stored in one DynamoDB item)', () => {

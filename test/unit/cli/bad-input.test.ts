@@ -29,6 +29,12 @@ describe('bad input exits 2 with one line', () => {
     ['forecast --input <non-ISO timestamps>', () => ['forecast', '--input', usDates(), '--horizon', '1h']],
     ['backtest --trace <semicolon csv>', () => ['backtest', '--trace', semicolons()]],
     ['an unknown flag', () => ['validate', '--frobnicate']],
+    ['bench cost --workloads 0', () => ['bench', 'cost', '--workloads', '0']],
+    ['bench cost --region <unpriced>', () => ['bench', 'cost', '--workloads', '10', '--region', 'mars-1']],
+    [
+      'bench cost --traces <missing dir>',
+      () => ['bench', 'cost', '--workloads', '10', '--traces', join(dir, 'none')],
+    ],
   ])('%s', async (_name, args) => {
     const { code, err } = await runCli(...args());
     expect(code).toBe(2);

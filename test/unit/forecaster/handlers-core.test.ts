@@ -62,6 +62,7 @@ describe('summarize', () => {
   const result = (outcomes: WorkloadOutcome[]): ForecastRunResult => ({
     startedAt: T0,
     workloads: outcomes.length,
+    skipped: 0,
     ok: 0,
     degraded: 0,
     failed: 0,

@@ -36,6 +36,7 @@ describe('recordRun (forecast handler metrics)', () => {
     return {
       startedAt: 0,
       workloads: outcomes.length,
+      skipped: 0,
       ok: count('ok'),
       degraded: count('degraded'),
       failed: count('failed'),
@@ -88,12 +89,13 @@ describe('recordRun (forecast handler metrics)', () => {
     });
   });
 
-  it('emits the contention score and forecast vs observed per workload and metric, for the dashboard', () => {
+  it('emits the contention score and forecast vs observed per contended workload and metric, for the dashboard', () => {
     const result = run([
       {
         workloadId: 'shop',
         status: 'ok',
         score: 0.25,
+        contended: true,
         metrics: [{ metric: 'requests', mode: 'incremental', newPoints: 1, nextP50: 4200, observed: 4000 }],
         published: [],
       },
@@ -110,7 +112,21 @@ describe('recordRun (forecast handler metrics)', () => {
     );
   });
 
-  it('keeps the EMF lines of a 10,000-workload run bounded: fleet aggregates, series for the top N only', () => {
+  it('publishes no per-workload series for calm workloads (each would be a custom metric billed by the hour)', () => {
+    const calm = run([
+      {
+        workloadId: 'shop',
+        status: 'ok',
+        score: 0.25,
+        contended: false,
+        metrics: [{ metric: 'requests', mode: 'incremental', newPoints: 1, nextP50: 4200, observed: 4000 }],
+        published: [],
+      },
+    ]);
+    expect(emfOf(calm).filter((e) => 'workloadId' in e)).toEqual([]);
+  });
+
+  it('keeps the EMF lines of a 10,000-workload run bounded: fleet aggregates, series for contended ones only', () => {
     // 10 contended workloads among 10,000, and 30 failed ones.
     const outcomes: WorkloadOutcome[] = [];
     for (let i = 0; i < 10_000; i++) outcomes.push(scored(`w-${i}`, (i % 1000) / 1000, i % 1000 === 7));
@@ -119,11 +135,11 @@ describe('recordRun (forecast handler metrics)', () => {
 
     const emf = emfOf(run(outcomes), { seriesWorkloads: 25 });
 
-    // 1 run document + 25 workloads × (1 score + 3 metrics × 2 values) + 25 capped WorkloadFailed.
-    expect(emf).toHaveLength(1 + 25 * 7 + 25);
+    // 1 run document + the 10 contended workloads × (1 score + 3 metrics × 2 values) + 25 capped
+    // WorkloadFailed.
+    expect(emf).toHaveLength(1 + 10 * 7 + 25);
     const series = new Set(emf.filter((e) => 'ContentionScore' in e).map((e) => e.workloadId));
-    expect(series.size).toBe(25);
-    // The contended ones come first, whatever their score.
+    expect(series.size).toBe(10);
     for (let i = 7; i < 10_000; i += 1000) expect(series.has(`w-${i}`)).toBe(true);
     expect(emf.find((e) => 'WorkloadsForecast' in e)).toMatchObject({
       WorkloadsForecast: 10_000,

@@ -32,7 +32,13 @@ describe('runForecaster', () => {
     expect(outcome?.metrics[0]?.newPoints).toBe((2 * DAY) / PERIOD);
     const prediction = await h.repositories.predictions.getLatest('shop', 'requests');
     expect(prediction).toMatchObject({ generatedAt: T0, model: 'last-value', intervalMs: PERIOD });
-    expect(prediction?.quantiles.map((q) => q.q)).toEqual([0.5, 0.8, 0.95]);
+    // A learning workload (the default policy) forecasts every quantile the learner scores.
+    expect(prediction?.quantiles.map((q) => q.q)).toEqual([0.5, 0.8, 0.9, 0.95, 0.99, 0.999]);
+    // Until the learner has a day of evidence it plans with the metric's own settings, and says so.
+    expect(prediction?.planning).toEqual({ quantile: 0.95, minQuantile: 0.8 });
+    expect(
+      (await h.repositories.predictions.getModelState('shop', 'requests'))?.learner?.pending,
+    ).toHaveLength(1);
     expect(await h.repositories.predictions.getModelState('shop', 'cpu')).toMatchObject({
       lastPointMs: T0 - 2 * PERIOD,
     });

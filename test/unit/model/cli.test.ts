@@ -106,6 +106,7 @@ describe('shadowscale bench forecast', () => {
     expect(out).toContain('geomean rel MAE vs snaive');
     const body = JSON.parse(readFileSync(json, 'utf8')) as {
       series: Record<string, unknown>[];
+      short: Record<string, unknown>[];
       summary: Record<string, Record<string, unknown>>;
     };
     expect(body.series.map((s) => s.horizon)).toEqual(['1h', '24h']);
@@ -126,7 +127,23 @@ describe('shadowscale bench forecast', () => {
         'mstl_mae',
       ].sort(),
     );
-    expect(Object.keys(body.summary)).toEqual(['1h', '24h']);
+    expect(out).toContain('15m  geomean rel MAE vs persistence');
+    expect(Object.keys(body.summary)).toEqual(['1h', '24h', '15m', '30m']);
+    expect(body.short.map((s) => [s.horizon, s.step])).toEqual([
+      ['15m', 3],
+      ['30m', 6],
+    ]);
+    expect(Object.keys(body.summary['15m'] ?? {}).sort()).toEqual(
+      [
+        'geomean_rel_mae_vs_persistence',
+        'geomean_rel_mae_vs_snaive',
+        'geomean_rel_mae_seasonal_vs_persistence',
+        'mean_coverage80',
+        'mean_coverage95',
+      ].sort(),
+    );
+    for (const hz of ['15m', '30m'])
+      for (const v of Object.values(body.summary[hz] ?? {})) expect(v).toEqual(expect.any(Number));
     expect(Object.keys(body.summary['24h'] ?? {}).sort()).toEqual(
       [
         'geomean_rel_mae_vs_snaive',

@@ -1,0 +1,163 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { ValidationError } from '../../../shared/errors';
+import { escapeHtml, lineChart, page, table, timeline } from '../../../shared/report/chart';
+import type { CliIO } from '../../cli/context';
+import { CliExit } from '../../cli/context';
+import { DEFAULT_TRACE, loadTrace } from '../demo';
+import { type DeployUnderLoadResult, NEW_VERSION, runDeployUnderLoad, STAGE } from './deploy-under-load';
+
+/** `shadowscale local --scenario deploy-under-load`: flags this scenario reads. */
+export interface DeployUnderLoadFlags {
+  trace?: string;
+  warmupDays?: number;
+  days?: number;
+  injectFailure?: string;
+  primaryMax?: number;
+  report?: string;
+  quiet?: boolean;
+}
+
+const HOUR = 3_600_000;
+
+/** Demand, the primary's and the shadow environment's capacity, and the traffic share, with the deployment's steps marked. */
+export function deployUnderLoadReportHtml(r: DeployUnderLoadResult): string {
+  const d = r.deployment;
+  if (!d)
+    return page(
+      'Shadowscale deploy under load',
+      '<p>No hour in the search window was predicted contended: nothing was deployed.</p>',
+    );
+  const h = d.fleet.get(r.workload.workloadId).history;
+  const util = r.workload.capacity.targetUtilization;
+  // Two hours of the trace before the deployment, then what the simulated fleet did.
+  const before: number[] = [];
+  for (let t = d.startedAt - 2 * HOUR; t < d.startedAt; t += r.trace.intervalMs) before.push(t);
+  const demandBefore = before.map(
+    (t) => r.trace.values[Math.floor((t - r.trace.startMs) / r.trace.intervalMs)] ?? 0,
+  );
+  const t = [...before, ...h.t];
+  const nan = before.map(() => Number.NaN);
+  const marks = [
+    { t: d.startedAt, label: `pipeline stage ${STAGE} starts ${NEW_VERSION}` },
+    ...d.marks.map((m) => ({ t: m.at, label: m.what })),
+  ];
+  const f = r.forecast;
+  const forecastBand = f
+    ? (() => {
+        const p95 = f.quantiles.find((q) => q.q === 0.95)?.values ?? [];
+        const p50 = f.quantiles.find((q) => q.q === 0.5)?.values ?? f.point;
+        const at = (arr: number[], ms: number) => {
+          const i = Math.floor((ms - f.startMs) / f.intervalMs);
+          return i >= 0 && i < arr.length ? (arr[i] as number) : Number.NaN;
+        };
+        return {
+          name: 'forecast p50..p95',
+          color: '#ff7f0e',
+          low: t.map((ms) => at(p50, ms)),
+          high: t.map((ms) => at(p95, ms)),
+        };
+      })()
+    : undefined;
+  const capacity = lineChart({
+    id: 'deploy-capacity',
+    title: `Demand and capacity at ${Math.round(util * 100)}% target utilisation (per ${r.trace.intervalMs / 60_000} min)`,
+    t,
+    series: [
+      { name: 'demand', color: '#333333', values: [...demandBefore, ...h.demand] },
+      {
+        name: 'primary capacity',
+        color: '#1f77b4',
+        values: [...nan, ...h.readyPrimary.map((u) => u * r.unitCapacity * util)],
+        kind: 'step',
+      },
+      {
+        name: 'shadow environment capacity',
+        color: '#2ca02c',
+        values: [...nan, ...h.readyShadow.map((u) => u * r.unitCapacity * util)],
+        kind: 'step',
+      },
+      { name: 'unserved', color: '#d62728', values: [...nan, ...h.unserved] },
+    ],
+    ...(forecastBand ? { bands: [forecastBand] } : {}),
+    events: marks.map((m) => ({ t: m.t, label: m.label.slice(0, 60) })),
+  });
+  const share = lineChart({
+    id: 'deploy-traffic',
+    title: 'Traffic on the shadow environment (%)',
+    t,
+    series: [
+      {
+        name: 'shadow share',
+        color: '#9467bd',
+        values: [...nan, ...h.shadowShare.map((s) => 100 * s)],
+        kind: 'step',
+      },
+    ],
+    events: marks.map((m) => ({ t: m.t, label: m.label.slice(0, 60) })),
+    yMin: 0,
+    yMax: 100,
+  });
+  const decision = r.decisions.at(-1)?.forecast;
+  const summary = table(
+    ['measure', 'value'],
+    [
+      ['stage decision', decision ? `${decision.branch ? 'branch' : 'primary'}: ${decision.reason}` : 'n/a'],
+      ['outcome', `${d.outcome.status}${d.outcome.status === 'failed' ? `: ${d.outcome.error}` : ''}`],
+      ['operation', d.operation ? `${d.operation.operationId}: ${d.operation.status}` : 'n/a'],
+      ['simulated duration', `${Math.round((d.endedAt - d.startedAt) / 60_000)} min`],
+      ['states entered', String(d.states.length)],
+    ],
+  );
+  return page(
+    `Shadowscale deploy under load: ${escapeHtml(r.trace.name)}`,
+    `${summary}${capacity}${share}${timeline(marks)}`,
+  );
+}
+
+export async function runDeployUnderLoadScenario(
+  flags: DeployUnderLoadFlags,
+  io: CliIO,
+): Promise<DeployUnderLoadResult> {
+  if (flags.injectFailure !== undefined && flags.injectFailure !== 'tests') {
+    throw new ValidationError(
+      `--inject-failure ${flags.injectFailure}: the deploy-under-load scenario supports "tests" (the integration tests fail)`,
+      [
+        {
+          path: '--inject-failure',
+          message: 'deploy-under-load supports tests',
+          received: flags.injectFailure,
+        },
+      ],
+    );
+  }
+  const trace = loadTrace(resolve(flags.trace ?? DEFAULT_TRACE));
+  const result = await runDeployUnderLoad({
+    trace,
+    warmupMs: (flags.warmupDays ?? 7) * 24 * HOUR,
+    searchMs: (flags.days ?? 2) * 24 * HOUR,
+    failTests: flags.injectFailure === 'tests',
+    ...(flags.primaryMax !== undefined ? { primaryMaxUnits: flags.primaryMax } : {}),
+    ...(flags.quiet ? {} : { onProgress: (line: string) => io.out(`${line}\n`) }),
+  });
+  const reportPath = resolve(flags.report ?? 'reports/deploy-under-load.html');
+  mkdirSync(dirname(reportPath), { recursive: true });
+  writeFileSync(reportPath, deployUnderLoadReportHtml(result));
+  const d = result.deployment;
+  if (!d) {
+    io.out(
+      `deploy-under-load: no contended hour in ${result.decisions.length} hourly decisions; nothing deployed\nreport: ${reportPath}\n`,
+    );
+    throw new CliExit(
+      1,
+      'deploy-under-load: the primary was never predicted contended (try a smaller --primary-max)',
+    );
+  }
+  const out = d.outcome;
+  io.out(
+    `\ndeploy-under-load: ${out.status === 'succeeded' ? 'merged' : `${out.error}: ${out.cause}`}\n` +
+      `  ${d.marks.length} recorded steps over ${Math.round((d.endedAt - d.startedAt) / 60_000)} simulated minutes\n` +
+      `report: ${reportPath}\n`,
+  );
+  return result;
+}

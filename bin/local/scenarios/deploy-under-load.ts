@@ -1,0 +1,142 @@
+import { ManualClock } from '../../../shared/clock';
+import { engine } from '../../../shared/model';
+import type { StageForecast } from '../../../shared/pipeline/forecast';
+import { deploymentOperationId, type PipelineBranchInput } from '../../../shared/pipeline/input';
+import { predictFromStore } from '../../../shared/pipeline/tasks';
+import type { Prediction } from '../../../shared/schemas/series';
+import { Workload } from '../../../shared/schemas/workload';
+import { makeMemoryRepositories } from '../../../shared/sim/memory-repositories';
+import type { SimTestBehaviour } from '../../../shared/sim/test-runner';
+import type { DemandTrace } from '../../../shared/sim/trace';
+import { demoWorkload } from '../demo';
+import { type LocalDeployment, runDeploymentLocally } from '../deploy';
+
+/**
+ * The `deploy-under-load` scenario: a pipeline deploys a new version of the demo workload while
+ * its primary is predicted to be contended. The forecast is the real engine's, fitted on the
+ * trace's past and updated hour by hour; the stage decision is `pipeline predict`'s; the first
+ * hour whose decision is "branch" is when the deployment starts. The pipeline-branch state
+ * machine then runs as `pipeline branch --local` runs it (the real ASL and handlers over the
+ * simulated fleet): shadow environment, integration test gate, gated traffic steps, merge, or
+ * discard when the tests fail.
+ */
+export const STAGE = 'prod';
+export const OLD_VERSION = 'demo-api:41';
+export const NEW_VERSION = 'demo-api:42';
+const HOUR = 3_600_000;
+
+export interface DeployUnderLoadOptions {
+  trace: DemandTrace;
+  /** Simulated history before the first decision (the forecast's training data). */
+  warmupMs: number;
+  /** How long to look for a contended hour after the warm-up. */
+  searchMs: number;
+  /** The integration tests fail (the branch is discarded). */
+  failTests?: boolean;
+  primaryMaxUnits?: number;
+  onProgress?: (line: string) => void;
+}
+
+export interface DeployUnderLoadResult {
+  workload: Workload;
+  unitCapacity: number;
+  /** Hourly decisions until one branched. */
+  decisions: { at: number; forecast: StageForecast }[];
+  /** The forecast the branch decision used. */
+  forecast?: Prediction;
+  deployment?: LocalDeployment;
+  trace: DemandTrace;
+}
+
+export async function runDeployUnderLoad(o: DeployUnderLoadOptions): Promise<DeployUnderLoadResult> {
+  const demo = demoWorkload(o.trace, {
+    ...(o.primaryMaxUnits ? { primaryMaxUnits: o.primaryMaxUnits } : {}),
+  });
+  const workload = Workload.parse({
+    ...demo.workload,
+    deployment: {
+      deploySeconds: 600,
+      bakeSeconds: 1800,
+      testRunner: { kind: 'codebuild', projectName: 'demo-integration-tests' },
+    },
+  });
+  const metric = workload.metrics[0];
+  if (!metric) throw new Error('the demo workload has no metric');
+  const { trace } = o;
+  const start = trace.startMs;
+  const at = (i: number) => start + i * trace.intervalMs;
+  const upTo = (ms: number) => Math.min(trace.values.length, Math.floor((ms - start) / trace.intervalMs));
+  const slice = (fromMs: number, toMs: number) =>
+    Array.from(trace.values).slice(upTo(fromMs), upTo(toMs)) as number[];
+  const horizonSteps = Math.ceil(HOUR / trace.intervalMs) * 2;
+  const decisions: DeployUnderLoadResult['decisions'] = [];
+
+  let t = start + o.warmupMs;
+  let state = engine.fit(
+    { startMs: start, intervalMs: trace.intervalMs, values: slice(start, t) },
+    { horizonSteps, quantiles: [0.5, 0.8, 0.95] },
+  );
+  const end = Math.min(t + o.searchMs, at(trace.values.length) - 6 * HOUR);
+  for (; t < end; t += HOUR) {
+    if (decisions.length > 0) {
+      state = engine.update(state, {
+        startMs: t - HOUR,
+        intervalMs: trace.intervalMs,
+        values: slice(t - HOUR, t),
+      });
+    }
+    const result = engine.forecast(state, { horizonSteps, quantiles: [0.5, 0.8, 0.95] });
+    const forecast: Prediction = {
+      workloadId: workload.workloadId,
+      metric: metric.name,
+      generatedAt: t,
+      startMs: result.startMs,
+      intervalMs: result.intervalMs,
+      point: result.point,
+      quantiles: result.quantiles,
+      model: result.model,
+      confidence: state.confidence,
+      signals: [],
+    };
+    const clock = new ManualClock(t);
+    const repositories = makeMemoryRepositories({ clock });
+    await repositories.workloads.create(workload);
+    await repositories.predictions.putPrediction(forecast);
+    const input: PipelineBranchInput = {
+      workloadId: workload.workloadId,
+      version: NEW_VERSION,
+      stage: STAGE,
+    };
+    const decision = await predictFromStore(
+      { repositories, clock },
+      { ...input, operationId: deploymentOperationId(input), mode: 'auto' },
+    );
+    decisions.push({ at: t, forecast: decision });
+    if (!decision.branch) continue;
+    // Contended: the primary is at its maximum when the deployment starts.
+    const sim = {
+      ...demo.sim,
+      workload,
+      primary: { ...demo.sim.primary, initialUnits: workload.capacity.maxUnits },
+    };
+    const tests: SimTestBehaviour = o.failTests
+      ? { outcome: 'fail', durationSeconds: 600, heartbeatEverySeconds: 60 }
+      : { outcome: 'pass', durationSeconds: 600, heartbeatEverySeconds: 60 };
+    const deployment = await runDeploymentLocally({
+      workload,
+      sim,
+      clock,
+      repositories,
+      input: { ...input, trigger: 'local' },
+      primaryVersion: OLD_VERSION,
+      tests,
+      ...(o.onProgress ? { onProgress: (ms, line) => o.onProgress?.(`${iso(ms)} ${line}`) } : {}),
+    });
+    return { workload, unitCapacity: demo.unitCapacity, decisions, forecast, deployment, trace };
+  }
+  return { workload, unitCapacity: demo.unitCapacity, decisions, trace };
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+}

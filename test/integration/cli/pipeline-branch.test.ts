@@ -1,0 +1,215 @@
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { ManualClock } from '../../../shared/clock';
+import { makeDynamoRepositories } from '../../../shared/data/repositories';
+import type { Prediction } from '../../../shared/schemas/series';
+import { Workload } from '../../../shared/schemas/workload';
+import { runCli } from '../../helpers/cli';
+import { useDynamo } from '../../helpers/dynamo';
+import { epochAhead, HOUR_MS } from '../../helpers/epoch';
+import { workloadInput } from '../../helpers/fixtures';
+
+jest.setTimeout(120_000);
+
+const MINUTE = 60_000;
+const V42 = 'arn:aws:ecs:us-east-1:123456789012:task-definition/checkout-api:42';
+const ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:shadowscale-pipeline-branch';
+// requests capacity of the fixture: 20 units x 6000 x 0.7 = 84 000 per 5 minutes.
+const CAP = 84_000;
+const T0 = epochAhead(HOUR_MS);
+
+function forecast(id: string, metric: string, values: number[]): Prediction {
+  return {
+    workloadId: id,
+    metric,
+    generatedAt: T0,
+    startMs: T0,
+    intervalMs: 5 * MINUTE,
+    point: values.map((v) => v * 0.8),
+    quantiles: [{ q: 0.95, values }],
+    model: 'ets',
+    confidence: 'high',
+    signals: [],
+  };
+}
+
+describe('shadowscale pipeline branch', () => {
+  const dynamo = useDynamo('pipelinecli');
+  const saved = { ...process.env };
+  let prefix: string;
+  beforeEach(() => {
+    const { endpoint, names } = dynamo();
+    process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoint;
+    prefix = names.workloads.replace(/-workloads$/, '');
+  });
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  /** A registered workload, contended 10 minutes into the deployment window, or not. */
+  async function register(id: string, patch: (w: ReturnType<typeof workloadInput>) => void = () => {}) {
+    const { client, names } = dynamo();
+    const repos = makeDynamoRepositories({ client, names, clock: new ManualClock(T0) });
+    const input = { ...workloadInput(), workloadId: id };
+    input.migration = { ...input.migration, bakeSeconds: 60, healthyTimeoutSeconds: 600 };
+    input.deployment = {
+      deploySeconds: 600,
+      bakeSeconds: 900,
+      testRunner: { kind: 'codebuild', projectName: 'checkout-integration-tests' },
+    };
+    patch(input);
+    await repos.workloads.create(Workload.parse(input));
+    const requests = Array.from({ length: 48 }, (_, i) => (i === 2 ? CAP * 1.2 : 50_000));
+    await repos.predictions.putPrediction(forecast(id, 'requests', requests));
+    await repos.predictions.putPrediction(
+      forecast(
+        id,
+        'cpu',
+        Array.from({ length: 48 }, () => 600),
+      ),
+    );
+  }
+
+  it('--local: branches over the simulated fleet, tests pass, traffic steps, merge; the store is not written', async () => {
+    await register('cli-branch-ok');
+
+    const r = await runCli(
+      'pipeline',
+      'branch',
+      '--workload',
+      'cli-branch-ok',
+      '--version',
+      V42,
+      '--stage',
+      'prod',
+      '--local',
+      '--table-prefix',
+      prefix,
+    );
+
+    expect(r).toMatchObject({ code: 0 });
+    expect(r.out).toBe(`pipeline-branch SUCCEEDED: merged ${V42} to prod\n`);
+    expect(r.err).toContain('branch: score');
+    expect(r.err).toContain('integration tests passed');
+    expect(r.err).toMatch(/traffic step \(primary\/shadow \d+\/\d+\)/);
+    expect(r.err).toContain('> Merged');
+    const { client, names } = dynamo();
+    const repos = makeDynamoRepositories({ client, names, clock: new ManualClock(T0) });
+    expect((await repos.operations.listByWorkload('cli-branch-ok')).items).toEqual([]);
+  });
+
+  it('--local --tests fail: discards, exit 1 with the reason on one line', async () => {
+    await register('cli-branch-fail');
+    const r = await runCli(
+      'pipeline',
+      'branch',
+      '--workload',
+      'cli-branch-fail',
+      '--version',
+      V42,
+      '--stage',
+      'prod',
+      '--local',
+      '--tests',
+      'fail',
+      '--table-prefix',
+      prefix,
+    );
+    expect(r.code).toBe(1);
+    expect(r.err.trim().split('\n').at(-1)).toMatch(
+      /^shadowscale: pipeline-branch FAILED: DeploymentDiscarded: deployment of .*:42 to prod discarded: TestsFailed: .*shadow environment deleted\)$/,
+    );
+  });
+
+  it('--local on an EKS workload: refused as unsupported, exit 2', async () => {
+    await register('cli-branch-eks', (w) => {
+      w.compute = { kind: 'eks', cluster: 'prod-k8s', nodegroup: 'web' } as never;
+    });
+    const r = await runCli(
+      'pipeline',
+      'branch',
+      '--workload',
+      'cli-branch-eks',
+      '--version',
+      V42,
+      '--stage',
+      'prod',
+      '--local',
+      '--table-prefix',
+      prefix,
+    );
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split('\n').at(-1)).toMatch(/supports ECS workloads only \(this one runs on eks\)/);
+  });
+
+  it.each<[string, string[], RegExp]>([
+    ['a version that is none', ['--version', 'latest'], /--version.*task definition ARN/],
+    ['a bad stage', ['--stage', 'pro d'], /--stage/],
+    ['no state machine to start', [], /--state-machine-arn is missing/],
+    ['--tests without --local', ['--tests', 'fail'], /--tests: only with --local/],
+  ])('bad input (%s): exit 2, one line', async (_name, args, message) => {
+    delete process.env.SHADOWSCALE_PIPELINE_STATE_MACHINE_ARN;
+    const base = { '--workload': 'w1', '--version': V42, '--stage': 'prod' } as Record<string, string>;
+    for (let i = 0; i < args.length; i += 2) base[args[i] as string] = args[i + 1] as string;
+    const r = await runCli('pipeline', 'branch', ...Object.entries(base).flat());
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(message);
+  });
+
+  it('without --local: StartExecution of the deployed state machine with the validated input, followed to the end', async () => {
+    const sfn = mockClient(SFNClient);
+    try {
+      const executionArn = `${ARN.replace(':stateMachine:', ':execution:')}:run-1`;
+      sfn.on(StartExecutionCommand).resolves({ executionArn, startDate: new Date() });
+      sfn.on(DescribeExecutionCommand).resolves({
+        executionArn,
+        stateMachineArn: ARN,
+        status: 'SUCCEEDED',
+        startDate: new Date(),
+        output: JSON.stringify({
+          ctx: { workloadId: 'w1' },
+          result: { status: 'succeeded', outcome: 'deployed', version: V42, stage: 'prod' },
+        }),
+      });
+      sfn.on(GetExecutionHistoryCommand).resolves({
+        events: [
+          {
+            id: 1,
+            timestamp: new Date(),
+            type: 'TaskStateEntered',
+            stateEnteredEventDetails: { name: 'Validate' },
+          },
+        ],
+      });
+      process.env.SHADOWSCALE_PIPELINE_STATE_MACHINE_ARN = ARN;
+
+      const r = await runCli('pipeline', 'branch', '--workload', 'w1', '--version', V42, '--stage', 'prod');
+
+      expect(r).toMatchObject({ code: 0, out: `pipeline-branch SUCCEEDED: deployed ${V42} to prod\n` });
+      const sent = sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input;
+      expect(sent?.stateMachineArn).toBe(ARN);
+      expect(JSON.parse(sent?.input ?? '{}')).toEqual({
+        workloadId: 'w1',
+        version: V42,
+        stage: 'prod',
+        trigger: 'cli',
+      });
+      expect(r.err).toContain('> Validate');
+    } finally {
+      sfn.restore();
+    }
+  });
+
+  it('refuses a malformed ARN from the environment, exit 2', async () => {
+    process.env.SHADOWSCALE_PIPELINE_STATE_MACHINE_ARN = 'not-an-arn';
+    const r = await runCli('pipeline', 'branch', '--workload', 'w1', '--version', V42, '--stage', 'prod');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('SHADOWSCALE_PIPELINE_STATE_MACHINE_ARN = "not-an-arn"');
+  });
+});
