@@ -89,7 +89,13 @@ export type Permission =
   /** Describe the workload's service (ECS) or nodegroup (EKS) in its standby region. */
   | 'standby:read'
   /** Describe and scale the workload's service (ECS) or nodegroup (EKS) in its standby region. */
-  | 'standby:scale';
+  | 'standby:scale'
+  /** Find the EBS volumes of ECS tasks / nodegroup instances and snapshot them, tagged on creation. */
+  | 'ec2:snapshot-volumes'
+  /** codebuild:StartBuild and states:StartExecution on the projects and state machines lifecycle rules name. */
+  | 'lifecycle:start-diagnostics'
+  /** sns:Publish to the topics lifecycle rules name. */
+  | 'sns:notify';
 
 export interface FunctionSpec {
   /** Stable construct id, PascalCase (e.g. `Forecast`). Never contains a stage name. */

@@ -14,6 +14,7 @@ import {
   FORECAST_STATE_MACHINES,
   INGEST_SIGNAL_FUNCTION_ID,
 } from '../functions/forecast/manifest';
+import { LIFECYCLE_FUNCTIONS, LIFECYCLE_STATE_MACHINES } from '../functions/lifecycle/manifest';
 import type { FunctionSpec } from '../functions/manifest';
 import { MIGRATION_FUNCTIONS, MIGRATION_STATE_MACHINES } from '../functions/migration/manifest';
 import { PIPELINE_FUNCTIONS, PIPELINE_STATE_MACHINES } from '../functions/pipeline/manifest';
@@ -47,6 +48,11 @@ export const CAPABILITIES: Capabilities = {
     functions: BUILD_BROKER_FUNCTIONS,
     brokerId: BUILD_BROKER_FUNCTION_ID,
     feedbackId: BUILD_FEEDBACK_FUNCTION_ID,
+  },
+  lifecycle: {
+    functions: LIFECYCLE_FUNCTIONS,
+    stateMachines: LIFECYCLE_STATE_MACHINES,
+    lifecycleId: 'Lifecycle',
   },
   pipeline: {
     functions: PIPELINE_FUNCTIONS,

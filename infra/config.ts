@@ -104,6 +104,12 @@ export const ShadowscaleConfig = z
     /** Deploy the demo workload stack (VPC, ALB, two target groups, ECS Fargate service). */
     demo: z.boolean().default(false),
     managed: ManagedResources,
+    /**
+     * Workload definition files (JSON, relative to the repository root) whose lifecycle rules are
+     * deployed: one EventBridge rule each, and grants on the topics, projects and state machines
+     * their actions name.
+     */
+    workloads: z.array(z.string().min(1)).default([]),
   })
   .refine((c) => c.standbyRegion === undefined || c.standbyRegion !== c.primaryRegion, {
     message: 'standbyRegion must differ from primaryRegion',
@@ -125,6 +131,7 @@ const KEYS = [
   'alarmEmail',
   'demo',
   'managed',
+  'workloads',
 ] as const;
 
 const STRING_KEYS: ReadonlySet<string> = new Set(['account', 'tablePrefix', 'eventBusName', 'alarmEmail']);

@@ -2,6 +2,7 @@ import { type App, Tags } from 'aws-cdk-lib';
 import type { ShadowscaleConfig } from './config';
 import { type Capabilities, ControlPlaneStack } from './stacks/control-plane-stack';
 import { DemoWorkloadStack } from './stacks/demo-workload-stack';
+import { loadWorkloads } from './workloads';
 
 export interface ShadowscaleStacks {
   readonly primary: ControlPlaneStack;
@@ -28,6 +29,7 @@ export function buildShadowscale(
 ): ShadowscaleStacks {
   const account = config.account ?? process.env.CDK_DEFAULT_ACCOUNT;
   Tags.of(app).add('shadowscale:app', 'shadowscale');
+  const workloads = loadWorkloads(config.workloads);
   const primary = new ControlPlaneStack(app, STACK_IDS.primary, {
     env: { account, region: config.primaryRegion },
     stackName: 'shadowscale',
@@ -35,6 +37,7 @@ export function buildShadowscale(
     config,
     placement: 'primary',
     capabilities,
+    workloads,
   });
   let standby: ControlPlaneStack | undefined;
   if (config.standbyRegion) {
@@ -45,6 +48,7 @@ export function buildShadowscale(
       config,
       placement: 'standby',
       capabilities,
+      workloads,
     });
     standby.addStackDependency(
       primary,

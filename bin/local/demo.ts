@@ -55,6 +55,9 @@ export interface Demo {
   unitCapacity: number;
 }
 
+/** The demo's on-call topic (simulated SNS locally). */
+export const DEMO_TOPIC = 'arn:aws:sns:us-east-1:000000000000:demo-api-oncall';
+
 /**
  * The demo workload over a trace: an ECS service behind an ALB (placeholder ARNs in the sandbox
  * account 000000000000: the simulator stands in for ECS, ALB and CloudWatch), one request metric,
@@ -113,6 +116,33 @@ export function demoWorkload(trace: DemandTrace, options: { primaryMaxUnits?: nu
         returnAfterClearSeconds: 900,
       },
       migration: { steps: [10, 25, 50, 100], bakeSeconds: 120, healthyTimeoutSeconds: 900 },
+      // Lifecycle rules (SNS, EBS and CodeBuild are simulated locally): tell on-call when a shortage
+      // is coming, start diagnostics on an anomaly, keep forensics of a rolled-back migration.
+      lifecycle: [
+        {
+          name: 'contention-oncall',
+          description: 'Tell on-call a shortage is coming and the shadow pool is taking the overflow',
+          when: { events: ['Contention Predicted'] },
+          if: { score: { min: 0.05 } },
+          do: [{ type: 'notify', topicArn: DEMO_TOPIC }],
+        },
+        {
+          name: 'anomaly-diagnostics',
+          when: { events: ['Anomaly Detected'] },
+          do: [
+            { type: 'notify', topicArn: DEMO_TOPIC },
+            { type: 'run-tests', target: { kind: 'codebuild', projectName: 'demo-api-diagnostics' } },
+          ],
+        },
+        {
+          name: 'rollback-forensics',
+          when: { events: ['Migration Rolled Back'] },
+          do: [
+            { type: 'snapshot', pool: 'shadow', tags: { reason: 'migration-rolled-back' } },
+            { type: 'notify', topicArn: DEMO_TOPIC },
+          ],
+        },
+      ],
     },
     'demo workload',
   );

@@ -15,6 +15,7 @@ export type LineKind =
   | 'rollback'
   | 'return'
   | 'anomaly'
+  | 'lifecycle'
   | 'info';
 
 const TAGS: Record<LineKind, string> = {
@@ -26,6 +27,7 @@ const TAGS: Record<LineKind, string> = {
   rollback: 'ROLLBACK ',
   return: 'return   ',
   anomaly: 'ANOMALY  ',
+  lifecycle: 'lifecycle',
   info: '         ',
 };
 

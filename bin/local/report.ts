@@ -50,6 +50,7 @@ const MARKERS: Partial<Record<LineKind, { color: string; legend: string }>> = {
   return: { color: '#2f9e44', legend: 'return home started / ended' },
   prewarm: { color: '#f59f00', legend: 'pre-warm' },
   anomaly: { color: '#c2255c', legend: 'anomaly' },
+  lifecycle: { color: '#0b7285', legend: 'lifecycle rule ran' },
 };
 
 /** Series colours of the local report (the rendering test looks for them). */

@@ -5,6 +5,8 @@ import { type ElasticityMetrics, elasticityMetrics } from '../../shared/backtest
 import { ReactivePolicy } from '../../shared/backtest/policies/reactive';
 import { type BacktestSetup, type PolicyRun, runBacktest, runPolicy } from '../../shared/backtest/runner';
 import { ManualClock } from '../../shared/clock';
+import { documentClientFrom } from '../../shared/data/client';
+import { makeDynamoLifecycleRuns } from '../../shared/data/lifecycle-runs';
 import { type LocalDynamo, startLocalDynamo } from '../../shared/data/local-server';
 import { makeDynamoRepositories } from '../../shared/data/repositories';
 import { createTables, tableNamesFromPrefix } from '../../shared/data/tables';
@@ -14,6 +16,7 @@ import type { Workload } from '../../shared/schemas/workload';
 import { simPorts } from '../../shared/sim/adapters';
 import type { LoopDecision } from '../../shared/sim/decisions';
 import { SimFleet, type SimWorkload } from '../../shared/sim/fleet';
+import { SimLifecycleEffects } from '../../shared/sim/lifecycle';
 import { MemoryEventPublisher } from '../../shared/sim/memory-events';
 import type { DemandTrace } from '../../shared/sim/trace';
 import { CliExit, type CliIO } from '../cli/context';
@@ -21,6 +24,7 @@ import { anomalyNotes } from './anomaly-notes';
 import { demoWorkload, loadTrace, SIM_STEP_MS } from './demo';
 import { readFleetState, resumeWeights, saveFleetState, withFleetState } from './fleet-state';
 import { quietPowertools } from './lambda';
+import { LocalLifecycle } from './lifecycle';
 import { LocalLoop } from './loop';
 import type { LocalOptions } from './options';
 import { comparisonRows, type LineKind, LocalOutput, simTime, table } from './output';
@@ -95,6 +99,15 @@ export async function runLocal(
       verbose: options.verbose,
     });
     loop = running;
+    const lifecycle = new LocalLifecycle({
+      co: running.co,
+      clock: setup.clock,
+      workload: world.workload,
+      effects: setup.lifecycleEffects,
+      runId: Date.now().toString(36),
+      note,
+    });
+    setup.events.subscribe((event) => lifecycle.onEvent(event));
     warmUp(running, setup, out, signal);
     out.line(
       setup.replayStartMs,
@@ -167,6 +180,7 @@ async function openLocalStore(options: LocalOptions): Promise<LocalDynamo> {
 
 interface RunSetup {
   clock: ManualClock;
+  lifecycleEffects: SimLifecycleEffects;
   fleet: SimFleet;
   events: MemoryEventPublisher;
   trace: DemandTrace;
@@ -221,6 +235,12 @@ async function setUpRun(
   if (keptFleet) out.text(resumeWeights(fleet, keptFleet));
   const ports = simPorts(fleet);
   const events = new MemoryEventPublisher();
+  // Lifecycle rules: runs in the local DynamoDB (the deployed store's code), SNS, EC2 and
+  // CodeBuild simulated.
+  const lifecycleEffects = new SimLifecycleEffects(
+    clock,
+    async (w, role) => (await ports.compute.describe(w, role)).desired,
+  );
   setRuntime({
     clock,
     repositories,
@@ -229,12 +249,16 @@ async function setUpRun(
     compute: ports.compute,
     traffic: ports.traffic,
     health: ports.targetHealth,
+    lifecycleRuns: makeDynamoLifecycleRuns(documentClientFrom(client), names.operations, clock),
+    snapshots: lifecycleEffects,
+    diagnostics: lifecycleEffects,
+    notifier: lifecycleEffects,
   });
   await registerWorkload(repositories, workload);
   out.text(
     `demo workload ${workload.workloadId}: 1 unit = ${demo.unitCapacity.toFixed(0)} per 30 min at 100%, primary ${workload.capacity.minUnits}..${workload.capacity.maxUnits} units, shadow up to ${workload.capacity.shadowMaxUnits}, lag ${workload.capacity.provisioningLagSeconds}s\n`,
   );
-  return { clock, fleet, events, trace, startMs, replayStartMs, endMs };
+  return { clock, lifecycleEffects, fleet, events, trace, startMs, replayStartMs, endMs };
 }
 
 /** The service runs under its own target tracking; Shadowscale is not yet looking. */

@@ -1,6 +1,12 @@
 import { type Clock, systemClock } from '../../shared/clock';
 import type { ComputePool, VersionedPool } from '../../shared/ports/compute';
 import type { EventPublisher } from '../../shared/ports/events';
+import type {
+  DiagnosticsStarter,
+  LifecycleRunRepository,
+  Notifier,
+  VolumeSnapshotter,
+} from '../../shared/ports/lifecycle';
 import type { MetricsSource, TargetHealthSource } from '../../shared/ports/metrics';
 import type { RegionalExecutionStarter, RegionalHealthSource, StandbyPool } from '../../shared/ports/regions';
 import type { Repositories } from '../../shared/ports/repositories';
@@ -35,6 +41,12 @@ export interface Runtime {
   versions: VersionedPool;
   /** Starts a workload's integration tests with a task token. */
   tests: TestRunnerPort;
+
+  /** Lifecycle rules: their runs, and the snapshot, diagnostics and notification adapters. */
+  lifecycleRuns: LifecycleRunRepository;
+  snapshots: VolumeSnapshotter;
+  diagnostics: DiagnosticsStarter;
+  notifier: Notifier;
 }
 
 export const overrides: Partial<Runtime> = {};

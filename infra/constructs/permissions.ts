@@ -48,6 +48,12 @@ import { defaultStateMachineName } from './workflow';
  * | `cloudwatch:PutMetricData` | condition `cloudwatch:namespace = Shadowscale` (resource `*`, acknowledged) |
  * | `events:PutEvents` | the Shadowscale event bus ARN |
  * | `states:StartExecution` (regional detector) | the regional-failover and regional-failback state machines, by name |
+ * | `ec2:CreateSnapshot` (`ec2:snapshot-volumes`) | snapshots only with the request tag; volumes of this account/region (the tasks' volumes are known at run time) |
+ * | `ec2:CreateTags` (`ec2:snapshot-volumes`) | snapshots, only during CreateSnapshot (`ec2:CreateAction`) |
+ * | `ec2:DescribeInstances/DescribeSnapshots`, `ecs:ListTasks` (`ec2:snapshot-volumes`) | none possible (read, resource `*`, acknowledged) |
+ * | `ecs:DescribeTasks` (`ec2:snapshot-volumes`) | tasks of registered clusters (else any task of this account/region) |
+ * | `codebuild:StartBuild`, `states:StartExecution` (`lifecycle:start-diagnostics`) | the projects and state machines the registered lifecycle rules name (none: no statement) |
+ * | `sns:Publish` (`sns:notify`) | the topics the registered lifecycle rules name (none: no statement) |
  */
 export const MANAGED_TAG_KEY = 'shadowscale:managed';
 export const MANAGED_TAG_VALUE = 'true';
@@ -64,6 +70,15 @@ export interface PermissionContext {
   readonly extraEcsClusters?: readonly string[];
   /** The standby region (`standby:scale` grants there); required by that permission. */
   readonly standbyRegion?: string;
+  /** What the registered workloads' lifecycle rules name (topics, projects, state machines). */
+  readonly lifecycleTargets?: LifecycleTargets;
+}
+
+/** The resources lifecycle actions may act on, collected from the workload definitions. */
+export interface LifecycleTargets {
+  readonly topicArns: readonly string[];
+  readonly codebuildProjects: readonly string[];
+  readonly stateMachineArns: readonly string[];
 }
 
 /** A statement plus, when its resource contains a wildcard, why that wildcard is needed. */
@@ -493,6 +508,57 @@ function standbyStatements(
   ];
 }
 
+/** Finding a pool's EBS volumes and snapshotting them, tagged on creation. */
+function snapshotStatements(scope: IConstruct, ctx: PermissionContext): ScopedStatement[] {
+  const clusters = [...ctx.managed.ecsClusters, ...(ctx.extraEcsClusters ?? [])];
+  const tasks =
+    clusters.length > 0
+      ? clusters.map((c) => arnFor(scope, 'ecs', `task/${c}/*`))
+      : [arnFor(scope, 'ecs', 'task/*/*')];
+  const stack = Stack.of(scope);
+  const snapshots = `arn:${stack.partition}:ec2:${stack.region}::snapshot/*`;
+  return [
+    statement(
+      {
+        sid: 'SnapshotFindVolumes',
+        actions: ['ec2:DescribeInstances', 'ec2:DescribeSnapshots', 'ecs:ListTasks'],
+        resources: ['*'],
+      },
+      'ec2:DescribeInstances, ec2:DescribeSnapshots and ecs:ListTasks (reads) do not support resource-level permissions',
+    ),
+    statement(
+      { sid: 'SnapshotDescribeTasks', actions: ['ecs:DescribeTasks'], resources: tasks },
+      `ecs:DescribeTasks on tasks of ${clusters.length > 0 ? `the registered ECS clusters (${clusters.join(', ')})` : 'any cluster (none registered)'}: task ids are only known at run time`,
+    ),
+    statement(
+      {
+        sid: 'SnapshotReadVolume',
+        actions: ['ec2:CreateSnapshot'],
+        resources: [arnFor(scope, 'ec2', 'volume/*')],
+      },
+      "ec2:CreateSnapshot on volumes of this account and region: the volumes attached to a workload's tasks or instances are only known at run time",
+    ),
+    statement(
+      {
+        sid: 'SnapshotCreate',
+        actions: ['ec2:CreateSnapshot'],
+        resources: [snapshots],
+        conditions: requestTag,
+      },
+      'ec2:CreateSnapshot creates snapshots whose ids AWS assigns: only with the request tag shadowscale:managed=true',
+    ),
+    statement(
+      {
+        sid: 'SnapshotTagOnCreate',
+        actions: ['ec2:CreateTags'],
+        resources: [snapshots],
+        conditions: { StringEquals: { 'ec2:CreateAction': 'CreateSnapshot' } },
+      },
+      'ec2:CreateTags on new snapshots, only as part of CreateSnapshot',
+    ),
+  ];
+}
+
 /** The registered hosted zones; Route 53 rights are never granted on every zone of the account. */
 function hostedZones(ctx: PermissionContext, permission: Permission): readonly string[] {
   const zones = ctx.managed.hostedZoneIds;
@@ -706,6 +772,38 @@ export function permissionStatements(
       return standbyStatements(scope, ctx, 'read');
     case 'standby:scale':
       return standbyStatements(scope, ctx, 'scale');
+    case 'ec2:snapshot-volumes':
+      return snapshotStatements(scope, ctx);
+    case 'lifecycle:start-diagnostics': {
+      const t = ctx.lifecycleTargets;
+      const projects = (t?.codebuildProjects ?? []).map((p) => arnFor(scope, 'codebuild', `project/${p}`));
+      return [
+        ...(projects.length > 0
+          ? [
+              statement({
+                sid: 'LifecycleStartBuild',
+                actions: ['codebuild:StartBuild'],
+                resources: projects,
+              }),
+            ]
+          : []),
+        ...((t?.stateMachineArns.length ?? 0) > 0
+          ? [
+              statement({
+                sid: 'LifecycleStartExecution',
+                actions: ['states:StartExecution'],
+                resources: [...(t?.stateMachineArns ?? [])],
+              }),
+            ]
+          : []),
+      ];
+    }
+    case 'sns:notify': {
+      const topics = ctx.lifecycleTargets?.topicArns ?? [];
+      return topics.length > 0
+        ? [statement({ sid: 'LifecycleNotify', actions: ['sns:Publish'], resources: [...topics] })]
+        : [];
+    }
     default: {
       const unknown: never = permission;
       throw new ValidationError(`unknown permission ${JSON.stringify(unknown)}`);

@@ -4,10 +4,12 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { FunctionSpec, StateMachineSpec } from '../../functions/manifest';
 import { ValidationError } from '../../shared/errors';
+import type { Workload } from '../../shared/schemas/workload';
 import type { ShadowscaleConfig } from '../config';
 import { BuildBroker } from '../constructs/build-broker';
 import type { CapabilityContext } from '../constructs/capability';
 import { Forecaster } from '../constructs/forecaster';
+import { Lifecycle, lifecycleTargets } from '../constructs/lifecycle';
 import { Monitoring, type ShadowscaleMetricNames } from '../constructs/monitoring';
 import type { PermissionContext } from '../constructs/permissions';
 import { PipelineBranch } from '../constructs/pipeline-branch';
@@ -45,6 +47,12 @@ export interface Capabilities {
     readonly brokerId: string;
     readonly feedbackId: string;
   };
+  /** The lifecycle state machine, and a rule per lifecycle rule of the registered workloads. */
+  readonly lifecycle?: {
+    readonly functions: readonly FunctionSpec[];
+    readonly stateMachines: readonly StateMachineSpec[];
+    readonly lifecycleId: string;
+  };
   /** Deploy-time branching; built only with the migration capability, whose tasks it shares. */
   readonly pipeline?: {
     readonly functions: readonly FunctionSpec[];
@@ -70,6 +78,8 @@ export interface ControlPlaneStackProps extends StackProps {
   readonly capabilities: Capabilities;
   /** @default the defaults of ShadowscaleMetricNames */
   readonly metricNames?: ShadowscaleMetricNames;
+  /** Registered workload definitions (their lifecycle rules are deployed). @default none */
+  readonly workloads?: readonly Workload[];
 }
 
 /**
@@ -88,6 +98,7 @@ export class ControlPlaneStack extends Stack {
   public readonly buildBroker?: BuildBroker;
   public readonly pipelineBranch?: PipelineBranch;
   public readonly regionFailover?: RegionFailover;
+  public readonly lifecycle?: Lifecycle;
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
     super(scope, id, props);
@@ -114,7 +125,10 @@ export class ControlPlaneStack extends Stack {
     const context: CapabilityContext = {
       tables: this.tables,
       eventBus: this.eventBus,
-      permissionContext: permissionContext(this, config, this.eventBus),
+      permissionContext: {
+        ...permissionContext(this, config, this.eventBus),
+        lifecycleTargets: lifecycleTargets(props.workloads ?? []),
+      },
       logRetention,
       monitoring: this.monitoring,
       substitutionValues: substitutionValues(this, config, this.tables, this.eventBus),
@@ -163,6 +177,14 @@ export class ControlPlaneStack extends Stack {
     if (capabilities.failover && config.standbyRegion && config.managed.hostedZoneIds.length > 0) {
       this.regionFailover = new RegionFailover(this, 'RegionFailover', { context, ...capabilities.failover });
     }
+    if (capabilities.lifecycle) {
+      this.lifecycle = new Lifecycle(this, 'Lifecycle', {
+        context,
+        ...capabilities.lifecycle,
+        workloads: props.workloads ?? [],
+        schedulesEnabled: primary,
+      });
+    }
     this.monitoring.finish();
 
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName });
@@ -173,6 +195,7 @@ export class ControlPlaneStack extends Stack {
       ...(this.orchestrator?.workflows.values() ?? []),
       ...(this.pipelineBranch ? [this.pipelineBranch.workflow] : []),
       ...(this.regionFailover?.workflows.values() ?? []),
+      ...(this.lifecycle ? [this.lifecycle.workflow] : []),
     ])
       new CfnOutput(this, `${workflow.spec.id}StateMachineArn`, {
         value: workflow.stateMachine.stateMachineArn,
@@ -233,5 +256,6 @@ export function capabilitySpecs(capabilities: Capabilities): FunctionSpec[] {
       : []),
     ...(capabilities.failover?.functions ?? []),
     ...(capabilities.failover?.detector ? [capabilities.failover.detector] : []),
+    ...(capabilities.lifecycle?.functions ?? []),
   ];
 }

@@ -111,6 +111,23 @@ export const AnomalyClearedDetail = z.strictObject({
   score: z.number().min(0).max(1),
 });
 
+/** A lifecycle rule's run ended: each action's outcome (a failed one with its error). */
+export const LifecycleCompletedDetail = z.strictObject({
+  workloadId: WorkloadId,
+  rule: z.string().min(1),
+  eventId: z.string().min(1),
+  trigger: z.string().min(1),
+  status: z.enum(['succeeded', 'failed']),
+  at: EpochMs,
+  actions: z.array(
+    z.strictObject({
+      type: z.string().min(1),
+      status: z.enum(['succeeded', 'failed']),
+      error: z.strictObject({ name: z.string(), message: z.string() }).optional(),
+    }),
+  ),
+});
+
 /** Inbound: another system announces a scheduled event (deploy, campaign, match...). */
 export const SignalScheduledDetail = Signal;
 
@@ -127,6 +144,7 @@ export const EVENT_DETAIL_SCHEMAS = {
   'Failover Rolled Back': FailoverRolledBackDetail,
   'Anomaly Detected': AnomalyDetectedDetail,
   'Anomaly Cleared': AnomalyClearedDetail,
+  'Lifecycle Completed': LifecycleCompletedDetail,
   'Signal Scheduled': SignalScheduledDetail,
 } as const;
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { arn, Percent, Quantile, Region, WorkloadId } from './common';
+import { LifecycleRules } from './lifecycle';
 
 /** The compute a workload runs on: an ECS service or an EKS managed nodegroup. */
 export const EcsCompute = z.strictObject({
@@ -347,9 +348,26 @@ export const Workload = z
     deployment: Deployment.optional(),
     tags: z.record(z.string(), z.string()).default({}),
     failover: Failover.optional(),
+    /** Lifecycle rules: when an event (or schedule) arrives and the state allows, run actions. */
+    lifecycle: LifecycleRules.optional(),
     policy: WorkloadPolicy.default(WorkloadPolicy.parse({})),
   })
   .superRefine((w, ctx) => {
+    (w.lifecycle ?? []).forEach((rule, r) => {
+      rule.do.forEach((action, a) => {
+        if (action.type !== 'scale-down') return;
+        const [low, high] =
+          action.pool === 'primary'
+            ? [w.capacity.minUnits, w.capacity.maxUnits]
+            : [0, w.capacity.shadowMaxUnits];
+        if (action.toUnits < low || action.toUnits > high)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['lifecycle', r, 'do', a, 'toUnits'],
+            message: `must be within the ${action.pool} pool's limits ${low}..${high}`,
+          });
+      });
+    });
     if (!w.failover) return;
     const { primary, standby } = w.regions;
     if (!standby) {

@@ -4,10 +4,13 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import type { FunctionSpec } from '../../functions/manifest';
 import { ManagedResources } from '../../infra/config';
+import { lifecycleTargets } from '../../infra/constructs/lifecycle';
 import { functionStatements } from '../../infra/constructs/project-function';
 import { Tables } from '../../infra/constructs/tables';
 import { REPO_ROOT } from '../../infra/paths';
 import { TABLE_NAMES, type TableName } from '../../shared/data/tables';
+import { Workload } from '../../shared/schemas/workload';
+import { readFixture } from '../helpers/fixtures';
 import { SdkCallAnalyzer, type SdkReach } from './sdk-calls';
 
 /**
@@ -27,12 +30,15 @@ import { SdkCallAnalyzer, type SdkReach } from './sdk-calls';
  * authorization reference and the service guides):
  * - ECS RegisterTaskDefinition passes the task and execution roles (iam:PassRole) and, with
  *   tags, needs ecs:TagResource; CreateService with tags needs ecs:TagResource.
+ * - EC2 CreateSnapshot with TagSpecifications needs ec2:CreateTags on the new snapshot.
  * - EKS CreateNodegroup passes the node role and tags the nodegroup; with a launch template,
  *   EKS reads its version and checks that the caller may launch and tag instances from it.
  */
 const IMPLIED: Readonly<Record<string, readonly string[]>> = {
   'ecs:RegisterTaskDefinition': ['iam:PassRole', 'ecs:TagResource'],
   'ecs:CreateService': ['ecs:TagResource'],
+  // Tags given in CreateSnapshot's TagSpecifications are authorized as ec2:CreateTags.
+  'ec2:CreateSnapshot': ['ec2:CreateTags'],
   'eks:CreateNodegroup': [
     'iam:PassRole',
     'eks:TagResource',
@@ -87,6 +93,11 @@ const permissionContext = {
   managed: ManagedResources.parse({ hostedZoneIds: ['Z0000000000TEST'] }),
   eventBus,
   standbyRegion: 'eu-central-1',
+  // Lifecycle rules naming a topic, a CodeBuild project and a state machine, so the lifecycle
+  // functions' grants exist.
+  lifecycleTargets: lifecycleTargets([
+    Workload.parse(JSON.parse(readFixture('workloads', 'checkout-api-lifecycle.json'))),
+  ]),
 };
 
 /** What the deployed role of `spec` is granted (tables and permissions; logs and X-Ray aside). */

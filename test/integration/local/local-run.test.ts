@@ -88,6 +88,15 @@ describe('shadowscale local --days 1', () => {
     expect(lines(run, 'weights').length).toBeGreaterThan(2);
     expect(lines(run, 'return').some((l) => /return-demo-api-[0-9a-z]+-\d+ succeeded/.test(l))).toBe(true);
     expect(lines(run, 'return').some((l) => l.includes('▸ Decommission'))).toBe(true);
+    // The demo workload's lifecycle rule fires on the prediction through the lifecycle state machine.
+    expect(lines(run, 'lifecycle')).toContainEqual(
+      expect.stringContaining(
+        'rule contention-oncall (on Contention Predicted) done: SNS demo-api-oncall: "Shadowscale: demo-api: Contention Predicted (rule contention-oncall)"',
+      ),
+    );
+    expect(readFileSync(join(dir, 'plain.html'), 'utf8')).toContain(
+      'rule contention-oncall (on Contention Predicted) done',
+    );
     expect(run.stdout).toMatch(
       /same trace, same physics\s+shadowscale\s+reactive\s+ratio\s+oracle\s+oracle ratio/,
     );
@@ -107,6 +116,12 @@ describe('shadowscale local --inject-failure gate', () => {
     expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({ code: 0, stderr: '' });
     expect(run.stdout).toContain('injected failure: gate');
     expect(lines(run, 'ROLLBACK').length).toBeGreaterThan(0);
+    // Forensics of the rolled-back migration: the shadow pool's volumes snapshotted, on-call told.
+    expect(lines(run, 'lifecycle')).toContainEqual(
+      expect.stringMatching(
+        /rule rollback-forensics \(on Migration Rolled Back\) done: EBS snapshots of the shadow pool: \d+ volume\(s\); SNS demo-api-oncall/,
+      ),
+    );
     expect(run.stdout).toMatch(/\d+ rolled back/);
     expect(run.stdout).toMatch(/final weights primary 100% \/ shadow 0%/);
   });

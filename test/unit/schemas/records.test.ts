@@ -159,6 +159,15 @@ describe('event detail schemas', () => {
       expectedHigh: 2,
     },
     'Anomaly Cleared': { workloadId: 'a', metric: 'm', at: T0 + 60_000, since: T0, score: 0.2 },
+    'Lifecycle Completed': {
+      workloadId: 'a',
+      rule: 'r',
+      eventId: 'e',
+      trigger: 'Anomaly Detected',
+      status: 'failed',
+      at: T0,
+      actions: [{ type: 'notify', status: 'failed', error: { name: 'TransientError', message: 'x' } }],
+    },
     'Signal Scheduled': signal,
   };
 
