@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../../shared/errors';
-import { substitute } from '../../shared/sim/asl-runner';
+import { substitute, taskHandlersByResource } from '../../shared/sim/asl-runner';
 import { localFunctionArn } from '../migration/local';
 import * as core from './core';
 import { FAILOVER_FUNCTIONS, FAILOVER_STATE_MACHINES } from './manifest';
@@ -56,19 +56,7 @@ export function localTaskHandlers(
   definition: { States: Record<string, AslTask> },
   substitutions: Record<string, string> = localSubstitutions(),
 ): Record<string, core.TaskFn> {
-  const byArn = new Map<string, core.TaskFn>();
-  for (const [key, task] of Object.entries(TASKS_BY_SUBSTITUTION)) {
-    const arn = substitutions[key];
-    if (arn) byArn.set(arn, task);
-  }
-  const handlers: Record<string, core.TaskFn> = {};
-  for (const [name, state] of Object.entries(definition.States)) {
-    if (state.Type !== 'Task') continue;
-    const task = state.Resource ? byArn.get(state.Resource) : undefined;
-    if (!task) throw new ConfigError(`Task state ${name} has no local handler for ${state.Resource}`);
-    handlers[name] = task;
-  }
-  return handlers;
+  return taskHandlersByResource(definition.States, TASKS_BY_SUBSTITUTION, substitutions);
 }
 
 export function localRegionalMachine(kind: RegionalKind) {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { Clock } from '../../shared/clock';
 import { ConfigError } from '../../shared/errors';
-import { substitute } from '../../shared/sim/asl-runner';
+import { substitute, taskHandlersByResource } from '../../shared/sim/asl-runner';
 import type { TokenState } from '../../shared/sim/test-runner';
 import { parseOrThrow } from '../../shared/validation';
 import * as migration from '../migration/core';
@@ -141,20 +141,12 @@ export function pipelineTaskHandlers(
   gate: migration.TaskFn,
   substitutions: Record<string, string> = pipelineSubstitutions(),
 ): Record<string, migration.TaskFn> {
-  const byArn = new Map<string, migration.TaskFn>();
-  for (const [key, task] of Object.entries(PIPELINE_TASKS_BY_SUBSTITUTION)) {
-    const arn = substitutions[key];
-    if (arn) byArn.set(arn, task);
-  }
-  byArn.set(WAIT_FOR_TASK_TOKEN, gate);
-  const handlers: Record<string, migration.TaskFn> = {};
-  for (const [name, state] of Object.entries(definition.States)) {
-    if (state.Type !== 'Task') continue;
-    const task = state.Resource ? byArn.get(state.Resource) : undefined;
-    if (!task) throw new ConfigError(`Task state ${name} has no local handler for ${state.Resource}`);
-    handlers[name] = task;
-  }
-  return handlers;
+  return taskHandlersByResource(
+    definition.States,
+    PIPELINE_TASKS_BY_SUBSTITUTION,
+    substitutions,
+    new Map([[WAIT_FOR_TASK_TOKEN, gate]]),
+  );
 }
 
 /**

@@ -196,6 +196,32 @@ export function substitute(text: string, substitutions: Readonly<Record<string, 
   });
 }
 
+/**
+ * The local handler of every Task state: the task registered under the substitution key whose
+ * local ARN the state's Resource names (plus any `extra` ARNs, e.g. an integration's). A Task
+ * with no handler is a ConfigError, so a state added to the file cannot silently do nothing.
+ */
+export function taskHandlersByResource<T>(
+  states: Readonly<Record<string, { Type: string; Resource?: string }>>,
+  tasksBySubstitution: Readonly<Record<string, T>>,
+  substitutions: Readonly<Record<string, string>>,
+  extra: ReadonlyMap<string, T> = new Map(),
+): Record<string, T> {
+  const byArn = new Map<string, T>(extra);
+  for (const [key, task] of Object.entries(tasksBySubstitution)) {
+    const arn = substitutions[key];
+    if (arn) byArn.set(arn, task);
+  }
+  const handlers: Record<string, T> = {};
+  for (const [name, state] of Object.entries(states)) {
+    if (state.Type !== 'Task') continue;
+    const task = state.Resource ? byArn.get(state.Resource) : undefined;
+    if (!task) throw new ConfigError(`Task state ${name} has no local handler for ${state.Resource}`);
+    handlers[name] = task;
+  }
+  return handlers;
+}
+
 /** A state machine file (an absolute path) with its placeholders filled. */
 export function loadDefinition(
   file: string,
