@@ -141,6 +141,8 @@ export class ProjectFunction extends Construct {
         // The SDK v3 ships in the nodejs24.x runtime.
         externalModules: ['@aws-sdk/*'],
         forceDockerBundling: false,
+        // esbuild's per-bundle size table is noise in synth and test logs; warnings still show.
+        logLevel: nodejs.LogLevel.WARNING,
         commandHooks: bundlingHooks(assets),
       },
     });
