@@ -114,7 +114,7 @@ export const FAILOVER_DETECTOR_FUNCTION: FunctionSpec = {
   entry: 'functions/failover/detector.ts',
   handler: 'handler',
   description:
-    'Observe each failover workload’s regions with hysteresis and start regional-failover / regional-failback once per event',
+    'Observe the regions of each failover workload with hysteresis and start regional-failover / regional-failback once per event',
   // One scheduled invocation observes for a minute (six 10 s samples), then ends.
   timeoutSeconds: 90,
   memoryMb: 256,

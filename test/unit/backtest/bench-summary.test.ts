@@ -52,8 +52,8 @@ describe('bench summary', () => {
     ];
     const summary = summarise(rows, { a: 1000, b: 1000 });
     const byName = Object.fromEntries(summary.targets.map((t) => [t.name, t]));
-    expect(byName['shadowscale τU / reactive τU']?.value).toBeCloseTo(Math.sqrt(2 * 0.1) / 10, 9);
-    expect(byName['shadowscale τU / reactive τU']).toMatchObject({
+    expect(byName['shadowscale τU / reactive']?.value).toBeCloseTo(Math.sqrt(2 * 0.1) / 10, 9);
+    expect(byName['shadowscale τU / reactive']).toMatchObject({
       met: true,
       tracesMet: 2,
       tracesDefined: 2,
@@ -62,5 +62,33 @@ describe('bench summary', () => {
     expect(byName['shadowscale unit-hours / reactive']).toMatchObject({ met: true });
     expect(byName['shadowscale unit-hours / oracle']?.value).toBeCloseTo(104 / 95, 9);
     expect(byName['shadowscale unit-hours / oracle']?.met).toBe(true);
+    const noRegret = summary.targets.find((t) => t.name.startsWith('no regret'));
+    expect(noRegret).toMatchObject({ met: true, tracesMet: 2, tracesDefined: 2 });
+    expect(noRegret?.value).toBeCloseTo(1.04, 9);
+  });
+
+  it('no regret fails on a trace that overloads longer than reactive or pays over 1.15× its unit-hours', () => {
+    const rows = [
+      row(
+        'a',
+        { tau_u: 10, overload_minutes: 100, unit_hours: 100 },
+        { tau_u: 2, overload_minutes: 110, unit_hours: 100 },
+      ),
+      row(
+        'b',
+        { tau_u: 10, overload_minutes: 100, unit_hours: 100 },
+        { tau_u: 2, overload_minutes: 10, unit_hours: 120 },
+      ),
+      row(
+        'c',
+        { tau_u: 10, overload_minutes: 100, unit_hours: 100 },
+        { tau_u: 2, overload_minutes: 10, unit_hours: 110 },
+      ),
+    ];
+    const noRegret = summarise(rows, { a: 1000, b: 1000, c: 1000 }).targets.find((t) =>
+      t.name.startsWith('no regret'),
+    );
+    expect(noRegret).toMatchObject({ met: false, tracesMet: 1, tracesDefined: 3 });
+    expect(noRegret?.value).toBeCloseTo(1.2, 9);
   });
 });
