@@ -22,7 +22,7 @@ import {
 /**
  * `shadowscale bench backtest`: every policy over every trace of a folder, the scaling targets
  * (shadowscale vs reactive and vs the oracle), and the time of 1,000 simulated days at 5-minute
- * steps through all four policies.
+ * steps through every policy.
  */
 
 export const METRIC_KEYS = [

@@ -128,7 +128,7 @@ function registerBacktestCommand(program: Command, io: CliIO): void {
     .addOption(
       new Option('--policies <list>', `comma list of ${POLICY_NAMES.join(', ')}`)
         .argParser(parseChoiceList(POLICY_NAMES))
-        .default([...POLICY_NAMES], 'all four'),
+        .default([...POLICY_NAMES], 'all five'),
     )
     .addOption(
       new Option('--lag <duration>', 'provisioning lag (units become ready after it)')
