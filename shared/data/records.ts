@@ -212,10 +212,18 @@ const utf8 = (text: string) => Buffer.byteLength(text, 'utf8');
  */
 function numberSize(n: number): number {
   if (n === 0) return 1;
-  const [mantissa = '', exponent = '0'] = Math.abs(n).toExponential().split('e');
-  const digits = mantissa.replace('.', '').replace(/0+$/, '').length;
-  const e = Number(exponent);
-  return 1 + Math.ceil(digits / 2) + (digits % 2 !== 0 || e % 2 !== 0 ? 0 : 1) + (n < 0 ? 1 : 0);
+  // Counted on the characters of `toExponential()` ("d.ddde±x"): it runs for every number of every
+  // item the meter sizes, so no splitting, replacing or regular expressions.
+  const text = (n < 0 ? -n : n).toExponential();
+  const e = text.indexOf('e');
+  let last = e - 1;
+  while (last > 0 && text.charCodeAt(last) === 48) last--; // trailing zeros of the mantissa
+  if (text.charCodeAt(last) === 46) last--; // a bare decimal point
+  const digits = last >= 2 ? last : last + 1; // the point sits at index 1 when there are decimals
+  const exponent = Number(text.slice(e + 1));
+  return (
+    1 + Math.ceil(digits / 2) + (digits % 2 !== 0 || exponent % 2 !== 0 ? 0 : 1) + (n < 0 ? 1 : 0)
+  );
 }
 
 export function valueSize(value: unknown): number {
