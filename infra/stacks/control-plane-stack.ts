@@ -102,15 +102,14 @@ export class ControlPlaneStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
     super(scope, id, props);
-    const { config, capabilities } = props;
+    const { config } = props;
     const primary = props.placement === 'primary';
-    const logRetention = config.logRetentionDays as logs.RetentionDays;
 
     this.tables = new Tables(this, 'Tables', {
       prefix: config.tablePrefix,
       // A table no function is granted would be deployed and never used (the grant test in
       // test/infra holds grants to what the code calls).
-      only: tablesUsedBy(capabilitySpecs(capabilities)),
+      only: tablesUsedBy(capabilitySpecs(props.capabilities)),
       mode: primary ? 'create' : 'import',
       replicaRegions: primary && config.standbyRegion ? [config.standbyRegion] : [],
       removalPolicy: config.tableRemovalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
@@ -122,71 +121,37 @@ export class ControlPlaneStack extends Stack {
       metricNames: props.metricNames,
     });
 
-    const context: CapabilityContext = {
+    const built = buildCapabilities(this, this.capabilityContext(props), props);
+    this.signals = built.signals;
+    this.forecaster = built.forecaster;
+    this.orchestrator = built.orchestrator;
+    this.pipelineBranch = built.pipelineBranch;
+    this.prewarm = built.prewarm;
+    this.buildBroker = built.buildBroker;
+    this.regionFailover = built.regionFailover;
+    this.lifecycle = built.lifecycle;
+    this.monitoring.finish();
+    this.addOutputs();
+  }
+
+  /** What every capability's construct is built with: the tables, bus, grants' scope, monitoring. */
+  private capabilityContext(props: ControlPlaneStackProps): CapabilityContext {
+    const { config } = props;
+    return {
       tables: this.tables,
       eventBus: this.eventBus,
       permissionContext: {
         ...permissionContext(this, config, this.eventBus),
         lifecycleTargets: lifecycleTargets(props.workloads ?? []),
       },
-      logRetention,
+      logRetention: config.logRetentionDays as logs.RetentionDays,
       monitoring: this.monitoring,
       substitutionValues: substitutionValues(this, config, this.tables, this.eventBus),
     };
+  }
 
-    if (capabilities.forecast) {
-      const { ingestSignalId, functions, stateMachines, scheduleTarget } = capabilities.forecast;
-      const ingest = functions.find((f) => f.id === ingestSignalId);
-      if (!ingest)
-        throw new ValidationError(
-          `forecast capability: ingest function ${ingestSignalId} is not in its manifest`,
-        );
-      this.signals = new SignalsIngest(this, 'Signals', { context, function: ingest });
-      this.forecaster = new Forecaster(this, 'Forecaster', {
-        context,
-        functions: functions.filter((f) => f.id !== ingestSignalId),
-        stateMachines,
-        scheduleTarget,
-        schedule: config.forecastSchedule,
-        scheduleEnabled: primary,
-      });
-    }
-    if (capabilities.migration) {
-      this.orchestrator = new ShadowPoolOrchestrator(this, 'ShadowPool', {
-        context,
-        ...capabilities.migration,
-      });
-    }
-    if (capabilities.pipeline) {
-      if (!this.orchestrator)
-        throw new ValidationError(
-          'pipeline capability: needs the migration capability (the state machine calls its traffic and health tasks)',
-        );
-      this.pipelineBranch = new PipelineBranch(this, 'PipelineBranch', {
-        context,
-        ...capabilities.pipeline,
-        sharedFunctions: this.orchestrator.functions,
-      });
-    }
-    if (capabilities.prewarm) {
-      this.prewarm = new Prewarm(this, 'Prewarm', { context, function: capabilities.prewarm.function });
-    }
-    if (capabilities.builds) {
-      this.buildBroker = new BuildBroker(this, 'BuildBroker', { context, ...capabilities.builds });
-    }
-    if (capabilities.failover && config.standbyRegion && config.managed.hostedZoneIds.length > 0) {
-      this.regionFailover = new RegionFailover(this, 'RegionFailover', { context, ...capabilities.failover });
-    }
-    if (capabilities.lifecycle) {
-      this.lifecycle = new Lifecycle(this, 'Lifecycle', {
-        context,
-        ...capabilities.lifecycle,
-        workloads: props.workloads ?? [],
-        schedulesEnabled: primary,
-      });
-    }
-    this.monitoring.finish();
-
+  /** The bus, the alarm topic, the dashboard and every state machine's ARN, for the operator. */
+  private addOutputs(): void {
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
@@ -201,6 +166,88 @@ export class ControlPlaneStack extends Stack {
         value: workflow.stateMachine.stateMachineArn,
       });
   }
+}
+
+/** The constructs of the capabilities this region deploys; each absent when not deployed. */
+interface BuiltCapabilities {
+  signals?: SignalsIngest;
+  forecaster?: Forecaster;
+  orchestrator?: ShadowPoolOrchestrator;
+  pipelineBranch?: PipelineBranch;
+  prewarm?: Prewarm;
+  buildBroker?: BuildBroker;
+  regionFailover?: RegionFailover;
+  lifecycle?: Lifecycle;
+}
+
+function buildCapabilities(
+  stack: Stack,
+  context: CapabilityContext,
+  props: ControlPlaneStackProps,
+): BuiltCapabilities {
+  const { config, capabilities } = props;
+  const primary = props.placement === 'primary';
+  const built: BuiltCapabilities = {
+    ...buildForecast(stack, context, capabilities, config, primary),
+  };
+  if (capabilities.migration)
+    built.orchestrator = new ShadowPoolOrchestrator(stack, 'ShadowPool', {
+      context,
+      ...capabilities.migration,
+    });
+  if (capabilities.pipeline) {
+    if (!built.orchestrator)
+      throw new ValidationError(
+        'pipeline capability: needs the migration capability (the state machine calls its traffic and health tasks)',
+      );
+    built.pipelineBranch = new PipelineBranch(stack, 'PipelineBranch', {
+      context,
+      ...capabilities.pipeline,
+      sharedFunctions: built.orchestrator.functions,
+    });
+  }
+  if (capabilities.prewarm)
+    built.prewarm = new Prewarm(stack, 'Prewarm', { context, function: capabilities.prewarm.function });
+  if (capabilities.builds)
+    built.buildBroker = new BuildBroker(stack, 'BuildBroker', { context, ...capabilities.builds });
+  if (capabilities.failover && config.standbyRegion && config.managed.hostedZoneIds.length > 0)
+    built.regionFailover = new RegionFailover(stack, 'RegionFailover', { context, ...capabilities.failover });
+  if (capabilities.lifecycle)
+    built.lifecycle = new Lifecycle(stack, 'Lifecycle', {
+      context,
+      ...capabilities.lifecycle,
+      workloads: props.workloads ?? [],
+      schedulesEnabled: primary,
+    });
+  return built;
+}
+
+/** The signal ingest and the forecaster (its schedule enabled in the primary region only). */
+function buildForecast(
+  stack: Stack,
+  context: CapabilityContext,
+  capabilities: Capabilities,
+  config: ShadowscaleConfig,
+  primary: boolean,
+): Pick<BuiltCapabilities, 'signals' | 'forecaster'> {
+  if (!capabilities.forecast) return {};
+  const { ingestSignalId, functions, stateMachines, scheduleTarget } = capabilities.forecast;
+  const ingest = functions.find((f) => f.id === ingestSignalId);
+  if (!ingest)
+    throw new ValidationError(
+      `forecast capability: ingest function ${ingestSignalId} is not in its manifest`,
+    );
+  return {
+    signals: new SignalsIngest(stack, 'Signals', { context, function: ingest }),
+    forecaster: new Forecaster(stack, 'Forecaster', {
+      context,
+      functions: functions.filter((f) => f.id !== ingestSignalId),
+      stateMachines,
+      scheduleTarget,
+      schedule: config.forecastSchedule,
+      scheduleEnabled: primary,
+    }),
+  };
 }
 
 function permissionContext(

@@ -221,9 +221,7 @@ function numberSize(n: number): number {
   if (text.charCodeAt(last) === 46) last--; // a bare decimal point
   const digits = last >= 2 ? last : last + 1; // the point sits at index 1 when there are decimals
   const exponent = Number(text.slice(e + 1));
-  return (
-    1 + Math.ceil(digits / 2) + (digits % 2 !== 0 || exponent % 2 !== 0 ? 0 : 1) + (n < 0 ? 1 : 0)
-  );
+  return 1 + Math.ceil(digits / 2) + (digits % 2 !== 0 || exponent % 2 !== 0 ? 0 : 1) + (n < 0 ? 1 : 0);
 }
 
 export function valueSize(value: unknown): number {
