@@ -43,102 +43,121 @@ export function makeDynamoBuildProfileStore(
   tableName: string,
   clock: Clock,
 ): BuildProfileStore {
-  const db = predictionsTable(doc, tableName);
-  const call = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
+  return new DynamoBuildProfileStore(predictionsTable(doc, tableName), clock);
+}
+
+async function call<T>(what: string, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (error) {
+    throw mapSdkError(error, what);
+  }
+}
+
+class DynamoBuildProfileStore implements BuildProfileStore {
+  constructor(
+    private readonly db: ReturnType<typeof predictionsTable>,
+    private readonly clock: Clock,
+  ) {}
+
+  async getProfile(pipeline: string, stage: string): Promise<StoredProfile | undefined> {
+    const out = await call('get build profile', () =>
+      this.db.get('predictions', {
+        Key: { pk: pk(pipeline, stage), sk: PROFILE_SK },
+        ConsistentRead: true,
+      }),
+    );
+    const item = out.Item as (StoredProfile & { pk: string; sk: string }) | undefined;
+    if (!item) return undefined;
+    return {
+      pipeline: item.pipeline,
+      stage: item.stage,
+      state: item.state,
+      version: item.version,
+      absorbed: item.absorbed ?? [],
+      updatedAt: item.updatedAt,
+    };
+  }
+
+  /** Writes version `expectedVersion + 1`; ConflictError when another writer got there first. */
+  async putProfile(profile: StoredProfile, expectedVersion: number): Promise<void> {
     try {
-      return await f();
-    } catch (error) {
-      throw mapSdkError(error, what);
-    }
-  };
-  return {
-    async getProfile(pipeline, stage) {
-      const out = await call('get build profile', () =>
-        db.get('predictions', {
-          Key: { pk: pk(pipeline, stage), sk: PROFILE_SK },
-          ConsistentRead: true,
-        }),
-      );
-      const item = out.Item as (StoredProfile & { pk: string; sk: string }) | undefined;
-      if (!item) return undefined;
-      return {
-        pipeline: item.pipeline,
-        stage: item.stage,
-        state: item.state,
-        version: item.version,
-        absorbed: item.absorbed ?? [],
-        updatedAt: item.updatedAt,
-      };
-    },
-    async putProfile(profile, expectedVersion) {
-      try {
-        await db.put('predictions', {
-          Item: {
-            pk: pk(profile.pipeline, profile.stage),
-            sk: PROFILE_SK,
-            ...profile,
-            version: expectedVersion + 1,
-          },
-          ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk)' : '#v = :v',
-          ...(expectedVersion === 0
-            ? {}
-            : {
-                ExpressionAttributeNames: { '#v': 'version' },
-                ExpressionAttributeValues: { ':v': expectedVersion },
-              }),
-        });
-      } catch (error) {
-        if (isConditionFailed(error))
-          throw new ConflictError(
-            `build profile ${profile.pipeline}/${profile.stage} changed (expected version ${expectedVersion})`,
-            { cause: error },
-          );
-        throw mapSdkError(error, 'put build profile');
-      }
-    },
-    async putAllocation(record) {
-      try {
-        await db.put('predictions', {
-          Item: { pk: pk(record.pipeline, record.stage), sk: allocSk(record.runId), ...record },
-          ConditionExpression: 'attribute_not_exists(pk) OR #ttl < :now',
-          ExpressionAttributeNames: { '#ttl': 'ttl' },
-          ExpressionAttributeValues: { ':now': Math.floor(clock.now() / 1000) },
-        });
-        return record;
-      } catch (error) {
-        if (!isConditionFailed(error)) throw mapSdkError(error, 'put build allocation');
-        const existing = await this.getAllocation(record.pipeline, record.stage, record.runId);
-        if (!existing)
-          throw new ConflictError(`allocation ${record.pipeline}/${record.stage}/${record.runId} vanished`, {
-            cause: error,
-          });
-        return existing;
-      }
-    },
-    async getAllocation(pipeline, stage, runId) {
-      const out = await call('get build allocation', () =>
-        db.get('predictions', {
-          Key: { pk: pk(pipeline, stage), sk: allocSk(runId) },
-          ConsistentRead: true,
-        }),
-      );
-      const item = out.Item as (AllocationRecord & { pk: string; sk: string }) | undefined;
-      if (!item || item.ttl * 1000 <= clock.now()) return undefined;
-      const { pk: _pk, sk: _sk, ...record } = item;
-      return record;
-    },
-    async setAdjustment(pipeline, stage, runId, adjustment) {
-      await call('record build adjustment', () =>
-        db.update('predictions', {
-          Key: { pk: pk(pipeline, stage), sk: allocSk(runId) },
-          UpdateExpression: 'SET adjustment = :a',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':a': adjustment },
-        }),
-      ).catch((error: unknown) => {
-        if (isConditionFailed((error as { cause?: unknown }).cause ?? error)) return;
-        throw error;
+      await this.db.put('predictions', {
+        Item: {
+          pk: pk(profile.pipeline, profile.stage),
+          sk: PROFILE_SK,
+          ...profile,
+          version: expectedVersion + 1,
+        },
+        ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk)' : '#v = :v',
+        ...(expectedVersion === 0
+          ? {}
+          : {
+              ExpressionAttributeNames: { '#v': 'version' },
+              ExpressionAttributeValues: { ':v': expectedVersion },
+            }),
       });
-    },
-  };
+    } catch (error) {
+      if (isConditionFailed(error))
+        throw new ConflictError(
+          `build profile ${profile.pipeline}/${profile.stage} changed (expected version ${expectedVersion})`,
+          { cause: error },
+        );
+      throw mapSdkError(error, 'put build profile');
+    }
+  }
+
+  /** First writer wins (or an expired record is replaced); a later call returns the stored one. */
+  async putAllocation(record: AllocationRecord): Promise<AllocationRecord> {
+    try {
+      await this.db.put('predictions', {
+        Item: { pk: pk(record.pipeline, record.stage), sk: allocSk(record.runId), ...record },
+        ConditionExpression: 'attribute_not_exists(pk) OR #ttl < :now',
+        ExpressionAttributeNames: { '#ttl': 'ttl' },
+        ExpressionAttributeValues: { ':now': Math.floor(this.clock.now() / 1000) },
+      });
+      return record;
+    } catch (error) {
+      if (!isConditionFailed(error)) throw mapSdkError(error, 'put build allocation');
+      const existing = await this.getAllocation(record.pipeline, record.stage, record.runId);
+      if (!existing)
+        throw new ConflictError(`allocation ${record.pipeline}/${record.stage}/${record.runId} vanished`, {
+          cause: error,
+        });
+      return existing;
+    }
+  }
+
+  async getAllocation(pipeline: string, stage: string, runId: string): Promise<AllocationRecord | undefined> {
+    const out = await call('get build allocation', () =>
+      this.db.get('predictions', {
+        Key: { pk: pk(pipeline, stage), sk: allocSk(runId) },
+        ConsistentRead: true,
+      }),
+    );
+    const item = out.Item as (AllocationRecord & { pk: string; sk: string }) | undefined;
+    if (!item || item.ttl * 1000 <= this.clock.now()) return undefined;
+    const { pk: _pk, sk: _sk, ...record } = item;
+    return record;
+  }
+
+  /** Records a mid-run adjustment on the run's allocation; nothing when the allocation is gone. */
+  async setAdjustment(
+    pipeline: string,
+    stage: string,
+    runId: string,
+    adjustment: NonNullable<AllocationRecord['adjustment']>,
+  ): Promise<void> {
+    await call('record build adjustment', () =>
+      this.db.update('predictions', {
+        Key: { pk: pk(pipeline, stage), sk: allocSk(runId) },
+        UpdateExpression: 'SET adjustment = :a',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':a': adjustment },
+      }),
+    ).catch((error: unknown) => {
+      if (isConditionFailed((error as { cause?: unknown }).cause ?? error)) return;
+      throw error;
+    });
+  }
 }
