@@ -517,6 +517,17 @@ export function renderBuildsReport(b: BuildsBench, charts: ChartData): string {
         f(p.deadlineMet * 100, 1),
       ]),
     ),
+    '<h2>Other replay settings (broker vs fixed)</h2>',
+    table(
+      ['setting', 'fixed size', 'cost vs fixed', 'p95 queue vs fixed', 'deadlines met'],
+      b.sensitivity.map((x) => [
+        x.name,
+        x.fixedType,
+        f(x.cost_vs_fixed, 3),
+        f(x.p95_queue_vs_fixed, 3),
+        x.policies.map((p) => `${p.policy} ${f(p.deadlineMet * 100, 1)} %`).join(', '),
+      ]),
+    ),
     `<p>Speed-up model: ${escapeHtml(b.model.speedup)}. Fixed size: ${escapeHtml(b.model.fixedType)}. Deadline: ${escapeHtml(b.model.deadline)}.</p>`,
     `<ul>${b.model.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`,
     '<h2>Duration prediction per stage</h2>',
