@@ -15,11 +15,15 @@ import { runtimeSeconds } from './speedup';
  *
  * Fallback, in this order, when the preferred option is not available now:
  *   1. `queue`      — wait for the same reserved compute type, if the predicted wait still meets
- *                     the deadline (cheapest: no extra bill);
- *   2. `overflow`   — the same compute type on demand (or Fargate when Fargate Spot has no
+ *                     the deadline and is no longer than an on-demand build takes to start
+ *                     (waiting longer would trade queue time for a saving the run's deadline
+ *                     and the p95 queue of everyone behind it pay for);
+ *   2. `pack`       — another reserved compute type that is free now and still meets the
+ *                     deadline (already paid for, starts at once);
+ *   3. `overflow`   — the same compute type on demand (or Fargate when Fargate Spot has no
  *                     capacity);
- *   3. `other-tier` — the cheapest available option of any size that meets the deadline;
- *   4. `best-effort`— nothing available meets the deadline within the budget: the earliest
+ *   4. `other-tier` — the cheapest available option of any size that meets the deadline;
+ *   5. `best-effort`— nothing available meets the deadline within the budget: the earliest
  *                     finish within the budget, else the cheapest option (`over-budget`).
  * Every allocation records which option was preferred and why it was or was not taken.
  */
@@ -77,7 +81,7 @@ export interface AllocationOption {
   usdPerSecond: number;
 }
 
-export type FallbackStep = 'queue' | 'overflow' | 'other-tier' | 'best-effort';
+export type FallbackStep = 'queue' | 'pack' | 'overflow' | 'other-tier' | 'best-effort';
 
 export interface Allocation extends AllocationOption {
   meetsDeadline: boolean;
@@ -220,11 +224,11 @@ export function allocate(req: BrokerRequest): Allocation {
       : preferred.tier === 'fargate-spot'
         ? 'no Fargate Spot capacity'
         : 'on-demand capacity unavailable';
-  // 1. queue for the same reserved type
+  // 1. queue for the same reserved type, never longer than an on-demand start
   if (
     preferred.tier === 'reserved' &&
     current &&
-    Number.isFinite(current.startDelaySeconds) &&
+    current.startDelaySeconds <= req.prices.provisioningSeconds.onDemand &&
     meets(current)
   )
     return finish(
@@ -232,7 +236,13 @@ export function allocate(req: BrokerRequest): Allocation {
       'queue',
       `${preferred.id}: ${why}; queue ${Math.round(current.startDelaySeconds)} s, still meets the deadline`,
     );
-  // 2. the same size on another tier
+  // 2. another reserved type that is free now
+  const packed = cheapest(
+    now.filter((o) => o.tier === 'reserved' && available(o, req.pool) && meets(o) && affordable(o)),
+  );
+  if (packed)
+    return finish(packed, 'pack', `${preferred.id}: ${why}; ${packed.id} is free and meets the deadline`);
+  // 3. the same size on another tier
   const sameSize = now.find(
     (o) =>
       o.id !== preferred.id &&
@@ -243,13 +253,13 @@ export function allocate(req: BrokerRequest): Allocation {
       affordable(o),
   );
   if (sameSize) return finish(sameSize, 'overflow', `${preferred.id}: ${why}; overflow to ${sameSize.id}`);
-  // 3. any available option meeting the deadline
+  // 4. any available option meeting the deadline
   const usable = now.filter(
     (o) => available(o, req.pool) || (o.tier === 'reserved' && Number.isFinite(o.startDelaySeconds)),
   );
   const other = cheapest(usable.filter((o) => meets(o) && affordable(o)));
   if (other) return finish(other, 'other-tier', `${preferred.id}: ${why}; ${other.id} meets the deadline`);
-  // 4. best effort
+  // 5. best effort
   const best = earliest(usable.filter(affordable)) ?? cheapest(usable);
   if (!best)
     throw new RangeError(`no capacity available for ${req.component.pipeline}/${req.component.stage}`);

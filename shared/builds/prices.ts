@@ -4,15 +4,39 @@ import { ConfigError } from '../errors';
  * Price table of the build capacity the broker chooses from, per region.
  *
  * CodeBuild on-demand (Linux, `general1` compute types) is billed per build-minute by compute
- * type; a reserved capacity fleet is billed per instance-minute while it exists, used or not,
- * and starts builds without provisioning; builds overflow to on-demand when the fleet is busy
- * (the fleet's `overflowBehavior: ON_DEMAND`). ECS Fargate is billed per vCPU-hour and GB-hour;
- * Fargate Spot at a discount, interruptible with a two-minute warning.
+ * type; a reserved capacity fleet is billed per instance while it exists, used or not, and starts
+ * builds without provisioning; builds overflow to on-demand when the fleet is busy (the fleet's
+ * `overflowBehavior: ON_DEMAND`) or wait in its queue (`QUEUE`). ECS Fargate is billed per
+ * vCPU-hour and GB-hour; Fargate Spot at a discount that AWS moves with supply and demand,
+ * interruptible with a two-minute warning.
  *
- * The figures were entered from memory of the public AWS pricing pages (CodeBuild, Fargate) on
- * 2026-12-04, on a machine without network access: they were not checked against the pages,
- * change over time, and differ per account (savings plans, private pricing). Treat them as the
- * default of a table you pass in, and check them before relying on a cost figure.
+ * Where each figure comes from (looked up 2026-12-05; the official pricing pages
+ * https://aws.amazon.com/codebuild/pricing/ and https://aws.amazon.com/fargate/pricing/ could not
+ * be read from here, so the figures below were checked against secondary pages that quote them):
+ *   - vCPU and memory of the `general1` Linux types: AWS CodeBuild User Guide, "Build environment
+ *     compute modes and types" (https://docs.aws.amazon.com/codebuild/latest/userguide/build-env-ref-compute-types.html):
+ *     SMALL 2 vCPU / 3 GB, MEDIUM 4 / 7, LARGE 8 / 15, XLARGE 36 / 70, 2XLARGE 72 / 145. Verified.
+ *   - On-demand SMALL $0.005, MEDIUM $0.01, LARGE $0.02 per build-minute (us-east-1): quoted by
+ *     https://c3x.dev/resources/aws/aws_codebuild_project/ and
+ *     https://kindatechnical.com/aws-codebuild/understanding-codebuild-pricing.html. Verified
+ *     against those secondary sources only.
+ *   - On-demand XLARGE and 2XLARGE per-minute rates: NOT verified (no source found); kept from
+ *     the earlier table, which was typed from memory.
+ *   - Reserved-fleet per-minute rates: NOT verified (no source found). They are set equal to the
+ *     on-demand rate of the same size, so this table never claims a reserved discount; a fleet's
+ *     advantage here is only that it starts at once and that its idle time is already paid for.
+ *   - eu-west-1 CodeBuild rates: NOT verified; assumed equal to us-east-1.
+ *   - Fargate Linux/x86 us-east-1 $0.04048 per vCPU-hour and $0.004445 per GB-hour: quoted by
+ *     https://www.vantage.sh/blog/fargate-pricing and https://www.wring.co/blog/aws-fargate-pricing-guide
+ *     (March 2026). Verified against those secondary sources.
+ *   - Fargate eu-west-1 on-demand: https://tomgregory.com/aws/aws-fargate-spot-vs-fargate-price-comparison/
+ *     quotes the same $0.04048 / $0.004445 for eu-west-1 (undated); the earlier table's higher
+ *     figures had no source. Weakly verified.
+ *   - Fargate Spot: AWS publishes a moving price; the same page quotes $0.01334053 per vCPU-hour
+ *     (eu-west-1, undated), about 67 % off on-demand. The table uses 70 % off on-demand (AWS's
+ *     "up to 70 %"), the same in both regions, for vCPU and memory. NOT verified as a current rate.
+ * Prices differ per account (savings plans, private pricing) and change over time: treat this as
+ * the default of a table you pass in, and check it before relying on a cost figure.
  * Provisioning delays are our own typical figures, not AWS guarantees.
  */
 
@@ -75,7 +99,7 @@ const CODEBUILD_US_EAST_1: readonly CodeBuildType[] = [
     name: 'XLARGE',
     computeType: 'BUILD_GENERAL1_XLARGE',
     vcpu: 36,
-    memoryGb: 72,
+    memoryGb: 70,
     onDemandPerMinute: 0.0798,
     reservedPerMinute: 0.0798,
   },
@@ -83,7 +107,7 @@ const CODEBUILD_US_EAST_1: readonly CodeBuildType[] = [
     name: '2XLARGE',
     computeType: 'BUILD_GENERAL1_2XLARGE',
     vcpu: 72,
-    memoryGb: 144,
+    memoryGb: 145,
     onDemandPerMinute: 0.1596,
     reservedPerMinute: 0.1596,
   },
@@ -91,18 +115,27 @@ const CODEBUILD_US_EAST_1: readonly CodeBuildType[] = [
 
 const PROVISIONING = { reserved: 0, onDemand: 45, fargate: 40 };
 
+/** Fargate Spot as a share of the on-demand rate (AWS: "up to 70 % off"; the live rate moves). */
+const FARGATE_SPOT_SHARE = 0.3;
+const FARGATE_X86: FargatePrices = {
+  perVcpuHour: 0.04048,
+  perGbHour: 0.004445,
+  spotPerVcpuHour: 0.04048 * FARGATE_SPOT_SHARE,
+  spotPerGbHour: 0.004445 * FARGATE_SPOT_SHARE,
+};
+
 export const PRICE_TABLE: Readonly<Record<string, RegionPrices>> = {
   'us-east-1': {
     region: 'us-east-1',
     codebuild: CODEBUILD_US_EAST_1,
-    fargate: { perVcpuHour: 0.04048, perGbHour: 0.004445, spotPerVcpuHour: 0.01292, spotPerGbHour: 0.00142 },
+    fargate: FARGATE_X86,
     provisioningSeconds: PROVISIONING,
   },
   'eu-west-1': {
     region: 'eu-west-1',
-    // CodeBuild lists the same general1 per-minute rates here as in us-east-1 in our reading.
+    // Not verified for this region: the us-east-1 CodeBuild rates (see above).
     codebuild: CODEBUILD_US_EAST_1,
-    fargate: { perVcpuHour: 0.04456, perGbHour: 0.004865, spotPerVcpuHour: 0.01425, spotPerGbHour: 0.00156 },
+    fargate: FARGATE_X86,
     provisioningSeconds: PROVISIONING,
   },
 };

@@ -20,10 +20,14 @@ import { REFERENCE_VCPU, runtimeSeconds } from './speedup';
  *     overflow (paid per second, started after the on-demand provisioning delay);
  *   - run time on v vCPUs follows the stage's Amdahl model (shared/builds/speedup.ts);
  *   - a stage's deadline is `deadlineFactor` × the median work of its previous runs on the
- *     reference agent ("no slower than it usually is").
+ *     reference agent: the pipeline's SLA, set from the stage's own recorded history and revised
+ *     as it goes, never from runs that have not started yet;
+ *   - each policy's reserved pool is given by the caller (`poolVcpu`): the bench sizes it at the
+ *     policy's own mean concurrent vCPU demand, the same rule for every policy.
  * Policies:
- *   - fixed: one compute type for every stage (the smallest that meets the deadline for 80 % of
- *     runs, chosen with hindsight), pool first, on-demand when full;
+ *   - fixed: one compute type configured for every stage (the smallest that meets the deadline
+ *     for 80 % of runs, chosen with hindsight: the strongest single size), pool first, on-demand
+ *     when full;
  *   - reactive: the same size, the pool resized by target tracking on utilisation (every
  *     `trackEverySeconds`, scale-out effective after `poolLagSeconds`), on-demand when full;
  *   - broker: the predictor and `allocate` per run (planning quantile 0.8), the pool first, the
@@ -67,6 +71,8 @@ export interface PolicyResult {
   fallbacks: Record<string, number>;
   adjustments: number;
   lentUsd: number;
+  /** vCPU-seconds the policy's runs held, reserved or on demand, per pipeline. */
+  vcpuSeconds: Record<string, number>;
 }
 
 export function p95(values: readonly number[]): number {
@@ -95,7 +101,12 @@ function emptyResult(policy: string): PolicyResult {
     fallbacks: {},
     adjustments: 0,
     lentUsd: 0,
+    vcpuSeconds: {},
   };
+}
+
+function hold(res: PolicyResult, pipeline: string, vcpu: number, seconds: number): void {
+  res.vcpuSeconds[pipeline] = (res.vcpuSeconds[pipeline] ?? 0) + vcpu * seconds;
 }
 
 function median(values: readonly number[]): number {
@@ -266,6 +277,7 @@ function replayPooled(
         const usd = (runtime * type.onDemandPerMinute) / 60;
         res.onDemandUsd += usd;
       }
+      hold(res, pipeline, type.vcpu, runtime);
       res.queueSeconds.push(delay);
       res.runs++;
       if (Number.isFinite(d) && delay + runtime <= d) res.deadlineMet++;
@@ -306,10 +318,13 @@ export function replayBroker(
   dl: readonly number[],
   o: ReplayOptions,
   onProgress?: (done: number, total: number) => void,
+  precomputed?: readonly (StagePrediction | undefined)[],
 ): BrokerReplay {
   const res = emptyResult('broker');
   const states = new Map<string, ProfileState>();
-  const predictions: (StagePrediction | undefined)[] = new Array(runs.length);
+  const predictions: (StagePrediction | undefined)[] = precomputed
+    ? [...precomputed]
+    : new Array(runs.length);
   const allocations: (Allocation | undefined)[] = new Array(runs.length);
   const fixed = o.prices.codebuild.find((t) => t.name === o.fixedType);
   if (!fixed) throw new RangeError(`unknown fixed type ${o.fixedType}`);
@@ -332,8 +347,11 @@ export function replayBroker(
     }
     const span = spans.get(r.pipeline) ?? { from: r.startMs, to: r.startMs };
     pool.release(r.startMs);
-    const prediction = predictStage(state, r.input);
+    const prediction = precomputed ? precomputed[i] : predictStage(state, r.input);
     predictions[i] = prediction;
+    const learn = () => {
+      if (!precomputed) absorbRun(state, r.input, r.agentSeconds);
+    };
     const d = dl[i] as number;
     const runKey = `${r.pipeline}#${r.buildId}`;
     if (!prediction || !Number.isFinite(d)) {
@@ -351,11 +369,12 @@ export function replayBroker(
         delay = o.prices.provisioningSeconds.onDemand;
         res.onDemandUsd += (runtime * fixed.onDemandPerMinute) / 60;
       }
+      hold(res, r.pipeline, fixed.vcpu, runtime);
       res.queueSeconds.push(delay);
       res.runs++;
       span.to = Math.max(span.to, r.startMs + (delay + runtime) * 1000);
       spans.set(r.pipeline, span);
-      absorbRun(state, r.input, r.agentSeconds);
+      learn();
       return;
     }
     const ledger = ledgers.get(runKey) ?? {
@@ -452,11 +471,58 @@ export function replayBroker(
     if (startDelay + runtime <= d) res.deadlineMet++;
     span.to = Math.max(span.to, r.startMs + (startDelay + runtime) * 1000);
     spans.set(r.pipeline, span);
-    absorbRun(state, r.input, r.agentSeconds);
+    hold(res, r.pipeline, alloc.vcpu, runtime);
+    learn();
   });
   for (const [pipeline, span] of spans)
     res.reservedUsd += ((span.to - span.from) / 1000) * o.poolVcpu(pipeline) * reservedRate;
   res.costUsd = res.reservedUsd + res.onDemandUsd;
   onProgress?.(runs.length, runs.length);
   return { result: res, predictions, allocations };
+}
+
+/**
+ * The stage profile predictor over the runs in start order: each run is predicted from the runs
+ * of its stage that started before it, then absorbed (what the broker sees, computed once so
+ * several allocation replays can share it).
+ */
+export function predictRuns(
+  runs: readonly ReplayRun[],
+  onProgress?: (done: number, total: number) => void,
+): (StagePrediction | undefined)[] {
+  const states = new Map<string, ProfileState>();
+  return runs.map((r, i) => {
+    if (onProgress && i % 2000 === 0) onProgress(i, runs.length);
+    const key = `${r.pipeline}/${r.stage}`;
+    const state = states.get(key) ?? newProfileState();
+    states.set(key, state);
+    const prediction = predictStage(state, r.input);
+    absorbRun(state, r.input, r.agentSeconds);
+    return prediction;
+  });
+}
+
+/**
+ * A reserved pool per pipeline at a policy's mean concurrent vCPU demand over the pipeline's
+ * span (first to last start), in whole instances of `unitVcpu`: the same sizing rule for every
+ * policy, applied to each policy's own demand.
+ */
+export function meanDemandPools(
+  runs: readonly ReplayRun[],
+  vcpuSeconds: Readonly<Record<string, number>>,
+  unitVcpu: number,
+): Record<string, number> {
+  const span = new Map<string, { from: number; to: number }>();
+  for (const r of runs) {
+    const s = span.get(r.pipeline) ?? { from: r.startMs, to: r.startMs };
+    s.from = Math.min(s.from, r.startMs);
+    s.to = Math.max(s.to, r.startMs);
+    span.set(r.pipeline, s);
+  }
+  const out: Record<string, number> = {};
+  for (const [pipeline, s] of span) {
+    const mean = (vcpuSeconds[pipeline] ?? 0) / Math.max(1, (s.to - s.from) / 1000);
+    out[pipeline] = Math.max(1, Math.ceil(mean / unitVcpu)) * unitVcpu;
+  }
+  return out;
 }

@@ -68,7 +68,10 @@ export function registerBuilds(program: Command, io: CliIO): void {
       'replay the CI datasets in time order: stage duration prediction vs naive baselines, and the build broker vs a fixed size and reactive target tracking',
     )
     .requiredOption('--data <dir>', `folder with travistorrent_builds.csv and lrts_jenkins_stage_runs.csv`)
-    .option('--json <file>', 'write the results as JSON (summary, per stage, per policy)')
+    .option(
+      '--json <file>',
+      'write the results as JSON (summary, per stage, per policy, the other replay settings)',
+    )
     .option('--report <file.html>', 'write an HTML report with charts')
     .action((opts: { data: string; json?: string; report?: string }) => {
       const dir = requireDir(opts.data, '--data');

@@ -45,13 +45,35 @@ describe('allocate', () => {
       undefined,
     ],
     [
-      'queue for the reserved type when the wait still meets the deadline',
+      'queue for the reserved type when the wait is shorter than an on-demand start',
+      request({
+        work: 300,
+        pool: { reservedFree: { SMALL: 0 }, reservedWaitSeconds: { SMALL: 30 }, onDemandAvailable: true },
+      }),
+      'reserved:SMALL',
+      'queue',
+    ],
+    [
+      'overflow rather than queue longer than an on-demand start, even when the deadline holds',
       request({
         work: 300,
         pool: { reservedFree: { SMALL: 0 }, reservedWaitSeconds: { SMALL: 60 }, onDemandAvailable: true },
       }),
-      'reserved:SMALL',
-      'queue',
+      'on-demand:SMALL',
+      'overflow',
+    ],
+    [
+      'pack into a larger free reserved type before paying for on-demand',
+      request({
+        work: 300,
+        pool: {
+          reservedFree: { SMALL: 0, MEDIUM: 1 },
+          reservedWaitSeconds: { SMALL: 600 },
+          onDemandAvailable: true,
+        },
+      }),
+      'reserved:MEDIUM',
+      'pack',
     ],
     [
       'overflow to on-demand when the wait would miss the deadline',
