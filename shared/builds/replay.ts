@@ -320,165 +320,230 @@ export function replayBroker(
   onProgress?: (done: number, total: number) => void,
   precomputed?: readonly (StagePrediction | undefined)[],
 ): BrokerReplay {
-  const res = emptyResult('broker');
+  const fixed = o.prices.codebuild.find((t) => t.name === o.fixedType);
+  if (!fixed) throw new RangeError(`unknown fixed type ${o.fixedType}`);
+  const ctx: BrokerContext = {
+    o,
+    fixed,
+    res: emptyResult('broker'),
+    sizes: o.prices.codebuild.map((t) => t.vcpu).sort((a, b) => a - b),
+    pools: new Map(),
+    spans: new Map(),
+    ledgers: new Map(),
+  };
   const states = new Map<string, ProfileState>();
   const predictions: (StagePrediction | undefined)[] = precomputed
     ? [...precomputed]
     : new Array(runs.length);
   const allocations: (Allocation | undefined)[] = new Array(runs.length);
-  const fixed = o.prices.codebuild.find((t) => t.name === o.fixedType);
-  if (!fixed) throw new RangeError(`unknown fixed type ${o.fixedType}`);
-  const reservedRate = perVcpuSecond(o.prices, 'reserved', 'SMALL');
-  const sizes = o.prices.codebuild.map((t) => t.vcpu).sort((a, b) => a - b);
-  const pools = new Map<string, Pool>();
-  const spans = new Map<string, { from: number; to: number }>();
-  // Budget ledger per pipeline run: spent so far and credit freed by finished stages.
-  const ledgers = new Map<string, { budget: number; committed: number }>();
   runs.forEach((r, i) => {
     if (onProgress && i % 2000 === 0) onProgress(i, runs.length);
     const key = `${r.pipeline}/${r.stage}`;
     const state = states.get(key) ?? newProfileState();
     states.set(key, state);
-    const p = o.parallelFraction(key);
-    let pool = pools.get(r.pipeline);
-    if (!pool) {
-      pool = new Pool(o.poolVcpu(r.pipeline));
-      pools.set(r.pipeline, pool);
-    }
-    const span = spans.get(r.pipeline) ?? { from: r.startMs, to: r.startMs };
-    pool.release(r.startMs);
     const prediction = precomputed ? precomputed[i] : predictStage(state, r.input);
     predictions[i] = prediction;
-    const learn = () => {
-      if (!precomputed) absorbRun(state, r.input, r.agentSeconds);
-    };
     const d = dl[i] as number;
-    const runKey = `${r.pipeline}#${r.buildId}`;
-    if (!prediction || !Number.isFinite(d)) {
-      // No history: the fixed size, as any team would start.
-      const runtime = runtimeSeconds(r.agentSeconds, p, fixed.vcpu);
-      let delay = 0;
-      if (pool.free(r.startMs) >= fixed.vcpu)
-        pool.active.push({
-          startMs: r.startMs,
-          endMs: r.startMs + runtime * 1000,
-          vcpu: fixed.vcpu,
-          predictedEndMs: r.startMs + runtime * 1000,
-        });
-      else {
-        delay = o.prices.provisioningSeconds.onDemand;
-        res.onDemandUsd += (runtime * fixed.onDemandPerMinute) / 60;
-      }
-      hold(res, r.pipeline, fixed.vcpu, runtime);
-      res.queueSeconds.push(delay);
-      res.runs++;
-      span.to = Math.max(span.to, r.startMs + (delay + runtime) * 1000);
-      spans.set(r.pipeline, span);
-      learn();
-      return;
-    }
-    const ledger = ledgers.get(runKey) ?? {
-      budget:
-        (o.budgetFactor *
-          (runtimeSeconds(prediction.agentSeconds.q50, p, fixed.vcpu) * fixed.onDemandPerMinute)) /
-        60,
-      committed: 0,
-    };
-    if (!ledgers.has(runKey)) {
-      ledgers.set(runKey, ledger);
-      if (ledgers.size > 5000) ledgers.delete(ledgers.keys().next().value as string);
-    } else
-      ledger.budget +=
-        (o.budgetFactor *
-          runtimeSeconds(prediction.agentSeconds.q50, p, fixed.vcpu) *
-          fixed.onDemandPerMinute) /
-        60;
-    const reservedFree: Partial<Record<ComputeTypeName, number>> = {};
-    const reservedWaitSeconds: Partial<Record<ComputeTypeName, number>> = {};
-    for (const t of o.prices.codebuild) {
-      reservedFree[t.name] = Math.floor(pool.free(r.startMs) / t.vcpu);
-      const w = pool.waitFor(r.startMs, t.vcpu, true);
-      reservedWaitSeconds[t.name] = (w - r.startMs) / 1000;
-    }
-    const component: BrokerComponent = {
-      pipeline: r.pipeline,
-      stage: r.stage,
-      kind: 'codebuild',
-      parallelFraction: p,
-    };
-    const alloc = allocate({
-      component,
-      prediction,
-      deadlineSeconds: d,
-      budgetUsd: Math.max(0, ledger.budget - ledger.committed),
-      planQuantile: o.planQuantile,
-      pool: { reservedFree, reservedWaitSeconds, onDemandAvailable: true },
-      prices: o.prices,
-    });
-    allocations[i] = alloc;
-    res.fallbacks[alloc.fallback ?? 'preferred'] = (res.fallbacks[alloc.fallback ?? 'preferred'] ?? 0) + 1;
-    // Actual execution: the recorded work at the chosen size, with one adjustment when the run
-    // passes its planned profile.
-    let runtime = runtimeSeconds(r.agentSeconds, p, alloc.vcpu);
-    let extraUsd = 0;
-    if (runtime > alloc.runtimeSeconds) {
-      const elapsed = alloc.runtimeSeconds;
-      const adj = adjust(
-        {
-          elapsedSeconds: elapsed,
-          vcpu: alloc.vcpu,
-          parallelFraction: p,
-          agentSeconds: prediction.agentSeconds,
-          deadlineSeconds: d - alloc.startDelaySeconds,
-        },
-        {
-          sizes,
-          budgetLeftUsd: Math.max(0, ledger.budget - ledger.committed - alloc.expectedCostUsd),
-          usdPerVcpuSecond: perVcpuSecond(o.prices, 'on-demand', 'SMALL'),
-        },
-      );
-      if (adj.action === 'scale-up') {
-        res.adjustments++;
-        const doneWork = elapsed / (1 - p + (p * REFERENCE_VCPU) / alloc.vcpu);
-        const rest = runtimeSeconds(Math.max(0, r.agentSeconds - doneWork), p, adj.vcpu);
-        extraUsd = (adj.vcpu - alloc.vcpu) * rest * perVcpuSecond(o.prices, 'on-demand', 'SMALL');
-        runtime = elapsed + rest;
-      }
-    }
-    let startDelay = alloc.startDelaySeconds;
-    const startMs = r.startMs + startDelay * 1000;
-    if (alloc.tier === 'reserved') {
-      // A queued run starts when capacity actually frees, which may differ from the prediction.
-      const actualStart = alloc.fallback === 'queue' ? pool.waitFor(r.startMs, alloc.vcpu, false) : startMs;
-      startDelay = Number.isFinite(actualStart) ? (actualStart - r.startMs) / 1000 : alloc.startDelaySeconds;
-      const s = r.startMs + startDelay * 1000;
-      pool.active.push({
-        startMs: s,
-        endMs: s + runtime * 1000,
-        vcpu: alloc.vcpu,
-        predictedEndMs: s + alloc.runtimeSeconds * 1000,
-      });
-    } else {
-      res.onDemandUsd += runtime * alloc.usdPerSecond;
-    }
-    res.onDemandUsd += extraUsd;
-    const spent = runtime * alloc.usdPerSecond + extraUsd;
-    // What the stage did not spend of its planned cost goes back to the run (lending).
-    ledger.committed += spent;
-    if (spent < alloc.expectedCostUsd) res.lentUsd += alloc.expectedCostUsd - spent;
-    res.queueSeconds.push(startDelay);
-    res.runs++;
-    if (startDelay + runtime <= d) res.deadlineMet++;
-    span.to = Math.max(span.to, r.startMs + (startDelay + runtime) * 1000);
-    spans.set(r.pipeline, span);
-    hold(res, r.pipeline, alloc.vcpu, runtime);
-    learn();
+    // No history (or no deadline): the fixed size, as any team would start.
+    if (!prediction || !Number.isFinite(d)) runAtFixedSize(ctx, r);
+    else allocations[i] = runAllocated(ctx, r, prediction, d);
+    if (!precomputed) absorbRun(state, r.input, r.agentSeconds);
   });
-  for (const [pipeline, span] of spans)
-    res.reservedUsd += ((span.to - span.from) / 1000) * o.poolVcpu(pipeline) * reservedRate;
-  res.costUsd = res.reservedUsd + res.onDemandUsd;
+  const reservedRate = perVcpuSecond(o.prices, 'reserved', 'SMALL');
+  for (const [pipeline, span] of ctx.spans)
+    ctx.res.reservedUsd += ((span.to - span.from) / 1000) * o.poolVcpu(pipeline) * reservedRate;
+  ctx.res.costUsd = ctx.res.reservedUsd + ctx.res.onDemandUsd;
   onProgress?.(runs.length, runs.length);
-  return { result: res, predictions, allocations };
+  return { result: ctx.res, predictions, allocations };
+}
+
+/** What the broker replay carries from run to run. */
+interface BrokerContext {
+  o: ReplayOptions;
+  fixed: RegionPrices['codebuild'][number];
+  res: PolicyResult;
+  /** vCPU of every compute type, ascending. */
+  sizes: number[];
+  /** The reserved pool of each pipeline. */
+  pools: Map<string, Pool>;
+  /** First start and last end per pipeline: how long its reserved pool is paid for. */
+  spans: Map<string, { from: number; to: number }>;
+  /** Budget ledger per pipeline run: spent so far and credit freed by finished stages. */
+  ledgers: Map<string, { budget: number; committed: number }>;
+}
+
+/** The pipeline's reserved pool, with what has finished by `atMs` released. */
+function poolAt(ctx: BrokerContext, pipeline: string, atMs: number): Pool {
+  let pool = ctx.pools.get(pipeline);
+  if (!pool) {
+    pool = new Pool(ctx.o.poolVcpu(pipeline));
+    ctx.pools.set(pipeline, pool);
+  }
+  pool.release(atMs);
+  return pool;
+}
+
+/** Count one finished run: queue time, deadline, the pipeline's span and the vCPU it held. */
+function recordRun(
+  ctx: BrokerContext,
+  r: ReplayRun,
+  startDelay: number,
+  runtime: number,
+  vcpu: number,
+  deadline: number,
+): void {
+  ctx.res.queueSeconds.push(startDelay);
+  ctx.res.runs++;
+  if (startDelay + runtime <= deadline) ctx.res.deadlineMet++;
+  const span = ctx.spans.get(r.pipeline) ?? { from: r.startMs, to: r.startMs };
+  span.to = Math.max(span.to, r.startMs + (startDelay + runtime) * 1000);
+  ctx.spans.set(r.pipeline, span);
+  hold(ctx.res, r.pipeline, vcpu, runtime);
+}
+
+/** A run without a prediction: the fixed size, on the pool when it has room, else on demand. */
+function runAtFixedSize(ctx: BrokerContext, r: ReplayRun): void {
+  const { o, fixed, res } = ctx;
+  const pool = poolAt(ctx, r.pipeline, r.startMs);
+  const runtime = runtimeSeconds(r.agentSeconds, o.parallelFraction(`${r.pipeline}/${r.stage}`), fixed.vcpu);
+  let delay = 0;
+  if (pool.free(r.startMs) >= fixed.vcpu)
+    pool.active.push({
+      startMs: r.startMs,
+      endMs: r.startMs + runtime * 1000,
+      vcpu: fixed.vcpu,
+      predictedEndMs: r.startMs + runtime * 1000,
+    });
+  else {
+    delay = o.prices.provisioningSeconds.onDemand;
+    res.onDemandUsd += (runtime * fixed.onDemandPerMinute) / 60;
+  }
+  // Never counted as a met deadline: the broker had no prediction to plan it by (NaN compares false).
+  recordRun(ctx, r, delay, runtime, fixed.vcpu, Number.NaN);
+}
+
+/**
+ * The run's budget ledger: `budgetFactor` × the planned cost of each stage at the fixed size on
+ * demand, added as the pipeline run's stages arrive (the newest 5,000 runs are kept).
+ */
+function ledgerFor(
+  ctx: BrokerContext,
+  r: ReplayRun,
+  prediction: StagePrediction,
+  p: number,
+): { budget: number; committed: number } {
+  const { o, fixed } = ctx;
+  const runKey = `${r.pipeline}#${r.buildId}`;
+  const stageBudget =
+    (o.budgetFactor * runtimeSeconds(prediction.agentSeconds.q50, p, fixed.vcpu) * fixed.onDemandPerMinute) /
+    60;
+  const ledger = ctx.ledgers.get(runKey);
+  if (ledger) {
+    ledger.budget += stageBudget;
+    return ledger;
+  }
+  const created = { budget: stageBudget, committed: 0 };
+  ctx.ledgers.set(runKey, created);
+  if (ctx.ledgers.size > 5000) ctx.ledgers.delete(ctx.ledgers.keys().next().value as string);
+  return created;
+}
+
+/** What the broker sees of the reserved pool at `atMs`: free units and the wait for one, per type. */
+function reservedView(o: ReplayOptions, pool: Pool, atMs: number) {
+  const reservedFree: Partial<Record<ComputeTypeName, number>> = {};
+  const reservedWaitSeconds: Partial<Record<ComputeTypeName, number>> = {};
+  for (const t of o.prices.codebuild) {
+    reservedFree[t.name] = Math.floor(pool.free(atMs) / t.vcpu);
+    reservedWaitSeconds[t.name] = (pool.waitFor(atMs, t.vcpu, true) - atMs) / 1000;
+  }
+  return { reservedFree, reservedWaitSeconds, onDemandAvailable: true };
+}
+
+/** A predicted run: the broker's allocation, executed on the recorded work, adjusted once if late. */
+function runAllocated(ctx: BrokerContext, r: ReplayRun, prediction: StagePrediction, d: number): Allocation {
+  const { o, res } = ctx;
+  const p = o.parallelFraction(`${r.pipeline}/${r.stage}`);
+  const pool = poolAt(ctx, r.pipeline, r.startMs);
+  const ledger = ledgerFor(ctx, r, prediction, p);
+  const component: BrokerComponent = {
+    pipeline: r.pipeline,
+    stage: r.stage,
+    kind: 'codebuild',
+    parallelFraction: p,
+  };
+  const alloc = allocate({
+    component,
+    prediction,
+    deadlineSeconds: d,
+    budgetUsd: Math.max(0, ledger.budget - ledger.committed),
+    planQuantile: o.planQuantile,
+    pool: reservedView(o, pool, r.startMs),
+    prices: o.prices,
+  });
+  res.fallbacks[alloc.fallback ?? 'preferred'] = (res.fallbacks[alloc.fallback ?? 'preferred'] ?? 0) + 1;
+  const { runtime, extraUsd } = executeRun(ctx, r, prediction, d, alloc, ledger, p);
+  let startDelay = alloc.startDelaySeconds;
+  if (alloc.tier === 'reserved') {
+    // A queued run starts when capacity actually frees, which may differ from the prediction.
+    const startMs = r.startMs + startDelay * 1000;
+    const actualStart = alloc.fallback === 'queue' ? pool.waitFor(r.startMs, alloc.vcpu, false) : startMs;
+    startDelay = Number.isFinite(actualStart) ? (actualStart - r.startMs) / 1000 : alloc.startDelaySeconds;
+    const s = r.startMs + startDelay * 1000;
+    pool.active.push({
+      startMs: s,
+      endMs: s + runtime * 1000,
+      vcpu: alloc.vcpu,
+      predictedEndMs: s + alloc.runtimeSeconds * 1000,
+    });
+  } else {
+    res.onDemandUsd += runtime * alloc.usdPerSecond;
+  }
+  res.onDemandUsd += extraUsd;
+  const spent = runtime * alloc.usdPerSecond + extraUsd;
+  // What the stage did not spend of its planned cost goes back to the run (lending).
+  ledger.committed += spent;
+  if (spent < alloc.expectedCostUsd) res.lentUsd += alloc.expectedCostUsd - spent;
+  recordRun(ctx, r, startDelay, runtime, alloc.vcpu, d);
+  return alloc;
+}
+
+/**
+ * The run's actual runtime: the recorded work at the allocated size; when that passes the planned
+ * runtime, the dynamic adjustment may scale it up once (the extra vCPU paid on demand).
+ */
+function executeRun(
+  ctx: BrokerContext,
+  r: ReplayRun,
+  prediction: StagePrediction,
+  d: number,
+  alloc: Allocation,
+  ledger: { budget: number; committed: number },
+  p: number,
+): { runtime: number; extraUsd: number } {
+  const { o } = ctx;
+  const runtime = runtimeSeconds(r.agentSeconds, p, alloc.vcpu);
+  if (runtime <= alloc.runtimeSeconds) return { runtime, extraUsd: 0 };
+  const elapsed = alloc.runtimeSeconds;
+  const onDemandRate = perVcpuSecond(o.prices, 'on-demand', 'SMALL');
+  const adj = adjust(
+    {
+      elapsedSeconds: elapsed,
+      vcpu: alloc.vcpu,
+      parallelFraction: p,
+      agentSeconds: prediction.agentSeconds,
+      deadlineSeconds: d - alloc.startDelaySeconds,
+    },
+    {
+      sizes: ctx.sizes,
+      budgetLeftUsd: Math.max(0, ledger.budget - ledger.committed - alloc.expectedCostUsd),
+      usdPerVcpuSecond: onDemandRate,
+    },
+  );
+  if (adj.action !== 'scale-up') return { runtime, extraUsd: 0 };
+  ctx.res.adjustments++;
+  const doneWork = elapsed / (1 - p + (p * REFERENCE_VCPU) / alloc.vcpu);
+  const rest = runtimeSeconds(Math.max(0, r.agentSeconds - doneWork), p, adj.vcpu);
+  return { runtime: elapsed + rest, extraUsd: (adj.vcpu - alloc.vcpu) * rest * onDemandRate };
 }
 
 /**
