@@ -69,6 +69,11 @@ export type Permission =
   | 'eks:delete-shadow'
   /** All four EKS permissions above. */
   | 'eks:manage-shadow'
+  /**
+   * eks:DescribeCluster (API endpoint and CA) to reach the cluster's Kubernetes API. What the role
+   * may do there is the cluster's access entry and RBAC, not IAM (README, deploy-time branching).
+   */
+  | 'eks:kubernetes-api'
   /** elasticloadbalancing:ModifyListener / ModifyRule (weights). */
   | 'elb:shift-weights'
   /** elasticloadbalancing:DescribeListeners / DescribeRules (read the weights back). */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { smokeRunner } from '../../shared/aws/http-smoke';
 import { MigrationPlan } from '../../shared/migration/plan';
+import { checkHealthy, decommissionShadow } from '../../shared/migration/tasks';
 import { PipelineContext } from '../../shared/pipeline/input';
 import {
   beginDeployment,
@@ -19,9 +20,9 @@ import {
   validatePipelineInput,
 } from '../../shared/pipeline/tasks';
 import { parseOrThrow } from '../../shared/validation';
-import type { TaskFn } from '../migration/core';
+import { TASK_INPUTS, type TaskFn } from '../migration/core';
 import { clock } from '../runtime';
-import { ecsCompute, versions } from '../runtime/compute';
+import { branchCompute, versions } from '../runtime/compute';
 import { events } from '../runtime/events';
 import { health } from '../runtime/health';
 import { repositories } from '../runtime/repositories';
@@ -39,8 +40,8 @@ export function pipelineDeps(): PipelineDeps {
     clock: clock(),
     repositories: repositories(),
     events: events(),
-    // Deploy-time branching acts on ECS services only (validation refuses other kinds).
-    compute: ecsCompute(),
+    // ECS services, or on EKS the nodegroups with the cluster's Kubernetes objects.
+    compute: branchCompute(),
     traffic: traffic(),
     health: health(),
     smoke: smokeRunner(),
@@ -108,3 +109,16 @@ export const primaryStable: TaskFn = (input) =>
 export const merge: TaskFn = (input) => planMerge(pipelineDeps(), parse('planMerge', input));
 export const finish: TaskFn = (input) => finishDeployment(pipelineDeps(), parse('finish', input));
 export const discard: TaskFn = (input) => discardDeployment(pipelineDeps(), parse('discard', input));
+
+/**
+ * The shadow environment's readiness poll and its decommission on merge: the migration's task
+ * logic over this capability's pools, so on EKS they see the shadow Deployment's rollout and
+ * delete the shadow Kubernetes objects with the nodegroup.
+ */
+export const shadowHealthy: TaskFn = (input) =>
+  checkHealthy(pipelineDeps(), parseOrThrow(TASK_INPUTS.checkHealthy, input, 'checkHealthy task input'));
+export const decommission: TaskFn = (input) =>
+  decommissionShadow(
+    pipelineDeps(),
+    parseOrThrow(TASK_INPUTS.decommission, input, 'decommission task input'),
+  );

@@ -45,3 +45,5 @@ export const primaryStableHandler = lambda('PrimaryStable', core.primaryStable);
 export const planMergeHandler = lambda('PlanMerge', core.merge);
 export const finishHandler = lambda('Finish', core.finish);
 export const discardHandler = lambda('Discard', core.discard);
+export const checkHealthyHandler = lambda('CheckHealthy', core.shadowHealthy);
+export const decommissionHandler = lambda('Decommission', core.decommission);

@@ -38,11 +38,11 @@ export const PIPELINE_TASKS_BY_SUBSTITUTION: Readonly<Record<string, migration.T
   PipelinePlanMergeFunctionArn: core.merge,
   PipelineFinishFunctionArn: core.finish,
   PipelineDiscardFunctionArn: core.discard,
-  MigrationCheckHealthyFunctionArn: migration.healthy,
+  PipelineCheckHealthyFunctionArn: core.shadowHealthy,
   MigrationSmokeTestFunctionArn: migration.smoke,
   MigrationShiftFunctionArn: migration.shift,
   MigrationGateFunctionArn: migration.gate,
-  MigrationDecommissionFunctionArn: migration.decommission,
+  PipelineDecommissionFunctionArn: core.decommission,
 };
 
 export function pipelineSubstitutions(): Record<string, string> {

@@ -1,5 +1,6 @@
 import {
   type FunctionSpec,
+  type Permission,
   type StateMachineSpec,
   type TableAccess,
   type TableName,
@@ -9,11 +10,12 @@ import {
 /**
  * The pipeline-branch task functions. One bundle (`functions/pipeline/index.ts`), one exported
  * handler per function, so each gets only the grants its task needs. The state machine also calls
- * the shadow-pool migration's CheckHealthy, SmokeTest, Shift, Gate and Decommission functions
- * (functions/migration/manifest.ts). Deploy-time branching acts on ECS services only, so no
- * function here holds an EKS right. The test runners (CodeBuild projects, Lambda functions) are
- * named in workload definitions at run time: `tests:start` allows only those tagged
- * shadowscale:managed=true.
+ * the shadow-pool migration's SmokeTest, Shift and Gate functions (functions/migration/manifest.ts),
+ * which touch traffic and metrics only. A task that reaches the pools holds the ECS rights and,
+ * for EKS workloads, the nodegroup rights plus `eks:kubernetes-api` (DescribeCluster; the shadow
+ * Deployment, Service and TargetGroupBinding are authorized by the cluster's access entry and
+ * RBAC). The test runners (CodeBuild projects, Lambda functions) are named in workload
+ * definitions at run time: `tests:start` allows only those tagged shadowscale:managed=true.
  */
 const ENTRY = 'functions/pipeline/index.ts';
 /** Every task that loads the workload reads its definition. */
@@ -24,6 +26,9 @@ const OPERATION: TableAccess = ['GetItem', 'PutItem'];
 const OPERATION_AND_LEASE: TableAccess = ['GetItem', 'PutItem', 'DeleteItem'];
 /** The latest forecast of the workload. */
 const FORECAST: TableAccess = ['GetItem'];
+/** Reading either kind of pool: the ECS service, or the EKS nodegroup and its Deployment. */
+const READ_POOLS = ['ecs:read', 'eks:read', 'eks:kubernetes-api'] as const satisfies readonly Permission[];
+
 /** The workload's operations, listed by its index. */
 const OPERATIONS_OF_WORKLOAD: TableAccess = {
   actions: ['GetItem', 'Query'],
@@ -54,22 +59,22 @@ export const PIPELINE_FUNCTIONS: readonly FunctionSpec[] = [
     'beginHandler',
     'Take the workload lease and create or resume the deployment',
     { ...WORKLOAD, operations: OPERATION_AND_LEASE },
-    // Records the primary's version and the weights it starts from.
-    ['ecs:read', 'elb:read-weights'],
+    // Records the primary's version (ECS service, or EKS Deployment) and the weights it starts from.
+    ['ecs:read', 'eks:kubernetes-api', 'elb:read-weights'],
   ),
   spec(
     'PipelinePlan',
     'planHandler',
     'Size the shadow environment and fix the traffic steps',
     { ...WORKLOAD, predictions: FORECAST, operations: OPERATION },
-    ['ecs:read'],
+    READ_POOLS,
   ),
   spec(
     'PipelineProvision',
     'provisionHandler',
-    'Create or reuse the shadow ECS service on the new version',
+    'Create or reuse the shadow environment on the new version (ECS service, or EKS nodegroup and Deployment)',
     { ...WORKLOAD, operations: OPERATION },
-    ['ecs:read', 'ecs:scale', 'ecs:create-shadow'],
+    [...READ_POOLS, 'ecs:scale', 'ecs:create-shadow', 'eks:scale', 'eks:create-shadow'],
     60,
   ),
   spec(
@@ -89,9 +94,9 @@ export const PIPELINE_FUNCTIONS: readonly FunctionSpec[] = [
   spec(
     'PipelineDeployPrimary',
     'deployPrimaryHandler',
-    'Roll the primary ECS service onto the new version',
+    'Roll the primary (ECS service or EKS Deployment) onto the new version',
     { ...WORKLOAD, operations: OPERATION },
-    ['ecs:read', 'ecs:deploy', 'ecs:scale'],
+    ['ecs:read', 'ecs:deploy', 'ecs:scale', 'eks:kubernetes-api'],
     60,
   ),
   spec(
@@ -99,14 +104,14 @@ export const PIPELINE_FUNCTIONS: readonly FunctionSpec[] = [
     'primaryStableHandler',
     "One poll of the primary's rollout",
     { ...WORKLOAD, operations: OPERATION },
-    ['ecs:read'],
+    READ_POOLS,
   ),
   spec(
     'PipelinePlanMerge',
     'planMergeHandler',
     'Plan traffic home once the primary runs the new version',
     { ...WORKLOAD, operations: OPERATION },
-    ['ecs:read'],
+    READ_POOLS,
   ),
   spec(
     'PipelineFinish',
@@ -120,18 +125,39 @@ export const PIPELINE_FUNCTIONS: readonly FunctionSpec[] = [
     'discardHandler',
     'Restore traffic, delete the shadow environment, roll the primary back, record why, release the lease',
     { ...WORKLOAD, operations: OPERATION_AND_LEASE },
-    ['ecs:read', 'ecs:deploy', 'ecs:scale', 'ecs:delete-shadow', 'elb:shift-weights', 'elb:read'],
+    [
+      ...READ_POOLS,
+      'ecs:deploy',
+      'ecs:scale',
+      'ecs:delete-shadow',
+      'eks:delete-shadow',
+      'elb:shift-weights',
+      'elb:read',
+    ],
     120,
+  ),
+  spec(
+    'PipelineCheckHealthy',
+    'checkHealthyHandler',
+    "One readiness poll of the shadow environment (and on EKS its Deployment's rollout) and its target group",
+    { ...WORKLOAD, predictions: FORECAST, operations: OPERATION },
+    [...READ_POOLS, 'elb:read-health'],
+  ),
+  spec(
+    'PipelineDecommission',
+    'decommissionHandler',
+    'Delete the shadow environment once it carries no traffic (on EKS its Kubernetes objects, then the nodegroup)',
+    { ...WORKLOAD, operations: OPERATION },
+    [...READ_POOLS, 'ecs:delete-shadow', 'eks:delete-shadow', 'elb:read-weights'],
+    60,
   ),
 ];
 
 /** The migration's functions the pipeline-branch state machine calls too. */
 export const PIPELINE_SHARED_MIGRATION_FUNCTIONS = [
-  'MigrationCheckHealthy',
   'MigrationSmokeTest',
   'MigrationShift',
   'MigrationGate',
-  'MigrationDecommission',
 ] as const;
 
 export const PIPELINE_STATE_MACHINES: readonly StateMachineSpec[] = [

@@ -2,8 +2,9 @@ import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-s
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { EcsComputePool } from '../../shared/aws/ecs-pool';
+import { EksBranchPool } from '../../shared/aws/eks-branch';
 import { EksComputePool } from '../../shared/aws/eks-pool';
-import { ConfigError } from '../../shared/errors';
+import { KubernetesHttpApi } from '../../shared/aws/kubernetes';
 import type {
   ComputePool,
   PoolRole,
@@ -26,6 +27,8 @@ let cachedEks: EksComputePool | undefined;
 let ecsClient: ECSClient | undefined;
 let scalingClient: ApplicationAutoScalingClient | undefined;
 let eksClient: EKSClient | undefined;
+let kubeApi: KubernetesHttpApi | undefined;
+let cachedBranch: EksBranchPool | undefined;
 
 function ecsAdapter(): EcsComputePool {
   ecsClient ??= traced(new ECSClient({}));
@@ -59,45 +62,47 @@ export function compute(): ComputePool {
 }
 
 /**
- * The ECS adapter alone, for capabilities that act on ECS workloads only (deploy-time branching
- * refuses other kinds at validation): such a bundle never builds an EKS client, so its role
- * holds no EKS right. Any other kind is a ConfigError.
+ * The pools deploy-time branching acts on, by compute kind: an ECS service (the ECS adapter is
+ * both pool and versions), or on EKS the nodegroup pool with the cluster's Kubernetes objects
+ * (`EksBranchPool`: shadow Deployment, Service and TargetGroupBinding; versions are the
+ * Deployment's image). The Kubernetes API is reached with the EKS client's credentials and the
+ * endpoint and CA from eks:DescribeCluster.
  */
-export const computeOnEcs: ComputePool = {
+function branchPoolFor(workload: Workload): ComputePool & VersionedPool {
+  if (workload.compute.kind === 'ecs') return ecsAdapter();
+  eksClient ??= traced(new EKSClient({}));
+  cachedEks ??= new EksComputePool(eksClient);
+  kubeApi ??= new KubernetesHttpApi(eksClient);
+  cachedBranch ??= new EksBranchPool(cachedEks, kubeApi);
+  return cachedBranch;
+}
+
+export const branchPools: ComputePool = {
   describe: (workload: Workload, role: PoolRole): Promise<PoolStatus> =>
-    ecsPool(workload).describe(workload, role),
+    branchPoolFor(workload).describe(workload, role),
   scale: (workload: Workload, role: PoolRole, desired: number): Promise<void> =>
-    ecsPool(workload).scale(workload, role, desired),
+    branchPoolFor(workload).scale(workload, role, desired),
   setFloor: (workload: Workload, role: PoolRole, floor: number): Promise<void> =>
-    ecsPool(workload).setFloor(workload, role, floor),
+    branchPoolFor(workload).setFloor(workload, role, floor),
   ensureShadow: (workload: Workload, spec: ShadowSpec): Promise<PoolStatus> =>
-    ecsPool(workload).ensureShadow(workload, spec),
-  deleteShadow: (workload: Workload): Promise<void> => ecsPool(workload).deleteShadow(workload),
+    branchPoolFor(workload).ensureShadow(workload, spec),
+  deleteShadow: (workload: Workload): Promise<void> => branchPoolFor(workload).deleteShadow(workload),
 };
 
-/** `computeOnEcs`, unless `setRuntime({ compute })` installed another pool. */
-export function ecsCompute(): ComputePool {
-  return overrides.compute ?? computeOnEcs;
+/** `branchPools`, unless `setRuntime({ compute })` installed another pool. */
+export function branchCompute(): ComputePool {
+  return overrides.compute ?? branchPools;
 }
 
-/** Versions live on ECS services; an EKS nodegroup runs nodes, not a version of the workload. */
-export const versionsOnEcs: VersionedPool = {
-  version: (workload: Workload, role: PoolRole) => ecsPool(workload).version(workload, role),
+/** Versions: an ECS service's task definition, an EKS workload's Deployment image. */
+export const branchVersions: VersionedPool = {
+  version: (workload: Workload, role: PoolRole) => branchPoolFor(workload).version(workload, role),
   deploy: (workload: Workload, role: PoolRole, version: string) =>
-    ecsPool(workload).deploy(workload, role, version),
+    branchPoolFor(workload).deploy(workload, role, version),
 };
-
-function ecsPool(workload: Workload): EcsComputePool {
-  if (workload.compute.kind !== 'ecs') {
-    throw new ConfigError(
-      `workload ${workload.workloadId} runs on ${workload.compute.kind}: deploy-time branching acts on ECS services only`,
-    );
-  }
-  return ecsAdapter();
-}
 
 export function versions(): VersionedPool {
-  return overrides.versions ?? versionsOnEcs;
+  return overrides.versions ?? branchVersions;
 }
 
 /** Forget the lazily built clients (tests that change the environment). */
@@ -110,4 +115,6 @@ export function resetComputeCache(): void {
   eksClient = undefined;
   cachedEcs = undefined;
   cachedEks = undefined;
+  kubeApi = undefined;
+  cachedBranch = undefined;
 }

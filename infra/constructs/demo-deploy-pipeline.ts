@@ -86,9 +86,10 @@ export class DemoDeployPipeline extends Construct {
         },
       ],
     });
-    // CodePipeline writes the action's input as `<artifact>::<path>`; the Step Functions invoke
-    // action reads `Input` as a path inside its input artifact (CodePipeline action reference,
-    // "AWS Step Functions invoke action": InputType FilePath).
+    // CDK's StateMachineInput.filePath writes `Input` as `<artifact>::<path>`; the Step Functions
+    // invoke action reads it, with InputType FilePath, as the path of the file inside its one
+    // input artifact (example entry `assets/input.json`), so `Input` is set to the bare path.
+    // https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-StepFunctions.html#action-reference-StepFunctions-config
     (this.pipeline.node.defaultChild as codepipeline.CfnPipeline).addPropertyOverride(
       'Stages.1.Actions.0.Configuration.Input',
       DEPLOY_INPUT_FILE,

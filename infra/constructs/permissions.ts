@@ -33,6 +33,7 @@ import { defaultStateMachineName } from './workflow';
  * | `ec2:RunInstances` (`eks:create-shadow`) | registered launch templates (else templates tagged), and the launch's resources only via them (`ec2:LaunchTemplate`) |
  * | `ec2:CreateTags` (`eks:create-shadow`) | instances, volumes, interfaces, only during RunInstances (`ec2:CreateAction`) |
  * | `eks:DeleteNodegroup` (`eks:delete-shadow`) | ARN as above AND resource tag |
+ * | `eks:DescribeCluster` (`eks:kubernetes-api`) | ARN `cluster/<cluster>` of registered clusters; else clusters tagged `shadowscale:managed=true` (what the role may then do inside the cluster is its access entry and RBAC) |
  * | `application-autoscaling:DescribeScalableTargets` (`ecs:set-floor`) | none possible (read, resource `*`, acknowledged) |
  * | `application-autoscaling:RegisterScalableTarget` (`ecs:set-floor`) | scalable targets of this account/region (ids assigned by AWS) |
  * | `elasticloadbalancing:ModifyListener` | registered listener ARNs; else tag on the listener |
@@ -697,6 +698,35 @@ function route53Statements(
 }
 
 /** The statements granting one permission. Throws `ValidationError` when it cannot be scoped. */
+/**
+ * eks:DescribeCluster, the endpoint and CA of the cluster's Kubernetes API (deploy-time branching
+ * on EKS). Scoped to the registered clusters, else to clusters tagged shadowscale:managed=true.
+ * Signing the API token (a presigned sts:GetCallerIdentity) needs no IAM permission.
+ */
+function eksClusterAccessStatements(scope: IConstruct, ctx: PermissionContext): ScopedStatement[] {
+  const clusters = ctx.managed.eksClusters;
+  if (clusters.length > 0) {
+    return [
+      statement({
+        sid: 'EksDescribeCluster',
+        actions: ['eks:DescribeCluster'],
+        resources: clusters.map((c) => arnFor(scope, 'eks', `cluster/${c}`)),
+      }),
+    ];
+  }
+  return [
+    statement(
+      {
+        sid: 'EksDescribeCluster',
+        actions: ['eks:DescribeCluster'],
+        resources: [arnFor(scope, 'eks', 'cluster/*')],
+        conditions: resourceTag,
+      },
+      'eks:DescribeCluster: no EKS cluster registered in shadowscale:managed.eksClusters, so it is limited to clusters tagged shadowscale:managed=true',
+    ),
+  ];
+}
+
 export function permissionStatements(
   scope: IConstruct,
   permission: Permission,
@@ -752,6 +782,8 @@ export function permissionStatements(
       return eksStatements(scope, ctx, 'delete');
     case 'eks:manage-shadow':
       return (['read', 'scale', 'create', 'delete'] as const).flatMap((p) => eksStatements(scope, ctx, p));
+    case 'eks:kubernetes-api':
+      return eksClusterAccessStatements(scope, ctx);
     case 'elb:shift-weights':
       return elbShiftStatements(scope, ctx);
     case 'elb:read-weights':

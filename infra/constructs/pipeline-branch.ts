@@ -60,6 +60,12 @@ export class PipelineBranch extends Construct {
   public readonly stageHistory: ProjectFunction;
   public readonly pipelineRule: events.Rule;
   public readonly buildRule: events.Rule;
+  /**
+   * Roles of the tasks that call an EKS cluster's Kubernetes API (the `eks:kubernetes-api`
+   * permission): each needs an EKS access entry and RBAC on deployments, services and
+   * targetgroupbindings in the workload's namespace (README, deploy-time branching).
+   */
+  public readonly kubernetesRoles: readonly iam.IRole[];
 
   constructor(scope: Construct, id: string, props: PipelineBranchProps) {
     super(scope, id);
@@ -71,6 +77,9 @@ export class PipelineBranch extends Construct {
     const callable = new Map([...props.sharedFunctions, ...own]);
     const workflows = buildWorkflows(this, props.stateMachines, callable, context);
     this.functions = own;
+    this.kubernetesRoles = [...own.values()]
+      .filter((f) => f.spec.permissions.includes('eks:kubernetes-api'))
+      .map((f) => f.role);
     this.workflow = pick(workflows, props.stateMachineId, 'state machine');
     for (const runner of props.testRunners ?? []) this.grantTaskResponse(runner);
 

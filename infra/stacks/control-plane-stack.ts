@@ -1,4 +1,4 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -165,6 +165,15 @@ export class ControlPlaneStack extends Stack {
       new CfnOutput(this, `${workflow.spec.id}StateMachineArn`, {
         value: workflow.stateMachine.stateMachineArn,
       });
+    if (this.pipelineBranch) {
+      // The principals an EKS cluster's access entries must name for deploy-time branching.
+      new CfnOutput(this, 'PipelineBranchKubernetesRoleArns', {
+        value: Fn.join(
+          ',',
+          this.pipelineBranch.kubernetesRoles.map((r) => r.roleArn),
+        ),
+      });
+    }
   }
 }
 

@@ -17,6 +17,7 @@ import {
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import { ConfigError, NotFoundError, TransientError } from '../errors';
+import { isImageVersion } from '../pipeline/input';
 import type { ComputePool, PoolRole, PoolStatus, ShadowSpec, VersionedPool } from '../ports/compute';
 import type { Workload } from '../schemas/workload';
 import { assertManaged, awsFailure, isCopyableTagKey, managedTags } from './common';
@@ -64,9 +65,7 @@ function statusOf(service: Service | undefined): PoolStatus {
 }
 
 /** A version that is an image URI (a registry path with a tag or digest), not a task definition. */
-export function isImage(version: string): boolean {
-  return !version.startsWith('arn:') && version.includes('/');
-}
+export const isImage = isImageVersion;
 
 /** The containers with `image` in the named container (default: the first one). */
 export function withImage(

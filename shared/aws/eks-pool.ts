@@ -54,7 +54,8 @@ export function nodegroupStatus(nodegroup: Nodegroup | undefined): PoolStatus {
  * type, labels, taints), labelled `shadowscale/pool=shadow`, tagged `shadowscale:managed=true`.
  * Pods reach the shadow target group through the AWS Load Balancer Controller (a
  * `TargetGroupBinding` for the shadow Deployment, scheduled onto these nodes by the label); this
- * adapter manages the nodes, not the Kubernetes objects.
+ * adapter manages the nodes. Deploy-time branching adds the Kubernetes objects on top of it
+ * (`EksBranchPool`, eks-branch.ts).
  */
 export class EksComputePool implements ComputePool {
   constructor(private readonly client: EKSClient) {}

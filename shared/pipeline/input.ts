@@ -15,6 +15,11 @@ export const Version = z
     'must be a task definition ARN, family:revision, or an image URI with a tag or digest',
   );
 
+/** A version that is a container image URI (a registry path with a tag or digest), not a task definition. */
+export function isImageVersion(version: string): boolean {
+  return !version.startsWith('arn:') && version.includes('/');
+}
+
 export const StageName = z
   .string()
   .regex(/^[A-Za-z0-9_.-]{1,40}$/, 'must be 1-40 chars of letters, digits, _ . -');

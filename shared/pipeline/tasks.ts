@@ -11,7 +11,7 @@ import type { Prediction } from '../schemas/series';
 import type { Workload } from '../schemas/workload';
 import { parseOrThrow } from '../validation';
 import { deploymentOf, forecastStage, type InFlightDeployment, type StageForecast } from './forecast';
-import { deploymentOperationId, PipelineBranchInput, type PipelineContext } from './input';
+import { deploymentOperationId, isImageVersion, PipelineBranchInput, type PipelineContext } from './input';
 
 /**
  * The steps of the pipeline-branch state machine over the ports. Each is one Lambda task (the
@@ -32,7 +32,10 @@ const has = (op: Operation, name: string) => op.steps.some((s) => s.name === nam
 
 // 1. validate -------------------------------------------------------------------------------
 
-/** Parses the execution input; no side effect. An unknown or non-ECS workload is bad input too. */
+/**
+ * Parses the execution input; no side effect. An unknown workload, an EKS workload without its
+ * Kubernetes objects, or a version its compute cannot run is bad input too.
+ */
 export async function validatePipelineInput(
   deps: PipelineDeps,
   event: { input: unknown },
@@ -45,18 +48,7 @@ export async function validatePipelineInput(
       [{ path: 'workloadId', message: 'no such registered workload', received: input.workloadId }],
     );
   }
-  if (record.workload.compute.kind !== 'ecs') {
-    throw new ValidationError(
-      `execution input: field \`workloadId\` = "${input.workloadId}": deploy-time branching supports ECS workloads only (this one runs on ${record.workload.compute.kind}); an EKS shadow environment would need the new version applied to the cluster (a Deployment on the shadow nodegroup and its TargetGroupBinding) through the Kubernetes API, which Shadowscale does not drive`,
-      [
-        {
-          path: 'workloadId',
-          message: 'not an ECS workload: EKS is not supported',
-          received: input.workloadId,
-        },
-      ],
-    );
-  }
+  refuseUnbranchable(record.workload, input.version);
   return {
     workloadId: input.workloadId,
     version: input.version,
@@ -66,6 +58,33 @@ export async function validatePipelineInput(
     ...(input.deploySeconds !== undefined ? { deploySeconds: input.deploySeconds } : {}),
     ...(input.bakeSeconds !== undefined ? { bakeSeconds: input.bakeSeconds } : {}),
   };
+}
+
+/**
+ * An EKS workload is branched through its Kubernetes Deployment (`compute.kubernetes`) and runs
+ * container images: without the one, or given a task definition, the deployment is refused
+ * before anything is touched.
+ */
+function refuseUnbranchable(workload: Workload, version: string): void {
+  if (workload.compute.kind !== 'eks') return;
+  if (!workload.compute.kubernetes) {
+    throw new ValidationError(
+      `execution input: field \`workloadId\` = "${workload.workloadId}": an EKS workload needs \`compute.kubernetes\` (namespace, deployment, container) for deploy-time branching: the new version runs as a Deployment on the shadow nodegroup`,
+      [
+        {
+          path: 'workloadId',
+          message: 'EKS workload without compute.kubernetes',
+          received: workload.workloadId,
+        },
+      ],
+    );
+  }
+  if (!isImageVersion(version)) {
+    throw new ValidationError(
+      `execution input: field \`version\` = "${version}": workload ${workload.workloadId} runs on EKS: the version must be a container image URI with a tag or digest`,
+      [{ path: 'version', message: 'not a container image for an EKS workload', received: version }],
+    );
+  }
 }
 
 // 2. predict --------------------------------------------------------------------------------

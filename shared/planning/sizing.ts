@@ -123,3 +123,18 @@ export function rankForMigration<T extends { workload: Workload; demandUnits: nu
       a.workload.workloadId.localeCompare(b.workload.workloadId),
   );
 }
+
+/**
+ * Pods of a shadow Deployment on an EKS shadow nodegroup of `units` nodes: `replicasPerNode` on
+ * each (the unit of an EKS workload is a node, and the planning core sizes in units).
+ */
+export function shadowReplicasFor(units: number, replicasPerNode: number): number {
+  if (!Number.isFinite(units) || units <= 0) return 0;
+  return Math.ceil(units) * Math.max(1, Math.floor(replicasPerNode));
+}
+
+/** Whole nodes' worth of ready pods: `readyReplicas` at `replicasPerNode` a node, rounded down. */
+export function unitsOfReplicas(readyReplicas: number, replicasPerNode: number): number {
+  if (!Number.isFinite(readyReplicas) || readyReplicas <= 0) return 0;
+  return Math.floor(readyReplicas / Math.max(1, Math.floor(replicasPerNode)));
+}

@@ -17,6 +17,46 @@ export const EcsCompute = z.strictObject({
   containerPort: z.number().int().min(1).max(65535).optional(),
 });
 
+/** A Kubernetes object name (RFC 1123 subdomain): lower-case letters, digits, `-` and `.`. */
+const KubeName = z
+  .string()
+  .max(253)
+  .regex(
+    /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/,
+    'must be a Kubernetes object name: lower-case letters, digits, - and ., starting and ending alphanumeric',
+  );
+/** A namespace or container name (RFC 1123 label): at most 63 lower-case letters, digits and `-`. */
+const KubeLabel = z
+  .string()
+  .max(63)
+  .regex(
+    /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
+    'must be an RFC 1123 label: at most 63 lower-case letters, digits and -, starting and ending alphanumeric',
+  );
+
+/**
+ * The Kubernetes objects deploy-time branching drives on an EKS workload: the primary Deployment
+ * (rolled onto a new image on merge) and the shadow copies it creates beside it (a Deployment on
+ * the shadow nodegroup, a Service, and a `TargetGroupBinding` of the AWS Load Balancer Controller
+ * registering the shadow pods in the shadow target group).
+ */
+export const KubernetesWorkload = z.strictObject({
+  namespace: KubeLabel.default('default'),
+  /** The primary Deployment. */
+  deployment: KubeName,
+  /** The container whose image a version replaces; default the Deployment's first container. */
+  container: KubeLabel.optional(),
+  /** Name of the shadow Deployment, Service and TargetGroupBinding; default `<deployment>-shadow`. */
+  shadowName: KubeName.optional(),
+  /** Port the shadow Service exposes (and the target group reaches); default the container's first port. */
+  containerPort: z.number().int().min(1).max(65535).optional(),
+  /** Pod replicas per shadow node: the shadow Deployment runs units x this. */
+  replicasPerNode: z.number().int().min(1).max(250).default(1),
+  /** The shadow target group's target type (`ip`: pod IPs; `instance`: node ports). */
+  targetType: z.enum(['ip', 'instance']).default('ip'),
+});
+export type KubernetesWorkload = z.infer<typeof KubernetesWorkload>;
+
 export const EksCompute = z.strictObject({
   kind: z.literal('eks'),
   cluster: z.string().min(1),
@@ -25,6 +65,8 @@ export const EksCompute = z.strictObject({
   shadowNodegroup: z.string().min(1).optional(),
   /** Instance types for the shadow nodegroup; default the primary's. */
   shadowInstanceTypes: z.array(z.string().min(1)).min(1).optional(),
+  /** The workload's Kubernetes objects; needed by deploy-time branching, not by migrations. */
+  kubernetes: KubernetesWorkload.optional(),
 });
 
 export const Compute = z.discriminatedUnion('kind', [EcsCompute, EksCompute]);

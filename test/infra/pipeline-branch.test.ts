@@ -39,6 +39,7 @@ let outdir: string;
 let control: Template;
 let demo: Template;
 let nagFindings: string[] = [];
+let kubernetesRoles = 0;
 
 beforeAll(() => {
   // Prepare: the construct beside the shadow-pool functions it shares, a runner role, and the demo stack's pipeline; cdk-nag on.
@@ -86,6 +87,7 @@ beforeAll(() => {
     stageHistory: echo(STAGE_HISTORY_FUNCTIONS[0] as FunctionSpec),
     testRunners: [runner],
   });
+  kubernetesRoles = branch.kubernetesRoles.length;
   monitoring.finish();
   new DemoWorkloadStack(app, 'Demo', {
     env,
@@ -161,6 +163,22 @@ describe('PipelineBranch construct', () => {
     );
     expect(JSON.stringify(answer[0]?.Resource)).toContain('PipelineBranch');
     expect(statements.flatMap(actionsOf).some((a) => a === '*' || a.endsWith(':*'))).toBe(false);
+  });
+
+  it('tasks that reach an EKS cluster hold eks:DescribeCluster only, on clusters tagged shadowscale:managed=true when none is registered', () => {
+    const describe = statementsOf(control).filter((s) => actionsOf(s).includes('eks:DescribeCluster'));
+    expect(describe.length).toBeGreaterThan(0);
+    for (const s of describe) {
+      expect(actionsOf(s)).toEqual(['eks:DescribeCluster']);
+      expect(JSON.stringify(s.Resource)).toContain(':cluster/*');
+      expect(s.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/shadowscale:managed': 'true' } });
+    }
+    const reaching = PIPELINE_FUNCTIONS.filter((f) => f.permissions.includes('eks:kubernetes-api'));
+    expect(describe).toHaveLength(reaching.length);
+    expect(kubernetesRoles).toBe(reaching.length);
+    expect(reaching.map((f) => f.id)).toEqual(
+      expect.arrayContaining(['PipelineProvision', 'PipelineDeployPrimary', 'PipelineDiscard']),
+    );
   });
 
   it('the demo pipeline invokes the state machine by name from its deploy stage, with the release bundle as input', () => {

@@ -21,6 +21,7 @@ interface LocalFlags {
   scenario?: 'default' | 'region-outage' | 'deploy-under-load';
   outageAt?: number;
   outageFor?: number;
+  compute?: 'ecs' | 'eks';
 }
 
 export function registerLocal(program: Command, io: CliIO): void {
@@ -61,10 +62,19 @@ export function registerLocal(program: Command, io: CliIO): void {
       parseDuration,
     )
     .option('--outage-for <duration>', 'region-outage: how long it stays down (default 1h)', parseDuration)
+    .addOption(
+      new Option(
+        '--compute <kind>',
+        'deploy-under-load: the demo runs as an ECS service (default) or an EKS nodegroup with its Deployment (versions are then images)',
+      ).choices(['ecs', 'eks']),
+    )
     .action(async (flags: LocalFlags) => {
       if (flags.scenario === 'deploy-under-load') {
         await runDeployUnderLoadScenario(flags, io);
         return;
+      }
+      if (flags.compute !== undefined) {
+        throw new CliExit(2, '--compute: only with --scenario deploy-under-load');
       }
       const injectFailure = flags.injectFailure;
       if (injectFailure === 'tests') {

@@ -123,7 +123,7 @@ export function registerPipeline(program: Command, io: CliIO): void {
       .requiredOption('--workload <id>', 'registered workload id', zodArg(WorkloadId))
       .requiredOption(
         '--version <version>',
-        'task definition ARN, family:revision, or image URI with a tag or digest',
+        'task definition ARN, family:revision, or image URI with a tag or digest (EKS workloads: an image)',
         zodArg(Version),
       )
       .requiredOption('--stage <name>', 'pipeline stage name', zodArg(StageName))
@@ -178,7 +178,7 @@ export function registerPipeline(program: Command, io: CliIO): void {
     if (opts.json) io.out(`${JSON.stringify(outcome)}\n`);
     if (outcome.status !== 'SUCCEEDED') {
       const line = `pipeline-branch ${outcome.status}: ${outcome.error ?? ''}${outcome.cause ? `: ${outcome.cause}` : ''}`;
-      // Input the first state refused (an unknown or EKS workload) is bad input, like a bad flag.
+      // Input the first state refused (an unknown workload, a version its compute cannot run) is bad input, like a bad flag.
       throw new CliExit(outcome.error === 'ValidationError' ? 2 : 1, line.split('\n')[0] ?? line);
     }
     io.out(`pipeline-branch SUCCEEDED: ${summary(outcome.output)}\n`);

@@ -5,7 +5,7 @@ import { escapeHtml, lineChart, page, table, timeline } from '../../../shared/re
 import type { CliIO } from '../../cli/context';
 import { CliExit } from '../../cli/context';
 import { DEFAULT_TRACE, loadTrace } from '../demo';
-import { type DeployUnderLoadResult, NEW_VERSION, runDeployUnderLoad, STAGE } from './deploy-under-load';
+import { type DeployUnderLoadResult, runDeployUnderLoad, STAGE } from './deploy-under-load';
 
 /** `shadowscale local --scenario deploy-under-load`: flags this scenario reads. */
 export interface DeployUnderLoadFlags {
@@ -16,6 +16,7 @@ export interface DeployUnderLoadFlags {
   primaryMax?: number;
   report?: string;
   quiet?: boolean;
+  compute?: 'ecs' | 'eks';
 }
 
 const HOUR = 3_600_000;
@@ -39,7 +40,7 @@ export function deployUnderLoadReportHtml(r: DeployUnderLoadResult): string {
   const t = [...before, ...h.t];
   const nan = before.map(() => Number.NaN);
   const marks = [
-    { t: d.startedAt, label: `pipeline stage ${STAGE} starts ${NEW_VERSION}` },
+    { t: d.startedAt, label: `pipeline stage ${STAGE} starts ${r.version}` },
     ...d.marks.map((m) => ({ t: m.at, label: m.what })),
   ];
   const f = r.forecast;
@@ -138,6 +139,7 @@ export async function runDeployUnderLoadScenario(
     searchMs: (flags.days ?? 2) * 24 * HOUR,
     failTests: flags.injectFailure === 'tests',
     ...(flags.primaryMax !== undefined ? { primaryMaxUnits: flags.primaryMax } : {}),
+    ...(flags.compute !== undefined ? { compute: flags.compute } : {}),
     ...(flags.quiet ? {} : { onProgress: (line: string) => io.out(`${line}\n`) }),
   });
   const reportPath = resolve(flags.report ?? 'reports/deploy-under-load.html');

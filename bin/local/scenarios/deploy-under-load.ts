@@ -25,6 +25,25 @@ export const OLD_VERSION = 'demo-api:41';
 export const NEW_VERSION = 'demo-api:42';
 const HOUR = 3_600_000;
 
+/** The versions a deployment of the demo goes between: task definitions on ECS, images on EKS. */
+export function demoVersions(compute: 'ecs' | 'eks'): { old: string; new: string } {
+  return compute === 'eks'
+    ? { old: 'registry.local/demo-api:41', new: 'registry.local/demo-api:42' }
+    : { old: OLD_VERSION, new: NEW_VERSION };
+}
+
+/**
+ * The demo on EKS: a managed nodegroup and its Deployment (the simulator stands in for both, a
+ * unit being a node); the Kubernetes objects a branch drives are named as a real workload names
+ * them.
+ */
+const EKS_COMPUTE = {
+  kind: 'eks',
+  cluster: 'local',
+  nodegroup: 'demo-api',
+  kubernetes: { namespace: 'default', deployment: 'demo-api', container: 'api' },
+} as const;
+
 export interface DeployUnderLoadOptions {
   trace: DemandTrace;
   /** Simulated history before the first decision (the forecast's training data). */
@@ -34,6 +53,8 @@ export interface DeployUnderLoadOptions {
   /** The integration tests fail (the branch is discarded). */
   failTests?: boolean;
   primaryMaxUnits?: number;
+  /** Where the demo runs: an ECS service (default) or an EKS nodegroup with its Deployment. */
+  compute?: 'ecs' | 'eks';
   onProgress?: (line: string) => void;
 }
 
@@ -46,14 +67,18 @@ export interface DeployUnderLoadResult {
   forecast?: Prediction;
   deployment?: LocalDeployment;
   trace: DemandTrace;
+  /** The version deployed. */
+  version: string;
 }
 
 export async function runDeployUnderLoad(o: DeployUnderLoadOptions): Promise<DeployUnderLoadResult> {
   const demo = demoWorkload(o.trace, {
     ...(o.primaryMaxUnits ? { primaryMaxUnits: o.primaryMaxUnits } : {}),
   });
+  const versions = demoVersions(o.compute ?? 'ecs');
   const workload = Workload.parse({
     ...demo.workload,
+    ...(o.compute === 'eks' ? { compute: EKS_COMPUTE } : {}),
     deployment: {
       deploySeconds: 600,
       bakeSeconds: 1800,
@@ -104,7 +129,7 @@ export async function runDeployUnderLoad(o: DeployUnderLoadOptions): Promise<Dep
     await repositories.predictions.putPrediction(forecast);
     const input: PipelineBranchInput = {
       workloadId: workload.workloadId,
-      version: NEW_VERSION,
+      version: versions.new,
       stage: STAGE,
     };
     const decision = await predictFromStore(
@@ -128,13 +153,21 @@ export async function runDeployUnderLoad(o: DeployUnderLoadOptions): Promise<Dep
       clock,
       repositories,
       input: { ...input, trigger: 'local' },
-      primaryVersion: OLD_VERSION,
+      primaryVersion: versions.old,
       tests,
       ...(o.onProgress ? { onProgress: (ms, line) => o.onProgress?.(`${iso(ms)} ${line}`) } : {}),
     });
-    return { workload, unitCapacity: demo.unitCapacity, decisions, forecast, deployment, trace };
+    return {
+      workload,
+      unitCapacity: demo.unitCapacity,
+      decisions,
+      forecast,
+      deployment,
+      trace,
+      version: versions.new,
+    };
   }
-  return { workload, unitCapacity: demo.unitCapacity, decisions, trace };
+  return { workload, unitCapacity: demo.unitCapacity, decisions, trace, version: versions.new };
 }
 
 function iso(ms: number): string {

@@ -126,9 +126,15 @@ describe('shadowscale pipeline branch', () => {
     );
   });
 
-  it('--local on an EKS workload: refused as unsupported, exit 2', async () => {
+  it('--local on an EKS workload: the branch runs the new image over the simulated nodegroups and merges', async () => {
+    const image = '123456789012.dkr.ecr.us-east-1.amazonaws.com/web:42';
     await register('cli-branch-eks', (w) => {
-      w.compute = { kind: 'eks', cluster: 'prod-k8s', nodegroup: 'web' } as never;
+      w.compute = {
+        kind: 'eks',
+        cluster: 'prod-k8s',
+        nodegroup: 'web',
+        kubernetes: { namespace: 'shop', deployment: 'web' },
+      } as never;
     });
     const r = await runCli(
       'pipeline',
@@ -136,16 +142,54 @@ describe('shadowscale pipeline branch', () => {
       '--workload',
       'cli-branch-eks',
       '--version',
-      V42,
+      image,
       '--stage',
       'prod',
       '--local',
       '--table-prefix',
       prefix,
     );
-    expect(r.code).toBe(2);
-    expect(r.err.trim().split('\n').at(-1)).toMatch(/supports ECS workloads only \(this one runs on eks\)/);
+    expect(r).toMatchObject({ code: 0 });
+    expect(r.out).toBe(`pipeline-branch SUCCEEDED: merged ${image} to prod\n`);
+    expect(r.err).toContain('> Merged');
   });
+
+  it.each<[string, Record<string, unknown>, string, RegExp]>([
+    [
+      'cli-eks-bare',
+      { kind: 'eks', cluster: 'prod-k8s', nodegroup: 'web' },
+      '123456789012.dkr.ecr.us-east-1.amazonaws.com/web:42',
+      /an EKS workload needs `compute.kubernetes`/,
+    ],
+    [
+      'cli-eks-taskdef',
+      { kind: 'eks', cluster: 'prod-k8s', nodegroup: 'web', kubernetes: { deployment: 'web' } },
+      V42,
+      /field `version` = ".*": workload cli-eks-taskdef runs on EKS: the version must be a container image/,
+    ],
+  ])(
+    '--local on an EKS workload (%s: no Kubernetes objects, or a task definition): exit 2, the field named',
+    async (id, compute, version, message) => {
+      await register(id, (w) => {
+        w.compute = compute as never;
+      });
+      const r = await runCli(
+        'pipeline',
+        'branch',
+        '--workload',
+        id,
+        '--version',
+        version,
+        '--stage',
+        'prod',
+        '--local',
+        '--table-prefix',
+        prefix,
+      );
+      expect(r.code).toBe(2);
+      expect(r.err.trim().split('\n').at(-1)).toMatch(message);
+    },
+  );
 
   it.each<[string, string[], RegExp]>([
     ['a version that is none', ['--version', 'latest'], /--version.*task definition ARN/],

@@ -79,6 +79,27 @@ describe('shadowscale local --scenario deploy-under-load (NYC taxi trace)', () =
     expect(readFileSync(report, 'utf8')).toContain('discard: TestsFailed');
   });
 
+  it('--compute eks: the demo as an EKS nodegroup with its Deployment; the new image branches and merges', async () => {
+    const report = join(dir, 'eks.html');
+
+    const r = await runDeployUnderLoadScenario({ report, compute: 'eks', quiet: true }, io);
+
+    const d = r.deployment;
+    expect(r.workload.compute).toMatchObject({ kind: 'eks', kubernetes: { deployment: 'demo-api' } });
+    expect(r.version).toBe('registry.local/demo-api:42');
+    expect(d?.outcome.status).toBe('succeeded');
+    expect(d?.states.at(-1)).toBe('Merged');
+    expect(d?.fleet.version('demo-api', 'primary')).toBe('registry.local/demo-api:42');
+    expect(d?.fleet.describe('demo-api', 'shadow').exists).toBe(false);
+    expect(readFileSync(report, 'utf8')).toContain('starts registry.local/demo-api:42');
+  });
+
+  it('--compute outside this scenario: exit 2', async () => {
+    const r = await runCli('local', '--compute', 'eks');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--compute: only with --scenario deploy-under-load');
+  });
+
   it('--inject-failure tests outside this scenario, or gate in it: exit 2', async () => {
     expect((await runCli('local', '--inject-failure', 'tests')).code).toBe(2);
     const r = await runCli('local', '--scenario', 'deploy-under-load', '--inject-failure', 'gate');

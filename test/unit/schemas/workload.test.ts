@@ -68,3 +68,52 @@ describe('Workload schema', () => {
     if (shown) expect(error.message).toContain(shown);
   });
 });
+
+describe('EKS compute: the Kubernetes objects deploy-time branching drives', () => {
+  const eks = (kubernetes: unknown) => {
+    const input = workloadInput() as unknown as Record<string, unknown>;
+    input.compute = { kind: 'eks', cluster: 'prod', nodegroup: 'web-nodes', kubernetes };
+    return input;
+  };
+
+  it('accepts them and applies defaults', () => {
+    const w = parseOrThrow(Workload, eks({ deployment: 'web' }), 'workload');
+    expect(w.compute).toMatchObject({
+      kubernetes: { namespace: 'default', deployment: 'web', replicasPerNode: 1, targetType: 'ip' },
+    });
+  });
+
+  it.each<[string, unknown, string, string]>([
+    ['no Deployment', { namespace: 'shop' }, 'compute.kubernetes.deployment', 'missing'],
+    ['a Deployment name with capitals', { deployment: 'Web' }, 'compute.kubernetes.deployment', '"Web"'],
+    [
+      'a namespace with a dot',
+      { deployment: 'web', namespace: 'a.b' },
+      'compute.kubernetes.namespace',
+      '"a.b"',
+    ],
+    [
+      'a container name too long',
+      { deployment: 'web', container: 'c'.repeat(64) },
+      'compute.kubernetes.container',
+      '<=63 characters',
+    ],
+    [
+      'zero replicas a node',
+      { deployment: 'web', replicasPerNode: 0 },
+      'compute.kubernetes.replicasPerNode',
+      '0',
+    ],
+    [
+      'an unknown target type',
+      { deployment: 'web', targetType: 'lambda' },
+      'compute.kubernetes.targetType',
+      '"lambda"',
+    ],
+    ['a typo', { deployment: 'web', namepsace: 'x' }, 'compute.kubernetes.namepsace', '"x"'],
+  ])('rejects %s, naming the field and value', (_name, kubernetes, path, shown) => {
+    const error = rejectionOf(eks(kubernetes));
+    expect(error.issues.map((i) => i.path)).toContain(path);
+    expect(error.message).toContain(shown);
+  });
+});
