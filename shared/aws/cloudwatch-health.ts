@@ -58,6 +58,7 @@ export class CloudWatchTargetHealth implements TargetHealthSource {
     targetGroupArn: string,
     loadBalancerDimension: string | undefined,
     windowSeconds: number,
+    options: { sinceMs?: number } = {},
   ): Promise<TargetHealthResult> {
     if (!loadBalancerDimension) {
       throw new ConfigError(
@@ -107,6 +108,14 @@ export class CloudWatchTargetHealth implements TargetHealthSource {
           list.filter((p) => p.t > newest - windowMs && p.t <= newest),
         );
       }
+    }
+    if (options.sinceMs !== undefined) {
+      const since = options.sinceMs;
+      for (const [id, list] of values)
+        values.set(
+          id,
+          list.filter((p) => p.t >= since),
+        );
     }
     const series = (id: QueryId) => values.get(id) ?? [];
     if (series('requests').length === 0) {

@@ -87,7 +87,12 @@ export class CloudWatchRegionalHealth implements RegionalHealthSource {
       new CloudWatchClient({ region }),
   ) {}
 
-  read(workload: Workload, region: string, windowSeconds: number): Promise<TargetHealthResult> {
+  read(
+    workload: Workload,
+    region: string,
+    windowSeconds: number,
+    options: { sinceMs?: number } = {},
+  ): Promise<TargetHealthResult> {
     const endpoint = workload.failover?.dns.endpoints[region];
     if (!endpoint?.targetGroupArn || !endpoint.loadBalancerDimension) {
       throw new ConfigError(
@@ -101,6 +106,6 @@ export class CloudWatchRegionalHealth implements RegionalHealthSource {
       });
       this.sources.set(region, source);
     }
-    return source.read(endpoint.targetGroupArn, endpoint.loadBalancerDimension, windowSeconds);
+    return source.read(endpoint.targetGroupArn, endpoint.loadBalancerDimension, windowSeconds, options);
   }
 }

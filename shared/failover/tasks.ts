@@ -26,7 +26,7 @@ import type { Prediction } from '../schemas/series';
 import type { Workload } from '../schemas/workload';
 import { parseOrThrow } from '../validation';
 import { regionsOf, setAndVerifyRegions, toPairWeights, toRegionWeights, ttlIsOurs } from './dns';
-import { forecastRisk, judgeRegion } from './health';
+import { ALB_METRIC_DELAY_SECONDS, forecastRisk, judgeRegion } from './health';
 import { type RegionalContext, RegionalInput, type RegionalKind, RegionalPlan } from './input';
 import { raisedStandbyUnits, standbyLimits } from './standby';
 
@@ -460,9 +460,25 @@ export async function gateRegion(
   const failover = workload.failover;
   if (!failover) throw new PlanRejectedError(`workload ${workload.workloadId} has no failover configuration`);
   const region = plan.kind === 'failover' ? plan.standby : plan.home;
-  const result = await deps.health.read(workload, region, plan.gateWindowSeconds);
-  const verdict = evaluateGate(result, failover.gate, { noData: cursor.noData, failed: cursor.failed });
   const ops = deps.repositories.operations;
+  // Judge only whole minutes after the step: CloudWatch publishes a minute about a minute after it
+  // ends, and an earlier one describes traffic that had not moved yet. Until the first such minute
+  // can be published the gate is "not yet", which does not count as no data.
+  const op = await loadOperation(deps, input.operationId);
+  const shiftedAt = op.steps.filter((s) => s.name === 'dns-shifted').at(-1)?.at ?? deps.clock.now();
+  const sinceMs = Math.ceil(shiftedAt / 60_000) * 60_000;
+  const readableAt = sinceMs + 60_000 + ALB_METRIC_DELAY_SECONDS * 1000;
+  if (deps.clock.now() < readableAt) {
+    await ops.renewLease(workload.workloadId, input.operationId, REGIONAL_LEASE_TTL_MS);
+    const left = Math.ceil((readableAt - deps.clock.now()) / 1000);
+    return {
+      ...cursor,
+      decision: 'retry',
+      reasons: [`the first minute after the step is readable in ${left} s`],
+    };
+  }
+  const result = await deps.health.read(workload, region, plan.gateWindowSeconds, { sinceMs });
+  const verdict = evaluateGate(result, failover.gate, { noData: cursor.noData, failed: cursor.failed });
   await ops.renewLease(workload.workloadId, input.operationId, REGIONAL_LEASE_TTL_MS);
   if (verdict.decision === 'fail') {
     await ops.appendStep(

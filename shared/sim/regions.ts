@@ -324,7 +324,13 @@ export class SimRegions {
    * load balancer stopped publishing: it is not answering).
    */
   readonly health: RegionalHealthSource = {
-    read: async (_workload: Workload, region: string, windowSeconds: number): Promise<TargetHealthResult> => {
+    read: async (
+      _workload: Workload,
+      region: string,
+      windowSeconds: number,
+      options?: { sinceMs?: number },
+    ): Promise<TargetHealthResult> => {
+      const since = options?.sinceMs ?? Number.NEGATIVE_INFINITY;
       this.region(region);
       const now = this.now();
       const delayMs = (this.options.metricDelaySeconds ?? ALB_METRIC_DELAY_SECONDS) * 1000;
@@ -332,7 +338,7 @@ export class SimRegions {
       const minutes = Math.max(1, Math.ceil(windowSeconds / 60));
       let newest = Math.floor((now - delayMs) / MINUTE) * MINUTE - MINUTE;
       let found: MinuteDatapoint | undefined;
-      for (; newest + MINUTE >= now - staleMs; newest -= MINUTE) {
+      for (; newest + MINUTE >= now - staleMs && newest >= since; newest -= MINUTE) {
         found = this.minute(region, newest);
         if (found) break;
       }
@@ -341,7 +347,7 @@ export class SimRegions {
       }
       let requests = found.requests;
       let errors = found.errors;
-      for (let k = 1; k < minutes; k++) {
+      for (let k = 1; k < minutes && newest - k * MINUTE >= since; k++) {
         const older = this.minute(region, newest - k * MINUTE);
         if (!older) continue;
         requests += older.requests;
