@@ -7,6 +7,7 @@ import {
 } from '../bin/local/scenarios/region-outage';
 import { resetRuntime } from '../functions/runtime';
 import { ManualClock } from '../shared/clock';
+import { ALB_METRIC_DELAY_SECONDS } from '../shared/failover/health';
 import { SimRegions } from '../shared/sim/regions';
 
 /**
@@ -20,7 +21,9 @@ import { SimRegions } from '../shared/sim/regions';
  */
 const MINUTE = 60_000;
 export const ROUTE53_DETECTION_S = 10 * 3;
-const TARGET_TRACKING_DELAY_MS = 3 * MINUTE;
+// Target tracking scales out after three one-minute alarm datapoints, each readable only after
+// CloudWatch publishes it (the same delay the detector reads the ALB metrics with).
+const TARGET_TRACKING_DELAY_MS = 3 * MINUTE + ALB_METRIC_DELAY_SECONDS * 1000;
 
 export interface FailoverEvent {
   trace: string;

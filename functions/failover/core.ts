@@ -49,6 +49,7 @@ const CursorSchema = z.strictObject({
   last: z.boolean(),
   weights: TrafficWeights,
   regionWeights: z.record(z.string(), z.number().int()),
+  waitSeconds: z.number().int().nonnegative(),
   noData: z.number().int().nonnegative(),
   failed: z.number().int().nonnegative(),
   decision: z.enum(['pending', 'pass', 'retry']),

@@ -36,16 +36,29 @@ type QueryId = (typeof QUERIES)[number]['id'];
  * - unhealthy hosts: the worst minute; healthy hosts: the latest minute.
  * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html
  */
+export interface CloudWatchTargetHealthOptions {
+  /**
+   * Read the newest published minutes instead of the last clock minutes: the window ends at the
+   * newest `RequestCount` datapoint, looked for back to `staleAfterSeconds` (CloudWatch publishes
+   * an ALB minute about a minute after it ends, so the last clock minute is usually not there yet
+   * and would read as no data). No datapoint that recent: `no-data` (the load balancer stopped
+   * publishing). Used by the regional detector, which must not read a publication delay as an outage.
+   */
+  newestPublished?: { staleAfterSeconds: number };
+}
+
 export class CloudWatchTargetHealth implements TargetHealthSource {
   constructor(
     private readonly client: CloudWatchClient,
     private readonly clock: Clock,
+    private readonly options: CloudWatchTargetHealthOptions = {},
   ) {}
 
   async read(
     targetGroupArn: string,
     loadBalancerDimension: string | undefined,
     windowSeconds: number,
+    options: { sinceMs?: number } = {},
   ): Promise<TargetHealthResult> {
     if (!loadBalancerDimension) {
       throw new ConfigError(
@@ -56,8 +69,13 @@ export class CloudWatchTargetHealth implements TargetHealthSource {
       { Name: 'TargetGroup', Value: targetGroupDimension(targetGroupArn) },
       { Name: 'LoadBalancer', Value: loadBalancerDimension },
     ];
-    const endMs = Math.floor(this.clock.now() / 60_000) * 60_000;
-    const startMs = endMs - Math.max(60, Math.ceil(windowSeconds / 60) * 60) * 1000;
+    const now = this.clock.now();
+    const windowMs = Math.max(60, Math.ceil(windowSeconds / 60) * 60) * 1000;
+    const stale = this.options.newestPublished;
+    const endMs = stale ? Math.ceil(now / 60_000) * 60_000 : Math.floor(now / 60_000) * 60_000;
+    const startMs = stale
+      ? Math.floor((now - stale.staleAfterSeconds * 1000) / 60_000) * 60_000 - windowMs
+      : endMs - windowMs;
     const queries: MetricDataQuery[] = QUERIES.map((q) => ({
       Id: q.id,
       MetricStat: {
@@ -75,6 +93,30 @@ export class CloudWatchTargetHealth implements TargetHealthSource {
       next = out.NextToken;
     } while (next);
 
+    if (stale) {
+      const newest = Math.max(...(values.get('requests') ?? []).map((p) => p.t));
+      if (!Number.isFinite(newest) || newest + 60_000 < now - stale.staleAfterSeconds * 1000) {
+        return {
+          kind: 'no-data',
+          reason: `no RequestCount datapoint for ${dimensions[0]?.Value} in the last ${stale.staleAfterSeconds}s`,
+        };
+      }
+      // Keep the window's worth of minutes ending at the newest published one.
+      for (const [id, list] of values) {
+        values.set(
+          id,
+          list.filter((p) => p.t > newest - windowMs && p.t <= newest),
+        );
+      }
+    }
+    if (options.sinceMs !== undefined) {
+      const since = options.sinceMs;
+      for (const [id, list] of values)
+        values.set(
+          id,
+          list.filter((p) => p.t >= since),
+        );
+    }
     const series = (id: QueryId) => values.get(id) ?? [];
     if (series('requests').length === 0) {
       return {

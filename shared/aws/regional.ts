@@ -3,6 +3,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { EKSClient } from '@aws-sdk/client-eks';
 import type { Clock } from '../clock';
 import { ConfigError } from '../errors';
+import { ALB_METRIC_DELAY_SECONDS, staleAfterSeconds } from '../failover/health';
 import type { ComputePool, PoolStatus } from '../ports/compute';
 import type { TargetHealthResult } from '../ports/metrics';
 import type { RegionalHealthSource, StandbyPool } from '../ports/regions';
@@ -73,7 +74,10 @@ function defaultPool(kind: 'ecs' | 'eks', region: string): ComputePool {
     : new EksComputePool(new EKSClient({ region }));
 }
 
-/** `RegionalHealthSource` from each region's ALB metrics (CloudWatch in that region). */
+/**
+ * `RegionalHealthSource` from each region's ALB metrics (CloudWatch in that region): the newest
+ * published minutes, so CloudWatch's publication delay never reads as a region not answering.
+ */
 export class CloudWatchRegionalHealth implements RegionalHealthSource {
   private readonly sources = new Map<string, CloudWatchTargetHealth>();
 
@@ -83,7 +87,12 @@ export class CloudWatchRegionalHealth implements RegionalHealthSource {
       new CloudWatchClient({ region }),
   ) {}
 
-  read(workload: Workload, region: string, windowSeconds: number): Promise<TargetHealthResult> {
+  read(
+    workload: Workload,
+    region: string,
+    windowSeconds: number,
+    options: { sinceMs?: number } = {},
+  ): Promise<TargetHealthResult> {
     const endpoint = workload.failover?.dns.endpoints[region];
     if (!endpoint?.targetGroupArn || !endpoint.loadBalancerDimension) {
       throw new ConfigError(
@@ -92,9 +101,11 @@ export class CloudWatchRegionalHealth implements RegionalHealthSource {
     }
     let source = this.sources.get(region);
     if (!source) {
-      source = new CloudWatchTargetHealth(this.makeClient(region), this.clock);
+      source = new CloudWatchTargetHealth(this.makeClient(region), this.clock, {
+        newestPublished: { staleAfterSeconds: staleAfterSeconds(ALB_METRIC_DELAY_SECONDS) },
+      });
       this.sources.set(region, source);
     }
-    return source.read(endpoint.targetGroupArn, endpoint.loadBalancerDimension, windowSeconds);
+    return source.read(endpoint.targetGroupArn, endpoint.loadBalancerDimension, windowSeconds, options);
   }
 }

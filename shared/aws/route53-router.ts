@@ -40,7 +40,12 @@ export function setIdentifiers(dns: RegionDns): Map<string, string> {
 }
 
 /** The full weighted record Route 53 expects in an UPSERT (a change replaces the whole record). */
-export function weightedRecord(dns: RegionDns, region: string, weight: number): ResourceRecordSet {
+export function weightedRecord(
+  dns: RegionDns,
+  region: string,
+  weight: number,
+  ttlSeconds: number = dns.ttlSeconds,
+): ResourceRecordSet {
   const endpoint = dns.endpoints[region];
   if (!endpoint) throw new ConfigError(`failover.dns.endpoints has no entry for region ${region}`);
   if (!Number.isInteger(weight) || weight < 0 || weight > 255) {
@@ -59,7 +64,7 @@ export function weightedRecord(dns: RegionDns, region: string, weight: number): 
             EvaluateTargetHealth: endpoint.alias.evaluateTargetHealth,
           },
         }
-      : { TTL: dns.ttlSeconds, ResourceRecords: [{ Value: endpoint.value ?? '' }] }),
+      : { TTL: ttlSeconds, ResourceRecords: [{ Value: endpoint.value ?? '' }] }),
     ...(endpoint.healthCheckId ? { HealthCheckId: endpoint.healthCheckId } : {}),
   };
 }
@@ -147,6 +152,33 @@ export class Route53RegionRouter implements RegionRouter {
 
   async getWeights(workload: Workload): Promise<RegionWeights> {
     const dns = dnsOf(workload);
+    return weightsFromRecords(await this.records(dns), dns);
+  }
+
+  /**
+   * The TTL of the set's records as ListResourceRecordSets reads them back: the largest over the
+   * regions' records (what a resolver may hold); undefined when every record is an alias.
+   */
+  async getTtl(workload: Workload): Promise<number | undefined> {
+    const dns = dnsOf(workload);
+    const ids = setIdentifiers(dns);
+    const name = normaliseName(dns.recordName);
+    const ttls = (await this.records(dns))
+      .filter(
+        (r) =>
+          r.Name !== undefined &&
+          normaliseName(r.Name) === name &&
+          r.Type === dns.recordType &&
+          r.SetIdentifier !== undefined &&
+          ids.has(r.SetIdentifier) &&
+          r.TTL !== undefined,
+      )
+      .map((r) => r.TTL as number);
+    return ttls.length > 0 ? Math.max(...ttls) : undefined;
+  }
+
+  /** The record set's records, paging ListResourceRecordSets from its name and type. */
+  private async records(dns: RegionDns): Promise<ResourceRecordSet[]> {
     const name = normaliseName(dns.recordName);
     const records: ResourceRecordSet[] = [];
     let start: { name?: string; type?: string; id?: string } = { name, type: dns.recordType };
@@ -170,14 +202,23 @@ export class Route53RegionRouter implements RegionRouter {
       if (!out.IsTruncated || past) break;
       start = { name: out.NextRecordName, type: out.NextRecordType, id: out.NextRecordIdentifier };
     }
-    return weightsFromRecords(records, dns);
+    return records;
   }
 
-  async setWeights(workload: Workload, weights: RegionWeights): Promise<void> {
+  async setWeights(
+    workload: Workload,
+    weights: RegionWeights,
+    options: { ttlSeconds?: number } = {},
+  ): Promise<void> {
     const dns = dnsOf(workload);
     const changes = Object.keys(dns.endpoints).map((region) => ({
       Action: 'UPSERT' as const,
-      ResourceRecordSet: weightedRecord(dns, region, weights[region] ?? 0),
+      ResourceRecordSet: weightedRecord(
+        dns,
+        region,
+        weights[region] ?? 0,
+        options.ttlSeconds ?? dns.ttlSeconds,
+      ),
     }));
     const out = await call('ChangeResourceRecordSets', () =>
       this.client.send(

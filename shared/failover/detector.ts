@@ -6,7 +6,15 @@ import type { Prediction } from '../schemas/series';
 import type { Workload } from '../schemas/workload';
 import { decideRegionalAction, type RegionalAction } from './decide';
 import { regionsOf } from './dns';
-import { forecastRisk, HEALTHY, judgeRegion, nextRegionHealth, type RegionHealth } from './health';
+import {
+  ALB_METRIC_DELAY_SECONDS,
+  expectedUnitsAtFull,
+  forecastRisk,
+  HEALTHY,
+  judgeRegion,
+  nextRegionHealth,
+  type RegionHealth,
+} from './health';
 
 /**
  * The regional detector: one observation of a workload's two regions (each region's last minute
@@ -117,8 +125,23 @@ export async function observeWorkload(
       skipped: true,
     };
   }
-  // ALB metrics are per minute: each observation reads the last minute, sliding by the sample period.
+  // ALB metrics are per minute: each observation reads the newest published minute.
   const windowSeconds = Math.max(60, detection.sampleSeconds);
+  const [operation, predictions] = await Promise.all([
+    regionalOperation(deps, workload.workloadId),
+    latestPredictions(deps, workload),
+  ]);
+  // What the forecast says the home region's share of demand needs over the minutes the metrics
+  // can describe (the newest published minute is up to a publication delay old): a 5xx or latency
+  // breach with fewer healthy hosts than that is a traffic peak the region is short of capacity
+  // for, not a degraded region; moving it to the standby moves the overload with it.
+  const homeNeeds = expectedUnitsAtFull(
+    workload,
+    predictions,
+    now - (windowSeconds + ALB_METRIC_DELAY_SECONDS + 60) * 1000,
+    now,
+    (100 - operation.standbyWeight) / 100,
+  );
   const flipped: string[] = [];
   for (const region of [homeRegion, standbyRegion]) {
     const state = regions[region] as RegionState;
@@ -126,6 +149,7 @@ export async function observeWorkload(
       await deps.health.read(workload, region, windowSeconds),
       state.healthIssueOpen,
       detection,
+      region === homeRegion ? homeNeeds : undefined,
     );
     const next = nextRegionHealth(asHealth(state), verdict, detection, now);
     if (next.status !== state.status) flipped.push(region);
@@ -140,11 +164,9 @@ export async function observeWorkload(
   const standby = asHealth(regions[standbyRegion] as RegionState);
   const base = { workloadId: workload.workloadId, home, standby, flipped };
 
-  const operation = await regionalOperation(deps, workload.workloadId);
   if (operation.running) {
     return { ...base, action: { kind: 'none', reason: 'a regional operation is running' } };
   }
-  const predictions = await latestPredictions(deps, workload);
   const risk = forecastRisk(workload, predictions, now);
   const action = decideRegionalAction({
     home,

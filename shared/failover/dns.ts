@@ -45,11 +45,15 @@ export async function setAndVerifyRegions(
   router: RegionRouter,
   workload: Workload,
   weights: TrafficWeights,
+  options: { ttlSeconds?: number } = {},
 ): Promise<TrafficWeights> {
   if (weights.primary + weights.shadow !== 100) {
     throw new ValidationError(`region weights ${weights.primary}/${weights.shadow} do not sum to 100`);
   }
-  await router.setWeights(workload, toRegionWeights(workload, weights));
+  const ttl = options.ttlSeconds ?? workload.failover?.dns.ttlSeconds;
+  await router.setWeights(workload, toRegionWeights(workload, weights), {
+    ...(ttl !== undefined ? { ttlSeconds: ttl } : {}),
+  });
   const read = toPairWeights(workload, await router.getWeights(workload));
   if (read.primary !== weights.primary || read.shadow !== weights.shadow) {
     const { home, standby } = regionsOf(workload);
@@ -57,5 +61,17 @@ export async function setAndVerifyRegions(
       `workload ${workload.workloadId}: wrote ${home}/${standby} ${weights.primary}/${weights.shadow} but read back ${read.primary}/${read.shadow}`,
     );
   }
+  // The TTL is part of what resolvers get: a step's wait is only right if it reads back as written.
+  const readTtl = await router.getTtl(workload);
+  if (readTtl !== undefined && ttl !== undefined && readTtl !== ttl) {
+    throw new WeightMismatchError(
+      `workload ${workload.workloadId}: wrote TTL ${ttl} s but read back ${readTtl} s`,
+    );
+  }
   return read;
+}
+
+/** Whether the record set has a record whose TTL is ours to set (not every endpoint is an alias). */
+export function ttlIsOurs(workload: Workload): boolean {
+  return Object.values(workload.failover?.dns.endpoints ?? {}).some((e) => e.alias === undefined);
 }

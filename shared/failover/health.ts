@@ -16,11 +16,38 @@ import type { Failover, Workload } from '../schemas/workload';
 export type Detection = Failover['detection'];
 
 /**
+ * Seconds after the end of a minute until CloudWatch can return that minute of ALB metrics. ALB
+ * sends its metrics in 60-second intervals, and an alarm on a one-minute ALB datapoint changes
+ * state about a minute after the minute it describes (an alarm's state-change reason shows the
+ * datapoint of 14:34:00 evaluated at 14:35:52), so a reader sees the minute [m, m+60 s) from
+ * about m + 120 s: https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html
+ * and https://serverfault.com/questions/968465/cloudwatch-metrics-data-doesnt-match-alerts.
+ */
+export const ALB_METRIC_DELAY_SECONDS = 60;
+
+/**
+ * A region whose newest ALB datapoint ended longer ago than this has stopped publishing (its load
+ * balancer is not answering): the newest minute normally ended less than 60 s + the publication
+ * delay ago; 30 s more absorbs a late publication before anything reads as no data.
+ */
+export function staleAfterSeconds(delaySeconds: number = ALB_METRIC_DELAY_SECONDS): number {
+  return 60 + delaySeconds + 30;
+}
+
+/**
  * `hard`: the region is not answering (no data, too few healthy hosts) or AWS Health has an issue
  * open for it. A soft breach (5xx rate, response time) also comes from a traffic peak the region
  * is still serving, so it must last longer before the region counts as degraded.
  */
-export type Verdict = { kind: 'good' } | { kind: 'bad'; reasons: string[]; hard?: boolean };
+export type Verdict =
+  | { kind: 'good' }
+  | { kind: 'bad'; reasons: string[]; hard?: boolean }
+  /**
+   * A soft breach the forecast explains: demand beyond what the region's healthy hosts serve at
+   * 100 %. The region is answering and short of capacity, which the pools and the
+   * predicted-shortfall path answer; it neither degrades a healthy region nor clears a degraded one.
+   */
+  | { kind: 'overloaded'; reasons: string[] };
 
 /**
  * One observation of a region. No data counts as bad: an ALB publishes HealthyHostCount every
@@ -30,6 +57,8 @@ export function judgeRegion(
   metrics: TargetHealthResult,
   healthIssueOpen: boolean,
   detection: Detection,
+  /** Units the forecast says the region's demand needs at 100 % utilisation now; absent: unknown. */
+  expectedUnitsAtFull?: number,
 ): Verdict {
   const reasons: string[] = [];
   let hard = false;
@@ -54,7 +83,19 @@ export function judgeRegion(
       hard = true;
     }
   }
-  return reasons.length > 0 ? { kind: 'bad', reasons, hard } : { kind: 'good' };
+  if (reasons.length === 0) return { kind: 'good' };
+  if (
+    !hard &&
+    metrics.kind === 'data' &&
+    expectedUnitsAtFull !== undefined &&
+    expectedUnitsAtFull > metrics.sample.healthyHosts
+  ) {
+    reasons.push(
+      `forecast demand needs ${expectedUnitsAtFull.toFixed(1)} unit(s) at 100 % > ${metrics.sample.healthyHosts} healthy host(s): overloaded, not degraded`,
+    );
+    return { kind: 'overloaded', reasons };
+  }
+  return { kind: 'bad', reasons, hard };
 }
 
 export interface RegionHealth {
@@ -81,7 +122,7 @@ export function nextRegionHealth(
   now: number,
 ): RegionHealth {
   const against = state.status === 'healthy' ? verdict.kind === 'bad' : verdict.kind === 'good';
-  if (!against) return { ...state, streak: 0, reasons: verdict.kind === 'bad' ? verdict.reasons : [] };
+  if (!against) return { ...state, streak: 0, reasons: verdict.kind === 'good' ? [] : verdict.reasons };
   const streak = state.streak + 1;
   // Soft breaches must last as long in wall time as `badObservations` one-minute observations
   // (the ALB metric period), whatever the sample period; hard ones count at the sample rate.
@@ -89,7 +130,7 @@ export function nextRegionHealth(
   const degrading = state.status === 'healthy';
   const hard = verdict.kind === 'bad' && verdict.hard !== false;
   const needed = degrading ? detection.badObservations * (hard ? 1 : softFactor) : detection.goodObservations;
-  const reasons = verdict.kind === 'bad' ? verdict.reasons : [];
+  const reasons = verdict.kind === 'good' ? [] : verdict.reasons;
   if (streak < needed) return { ...state, streak, reasons };
   return { status: state.status === 'healthy' ? 'degraded' : 'healthy', streak: 0, since: now, reasons };
 }
@@ -191,4 +232,26 @@ export function forecastRisk(
     regionalCeilingUnits: ceiling,
     reason: `forecast peak ${peakUnits.toFixed(1)} unit(s) ${atRisk ? '>' : '<='} primary max + shadow max ${ceiling}`,
   };
+}
+
+/**
+ * Units the forecast's demand needs at 100 % utilisation over [from, to] (the planning core's path
+ * and demand → units), times the share of traffic the region gets; undefined when no forecast
+ * covers every critical metric there. Compared with a region's healthy hosts it says whether a 5xx
+ * or latency breach is explained by load.
+ */
+export function expectedUnitsAtFull(
+  workload: Workload,
+  predictions: readonly Prediction[],
+  fromMs: number,
+  toMs: number,
+  share: number,
+): number | undefined {
+  const demands = demandsOver(workload, predictions, fromMs, Math.max(1, toMs - fromMs));
+  const critical = workload.metrics.filter((m) => m.critical).map((m) => m.name);
+  if (critical.length === 0 || critical.some((name) => !demands.some((d) => d.metric === name))) {
+    return undefined;
+  }
+  const { peakUnits } = assessContention(workload, demands);
+  return peakUnits * workload.capacity.targetUtilization * Math.max(0, Math.min(1, share));
 }

@@ -59,6 +59,11 @@ export const RegionalPlan = z.strictObject({
   peakUnits: z.number().nonnegative(),
   /** Wait after each DNS step: the record TTL (resolvers may answer the old weights until then) plus a bake. */
   stepWaitSeconds: z.number().int().nonnegative(),
+  /** The records' TTL to restore when the run ends. */
+  ttlSeconds: z.number().int().nonnegative().optional(),
+  /** The TTL the run lowers the records to while it moves them; absent: not lowered (alias records). */
+  fastTtlSeconds: z.number().int().nonnegative().optional(),
+  bakeSeconds: z.number().int().nonnegative().optional(),
   pollSeconds: z.number().int().positive(),
   maxPolls: z.number().int().positive(),
   gateWindowSeconds: z.number().int().positive(),

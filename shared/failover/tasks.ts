@@ -25,8 +25,8 @@ import type { TrafficWeights } from '../schemas/operation';
 import type { Prediction } from '../schemas/series';
 import type { Workload } from '../schemas/workload';
 import { parseOrThrow } from '../validation';
-import { regionsOf, setAndVerifyRegions, toPairWeights, toRegionWeights } from './dns';
-import { forecastRisk, judgeRegion } from './health';
+import { regionsOf, setAndVerifyRegions, toPairWeights, toRegionWeights, ttlIsOurs } from './dns';
+import { ALB_METRIC_DELAY_SECONDS, forecastRisk, judgeRegion } from './health';
 import { type RegionalContext, RegionalInput, type RegionalKind, RegionalPlan } from './input';
 import { raisedStandbyUnits, standbyLimits } from './standby';
 
@@ -204,6 +204,11 @@ export async function planRegional(
       standbyUnits,
       peakUnits: Number(risk.peakUnits.toFixed(3)),
       stepWaitSeconds: failover.dns.ttlSeconds + failover.bakeSeconds,
+      ttlSeconds: failover.dns.ttlSeconds,
+      ...(ttlIsOurs(workload) && failover.dns.fastTtlSeconds < failover.dns.ttlSeconds
+        ? { fastTtlSeconds: failover.dns.fastTtlSeconds }
+        : {}),
+      bakeSeconds: failover.bakeSeconds,
       pollSeconds,
       maxPolls: Math.max(1, Math.ceil(failover.healthyTimeoutSeconds / pollSeconds)),
       gateWindowSeconds: Math.max(60, failover.bakeSeconds),
@@ -213,6 +218,7 @@ export async function planRegional(
     };
     await deps.repositories.operations.appendStep(op.operationId, step(deps, 'planned', { plan }));
   }
+  await lowerTtl(deps, workload, op, plan);
   const startIndex = resumeIndex(plan.steps, op.lastVerifiedWeights, plan.direction, {
     from: plan.kind === 'failback' ? op.initialWeights : undefined,
   });
@@ -223,6 +229,73 @@ export async function planRegional(
     plan: { ...plan, startIndex, holdSeconds: moved ? 0 : plan.holdSeconds },
     cursor: { next: startIndex },
   };
+}
+
+/**
+ * Lowers the records' TTL to the plan's fast TTL, weights unchanged (the last verified ones), at
+ * the start of the run: while the standby warms up (or the failback holds), resolvers' cached
+ * answers with the old TTL expire and the ones they fetch carry the fast TTL, so the DNS steps
+ * that follow take effect within the fast TTL. Idempotent; recorded once as `ttl-lowered`.
+ */
+async function lowerTtl(
+  deps: RegionalDeps,
+  workload: Workload,
+  op: Awaited<ReturnType<typeof loadOperation>>,
+  plan: RegionalPlan,
+): Promise<void> {
+  if (plan.fastTtlSeconds === undefined) return;
+  const current = await deps.regions.getTtl(workload);
+  if (current === plan.fastTtlSeconds && op.steps.some((s) => s.name === 'ttl-lowered')) return;
+  const weights = op.lastVerifiedWeights ?? toPairWeights(workload, await deps.regions.getWeights(workload));
+  const verified = await setAndVerifyRegions(deps.regions, workload, weights, {
+    ttlSeconds: plan.fastTtlSeconds,
+  });
+  await deps.repositories.operations.appendStep(
+    op.operationId,
+    step(deps, 'ttl-lowered', { from: current ?? null, to: plan.fastTtlSeconds }),
+    verified,
+  );
+}
+
+/**
+ * Seconds to wait after a DNS step before its gate: until every resolver has the new answer. An
+ * answer fetched before the TTL was lowered may be held for the old TTL from then; one fetched
+ * after, for the fast TTL. Plus the bake.
+ */
+function stepWaitSeconds(
+  plan: RegionalPlan,
+  op: { steps: { name: string; at: number }[] },
+  now: number,
+): number {
+  const lowered = op.steps.find((s) => s.name === 'ttl-lowered')?.at;
+  if (plan.fastTtlSeconds === undefined || lowered === undefined || plan.ttlSeconds === undefined) {
+    return plan.stepWaitSeconds;
+  }
+  const oldAnswersUntil = lowered + plan.ttlSeconds * 1000;
+  const ttlWait = Math.max(plan.fastTtlSeconds, Math.ceil((oldAnswersUntil - now) / 1000));
+  return Math.min(plan.stepWaitSeconds, ttlWait + (plan.bakeSeconds ?? 0));
+}
+
+/**
+ * Puts the records' configured TTL back (weights as they are, verified) when it is not what they
+ * carry: at the end of every run, rolled back or not. Idempotent.
+ */
+async function restoreTtl(
+  deps: RegionalDeps,
+  workload: Workload,
+  operationId: string,
+  weights: TrafficWeights,
+): Promise<void> {
+  const configured = workload.failover?.dns.ttlSeconds;
+  if (configured === undefined || !ttlIsOurs(workload)) return;
+  const current = await deps.regions.getTtl(workload);
+  if (current === undefined || current === configured) return;
+  const verified = await setAndVerifyRegions(deps.regions, workload, weights, { ttlSeconds: configured });
+  await deps.repositories.operations.appendStep(
+    operationId,
+    step(deps, 'ttl-restored', { from: current, to: configured }),
+    verified,
+  );
 }
 
 /** Whether a region's endpoint reports any healthy host over the last minute (no data: none). */
@@ -322,6 +395,8 @@ export interface RegionalCursor {
   last: boolean;
   weights: TrafficWeights;
   regionWeights: Record<string, number>;
+  /** Wait after this step before its gate: until every resolver has the new answer, plus the bake. */
+  waitSeconds: number;
   noData: number;
   failed: number;
   decision: 'pending' | 'pass' | 'retry';
@@ -350,7 +425,9 @@ export async function shiftRegions(
     plan.direction,
     plan.kind === 'failback' ? { from: op.initialWeights } : {},
   );
-  const verified = await setAndVerifyRegions(deps.regions, workload, wanted);
+  const verified = await setAndVerifyRegions(deps.regions, workload, wanted, {
+    ...(plan.fastTtlSeconds !== undefined ? { ttlSeconds: plan.fastTtlSeconds } : {}),
+  });
   const regionWeights = toRegionWeights(workload, verified);
   await deps.repositories.operations.appendStep(
     input.operationId,
@@ -365,6 +442,7 @@ export async function shiftRegions(
     last: next === undefined,
     weights: verified,
     regionWeights,
+    waitSeconds: stepWaitSeconds(plan, op, deps.clock.now()),
     noData: 0,
     failed: 0,
     decision: 'pending',
@@ -382,9 +460,25 @@ export async function gateRegion(
   const failover = workload.failover;
   if (!failover) throw new PlanRejectedError(`workload ${workload.workloadId} has no failover configuration`);
   const region = plan.kind === 'failover' ? plan.standby : plan.home;
-  const result = await deps.health.read(workload, region, plan.gateWindowSeconds);
-  const verdict = evaluateGate(result, failover.gate, { noData: cursor.noData, failed: cursor.failed });
   const ops = deps.repositories.operations;
+  // Judge only whole minutes after the step: CloudWatch publishes a minute about a minute after it
+  // ends, and an earlier one describes traffic that had not moved yet. Until the first such minute
+  // can be published the gate is "not yet", which does not count as no data.
+  const op = await loadOperation(deps, input.operationId);
+  const shiftedAt = op.steps.filter((s) => s.name === 'dns-shifted').at(-1)?.at ?? deps.clock.now();
+  const sinceMs = Math.ceil(shiftedAt / 60_000) * 60_000;
+  const readableAt = sinceMs + 60_000 + ALB_METRIC_DELAY_SECONDS * 1000;
+  if (deps.clock.now() < readableAt) {
+    await ops.renewLease(workload.workloadId, input.operationId, REGIONAL_LEASE_TTL_MS);
+    const left = Math.ceil((readableAt - deps.clock.now()) / 1000);
+    return {
+      ...cursor,
+      decision: 'retry',
+      reasons: [`the first minute after the step is readable in ${left} s`],
+    };
+  }
+  const result = await deps.health.read(workload, region, plan.gateWindowSeconds, { sinceMs });
+  const verdict = evaluateGate(result, failover.gate, { noData: cursor.noData, failed: cursor.failed });
   await ops.renewLease(workload.workloadId, input.operationId, REGIONAL_LEASE_TTL_MS);
   if (verdict.decision === 'fail') {
     await ops.appendStep(
@@ -420,6 +514,7 @@ export async function recordRegionalSuccess(
   const weights = op.lastVerifiedWeights ?? toPairWeights(workload, await deps.regions.getWeights(workload));
   const regionWeights = toRegionWeights(workload, weights);
   if (op.status === 'running') {
+    await restoreTtl(deps, workload, op.operationId, weights);
     if (input.plan.kind === 'failback') await scaleStandbyToCalm(deps, workload, op.operationId);
     await publish(deps, {
       detailType: 'Failover Succeeded',
@@ -505,8 +600,10 @@ export async function compensateRegional(
   const decision = weightsOnAbort(op, { primary: homeHosts, shadow: standbyStatus.ready });
   let weights = toPairWeights(workload, current);
   if (decision.reason !== 'keep-last-verified' && !sameWeights(weights, decision.weights)) {
+    // Written with the configured TTL: the restore puts the TTL back too.
     weights = await setAndVerifyRegions(deps.regions, workload, decision.weights);
   }
+  await restoreTtl(deps, workload, op.operationId, weights);
   await ops.appendStep(
     op.operationId,
     { ...step(deps, 'restored', { reason: decision.reason, error }), weights },

@@ -10,7 +10,16 @@ export interface StandbyPool {
 
 /** Health of a workload's endpoint in one region (its ALB target group), as a gate sees it. */
 export interface RegionalHealthSource {
-  read(workload: Workload, region: string, windowSeconds: number): Promise<TargetHealthResult>;
+  /**
+   * The newest published `windowSeconds` of the region's ALB minutes; with `sinceMs`, only minutes
+   * that start at or after it (a gate judges traffic after its DNS step, never before it).
+   */
+  read(
+    workload: Workload,
+    region: string,
+    windowSeconds: number,
+    options?: { sinceMs?: number },
+  ): Promise<TargetHealthResult>;
 }
 
 /**

@@ -18,5 +18,11 @@ export type RegionWeights = Record<string, number>;
 
 export interface RegionRouter {
   getWeights(workload: Workload): Promise<RegionWeights>;
-  setWeights(workload: Workload, weights: RegionWeights): Promise<void>;
+  /**
+   * Sets the weights (and, when given, the records' TTL) in one atomic change, in effect on return.
+   * A TTL is ignored for alias records, which carry their target's TTL.
+   */
+  setWeights(workload: Workload, weights: RegionWeights, options?: { ttlSeconds?: number }): Promise<void>;
+  /** The TTL resolvers get with the weighted records now; undefined for alias records (not ours to set). */
+  getTtl(workload: Workload): Promise<number | undefined>;
 }

@@ -238,6 +238,13 @@ export const RegionDns = z.strictObject({
   recordType: z.enum(['A', 'AAAA', 'CNAME']).default('A'),
   /** Record TTL (ignored by Route 53 for alias records, whose target's TTL applies); failover waits at least this long between steps. */
   ttlSeconds: z.number().int().min(0).max(86_400).default(60),
+  /**
+   * TTL the records carry while a failover or failback runs: lowered when the run starts (while
+   * the standby warms up, resolvers pick it up) and restored to `ttlSeconds` when it ends, rolls
+   * back or is rerun to its end, so the DNS steps take effect this long after each change. At or
+   * above `ttlSeconds`: never lowered. Alias records keep their target's TTL.
+   */
+  fastTtlSeconds: z.number().int().min(0).max(86_400).default(10),
   endpoints: z.record(Region, RegionEndpoint),
 });
 

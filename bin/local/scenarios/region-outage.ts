@@ -42,6 +42,8 @@ export interface RegionOutageOptions {
   ttlSeconds?: number;
   lagMs?: number;
   failbackHoldSeconds?: number;
+  /** CloudWatch's publication delay of the ALB metrics the detector reads (default 60 s). */
+  metricDelaySeconds?: number;
   onProgress?: (line: string) => void;
 }
 
@@ -70,8 +72,9 @@ export interface RegionOutageResult {
   predictedFailovers: number;
   /**
    * Where the recovery time went, seconds from the outage start: detection, the failover run's
-   * start, the standby healthy at its planned size, the first and the last DNS step (each in
-   * effect for every client one TTL later).
+   * start, the standby healthy at its planned size, the first and the last DNS step, and how long
+   * after the last step every client had the new answer (`ttlS`: the fast TTL the run lowered the
+   * records to, or what was left of the old TTL).
    */
   phases?: {
     detectedS?: number;
@@ -197,6 +200,7 @@ export async function runRegionOutage(opts: RegionOutageOptions): Promise<Region
     lagMs: opts.lagMs ?? 3 * MINUTE,
     homeUnits: maxUnits,
     standbyUnits: 1,
+    ...(opts.metricDelaySeconds !== undefined ? { metricDelaySeconds: opts.metricDelaySeconds } : {}),
   });
   const repos = makeMemoryRepositories({ clock });
   const events = new MemoryEventPublisher();
@@ -312,6 +316,14 @@ export async function runRegionOutage(opts: RegionOutageOptions): Promise<Region
   const ops = await repos.operations.listByWorkload(workload.workloadId, { limit: 50 });
   const failover = ops.items.find((o) => o.kind === 'failover' && o.status === 'succeeded');
   const lastShift = failover?.steps.filter((s) => s.name === 'dns-shifted').at(-1);
+  // How long after the last DNS step every client has the new answer: the fast TTL the run lowered
+  // the records to, unless answers fetched before the lowering (old TTL) are still cached.
+  const dns = workload.failover?.dns;
+  const lowered = failover?.steps.find((s) => s.name === 'ttl-lowered')?.at;
+  const ttlMs =
+    lowered !== undefined && lastShift && dns
+      ? Math.max(dns.fastTtlSeconds * 1000, lowered + dns.ttlSeconds * 1000 - lastShift.at)
+      : (dns?.ttlSeconds ?? 60) * 1000;
   const sinceOutage = (at: number | undefined) =>
     at === undefined ? undefined : (at - opts.outageAtMs) / 1000;
   const phases = failover
@@ -321,10 +333,9 @@ export async function runRegionOutage(opts: RegionOutageOptions): Promise<Region
         standbyReadyS: sinceOutage(failover.steps.find((s) => s.name === 'destination-healthy')?.at),
         firstDnsStepS: sinceOutage(failover.steps.find((s) => s.name === 'dns-shifted')?.at),
         lastDnsStepS: sinceOutage(lastShift?.at),
-        ttlS: workload.failover?.dns.ttlSeconds ?? 60,
+        ttlS: ttlMs / 1000,
       }
     : undefined;
-  const ttlMs = (workload.failover?.dns.ttlSeconds ?? 60) * 1000;
   let unservedAfterShiftFraction: number | undefined;
   if (lastShift && lastShift.at + ttlMs < outageEndMs) {
     const after = sim.totals(lastShift.at + ttlMs, outageEndMs);
@@ -336,7 +347,9 @@ export async function runRegionOutage(opts: RegionOutageOptions): Promise<Region
         s.name === 'dns-shifted' ||
         s.name === 'standby-raised' ||
         s.name === 'restored' ||
-        s.name === 'standby-calm'
+        s.name === 'standby-calm' ||
+        s.name === 'ttl-lowered' ||
+        s.name === 'ttl-restored'
       ) {
         timeline.push({
           at: s.at,

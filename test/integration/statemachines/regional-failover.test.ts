@@ -154,9 +154,20 @@ describe('regional-failover over two simulated regions', () => {
     expect(op?.status).toBe('succeeded');
     const shifted = op?.steps.filter((s) => s.name === 'dns-shifted') ?? [];
     expect(shifted.map((s) => s.weights?.shadow)).toEqual([25, 50, 100]);
-    // Each gate waited at least the record TTL after its DNS step.
+    // The run lowered the TTL to 10 s before moving anything and put 60 s back at the end.
+    const lowered = op?.steps.find((s) => s.name === 'ttl-lowered');
+    expect(lowered?.at).toBeLessThanOrEqual(shifted[0]?.at ?? 0);
+    expect(op?.steps.at(-1)?.name).toBe('ttl-restored');
+    await expect(w.sim.router.getTtl(w.workload)).resolves.toBe(60);
+    // Each gate waited until every resolver had the step's answer (the 10 s TTL, or what was left
+    // of the 60 s one from the lowering) plus the 30 s bake.
     const gates = op?.steps.filter((s) => s.name === 'gate-passed') ?? [];
-    for (const [i, g] of gates.entries()) expect(g.at - (shifted[i]?.at ?? 0)).toBeGreaterThanOrEqual(60_000);
+    expect(gates).toHaveLength(3);
+    for (const [i, g] of gates.entries()) {
+      const at = shifted[i]?.at ?? 0;
+      const held = Math.max(10_000, (lowered?.at ?? 0) + 60_000 - at);
+      expect(g.at - at).toBeGreaterThanOrEqual(held + 30_000);
+    }
     // The DNS moved only once the standby was healthy at its planned size.
     const healthy = op?.steps.find((s) => s.name === 'destination-healthy');
     expect(healthy?.at).toBeLessThanOrEqual(shifted[0]?.at ?? 0);
@@ -221,6 +232,8 @@ describe('regional-failover over two simulated regions', () => {
       expect.arrayContaining(['gate-failed', 'restored', 'standby-calm']),
     );
     expect(op?.lastVerifiedWeights).toEqual({ primary: 100, shadow: 0 });
+    // The rollback puts the configured TTL back with the weights.
+    await expect(w.sim.router.getTtl(w.workload)).resolves.toBe(60);
   });
 
   it('lease held by another operation: refused, nothing touched', async () => {
@@ -239,6 +252,8 @@ describe('regional-failover over two simulated regions', () => {
     const w = world();
     await register(w);
     w.sim.setDown(HOME, true);
+    // The detector sees it once the region's ALB minutes stop arriving (publication delay included).
+    await w.cosim.advanceTo(w.sim.now() + 3 * MINUTE);
 
     const r = await run(w, 'failover', { workloadId: ID, trigger: 'observed-degradation' });
 
@@ -268,6 +283,8 @@ describe('regional-failover over two simulated regions', () => {
     expect(first).toBeDefined();
     expect(w.sim.weights()).toEqual({ [HOME]: 50, [STANDBY]: 50 });
     expect((await w.repos.operations.get('failover-run-1'))?.status).toBe('running');
+    // The crash leaves the lowered TTL; the rerun's end restores it.
+    await expect(w.sim.router.getTtl(w.workload)).resolves.toBe(10);
 
     const second = await run(w, 'failover', { workloadId: ID });
     expect(second.outcome.status).toBe('succeeded');
@@ -277,6 +294,8 @@ describe('regional-failover over two simulated regions', () => {
       25, 50, 50, 100,
     ]);
     expect(op?.steps.filter((s) => s.name === 'planned')).toHaveLength(1);
+    expect(op?.steps.filter((s) => s.name === 'ttl-lowered')).toHaveLength(1);
+    await expect(w.sim.router.getTtl(w.workload)).resolves.toBe(60);
     expect(w.events.ofType('Failover Started')).toHaveLength(1);
     expect(await w.repos.operations.getLease(ID)).toBeUndefined();
   });

@@ -102,6 +102,59 @@ describe('CloudWatchTargetHealth', () => {
   });
 });
 
+describe('CloudWatchTargetHealth reading the newest published minutes (regional detector)', () => {
+  // CloudWatch publishes an ALB minute about a minute after it ends: at 12:00:30 the minute of
+  // 11:59 is usually not readable yet, and that must not read as a region that stopped answering.
+  const source = () =>
+    new CloudWatchTargetHealth(new CloudWatchClient({}), new ManualClock(NOW), {
+      newestPublished: { staleAfterSeconds: 150 },
+    });
+  const at = (Id: string, points: [number, number][]): MetricDataResult => ({
+    Id,
+    Values: points.map(([, v]) => v),
+    Timestamps: points.map(([minutesAgo]) => t(minutesAgo)),
+    StatusCode: 'Complete',
+  });
+
+  it('looks back past the publication delay and up to the minute now', async () => {
+    answer([]);
+    await source().read(TG, LB, 60);
+    const input = cw.commandCalls(GetMetricDataCommand)[0]?.args[0].input;
+    expect(input?.StartTime).toEqual(t(3));
+    expect(input?.EndTime).toEqual(t(-1));
+  });
+
+  it('the window ends at the newest published minute, not at the clock', async () => {
+    answer([
+      at('requests', [
+        [2, 500],
+        [3, 700],
+      ]),
+      at('errors', [[3, 70]]),
+      at('healthy', [
+        [2, 4],
+        [3, 2],
+      ]),
+      at('unhealthy', [[2, 0]]),
+    ]);
+    await expect(source().read(TG, LB, 60)).resolves.toEqual({
+      kind: 'data',
+      sample: {
+        requestCount: 500,
+        errors5xx: 0,
+        p99LatencyMs: undefined,
+        unhealthyHosts: 0,
+        healthyHosts: 4,
+      },
+    });
+  });
+
+  it('no datapoint newer than the stale limit is no data (the load balancer stopped publishing)', async () => {
+    answer([at('requests', [[4, 500]]), at('healthy', [[4, 4]])]);
+    await expect(source().read(TG, LB, 60)).resolves.toMatchObject({ kind: 'no-data' });
+  });
+});
+
 describe('targetGroupDimension', () => {
   it('takes the resource part of the ARN', () => {
     expect(targetGroupDimension(TG)).toBe('targetgroup/checkout-shadow/4b1f9e2c3d5a6f70');

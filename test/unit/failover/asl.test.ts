@@ -91,7 +91,7 @@ describe.each(KINDS)('%s DNS steps', (kind) => {
   };
   it('every DNS step waits the TTL-derived wait before its gate', () => {
     expect(definition.States.Shift?.Next).toBe('WaitTtl');
-    expect(definition.States.WaitTtl?.SecondsPath).toBe('$.run.plan.stepWaitSeconds');
+    expect(definition.States.WaitTtl?.SecondsPath).toBe('$.run.cursor.waitSeconds');
     expect(definition.States.WaitTtl?.Next).toBe('Gate');
   });
 });

@@ -1,6 +1,7 @@
 import { decideRegionalAction } from '../../../shared/failover/decide';
 import {
   AwsHealthEvent,
+  expectedUnitsAtFull,
   forecastRisk,
   HEALTHY,
   healthIssueChange,
@@ -51,11 +52,36 @@ describe('judgeRegion', () => {
     const verdict = judgeRegion(metrics as TargetHealthResult, issue, detection);
     expect(verdict.kind === 'bad' ? verdict.reasons : []).toEqual(reasons);
   });
+
+  it.each([
+    // expected units at 100 %, metrics, verdict
+    ['5xx with demand beyond the healthy hosts is overload', 6.5, sample({ err: 100 }), 'overloaded'],
+    ['slow with demand beyond the healthy hosts is overload', 9, sample({ p99: 2_500 }), 'overloaded'],
+    ['5xx with the hosts enough for the demand is degradation', 3.5, sample({ err: 100 }), 'bad'],
+    ['5xx with no forecast is degradation', undefined, sample({ err: 100 }), 'bad'],
+    ['no healthy host is never overload', 9, sample({ err: 100, healthy: 0 }), 'bad'],
+    ['no data is never overload', 9, { kind: 'no-data', reason: 'none' } as const, 'bad'],
+    ['no breach is good whatever the forecast', 9, sample(), 'good'],
+  ])('%s', (_name, expectedUnits, metrics, kind) => {
+    expect(judgeRegion(metrics as TargetHealthResult, false, detection, expectedUnits).kind).toBe(kind);
+  });
+});
+
+describe('expectedUnitsAtFull (through the planning core)', () => {
+  it('is the forecast demand in units at 100 % over the window, times the share', () => {
+    // The p95 step at T0 is 40 / 4 = 10 units at 0.7, i.e. 7 units at 100 %.
+    expect(expectedUnitsAtFull(workload, forecast(40), T0, T0 + MIN, 1)).toBeCloseTo(7, 6);
+    expect(expectedUnitsAtFull(workload, forecast(40), T0, T0 + MIN, 0.5)).toBeCloseTo(3.5, 6);
+  });
+  it('is unknown without a forecast covering the window', () => {
+    expect(expectedUnitsAtFull(workload, [], T0, T0 + MIN, 1)).toBeUndefined();
+  });
 });
 
 describe('nextRegionHealth (hysteresis)', () => {
   const bad: Verdict = { kind: 'bad', reasons: ['x'] };
   const good: Verdict = { kind: 'good' };
+  const over: Verdict = { kind: 'overloaded', reasons: ['x'] };
   const walk = (verdicts: Verdict[]): RegionHealth[] => {
     let state = HEALTHY(T0);
     return verdicts.map((v, i) => {
@@ -69,6 +95,12 @@ describe('nextRegionHealth (hysteresis)', () => {
     ['recovery needs 5 good in a row', [bad, bad, bad, good, good, good, good], 'degraded'],
     ['5 good recover', [bad, bad, bad, good, good, good, good, good], 'healthy'],
     ['a bad one resets the recovery', [bad, bad, bad, good, good, good, good, bad, good], 'degraded'],
+    ['overload does not degrade a healthy region', [bad, bad, over, bad, bad], 'healthy'],
+    [
+      'overload does not recover a degraded one',
+      [bad, bad, bad, good, good, over, good, good, good],
+      'degraded',
+    ],
   ])('%s', (_name, verdicts, status) => {
     expect(walk(verdicts).at(-1)?.status).toBe(status);
   });

@@ -121,6 +121,48 @@ describe('observeWorkload', () => {
     expect(w.starter.calls).toHaveLength(1);
   });
 
+  it('a 5xx burst the forecast explains (demand beyond the healthy hosts) is overload: no failover', async () => {
+    // Prepare: 4 healthy hosts; the forecast's p95 needs 10 units at 0.7, i.e. 7 at 100 %.
+    const w = await world();
+    for (const metric of w.workload.metrics) {
+      const perUnit = metric.capacityPerUnit * w.workload.capacity.targetUtilization;
+      await w.repositories.predictions.putPrediction({
+        workloadId: w.workload.workloadId,
+        metric: metric.name,
+        generatedAt: T0,
+        startMs: T0 - 300_000,
+        intervalMs: 300_000,
+        point: Array(12).fill(5 * perUnit),
+        quantiles: [{ q: 0.95, values: Array(12).fill(metric.name === 'requests' ? 10 * perUnit : perUnit) }],
+        model: 'ets',
+        confidence: 'high',
+        signals: [],
+      });
+    }
+    w.health.set(HOME, {
+      kind: 'data',
+      sample: {
+        requestCount: 1_000,
+        errors5xx: 200,
+        p99LatencyMs: 2_500,
+        unhealthyHosts: 0,
+        healthyHosts: 4,
+      },
+    });
+
+    // Act
+    const seen = [];
+    for (let i = 0; i < 24; i++) {
+      seen.push(await observeWorkload(w.deps, w.workload));
+      w.clock.advance(10_000);
+    }
+
+    // Assess: never degraded; the only run is the forecast's (a predicted shortfall), not a detection.
+    expect(seen.every((s) => s.home.status === 'healthy')).toBe(true);
+    expect(seen.at(-1)?.home.reasons.at(-1)).toMatch(/overloaded, not degraded/);
+    expect(w.starter.calls.every((name) => name.includes('predicted-shortfall'))).toBe(true);
+  });
+
   it('stays when the standby region is degraded too', async () => {
     const w = await world({ badObservations: 1 });
     w.health.set(HOME, down);

@@ -155,6 +155,65 @@ describe('Route53RegionRouter', () => {
     );
   });
 
+  it('a TTL change goes in the same UPSERT batch and is read back with the weights', async () => {
+    // Prepare
+    statefulZone();
+    const router = new Route53RegionRouter(new Route53Client({}), noWait);
+
+    // Act
+    const verified = await setAndVerifyRegions(
+      router,
+      workload,
+      { primary: 100, shadow: 0 },
+      { ttlSeconds: 10 },
+    );
+
+    // Assess: both records carry the lowered TTL, and it reads back
+    expect(verified).toEqual({ primary: 100, shadow: 0 });
+    const change = r53.commandCalls(ChangeResourceRecordSetsCommand)[0]?.args[0].input;
+    expect(change?.ChangeBatch?.Changes?.map((c) => c.ResourceRecordSet?.TTL)).toEqual([10, 10]);
+    await expect(router.getTtl(workload)).resolves.toBe(10);
+
+    // Act: a write without a TTL puts the configured one back
+    await setAndVerifyRegions(router, workload, { primary: 100, shadow: 0 });
+    await expect(router.getTtl(workload)).resolves.toBe(dns.ttlSeconds);
+  });
+
+  it('a TTL that does not read back is WeightMismatchError', async () => {
+    // Prepare: the zone keeps the weights but answers the old TTL
+    statefulZone();
+    const router = new Route53RegionRouter(new Route53Client({}), noWait);
+    const real = router.getTtl.bind(router);
+    jest.spyOn(router, 'getTtl').mockImplementation(async (w) => (await real(w)) && 60);
+
+    // Act / Assess
+    await expect(
+      setAndVerifyRegions(router, workload, { primary: 100, shadow: 0 }, { ttlSeconds: 10 }),
+    ).rejects.toThrow(/wrote TTL 10 s but read back 60 s/);
+  });
+
+  it("getTtl reads the set's own records only; an all-alias set has no TTL of ours", async () => {
+    statefulZone();
+    const router = new Route53RegionRouter(new Route53Client({}), noWait);
+    await expect(router.getTtl(workload)).resolves.toBe(60);
+    const input = failoverWorkloadInput();
+    const endpoints = input.failover?.dns.endpoints ?? {};
+    for (const region of [HOME, STANDBY]) {
+      endpoints[region] = {
+        alias: { hostedZoneId: 'Z1H1FL5HABSF5', dnsName: `${region}.elb.amazonaws.com` },
+      };
+    }
+    const aliases = Workload.parse(input);
+    const aliasDns = aliases.failover?.dns as NonNullable<Workload['failover']>['dns'];
+    r53.reset();
+    r53.on(ListResourceRecordSetsCommand).resolves({
+      ResourceRecordSets: [weightedRecord(aliasDns, HOME, 100), weightedRecord(aliasDns, STANDBY, 0)],
+      IsTruncated: false,
+      MaxItems: 100,
+    });
+    await expect(router.getTtl(aliases)).resolves.toBeUndefined();
+  });
+
   it('throttling maps to TransientError', async () => {
     r53
       .on(ListResourceRecordSetsCommand)
