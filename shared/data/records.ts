@@ -130,11 +130,10 @@ export const WORKLOAD_LIST_KEY = 'workload';
 export const OPERATION_LIST_KEY = 'operation';
 
 export const predictionKeys = {
-  /** Partition of one workload metric: latest, model state and history items. */
+  /** Partition of one workload metric: model state and forecast (history) items. */
   metricPk: (workloadId: string, metric: string) => `${workloadId}#${metric}`,
   /** Partition of workload-wide items (the contention decision). */
   workloadPk: (workloadId: string) => workloadId,
-  latestSk: 'latest',
   stateSk: 'state',
   decisionSk: 'decision',
   regionalSk: 'regional',
@@ -284,19 +283,6 @@ export function parseStored<S extends z.ZodType>(schema: S, record: unknown, wha
   return parseOrThrow(schema, record, `stored ${what}`);
 }
 
-/**
- * The history keys the latest item keeps after adding `key`: newest first, at most `limit`. The
- * ones that fall off are deleted after the latest item is written.
- */
-export function nextHistoryKeys(
-  current: readonly string[],
-  key: string,
-  limit: number,
-): { keep: string[]; evict: string[] } {
-  const all = [...new Set([...current, key])].sort().reverse();
-  return { keep: all.slice(0, limit), evict: all.slice(limit) };
-}
-
 /** Throw a ConflictError after `attempts` lost conditional writes on one item. */
 export function tooManyConflicts(what: string, attempts: number, cause?: unknown): ConflictError {
   return new ConflictError(`${what}: still conflicting after ${attempts} attempts`, { cause });
@@ -320,25 +306,6 @@ export const items = {
     ttl: ttlSeconds(p.generatedAt + ttlMs),
     ...p,
   }),
-  predictionLatest: (
-    p: Prediction,
-    ttlMs: number,
-    latestVersion: number,
-    historyKeys: readonly string[],
-  ): Item => ({
-    ...items.predictionHistory(p, ttlMs),
-    sk: predictionKeys.latestSk,
-    latestVersion,
-    historyKeys: [...historyKeys],
-  }),
-  /** The latest item at its largest (a full key list): checked before anything is written. */
-  predictionLatestWorstCase: (p: Prediction, ttlMs: number, limit: number): Item =>
-    items.predictionLatest(
-      p,
-      ttlMs,
-      Number.MAX_SAFE_INTEGER,
-      Array.from({ length: limit }, () => predictionKeys.historySk(p.generatedAt)),
-    ),
   modelState: (s: ModelStateRecord): Item => {
     const { state, ...rest } = s;
     // Stored as JSON text: opaque, compact, and immune to DynamoDB's number and empty-set rules.
