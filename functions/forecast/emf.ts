@@ -11,9 +11,9 @@ export interface RecordRunOptions {
  * Publish one run as a single EMF document of fleet-level counts and maxima, all under the same
  * dimension set: the number of custom metrics is constant whatever the fleet size (a series per
  * `workloadId` dimension is a custom metric billed by the hour, which at thousands of workloads
- * costs more than the rest of the control plane). Per-workload views read the stored predictions
- * and decisions instead (the dashboard's workload widget, `shadowscale workloads show`). Every
- * workload not fully forecast is logged by name, so an alarm on `WorkloadsFailed` leads to it.
+ * costs more than the rest of the control plane). A workload's own forecast, decision and anomaly
+ * scores stay in the predictions table. Every workload not fully forecast is logged by name, so
+ * an alarm on `WorkloadsFailed` leads to it.
  */
 export function recordRun(
   result: ForecastRunResult,

@@ -92,9 +92,9 @@ void regionalAgrees;
 // Options shared by both implementations.
 
 export interface DataLayerOptions {
-  /** Forecasts kept per workload/metric in the history (newest first); default 288. */
+  /** Most forecasts `history()` returns per workload/metric (newest first); default 288. */
   predictionHistoryLimit?: number;
-  /** A forecast (latest and history) expires this long after `generatedAt`; default 8 days. */
+  /** A forecast item expires this long after `generatedAt` (TTL); default 8 days. */
   predictionTtlMs?: number;
   /** A signal is kept this long after it ends, for learning uplift per tag; default 180 days. */
   signalRetentionMs?: number;
