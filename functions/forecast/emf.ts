@@ -1,41 +1,19 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
-import type { ForecastRunResult, WorkloadOutcome } from '../../shared/forecaster';
-import { parseOrThrow } from '../../shared/validation';
-
-/**
- * How many workloads a run publishes per-workload series for (contention score, next-period p50
- * and the newest observed value). Every series with a `workloadId` dimension is one EMF line per
- * value, so publishing them all costs about 7 log lines per workload (70,000 at 10,000 workloads)
- * and a custom metric each; the run-level aggregates below cover the fleet, and the stored
- * predictions hold every workload's forecast for anyone who needs all of them.
- */
-export const DEFAULT_SERIES_WORKLOADS = 20;
-export const SERIES_WORKLOADS_ENV = 'SHADOWSCALE_METRICS_SERIES_WORKLOADS';
-
-const SeriesWorkloads = z.coerce.number().int().min(0).max(1_000);
-
-/** The cap from `SHADOWSCALE_METRICS_SERIES_WORKLOADS` (0 turns per-workload series off). */
-export function seriesWorkloadsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env[SERIES_WORKLOADS_ENV];
-  if (raw === undefined || raw === '') return DEFAULT_SERIES_WORKLOADS;
-  return parseOrThrow(SeriesWorkloads, raw, SERIES_WORKLOADS_ENV);
-}
+import type { ForecastRunResult } from '../../shared/forecaster';
 
 export interface RecordRunOptions {
   /** Wall time of the run in milliseconds, published as `RunDuration`. */
   durationMs?: number;
-  /** Workloads with per-workload series; default DEFAULT_SERIES_WORKLOADS. */
-  seriesWorkloads?: number;
 }
 
 /**
- * Publish one run: the run-level counts and contention aggregates as a single EMF document, plus
- * per-workload series for at most `seriesWorkloads` contended workloads (highest score first)
- * and a `WorkloadFailed` metric named by a `workloadId` dimension for at most as many failed
- * ones. The number of EMF lines is bounded whatever the fleet size. Every workload not fully
- * forecast is still logged by name.
+ * Publish one run as a single EMF document of fleet-level counts and maxima, all under the same
+ * dimension set: the number of custom metrics is constant whatever the fleet size (a series per
+ * `workloadId` dimension is a custom metric billed by the hour, which at thousands of workloads
+ * costs more than the rest of the control plane). A workload's own forecast, decision and anomaly
+ * scores stay in the predictions table. Every workload not fully forecast is logged by name, so
+ * an alarm on `WorkloadsFailed` leads to it.
  */
 export function recordRun(
   result: ForecastRunResult,
@@ -43,21 +21,7 @@ export function recordRun(
   log: Logger,
   options: RecordRunOptions = {},
 ): void {
-  const limit = options.seriesWorkloads ?? DEFAULT_SERIES_WORKLOADS;
   addRunMetrics(result, m, options.durationMs);
-  // Contended workloads only: every distinct workloadId dimension is a custom metric billed by the
-  // hour, and one invocation per 100 workloads would otherwise publish its top 20 calm ones too.
-  for (const o of mostContended(
-    result.outcomes.filter((x) => x.contended),
-    limit,
-  ))
-    addWorkloadSeries(o, m);
-  for (const o of result.outcomes.filter((x) => x.status === 'failed').slice(0, limit)) {
-    // One metric per bad workload (up to the cap), so an alarm or a dashboard can name it.
-    const single = m.singleMetric();
-    single.addDimension('workloadId', o.workloadId);
-    single.addMetric('WorkloadFailed', MetricUnit.Count, 1);
-  }
   logOutcomes(result, log);
 }
 
@@ -67,6 +31,7 @@ function addRunMetrics(result: ForecastRunResult, m: Metrics, durationMs: number
   m.addMetric('WorkloadsOk', MetricUnit.Count, result.ok);
   m.addMetric('WorkloadsFailed', MetricUnit.Count, result.failed);
   m.addMetric('WorkloadsDegraded', MetricUnit.Count, result.degraded);
+  m.addMetric('WorkloadsSkipped', MetricUnit.Count, result.skipped);
   m.addMetric('SeriesForecast', MetricUnit.Count, result.series);
   m.addMetric('EventsPublished', MetricUnit.Count, result.eventsPublished);
   m.addMetric('EventsFailed', MetricUnit.Count, result.publishFailures.length);
@@ -80,44 +45,17 @@ function addRunMetrics(result: ForecastRunResult, m: Metrics, durationMs: number
     m.addMetric('ContentionScoreMax', MetricUnit.NoUnit, scores[scores.length - 1] as number);
     m.addMetric('ContentionScoreP95', MetricUnit.NoUnit, nearestRank(scores, 0.95));
   }
+  let anomaly: number | undefined;
+  for (const o of result.outcomes)
+    for (const x of o.metrics)
+      if (x.anomalyScore !== undefined) anomaly = Math.max(anomaly ?? 0, x.anomalyScore);
+  if (anomaly !== undefined) m.addMetric('AnomalyScoreMax', MetricUnit.NoUnit, anomaly);
 }
 
 /** The nearest-rank quantile of ascending `sorted` (non-empty). */
 function nearestRank(sorted: readonly number[], q: number): number {
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
   return sorted[index] as number;
-}
-
-/** Scored workloads, contended first, then by descending score; at most `limit`. */
-export function mostContended(outcomes: readonly WorkloadOutcome[], limit: number): WorkloadOutcome[] {
-  if (limit <= 0) return [];
-  return outcomes
-    .filter((o) => o.score !== undefined)
-    .sort(
-      (a, b) =>
-        Number(b.contended ?? false) - Number(a.contended ?? false) || (b.score ?? 0) - (a.score ?? 0),
-    )
-    .slice(0, limit);
-}
-
-/** The dashboard's per-workload series: contention score, and per metric p50 vs observed. */
-function addWorkloadSeries(o: WorkloadOutcome, m: Metrics): void {
-  if (o.score === undefined) return;
-  const contention = m.singleMetric();
-  contention.addDimension('workloadId', o.workloadId);
-  contention.addMetric('ContentionScore', MetricUnit.NoUnit, o.score);
-  for (const x of o.metrics) {
-    // A single metric is flushed at its first value: one per value, each with its dimensions.
-    for (const [name, value] of [
-      ['ForecastP50', x.nextP50],
-      ['Observed', x.observed],
-    ] as const) {
-      if (value === undefined) continue;
-      const series = m.singleMetric();
-      series.addDimensions({ workloadId: o.workloadId, metric: x.metric });
-      series.addMetric(name, MetricUnit.NoUnit, value);
-    }
-  }
 }
 
 function logOutcomes(result: ForecastRunResult, log: Logger): void {

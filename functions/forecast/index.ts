@@ -10,7 +10,7 @@ import { metrics as metricsSource } from '../runtime/metrics';
 import { countFailures, entry, logger, metrics, parsedOrThrow, tracer } from '../runtime/powertools';
 import { repositories } from '../runtime/repositories';
 import { cadenceFromEnv, ForecastInput, type ForecastSummary, forecast, summarize } from './core';
-import { recordRun, seriesWorkloadsFromEnv } from './emf';
+import { recordRun } from './emf';
 
 export { type ForecastInput, runForecast, summarize } from './core';
 export { recordRun } from './emf';
@@ -32,10 +32,7 @@ export const handler = entry(
       const input = parsedOrThrow(event, 'forecast input');
       const started = performance.now();
       const result = await forecast(input, forecastPorts(), cadenceFromEnv());
-      recordRun(result, metrics, logger, {
-        durationMs: Math.round(performance.now() - started),
-        seriesWorkloads: seriesWorkloadsFromEnv(),
-      });
+      recordRun(result, metrics, logger, { durationMs: Math.round(performance.now() - started) });
       return summarize(result);
     }),
 );

@@ -19,7 +19,7 @@ export const FORECAST_FUNCTIONS: readonly FunctionSpec[] = [
     memoryMb: 1_024,
     tables: {
       workloads: { actions: ['GetItem', 'Query'], indexes: ['byList'] },
-      predictions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'BatchWriteItem'],
+      predictions: ['GetItem', 'Query', 'PutItem'],
       signals: { actions: ['Query'], indexes: ['byTag', 'byWorkload'] },
     },
     // Powertools Metrics writes EMF to the log: no cloudwatch:PutMetricData.

@@ -13,24 +13,19 @@ import type { Workflow } from './workflow';
 
 /**
  * Names of the metrics Shadowscale functions publish (Powertools Metrics, namespace `Shadowscale`).
- * The per-workload ones (contention, forecast, actual) are graphed by SEARCH over any dimension
- * set, so a graph fills in as soon as a function publishes them with a `workloadId` dimension.
- * The forecaster publishes those only for its most contended workloads (a bounded number of log
- * lines per run); the fleet-wide view is the run-level aggregates.
+ * Every one is fleet-level (no `workloadId` dimension), so the number of custom metrics does not
+ * grow with the fleet; per-workload forecasts and decisions are read from the predictions table.
  */
 export interface ShadowscaleMetricNames {
-  /** Contention score per workload. @default 'ContentionScore' */
-  readonly contentionScore?: string;
-  /** Point forecast (p50) per workload and metric. @default 'ForecastP50' */
-  readonly forecast?: string;
-  /** The observed value the forecast is compared with. @default 'Observed' */
-  readonly actual?: string;
   /**
    * Counts of each forecaster run (functions/forecast/index.ts).
-   * @default ['WorkloadsForecast', 'WorkloadsOk', 'WorkloadsContended', 'WorkloadsFailed', 'WorkloadsDegraded', 'SeriesForecast', 'EventsPublished', 'EventsFailed']
+   * @default ['WorkloadsForecast', 'WorkloadsOk', 'WorkloadsSkipped', 'WorkloadsContended', 'WorkloadsFailed', 'WorkloadsDegraded', 'SeriesForecast', 'EventsPublished', 'EventsFailed']
    */
   readonly forecasterRuns?: readonly string[];
-  /** Fleet-wide contention of each forecaster run. @default ['ContentionScoreMax', 'ContentionScoreP95'] */
+  /**
+   * Fleet-wide contention and anomaly of each forecaster run.
+   * @default ['ContentionScoreMax', 'ContentionScoreP95', 'AnomalyScoreMax']
+   */
   readonly forecasterFleet?: readonly string[];
   /** Wall time of each forecaster run (milliseconds). @default 'RunDuration' */
   readonly forecasterDuration?: string;
@@ -44,12 +39,10 @@ export interface ShadowscaleMetricNames {
 }
 
 const DEFAULT_NAMES: Required<ShadowscaleMetricNames> = {
-  contentionScore: 'ContentionScore',
-  forecast: 'ForecastP50',
-  actual: 'Observed',
   forecasterRuns: [
     'WorkloadsForecast',
     'WorkloadsOk',
+    'WorkloadsSkipped',
     'WorkloadsContended',
     'WorkloadsFailed',
     'WorkloadsDegraded',
@@ -57,7 +50,7 @@ const DEFAULT_NAMES: Required<ShadowscaleMetricNames> = {
     'EventsPublished',
     'EventsFailed',
   ],
-  forecasterFleet: ['ContentionScoreMax', 'ContentionScoreP95'],
+  forecasterFleet: ['ContentionScoreMax', 'ContentionScoreP95', 'AnomalyScoreMax'],
   forecasterDuration: 'RunDuration',
   forecasterFailures: ['WorkloadsFailed', 'EventsFailed'],
   actions: ['PrewarmScaleOut', 'PrewarmHold', 'PrewarmLimitedByMax', 'SignalsStored', 'RegisteredWorkloads'],
@@ -125,7 +118,7 @@ function alarmKey(scope: Construct): kms.Key {
 /**
  * What an operator watches: one SNS topic for every alarm (encrypted with a customer key that
  * CloudWatch may use: an AWS-managed SNS key cannot be granted to CloudWatch alarms), a
- * dashboard (forecast vs actual and contention per workload from the `Shadowscale` namespace,
+ * dashboard (fleet contention, anomaly and forecaster runs from the `Shadowscale` namespace,
  * then operations: executions, function errors, DLQ depth), and alarms on failed / timed-out /
  * aborted executions, DLQ depth and forecaster errors. Capability constructs register what they
  * build with `watchWorkflow`, `watchQueue` and `watchFunction`.
@@ -180,11 +173,11 @@ export class Monitoring extends Construct {
     this.addForecastWidgets(names);
   }
 
-  /** The forecast rows: per-workload graphs, fleet aggregates, run counts and actions. */
+  /** The forecast rows: fleet aggregates, run counts and actions. */
   private addForecastWidgets(names: Required<ShadowscaleMetricNames>): void {
     const search = (metric: string, stat: string, label: string) =>
       new cloudwatch.MathExpression({
-        // Any dimension set (Powertools adds `service`): one line per workload (and metric).
+        // Any dimension set (Powertools adds `service`), so a renamed service still graphs.
         expression: `SEARCH('Namespace="${METRICS_NAMESPACE}" MetricName="${metric}"', '${stat}', 300)`,
         usingMetrics: {},
         label,
@@ -199,21 +192,7 @@ export class Monitoring extends Construct {
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
-        title: 'Forecast (p50) vs actual, most contended workloads',
-        left: [search(names.forecast, 'Average', 'forecast'), search(names.actual, 'Average', 'actual')],
-        width: 12,
-        height: 8,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Contention score, most contended workloads',
-        left: [search(names.contentionScore, 'Maximum', 'contention')],
-        width: 12,
-        height: 8,
-      }),
-    );
-    this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Fleet contention (all workloads)',
+        title: 'Fleet contention and anomaly (all workloads)',
         left: names.forecasterFleet.map((metric) => search(metric, 'Maximum', metric)),
         width: 12,
         height: 6,

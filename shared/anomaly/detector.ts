@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { missCode, missValue, packCodes, pCode, pValueOf, snapMiss, snapP, unpackCodes } from './codes';
 import { fisherCombine, scoreOf } from './pvalue';
 
 /**
@@ -9,7 +10,8 @@ import { fisherCombine, scoreOf } from './pvalue';
  * scoring higher. Optionally a short run of p-values is combined (Fisher), and a row is scored
  * against the worst row of its recent episode so one incident is not reported at every row.
  * Cost per row is a binary search and an array splice; the state is plain JSON, so a forecaster
- * run resumes exactly where the last one stopped.
+ * run resumes exactly where the last one stopped. Past misses and episode p-values are kept on a
+ * 24-bit logarithmic grid (./codes.ts) and stored as packed codes, a third of the bytes.
  */
 export const AnomalyOptions = z.strictObject({
   /** Recent forecast misses the p-value ranks against; longer is steadier, shorter adapts faster. */
@@ -35,26 +37,61 @@ export const AnomalyOptions = z.strictObject({
   episodeRows: z.number().int().min(0).max(10_000).default(200),
   /** Miss probability of the expected interval reported beside each row. */
   intervalAlpha: z.number().gt(0).lt(1).default(0.01),
+  /**
+   * Keep past misses and episode p-values at full precision and store them as number lists
+   * (state version 1, ~3x the bytes) instead of on the 16-bit grid (version 2).
+   */
+  exactWindows: z.boolean().default(false),
 });
 export type AnomalyOptions = z.infer<typeof AnomalyOptions>;
 export type AnomalyOptionsInput = z.input<typeof AnomalyOptions>;
 export const DEFAULT_ANOMALY_OPTIONS: AnomalyOptions = AnomalyOptions.parse({});
 
-/** Serialisable detector state for one series (stored between forecaster runs). */
-export const AnomalyState = z.strictObject({
-  version: z.literal(1),
+const DetectorCore = {
   /** Observations seen (finite ones). */
   count: z.number().int().nonnegative(),
   /** Level the next one-step forecast is made from; null before the first observation. */
   level: z.number().finite().nullable(),
-  /** Recent absolute forecast misses, oldest first. */
-  misses: z.array(z.number().nonnegative()),
   /** The newest p-values, oldest first (at most `window`). */
   recentP: z.array(z.number().min(0).max(1)),
-  /** Combined p-values of the last `episodeRows` rows, oldest first. */
-  episode: z.array(z.number().min(0).max(1)),
-});
+};
+
+/** Base64 of 24-bit little-endian codes (./codes.ts). */
+const PackedCodes = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64 of 24-bit codes');
+
+/**
+ * Serialisable detector state for one series (stored between forecaster runs). Version 2 holds
+ * the windows as packed codes; version 1 (full-precision lists) is still read, and written with
+ * `exactWindows`.
+ */
+export const AnomalyState = z.discriminatedUnion('version', [
+  z.strictObject({
+    version: z.literal(1),
+    ...DetectorCore,
+    /** Recent absolute forecast misses, oldest first. */
+    misses: z.array(z.number().nonnegative()),
+    /** Combined p-values of the last `episodeRows` rows, oldest first. */
+    episode: z.array(z.number().min(0).max(1)),
+  }),
+  z.strictObject({
+    version: z.literal(2),
+    ...DetectorCore,
+    /** Recent absolute forecast misses, oldest first, as miss codes. */
+    misses: PackedCodes,
+    /** Combined p-values of the last `episodeRows` rows, oldest first, as p-value codes. */
+    episode: PackedCodes,
+  }),
+]);
 export type AnomalyState = z.infer<typeof AnomalyState>;
+
+/** The windows of a stored state as numbers (what the detector works on). */
+export function anomalyWindows(state: AnomalyState): { misses: number[]; episode: number[] } {
+  if (state.version === 1) return { misses: [...state.misses], episode: [...state.episode] };
+  return {
+    misses: unpackCodes(state.misses).map(missValue),
+    episode: unpackCodes(state.episode).map(pValueOf),
+  };
+}
 
 /** What the detector says about one observation. */
 export interface AnomalyRow {
@@ -67,7 +104,7 @@ export interface AnomalyRow {
 }
 
 export function initialAnomalyState(): AnomalyState {
-  return { version: 1, count: 0, level: null, misses: [], recentP: [], episode: [] };
+  return { version: 2, count: 0, level: null, misses: '', recentP: [], episode: '' };
 }
 
 /**
@@ -82,8 +119,9 @@ class Calibration {
     values: readonly number[],
     private readonly size: number,
     private readonly tailShare: number,
+    readonly snap: (x: number) => number,
   ) {
-    this.ring = values.slice(-size);
+    this.ring = values.slice(-size).map(snap);
     this.sorted = [...this.ring].sort((a, b) => a - b);
   }
 
@@ -114,7 +152,8 @@ class Calibration {
     return this.sorted[k] ?? 0;
   }
 
-  add(x: number): void {
+  add(value: number): void {
+    const x = this.snap(value);
     this.ring.push(x);
     this.sorted.splice(lowerBound(this.sorted, x), 0, x);
     if (this.ring.length > this.size) {
@@ -131,16 +170,25 @@ class Detector {
   private level: number | null;
   private readonly recentP: number[];
   private readonly episode: number[];
+  private readonly snapP: (p: number) => number;
 
   constructor(
     private readonly options: AnomalyOptions,
     state: AnomalyState,
   ) {
-    this.misses = new Calibration(state.misses, options.calibrationSize, options.tailShare);
+    const windows = anomalyWindows(state);
+    const exact = options.exactWindows;
+    this.snapP = exact ? (p) => p : snapP;
+    this.misses = new Calibration(
+      windows.misses,
+      options.calibrationSize,
+      options.tailShare,
+      exact ? (x) => x : snapMiss,
+    );
     this.count = state.count;
     this.level = state.level;
     this.recentP = state.recentP.slice(-options.window);
-    this.episode = options.episodeRows > 0 ? state.episode.slice(-options.episodeRows) : [];
+    this.episode = options.episodeRows > 0 ? windows.episode.slice(-options.episodeRows).map(this.snapP) : [];
   }
 
   observe(value: number): AnomalyRow {
@@ -156,7 +204,8 @@ class Detector {
       let pValue = 1;
       let expected: AnomalyRow['expected'] = null;
       if (this.misses.length >= o.minCalibration) {
-        pValue = this.misses.pValue(miss);
+        // Ranked on the grid the window is kept on, so a miss equal to a past one still ties with it.
+        pValue = this.misses.pValue(this.misses.snap(miss));
         const q = this.misses.quantile(o.intervalAlpha);
         expected = { mid, low: mid - q, high: mid + q };
       }
@@ -168,7 +217,7 @@ class Detector {
         let worst = 1;
         for (const p of this.episode) if (p < worst) worst = p;
         reported = Math.min(1, combined / worst);
-        this.episode.push(combined);
+        this.episode.push(this.snapP(combined));
         if (this.episode.length > o.episodeRows) this.episode.shift();
       }
       row = { expected, pValue, score: scoreOf(reported) };
@@ -180,13 +229,14 @@ class Detector {
   }
 
   state(): AnomalyState {
+    const core = { count: this.count, level: this.level, recentP: [...this.recentP] };
+    if (this.options.exactWindows)
+      return { version: 1, ...core, misses: [...this.misses.ring], episode: [...this.episode] };
     return {
-      version: 1,
-      count: this.count,
-      level: this.level,
-      misses: [...this.misses.ring],
-      recentP: [...this.recentP],
-      episode: [...this.episode],
+      version: 2,
+      ...core,
+      misses: packCodes(this.misses.ring.map(missCode)),
+      episode: packCodes(this.episode.map(pCode)),
     };
   }
 }

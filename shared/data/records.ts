@@ -92,9 +92,9 @@ void regionalAgrees;
 // Options shared by both implementations.
 
 export interface DataLayerOptions {
-  /** Forecasts kept per workload/metric in the history (newest first); default 288. */
+  /** Most forecasts `history()` returns per workload/metric (newest first); default 288. */
   predictionHistoryLimit?: number;
-  /** A forecast (latest and history) expires this long after `generatedAt`; default 8 days. */
+  /** A forecast item expires this long after `generatedAt` (TTL); default 8 days. */
   predictionTtlMs?: number;
   /** A signal is kept this long after it ends, for learning uplift per tag; default 180 days. */
   signalRetentionMs?: number;
@@ -130,11 +130,10 @@ export const WORKLOAD_LIST_KEY = 'workload';
 export const OPERATION_LIST_KEY = 'operation';
 
 export const predictionKeys = {
-  /** Partition of one workload metric: latest, model state and history items. */
+  /** Partition of one workload metric: model state and forecast (history) items. */
   metricPk: (workloadId: string, metric: string) => `${workloadId}#${metric}`,
   /** Partition of workload-wide items (the contention decision). */
   workloadPk: (workloadId: string) => workloadId,
-  latestSk: 'latest',
   stateSk: 'state',
   decisionSk: 'decision',
   regionalSk: 'regional',
@@ -290,19 +289,6 @@ export function parseStored<S extends z.ZodType>(schema: S, record: unknown, wha
   return parseOrThrow(schema, record, `stored ${what}`);
 }
 
-/**
- * The history keys the latest item keeps after adding `key`: newest first, at most `limit`. The
- * ones that fall off are deleted after the latest item is written.
- */
-export function nextHistoryKeys(
-  current: readonly string[],
-  key: string,
-  limit: number,
-): { keep: string[]; evict: string[] } {
-  const all = [...new Set([...current, key])].sort().reverse();
-  return { keep: all.slice(0, limit), evict: all.slice(limit) };
-}
-
 /** Throw a ConflictError after `attempts` lost conditional writes on one item. */
 export function tooManyConflicts(what: string, attempts: number, cause?: unknown): ConflictError {
   return new ConflictError(`${what}: still conflicting after ${attempts} attempts`, { cause });
@@ -326,25 +312,6 @@ export const items = {
     ttl: ttlSeconds(p.generatedAt + ttlMs),
     ...p,
   }),
-  predictionLatest: (
-    p: Prediction,
-    ttlMs: number,
-    latestVersion: number,
-    historyKeys: readonly string[],
-  ): Item => ({
-    ...items.predictionHistory(p, ttlMs),
-    sk: predictionKeys.latestSk,
-    latestVersion,
-    historyKeys: [...historyKeys],
-  }),
-  /** The latest item at its largest (a full key list): checked before anything is written. */
-  predictionLatestWorstCase: (p: Prediction, ttlMs: number, limit: number): Item =>
-    items.predictionLatest(
-      p,
-      ttlMs,
-      Number.MAX_SAFE_INTEGER,
-      Array.from({ length: limit }, () => predictionKeys.historySk(p.generatedAt)),
-    ),
   modelState: (s: ModelStateRecord): Item => {
     const { state, ...rest } = s;
     // Stored as JSON text: opaque, compact, and immune to DynamoDB's number and empty-set rules.

@@ -50,7 +50,6 @@ import {
   items,
   MAX_SIGNAL_WINDOW_MS,
   ModelStateRecordSchema,
-  nextHistoryKeys,
   OPERATION_LIST_KEY,
   operationKeys,
   overlaps,
@@ -428,77 +427,39 @@ class DynamoPredictionRepository implements PredictionRepository {
   constructor(private readonly ctx: Ctx) {}
 
   /**
-   * Three single-item writes, in an order that survives a crash anywhere:
-   * 1. the history item (its key is the forecast's `generatedAt`, so a retry rewrites the same
-   *    item);
-   * 2. the latest item, which also lists the history keys kept (newest first, at most the limit),
-   *    conditional on its own version so two writers cannot drop each other's key;
-   * 3. delete history items older than the oldest key kept (the ones that just fell off, and any
-   *    left by an earlier crash between 2 and 3).
-   * A crash after 1 leaves a history item the latest does not list; the retry lists it. A crash
-   * after 2 leaves extra old items that the next write's step 3 removes; `history()` never returns
-   * more than the limit meanwhile. Every item also carries a TTL.
+   * One PutItem of one small item per forecast, `h#<generatedAt>` with its TTL: a retry rewrites
+   * the same item, so there is nothing to order and no crash leaves a half-written forecast. The
+   * newest item is the latest forecast (a late, older one cannot replace it); the history is the
+   * newest `predictionHistoryLimit` of them, and TTL removes the rest.
    */
   async putPrediction(prediction: Prediction): Promise<void> {
     const p = parseOrThrow(Prediction, prediction, 'prediction');
-    const { predictionHistoryLimit: limit, predictionTtlMs, maxConflictRetries } = this.ctx.options;
-    const pk = predictionKeys.metricPk(p.workloadId, p.metric);
-    const sk = predictionKeys.historySk(p.generatedAt);
-    const what = `prediction ${p.workloadId}/${p.metric} at ${p.generatedAt}`;
-    const historyItem = items.predictionHistory(p, predictionTtlMs);
-    assertItemSize(historyItem, what);
-    // Refuse before writing anything if the latest item, with a full key list, would not fit.
-    assertItemSize(items.predictionLatestWorstCase(p, predictionTtlMs, limit), `latest ${what}`);
-
-    await this.ctx.put('predictions', historyItem);
-
-    let keep: string[] = [];
-    for (let attempt = 1; ; attempt++) {
-      const current = await this.ctx.get('predictions', { pk, sk: predictionKeys.latestSk });
-      const version = typeof current?.latestVersion === 'number' ? current.latestVersion : 0;
-      const keys = Array.isArray(current?.historyKeys) ? (current.historyKeys as string[]) : [];
-      const next = nextHistoryKeys(keys, sk, limit);
-      keep = next.keep;
-      const newer = typeof current?.generatedAt !== 'number' || p.generatedAt >= current.generatedAt;
-      const condition = current
-        ? { expression: 'latestVersion = :v', values: { ':v': version } }
-        : { expression: 'attribute_not_exists(pk)' };
-      const written = newer
-        ? await this.ctx.put(
-            'predictions',
-            items.predictionLatest(p, predictionTtlMs, version + 1, keep),
-            condition,
-          )
-        : // An older forecast arriving late joins the history but does not replace the latest.
-          await this.ctx.update(
-            'predictions',
-            { pk, sk: predictionKeys.latestSk },
-            'SET historyKeys = :keys, latestVersion = :next',
-            'latestVersion = :v',
-            {},
-            { ':keys': keep, ':next': version + 1, ':v': version },
-          );
-      if (written) break;
-      if (attempt >= maxConflictRetries) throw tooManyConflicts(`latest ${what}`, attempt);
-    }
-
-    if (keep.length < limit) return;
-    const oldestKept = keep[keep.length - 1] as string;
-    const stale = await this.ctx.queryAll('predictions', {
-      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-      ExpressionAttributeValues: { ':pk': pk, ':from': predictionKeys.historyPrefix, ':to': oldestKept },
-    });
-    await this.ctx.deleteMany(
-      'predictions',
-      stale.filter((item) => (item.sk as string) < oldestKept),
-    );
+    const item = items.predictionHistory(p, this.ctx.options.predictionTtlMs);
+    assertItemSize(item, `prediction ${p.workloadId}/${p.metric} at ${p.generatedAt}`);
+    await this.ctx.put('predictions', item);
   }
 
+  /** The newest forecast item (a strongly consistent Query of one item, newest first). */
   async getLatest(workloadId: string, metric: string): Promise<Prediction | undefined> {
-    const item = await this.ctx.get('predictions', {
-      pk: predictionKeys.metricPk(workloadId, metric),
-      sk: predictionKeys.latestSk,
-    });
+    const page = await this.ctx.run('Query predictions', () =>
+      this.ctx.doc.send(
+        new QueryCommand({
+          TableName: this.ctx.names.predictions,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: {
+            ':pk': predictionKeys.metricPk(workloadId, metric),
+            ':from': predictionKeys.historyPrefix,
+            ':to': predictionKeys.historyEnd,
+          },
+          ScanIndexForward: false,
+          Limit: 1,
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    meterQuery(this.ctx.meter, page.Items ?? [], true);
+    const item = page.Items?.[0];
+    // Every forecast of a metric lives as long: if the newest has expired, so has every older one.
     if (!item || isExpired(item.ttl, this.ctx.clock.now())) return undefined;
     return records.prediction(item);
   }

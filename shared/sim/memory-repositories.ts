@@ -15,7 +15,6 @@ import {
   MAX_SIGNAL_WINDOW_MS,
   META,
   ModelStateRecordSchema,
-  nextHistoryKeys,
   operationKeys,
   overlaps,
   predictionKeys,
@@ -275,62 +274,36 @@ class MemoryWorkloadRepository implements WorkloadRepository {
 class MemoryPredictionRepository implements PredictionRepository {
   constructor(private readonly store: Store) {}
 
-  /** The same three steps as DynamoDB (history item, latest item with its key list, eviction). */
+  /** As DynamoDB: one item per forecast; the newest is the latest, TTL removes the old ones. */
   async putPrediction(prediction: Prediction): Promise<void> {
     const p = parseOrThrow(Prediction, prediction, 'prediction');
-    const { predictionHistoryLimit: limit, predictionTtlMs } = this.store.options;
-    const pk = predictionKeys.metricPk(p.workloadId, p.metric);
-    const sk = predictionKeys.historySk(p.generatedAt);
-    const what = `prediction ${p.workloadId}/${p.metric} at ${p.generatedAt}`;
-    const historyItem = items.predictionHistory(p, predictionTtlMs);
-    assertItemSize(historyItem, what);
-    assertItemSize(items.predictionLatestWorstCase(p, predictionTtlMs, limit), `latest ${what}`);
+    const item = items.predictionHistory(p, this.store.options.predictionTtlMs);
+    assertItemSize(item, `prediction ${p.workloadId}/${p.metric} at ${p.generatedAt}`);
+    const partition = this.store.predictionPartition(predictionKeys.metricPk(p.workloadId, p.metric));
+    meterWrite(this.store.meter, item, partition.get(item.sk as string));
+    partition.set(item.sk as string, copy(item));
+    this.evictExpired(partition);
+  }
 
-    const partition = this.store.predictionPartition(pk);
-    meterWrite(this.store.meter, historyItem, partition.get(sk));
-    partition.set(sk, copy(historyItem));
-
-    const current = partition.get(predictionKeys.latestSk);
-    meterGet(this.store.meter, current, true);
-    const version = typeof current?.latestVersion === 'number' ? current.latestVersion : 0;
-    const keys = Array.isArray(current?.historyKeys) ? (current.historyKeys as string[]) : [];
-    const { keep } = nextHistoryKeys(keys, sk, limit);
-    const newer = typeof current?.generatedAt !== 'number' || p.generatedAt >= current.generatedAt;
-    if (newer) {
-      const latest = items.predictionLatest(p, predictionTtlMs, version + 1, keep);
-      meterWrite(this.store.meter, latest, current);
-      partition.set(predictionKeys.latestSk, copy(latest));
-    } else if (current) {
-      const latest = { ...current, historyKeys: keep, latestVersion: version + 1 };
-      meterWrite(this.store.meter, latest);
-      partition.set(predictionKeys.latestSk, latest);
-    }
-
-    if (keep.length < limit) return;
-    const oldestKept = keep[keep.length - 1] as string;
-    // As DynamoDB does: query the history up to the oldest key kept, delete what is older.
-    const scanned = [...partition.entries()].filter(
-      ([key]) => key >= predictionKeys.historyPrefix && key <= oldestKept,
-    );
-    meterQuery(
-      this.store.meter,
-      scanned.map(([, item]) => item),
-      false,
-    );
-    for (const [key, item] of scanned) {
-      if (key >= oldestKept) continue;
-      meterDelete(this.store.meter, item);
-      partition.delete(key);
-    }
+  /**
+   * DynamoDB's TTL deletes expired items in the background (not billed); dropping them here keeps
+   * a replay of months from holding every forecast ever made.
+   */
+  private evictExpired(partition: Map<string, Record<string, unknown>>): void {
+    const now = this.store.clock.now();
+    for (const [key, item] of partition)
+      if (key.startsWith(predictionKeys.historyPrefix) && isExpired(item.ttl, now)) partition.delete(key);
   }
 
   async getLatest(workloadId: string, metric: string): Promise<Prediction | undefined> {
-    const item = this.store.predictions
-      .get(predictionKeys.metricPk(workloadId, metric))
-      ?.get(predictionKeys.latestSk);
-    meterGet(this.store.meter, item, true);
-    if (!item || isExpired(item.ttl, this.store.clock.now())) return undefined;
-    return read.prediction(item);
+    const partition = this.store.predictions.get(predictionKeys.metricPk(workloadId, metric));
+    let newest: [string, Record<string, unknown>] | undefined;
+    for (const entry of partition ?? [])
+      if (entry[0].startsWith(predictionKeys.historyPrefix) && (!newest || entry[0] > newest[0]))
+        newest = entry;
+    meterQuery(this.store.meter, newest ? [newest[1]] : [], true);
+    if (!newest || isExpired(newest[1].ttl, this.store.clock.now())) return undefined;
+    return read.prediction(newest[1]);
   }
 
   async history(

@@ -484,14 +484,13 @@ describe('monitoring', () => {
     },
   );
 
-  it('graphs forecast vs actual and contention per workload from the Shadowscale namespace', () => {
+  it('graphs the fleet-level metrics the forecaster emits, and no per-workload series', () => {
     const [dashboard] = Object.values(resources(primary, 'AWS::CloudWatch::Dashboard'));
     const body = JSON.stringify(dashboard?.Properties.DashboardBody);
     for (const metric of [
-      'ContentionScore',
-      'ForecastP50',
-      'Observed',
       'WorkloadsForecast',
+      'WorkloadsSkipped',
+      'AnomalyScoreMax',
       'WorkloadsFailed',
       'WorkloadsContended',
       'ContentionScoreMax',
@@ -500,6 +499,8 @@ describe('monitoring', () => {
     ])
       expect(body).toContain(`MetricName=\\\\\\"${metric}\\\\\\"`);
     expect(body).toContain('Namespace=\\\\\\"Shadowscale\\\\\\"');
+    for (const metric of ['ContentionScore', 'ForecastP50', 'Observed'])
+      expect(body).not.toContain(`MetricName=\\\\\\"${metric}\\\\\\"`);
   });
 });
 

@@ -54,25 +54,36 @@ describe('DynamoDB storage behaviour beyond the port contract', () => {
     return (out.Items ?? []).map((item) => String(item.sk));
   };
 
-  it('keeps at most the limit of history items in the table, not only in what it returns', async () => {
-    const { repos } = setup();
-    const id = uid('bounded');
-    for (let i = 0; i < HISTORY_LIMIT * 3; i++)
+  it('writes each forecast once, as one item with its TTL, and no key list anywhere', async () => {
+    const { repos, doc, names } = setup();
+    const id = uid('once');
+    for (let i = 0; i < HISTORY_LIMIT + 2; i++)
       await repos.predictions.putPrediction(predictionFixture(id, T0 + i * MINUTE));
     const keys = await historyItemKeys(id);
-    expect(keys).toHaveLength(HISTORY_LIMIT);
-    expect(keys.sort()).toEqual(
-      Array.from({ length: HISTORY_LIMIT }, (_, i) =>
-        predictionKeys.historySk(T0 + (HISTORY_LIMIT * 2 + i) * MINUTE),
-      ),
+    // Every forecast is kept until its TTL; reads return at most the limit, newest first.
+    expect(keys).toHaveLength(HISTORY_LIMIT + 2);
+    const raw = await doc.send(
+      new GetCommand({
+        TableName: names.predictions,
+        Key: { pk: predictionKeys.metricPk(id, 'requests'), sk: predictionKeys.historySk(T0) },
+      }),
     );
+    expect(raw.Item?.ttl).toBe(Math.ceil((T0 + 8 * 86_400_000) / 1000));
+    expect(raw.Item).not.toHaveProperty('historyKeys');
+    const latest = await doc.send(
+      new GetCommand({
+        TableName: names.predictions,
+        Key: { pk: predictionKeys.metricPk(id, 'requests'), sk: 'latest' },
+      }),
+    );
+    expect(latest.Item).toBeUndefined();
+    expect(await repos.predictions.history(id, 'requests')).toHaveLength(HISTORY_LIMIT);
   });
 
-  it('recovers from a crash between the history and the latest write (the retry lists the item)', async () => {
+  it('reads as latest the newest forecast item, whoever wrote it (a retry or a late writer)', async () => {
     const { repos, doc, names } = setup();
-    const id = uid('crash1');
+    const id = uid('newest');
     await repos.predictions.putPrediction(predictionFixture(id, T0));
-    // The history item of the next forecast got written, then the process died.
     const next = predictionFixture(id, T0 + MINUTE);
     await doc.send(
       new PutCommand({
@@ -80,45 +91,15 @@ describe('DynamoDB storage behaviour beyond the port contract', () => {
         Item: {
           pk: predictionKeys.metricPk(id, 'requests'),
           sk: predictionKeys.historySk(next.generatedAt),
+          ttl: Math.ceil((next.generatedAt + 8 * 86_400_000) / 1000),
           ...next,
         },
       }),
     );
-    expect((await repos.predictions.getLatest(id, 'requests'))?.generatedAt).toBe(T0);
-    await repos.predictions.putPrediction(next);
-    const latest = await doc.send(
-      new GetCommand({
-        TableName: names.predictions,
-        Key: { pk: predictionKeys.metricPk(id, 'requests'), sk: 'latest' },
-      }),
-    );
-    expect(latest.Item?.historyKeys).toEqual([
-      predictionKeys.historySk(T0 + MINUTE),
-      predictionKeys.historySk(T0),
-    ]);
     expect((await repos.predictions.getLatest(id, 'requests'))?.generatedAt).toBe(T0 + MINUTE);
-  });
-
-  it('recovers from a crash before eviction (the next write removes the leftovers)', async () => {
-    const { repos, doc, names } = setup();
-    const id = uid('crash2');
-    // Old history items a crashed writer failed to evict.
-    for (let i = 0; i < 3; i++) {
-      const old = predictionFixture(id, T0 - (i + 1) * MINUTE);
-      await doc.send(
-        new PutCommand({
-          TableName: names.predictions,
-          Item: {
-            pk: predictionKeys.metricPk(id, 'requests'),
-            sk: predictionKeys.historySk(old.generatedAt),
-            ...old,
-          },
-        }),
-      );
-    }
-    for (let i = 0; i < HISTORY_LIMIT; i++)
-      await repos.predictions.putPrediction(predictionFixture(id, T0 + i * MINUTE));
-    expect(await historyItemKeys(id)).toHaveLength(HISTORY_LIMIT);
+    // The same forecast again (a retried run) rewrites the same item.
+    await repos.predictions.putPrediction(next);
+    expect(await historyItemKeys(id)).toHaveLength(2);
   });
 
   it('filters expired items that are still physically in the table', async () => {
@@ -127,10 +108,11 @@ describe('DynamoDB storage behaviour beyond the port contract', () => {
     await repos.predictions.putPrediction(predictionFixture(id, T0));
     clock.advance(9 * 86_400_000);
     expect(await repos.predictions.getLatest(id, 'requests')).toBeUndefined();
+    expect(await repos.predictions.history(id, 'requests')).toEqual([]);
     const raw = await doc.send(
       new GetCommand({
         TableName: names.predictions,
-        Key: { pk: predictionKeys.metricPk(id, 'requests'), sk: 'latest' },
+        Key: { pk: predictionKeys.metricPk(id, 'requests'), sk: predictionKeys.historySk(T0) },
       }),
     );
     expect(raw.Item?.ttl).toBe(Math.ceil((T0 + 8 * 86_400_000) / 1000));

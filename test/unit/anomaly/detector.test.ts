@@ -1,12 +1,15 @@
 import {
   AnomalyOptions,
+  AnomalyState,
   acrossMetrics,
+  anomalyWindows,
   CALM,
   fisherCombine,
   initialAnomalyState,
   nextAnomalyStatus,
   observeSeries,
 } from '../../../shared/anomaly';
+import { missCode, missValue, pCode, pValueOf, snapMiss, snapP } from '../../../shared/anomaly/codes';
 
 /** Deterministic noise (a fixed LCG), so the crafted series are the same on every run. */
 function noise(n: number, seed = 7): number[] {
@@ -195,5 +198,76 @@ describe('local run: anomaly lines', () => {
       [60_000, 'anomaly', 'requests: 900 outside the expected 80..120 (score 0.9999)'],
       [1_860_000, 'anomaly', 'requests: calm again (anomalous for 30 min)'],
     ]);
+  });
+});
+
+describe('compact windows (24-bit codes)', () => {
+  const exact = AnomalyOptions.parse({ exactWindows: true });
+  const crafted: [string, number[]][] = [
+    ['noise', base(2000)],
+    ['spike', base(1500).map((v, i) => (i === 1200 ? 160 : v))],
+    ['level shift', base(2000).map((v, i) => (i >= 1500 ? v + 40 : v))],
+    ['volatility step', base(3000).map((v, i) => (i >= 1500 ? 100 + 10 * (v - 100) : v))],
+    ['large magnitudes', base(1500).map((v, i) => 1e9 * v + (i === 1300 ? 3e11 : 0))],
+    ['tiny magnitudes', base(1500).map((v, i) => 1e-6 * v + (i === 1300 ? 3e-5 : 0))],
+    ['regular bursts', base(1500).map((v, i) => (i % 50 === 0 ? v + 20 : v))],
+    ['integer counts with ties', base(1500).map((v) => Math.round(v / 2))],
+  ];
+
+  // Stated tolerance: every row's score within 0.002 of the full-precision detector, and the same
+  // rows above 0.999 (what the hysteresis acts on) apart from rows within 0.002 of that line.
+  it.each(crafted)('%s: scores within 0.002 of full-precision windows', (_name, values) => {
+    const compact = observeSeries(initialAnomalyState(), values).rows;
+    const full = observeSeries(initialAnomalyState(), values, exact).rows;
+    let worst = 0;
+    compact.forEach((row, i) => {
+      const other = full[i]?.score ?? null;
+      if (row.score === null || other === null) expect(row.score).toBe(other);
+      else worst = Math.max(worst, Math.abs(row.score - other));
+    });
+    expect(worst).toBeLessThanOrEqual(0.002);
+    const flagged = (rows: typeof compact) => rows.flatMap((r, i) => ((r.score ?? 0) > 0.999 ? [i] : []));
+    const near = new Set(full.flatMap((r, i) => (Math.abs((r.score ?? 0) - 0.999) <= 0.002 ? [i] : [])));
+    expect(flagged(compact).filter((i) => !near.has(i))).toEqual(flagged(full).filter((i) => !near.has(i)));
+  });
+
+  it('stores a third of the bytes and resumes exactly where one long call would be', () => {
+    const values = base(1500).map((v, i) => (i === 1400 ? 150 : v));
+    const compact = observeSeries(initialAnomalyState(), values.slice(0, 1200));
+    const full = observeSeries(initialAnomalyState(), values.slice(0, 1200), exact);
+    expect(compact.state.version).toBe(2);
+    expect(JSON.stringify(compact.state).length * 2.5).toBeLessThan(JSON.stringify(full.state).length);
+
+    const whole = observeSeries(initialAnomalyState(), values).rows;
+    const stored = AnomalyState.parse(JSON.parse(JSON.stringify(compact.state)));
+    const rest = observeSeries(stored, values.slice(1200));
+    expect([...compact.rows, ...rest.rows]).toEqual(whole);
+  });
+
+  it('reads a version 1 state (full-precision lists) and continues from it', () => {
+    const values = base(1300).map((v, i) => (i === 1250 ? 150 : v));
+    const v1 = observeSeries(initialAnomalyState(), values.slice(0, 1000), exact).state;
+    expect(v1.version).toBe(1);
+    const resumed = observeSeries(AnomalyState.parse(v1), values.slice(1000));
+    const reference = observeSeries(v1, values.slice(1000), exact);
+    expect(resumed.state.version).toBe(2);
+    expect(anomalyWindows(resumed.state).misses).toHaveLength(1000);
+    resumed.rows.forEach((row, i) => {
+      expect(Math.abs((row.score ?? 0) - (reference.rows[i]?.score ?? 0))).toBeLessThanOrEqual(0.002);
+    });
+  });
+
+  it.each([0, 1e-30, 1e-12, 0.37, 1, 4_200, 7.5e15])('miss %p: snapped within 0.001 %, codes stable', (x) => {
+    const snapped = snapMiss(x);
+    expect(Math.abs(snapped - x)).toBeLessThanOrEqual(1e-5 * x);
+    expect(missCode(missValue(missCode(x)))).toBe(missCode(x));
+    expect(snapMiss(snapped)).toBe(snapped);
+  });
+
+  it.each([1, 0.5, 1e-3, 1e-40, 0])('p-value %p: snapped within 0.001 % (0 to the smallest code)', (p) => {
+    const snapped = snapP(p);
+    if (p > 0) expect(Math.abs(snapped - p)).toBeLessThanOrEqual(1e-5 * p);
+    else expect(snapped).toBe(pValueOf(2 ** 24 - 1));
+    expect(pCode(snapped)).toBe(pCode(p));
   });
 });

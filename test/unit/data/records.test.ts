@@ -3,7 +3,6 @@ import {
   isExpired,
   itemSize,
   MAX_ITEM_BYTES,
-  nextHistoryKeys,
   predictionKeys,
   resolveOptions,
   ttlSeconds,
@@ -69,13 +68,6 @@ describe('prediction history keys', () => {
   it('sort as time', () => {
     expect(predictionKeys.historySk(99) < predictionKeys.historySk(100)).toBe(true);
     expect(predictionKeys.historySk(Date.UTC(2100, 0, 1)) < predictionKeys.historyEnd).toBe(true);
-  });
-
-  it('keep the newest `limit` and evict the rest', () => {
-    const k = predictionKeys.historySk;
-    expect(nextHistoryKeys([k(3), k(2), k(1)], k(4), 3)).toEqual({ keep: [k(4), k(3), k(2)], evict: [k(1)] });
-    expect(nextHistoryKeys([k(3)], k(3), 3)).toEqual({ keep: [k(3)], evict: [] });
-    expect(nextHistoryKeys([k(5), k(4)], k(1), 2)).toEqual({ keep: [k(5), k(4)], evict: [k(1)] });
   });
 });
 

@@ -1,3 +1,4 @@
+import { anomalyWindows, type SeriesAnomaly } from '../../../shared/anomaly';
 import { runForecaster } from '../../../shared/forecaster';
 import { harness, lastValueEngine, PERIOD, T0, workload } from './helpers';
 
@@ -23,7 +24,8 @@ describe('forecaster run: anomaly scores and events', () => {
     expect(h.events.events.map((e) => e.detailType)).toEqual(['Forecast Computed']);
     const calm = await h.repositories.predictions.getModelState('shop', 'requests');
     expect(calm?.anomaly?.status.active).toBe(false);
-    expect(calm?.anomaly?.detector.misses.length).toBeGreaterThan(500);
+    const stored = calm?.anomaly as SeriesAnomaly;
+    expect(anomalyWindows(stored.detector).misses.length).toBeGreaterThan(500);
     // The behavioural fingerprint is kept beside it, from all the history read.
     expect(calm?.fingerprint?.count).toBe((2 * DAY) / PERIOD);
     expect(calm?.fingerprint?.level).toBeGreaterThan(35_000);

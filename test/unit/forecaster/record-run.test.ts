@@ -1,12 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { recordRun } from '../../../functions/forecast';
-import {
-  DEFAULT_SERIES_WORKLOADS,
-  mostContended,
-  SERIES_WORKLOADS_ENV,
-  seriesWorkloadsFromEnv,
-} from '../../../functions/forecast/emf';
 import type { ForecastRunResult, WorkloadOutcome } from '../../../shared/forecaster';
 
 describe('recordRun (forecast handler metrics)', () => {
@@ -65,7 +59,22 @@ describe('recordRun (forecast handler metrics)', () => {
     };
   }
 
-  it('counts the run and emits one WorkloadFailed metric per failed workload, named by a dimension', () => {
+  /** Every metric name and dimension set the documents declare: what CloudWatch bills as custom metrics. */
+  function customMetrics(emf: Record<string, unknown>[]): Set<string> {
+    const out = new Set<string>();
+    for (const doc of emf) {
+      const aws = doc._aws as {
+        CloudWatchMetrics: { Dimensions: string[][]; Metrics: { Name: string }[] }[];
+      };
+      for (const d of aws.CloudWatchMetrics)
+        for (const dims of d.Dimensions)
+          for (const m of d.Metrics)
+            out.add(`${m.Name}|${dims.map((k) => `${k}=${String(doc[k])}`).join(',')}`);
+    }
+    return out;
+  }
+
+  it('counts the run in one document and names failed workloads in the log, not in metric dimensions', () => {
     const result = run(
       ['good', 'bad-1', 'bad-2'].map((id) => ({
         workloadId: id,
@@ -75,73 +84,62 @@ describe('recordRun (forecast handler metrics)', () => {
         ...(id === 'good' ? {} : { error: { name: 'NoDataError', message: 'metric cpu: no data' } }),
       })),
     );
+    const warned: unknown[] = [];
+    const logger = new Logger({ logLevel: 'SILENT' });
+    jest.spyOn(logger, 'warn').mockImplementation((...args: unknown[]) => {
+      warned.push(args[1]);
+    });
+    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+    const lines: string[] = [];
+    jest.spyOn(console, 'log').mockImplementation((line: unknown) => {
+      lines.push(String(line));
+    });
+    const metrics = new Metrics({ namespace: 'Shadowscale', serviceName: 'forecast' });
 
-    const emf = emfOf(result, { durationMs: 1234 });
+    recordRun(result, metrics, logger, { durationMs: 1234 });
+    metrics.publishStoredMetrics();
 
-    const failed = emf.filter((e) => e.WorkloadFailed === 1).map((e) => e.workloadId);
-    expect(failed.sort()).toEqual(['bad-1', 'bad-2']);
-    expect(emf.find((e) => 'WorkloadsForecast' in e)).toMatchObject({
+    const emf = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(emf).toHaveLength(1);
+    expect(emf[0]).toMatchObject({
       WorkloadsForecast: 3,
       WorkloadsOk: 1,
       WorkloadsFailed: 2,
       WorkloadsContended: 0,
       RunDuration: 1234,
     });
-  });
-
-  it('emits the contention score and forecast vs observed per contended workload and metric, for the dashboard', () => {
-    const result = run([
-      {
-        workloadId: 'shop',
-        status: 'ok',
-        score: 0.25,
-        contended: true,
-        metrics: [{ metric: 'requests', mode: 'incremental', newPoints: 1, nextP50: 4200, observed: 4000 }],
-        published: [],
-      },
+    expect(emf[0]).not.toHaveProperty('workloadId');
+    expect(warned).toEqual([
+      expect.objectContaining({ workloadId: 'bad-1', status: 'failed' }),
+      expect.objectContaining({ workloadId: 'bad-2', status: 'failed' }),
     ]);
-
-    const emf = emfOf(result);
-
-    expect(emf).toContainEqual(expect.objectContaining({ workloadId: 'shop', ContentionScore: 0.25 }));
-    expect(emf).toContainEqual(
-      expect.objectContaining({ workloadId: 'shop', metric: 'requests', ForecastP50: 4200 }),
-    );
-    expect(emf).toContainEqual(
-      expect.objectContaining({ workloadId: 'shop', metric: 'requests', Observed: 4000 }),
-    );
   });
 
-  it('publishes no per-workload series for calm workloads (each would be a custom metric billed by the hour)', () => {
-    const calm = run([
-      {
-        workloadId: 'shop',
-        status: 'ok',
-        score: 0.25,
-        contended: false,
-        metrics: [{ metric: 'requests', mode: 'incremental', newPoints: 1, nextP50: 4200, observed: 4000 }],
-        published: [],
-      },
-    ]);
-    expect(emfOf(calm).filter((e) => 'workloadId' in e)).toEqual([]);
+  it('publishes the fleet maxima of contention and anomaly scores, never a per-workload series', () => {
+    const hot = scored('shop', 0.25, true);
+    (hot.metrics[0] as WorkloadOutcome['metrics'][number]).anomalyScore = 0.97;
+    const emf = emfOf(run([hot, scored('calm', 0.05)]));
+
+    expect(emf).toHaveLength(1);
+    expect(emf[0]).toMatchObject({ ContentionScoreMax: 0.25, AnomalyScoreMax: 0.97, WorkloadsContended: 1 });
+    expect(emf.filter((e) => 'workloadId' in e || 'metric' in e)).toEqual([]);
   });
 
-  it('keeps the EMF lines of a 10,000-workload run bounded: fleet aggregates, series for contended ones only', () => {
-    // 10 contended workloads among 10,000, and 30 failed ones.
-    const outcomes: WorkloadOutcome[] = [];
-    for (let i = 0; i < 10_000; i++) outcomes.push(scored(`w-${i}`, (i % 1000) / 1000, i % 1000 === 7));
-    for (let i = 0; i < 30; i++)
-      outcomes[9_999 - i] = { workloadId: `w-${9_999 - i}`, status: 'failed', metrics: [], published: [] };
+  it('declares the same custom metrics for 10 workloads as for 10,000 (a constant number of series)', () => {
+    const fleet = (n: number): WorkloadOutcome[] => {
+      const outcomes: WorkloadOutcome[] = [];
+      for (let i = 0; i < n; i++) outcomes.push(scored(`w-${i}`, (i % 1000) / 1000, i % 1000 === 7));
+      for (let i = 0; i < Math.min(30, n / 5); i++)
+        outcomes[n - 1 - i] = { workloadId: `w-${n - 1 - i}`, status: 'failed', metrics: [], published: [] };
+      return outcomes;
+    };
 
-    const emf = emfOf(run(outcomes), { seriesWorkloads: 25 });
+    const small = emfOf(run(fleet(10)));
+    const large = emfOf(run(fleet(10_000)));
 
-    // 1 run document + the 10 contended workloads × (1 score + 3 metrics × 2 values) + 25 capped
-    // WorkloadFailed.
-    expect(emf).toHaveLength(1 + 10 * 7 + 25);
-    const series = new Set(emf.filter((e) => 'ContentionScore' in e).map((e) => e.workloadId));
-    expect(series.size).toBe(10);
-    for (let i = 7; i < 10_000; i += 1000) expect(series.has(`w-${i}`)).toBe(true);
-    expect(emf.find((e) => 'WorkloadsForecast' in e)).toMatchObject({
+    expect(customMetrics(large)).toEqual(customMetrics(small));
+    expect(large).toHaveLength(1);
+    expect(large[0]).toMatchObject({
       WorkloadsForecast: 10_000,
       WorkloadsFailed: 30,
       WorkloadsContended: 10,
@@ -149,21 +147,5 @@ describe('recordRun (forecast handler metrics)', () => {
       // Nearest rank 9,472 of the 9,970 scores (the failed ones have none).
       ContentionScoreP95: 0.947,
     });
-  });
-
-  it('publishes no per-workload series at a cap of 0, and the default cap from the environment', () => {
-    const emf = emfOf(run([scored('a', 0.9, true), scored('b', 0.1)]), { seriesWorkloads: 0 });
-    expect(emf).toHaveLength(1);
-
-    expect(seriesWorkloadsFromEnv({})).toBe(DEFAULT_SERIES_WORKLOADS);
-    expect(seriesWorkloadsFromEnv({ [SERIES_WORKLOADS_ENV]: '5' })).toBe(5);
-    expect(() => seriesWorkloadsFromEnv({ [SERIES_WORKLOADS_ENV]: 'many' })).toThrow(
-      expect.objectContaining({ name: 'ValidationError', message: expect.stringContaining('"many"') }),
-    );
-  });
-
-  it('ranks contended workloads first, then by descending score', () => {
-    const order = mostContended([scored('low', 0.1), scored('high', 0.9), scored('hot', 0.5, true)], 2);
-    expect(order.map((o) => o.workloadId)).toEqual(['hot', 'high']);
   });
 });
