@@ -1,5 +1,6 @@
 import {
   AnomalyOptions,
+  AnomalyState,
   acrossMetrics,
   CALM,
   fisherCombine,
@@ -7,6 +8,7 @@ import {
   nextAnomalyStatus,
   observeSeries,
 } from '../../../shared/anomaly';
+import { detectPeriod } from '../../../shared/anomaly/season';
 
 /** Deterministic noise (a fixed LCG), so the crafted series are the same on every run. */
 function noise(n: number, seed = 7): number[] {
@@ -81,9 +83,60 @@ describe('anomaly score on crafted series', () => {
   });
 
   it('options are validated with the field named', () => {
-    const r = AnomalyOptions.safeParse({ window: 0 });
+    const r = AnomalyOptions.safeParse({ blocksPerPeriod: 1 });
     expect(r.success).toBe(false);
-    expect(r.error?.issues[0]?.path).toEqual(['window']);
+    expect(r.error?.issues[0]?.path).toEqual(['blocksPerPeriod']);
+  });
+});
+
+/** A daily cycle of DAY rows: a peak of +30 in rows 40..55 of each day, except on day `skip`. */
+const DAY = 96;
+const daily = (n: number, skip = -1): number[] =>
+  noise(n).map((e, i) => {
+    const phase = i % DAY;
+    const peak = phase >= 40 && phase < 56 && Math.floor(i / DAY) !== skip ? 30 : 0;
+    return 100 + peak + 4 * e;
+  });
+
+describe('anomaly score on crafted series: what fires and what stays calm', () => {
+  // [name, series, rows where the anomaly is, rows that must stay calm]
+  const spike = base(2000);
+  spike[1500] = 160;
+  it.each([
+    ['noise only', base(3000), null, [100, 3000]],
+    ['a spike', spike, [1500, 1501], [600, 1500]],
+    ['a step (level shift)', base(2000).map((v, i) => (i >= 1500 ? v + 40 : v)), [1500, 1501], [600, 1500]],
+    ['a daily cycle', daily(2400), null, [700, 2400]],
+    [
+      'a daily peak that does not come',
+      daily(2400, 18),
+      [18 * DAY + 40, 18 * DAY + 60],
+      [700, 18 * DAY + 40],
+    ],
+  ] as const)('%s', (_name, values, anomaly, calm) => {
+    const s = scoresOf([...values]);
+    expect(max(s.slice(calm[0], calm[1]))).toBeLessThan(0.999);
+    if (anomaly) expect(max(s.slice(anomaly[0], anomaly[1]))).toBeGreaterThan(0.999);
+  });
+
+  it.each([
+    ['a daily cycle', daily(600), DAY],
+    ['noise', base(600), 0],
+    ['a trend', base(600).map((v, i) => v + i), 0],
+    ['too few rows', daily(6), 0],
+  ])('period of %s: %d rows', (_name, values, period) => {
+    expect(detectPeriod(values, 0.3)).toBe(period);
+  });
+
+  it('the stored state stays a few KB however long the series', () => {
+    const { state } = observeSeries(initialAnomalyState(), daily(20_000, 100));
+    expect(JSON.stringify(state).length).toBeLessThan(4_000);
+  });
+
+  it('a state stored by the previous detector version is read as a fresh one', () => {
+    expect(
+      AnomalyState.parse({ version: 1, count: 5, level: 1, misses: [], recentP: [], episode: [] }),
+    ).toEqual(initialAnomalyState());
   });
 });
 
