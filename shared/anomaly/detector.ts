@@ -66,7 +66,7 @@ const EPISODE_PARTS = 10;
 const SeasonState = z.strictObject({
   /** Period in rows; 0 = none found; null = still reading the first rows (`search`). */
   period: z.number().int().nonnegative().nullable(),
-  /** The first rows, kept only until the period is looked for. */
+  /** The first rows (to four significant digits), kept only until the period is looked for. */
   search: z.array(z.number()),
   /** Rows per block (a part of the period), and blocks per period. */
   blockRows: z.number().int().nonnegative(),
@@ -159,7 +159,8 @@ class Season {
   observe(value: number): number {
     const s = this.s;
     if (s.period === null) {
-      s.search.push(value);
+      // Four significant digits are plenty for an autocorrelation and keep the stored rows short.
+      s.search.push(Number(value.toPrecision(4)));
       if (s.search.length >= this.o.periodSearchRows)
         this.start(detectPeriod(s.search, this.o.periodMinCorrelation));
       return 1;
