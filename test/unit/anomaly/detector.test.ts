@@ -2,14 +2,13 @@ import {
   AnomalyOptions,
   AnomalyState,
   acrossMetrics,
-  anomalyWindows,
   CALM,
   fisherCombine,
   initialAnomalyState,
   nextAnomalyStatus,
   observeSeries,
 } from '../../../shared/anomaly';
-import { missCode, missValue, pCode, pValueOf, snapMiss, snapP } from '../../../shared/anomaly/codes';
+import { detectPeriod } from '../../../shared/anomaly/season';
 
 /** Deterministic noise (a fixed LCG), so the crafted series are the same on every run. */
 function noise(n: number, seed = 7): number[] {
@@ -84,9 +83,60 @@ describe('anomaly score on crafted series', () => {
   });
 
   it('options are validated with the field named', () => {
-    const r = AnomalyOptions.safeParse({ window: 0 });
+    const r = AnomalyOptions.safeParse({ blocksPerPeriod: 1 });
     expect(r.success).toBe(false);
-    expect(r.error?.issues[0]?.path).toEqual(['window']);
+    expect(r.error?.issues[0]?.path).toEqual(['blocksPerPeriod']);
+  });
+});
+
+/** A daily cycle of DAY rows: a peak of +30 in rows 40..55 of each day, except on day `skip`. */
+const DAY = 96;
+const daily = (n: number, skip = -1): number[] =>
+  noise(n).map((e, i) => {
+    const phase = i % DAY;
+    const peak = phase >= 40 && phase < 56 && Math.floor(i / DAY) !== skip ? 30 : 0;
+    return 100 + peak + 4 * e;
+  });
+
+describe('anomaly score on crafted series: what fires and what stays calm', () => {
+  // [name, series, rows where the anomaly is, rows that must stay calm]
+  const spike = base(2000);
+  spike[1500] = 160;
+  it.each([
+    ['noise only', base(3000), null, [100, 3000]],
+    ['a spike', spike, [1500, 1501], [600, 1500]],
+    ['a step (level shift)', base(2000).map((v, i) => (i >= 1500 ? v + 40 : v)), [1500, 1501], [600, 1500]],
+    ['a daily cycle', daily(2400), null, [700, 2400]],
+    [
+      'a daily peak that does not come',
+      daily(2400, 18),
+      [18 * DAY + 40, 18 * DAY + 60],
+      [700, 18 * DAY + 40],
+    ],
+  ] as const)('%s', (_name, values, anomaly, calm) => {
+    const s = scoresOf([...values]);
+    expect(max(s.slice(calm[0], calm[1]))).toBeLessThan(0.999);
+    if (anomaly) expect(max(s.slice(anomaly[0], anomaly[1]))).toBeGreaterThan(0.999);
+  });
+
+  it.each([
+    ['a daily cycle', daily(600), DAY],
+    ['noise', base(600), 0],
+    ['a trend', base(600).map((v, i) => v + i), 0],
+    ['too few rows', daily(6), 0],
+  ])('period of %s: %d rows', (_name, values, period) => {
+    expect(detectPeriod(values, 0.3)).toBe(period);
+  });
+
+  it('the stored state stays a few KB however long the series', () => {
+    const { state } = observeSeries(initialAnomalyState(), daily(20_000, 100));
+    expect(JSON.stringify(state).length).toBeLessThan(4_000);
+  });
+
+  it('a state stored by the previous detector version is read as a fresh one', () => {
+    expect(
+      AnomalyState.parse({ version: 1, count: 5, level: 1, misses: [], recentP: [], episode: [] }),
+    ).toEqual(initialAnomalyState());
   });
 });
 
@@ -198,76 +248,5 @@ describe('local run: anomaly lines', () => {
       [60_000, 'anomaly', 'requests: 900 outside the expected 80..120 (score 0.9999)'],
       [1_860_000, 'anomaly', 'requests: calm again (anomalous for 30 min)'],
     ]);
-  });
-});
-
-describe('compact windows (24-bit codes)', () => {
-  const exact = AnomalyOptions.parse({ exactWindows: true });
-  const crafted: [string, number[]][] = [
-    ['noise', base(2000)],
-    ['spike', base(1500).map((v, i) => (i === 1200 ? 160 : v))],
-    ['level shift', base(2000).map((v, i) => (i >= 1500 ? v + 40 : v))],
-    ['volatility step', base(3000).map((v, i) => (i >= 1500 ? 100 + 10 * (v - 100) : v))],
-    ['large magnitudes', base(1500).map((v, i) => 1e9 * v + (i === 1300 ? 3e11 : 0))],
-    ['tiny magnitudes', base(1500).map((v, i) => 1e-6 * v + (i === 1300 ? 3e-5 : 0))],
-    ['regular bursts', base(1500).map((v, i) => (i % 50 === 0 ? v + 20 : v))],
-    ['integer counts with ties', base(1500).map((v) => Math.round(v / 2))],
-  ];
-
-  // Stated tolerance: every row's score within 0.002 of the full-precision detector, and the same
-  // rows above 0.999 (what the hysteresis acts on) apart from rows within 0.002 of that line.
-  it.each(crafted)('%s: scores within 0.002 of full-precision windows', (_name, values) => {
-    const compact = observeSeries(initialAnomalyState(), values).rows;
-    const full = observeSeries(initialAnomalyState(), values, exact).rows;
-    let worst = 0;
-    compact.forEach((row, i) => {
-      const other = full[i]?.score ?? null;
-      if (row.score === null || other === null) expect(row.score).toBe(other);
-      else worst = Math.max(worst, Math.abs(row.score - other));
-    });
-    expect(worst).toBeLessThanOrEqual(0.002);
-    const flagged = (rows: typeof compact) => rows.flatMap((r, i) => ((r.score ?? 0) > 0.999 ? [i] : []));
-    const near = new Set(full.flatMap((r, i) => (Math.abs((r.score ?? 0) - 0.999) <= 0.002 ? [i] : [])));
-    expect(flagged(compact).filter((i) => !near.has(i))).toEqual(flagged(full).filter((i) => !near.has(i)));
-  });
-
-  it('stores a third of the bytes and resumes exactly where one long call would be', () => {
-    const values = base(1500).map((v, i) => (i === 1400 ? 150 : v));
-    const compact = observeSeries(initialAnomalyState(), values.slice(0, 1200));
-    const full = observeSeries(initialAnomalyState(), values.slice(0, 1200), exact);
-    expect(compact.state.version).toBe(2);
-    expect(JSON.stringify(compact.state).length * 2.5).toBeLessThan(JSON.stringify(full.state).length);
-
-    const whole = observeSeries(initialAnomalyState(), values).rows;
-    const stored = AnomalyState.parse(JSON.parse(JSON.stringify(compact.state)));
-    const rest = observeSeries(stored, values.slice(1200));
-    expect([...compact.rows, ...rest.rows]).toEqual(whole);
-  });
-
-  it('reads a version 1 state (full-precision lists) and continues from it', () => {
-    const values = base(1300).map((v, i) => (i === 1250 ? 150 : v));
-    const v1 = observeSeries(initialAnomalyState(), values.slice(0, 1000), exact).state;
-    expect(v1.version).toBe(1);
-    const resumed = observeSeries(AnomalyState.parse(v1), values.slice(1000));
-    const reference = observeSeries(v1, values.slice(1000), exact);
-    expect(resumed.state.version).toBe(2);
-    expect(anomalyWindows(resumed.state).misses).toHaveLength(1000);
-    resumed.rows.forEach((row, i) => {
-      expect(Math.abs((row.score ?? 0) - (reference.rows[i]?.score ?? 0))).toBeLessThanOrEqual(0.002);
-    });
-  });
-
-  it.each([0, 1e-30, 1e-12, 0.37, 1, 4_200, 7.5e15])('miss %p: snapped within 0.001 %, codes stable', (x) => {
-    const snapped = snapMiss(x);
-    expect(Math.abs(snapped - x)).toBeLessThanOrEqual(1e-5 * x);
-    expect(missCode(missValue(missCode(x)))).toBe(missCode(x));
-    expect(snapMiss(snapped)).toBe(snapped);
-  });
-
-  it.each([1, 0.5, 1e-3, 1e-40, 0])('p-value %p: snapped within 0.001 % (0 to the smallest code)', (p) => {
-    const snapped = snapP(p);
-    if (p > 0) expect(Math.abs(snapped - p)).toBeLessThanOrEqual(1e-5 * p);
-    else expect(snapped).toBe(pValueOf(2 ** 24 - 1));
-    expect(pCode(snapped)).toBe(pCode(p));
   });
 });

@@ -351,7 +351,7 @@ export function repositoryContract(make: MakeRepositories): void {
         state: { level: 1 },
         anomaly: {
           lastPointMs: T0,
-          detector: { ...detector, recentP: [] },
+          detector: { ...detector, episode: [] },
           status: { active: false, since: null, peak: 0, calmRows: 0 },
           score: null,
           pValue: 1,
