@@ -12,6 +12,7 @@ interface LocalFlags {
   warmupDays?: number;
   speed?: string;
   injectFailure?: 'gate' | 'provision' | 'tests';
+  incident?: boolean;
   report?: string;
   keepDb?: string;
   port?: number;
@@ -43,6 +44,10 @@ export function registerLocal(program: Command, io: CliIO): void {
         'make the shadow pool fail to show a rollback (gate, provision), or the integration tests fail (tests: deploy-under-load)',
       ).choices(['gate', 'provision', 'tests']),
     )
+    .option(
+      '--no-incident',
+      'replay the trace as recorded: without the labelled incident injected 13 h into the first replayed day (demand at 30 % for 45 min), which the anomaly detector and the Anomaly Detected rule answer',
+    )
     .option('--report <file>', 'HTML report path (default reports/local-run.html)')
     .option('--keep-db <dir>', 'persist the local DynamoDB store in this directory between runs')
     .option('--port <n>', 'loopback port for the local DynamoDB (default: a free one)', parseNonNegativeInt)
@@ -61,7 +66,7 @@ export function registerLocal(program: Command, io: CliIO): void {
       parseDuration,
     )
     .option('--outage-for <duration>', 'region-outage: how long it stays down (default 1h)', parseDuration)
-    .action(async (flags: LocalFlags) => {
+    .action(async ({ incident, ...flags }: LocalFlags) => {
       if (flags.scenario === 'deploy-under-load') {
         await runDeployUnderLoadScenario(flags, io);
         return;
@@ -76,7 +81,12 @@ export function registerLocal(program: Command, io: CliIO): void {
       }
       const speed =
         flags.speed === undefined || flags.speed === 'max' ? flags.speed : parseSpeed(flags.speed);
-      const options = parseLocalOptions({ ...flags, injectFailure, speed });
+      const options = parseLocalOptions({
+        ...flags,
+        injectFailure,
+        speed,
+        ...(incident === undefined ? {} : { incident }),
+      });
       const controller = new AbortController();
       const onSignal = () => controller.abort();
       process.once('SIGINT', onSignal);
