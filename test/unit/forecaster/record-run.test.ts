@@ -7,7 +7,7 @@ import {
   SERIES_WORKLOADS_ENV,
   seriesWorkloadsFromEnv,
 } from '../../../functions/forecast/emf';
-import type { ForecastRunResult, WorkloadOutcome } from '../../../shared/forecaster';
+import type { ForecastRunResult, MetricOutcome, WorkloadOutcome } from '../../../shared/forecaster';
 
 describe('recordRun (forecast handler metrics)', () => {
   const saved = process.env.POWERTOOLS_METRICS_DISABLED;
@@ -149,6 +149,26 @@ describe('recordRun (forecast handler metrics)', () => {
       // Nearest rank 9,472 of the 9,970 scores (the failed ones have none).
       ContentionScoreP95: 0.947,
     });
+  });
+
+  it('publishes the feedback loop as fleet means per horizon in the run document, no workload dimension', () => {
+    const a = scored('a', 0.2);
+    const b = scored('b', 0.3);
+    const acc = (c80: number, ratio: number) => ({ '15m': { n: 30, mae: 0.1, ratio, c80, c95: 0.9 } });
+    a.metrics = [{ ...(a.metrics[0] as MetricOutcome), scored: 2, accuracy: acc(0.7, 1) }];
+    b.metrics = [
+      { ...(b.metrics[0] as MetricOutcome), scored: 1, accuracy: acc(0.9, 3), reason: 'accuracy-drift' },
+    ];
+    const emf = emfOf(run([a, b]), { seriesWorkloads: 0 });
+    expect(emf).toHaveLength(1);
+    expect(emf[0]).toMatchObject({
+      ForecastsScored: 3,
+      FeedbackRefits: 1,
+      ForecastCoverage80_15m: 0.8,
+      ForecastCoverage95_15m: 0.9,
+      ForecastErrorRatio_15m: 2,
+    });
+    expect(emf[0]).not.toHaveProperty('ForecastCoverage80_1h');
   });
 
   it('publishes no per-workload series at a cap of 0, and the default cap from the environment', () => {
