@@ -24,12 +24,12 @@ export const DEMO_WORKLOAD_ID = 'demo-api';
 
 /**
  * The incident `npm start` injects into the replayed day's demand, so that the anomaly detector
- * and the `Anomaly Detected` lifecycle rule have something real to react to: 4 hours into the
+ * and the `Anomaly Detected` lifecycle rule have something real to react to: 13 hours into the
  * first replayed day, demand drops to 30 % of the recorded trace for 45 minutes (an upstream
  * outage sending fewer requests). It changes the world the fleet serves, not what the forecaster
  * is shown; `--no-incident` replays the trace as recorded.
  */
-export const DEMO_INCIDENT = { afterMs: 4 * 3_600_000, durationMs: 45 * 60_000, factor: 0.3 } as const;
+export const DEMO_INCIDENT = { afterMs: 13 * 3_600_000, durationMs: 45 * 60_000, factor: 0.3 } as const;
 
 /** The trace with the demo incident applied from `atMs` (values on the trace's own grid). */
 export function injectIncident(trace: DemandTrace, atMs: number): DemandTrace {

@@ -46,7 +46,7 @@ export function registerLocal(program: Command, io: CliIO): void {
     )
     .option(
       '--no-incident',
-      'replay the trace as recorded: without the labelled incident injected 4 h into the first replayed day (demand at 30 % for 45 min), which the anomaly detector and the Anomaly Detected rule answer',
+      'replay the trace as recorded: without the labelled incident injected 13 h into the first replayed day (demand at 30 % for 45 min), which the anomaly detector and the Anomaly Detected rule answer',
     )
     .option('--report <file>', 'HTML report path (default reports/local-run.html)')
     .option('--keep-db <dir>', 'persist the local DynamoDB store in this directory between runs')
