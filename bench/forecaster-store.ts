@@ -19,6 +19,8 @@ export type StoreRequest =
   | { id: number; op: 'list'; limit: number; cursor?: string }
   | { id: number; op: 'getState' | 'getDecision' | 'getPrediction'; key: string }
   | { id: number; op: 'putState' | 'putDecision' | 'putPrediction'; key: string; json: string }
+  | { id: number; op: 'history'; key: string; sinceMs: number; limit: number }
+  | { id: number; op: 'putProfile'; workloadId: string; json: string }
   | { id: number; op: 'stats' };
 
 export interface StoreReply {
@@ -76,6 +78,9 @@ export function benchWorkload(index: number, metrics: number): WorkloadRecord {
   return { workload, profile: { demand: {} }, version: 1, createdAt: 0, updatedAt: 0 };
 }
 
+/** Forecasts kept per series: an hour and a bit at 5-minute runs, what a 1-hour horizon scores. */
+const HISTORY_KEPT = 16;
+
 class Store {
   records: WorkloadRecord[] = [];
   byId = new Map<string, WorkloadRecord>();
@@ -83,6 +88,8 @@ class Store {
     state: new Map<string, string>(),
     decision: new Map<string, string>(),
     prediction: new Map<string, string>(),
+    /** The newest forecasts per series (generatedAt, JSON), for the feedback loop's reads. */
+    history: new Map<string, { generatedAt: number; json: string }[]>(),
   };
 
   handle(request: StoreRequest): unknown {
@@ -130,9 +137,25 @@ class Store {
       case 'putDecision':
         this.items.decision.set(request.key, request.json);
         return null;
-      case 'putPrediction':
+      case 'putPrediction': {
         this.items.prediction.set(request.key, request.json);
+        const kept = this.items.history.get(request.key) ?? [];
+        const { generatedAt } = JSON.parse(request.json) as { generatedAt: number };
+        kept.unshift({ generatedAt, json: request.json });
+        this.items.history.set(request.key, kept.slice(0, HISTORY_KEPT));
         return null;
+      }
+      case 'history':
+        return (this.items.history.get(request.key) ?? [])
+          .filter((h) => h.generatedAt >= request.sinceMs)
+          .slice(0, request.limit)
+          .map((h) => h.json);
+      case 'putProfile': {
+        const record = this.byId.get(request.workloadId);
+        if (!record) throw new Error(`workload ${request.workloadId} does not exist`);
+        record.profile = JSON.parse(request.json) as WorkloadRecord['profile'];
+        return null;
+      }
       case 'stats': {
         let stateBytes = 0;
         for (const s of this.items.state.values()) stateBytes += s.length;

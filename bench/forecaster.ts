@@ -9,6 +9,7 @@ import type { EventPublisher, PublishResult } from '../shared/ports/events';
 import type { MetricQuery, MetricQueryResult, MetricsSource } from '../shared/ports/metrics';
 import type { ContentionDecisionRecord, ModelStateRecord, Page } from '../shared/ports/repositories';
 import type { ShadowscaleEvent } from '../shared/schemas/events';
+import type { Prediction } from '../shared/schemas/series';
 import type { WorkloadRecord } from '../shared/schemas/workload';
 import { CHILD_FLAG, hash, type StoreReply, type StoreRequest, type StoreStats } from './forecaster-store';
 
@@ -149,6 +150,9 @@ class StoreClient {
             limit: options.limit ?? 100,
             ...(options.cursor ? { cursor: options.cursor } : {}),
           }),
+        putProfile: async (workloadId, profile) => {
+          await this.call({ op: 'putProfile', workloadId, json: JSON.stringify(profile) });
+        },
       },
       predictions: {
         putPrediction: async (p) => {
@@ -168,6 +172,15 @@ class StoreClient {
         putDecision: async (d) => {
           await this.call({ op: 'putDecision', key: d.workloadId, json: JSON.stringify(d) });
         },
+        history: async (w, m, options = {}) =>
+          (
+            await this.call<string[]>({
+              op: 'history',
+              key: `${w}/${m}`,
+              sinceMs: options.sinceMs ?? 0,
+              limit: options.limit ?? 288,
+            })
+          ).map((json) => JSON.parse(json) as Prediction),
       },
       signals: { forWorkload: async () => [] },
     };

@@ -22,6 +22,25 @@ export const SIM_STEP_MS = 300_000;
 
 export const DEMO_WORKLOAD_ID = 'demo-api';
 
+/**
+ * The incident `npm start` injects into the replayed day's demand, so that the anomaly detector
+ * and the `Anomaly Detected` lifecycle rule have something real to react to: 13 hours into the
+ * first replayed day, demand drops to 30 % of the recorded trace for 45 minutes (an upstream
+ * outage sending fewer requests). It changes the world the fleet serves, not what the forecaster
+ * is shown; `--no-incident` replays the trace as recorded.
+ */
+export const DEMO_INCIDENT = { afterMs: 13 * 3_600_000, durationMs: 45 * 60_000, factor: 0.3 } as const;
+
+/** The trace with the demo incident applied from `atMs` (values on the trace's own grid). */
+export function injectIncident(trace: DemandTrace, atMs: number): DemandTrace {
+  const values = trace.values.slice();
+  const from = Math.ceil((atMs - trace.startMs) / trace.intervalMs);
+  const to = Math.ceil((atMs + DEMO_INCIDENT.durationMs - trace.startMs) / trace.intervalMs);
+  for (let i = Math.max(0, from); i < Math.min(values.length, to); i++)
+    values[i] = (values[i] as number) * DEMO_INCIDENT.factor;
+  return { ...trace, values };
+}
+
 /** Units the trace's p95 needs at target utilisation (the backtester's convention). */
 const UNITS_AT_P95 = 20;
 /**

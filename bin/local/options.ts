@@ -12,6 +12,8 @@ export const LocalOptions = z.strictObject({
   /** Simulated seconds per wall-clock second; `max` runs as fast as the machine allows. */
   speed: z.union([z.literal('max'), z.number().positive()]).default('max'),
   injectFailure: z.enum(['gate', 'provision']).optional(),
+  /** Inject the demo incident (a 45-minute demand drop) into the first replayed day. */
+  incident: z.boolean().default(true),
   report: z.string().min(1).default('reports/local-run.html'),
   /** Persist the local DynamoDB store in this directory between runs. */
   keepDb: z.string().min(1).optional(),

@@ -21,7 +21,7 @@ import { MemoryEventPublisher } from '../../shared/sim/memory-events';
 import type { DemandTrace } from '../../shared/sim/trace';
 import { CliExit, type CliIO } from '../cli/context';
 import { anomalyNotes } from './anomaly-notes';
-import { demoWorkload, loadTrace, SIM_STEP_MS } from './demo';
+import { DEMO_INCIDENT, demoWorkload, injectIncident, loadTrace, SIM_STEP_MS } from './demo';
 import { readFleetState, resumeWeights, saveFleetState, withFleetState } from './fleet-state';
 import { quietPowertools } from './lambda';
 import { LocalLifecycle } from './lifecycle';
@@ -119,6 +119,10 @@ export async function runLocal(
     await drain(running, setup, signal);
     out.clearBar();
     if (options.keepDb) saveFleetState(options.keepDb, setup.fleet, world.workload.workloadId);
+    if (setup.incident) {
+      const at = timeline.findIndex((e) => e.atMs > (setup.incident as TimelineEntry).atMs);
+      timeline.splice(at < 0 ? timeline.length : at, 0, setup.incident);
+    }
     return await summarise(running, setup, world, options, out, timeline, (Date.now() - wallStart) / 1000);
   } finally {
     out.clearBar();
@@ -187,6 +191,8 @@ interface RunSetup {
   startMs: number;
   replayStartMs: number;
   endMs: number;
+  /** The injected demo incident, for the report's timeline (absent with --no-incident). */
+  incident?: TimelineEntry;
 }
 
 /** Tables, the workload, the fleet over the replayed window and the runtime's ports. */
@@ -214,17 +220,28 @@ async function setUpRun(
       `--keep-db ${options.keepDb}: the store has replayed ${fullTrace.name} up to ${simTime(replayStartMs)}; ${options.days} more day(s) pass its end (${simTime(traceEndMs)}). Use a new --keep-db directory.`,
     );
   }
+  const incidentAt = replayStartMs + DEMO_INCIDENT.afterMs;
+  const demand = options.incident ? injectIncident(fullTrace, incidentAt) : fullTrace;
   // The replay compared with reactive scaling; the fleet's demand goes on past it (as far as the
   // trace goes) while running operations finish, so a return is gated on real traffic.
-  const trace: DemandTrace = { ...fullTrace, startMs, values: fullTrace.values.slice(first, first + steps) };
+  const trace: DemandTrace = { ...demand, startMs, values: demand.values.slice(first, first + steps) };
   const worldTrace: DemandTrace = {
     ...trace,
-    values: fullTrace.values.slice(first, first + steps + Math.round(DRAIN_MS / SIM_STEP_MS)),
+    values: demand.values.slice(first, first + steps + Math.round(DRAIN_MS / SIM_STEP_MS)),
   };
   clock.set(startMs);
   if (replayStartMs !== fullTrace.startMs + warmupMs) {
     out.text(`kept store: going on from ${simTime(replayStartMs)}, where the last run stopped`);
   }
+  const incident: TimelineEntry | undefined =
+    options.incident && incidentAt < endMs
+      ? {
+          atMs: incidentAt,
+          kind: 'info',
+          text: `injected incident: demand at ${DEMO_INCIDENT.factor * 100} % of the trace for ${DEMO_INCIDENT.durationMs / 60_000} min (--no-incident replays the trace as recorded)`,
+        }
+      : undefined;
+  if (incident) out.text(`${incident.text.replace('for', `from ${simTime(incidentAt)} for`)}`);
   // --keep-db: the fleet resumes the weights and pool sizes the last run left (fleet-state.ts).
   const keptFleet = options.keepDb ? readFleetState(options.keepDb, demo.workload.workloadId) : undefined;
   const fleet = new SimFleet({
@@ -258,7 +275,17 @@ async function setUpRun(
   out.text(
     `demo workload ${workload.workloadId}: 1 unit = ${demo.unitCapacity.toFixed(0)} per 30 min at 100%, primary ${workload.capacity.minUnits}..${workload.capacity.maxUnits} units, shadow up to ${workload.capacity.shadowMaxUnits}, lag ${workload.capacity.provisioningLagSeconds}s\n`,
   );
-  return { clock, lifecycleEffects, fleet, events, trace, startMs, replayStartMs, endMs };
+  return {
+    clock,
+    lifecycleEffects,
+    fleet,
+    events,
+    trace,
+    startMs,
+    replayStartMs,
+    endMs,
+    ...(incident ? { incident } : {}),
+  };
 }
 
 /** The service runs under its own target tracking; Shadowscale is not yet looking. */

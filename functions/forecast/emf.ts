@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ForecastRunResult } from '../../shared/forecaster';
+import { HORIZON_BUCKETS } from '../../shared/profile/feedback';
 
 export interface RecordRunOptions {
   /** Wall time of the run in milliseconds, published as `RunDuration`. */
@@ -50,6 +51,47 @@ function addRunMetrics(result: ForecastRunResult, m: Metrics, durationMs: number
     for (const x of o.metrics)
       if (x.anomalyScore !== undefined) anomaly = Math.max(anomaly ?? 0, x.anomalyScore);
   if (anomaly !== undefined) m.addMetric('AnomalyScoreMax', MetricUnit.NoUnit, anomaly);
+  addFeedbackMetrics(result, m);
+}
+
+/**
+ * The feedback loop, fleet-wide and in the run document (no per-workload dimension): forecasts
+ * scored, early refits it asked for, and per horizon the mean over the series scored in this run
+ * of their running 80 % / 95 % coverage and error against what the intervals promised
+ * (`ForecastCoverage80_1h`...). Per-workload numbers are in the store (`workloads show`).
+ */
+export function addFeedbackMetrics(result: ForecastRunResult, m: Metrics): void {
+  const metrics = result.outcomes.flatMap((o) => o.metrics);
+  const scored = metrics.reduce((s, x) => s + (x.scored ?? 0), 0);
+  m.addMetric('ForecastsScored', MetricUnit.Count, scored);
+  m.addMetric(
+    'FeedbackRefits',
+    MetricUnit.Count,
+    metrics.filter((x) => x.reason === 'accuracy-drift').length,
+  );
+  for (const b of HORIZON_BUCKETS) {
+    const at = metrics.flatMap((x) => {
+      const h = x.scored ? x.accuracy?.[b.name] : undefined;
+      return h && h.n > 0 ? [h] : [];
+    });
+    if (at.length === 0) continue;
+    const mean = (f: (h: (typeof at)[number]) => number) => at.reduce((s, h) => s + f(h), 0) / at.length;
+    m.addMetric(
+      `ForecastCoverage80_${b.name}`,
+      MetricUnit.NoUnit,
+      mean((h) => h.c80),
+    );
+    m.addMetric(
+      `ForecastCoverage95_${b.name}`,
+      MetricUnit.NoUnit,
+      mean((h) => h.c95),
+    );
+    m.addMetric(
+      `ForecastErrorRatio_${b.name}`,
+      MetricUnit.NoUnit,
+      mean((h) => h.ratio),
+    );
+  }
 }
 
 /** The nearest-rank quantile of ascending `sorted` (non-empty). */

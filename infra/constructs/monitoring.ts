@@ -6,6 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { HORIZON_BUCKETS } from '../../shared/profile/feedback';
 import type { DeadLetterQueue } from './dead-letter-queue';
 import { METRICS_NAMESPACE } from './permissions';
 import type { ProjectFunction } from './project-function';
@@ -204,6 +205,7 @@ export class Monitoring extends Construct {
         height: 6,
       }),
     );
+    this.addAccuracyWidgets(search);
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Forecaster runs',
@@ -214,6 +216,41 @@ export class Monitoring extends Construct {
       new cloudwatch.GraphWidget({
         title: 'Pre-warm, signals, registry',
         left: names.actions.map((metric) => search(metric, 'Sum', metric)),
+        width: 12,
+        height: 6,
+      }),
+    );
+  }
+
+  /**
+   * The feedback loop, fleet-wide: mean running coverage of the stored 80 % / 95 % quantiles and
+   * error against what the intervals promised, per horizon, over the series each run scored; and
+   * how many forecasts were scored and early refits asked for. Run-level aggregates only (per
+   * workload: `shadowscale workloads show`).
+   */
+  private addAccuracyWidgets(
+    search: (metric: string, stat: string, label: string) => cloudwatch.IMetric,
+  ): void {
+    const horizons = HORIZON_BUCKETS.map((b) => b.name);
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Forecast coverage (fleet mean per horizon; nominal 0.80 and 0.95)',
+        left: horizons.flatMap((h) => [
+          search(`ForecastCoverage80_${h}`, 'Average', `80% ${h}`),
+          search(`ForecastCoverage95_${h}`, 'Average', `95% ${h}`),
+        ]),
+        leftYAxis: { min: 0, max: 1 },
+        leftAnnotations: [{ value: 0.8 }, { value: 0.95 }],
+        width: 12,
+        height: 6,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Forecast error vs promised (fleet mean per horizon), forecasts scored, early refits',
+        left: horizons.map((h) => search(`ForecastErrorRatio_${h}`, 'Average', `error ratio ${h}`)),
+        right: [
+          search('ForecastsScored', 'Sum', 'ForecastsScored'),
+          search('FeedbackRefits', 'Sum', 'FeedbackRefits'),
+        ],
         width: 12,
         height: 6,
       }),

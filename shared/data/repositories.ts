@@ -361,6 +361,26 @@ class DynamoWorkloadRepository implements WorkloadRepository {
   }
 
   /**
+   * Replace only the learned profile: one UpdateItem, no version bump, so the forecaster's
+   * profile writes never make a concurrent definition update fail. A definition update that read
+   * the item before this write puts the profile it read back (one run's learning lost, not the
+   * definition); the next run writes the profile again.
+   */
+  async putProfile(workloadId: string, profile: WorkloadProfile): Promise<void> {
+    const parsed = parseOrThrow(WorkloadProfile, profile, `profile of workload ${workloadId}`);
+    assertItemSize({ pk: workloadId, profile: parsed }, `profile of workload ${workloadId}`);
+    const written = await this.ctx.update(
+      'workloads',
+      { pk: workloadId },
+      'SET #profile = :profile',
+      'attribute_exists(pk)',
+      { '#profile': 'profile' },
+      { ':profile': parsed },
+    );
+    if (!written) throw new NotFoundError(`workload ${workloadId} does not exist`);
+  }
+
+  /**
    * Read, change, and put back on condition that the version is still the one read. One item, so
    * nothing to order; a stale writer gets ConflictError and must re-read.
    */

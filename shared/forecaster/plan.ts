@@ -51,7 +51,13 @@ export interface SeriesRead {
   /** Exclusive; period-aligned. `endMs <= startMs` means nothing new can be read yet. */
   endMs: number;
   /** Why a full read was chosen (absent for incremental reads). */
-  reason?: 'no-state' | 'requested' | 'interval-changed' | 'refit-due' | 'incompatible-state';
+  reason?:
+    | 'no-state'
+    | 'requested'
+    | 'interval-changed'
+    | 'refit-due'
+    | 'accuracy-drift'
+    | 'incompatible-state';
   /** A due refit was put off to a later run (the incremental read stands in). */
   deferred?: boolean;
 }
@@ -87,6 +93,8 @@ export function planRead(
   options: PlanOptions,
   refitDue: (state: ModelState) => boolean,
   fullRefit: boolean,
+  /** The feedback loop says the stored forecasts have drifted (shared/profile/feedback.ts). */
+  accuracyDrifted = false,
 ): SeriesRead {
   const periodMs = metric.periodSeconds * 1000;
   const endMs = readEnd(metric, nowMs, options);
@@ -106,6 +114,7 @@ export function planRead(
     return full('incompatible-state');
   }
   if (due) return full('refit-due');
+  if (accuracyDrifted) return full('accuracy-drift');
   return incrementalRead(metric, stored, endMs);
 }
 

@@ -26,11 +26,28 @@ import type {
   SignalRepository,
   WorkloadRepository,
 } from '../ports/repositories';
-import { updateFingerprint } from '../profile/fingerprint';
+import {
+  COLD_START_HISTORY_MS,
+  type ColdStartChoice,
+  coldStartChoice,
+  type FingerprintCandidate,
+} from '../profile/cold-start';
+import { updateCorrelations } from '../profile/correlation';
+import {
+  accuracyDrift,
+  DEFAULT_FEEDBACK,
+  FeedbackSettings,
+  type MetricAccuracy,
+  resetAccuracy,
+  scoreForecasts,
+  scoringWindow,
+} from '../profile/feedback';
+import { type MetricFingerprint, updateFingerprint } from '../profile/fingerprint';
+import type { MetricProfile } from '../profile/profile';
 import type { ShadowscaleEvent } from '../schemas/events';
 import type { MetricPoint, PlanningSettings, Prediction } from '../schemas/series';
 import type { Signal } from '../schemas/signal';
-import type { Workload, WorkloadMetric, WorkloadRecord } from '../schemas/workload';
+import type { Workload, WorkloadMetric, WorkloadProfile, WorkloadRecord } from '../schemas/workload';
 import {
   bucketByPeriod,
   DAY_MS,
@@ -52,10 +69,10 @@ export interface ForecasterPorts {
   metrics: MetricsSource;
   events: EventPublisher;
   repositories: {
-    workloads: Pick<WorkloadRepository, 'get' | 'list'>;
+    workloads: Pick<WorkloadRepository, 'get' | 'list' | 'putProfile'>;
     predictions: Pick<
       PredictionRepository,
-      'putPrediction' | 'getModelState' | 'putModelState' | 'getDecision' | 'putDecision'
+      'putPrediction' | 'getModelState' | 'putModelState' | 'getDecision' | 'putDecision' | 'history'
     >;
     signals: Pick<SignalRepository, 'forWorkload'>;
   };
@@ -122,6 +139,14 @@ export interface MetricOutcome {
   planning?: PlanningSettings;
   /** The learner changed the planning settings in this run, and why. */
   planningChange?: LearnerChange;
+  /** Stored forecasts joined with this run's actuals (the feedback loop). */
+  scored?: number;
+  /** The running accuracy per horizon after this run (shared/profile/feedback.ts). */
+  accuracy?: MetricAccuracy['h'];
+  /** Why the feedback loop asked for this run's refit (reason `accuracy-drift`). */
+  feedbackDrift?: string;
+  /** The fit started from a similar series' model (too little history of its own). */
+  coldStart?: ColdStartChoice;
   error?: ErrorInfo;
 }
 
@@ -179,6 +204,14 @@ interface SeriesWork {
   answer?: MetricQueryResult;
   /** A point read exceeded what the previous forecast planned for (adaptive cadence). */
   breached?: boolean;
+  /** Stored forecasts whose targets this run's points may observe (the feedback loop). */
+  history?: Prediction[];
+  /** Why the feedback loop asked for a refit, when it did. */
+  drift?: string;
+  /** Too little history: the fit starts from this neighbour's model. */
+  coldStart?: ColdStartChoice;
+  /** This run's new points (bucketed), for cross-metric correlation. */
+  points?: MetricPoint[];
 }
 
 interface WorkloadWork {
@@ -192,9 +225,19 @@ interface WorkloadWork {
   states: ModelStateRecord[];
   events: ShadowscaleEvent[];
   decision?: ContentionDecisionRecord;
+  /** The profile learned in this run (written with the predictions), when anything changed. */
+  profile?: WorkloadProfile;
+}
+
+/** What one run shares across its chunks: the cold-start candidates, read at most once. */
+interface RunShared {
+  refits: number;
+  candidates?: Promise<FingerprintCandidate[]>;
 }
 
 const LIST_PAGE = 100;
+/** Workloads read for cold-start candidates (once per run, only when a series needs one). */
+export const COLD_START_CANDIDATE_WORKLOADS = 1_000;
 
 /**
  * One forecaster run over a set of workloads: for each workload and metric read the new points,
@@ -219,7 +262,7 @@ export async function runForecaster(
     maxScheduledRefits: 300,
     ...options,
   };
-  const budget = { refits: opts.maxScheduledRefits };
+  const budget: RunShared = { refits: opts.maxScheduledRefits };
   const nowMs = ports.clock.now();
   const result: ForecastRunResult = {
     startedAt: nowMs,
@@ -294,7 +337,7 @@ async function runChunk(
   ports: ForecasterPorts,
   opts: ForecasterOptions,
   result: ForecastRunResult,
-  budget: { refits: number },
+  budget: RunShared,
 ): Promise<WorkloadWork[]> {
   const works: WorkloadWork[] = chunk.map((t) => ({
     workloadId: t.workloadId,
@@ -309,6 +352,7 @@ async function runChunk(
   await loadWork(works, fullRefit, nowMs, ports, opts);
   spreadRefits(works, budget);
   await readSeries(works, ports.metrics);
+  await prepareColdStarts(works, ports, budget);
   await forecastChunk(works, nowMs, ports, opts);
   await storeChunk(works, ports, opts, result);
   await publishChunk(works, ports, opts, result);
@@ -355,21 +399,126 @@ async function loadWork(
         return;
       }
       const states = early ?? (await loadStates());
-      w.series = workload.metrics.map((metric, i) => ({
-        metric,
-        stored: states[i],
-        read: planRead(metric, states[i], nowMs, opts, (s) => opts.engine.needsRefit(s, nowMs), fullRefit),
-        queryId: `${w.workloadId}/${metric.name}`,
-      }));
+      w.series = workload.metrics.map((metric, i) => {
+        const drift = accuracyDrift(metricProfile(w, metric.name)?.accuracy, feedbackOf(metric));
+        const read = planRead(
+          metric,
+          states[i],
+          nowMs,
+          opts,
+          (s) => opts.engine.needsRefit(s, nowMs),
+          fullRefit,
+          drift !== undefined,
+        );
+        return {
+          metric,
+          stored: states[i],
+          read,
+          queryId: `${w.workloadId}/${metric.name}`,
+          ...(read.reason === 'accuracy-drift' && drift
+            ? { drift: `${drift.horizon}: ${drift.detail}` }
+            : {}),
+        };
+      });
+      await loadHistory(w, nowMs, ports);
     });
   });
 }
 
+/** The metric's feedback settings, defaults filled in. */
+function feedbackOf(metric: WorkloadMetric): FeedbackSettings {
+  return metric.feedback ? FeedbackSettings.parse(metric.feedback) : DEFAULT_FEEDBACK;
+}
+
+/** The stored profile of one metric (the one being learned in this run, once there is one). */
+function metricProfile(w: WorkloadWork, metric: string): MetricProfile | undefined {
+  return (w.profile ?? w.record?.profile)?.metrics?.[metric];
+}
+
+/**
+ * The stored forecasts this run's points can score: those made since the newest scored (or
+ * absorbed) point, less the longest horizon scored. One query per metric, bounded by its limit.
+ */
+async function loadHistory(w: WorkloadWork, nowMs: number, ports: ForecasterPorts): Promise<void> {
+  const workload = (w.record as WorkloadRecord).workload;
+  await Promise.all(
+    w.series.map(async (s) => {
+      const after = Math.max(
+        metricProfile(w, s.metric.name)?.accuracy?.through ?? 0,
+        s.stored?.lastPointMs ?? 0,
+      );
+      if (after === 0) return;
+      const { sinceMs } = scoringWindow(after, workload.contention.horizonSeconds * 1000);
+      const periodMs = s.metric.periodSeconds * 1000;
+      const limit = Math.max(1, Math.min(HISTORY_READ_LIMIT, Math.ceil((nowMs - sinceMs) / periodMs) + 2));
+      s.history = await ports.repositories.predictions.history(w.workloadId, s.metric.name, {
+        sinceMs,
+        limit,
+      });
+    }),
+  );
+}
+
+/** At most a day of 5-minute forecasts per query (the store's default history bound). */
+const HISTORY_READ_LIMIT = 288;
+
+/**
+ * A series fitted from less history than a confident fit needs starts from the model of the
+ * nearest known series (by fingerprint): its fingerprint is taken from the points just read, the
+ * candidates from the registry's profiles (read once per run, only when needed).
+ */
+async function prepareColdStarts(
+  works: WorkloadWork[],
+  ports: ForecasterPorts,
+  shared: RunShared,
+): Promise<void> {
+  for (const w of works) {
+    if (w.outcome.status === 'failed' || w.outcome.skipped) continue;
+    for (const s of w.series) {
+      if (s.read.mode !== 'full' || s.answer?.kind !== 'data') continue;
+      const points = bucketByPeriod(s.answer.points, s.metric.periodSeconds * 1000);
+      const first = points[0];
+      const last = points[points.length - 1];
+      if (!first || !last || last.t - first.t >= COLD_START_HISTORY_MS) continue;
+      const target = updateFingerprint(undefined, points) as MetricFingerprint;
+      shared.candidates ??= loadCandidates(ports);
+      try {
+        const choice = coldStartChoice(target, w, await shared.candidates);
+        if (choice) s.coldStart = choice;
+      } catch {
+        // No candidates (the registry could not be read): the series fits on its own history.
+      }
+    }
+  }
+}
+
+async function loadCandidates(ports: ForecasterPorts): Promise<FingerprintCandidate[]> {
+  const out: FingerprintCandidate[] = [];
+  let cursor: string | undefined;
+  let read = 0;
+  do {
+    const page = await ports.repositories.workloads.list({ limit: LIST_PAGE, ...(cursor ? { cursor } : {}) });
+    for (const record of page.items)
+      for (const [metric, p] of Object.entries(record.profile.metrics ?? {}))
+        if (p.fingerprint && p.model)
+          out.push({
+            workloadId: record.workload.workloadId,
+            metric,
+            fingerprint: p.fingerprint,
+            model: p.model,
+          });
+    read += page.items.length;
+    cursor = page.next;
+  } while (cursor && read < COLD_START_CANDIDATE_WORKLOADS);
+  return out;
+}
+
 /** Spread scheduled refits over runs (in registry order, so the same series go first next run). */
-function spreadRefits(works: readonly WorkloadWork[], budget: { refits: number }): void {
+function spreadRefits(works: readonly WorkloadWork[], budget: RunShared): void {
   for (const w of works) {
     for (const s of w.series) {
-      if (s.read.reason !== 'refit-due' || !s.stored) continue;
+      const scheduled = s.read.reason === 'refit-due' || s.read.reason === 'accuracy-drift';
+      if (!scheduled || !s.stored) continue;
       if (budget.refits > 0) budget.refits--;
       else s.read = { ...incrementalRead(s.metric, s.stored, s.read.endMs), deferred: true };
     }
@@ -408,7 +557,10 @@ async function forecastChunk(
   }
   for (const w of works) {
     if (w.outcome.status === 'failed' || w.outcome.skipped) continue;
-    isolateSync(w, () => scoreWorkload(w, nowMs, opts.cadence));
+    isolateSync(w, () => {
+      learnCorrelations(w);
+      scoreWorkload(w, nowMs, opts.cadence);
+    });
   }
 }
 
@@ -423,9 +575,11 @@ async function storeChunk(
   await mapLimit(works, opts.concurrency, async (w) => {
     if (w.outcome.status === 'failed') return;
     await isolate(w, async () => {
+      const profile = w.profile;
       await Promise.all([
         ...w.predictions.map((p) => predictions.putPrediction(p)),
         ...w.states.map((s) => predictions.putModelState(s)),
+        ...(profile ? [ports.repositories.workloads.putProfile(w.workloadId, profile)] : []),
       ]);
     });
   });
@@ -588,10 +742,20 @@ function nextState(
       );
     }
     const { series } = opts.engine.clean(points, { intervalMs: periodMs });
-    return opts.engine.fit(series, {
+    const fitOptions = {
       quantiles: forecastQuantiles(workload, s.metric),
       horizonSteps: Math.ceil((workload.contention.horizonSeconds * 1000) / periodMs),
-    });
+    };
+    if (s.coldStart) {
+      try {
+        return opts.engine.fit(series, { ...fitOptions, model: s.coldStart.fitModel });
+      } catch (error) {
+        // The neighbour's model needs more history than there is: the series chooses its own.
+        if (!(error instanceof ForecastInputError)) throw error;
+        delete s.coldStart;
+      }
+    }
+    return opts.engine.fit(series, fitOptions);
   }
   let state = (s.stored as ModelStateRecord).state as ModelState;
   if (points.length > 0) {
@@ -674,9 +838,9 @@ function recordForecast(
   });
   // Raw points, not the engine's cleaned series: cleaning would remove the very outliers we score.
   const { anomaly, changes } = advanceSeriesAnomaly(s.stored?.anomaly, points);
-  const fingerprint = updateFingerprint(s.stored?.fingerprint, points);
   if (anomaly?.score != null) outcome.anomalyScore = anomaly.score;
   w.events.push(...anomalyEvents(w.workloadId, s.metric.name, changes));
+  learnProfile(w, s, outcome, state, points, nowMs);
   w.states.push({
     workloadId: w.workloadId,
     metric: s.metric.name,
@@ -684,7 +848,6 @@ function recordForecast(
     fittedAt: state.fittedAtMs,
     state,
     ...(anomaly ? { anomaly } : {}),
-    ...(fingerprint ? { fingerprint } : {}),
     ...(learned ? { learner: learned.state } : {}),
   });
   demandsOf(w).set(s.metric.name, {
@@ -694,6 +857,89 @@ function recordForecast(
     values: atQuantile,
   });
 }
+
+/**
+ * The metric's profile after this run: the fingerprint advanced by the new points (signal
+ * windows measured as responses), the stored forecasts these points observe scored, the model of
+ * a full fit remembered for later cold starts of similar series.
+ */
+function learnProfile(
+  w: WorkloadWork,
+  s: SeriesWork,
+  outcome: MetricOutcome,
+  state: ModelState,
+  points: readonly MetricPoint[],
+  nowMs: number,
+): void {
+  if (points.length === 0 && s.read.mode !== 'full') {
+    // Nothing new: the stored profile stands, and nothing is written for it.
+    delete s.history;
+    return;
+  }
+  const previous = metricProfile(w, s.metric.name) ?? {};
+  const fingerprint = updateFingerprint(
+    previous.fingerprint ?? s.stored?.fingerprint,
+    points,
+    undefined,
+    w.signals,
+  );
+  const level = fingerprint?.level ?? points[points.length - 1]?.v ?? 1;
+  let accuracy = previous.accuracy;
+  if (s.history && s.history.length > 0 && points.length > 0) {
+    const scored = scoreForecasts(accuracy, s.history, points, level, feedbackOf(s.metric));
+    accuracy = scored.accuracy;
+    outcome.scored = scored.scored;
+  } else if (points.length > 0 && !accuracy) {
+    accuracy = { h: {}, through: points[points.length - 1]?.t ?? 0 };
+  }
+  delete s.history;
+  const next: MetricProfile = { ...previous };
+  if (fingerprint) next.fingerprint = fingerprint;
+  if (s.read.mode === 'full') {
+    next.model = state.model;
+    if (s.coldStart) {
+      next.coldStart = {
+        ...s.coldStart.from,
+        distance: round4(s.coldStart.distance),
+        model: state.model,
+        at: nowMs,
+      };
+      outcome.coldStart = s.coldStart;
+    } else delete next.coldStart;
+  }
+  if (s.read.reason === 'accuracy-drift') {
+    // The new model is judged on its own forecasts from here on.
+    accuracy = resetAccuracy(accuracy, nowMs);
+    next.feedbackRefit = { at: nowMs, detail: (s.drift ?? 'accuracy drift').slice(0, 200) };
+    if (s.drift) outcome.feedbackDrift = s.drift;
+  }
+  if (accuracy) {
+    next.accuracy = accuracy;
+    outcome.accuracy = accuracy.h;
+  }
+  s.points = points.slice();
+  const profile = w.profile ?? { ...(w.record as WorkloadRecord).profile };
+  w.profile = {
+    ...profile,
+    metrics: { ...(profile.metrics ?? {}), [s.metric.name]: next },
+    updatedAt: nowMs,
+  };
+}
+
+/** The workload's metrics' running pairwise correlations, advanced by this run's points. */
+function learnCorrelations(w: WorkloadWork): void {
+  const profile = w.profile;
+  if (!profile || w.series.length < 2) return;
+  const series = w.series.flatMap((s) => {
+    const level = profile.metrics?.[s.metric.name]?.fingerprint?.level;
+    return s.points && level !== undefined ? [{ metric: s.metric.name, points: s.points, level }] : [];
+  });
+  for (const s of w.series) delete s.points;
+  if (series.length < 2) return;
+  w.profile = { ...profile, correlation: updateCorrelations(profile.correlation, series) };
+}
+
+const round4 = (x: number) => Number(x.toPrecision(4));
 
 const demandCache = new WeakMap<WorkloadWork, Map<string, MetricDemand>>();
 function demandsOf(w: WorkloadWork): Map<string, MetricDemand> {
@@ -720,6 +966,7 @@ function failUnscorable(w: WorkloadWork, workload: Workload): boolean {
     // A half-updated workload would mix runs.
     w.predictions = [];
     w.states = [];
+    delete w.profile;
     return true;
   }
   if (failed.length > 0) w.outcome.status = 'degraded';
@@ -922,6 +1169,7 @@ function fail(w: WorkloadWork, error: unknown): void {
   w.states = [];
   w.events = [];
   delete w.decision;
+  delete w.profile;
 }
 
 async function isolate(w: WorkloadWork, fn: () => Promise<unknown>): Promise<void> {

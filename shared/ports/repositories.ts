@@ -22,6 +22,11 @@ export interface WorkloadRepository {
     profile: WorkloadProfile,
     expectedVersion: number,
   ): Promise<WorkloadRecord>;
+  /**
+   * Replace the learned profile alone (fingerprints, forecast accuracy), keeping the version: the
+   * forecaster writes it every run and must not race definition updates. NotFoundError if absent.
+   */
+  putProfile(workloadId: string, profile: WorkloadProfile): Promise<void>;
   get(workloadId: string): Promise<WorkloadRecord | undefined>;
   list(options?: { limit?: number; cursor?: string }): Promise<Page<WorkloadRecord>>;
   delete(workloadId: string): Promise<void>;
@@ -38,7 +43,10 @@ export interface ModelStateRecord {
   state: unknown;
   /** The series' anomaly detector and status, advanced by every forecaster run. */
   anomaly?: SeriesAnomaly;
-  /** The series' behavioural fingerprint (level, daily and weekly shape, volatility...). */
+  /**
+   * The series' behavioural fingerprint, as older forecasters kept it here; now in the workload's
+   * profile (read from here only until the profile has one).
+   */
   fingerprint?: MetricFingerprint;
   /** The planning-settings learner's scores and choice (shared/planning/learner.ts). */
   learner?: LearnerState;

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { FeedbackSettings } from '../profile/feedback';
+import { Correlations, MetricProfile } from '../profile/profile';
 import { arn, Percent, Quantile, Region, WorkloadId } from './common';
 import { LifecycleRules } from './lifecycle';
 
@@ -112,6 +114,11 @@ export const WorkloadMetric = z.strictObject({
   maxHeadroom: z.number().positive().optional(),
   /** With `maxHeadroom`: the cap never plans below this quantile (nor above `quantile`). */
   minQuantile: Quantile.default(0.8),
+  /**
+   * The prediction feedback loop (shared/profile/feedback.ts): learning rate of the running
+   * accuracy and when it forces an early refit; absent: the defaults.
+   */
+  feedback: FeedbackSettings.optional(),
 });
 
 export const WorkloadCapacity = z
@@ -456,6 +463,10 @@ export const WorkloadProfile = z.strictObject({
   /** Mean and p95 demand per metric over the profile window. */
   demand: z.record(z.string(), z.strictObject({ mean: z.number(), p95: z.number() })).default({}),
   updatedAt: z.number().int().nonnegative().optional(),
+  /** Per metric: fingerprint, forecast accuracy, model, cold start (written by the forecaster). */
+  metrics: z.record(z.string(), MetricProfile).optional(),
+  /** Running correlation of each pair of the workload's metrics. */
+  correlation: Correlations.optional(),
 });
 export type WorkloadProfile = z.infer<typeof WorkloadProfile>;
 

@@ -214,6 +214,16 @@ class MemoryWorkloadRepository implements WorkloadRepository {
     return this.replace(workloadId, expectedVersion, { profile: parsed });
   }
 
+  async putProfile(workloadId: string, profile: WorkloadProfile): Promise<void> {
+    const parsed = parseOrThrow(WorkloadProfile, profile, `profile of workload ${workloadId}`);
+    assertItemSize({ pk: workloadId, profile: parsed }, `profile of workload ${workloadId}`);
+    const stored = this.store.workloads.get(workloadId);
+    if (!stored) throw new NotFoundError(`workload ${workloadId} does not exist`);
+    const item = { ...stored, profile: copy(parsed) };
+    meterWrite(this.store.meter, item, stored);
+    this.store.workloads.set(workloadId, item);
+  }
+
   private async replace(
     workloadId: string,
     expectedVersion: number,

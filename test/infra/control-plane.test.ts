@@ -496,6 +496,12 @@ describe('monitoring', () => {
       'ContentionScoreMax',
       'ContentionScoreP95',
       'RunDuration',
+      // The feedback loop's fleet aggregates (no per-workload dimension).
+      'ForecastCoverage80_15m',
+      'ForecastCoverage95_1h',
+      'ForecastErrorRatio_24h',
+      'ForecastsScored',
+      'FeedbackRefits',
     ])
       expect(body).toContain(`MetricName=\\\\\\"${metric}\\\\\\"`);
     expect(body).toContain('Namespace=\\\\\\"Shadowscale\\\\\\"');

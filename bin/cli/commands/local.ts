@@ -12,6 +12,7 @@ interface LocalFlags {
   warmupDays?: number;
   speed?: string;
   injectFailure?: 'gate' | 'provision' | 'tests';
+  incident?: boolean;
   report?: string;
   keepDb?: string;
   port?: number;
@@ -44,6 +45,10 @@ export function registerLocal(program: Command, io: CliIO): void {
         'make the shadow pool fail to show a rollback (gate, provision), or the integration tests fail (tests: deploy-under-load)',
       ).choices(['gate', 'provision', 'tests']),
     )
+    .option(
+      '--no-incident',
+      'replay the trace as recorded: without the labelled incident injected 13 h into the first replayed day (demand at 30 % for 45 min), which the anomaly detector and the Anomaly Detected rule answer',
+    )
     .option('--report <file>', 'HTML report path (default reports/local-run.html)')
     .option('--keep-db <dir>', 'persist the local DynamoDB store in this directory between runs')
     .option('--port <n>', 'loopback port for the local DynamoDB (default: a free one)', parseNonNegativeInt)
@@ -68,7 +73,7 @@ export function registerLocal(program: Command, io: CliIO): void {
         'deploy-under-load: the demo runs as an ECS service (default) or an EKS nodegroup with its Deployment (versions are then images)',
       ).choices(['ecs', 'eks']),
     )
-    .action(async (flags: LocalFlags) => {
+    .action(async ({ incident, ...flags }: LocalFlags) => {
       if (flags.scenario === 'deploy-under-load') {
         await runDeployUnderLoadScenario(flags, io);
         return;
@@ -86,7 +91,12 @@ export function registerLocal(program: Command, io: CliIO): void {
       }
       const speed =
         flags.speed === undefined || flags.speed === 'max' ? flags.speed : parseSpeed(flags.speed);
-      const options = parseLocalOptions({ ...flags, injectFailure, speed });
+      const options = parseLocalOptions({
+        ...flags,
+        injectFailure,
+        speed,
+        ...(incident === undefined ? {} : { incident }),
+      });
       const controller = new AbortController();
       const onSignal = () => controller.abort();
       process.once('SIGINT', onSignal);

@@ -7,6 +7,9 @@ import type {
   ModelStateRecord,
   Repositories,
 } from '../../../shared/ports/repositories';
+import { correlationOf } from '../../../shared/profile/correlation';
+import { HORIZON_BUCKETS, type MetricAccuracy } from '../../../shared/profile/feedback';
+import { type MetricFingerprint, shapeOf } from '../../../shared/profile/fingerprint';
 import { Workload, type WorkloadRecord } from '../../../shared/schemas/workload';
 import { parseOrThrow } from '../../../shared/validation';
 import type { CliIO } from '../context';
@@ -43,7 +46,7 @@ export function registerWorkloads(program: Command, io: CliIO): void {
     workloads
       .command('show')
       .description(
-        'print one stored workload (definition with defaults, profile, version) as JSON, with its latest anomaly scores and behavioural fingerprint per metric',
+        'print one stored workload (definition with defaults, profile, version) as JSON, with its latest anomaly scores, and per metric its behaviour (fingerprint, signal responses, correlation) and forecast accuracy per horizon',
       )
       .argument('<id>', 'workload id'),
   ).action(async (id: string, opts: TableOptions) => {
@@ -54,14 +57,105 @@ export function registerWorkloads(program: Command, io: CliIO): void {
         repos.predictions.getDecision(id),
         Promise.all(record.workload.metrics.map((m) => repos.predictions.getModelState(id, m.name))),
       ]);
-      const behaviour = Object.fromEntries(
-        states.flatMap((st) => (st?.fingerprint ? [[st.metric, st.fingerprint]] : [])),
-      );
+      const behaviour = behaviourSummary(record, states);
+      const accuracy = accuracySummary(record);
       io.out(
-        `${JSON.stringify({ ...record, anomaly: anomalySummary(decision, states), behaviour }, null, 2)}\n`,
+        `${JSON.stringify({ ...record, anomaly: anomalySummary(decision, states), behaviour, accuracy }, null, 2)}\n`,
       );
     });
   });
+}
+
+const r3 = (x: number) => Number(x.toPrecision(3));
+
+/**
+ * Per metric, the fingerprint in words and numbers: level, the busiest and quietest UTC hour and
+ * weekday (by the unbiased shape), volatility, burstiness, trend, the response to each signal tag,
+ * the correlation with each other metric, the model and where a cold start came from. The raw
+ * numbers are in `profile`. Fingerprints kept with model states by older forecasters are used
+ * until the profile has one.
+ */
+export function behaviourSummary(
+  record: WorkloadRecord,
+  states: readonly (ModelStateRecord | undefined)[] = [],
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+  for (const m of record.workload.metrics) {
+    const p = record.profile.metrics?.[m.name];
+    const fp: MetricFingerprint | undefined =
+      p?.fingerprint ?? states.find((s) => s?.metric === m.name)?.fingerprint;
+    if (!fp && !p) continue;
+    const entry: Record<string, unknown> = {};
+    if (fp) {
+      const shape = shapeOf(fp);
+      const argOf = (xs: number[], pick: (a: number, b: number) => boolean) =>
+        xs.reduce((best, x, i) => (pick(x, xs[best] as number) ? i : best), 0);
+      Object.assign(entry, {
+        level: r3(fp.level),
+        busiestHourUtc: argOf(shape.hourOfDay, (a, b) => a > b),
+        quietestHourUtc: argOf(shape.hourOfDay, (a, b) => a < b),
+        busiestDay: DAYS[argOf(shape.dayOfWeek, (a, b) => a > b)],
+        peakToLevel: r3(Math.max(...shape.hourOfDay)),
+        volatility: r3(fp.volatility),
+        burstiness: r3(fp.burstiness),
+        trendPerDay: r3(fp.trendPerDay),
+        points: fp.count,
+        asOf: iso(fp.lastPointMs),
+        signalResponse: Object.fromEntries(
+          Object.entries(fp.signals ?? {}).map(([tag, r]) => [tag, { uplift: r3(r.uplift), points: r.n }]),
+        ),
+      });
+    }
+    const correlation: Record<string, number> = {};
+    for (const [key, moments] of Object.entries(record.profile.correlation ?? {})) {
+      const [a, b] = key.split('|');
+      const other = a === m.name ? b : b === m.name ? a : undefined;
+      const r = correlationOf(moments);
+      if (other !== undefined && r !== null) correlation[other] = r3(r);
+    }
+    entry.correlation = correlation;
+    if (p?.model) entry.model = p.model;
+    if (p?.coldStart) entry.coldStart = { ...p.coldStart, at: iso(p.coldStart.at) };
+    out[m.name] = entry;
+  }
+  return out;
+}
+
+/**
+ * Per metric and horizon, how the stored forecasts did against what happened (running, weighted
+ * by the metric's feedback learning rate): error relative to the level, error against what the
+ * forecast's own intervals promised, and the share of actuals under its 0.8 and 0.95 quantiles;
+ * and the last refit the feedback loop asked for.
+ */
+export function accuracySummary(record: WorkloadRecord): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const m of record.workload.metrics) {
+    const p = record.profile.metrics?.[m.name];
+    const acc: MetricAccuracy | undefined = p?.accuracy;
+    if (!acc) continue;
+    const horizons: Record<string, unknown> = {};
+    for (const b of HORIZON_BUCKETS) {
+      const h = acc.h[b.name];
+      if (!h) continue;
+      horizons[b.name] = {
+        scored: h.n,
+        maeVsLevel: h.mae,
+        errorVsPromised: h.ratio,
+        coverage80: h.c80,
+        coverage95: h.c95,
+      };
+    }
+    out[m.name] = {
+      horizons,
+      scoredThrough: acc.through > 0 ? iso(acc.through) : null,
+      ...(acc.since !== undefined ? { since: iso(acc.since) } : {}),
+      ...(p?.feedbackRefit
+        ? { lastFeedbackRefit: { at: iso(p.feedbackRefit.at), why: p.feedbackRefit.detail } }
+        : {}),
+    };
+  }
+  return out;
 }
 
 /** What the last forecaster run found unusual; null before the first run. */

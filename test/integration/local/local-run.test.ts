@@ -97,6 +97,17 @@ describe('shadowscale local --days 1', () => {
     expect(readFileSync(join(dir, 'plain.html'), 'utf8')).toContain(
       'rule contention-oncall (on Contention Predicted) done',
     );
+    // The labelled incident injected 13 h into the day: announced, detected, answered by its rule.
+    expect(run.stdout).toMatch(
+      /injected incident: demand at 30 % of the trace from 2014-07-15 13:00 for 45 min/,
+    );
+    expect(
+      lines(run, 'ANOMALY').some((l) => /2014-07-15 13:\d\d +ANOMALY +requests: \d+ outside/.test(l)),
+    ).toBe(true);
+    expect(lines(run, 'lifecycle')).toContainEqual(
+      expect.stringContaining('rule anomaly-diagnostics (on Anomaly Detected) done'),
+    );
+    expect(readFileSync(join(dir, 'plain.html'), 'utf8')).toContain('injected incident');
     expect(run.stdout).toMatch(
       /same trace, same physics\s+shadowscale\s+reactive\s+ratio\s+oracle\s+oracle ratio/,
     );

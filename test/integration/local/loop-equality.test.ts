@@ -2,7 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CliIO } from '../../../bin/cli/context';
-import { DEFAULT_TRACE, demoWorkload, loadTrace, SIM_STEP_MS } from '../../../bin/local/demo';
+import {
+  DEFAULT_TRACE,
+  DEMO_INCIDENT,
+  demoWorkload,
+  injectIncident,
+  loadTrace,
+  SIM_STEP_MS,
+} from '../../../bin/local/demo';
 import { parseLocalOptions } from '../../../bin/local/options';
 import { runLocal } from '../../../bin/local/run';
 import { resetRuntime } from '../../../functions/runtime';
@@ -34,7 +41,11 @@ it('the backtest and the local run decide the same, step by step', async () => {
   const options = parseLocalOptions({ days: 1, warmupDays, report: join(dir, 'report.html'), quiet: true });
   const local = await runLocal(options, quiet);
 
-  const full = loadTrace(DEFAULT_TRACE);
+  // The same world on both sides: the trace with the demo's injected incident.
+  const full = injectIncident(
+    loadTrace(DEFAULT_TRACE),
+    loadTrace(DEFAULT_TRACE).startMs + warmupDays * DAY + DEMO_INCIDENT.afterMs,
+  );
   const steps = Math.round(((warmupDays + 1) * DAY) / SIM_STEP_MS);
   const trace = { ...full, values: full.values.slice(0, steps) };
   const demo = demoWorkload(trace);

@@ -167,6 +167,43 @@ export function repositoryContract(make: MakeRepositories): void {
       );
     });
 
+    it('replaces the learned profile without a version bump, so a definition update still lands', async () => {
+      const id = uid('w');
+      await repos.workloads.create(workloadFixture(id));
+      const fingerprint = {
+        count: 3,
+        lastPointMs: 600_000,
+        level: 12.5,
+        hourOfDay: Array(24).fill(1),
+        dayOfWeek: Array(7).fill(1),
+        volatility: 0.1,
+        burstiness: 0.02,
+        trendPerDay: 0,
+        last: 13,
+        firstPointMs: 0,
+        signals: { sale: { n: 2, uplift: 0.4, lastMs: 500_000 } },
+      };
+      const accuracy = { h: { '15m': { n: 4, mae: 0.1, ratio: 0.9, c80: 0.75, c95: 1 } }, through: 600_000 };
+      const correlation = { 'cpu|requests': { n: 3, lastMs: 600_000, mx: 0, my: 0, vx: 1, vy: 1, cxy: 0.9 } };
+      await repos.workloads.putProfile(id, {
+        demand: {},
+        metrics: { requests: { fingerprint, accuracy, model: 'ets-damped' } },
+        correlation,
+      });
+      const stored = await repos.workloads.get(id);
+      expect(stored?.version).toBe(1);
+      expect(stored?.profile.metrics?.requests).toEqual({ fingerprint, accuracy, model: 'ets-damped' });
+      expect(stored?.profile.correlation).toEqual(correlation);
+      const v2 = await repos.workloads.update(workloadFixture(id), 1);
+      expect(v2.profile.metrics?.requests?.model).toBe('ets-damped');
+      await expect(repos.workloads.putProfile(uid('w'), { demand: {} })).rejects.toBeInstanceOf(
+        NotFoundError,
+      );
+      await expect(
+        repos.workloads.putProfile(id, { demand: {}, metrics: { requests: { model: '' } } }),
+      ).rejects.toThrow(/metrics\.requests\.model/);
+    });
+
     it('reports an unknown workload on update as NotFoundError', async () => {
       await expect(repos.workloads.update(workloadFixture(uid('w')), 1)).rejects.toBeInstanceOf(
         NotFoundError,

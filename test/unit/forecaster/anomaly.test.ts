@@ -26,9 +26,11 @@ describe('forecaster run: anomaly scores and events', () => {
     expect(calm?.anomaly?.detector.count).toBeGreaterThan(500);
     // The detector's state is stored with the model state: it stays a few KB.
     expect(JSON.stringify(calm?.anomaly?.detector).length).toBeLessThan(6_000);
-    // The behavioural fingerprint is kept beside it, from all the history read.
-    expect(calm?.fingerprint?.count).toBe((2 * DAY) / PERIOD);
-    expect(calm?.fingerprint?.level).toBeGreaterThan(35_000);
+    // The behavioural fingerprint is kept in the workload's profile, from all the history read.
+    const fingerprint = (await h.repositories.workloads.get('shop'))?.profile.metrics?.requests?.fingerprint;
+    expect(calm?.fingerprint).toBeUndefined();
+    expect(fingerprint?.count).toBe((2 * DAY) / PERIOD);
+    expect(fingerprint?.level).toBeGreaterThan(35_000);
 
     h.at(T0 + 15 * 60_000);
     const second = await runForecaster({}, h.ports, fast);

@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { recordRun } from '../../../functions/forecast';
-import type { ForecastRunResult, WorkloadOutcome } from '../../../shared/forecaster';
+import type { ForecastRunResult, MetricOutcome, WorkloadOutcome } from '../../../shared/forecaster';
 
 describe('recordRun (forecast handler metrics)', () => {
   const saved = process.env.POWERTOOLS_METRICS_DISABLED;
@@ -123,6 +123,27 @@ describe('recordRun (forecast handler metrics)', () => {
     expect(emf).toHaveLength(1);
     expect(emf[0]).toMatchObject({ ContentionScoreMax: 0.25, AnomalyScoreMax: 0.97, WorkloadsContended: 1 });
     expect(emf.filter((e) => 'workloadId' in e || 'metric' in e)).toEqual([]);
+  });
+
+  it('publishes the feedback loop as fleet means per horizon in the run document, no workload dimension', () => {
+    const a = scored('a', 0.2);
+    const b = scored('b', 0.3);
+    const acc = (c80: number, ratio: number) => ({ '15m': { n: 30, mae: 0.1, ratio, c80, c95: 0.9 } });
+    a.metrics = [{ ...(a.metrics[0] as MetricOutcome), scored: 2, accuracy: acc(0.7, 1) }];
+    b.metrics = [
+      { ...(b.metrics[0] as MetricOutcome), scored: 1, accuracy: acc(0.9, 3), reason: 'accuracy-drift' },
+    ];
+    const emf = emfOf(run([a, b]));
+    expect(emf).toHaveLength(1);
+    expect(emf[0]).toMatchObject({
+      ForecastsScored: 3,
+      FeedbackRefits: 1,
+      ForecastCoverage80_15m: 0.8,
+      ForecastCoverage95_15m: 0.9,
+      ForecastErrorRatio_15m: 2,
+    });
+    expect(emf[0]).not.toHaveProperty('ForecastCoverage80_1h');
+    expect(emf[0]).not.toHaveProperty('workloadId');
   });
 
   it('declares the same custom metrics for 10 workloads as for 10,000 (a constant number of series)', () => {
