@@ -19,8 +19,8 @@ const WORKLOAD = { workloads: ['GetItem'] } as const satisfies Partial<Record<Ta
 const OPERATION: TableAccess = ['GetItem', 'PutItem'];
 /** The operation record and the lease item (released by deleting it). */
 const OPERATION_AND_LEASE: TableAccess = ['GetItem', 'PutItem', 'DeleteItem'];
-/** The latest forecast of the workload. */
-const FORECAST: TableAccess = ['GetItem'];
+/** The latest forecast of the workload (the newest forecast item, a one-item Query). */
+const FORECAST: TableAccess = ['Query'];
 
 const spec = (...args: Parameters<typeof taskSpec> extends [string, ...infer R] ? R : never): FunctionSpec =>
   taskSpec(ENTRY, ...args);
@@ -45,7 +45,8 @@ export const FAILOVER_FUNCTIONS: readonly FunctionSpec[] = [
     'planHandler',
     'Size the standby from the forecast, fix the DNS steps (one step when the home region has no healthy host) and waits',
     { ...WORKLOAD, predictions: FORECAST, operations: OPERATION },
-    ['cloudwatch:read'],
+    // Lowers the records' TTL before the first step (weights unchanged), waited on until INSYNC.
+    ['cloudwatch:read', 'route53:shift-weights'],
   ),
   spec(
     'FailoverRaiseStandby',
@@ -81,8 +82,8 @@ export const FAILOVER_FUNCTIONS: readonly FunctionSpec[] = [
     'succeedHandler',
     'Record success, emit Failover Succeeded, standby back to calm after a failback, release the lease',
     { ...WORKLOAD, operations: OPERATION_AND_LEASE },
-    // Reads the final weights back; only compensation changes them.
-    ['route53:read-weights', 'standby:scale', 'events:put'],
+    // Restores the records' TTL (weights unchanged) and reads the final weights back.
+    ['route53:shift-weights', 'standby:scale', 'events:put'],
   ),
   spec(
     'FailoverCompensate',
@@ -120,7 +121,7 @@ export const FAILOVER_DETECTOR_FUNCTION: FunctionSpec = {
   memoryMb: 256,
   tables: {
     workloads: { actions: ['GetItem', 'Query'], indexes: ['byList'] },
-    predictions: ['GetItem', 'PutItem'],
+    predictions: ['GetItem', 'PutItem', 'Query'],
     operations: { actions: ['Query'], indexes: ['byWorkload', 'recent'] },
   },
   permissions: ['cloudwatch:read', 'states:start-regional'],

@@ -18,7 +18,8 @@ export const FORECAST_FUNCTIONS: readonly FunctionSpec[] = [
     timeoutSeconds: 900,
     memoryMb: 1_024,
     tables: {
-      workloads: { actions: ['GetItem', 'Query'], indexes: ['byList'] },
+      // UpdateItem: the behavioural profile (fingerprint, accuracy) kept on the workload item.
+      workloads: { actions: ['GetItem', 'Query', 'UpdateItem'], indexes: ['byList'] },
       predictions: ['GetItem', 'Query', 'PutItem'],
       signals: { actions: ['Query'], indexes: ['byTag', 'byWorkload'] },
     },

@@ -19,8 +19,10 @@ const WORKLOAD = { workloads: ['GetItem'] } as const satisfies Partial<Record<Ta
 const OPERATION: TableAccess = ['GetItem', 'PutItem'];
 /** The operation record and the lease item (released by deleting it). */
 const OPERATION_AND_LEASE: TableAccess = ['GetItem', 'PutItem', 'DeleteItem'];
-/** The latest forecast of the workload. */
-const FORECAST: TableAccess = ['GetItem'];
+/** The latest forecast (the newest forecast item, a one-item Query) and the stored contention decision. */
+const FORECAST_AND_DECISION: TableAccess = ['GetItem', 'Query'];
+/** The workload's stored contention decision (the size it announced). */
+const DECISION: TableAccess = ['GetItem'];
 const READ_POOLS: readonly Permission[] = ['ecs:read', 'eks:read'];
 const SCALE_POOLS: readonly Permission[] = ['ecs:scale', 'eks:scale'];
 
@@ -46,7 +48,7 @@ export const MIGRATION_FUNCTIONS: readonly FunctionSpec[] = [
     'MigrationPlan',
     'planHandler',
     'Size the shadow pool from the latest forecast and fix the steps',
-    { ...WORKLOAD, predictions: FORECAST, operations: OPERATION },
+    { ...WORKLOAD, predictions: FORECAST_AND_DECISION, operations: OPERATION },
     READ_POOLS,
   ),
   spec(
@@ -61,7 +63,7 @@ export const MIGRATION_FUNCTIONS: readonly FunctionSpec[] = [
     'MigrationCheckHealthy',
     'healthyHandler',
     'One readiness poll of the destination pool and its target group',
-    { ...WORKLOAD, predictions: FORECAST, operations: OPERATION },
+    { ...WORKLOAD, predictions: DECISION, operations: OPERATION },
     [...READ_POOLS, 'elb:read-health'],
   ),
   spec(

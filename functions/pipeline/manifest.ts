@@ -24,8 +24,10 @@ const WORKLOAD = { workloads: ['GetItem'] } as const satisfies Partial<Record<Ta
 const OPERATION: TableAccess = ['GetItem', 'PutItem'];
 /** The deployment record and the lease item (released by deleting it). */
 const OPERATION_AND_LEASE: TableAccess = ['GetItem', 'PutItem', 'DeleteItem'];
-/** The latest forecast of the workload. */
-const FORECAST: TableAccess = ['GetItem'];
+/** The latest forecast (the newest forecast item, a one-item Query) and the stored contention decision. */
+const FORECAST_AND_DECISION: TableAccess = ['GetItem', 'Query'];
+/** The workload's stored contention decision (the size it announced). */
+const DECISION: TableAccess = ['GetItem'];
 /** Reading either kind of pool: the ECS service, or the EKS nodegroup and its Deployment. */
 const READ_POOLS = ['ecs:read', 'eks:read', 'eks:kubernetes-api'] as const satisfies readonly Permission[];
 
@@ -51,7 +53,7 @@ export const PIPELINE_FUNCTIONS: readonly FunctionSpec[] = [
     'predictHandler',
     'Contention score of a stage over the deployment window, and the branch decision',
     // The workload's running deployments (other stages or versions) by its operations index.
-    { ...WORKLOAD, predictions: FORECAST, operations: OPERATIONS_OF_WORKLOAD },
+    { ...WORKLOAD, predictions: FORECAST_AND_DECISION, operations: OPERATIONS_OF_WORKLOAD },
     [],
   ),
   spec(
@@ -66,7 +68,7 @@ export const PIPELINE_FUNCTIONS: readonly FunctionSpec[] = [
     'PipelinePlan',
     'planHandler',
     'Size the shadow environment and fix the traffic steps',
-    { ...WORKLOAD, predictions: FORECAST, operations: OPERATION },
+    { ...WORKLOAD, predictions: FORECAST_AND_DECISION, operations: OPERATION },
     READ_POOLS,
   ),
   spec(
@@ -140,7 +142,7 @@ export const PIPELINE_FUNCTIONS: readonly FunctionSpec[] = [
     'PipelineCheckHealthy',
     'checkHealthyHandler',
     "One readiness poll of the shadow environment (and on EKS its Deployment's rollout) and its target group",
-    { ...WORKLOAD, predictions: FORECAST, operations: OPERATION },
+    { ...WORKLOAD, predictions: DECISION, operations: OPERATION },
     [...READ_POOLS, 'elb:read-health'],
   ),
   spec(

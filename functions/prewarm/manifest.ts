@@ -13,7 +13,8 @@ export const PREWARM_FUNCTIONS: readonly FunctionSpec[] = [
     // The operation holding the workload lease (a running migration keeps its traffic share).
     tables: {
       workloads: ['GetItem'],
-      predictions: ['GetItem'],
+      // The latest forecast of each metric: the newest forecast item, a one-item Query.
+      predictions: ['Query'],
       // The standby leg lists the workload's operations (a failover running holds the standby).
       operations: { actions: ['GetItem', 'Query'], indexes: ['byWorkload', 'recent'] },
     },

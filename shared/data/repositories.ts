@@ -228,6 +228,18 @@ class Ctx {
     }
   }
 
+  /** One page of a query as DynamoDB returns it (metered as read), for callers that page themselves. */
+  async query(
+    table: TableName,
+    input: Omit<QueryCommandInput, 'TableName'>,
+  ): Promise<{ items: Item[]; next: Item | undefined }> {
+    const out = await this.run(`Query ${table}`, () =>
+      this.doc.send(new QueryCommand({ ...input, TableName: this.names[table] })),
+    );
+    meterQuery(this.meter, out.Items ?? [], input.ConsistentRead === true);
+    return { items: out.Items ?? [], next: out.LastEvaluatedKey };
+  }
+
   /** Every item of a query (all pages). For bounded partitions only. */
   async queryAll(table: TableName, input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
     const items: Item[] = [];
@@ -461,24 +473,18 @@ class DynamoPredictionRepository implements PredictionRepository {
 
   /** The newest forecast item (a strongly consistent Query of one item, newest first). */
   async getLatest(workloadId: string, metric: string): Promise<Prediction | undefined> {
-    const page = await this.ctx.run('Query predictions', () =>
-      this.ctx.doc.send(
-        new QueryCommand({
-          TableName: this.ctx.names.predictions,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-          ExpressionAttributeValues: {
-            ':pk': predictionKeys.metricPk(workloadId, metric),
-            ':from': predictionKeys.historyPrefix,
-            ':to': predictionKeys.historyEnd,
-          },
-          ScanIndexForward: false,
-          Limit: 1,
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    meterQuery(this.ctx.meter, page.Items ?? [], true);
-    const item = page.Items?.[0];
+    const page = await this.ctx.query('predictions', {
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: {
+        ':pk': predictionKeys.metricPk(workloadId, metric),
+        ':from': predictionKeys.historyPrefix,
+        ':to': predictionKeys.historyEnd,
+      },
+      ScanIndexForward: false,
+      Limit: 1,
+      ConsistentRead: true,
+    });
+    const item = page.items[0];
     // Every forecast of a metric lives as long: if the newest has expired, so has every older one.
     if (!item || isExpired(item.ttl, this.ctx.clock.now())) return undefined;
     return records.prediction(item);
@@ -494,25 +500,19 @@ class DynamoPredictionRepository implements PredictionRepository {
     const out: Prediction[] = [];
     let start: Item | undefined;
     do {
-      const page = await this.ctx.run('Query predictions', () =>
-        this.ctx.doc.send(
-          new QueryCommand({
-            TableName: this.ctx.names.predictions,
-            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-            ExpressionAttributeValues: {
-              ':pk': predictionKeys.metricPk(workloadId, metric),
-              ':from': predictionKeys.historySk(Math.max(0, options.sinceMs ?? 0)),
-              ':to': predictionKeys.historyEnd,
-            },
-            ScanIndexForward: false,
-            Limit: limit - out.length,
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        ),
-      );
-      meterQuery(this.ctx.meter, page.Items ?? [], false);
-      for (const item of page.Items ?? []) if (!isExpired(item.ttl, now)) out.push(records.prediction(item));
-      start = page.LastEvaluatedKey;
+      const page = await this.ctx.query('predictions', {
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: {
+          ':pk': predictionKeys.metricPk(workloadId, metric),
+          ':from': predictionKeys.historySk(Math.max(0, options.sinceMs ?? 0)),
+          ':to': predictionKeys.historyEnd,
+        },
+        ScanIndexForward: false,
+        Limit: limit - out.length,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      });
+      for (const item of page.items) if (!isExpired(item.ttl, now)) out.push(records.prediction(item));
+      start = page.next;
     } while (start && out.length < limit);
     return out.slice(0, limit);
   }
