@@ -5,6 +5,7 @@ import { ManualClock } from '../../../shared/clock';
 import { type DetectorDeps, observeWorkload } from '../../../shared/failover/detector';
 import { prewarmStandby } from '../../../shared/failover/prewarm-standby';
 import type { RegionalExecutionStarter } from '../../../shared/ports/regions';
+import type { OperationStep } from '../../../shared/schemas/operation';
 import type { Prediction } from '../../../shared/schemas/series';
 import { Workload } from '../../../shared/schemas/workload';
 import { AslRunner, type ExecutionOutcome, type TaskHandler } from '../../../shared/sim/asl-runner';
@@ -176,6 +177,31 @@ export function seasonalForecast(opts: RegionOutageOptions, workloadId: string, 
 }
 
 export async function runRegionOutage(opts: RegionOutageOptions): Promise<RegionOutageResult> {
+  const world = buildWorld(opts);
+  await world.repos.workloads.create(world.workload);
+  const runs = regionalRuns(world);
+  const observed = await replayMinutes(world, runs, opts);
+  // Let a last execution finish (bounded).
+  for (let i = 0; i < 240 && runs.running; i++) await world.cosim.advanceTo(world.clock.now() + MINUTE);
+  return measureOutage(world, runs, observed, opts);
+}
+
+/** The two simulated regions, the in-memory store and the ASL runner the scenario runs over. */
+interface ScenarioWorld {
+  workload: Workload;
+  unitCapacity: number;
+  maxUnits: number;
+  start: number;
+  end: number;
+  clock: ManualClock;
+  sim: SimRegions;
+  repos: ReturnType<typeof makeMemoryRepositories>;
+  cosim: AslRunner;
+  timeline: TimelineEvent[];
+  note: (what: string) => void;
+}
+
+function buildWorld(opts: RegionOutageOptions): ScenarioWorld {
   // Unit size: the window's p95 needs 20 units at target utilisation (as `--unit-capacity auto`).
   const window: number[] = [];
   for (
@@ -190,7 +216,6 @@ export async function runRegionOutage(opts: RegionOutageOptions): Promise<Region
   const maxUnits = 30;
   const workload = scenarioWorkload(unitCapacity, maxUnits, opts);
   const start = opts.outageAtMs - opts.warmupMs;
-  const end = opts.outageAtMs + opts.outageMs + opts.afterMs;
   const clock = new ManualClock(start);
   const sim = new SimRegions({
     clock,
@@ -203,55 +228,109 @@ export async function runRegionOutage(opts: RegionOutageOptions): Promise<Region
     ...(opts.metricDelaySeconds !== undefined ? { metricDelaySeconds: opts.metricDelaySeconds } : {}),
   });
   const repos = makeMemoryRepositories({ clock });
-  const events = new MemoryEventPublisher();
   setRuntime({
     clock,
     repositories: repos,
-    events,
+    events: new MemoryEventPublisher(),
     regions: sim.router,
     standby: sim.standbyPool,
     regionalHealth: sim.health,
   });
-  await repos.workloads.create(workload);
-  const cosim = new AslRunner(sim);
   const timeline: TimelineEvent[] = [];
   const note = (what: string) => {
     timeline.push({ at: clock.now(), what });
     opts.onProgress?.(`${new Date(clock.now()).toISOString().slice(11, 19)} ${what}`);
   };
-  const executions: RegionOutageResult['executions'] = [];
-  let running: Promise<ExecutionOutcome> | undefined;
+  const end = opts.outageAtMs + opts.outageMs + opts.afterMs;
+  return {
+    workload,
+    unitCapacity,
+    maxUnits,
+    start,
+    end,
+    clock,
+    sim,
+    repos,
+    cosim: new AslRunner(sim),
+    timeline,
+    note,
+  };
+}
+
+/** The regional executions the detector starts, and the one still running. */
+interface RegionalRuns {
+  starter: RegionalExecutionStarter;
+  executions: RegionOutageResult['executions'];
+  running: Promise<ExecutionOutcome> | undefined;
+}
+
+/** The detector starts runs through this: a name already used starts nothing (as Step Functions). */
+function regionalRuns(world: ScenarioWorld): RegionalRuns {
   const names = new Set<string>();
-  // The detector starts runs through this: a name already used starts nothing (as Step Functions).
-  const starter: RegionalExecutionStarter = {
-    start: async (kind, name, input) => {
-      if (names.has(name)) return { started: false };
-      names.add(name);
-      const { definition, handlers } = localRegionalMachine(kind);
-      note(`${kind} started: ${input.reason}`);
-      const execution = cosim.start({
-        name,
-        definition: definition as unknown as StateMachineDefinition,
-        input: input as never,
-        handlers: handlers as Record<string, TaskHandler>,
-      });
-      running = execution.outcome;
-      void execution.outcome.then((o) => {
-        executions.push({ kind, outcome: o.status, ...(o.status === 'failed' ? { error: o.error } : {}) });
-        note(`${kind} ${o.status === 'succeeded' ? 'succeeded' : `ended: ${o.error}`}`);
-        running = undefined;
-      });
-      return { started: true, executionArn: name };
+  const runs: RegionalRuns = {
+    executions: [],
+    running: undefined,
+    starter: {
+      start: async (kind, name, input) => {
+        if (names.has(name)) return { started: false };
+        names.add(name);
+        const { definition, handlers } = localRegionalMachine(kind);
+        world.note(`${kind} started: ${input.reason}`);
+        const execution = world.cosim.start({
+          name,
+          definition: definition as unknown as StateMachineDefinition,
+          input: input as never,
+          handlers: handlers as Record<string, TaskHandler>,
+        });
+        runs.running = execution.outcome;
+        void execution.outcome.then((o) => {
+          runs.executions.push({
+            kind,
+            outcome: o.status,
+            ...(o.status === 'failed' ? { error: o.error } : {}),
+          });
+          world.note(`${kind} ${o.status === 'succeeded' ? 'succeeded' : `ended: ${o.error}`}`);
+          runs.running = undefined;
+        });
+        return { started: true, executionArn: name };
+      },
     },
   };
-  const detectorDeps: DetectorDeps = { clock, repositories: repos, health: sim.health, starter };
+  return runs;
+}
 
-  let detectedAtMs: number | undefined;
-  let falseTriggers = 0;
-  let predictedFailovers = 0;
+/** What the minute-by-minute replay saw: detection, false and forecast-driven starts, calm standby. */
+interface Observed {
+  detectedAtMs: number | undefined;
+  falseTriggers: number;
+  predictedFailovers: number;
+  standbyUnitMinutesCalm: number;
+}
+
+/**
+ * Every simulated minute: the outage starts and ends on time, every 5 minutes a forecast and the
+ * standby leg of pre-warm, and the deployed detector at its sample period.
+ */
+async function replayMinutes(
+  world: ScenarioWorld,
+  runs: RegionalRuns,
+  opts: RegionOutageOptions,
+): Promise<Observed> {
+  const { workload, sim, repos, cosim, start, end, note } = world;
+  const detectorDeps: DetectorDeps = {
+    clock: world.clock,
+    repositories: repos,
+    health: sim.health,
+    starter: runs.starter,
+  };
+  const seen: Observed = {
+    detectedAtMs: undefined,
+    falseTriggers: 0,
+    predictedFailovers: 0,
+    standbyUnitMinutesCalm: 0,
+  };
   let outageStarted = false;
   let outageEnded = false;
-  let standbyUnitMinutesCalm = 0;
   const sampleMs = (workload.failover?.detection.sampleSeconds ?? 10) * 1000;
   if (opts.injectFailure) sim.failStandbyLaunches();
 
@@ -266,43 +345,61 @@ export async function runRegionOutage(opts: RegionOutageOptions): Promise<Region
       sim.setDown(HOME, false);
       note(`home region ${HOME} is back`);
     }
-    if ((t - start) % (5 * MINUTE) === 0) {
-      const prediction = seasonalForecast(opts, workload.workloadId, t);
-      await repos.predictions.putPrediction(prediction);
-      const leg = await prewarmStandby(
-        workload,
-        [prediction],
-        { standby: sim.standbyPool, operations: repos.operations },
-        t,
-      );
-      if (leg && leg.action !== 'hold')
-        note(`pre-warm standby ${leg.action} → ${leg.desired}: ${leg.reason}`);
-    }
-    if (t < opts.outageAtMs) standbyUnitMinutesCalm += (await sim.standbyPool.describe(workload)).desired;
+    if ((t - start) % (5 * MINUTE) === 0) await forecastAndPrewarmStandby(world, opts, t);
+    if (t < opts.outageAtMs)
+      seen.standbyUnitMinutesCalm += (await sim.standbyPool.describe(workload)).desired;
     // The deployed detector, every sample period, half a period off the minute so that an outage
     // starting on the minute is not seen at the very instant it starts.
     for (let at = t + sampleMs / 2; at < t + MINUTE; at += sampleMs) {
       await cosim.advanceTo(at);
       if (at <= start) continue;
-      const seen = await observeWorkload(detectorDeps, workload);
-      if (seen.flipped.includes(HOME)) {
+      const observed = await observeWorkload(detectorDeps, workload);
+      if (observed.flipped.includes(HOME)) {
         note(
-          `detector: home region ${seen.home.status}${seen.home.reasons.length ? ` (${seen.home.reasons.join('; ')})` : ''}`,
+          `detector: home region ${observed.home.status}${observed.home.reasons.length ? ` (${observed.home.reasons.join('; ')})` : ''}`,
         );
-        if (seen.home.status === 'degraded' && detectedAtMs === undefined && outageStarted) detectedAtMs = at;
+        if (observed.home.status === 'degraded' && seen.detectedAtMs === undefined && outageStarted)
+          seen.detectedAtMs = at;
       }
       // A failover on observed degradation while the home region serves is a false detection; one
       // on a predicted shortfall is the forecast acting ahead, counted apart.
-      if (seen.start?.started && seen.action.kind === 'failover' && !outageStarted) {
-        if (seen.action.trigger === 'observed-degradation') falseTriggers++;
-        else predictedFailovers++;
+      if (observed.start?.started && observed.action.kind === 'failover' && !outageStarted) {
+        if (observed.action.trigger === 'observed-degradation') seen.falseTriggers++;
+        else seen.predictedFailovers++;
       }
     }
     await cosim.advanceTo(t + MINUTE);
   }
-  // Let a last execution finish (bounded).
-  for (let i = 0; i < 240 && running; i++) await cosim.advanceTo(clock.now() + MINUTE);
+  return seen;
+}
 
+/** The scenario's stand-in forecast, stored, and the standby leg of pre-warm acting on it. */
+async function forecastAndPrewarmStandby(
+  world: ScenarioWorld,
+  opts: RegionOutageOptions,
+  t: number,
+): Promise<void> {
+  const prediction = seasonalForecast(opts, world.workload.workloadId, t);
+  await world.repos.predictions.putPrediction(prediction);
+  const leg = await prewarmStandby(
+    world.workload,
+    [prediction],
+    { standby: world.sim.standbyPool, operations: world.repos.operations },
+    t,
+  );
+  if (leg && leg.action !== 'hold')
+    world.note(`pre-warm standby ${leg.action} → ${leg.desired}: ${leg.reason}`);
+}
+
+/** Recovery, unserved demand and where the time went, read from the simulated regions and the runs. */
+async function measureOutage(
+  world: ScenarioWorld,
+  runs: RegionalRuns,
+  observed: Observed,
+  opts: RegionOutageOptions,
+): Promise<RegionOutageResult> {
+  const { sim, workload, timeline } = world;
+  const { detectedAtMs } = observed;
   const outageEndMs = opts.outageAtMs + opts.outageMs;
   let recoveredAtMs: number | undefined;
   for (let t = opts.outageAtMs; t < outageEndMs; t += MINUTE) {
@@ -313,7 +410,7 @@ export async function runRegionOutage(opts: RegionOutageOptions): Promise<Region
     }
   }
   const during = sim.totals(opts.outageAtMs, outageEndMs);
-  const ops = await repos.operations.listByWorkload(workload.workloadId, { limit: 50 });
+  const ops = await world.repos.operations.listByWorkload(workload.workloadId, { limit: 50 });
   const failover = ops.items.find((o) => o.kind === 'failover' && o.status === 'succeeded');
   const lastShift = failover?.steps.filter((s) => s.name === 'dns-shifted').at(-1);
   // How long after the last DNS step every client has the new answer: the fast TTL the run lowered
@@ -341,23 +438,7 @@ export async function runRegionOutage(opts: RegionOutageOptions): Promise<Region
     const after = sim.totals(lastShift.at + ttlMs, outageEndMs);
     unservedAfterShiftFraction = after.demand > 0 ? after.unserved / after.demand : 0;
   }
-  for (const op of ops.items) {
-    for (const s of op.steps) {
-      if (
-        s.name === 'dns-shifted' ||
-        s.name === 'standby-raised' ||
-        s.name === 'restored' ||
-        s.name === 'standby-calm' ||
-        s.name === 'ttl-lowered' ||
-        s.name === 'ttl-restored'
-      ) {
-        timeline.push({
-          at: s.at,
-          what: `${op.kind} ${s.name} ${JSON.stringify(s.detail.regionWeights ?? s.detail.to ?? s.weights ?? '')}`,
-        });
-      }
-    }
-  }
+  timeline.push(...operationSteps(ops.items));
   timeline.sort((a, b) => a.at - b.at);
   return {
     name: opts.name,
@@ -369,15 +450,36 @@ export async function runRegionOutage(opts: RegionOutageOptions): Promise<Region
       : {}),
     unservedFraction: during.demand > 0 ? during.unserved / during.demand : 0,
     ...(unservedAfterShiftFraction !== undefined ? { unservedAfterShiftFraction } : {}),
-    standbyUnitHoursCalm: standbyUnitMinutesCalm / 60,
+    standbyUnitHoursCalm: observed.standbyUnitMinutesCalm / 60,
     calmHours: opts.warmupMs / 3_600_000,
-    falseTriggers,
-    predictedFailovers,
+    falseTriggers: observed.falseTriggers,
+    predictedFailovers: observed.predictedFailovers,
     ...(phases ? { phases } : {}),
-    unitCapacity,
-    maxUnits,
+    unitCapacity: world.unitCapacity,
+    maxUnits: world.maxUnits,
     events: timeline,
-    executions,
+    executions: runs.executions,
     sim,
   };
+}
+
+const TIMELINE_STEPS = new Set([
+  'dns-shifted',
+  'standby-raised',
+  'restored',
+  'standby-calm',
+  'ttl-lowered',
+  'ttl-restored',
+]);
+
+/** The DNS, standby and TTL steps of every regional run, for the timeline. */
+function operationSteps(ops: readonly { kind: string; steps: readonly OperationStep[] }[]): TimelineEvent[] {
+  return ops.flatMap((op) =>
+    op.steps
+      .filter((s) => TIMELINE_STEPS.has(s.name))
+      .map((s) => ({
+        at: s.at,
+        what: `${op.kind} ${s.name} ${JSON.stringify(s.detail.regionWeights ?? s.detail.to ?? s.weights ?? '')}`,
+      })),
+  );
 }
