@@ -65,6 +65,12 @@ export function registerPipeline(program: Command, io: CliIO): void {
   const pipeline = program
     .command('pipeline')
     .description('Deploy-time branching: the contention a pipeline stage would deploy into');
+  registerPredict(pipeline, io);
+  registerBranch(pipeline, io);
+}
+
+/** `pipeline predict`: the stage's contention score and the branch decision, from the store. */
+function registerPredict(pipeline: Command, io: CliIO): void {
   withTableOptions(
     pipeline
       .command('predict')
@@ -92,28 +98,33 @@ export function registerPipeline(program: Command, io: CliIO): void {
         ).argParser(parseChoice(['auto', 'branch', 'primary'] as const)),
       )
       .option('--json', 'print the forecast as JSON'),
-  ).action(async (opts: PredictOptions) => {
-    const forecast = await withRepositories(opts, (repositories) =>
-      predictFromStore(
-        { repositories, clock: systemClock },
-        {
+  ).action((opts: PredictOptions) => predictStage(opts, io));
+}
+
+async function predictStage(opts: PredictOptions, io: CliIO): Promise<void> {
+  const forecast = await withRepositories(opts, (repositories) =>
+    predictFromStore(
+      { repositories, clock: systemClock },
+      {
+        workloadId: opts.workload,
+        stage: opts.stage,
+        // Not a real deployment: no operation of its own to leave out of the in-flight ones.
+        operationId: deploymentOperationId({
           workloadId: opts.workload,
           stage: opts.stage,
-          // Not a real deployment: no operation of its own to leave out of the in-flight ones.
-          operationId: deploymentOperationId({
-            workloadId: opts.workload,
-            stage: opts.stage,
-            version: 'predict',
-          }),
-          mode: opts.mode ?? 'auto',
-          ...(opts.deploySeconds !== undefined ? { deploySeconds: opts.deploySeconds } : {}),
-          ...(opts.bakeSeconds !== undefined ? { bakeSeconds: opts.bakeSeconds } : {}),
-        },
-      ),
-    );
-    io.out(opts.json ? `${JSON.stringify(forecast)}\n` : formatStageForecast(forecast));
-  });
+          version: 'predict',
+        }),
+        mode: opts.mode ?? 'auto',
+        ...(opts.deploySeconds !== undefined ? { deploySeconds: opts.deploySeconds } : {}),
+        ...(opts.bakeSeconds !== undefined ? { bakeSeconds: opts.bakeSeconds } : {}),
+      },
+    ),
+  );
+  io.out(opts.json ? `${JSON.stringify(forecast)}\n` : formatStageForecast(forecast));
+}
 
+/** `pipeline branch`: the pipeline-branch state machine, deployed or in-process over a simulated fleet. */
+function registerBranch(pipeline: Command, io: CliIO): void {
   withTableOptions(
     pipeline
       .command('branch')
@@ -156,33 +167,34 @@ export function registerPipeline(program: Command, io: CliIO): void {
         parsePositiveInt,
       )
       .option('--json', 'print the final outcome as JSON'),
-  ).action(async (opts: BranchOptions) => {
-    const input = parseOrThrow(
-      PipelineBranchInput,
-      {
-        workloadId: opts.workload,
-        version: opts.version,
-        stage: opts.stage,
-        trigger: 'cli',
-        ...(opts.mode ? { mode: opts.mode } : {}),
-        ...(opts.attempt !== undefined ? { attempt: opts.attempt } : {}),
-      },
-      '--workload/--version/--stage',
-    );
-    if (opts.tests && !opts.local)
-      throw new ValidationError(
-        "--tests: only with --local (a deployed run uses the workload's test runner)",
-        [{ path: '--tests', message: 'only with --local', received: opts.tests }],
-      );
-    const outcome = opts.local ? await branchLocally(input, opts, io) : await branchDeployed(input, opts, io);
-    if (opts.json) io.out(`${JSON.stringify(outcome)}\n`);
-    if (outcome.status !== 'SUCCEEDED') {
-      const line = `pipeline-branch ${outcome.status}: ${outcome.error ?? ''}${outcome.cause ? `: ${outcome.cause}` : ''}`;
-      // Input the first state refused (an unknown workload, a version its compute cannot run) is bad input, like a bad flag.
-      throw new CliExit(outcome.error === 'ValidationError' ? 2 : 1, line.split('\n')[0] ?? line);
-    }
-    io.out(`pipeline-branch SUCCEEDED: ${summary(outcome.output)}\n`);
-  });
+  ).action((opts: BranchOptions) => branchStage(opts, io));
+}
+
+async function branchStage(opts: BranchOptions, io: CliIO): Promise<void> {
+  const input = parseOrThrow(
+    PipelineBranchInput,
+    {
+      workloadId: opts.workload,
+      version: opts.version,
+      stage: opts.stage,
+      trigger: 'cli',
+      ...(opts.mode ? { mode: opts.mode } : {}),
+      ...(opts.attempt !== undefined ? { attempt: opts.attempt } : {}),
+    },
+    '--workload/--version/--stage',
+  );
+  if (opts.tests && !opts.local)
+    throw new ValidationError("--tests: only with --local (a deployed run uses the workload's test runner)", [
+      { path: '--tests', message: 'only with --local', received: opts.tests },
+    ]);
+  const outcome = opts.local ? await branchLocally(input, opts, io) : await branchDeployed(input, opts, io);
+  if (opts.json) io.out(`${JSON.stringify(outcome)}\n`);
+  if (outcome.status !== 'SUCCEEDED') {
+    const line = `pipeline-branch ${outcome.status}: ${outcome.error ?? ''}${outcome.cause ? `: ${outcome.cause}` : ''}`;
+    // Input the first state refused (an unknown workload, a version its compute cannot run) is bad input, like a bad flag.
+    throw new CliExit(outcome.error === 'ValidationError' ? 2 : 1, line.split('\n')[0] ?? line);
+  }
+  io.out(`pipeline-branch SUCCEEDED: ${summary(outcome.output)}\n`);
 }
 
 interface BranchOptions extends TableOptions {
