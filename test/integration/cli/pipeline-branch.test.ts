@@ -23,12 +23,12 @@ const ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:shadowscale-pipe
 const CAP = 84_000;
 const T0 = epochAhead(HOUR_MS);
 
-function forecast(id: string, metric: string, values: number[]): Prediction {
+function forecast(id: string, metric: string, values: number[], startMs = T0): Prediction {
   return {
     workloadId: id,
     metric,
-    generatedAt: T0,
-    startMs: T0,
+    generatedAt: startMs,
+    startMs,
     intervalMs: 5 * MINUTE,
     point: values.map((v) => v * 0.8),
     quantiles: [{ q: 0.95, values }],
@@ -52,7 +52,11 @@ describe('shadowscale pipeline branch', () => {
   });
 
   /** A registered workload, contended 10 minutes into the deployment window, or not. */
-  async function register(id: string, patch: (w: ReturnType<typeof workloadInput>) => void = () => {}) {
+  async function register(
+    id: string,
+    patch: (w: ReturnType<typeof workloadInput>) => void = () => {},
+    startMs = T0,
+  ) {
     const { client, names } = dynamo();
     const repos = makeDynamoRepositories({ client, names, clock: new ManualClock(T0) });
     const input = { ...workloadInput(), workloadId: id };
@@ -65,12 +69,13 @@ describe('shadowscale pipeline branch', () => {
     patch(input);
     await repos.workloads.create(Workload.parse(input));
     const requests = Array.from({ length: 48 }, (_, i) => (i === 2 ? CAP * 1.2 : 50_000));
-    await repos.predictions.putPrediction(forecast(id, 'requests', requests));
+    await repos.predictions.putPrediction(forecast(id, 'requests', requests, startMs));
     await repos.predictions.putPrediction(
       forecast(
         id,
         'cpu',
         Array.from({ length: 48 }, () => 600),
+        startMs,
       ),
     );
   }
@@ -255,5 +260,53 @@ describe('shadowscale pipeline branch', () => {
     const r = await runCli('pipeline', 'branch', '--workload', 'w1', '--version', V42, '--stage', 'prod');
     expect(r.code).toBe(2);
     expect(r.err).toContain('SHADOWSCALE_PIPELINE_STATE_MACHINE_ARN = "not-an-arn"');
+  });
+
+  it('pipeline predict: the stage score, the deficit per metric and the branch decision, text and JSON', async () => {
+    // `pipeline predict` scores the window from now: a forecast that starts at the current 5 minutes.
+    await register('cli-predict', () => {}, Math.floor(Date.now() / (5 * MINUTE)) * 5 * MINUTE);
+    const text = await runCli(
+      'pipeline',
+      'predict',
+      '--workload',
+      'cli-predict',
+      '--stage',
+      'prod',
+      '--table-prefix',
+      prefix,
+    );
+    expect(text.err).toBe('');
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(/branch/i);
+    expect(text.out).toMatch(/requests: peak \d+ \/ capacity \d+ -> deficit [\d.]+%/);
+    const json = await runCli(
+      'pipeline',
+      'predict',
+      '--workload',
+      'cli-predict',
+      '--stage',
+      'prod',
+      '--mode',
+      'primary',
+      '--json',
+      '--table-prefix',
+      prefix,
+    );
+    expect(json.code).toBe(0);
+    const forecast = JSON.parse(json.out) as { branch: boolean; deficits: { metric: string }[] };
+    // --mode primary forces the primary whatever the score.
+    expect(forecast.branch).toBe(false);
+    expect(forecast.deficits.map((d) => d.metric)).toContain('requests');
+    const bad = await runCli(
+      'pipeline',
+      'predict',
+      '--workload',
+      'cli-predict',
+      '--stage',
+      'prod',
+      '--mode',
+      'sideways',
+    );
+    expect(bad.code).toBe(2);
   });
 });
