@@ -150,75 +150,91 @@ function ecsStatements(
         ),
       ];
     case 'create':
-      return [
-        statement(
-          {
-            sid: 'EcsCreateShadowService',
-            actions: ['ecs:CreateService'],
-            resources: services,
-            conditions: requestTag,
-          },
-          `ecs:CreateService, only with the request tag shadowscale:managed=true, on ${servicesWhy}`,
-        ),
-        statement(
-          {
-            sid: 'EcsTagOnCreate',
-            actions: ['ecs:TagResource'],
-            resources: [...services, shadowTaskDefinitions],
-            conditions: { StringEquals: { 'ecs:CreateAction': ['CreateService', 'RegisterTaskDefinition'] } },
-          },
-          `ecs:TagResource only as part of CreateService/RegisterTaskDefinition (ecs:CreateAction), on the services above and revisions of shadow task-definition families (*${SHADOW_FAMILY_SUFFIX}: the primary's family is only known at run time)`,
-        ),
-        statement(
-          {
-            sid: 'EcsRegisterShadowTaskDefinition',
-            actions: ['ecs:RegisterTaskDefinition'],
-            resources: [shadowTaskDefinitions],
-            conditions: requestTag,
-          },
-          `ecs:RegisterTaskDefinition of shadow task-definition families (*${SHADOW_FAMILY_SUFFIX}, any revision), only tagging the revision shadowscale:managed=true`,
-        ),
-        statement(
-          { sid: 'EcsDescribeTaskDefinition', actions: ['ecs:DescribeTaskDefinition'], resources: ['*'] },
-          'ecs:DescribeTaskDefinition (read the primary to copy it) does not support resource-level permissions',
-        ),
-        passRole(scope, ctx, 'ecs-tasks.amazonaws.com', 'EcsPassTaskRoles'),
-      ];
-    case 'deploy': {
-      // A new image is registered as the next revision of the service's own family (the
-      // primary's family is only known at run time); the service is then updated (ecs:scale).
-      const anyRevision = arnFor(scope, 'ecs', 'task-definition/*:*');
-      return [
-        statement(
-          {
-            sid: 'EcsRegisterRevision',
-            actions: ['ecs:RegisterTaskDefinition'],
-            resources: [anyRevision],
-            conditions: requestTag,
-          },
-          'ecs:RegisterTaskDefinition of a new revision of the deployed service family (known only at run time), only tagging the revision shadowscale:managed=true',
-        ),
-        statement(
-          {
-            sid: 'EcsTagOnRegister',
-            actions: ['ecs:TagResource'],
-            resources: [anyRevision],
-            conditions: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
-          },
-          'ecs:TagResource only as part of RegisterTaskDefinition (ecs:CreateAction), on the revision it registers',
-        ),
-        statement(
-          { sid: 'EcsReadRevision', actions: ['ecs:DescribeTaskDefinition'], resources: ['*'] },
-          'ecs:DescribeTaskDefinition (read the running revision to copy it) does not support resource-level permissions',
-        ),
-        passRole(scope, ctx, 'ecs-tasks.amazonaws.com', 'EcsDeployPassTaskRoles'),
-      ];
-    }
+      return ecsCreateStatements(scope, ctx, { services, servicesWhy, shadowTaskDefinitions });
+    case 'deploy':
+      return ecsDeployStatements(scope, ctx);
     default: {
       const unknown: never = part;
       throw new ValidationError(`unknown ECS permission part ${JSON.stringify(unknown)}`);
     }
   }
+}
+
+/** Creating the shadow service: the service, its tags, the shadow task definition, the task roles. */
+function ecsCreateStatements(
+  scope: IConstruct,
+  ctx: PermissionContext,
+  target: { services: string[]; servicesWhy: string; shadowTaskDefinitions: string },
+): ScopedStatement[] {
+  const { services, servicesWhy, shadowTaskDefinitions } = target;
+  return [
+    statement(
+      {
+        sid: 'EcsCreateShadowService',
+        actions: ['ecs:CreateService'],
+        resources: services,
+        conditions: requestTag,
+      },
+      `ecs:CreateService, only with the request tag shadowscale:managed=true, on ${servicesWhy}`,
+    ),
+    statement(
+      {
+        sid: 'EcsTagOnCreate',
+        actions: ['ecs:TagResource'],
+        resources: [...services, shadowTaskDefinitions],
+        conditions: { StringEquals: { 'ecs:CreateAction': ['CreateService', 'RegisterTaskDefinition'] } },
+      },
+      `ecs:TagResource only as part of CreateService/RegisterTaskDefinition (ecs:CreateAction), on the services above and revisions of shadow task-definition families (*${SHADOW_FAMILY_SUFFIX}: the primary's family is only known at run time)`,
+    ),
+    statement(
+      {
+        sid: 'EcsRegisterShadowTaskDefinition',
+        actions: ['ecs:RegisterTaskDefinition'],
+        resources: [shadowTaskDefinitions],
+        conditions: requestTag,
+      },
+      `ecs:RegisterTaskDefinition of shadow task-definition families (*${SHADOW_FAMILY_SUFFIX}, any revision), only tagging the revision shadowscale:managed=true`,
+    ),
+    statement(
+      { sid: 'EcsDescribeTaskDefinition', actions: ['ecs:DescribeTaskDefinition'], resources: ['*'] },
+      'ecs:DescribeTaskDefinition (read the primary to copy it) does not support resource-level permissions',
+    ),
+    passRole(scope, ctx, 'ecs-tasks.amazonaws.com', 'EcsPassTaskRoles'),
+  ];
+}
+
+/**
+ * Deploying a version to the primary: a new image is registered as the next revision of the
+ * service's own family (the primary's family is only known at run time); the service is then
+ * updated (ecs:scale).
+ */
+function ecsDeployStatements(scope: IConstruct, ctx: PermissionContext): ScopedStatement[] {
+  const anyRevision = arnFor(scope, 'ecs', 'task-definition/*:*');
+  return [
+    statement(
+      {
+        sid: 'EcsRegisterRevision',
+        actions: ['ecs:RegisterTaskDefinition'],
+        resources: [anyRevision],
+        conditions: requestTag,
+      },
+      'ecs:RegisterTaskDefinition of a new revision of the deployed service family (known only at run time), only tagging the revision shadowscale:managed=true',
+    ),
+    statement(
+      {
+        sid: 'EcsTagOnRegister',
+        actions: ['ecs:TagResource'],
+        resources: [anyRevision],
+        conditions: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
+      },
+      'ecs:TagResource only as part of RegisterTaskDefinition (ecs:CreateAction), on the revision it registers',
+    ),
+    statement(
+      { sid: 'EcsReadRevision', actions: ['ecs:DescribeTaskDefinition'], resources: ['*'] },
+      'ecs:DescribeTaskDefinition (read the running revision to copy it) does not support resource-level permissions',
+    ),
+    passRole(scope, ctx, 'ecs-tasks.amazonaws.com', 'EcsDeployPassTaskRoles'),
+  ];
 }
 
 /** EKS statements by intent; each list is what one `Permission` adds. */
@@ -727,6 +743,61 @@ function eksClusterAccessStatements(scope: IConstruct, ctx: PermissionContext): 
   ];
 }
 
+/** The ECS and EKS permission names, by the part of the pool statements each adds. */
+const POOL_PART = {
+  'ecs:read': 'read',
+  'ecs:scale': 'scale',
+  'ecs:create-shadow': 'create',
+  'ecs:delete-shadow': 'delete',
+  'ecs:deploy': 'deploy',
+  'eks:read': 'read',
+  'eks:scale': 'scale',
+  'eks:create-shadow': 'create',
+  'eks:delete-shadow': 'delete',
+} as const;
+
+/** StartExecution of this region's regional failover and failback state machines (the detector). */
+function startRegionalStatements(scope: IConstruct): ScopedStatement[] {
+  const stack = Stack.of(scope);
+  const machine = (id: string) =>
+    `arn:${stack.partition}:states:${stack.region}:${stack.account}:stateMachine:${defaultStateMachineName(id)}`;
+  return [
+    statement({
+      sid: 'StatesStartRegional',
+      actions: ['states:StartExecution'],
+      resources: [machine('RegionalFailover'), machine('RegionalFailback')],
+    }),
+  ];
+}
+
+/** Lifecycle diagnostics: StartBuild / StartExecution on exactly the projects and machines rules name. */
+function lifecycleDiagnosticsStatements(scope: IConstruct, ctx: PermissionContext): ScopedStatement[] {
+  const t = ctx.lifecycleTargets;
+  const projects = (t?.codebuildProjects ?? []).map((p) => arnFor(scope, 'codebuild', `project/${p}`));
+  return [
+    ...(projects.length > 0
+      ? [statement({ sid: 'LifecycleStartBuild', actions: ['codebuild:StartBuild'], resources: projects })]
+      : []),
+    ...((t?.stateMachineArns.length ?? 0) > 0
+      ? [
+          statement({
+            sid: 'LifecycleStartExecution',
+            actions: ['states:StartExecution'],
+            resources: [...(t?.stateMachineArns ?? [])],
+          }),
+        ]
+      : []),
+  ];
+}
+
+/** Lifecycle notify: sns:Publish on exactly the topics rules name (none: no statement). */
+function lifecycleNotifyStatements(ctx: PermissionContext): ScopedStatement[] {
+  const topics = ctx.lifecycleTargets?.topicArns ?? [];
+  return topics.length > 0
+    ? [statement({ sid: 'LifecycleNotify', actions: ['sns:Publish'], resources: [...topics] })]
+    : [];
+}
+
 export function permissionStatements(
   scope: IConstruct,
   permission: Permission,
@@ -742,44 +813,27 @@ export function permissionStatements(
       ];
     case 'cloudwatch:put-metrics':
       return [putMetricsStatement()];
-    case 'states:start-regional': {
-      const stack = Stack.of(scope);
-      const machine = (id: string) =>
-        `arn:${stack.partition}:states:${stack.region}:${stack.account}:stateMachine:${defaultStateMachineName(id)}`;
-      return [
-        statement({
-          sid: 'StatesStartRegional',
-          actions: ['states:StartExecution'],
-          resources: [machine('RegionalFailover'), machine('RegionalFailback')],
-        }),
-      ];
-    }
+    case 'states:start-regional':
+      return startRegionalStatements(scope);
     case 'events:put':
       return [
         statement({ sid: 'EventsPut', actions: ['events:PutEvents'], resources: [ctx.eventBus.eventBusArn] }),
       ];
     case 'ecs:read':
-      return ecsStatements(scope, ctx, 'read');
     case 'ecs:scale':
-      return ecsStatements(scope, ctx, 'scale');
     case 'ecs:create-shadow':
-      return ecsStatements(scope, ctx, 'create');
     case 'ecs:delete-shadow':
-      return ecsStatements(scope, ctx, 'delete');
     case 'ecs:deploy':
-      return ecsStatements(scope, ctx, 'deploy');
+      return ecsStatements(scope, ctx, POOL_PART[permission]);
     case 'ecs:set-floor':
       return setFloorStatements(scope);
     case 'ecs:manage-shadow':
       return (['read', 'scale', 'create', 'delete'] as const).flatMap((p) => ecsStatements(scope, ctx, p));
     case 'eks:read':
-      return eksStatements(scope, ctx, 'read');
     case 'eks:scale':
-      return eksStatements(scope, ctx, 'scale');
     case 'eks:create-shadow':
-      return eksStatements(scope, ctx, 'create');
     case 'eks:delete-shadow':
-      return eksStatements(scope, ctx, 'delete');
+      return eksStatements(scope, ctx, POOL_PART[permission]);
     case 'eks:manage-shadow':
       return (['read', 'scale', 'create', 'delete'] as const).flatMap((p) => eksStatements(scope, ctx, p));
     case 'eks:kubernetes-api':
@@ -806,36 +860,10 @@ export function permissionStatements(
       return standbyStatements(scope, ctx, 'scale');
     case 'ec2:snapshot-volumes':
       return snapshotStatements(scope, ctx);
-    case 'lifecycle:start-diagnostics': {
-      const t = ctx.lifecycleTargets;
-      const projects = (t?.codebuildProjects ?? []).map((p) => arnFor(scope, 'codebuild', `project/${p}`));
-      return [
-        ...(projects.length > 0
-          ? [
-              statement({
-                sid: 'LifecycleStartBuild',
-                actions: ['codebuild:StartBuild'],
-                resources: projects,
-              }),
-            ]
-          : []),
-        ...((t?.stateMachineArns.length ?? 0) > 0
-          ? [
-              statement({
-                sid: 'LifecycleStartExecution',
-                actions: ['states:StartExecution'],
-                resources: [...(t?.stateMachineArns ?? [])],
-              }),
-            ]
-          : []),
-      ];
-    }
-    case 'sns:notify': {
-      const topics = ctx.lifecycleTargets?.topicArns ?? [];
-      return topics.length > 0
-        ? [statement({ sid: 'LifecycleNotify', actions: ['sns:Publish'], resources: [...topics] })]
-        : [];
-    }
+    case 'lifecycle:start-diagnostics':
+      return lifecycleDiagnosticsStatements(scope, ctx);
+    case 'sns:notify':
+      return lifecycleNotifyStatements(ctx);
     default: {
       const unknown: never = permission;
       throw new ValidationError(`unknown permission ${JSON.stringify(unknown)}`);
