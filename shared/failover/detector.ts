@@ -85,37 +85,126 @@ async function regionalOperation(
   return { standbyWeight: last.lastVerifiedWeights?.shadow ?? 0, running: last.status === 'running' };
 }
 
-export async function observeWorkload(
+/** The detector's view of a stored region state: its health, without the AWS Health flag. */
+const asHealth = (r: RegionState): RegionHealth => ({
+  status: r.status,
+  streak: r.streak,
+  since: r.since,
+  reasons: r.reasons,
+});
+
+type Detection = NonNullable<Workload['failover']>['detection'];
+type HealthIssue = { region: string; open: boolean };
+
+/**
+ * The stored regional state with both regions present (a region never seen starts healthy) and the
+ * open/closed AWS Health issues of this invocation applied.
+ */
+async function loadRegions(
   deps: DetectorDeps,
   workload: Workload,
-  options: { healthIssues?: readonly { region: string; open: boolean }[]; dueOnly?: boolean } = {},
-): Promise<DetectorOutcome> {
-  const failover = workload.failover;
-  const { home: homeRegion, standby: standbyRegion } = regionsOf(workload);
-  const detection = failover?.detection as NonNullable<Workload['failover']>['detection'];
-  const now = deps.clock.now();
+  issues: readonly HealthIssue[],
+  now: number,
+): Promise<{ stored: RegionalDetectorRecord | undefined; regions: Record<string, RegionState> }> {
+  const { home, standby } = regionsOf(workload);
   const stored = await deps.repositories.predictions.getRegionalState(workload.workloadId);
   const regions: Record<string, RegionState> = { ...(stored?.regions ?? {}) };
-  const issues = options.healthIssues ?? [];
-  for (const region of [homeRegion, standbyRegion]) regions[region] ??= fresh(now);
+  for (const region of [home, standby]) regions[region] ??= fresh(now);
   for (const issue of issues) {
     const current = regions[issue.region];
     if (current) regions[issue.region] = { ...current, healthIssueOpen: issue.open };
   }
-  const asHealth = (r: RegionState): RegionHealth => ({
-    status: r.status,
-    streak: r.streak,
-    since: r.since,
-    reasons: r.reasons,
+  return { stored, regions };
+}
+
+/**
+ * Whether this invocation should skip: several may overlap (the schedule, an AWS Health event, an
+ * alarm), so a due-only one observes at most once per sample period and the hysteresis counts
+ * observations, not invocations. An invocation carrying health issues always observes.
+ */
+function observedTooRecently(
+  stored: RegionalDetectorRecord | undefined,
+  detection: Detection,
+  issues: readonly HealthIssue[],
+  dueOnly: boolean | undefined,
+  now: number,
+): boolean {
+  return Boolean(
+    dueOnly &&
+      issues.length === 0 &&
+      stored &&
+      now - stored.updatedAt < detection.sampleSeconds * 1000 - 1_000,
+  );
+}
+
+/**
+ * Reads each region's newest metrics, judges them and folds the verdict into the region's
+ * hysteresis (in place, home first); returns the regions whose status flipped.
+ */
+async function observeRegions(
+  deps: DetectorDeps,
+  workload: Workload,
+  regions: Record<string, RegionState>,
+  detection: Detection,
+  windowSeconds: number,
+  homeNeeds: number | undefined,
+  now: number,
+): Promise<string[]> {
+  const { home: homeRegion, standby: standbyRegion } = regionsOf(workload);
+  const flipped: string[] = [];
+  for (const region of [homeRegion, standbyRegion]) {
+    const state = regions[region] as RegionState;
+    const verdict = judgeRegion(
+      await deps.health.read(workload, region, windowSeconds),
+      state.healthIssueOpen,
+      detection,
+      region === homeRegion ? homeNeeds : undefined,
+    );
+    const next = nextRegionHealth(asHealth(state), verdict, detection, now);
+    if (next.status !== state.status) flipped.push(region);
+    regions[region] = { ...next, healthIssueOpen: state.healthIssueOpen };
+  }
+  return flipped;
+}
+
+/**
+ * Starts the failover or failback a decision calls for, under a name derived from the workload and
+ * the event it answers, so a duplicate invocation or a redelivered event never starts a second run.
+ */
+async function startRegionalRun(
+  deps: DetectorDeps,
+  workloadId: string,
+  action: Exclude<RegionalAction, { kind: 'none' }>,
+  predictions: readonly Prediction[],
+  home: RegionHealth,
+): Promise<NonNullable<DetectorOutcome['start']>> {
+  const trigger = action.kind === 'failover' ? action.trigger : 'home-recovered';
+  // The event a run answers: the home region's status change, or the forecast that put it at risk.
+  const eventAt =
+    action.kind === 'failover' && action.trigger === 'predicted-shortfall'
+      ? Math.max(0, ...predictions.map((p) => p.generatedAt))
+      : home.since;
+  const name = regionalExecutionName(workloadId, action.kind, trigger, eventAt);
+  const { started } = await deps.starter.start(action.kind, name, {
+    workloadId,
+    trigger,
+    reason: action.reason.slice(0, 1_000),
   });
-  // Several invocations may overlap (the schedule, an AWS Health event, an alarm): observe at most
-  // once per sample period so the hysteresis counts observations, not invocations.
-  if (
-    options.dueOnly &&
-    issues.length === 0 &&
-    stored &&
-    now - stored.updatedAt < detection.sampleSeconds * 1000 - 1_000
-  ) {
+  return { kind: action.kind, name, started };
+}
+
+export async function observeWorkload(
+  deps: DetectorDeps,
+  workload: Workload,
+  options: { healthIssues?: readonly HealthIssue[]; dueOnly?: boolean } = {},
+): Promise<DetectorOutcome> {
+  const failover = workload.failover;
+  const { home: homeRegion, standby: standbyRegion } = regionsOf(workload);
+  const detection = failover?.detection as Detection;
+  const now = deps.clock.now();
+  const issues = options.healthIssues ?? [];
+  const { stored, regions } = await loadRegions(deps, workload, issues, now);
+  if (observedTooRecently(stored, detection, issues, options.dueOnly, now)) {
     return {
       workloadId: workload.workloadId,
       home: asHealth(regions[homeRegion] as RegionState),
@@ -142,19 +231,7 @@ export async function observeWorkload(
     now,
     (100 - operation.standbyWeight) / 100,
   );
-  const flipped: string[] = [];
-  for (const region of [homeRegion, standbyRegion]) {
-    const state = regions[region] as RegionState;
-    const verdict = judgeRegion(
-      await deps.health.read(workload, region, windowSeconds),
-      state.healthIssueOpen,
-      detection,
-      region === homeRegion ? homeNeeds : undefined,
-    );
-    const next = nextRegionHealth(asHealth(state), verdict, detection, now);
-    if (next.status !== state.status) flipped.push(region);
-    regions[region] = { ...next, healthIssueOpen: state.healthIssueOpen };
-  }
+  const flipped = await observeRegions(deps, workload, regions, detection, windowSeconds, homeNeeds, now);
   await deps.repositories.predictions.putRegionalState({
     workloadId: workload.workloadId,
     regions,
@@ -177,17 +254,9 @@ export async function observeWorkload(
     now,
   });
   if (action.kind === 'none') return { ...base, action };
-  const trigger = action.kind === 'failover' ? action.trigger : 'home-recovered';
-  // The event a run answers: the home region's status change, or the forecast that put it at risk.
-  const eventAt =
-    action.kind === 'failover' && action.trigger === 'predicted-shortfall'
-      ? Math.max(0, ...predictions.map((p) => p.generatedAt))
-      : home.since;
-  const name = regionalExecutionName(workload.workloadId, action.kind, trigger, eventAt);
-  const { started } = await deps.starter.start(action.kind, name, {
-    workloadId: workload.workloadId,
-    trigger,
-    reason: action.reason.slice(0, 1_000),
-  });
-  return { ...base, action, start: { kind: action.kind, name, started } };
+  return {
+    ...base,
+    action,
+    start: await startRegionalRun(deps, workload.workloadId, action, predictions, home),
+  };
 }
