@@ -1,14 +1,14 @@
 import { ManualClock } from '../../../shared/clock';
-import { engine } from '../../../shared/model';
+import { engine, type ModelState } from '../../../shared/model';
 import type { StageForecast } from '../../../shared/pipeline/forecast';
 import { deploymentOperationId, type PipelineBranchInput } from '../../../shared/pipeline/input';
 import { predictFromStore } from '../../../shared/pipeline/tasks';
 import type { Prediction } from '../../../shared/schemas/series';
 import { Workload } from '../../../shared/schemas/workload';
-import { makeMemoryRepositories } from '../../../shared/sim/memory-repositories';
+import { type MemoryRepositories, makeMemoryRepositories } from '../../../shared/sim/memory-repositories';
 import type { SimTestBehaviour } from '../../../shared/sim/test-runner';
 import type { DemandTrace } from '../../../shared/sim/trace';
-import { demoWorkload } from '../demo';
+import { type Demo, demoWorkload } from '../demo';
 import { type LocalDeployment, runDeploymentLocally } from '../deploy';
 
 /**
@@ -71,12 +71,9 @@ export interface DeployUnderLoadResult {
   version: string;
 }
 
-export async function runDeployUnderLoad(o: DeployUnderLoadOptions): Promise<DeployUnderLoadResult> {
-  const demo = demoWorkload(o.trace, {
-    ...(o.primaryMaxUnits ? { primaryMaxUnits: o.primaryMaxUnits } : {}),
-  });
-  const versions = demoVersions(o.compute ?? 'ecs');
-  const workload = Workload.parse({
+/** The demo workload made deployable: deploy and bake times, a test runner, on EKS when asked. */
+function deployableWorkload(o: DeployUnderLoadOptions, demo: Demo): Workload {
+  return Workload.parse({
     ...demo.workload,
     ...(o.compute === 'eks' ? { compute: EKS_COMPUTE } : {}),
     deployment: {
@@ -85,78 +82,128 @@ export async function runDeployUnderLoad(o: DeployUnderLoadOptions): Promise<Dep
       testRunner: { kind: 'codebuild', projectName: 'demo-integration-tests' },
     },
   });
+}
+
+/** The trace's values from `fromMs` up to `toMs` (both clamped to the trace), as a plain array. */
+function traceSlice(trace: DemandTrace, fromMs: number, toMs: number): number[] {
+  const upTo = (ms: number) =>
+    Math.min(trace.values.length, Math.floor((ms - trace.startMs) / trace.intervalMs));
+  return Array.from(trace.values).slice(upTo(fromMs), upTo(toMs)) as number[];
+}
+
+/** The engine's forecast at `t`, as the forecaster stores it for the workload's metric. */
+function predictionAt(
+  state: ModelState,
+  workload: Workload,
+  metricName: string,
+  t: number,
+  horizonSteps: number,
+): Prediction {
+  const result = engine.forecast(state, { horizonSteps, quantiles: [0.5, 0.8, 0.95] });
+  return {
+    workloadId: workload.workloadId,
+    metric: metricName,
+    generatedAt: t,
+    startMs: result.startMs,
+    intervalMs: result.intervalMs,
+    point: result.point,
+    quantiles: result.quantiles,
+    model: result.model,
+    confidence: state.confidence,
+    signals: [],
+  };
+}
+
+/** A stage decision and the store, clock and pipeline input it was made with. */
+interface StageDecision {
+  clock: ManualClock;
+  repositories: MemoryRepositories;
+  input: PipelineBranchInput;
+  decision: StageForecast;
+}
+
+/** `pipeline predict`'s decision at `t`, over a fresh store holding the workload and the forecast. */
+async function decideStage(
+  workload: Workload,
+  forecast: Prediction,
+  t: number,
+  version: string,
+): Promise<StageDecision> {
+  const clock = new ManualClock(t);
+  const repositories = makeMemoryRepositories({ clock });
+  await repositories.workloads.create(workload);
+  await repositories.predictions.putPrediction(forecast);
+  const input: PipelineBranchInput = { workloadId: workload.workloadId, version, stage: STAGE };
+  const decision = await predictFromStore(
+    { repositories, clock },
+    { ...input, operationId: deploymentOperationId(input), mode: 'auto' },
+  );
+  return { clock, repositories, input, decision };
+}
+
+/**
+ * Runs the branch deployment the decision called for, with the primary contended (at its maximum
+ * when the deployment starts) and the integration tests passing or failing as asked.
+ */
+function deployContended(
+  o: DeployUnderLoadOptions,
+  demo: Demo,
+  workload: Workload,
+  decided: StageDecision,
+  primaryVersion: string,
+): Promise<LocalDeployment> {
+  const sim = {
+    ...demo.sim,
+    workload,
+    primary: { ...demo.sim.primary, initialUnits: workload.capacity.maxUnits },
+  };
+  const tests: SimTestBehaviour = o.failTests
+    ? { outcome: 'fail', durationSeconds: 600, heartbeatEverySeconds: 60 }
+    : { outcome: 'pass', durationSeconds: 600, heartbeatEverySeconds: 60 };
+  return runDeploymentLocally({
+    workload,
+    sim,
+    clock: decided.clock,
+    repositories: decided.repositories,
+    input: { ...decided.input, trigger: 'local' },
+    primaryVersion,
+    tests,
+    ...(o.onProgress ? { onProgress: (ms, line) => o.onProgress?.(`${iso(ms)} ${line}`) } : {}),
+  });
+}
+
+export async function runDeployUnderLoad(o: DeployUnderLoadOptions): Promise<DeployUnderLoadResult> {
+  const demo = demoWorkload(o.trace, {
+    ...(o.primaryMaxUnits ? { primaryMaxUnits: o.primaryMaxUnits } : {}),
+  });
+  const versions = demoVersions(o.compute ?? 'ecs');
+  const workload = deployableWorkload(o, demo);
   const metric = workload.metrics[0];
   if (!metric) throw new Error('the demo workload has no metric');
   const { trace } = o;
   const start = trace.startMs;
-  const at = (i: number) => start + i * trace.intervalMs;
-  const upTo = (ms: number) => Math.min(trace.values.length, Math.floor((ms - start) / trace.intervalMs));
-  const slice = (fromMs: number, toMs: number) =>
-    Array.from(trace.values).slice(upTo(fromMs), upTo(toMs)) as number[];
   const horizonSteps = Math.ceil(HOUR / trace.intervalMs) * 2;
   const decisions: DeployUnderLoadResult['decisions'] = [];
 
   let t = start + o.warmupMs;
   let state = engine.fit(
-    { startMs: start, intervalMs: trace.intervalMs, values: slice(start, t) },
+    { startMs: start, intervalMs: trace.intervalMs, values: traceSlice(trace, start, t) },
     { horizonSteps, quantiles: [0.5, 0.8, 0.95] },
   );
-  const end = Math.min(t + o.searchMs, at(trace.values.length) - 6 * HOUR);
+  const end = Math.min(t + o.searchMs, start + trace.values.length * trace.intervalMs - 6 * HOUR);
   for (; t < end; t += HOUR) {
     if (decisions.length > 0) {
       state = engine.update(state, {
         startMs: t - HOUR,
         intervalMs: trace.intervalMs,
-        values: slice(t - HOUR, t),
+        values: traceSlice(trace, t - HOUR, t),
       });
     }
-    const result = engine.forecast(state, { horizonSteps, quantiles: [0.5, 0.8, 0.95] });
-    const forecast: Prediction = {
-      workloadId: workload.workloadId,
-      metric: metric.name,
-      generatedAt: t,
-      startMs: result.startMs,
-      intervalMs: result.intervalMs,
-      point: result.point,
-      quantiles: result.quantiles,
-      model: result.model,
-      confidence: state.confidence,
-      signals: [],
-    };
-    const clock = new ManualClock(t);
-    const repositories = makeMemoryRepositories({ clock });
-    await repositories.workloads.create(workload);
-    await repositories.predictions.putPrediction(forecast);
-    const input: PipelineBranchInput = {
-      workloadId: workload.workloadId,
-      version: versions.new,
-      stage: STAGE,
-    };
-    const decision = await predictFromStore(
-      { repositories, clock },
-      { ...input, operationId: deploymentOperationId(input), mode: 'auto' },
-    );
-    decisions.push({ at: t, forecast: decision });
-    if (!decision.branch) continue;
-    // Contended: the primary is at its maximum when the deployment starts.
-    const sim = {
-      ...demo.sim,
-      workload,
-      primary: { ...demo.sim.primary, initialUnits: workload.capacity.maxUnits },
-    };
-    const tests: SimTestBehaviour = o.failTests
-      ? { outcome: 'fail', durationSeconds: 600, heartbeatEverySeconds: 60 }
-      : { outcome: 'pass', durationSeconds: 600, heartbeatEverySeconds: 60 };
-    const deployment = await runDeploymentLocally({
-      workload,
-      sim,
-      clock,
-      repositories,
-      input: { ...input, trigger: 'local' },
-      primaryVersion: versions.old,
-      tests,
-      ...(o.onProgress ? { onProgress: (ms, line) => o.onProgress?.(`${iso(ms)} ${line}`) } : {}),
-    });
+    const forecast = predictionAt(state, workload, metric.name, t, horizonSteps);
+    const decided = await decideStage(workload, forecast, t, versions.new);
+    decisions.push({ at: t, forecast: decided.decision });
+    if (!decided.decision.branch) continue;
+    const deployment = await deployContended(o, demo, workload, decided, versions.old);
     return {
       workload,
       unitCapacity: demo.unitCapacity,
