@@ -1,10 +1,21 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ValidationError } from '../../../shared/errors';
-import { escapeHtml, lineChart, page, table, timeline } from '../../../shared/report/chart';
+import {
+  type ChartBand,
+  type ChartEvent,
+  escapeHtml,
+  lineChart,
+  page,
+  table,
+  timeline,
+} from '../../../shared/report/chart';
+import type { Prediction } from '../../../shared/schemas/series';
+import type { FleetHistory } from '../../../shared/sim/fleet';
 import type { CliIO } from '../../cli/context';
 import { CliExit } from '../../cli/context';
 import { DEFAULT_TRACE, loadTrace } from '../demo';
+import type { LocalDeployment } from '../deploy';
 import { type DeployUnderLoadResult, runDeployUnderLoad, STAGE } from './deploy-under-load';
 
 /** `shadowscale local --scenario deploy-under-load`: flags this scenario reads. */
@@ -21,51 +32,58 @@ export interface DeployUnderLoadFlags {
 
 const HOUR = 3_600_000;
 
-/** Demand, the primary's and the shadow environment's capacity, and the traffic share, with the deployment's steps marked. */
-export function deployUnderLoadReportHtml(r: DeployUnderLoadResult): string {
-  const d = r.deployment;
-  if (!d)
-    return page(
-      'Shadowscale deploy under load',
-      '<p>No hour in the search window was predicted contended: nothing was deployed.</p>',
-    );
-  const h = d.fleet.get(r.workload.workloadId).history;
-  const util = r.workload.capacity.targetUtilization;
-  // Two hours of the trace before the deployment, then what the simulated fleet did.
+/**
+ * The report's time axis: two hours of the trace before the deployment, then the simulated fleet's
+ * steps; with the trace's demand over those two hours, and a gap (NaN) for the fleet's series there.
+ */
+interface ReportAxis {
+  t: number[];
+  demandBefore: number[];
+  nan: number[];
+}
+
+/** Builds the report's time axis from the trace and the fleet's history. */
+function reportAxis(r: DeployUnderLoadResult, d: LocalDeployment, h: FleetHistory): ReportAxis {
   const before: number[] = [];
   for (let t = d.startedAt - 2 * HOUR; t < d.startedAt; t += r.trace.intervalMs) before.push(t);
   const demandBefore = before.map(
     (t) => r.trace.values[Math.floor((t - r.trace.startMs) / r.trace.intervalMs)] ?? 0,
   );
-  const t = [...before, ...h.t];
-  const nan = before.map(() => Number.NaN);
-  const marks = [
-    { t: d.startedAt, label: `pipeline stage ${STAGE} starts ${r.version}` },
-    ...d.marks.map((m) => ({ t: m.at, label: m.what })),
-  ];
-  const f = r.forecast;
-  const forecastBand = f
-    ? (() => {
-        const p95 = f.quantiles.find((q) => q.q === 0.95)?.values ?? [];
-        const p50 = f.quantiles.find((q) => q.q === 0.5)?.values ?? f.point;
-        const at = (arr: number[], ms: number) => {
-          const i = Math.floor((ms - f.startMs) / f.intervalMs);
-          return i >= 0 && i < arr.length ? (arr[i] as number) : Number.NaN;
-        };
-        return {
-          name: 'forecast p50..p95',
-          color: '#ff7f0e',
-          low: t.map((ms) => at(p50, ms)),
-          high: t.map((ms) => at(p95, ms)),
-        };
-      })()
-    : undefined;
-  const capacity = lineChart({
+  return { t: [...before, ...h.t], demandBefore, nan: before.map(() => Number.NaN) };
+}
+
+/** The branch decision's forecast as a p50..p95 band over the report's time axis. */
+function forecastBand(f: Prediction, t: readonly number[]): ChartBand {
+  const p95 = f.quantiles.find((q) => q.q === 0.95)?.values ?? [];
+  const p50 = f.quantiles.find((q) => q.q === 0.5)?.values ?? f.point;
+  const at = (arr: number[], ms: number) => {
+    const i = Math.floor((ms - f.startMs) / f.intervalMs);
+    return i >= 0 && i < arr.length ? (arr[i] as number) : Number.NaN;
+  };
+  return {
+    name: 'forecast p50..p95',
+    color: '#ff7f0e',
+    low: t.map((ms) => at(p50, ms)),
+    high: t.map((ms) => at(p95, ms)),
+  };
+}
+
+/** Demand, the primary's and the shadow environment's capacity, and unserved demand, with the forecast band. */
+function capacityChart(
+  r: DeployUnderLoadResult,
+  h: FleetHistory,
+  axis: ReportAxis,
+  events: ChartEvent[],
+): string {
+  const util = r.workload.capacity.targetUtilization;
+  const { t, nan } = axis;
+  const band = r.forecast ? forecastBand(r.forecast, t) : undefined;
+  return lineChart({
     id: 'deploy-capacity',
     title: `Demand and capacity at ${Math.round(util * 100)}% target utilisation (per ${r.trace.intervalMs / 60_000} min)`,
     t,
     series: [
-      { name: 'demand', color: '#333333', values: [...demandBefore, ...h.demand] },
+      { name: 'demand', color: '#333333', values: [...axis.demandBefore, ...h.demand] },
       {
         name: 'primary capacity',
         color: '#1f77b4',
@@ -80,27 +98,35 @@ export function deployUnderLoadReportHtml(r: DeployUnderLoadResult): string {
       },
       { name: 'unserved', color: '#d62728', values: [...nan, ...h.unserved] },
     ],
-    ...(forecastBand ? { bands: [forecastBand] } : {}),
-    events: marks.map((m) => ({ t: m.t, label: m.label.slice(0, 60) })),
+    ...(band ? { bands: [band] } : {}),
+    events,
   });
-  const share = lineChart({
+}
+
+/** The share of traffic on the shadow environment, in percent. */
+function shadowShareChart(h: FleetHistory, axis: ReportAxis, events: ChartEvent[]): string {
+  return lineChart({
     id: 'deploy-traffic',
     title: 'Traffic on the shadow environment (%)',
-    t,
+    t: axis.t,
     series: [
       {
         name: 'shadow share',
         color: '#9467bd',
-        values: [...nan, ...h.shadowShare.map((s) => 100 * s)],
+        values: [...axis.nan, ...h.shadowShare.map((s) => 100 * s)],
         kind: 'step',
       },
     ],
-    events: marks.map((m) => ({ t: m.t, label: m.label.slice(0, 60) })),
+    events,
     yMin: 0,
     yMax: 100,
   });
+}
+
+/** The summary table: the stage decision, the outcome, the operation, how long it ran, states entered. */
+function deploymentSummary(r: DeployUnderLoadResult, d: LocalDeployment): string {
   const decision = r.decisions.at(-1)?.forecast;
-  const summary = table(
+  return table(
     ['measure', 'value'],
     [
       ['stage decision', decision ? `${decision.branch ? 'branch' : 'primary'}: ${decision.reason}` : 'n/a'],
@@ -110,9 +136,28 @@ export function deployUnderLoadReportHtml(r: DeployUnderLoadResult): string {
       ['states entered', String(d.states.length)],
     ],
   );
+}
+
+/** Demand, the primary's and the shadow environment's capacity, and the traffic share, with the deployment's steps marked. */
+export function deployUnderLoadReportHtml(r: DeployUnderLoadResult): string {
+  const d = r.deployment;
+  if (!d)
+    return page(
+      'Shadowscale deploy under load',
+      '<p>No hour in the search window was predicted contended: nothing was deployed.</p>',
+    );
+  const h = d.fleet.get(r.workload.workloadId).history;
+  const axis = reportAxis(r, d, h);
+  const marks = [
+    { t: d.startedAt, label: `pipeline stage ${STAGE} starts ${r.version}` },
+    ...d.marks.map((m) => ({ t: m.at, label: m.what })),
+  ];
+  const events = marks.map((m) => ({ t: m.t, label: m.label.slice(0, 60) }));
+  const capacity = capacityChart(r, h, axis, events);
+  const share = shadowShareChart(h, axis, events);
   return page(
     `Shadowscale deploy under load: ${escapeHtml(r.trace.name)}`,
-    `${summary}${capacity}${share}${timeline(marks)}`,
+    `${deploymentSummary(r, d)}${capacity}${share}${timeline(marks)}`,
   );
 }
 
