@@ -9,7 +9,7 @@ import { documentClientFrom } from '../../shared/data/client';
 import { makeDynamoLifecycleRuns } from '../../shared/data/lifecycle-runs';
 import { type LocalDynamo, startLocalDynamo } from '../../shared/data/local-server';
 import { makeDynamoRepositories } from '../../shared/data/repositories';
-import { createTables, tableNamesFromPrefix } from '../../shared/data/tables';
+import { createTables, type TableNames, tableNamesFromPrefix } from '../../shared/data/tables';
 import { ConflictError, ValidationError } from '../../shared/errors';
 import type { Repositories } from '../../shared/ports/repositories';
 import type { Workload } from '../../shared/schemas/workload';
@@ -195,20 +195,26 @@ interface RunSetup {
   incident?: TimelineEntry;
 }
 
-/** Tables, the workload, the fleet over the replayed window and the runtime's ports. */
-async function setUpRun(
+/** The simulated times a run covers: warm-up from `startMs`, replay from `replayStartMs` to `endMs`. */
+interface ReplayWindow {
+  startMs: number;
+  replayStartMs: number;
+  endMs: number;
+  /** Index in the full trace of the first simulated step. */
+  first: number;
+}
+
+/**
+ * Where this run's replay starts: after the warm-up, or where a kept store's last run stopped (its
+ * models, decisions and operations are that far along the trace, so the replay starts after them,
+ * warm-up before it). Refuses a window that passes the trace's end.
+ */
+async function replayWindow(
   options: LocalOptions,
   world: World,
-  client: DynamoDBClient,
-  out: LocalOutput,
-): Promise<RunSetup> {
-  const { fullTrace, steps, warmupMs, runMs, workload, demo } = world;
-  const names = tableNamesFromPrefix('shadowscale-local');
-  await createTables(client, names);
-  const clock = new ManualClock(fullTrace.startMs);
-  const repositories: Repositories = makeDynamoRepositories({ client, names, clock });
-  // A kept store goes on where the last run stopped: its models, decisions and operations are
-  // that far along the trace, so this run's replay starts after them (warm-up before it).
+  repositories: Repositories,
+): Promise<ReplayWindow> {
+  const { fullTrace, warmupMs, runMs, workload } = world;
   const replayStartMs = await replayStart(repositories, workload, fullTrace.startMs + warmupMs);
   const startMs = replayStartMs - warmupMs;
   const endMs = replayStartMs + runMs;
@@ -220,29 +226,51 @@ async function setUpRun(
       `--keep-db ${options.keepDb}: the store has replayed ${fullTrace.name} up to ${simTime(replayStartMs)}; ${options.days} more day(s) pass its end (${simTime(traceEndMs)}). Use a new --keep-db directory.`,
     );
   }
-  const incidentAt = replayStartMs + DEMO_INCIDENT.afterMs;
+  return { startMs, replayStartMs, endMs, first };
+}
+
+/**
+ * The demand over the window, with the demo incident injected unless --no-incident: `trace` is the
+ * replay compared with reactive scaling; `worldTrace`, the fleet's demand, goes on past it (as far
+ * as the trace goes) while running operations finish, so a return is gated on real traffic.
+ */
+function windowTraces(
+  options: LocalOptions,
+  world: World,
+  window: ReplayWindow,
+): { trace: DemandTrace; worldTrace: DemandTrace; incidentAt: number } {
+  const { fullTrace, steps } = world;
+  const { startMs, first } = window;
+  const incidentAt = window.replayStartMs + DEMO_INCIDENT.afterMs;
   const demand = options.incident ? injectIncident(fullTrace, incidentAt) : fullTrace;
-  // The replay compared with reactive scaling; the fleet's demand goes on past it (as far as the
-  // trace goes) while running operations finish, so a return is gated on real traffic.
   const trace: DemandTrace = { ...demand, startMs, values: demand.values.slice(first, first + steps) };
   const worldTrace: DemandTrace = {
     ...trace,
     values: demand.values.slice(first, first + steps + Math.round(DRAIN_MS / SIM_STEP_MS)),
   };
-  clock.set(startMs);
-  if (replayStartMs !== fullTrace.startMs + warmupMs) {
-    out.text(`kept store: going on from ${simTime(replayStartMs)}, where the last run stopped`);
-  }
-  const incident: TimelineEntry | undefined =
-    options.incident && incidentAt < endMs
-      ? {
-          atMs: incidentAt,
-          kind: 'info',
-          text: `injected incident: demand at ${DEMO_INCIDENT.factor * 100} % of the trace for ${DEMO_INCIDENT.durationMs / 60_000} min (--no-incident replays the trace as recorded)`,
-        }
-      : undefined;
-  if (incident) out.text(`${incident.text.replace('for', `from ${simTime(incidentAt)} for`)}`);
-  // --keep-db: the fleet resumes the weights and pool sizes the last run left (fleet-state.ts).
+  return { trace, worldTrace, incidentAt };
+}
+
+/** The injected incident as a timeline entry, when there is one and it falls before the run ends. */
+function incidentEntry(options: LocalOptions, incidentAt: number, endMs: number): TimelineEntry | undefined {
+  return options.incident && incidentAt < endMs
+    ? {
+        atMs: incidentAt,
+        kind: 'info',
+        text: `injected incident: demand at ${DEMO_INCIDENT.factor * 100} % of the trace for ${DEMO_INCIDENT.durationMs / 60_000} min (--no-incident replays the trace as recorded)`,
+      }
+    : undefined;
+}
+
+/** The simulated fleet over the fleet's demand; with --keep-db it resumes the weights and pool sizes the last run left (fleet-state.ts). */
+function openFleet(
+  options: LocalOptions,
+  world: World,
+  clock: ManualClock,
+  worldTrace: DemandTrace,
+  out: LocalOutput,
+): SimFleet {
+  const { demo } = world;
   const keptFleet = options.keepDb ? readFleetState(options.keepDb, demo.workload.workloadId) : undefined;
   const fleet = new SimFleet({
     clock,
@@ -250,10 +278,22 @@ async function setUpRun(
     workloads: [withFleetState({ ...demo.sim, trace: worldTrace }, keptFleet)],
   });
   if (keptFleet) out.text(resumeWeights(fleet, keptFleet));
+  return fleet;
+}
+
+/**
+ * Points the handlers' runtime at the local store and the simulated fleet. Lifecycle rules run in
+ * the local DynamoDB (the deployed store's code), with SNS, EC2 and CodeBuild simulated.
+ */
+function wireRuntime(
+  clock: ManualClock,
+  repositories: Repositories,
+  fleet: SimFleet,
+  client: DynamoDBClient,
+  names: TableNames,
+): { events: MemoryEventPublisher; lifecycleEffects: SimLifecycleEffects } {
   const ports = simPorts(fleet);
   const events = new MemoryEventPublisher();
-  // Lifecycle rules: runs in the local DynamoDB (the deployed store's code), SNS, EC2 and
-  // CodeBuild simulated.
   const lifecycleEffects = new SimLifecycleEffects(
     clock,
     async (w, role) => (await ports.compute.describe(w, role)).desired,
@@ -271,6 +311,32 @@ async function setUpRun(
     diagnostics: lifecycleEffects,
     notifier: lifecycleEffects,
   });
+  return { events, lifecycleEffects };
+}
+
+/** Tables, the workload, the fleet over the replayed window and the runtime's ports. */
+async function setUpRun(
+  options: LocalOptions,
+  world: World,
+  client: DynamoDBClient,
+  out: LocalOutput,
+): Promise<RunSetup> {
+  const { fullTrace, warmupMs, workload, demo } = world;
+  const names = tableNamesFromPrefix('shadowscale-local');
+  await createTables(client, names);
+  const clock = new ManualClock(fullTrace.startMs);
+  const repositories: Repositories = makeDynamoRepositories({ client, names, clock });
+  const window = await replayWindow(options, world, repositories);
+  const { startMs, replayStartMs, endMs } = window;
+  const { trace, worldTrace, incidentAt } = windowTraces(options, world, window);
+  clock.set(startMs);
+  if (replayStartMs !== fullTrace.startMs + warmupMs) {
+    out.text(`kept store: going on from ${simTime(replayStartMs)}, where the last run stopped`);
+  }
+  const incident = incidentEntry(options, incidentAt, endMs);
+  if (incident) out.text(`${incident.text.replace('for', `from ${simTime(incidentAt)} for`)}`);
+  const fleet = openFleet(options, world, clock, worldTrace, out);
+  const { events, lifecycleEffects } = wireRuntime(clock, repositories, fleet, client, names);
   await registerWorkload(repositories, workload);
   out.text(
     `demo workload ${workload.workloadId}: 1 unit = ${demo.unitCapacity.toFixed(0)} per 30 min at 100%, primary ${workload.capacity.minUnits}..${workload.capacity.maxUnits} units, shadow up to ${workload.capacity.shadowMaxUnits}, lag ${workload.capacity.provisioningLagSeconds}s\n`,
