@@ -47,6 +47,111 @@ export interface CloudWatchTargetHealthOptions {
   newestPublished?: { staleAfterSeconds: number };
 }
 
+/** Each query's datapoints, epoch ms and value. */
+type Datapoints = Map<QueryId, { t: number; v: number }[]>;
+
+/** One-minute queries of the five ALB metrics for one target group on one load balancer. */
+function metricQueries(dimensions: { Name: string; Value: string }[]): MetricDataQuery[] {
+  return QUERIES.map((q) => ({
+    Id: q.id,
+    MetricStat: {
+      Metric: { Namespace: 'AWS/ApplicationELB', MetricName: q.metric, Dimensions: dimensions },
+      Period: 60,
+      Stat: q.stat,
+    },
+    ReturnData: true,
+  }));
+}
+
+/**
+ * The minutes to ask for: the last whole clock minutes of the window or, reading the newest
+ * published minutes, back to `staleAfterSeconds` plus a window before the current minute's end.
+ */
+function queryWindow(
+  now: number,
+  windowSeconds: number,
+  stale: CloudWatchTargetHealthOptions['newestPublished'],
+): { windowMs: number; startMs: number; endMs: number } {
+  const windowMs = Math.max(60, Math.ceil(windowSeconds / 60) * 60) * 1000;
+  const endMs = stale ? Math.ceil(now / 60_000) * 60_000 : Math.floor(now / 60_000) * 60_000;
+  const startMs = stale
+    ? Math.floor((now - stale.staleAfterSeconds * 1000) / 60_000) * 60_000 - windowMs
+    : endMs - windowMs;
+  return { windowMs, startMs, endMs };
+}
+
+/**
+ * Keeps the window's worth of minutes ending at the newest published `RequestCount` minute (in
+ * place); `no-data` when there is none within `staleAfterSeconds`.
+ */
+function keepNewestPublished(
+  values: Datapoints,
+  stale: NonNullable<CloudWatchTargetHealthOptions['newestPublished']>,
+  now: number,
+  windowMs: number,
+  targetGroup: string | undefined,
+): TargetHealthResult | undefined {
+  const newest = Math.max(...(values.get('requests') ?? []).map((p) => p.t));
+  if (!Number.isFinite(newest) || newest + 60_000 < now - stale.staleAfterSeconds * 1000) {
+    return {
+      kind: 'no-data',
+      reason: `no RequestCount datapoint for ${targetGroup} in the last ${stale.staleAfterSeconds}s`,
+    };
+  }
+  for (const [id, list] of values) {
+    values.set(
+      id,
+      list.filter((p) => p.t > newest - windowMs && p.t <= newest),
+    );
+  }
+  return undefined;
+}
+
+/** Drops datapoints before `since` (in place). */
+function keepSince(values: Datapoints, since: number): void {
+  for (const [id, list] of values)
+    values.set(
+      id,
+      list.filter((p) => p.t >= since),
+    );
+}
+
+/**
+ * The health sample from the window's datapoints: total requests and 5xx errors, the worst p99
+ * (seconds -> ms), the worst unhealthy and the latest healthy host count; `no-data` without
+ * requests or host counts.
+ */
+function sampleOf(
+  values: Datapoints,
+  targetGroup: string | undefined,
+  windowSeconds: number,
+): TargetHealthResult {
+  const series = (id: QueryId) => values.get(id) ?? [];
+  if (series('requests').length === 0) {
+    return {
+      kind: 'no-data',
+      reason: `no RequestCount datapoints for ${targetGroup} in ${windowSeconds}s`,
+    };
+  }
+  if (series('healthy').length === 0 && series('unhealthy').length === 0) {
+    return { kind: 'no-data', reason: 'no HealthyHostCount/UnHealthyHostCount datapoints yet' };
+  }
+  const sum = (id: QueryId) => series(id).reduce((acc, p) => acc + p.v, 0);
+  const max = (id: QueryId) => (series(id).length ? Math.max(...series(id).map((p) => p.v)) : undefined);
+  const latest = (id: QueryId) => [...series(id)].sort((a, b) => b.t - a.t)[0]?.v;
+  const p99Seconds = max('p99');
+  return {
+    kind: 'data',
+    sample: {
+      requestCount: sum('requests'),
+      errors5xx: sum('errors'),
+      p99LatencyMs: p99Seconds === undefined ? undefined : p99Seconds * 1000,
+      unhealthyHosts: max('unhealthy') ?? 0,
+      healthyHosts: latest('healthy') ?? 0,
+    },
+  };
+}
+
 export class CloudWatchTargetHealth implements TargetHealthSource {
   constructor(
     private readonly client: CloudWatchClient,
@@ -70,77 +175,27 @@ export class CloudWatchTargetHealth implements TargetHealthSource {
       { Name: 'LoadBalancer', Value: loadBalancerDimension },
     ];
     const now = this.clock.now();
-    const windowMs = Math.max(60, Math.ceil(windowSeconds / 60) * 60) * 1000;
     const stale = this.options.newestPublished;
-    const endMs = stale ? Math.ceil(now / 60_000) * 60_000 : Math.floor(now / 60_000) * 60_000;
-    const startMs = stale
-      ? Math.floor((now - stale.staleAfterSeconds * 1000) / 60_000) * 60_000 - windowMs
-      : endMs - windowMs;
-    const queries: MetricDataQuery[] = QUERIES.map((q) => ({
-      Id: q.id,
-      MetricStat: {
-        Metric: { Namespace: 'AWS/ApplicationELB', MetricName: q.metric, Dimensions: dimensions },
-        Period: 60,
-        Stat: q.stat,
-      },
-      ReturnData: true,
-    }));
-    const values = new Map<QueryId, { t: number; v: number }[]>();
+    const { windowMs, startMs, endMs } = queryWindow(now, windowSeconds, stale);
+    const values = await this.fetchAll(metricQueries(dimensions), startMs, endMs);
+    if (stale) {
+      const none = keepNewestPublished(values, stale, now, windowMs, dimensions[0]?.Value);
+      if (none) return none;
+    }
+    if (options.sinceMs !== undefined) keepSince(values, options.sinceMs);
+    return sampleOf(values, dimensions[0]?.Value, windowSeconds);
+  }
+
+  /** Every page of the queries' datapoints over the window. */
+  private async fetchAll(queries: MetricDataQuery[], startMs: number, endMs: number): Promise<Datapoints> {
+    const values: Datapoints = new Map();
     let next: string | undefined;
     do {
       const out = await this.fetch(queries, startMs, endMs, next);
       for (const result of out.MetricDataResults ?? []) collect(values, result);
       next = out.NextToken;
     } while (next);
-
-    if (stale) {
-      const newest = Math.max(...(values.get('requests') ?? []).map((p) => p.t));
-      if (!Number.isFinite(newest) || newest + 60_000 < now - stale.staleAfterSeconds * 1000) {
-        return {
-          kind: 'no-data',
-          reason: `no RequestCount datapoint for ${dimensions[0]?.Value} in the last ${stale.staleAfterSeconds}s`,
-        };
-      }
-      // Keep the window's worth of minutes ending at the newest published one.
-      for (const [id, list] of values) {
-        values.set(
-          id,
-          list.filter((p) => p.t > newest - windowMs && p.t <= newest),
-        );
-      }
-    }
-    if (options.sinceMs !== undefined) {
-      const since = options.sinceMs;
-      for (const [id, list] of values)
-        values.set(
-          id,
-          list.filter((p) => p.t >= since),
-        );
-    }
-    const series = (id: QueryId) => values.get(id) ?? [];
-    if (series('requests').length === 0) {
-      return {
-        kind: 'no-data',
-        reason: `no RequestCount datapoints for ${dimensions[0]?.Value} in ${windowSeconds}s`,
-      };
-    }
-    if (series('healthy').length === 0 && series('unhealthy').length === 0) {
-      return { kind: 'no-data', reason: 'no HealthyHostCount/UnHealthyHostCount datapoints yet' };
-    }
-    const sum = (id: QueryId) => series(id).reduce((acc, p) => acc + p.v, 0);
-    const max = (id: QueryId) => (series(id).length ? Math.max(...series(id).map((p) => p.v)) : undefined);
-    const latest = (id: QueryId) => [...series(id)].sort((a, b) => b.t - a.t)[0]?.v;
-    const p99Seconds = max('p99');
-    return {
-      kind: 'data',
-      sample: {
-        requestCount: sum('requests'),
-        errors5xx: sum('errors'),
-        p99LatencyMs: p99Seconds === undefined ? undefined : p99Seconds * 1000,
-        unhealthyHosts: max('unhealthy') ?? 0,
-        healthyHosts: latest('healthy') ?? 0,
-      },
-    };
+    return values;
   }
 
   private async fetch(queries: MetricDataQuery[], startMs: number, endMs: number, next: string | undefined) {
@@ -160,7 +215,7 @@ export class CloudWatchTargetHealth implements TargetHealthSource {
   }
 }
 
-function collect(into: Map<QueryId, { t: number; v: number }[]>, result: MetricDataResult): void {
+function collect(into: Datapoints, result: MetricDataResult): void {
   const id = result.Id as QueryId | undefined;
   if (!id) return;
   const list = into.get(id) ?? [];
