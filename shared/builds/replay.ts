@@ -8,7 +8,7 @@ import {
   type StagePrediction,
   type StageRunInput,
 } from './predictor';
-import { COMPUTE_TYPES, type ComputeTypeName, type RegionPrices } from './prices';
+import { COMPUTE_TYPES, type CodeBuildType, type ComputeTypeName, type RegionPrices } from './prices';
 import { REFERENCE_VCPU, runtimeSeconds } from './speedup';
 
 /**
@@ -203,6 +203,111 @@ export function replayReactive(
   return replayPooled(runs, dl, o, `reactive@${target}`, target);
 }
 
+/**
+ * A pipeline's reserved pool over simulated time: fixed at the budget, or (with a `target`)
+ * resized by target tracking on utilisation every `trackEverySeconds`, a scale-out taking effect
+ * after `poolLagSeconds`; it integrates the capacity held (vCPU·ms) as time moves.
+ */
+class TrackedPool {
+  readonly pool: Pool;
+  /** ∫ capacity dt, vCPU·ms. */
+  capacityMs = 0;
+  private pending: { atMs: number; capacity: number } | undefined;
+  private lastTrackMs: number;
+  private clockMs: number;
+
+  constructor(
+    private readonly o: ReplayOptions,
+    private readonly target: number | undefined,
+    private readonly typeVcpu: number,
+    private readonly budgetVcpu: number,
+    startMs: number,
+  ) {
+    this.pool = new Pool(target === undefined ? budgetVcpu : typeVcpu);
+    this.lastTrackMs = startMs;
+    this.clockMs = startMs;
+  }
+
+  /** Moves to `toMs`: the target tracking steps between arrivals (reactive), integrating the pool's size. */
+  advance(toMs: number): void {
+    const stepMs = this.o.trackEverySeconds * 1000;
+    while (this.target !== undefined && this.lastTrackMs + stepMs <= toMs) {
+      const at = this.lastTrackMs + stepMs;
+      this.track(at, this.target);
+      if (toMs - this.lastTrackMs > 86_400_000 && this.pool.usedAt(at) === 0) {
+        // Idle for a day: jump (the pool sits at its floor; nothing to track).
+        this.integrateTo(toMs - 3_600_000);
+        this.lastTrackMs = this.clockMs;
+      }
+    }
+    this.capacityMs += this.pool.capacity * Math.max(0, toMs - this.clockMs);
+    this.clockMs = Math.max(this.clockMs, toMs);
+  }
+
+  /** Adds the capacity held from the last point integrated to `ms`, and moves there. */
+  private integrateTo(ms: number): void {
+    this.capacityMs += this.pool.capacity * (ms - this.clockMs);
+    this.clockMs = ms;
+  }
+
+  /**
+   * One target tracking step at `at`: a scale-out that has landed takes effect, then the desired
+   * size (between one agent and four times the budget) is asked for: a scale-out lands after the
+   * lag, a scale-in applies now unless the pool is busier than the new size.
+   */
+  private track(at: number, target: number): void {
+    const pool = this.pool;
+    if (this.pending && this.pending.atMs <= at) {
+      this.integrateTo(this.pending.atMs);
+      pool.capacity = this.pending.capacity;
+      this.pending = undefined;
+    }
+    this.integrateTo(at);
+    const used = pool.usedAt(at);
+    const desired = Math.max(
+      this.typeVcpu,
+      Math.min(this.budgetVcpu * 4, Math.ceil(used / target / this.typeVcpu) * this.typeVcpu),
+    );
+    if (desired > pool.capacity && !this.pending)
+      this.pending = { atMs: at + this.o.poolLagSeconds * 1000, capacity: desired };
+    else if (desired < pool.capacity && pool.usedAt(at) <= desired) pool.capacity = desired;
+    this.lastTrackMs = at;
+  }
+}
+
+/**
+ * Places one run at the fixed size: on the pool when it has room, else on demand after the
+ * provisioning delay (paid per second); records its queueing, held vCPU-seconds and deadline.
+ */
+function placeFixedRun(
+  res: PolicyResult,
+  pool: Pool,
+  pipeline: string,
+  run: { r: ReplayRun; d: number },
+  type: CodeBuildType,
+  o: ReplayOptions,
+): void {
+  const { r, d } = run;
+  const runtime = runtimeSeconds(r.agentSeconds, o.parallelFraction(`${r.pipeline}/${r.stage}`), type.vcpu);
+  let delay = 0;
+  if (pool.free(r.startMs) >= type.vcpu) {
+    pool.active.push({
+      startMs: r.startMs,
+      endMs: r.startMs + runtime * 1000,
+      vcpu: type.vcpu,
+      predictedEndMs: r.startMs + runtime * 1000,
+    });
+  } else {
+    delay = o.prices.provisioningSeconds.onDemand;
+    const usd = (runtime * type.onDemandPerMinute) / 60;
+    res.onDemandUsd += usd;
+  }
+  hold(res, pipeline, type.vcpu, runtime);
+  res.queueSeconds.push(delay);
+  res.runs++;
+  if (Number.isFinite(d) && delay + runtime <= d) res.deadlineMet++;
+}
+
 function replayPooled(
   runs: readonly ReplayRun[],
   dl: readonly number[],
@@ -219,73 +324,17 @@ function replayPooled(
     (x) => x.r.pipeline,
   );
   for (const [pipeline, list] of byPipeline) {
-    const budgetVcpu = o.poolVcpu(pipeline);
-    const pool = new Pool(target === undefined ? budgetVcpu : type.vcpu);
-    let pending: { atMs: number; capacity: number } | undefined;
-    let lastTrackMs = list[0]?.r.startMs ?? 0;
-    let capacityMs = 0; // ∫ capacity dt, vCPU·ms
-    let clockMs = lastTrackMs;
-    const advance = (toMs: number) => {
-      // Target tracking steps between arrivals (reactive), integrating the pool's size.
-      while (target !== undefined && lastTrackMs + o.trackEverySeconds * 1000 <= toMs) {
-        const at = lastTrackMs + o.trackEverySeconds * 1000;
-        if (pending && pending.atMs <= at) {
-          capacityMs += pool.capacity * (pending.atMs - clockMs);
-          clockMs = pending.atMs;
-          pool.capacity = pending.capacity;
-          pending = undefined;
-        }
-        capacityMs += pool.capacity * (at - clockMs);
-        clockMs = at;
-        const used = pool.usedAt(at);
-        const desired = Math.max(
-          type.vcpu,
-          Math.min(budgetVcpu * 4, Math.ceil(used / target / type.vcpu) * type.vcpu),
-        );
-        if (desired > pool.capacity && !pending)
-          pending = { atMs: at + o.poolLagSeconds * 1000, capacity: desired };
-        else if (desired < pool.capacity && pool.usedAt(at) <= desired) pool.capacity = desired;
-        lastTrackMs = at;
-        if (toMs - lastTrackMs > 86_400_000 && pool.usedAt(at) === 0) {
-          // Idle for a day: jump (the pool sits at its floor; nothing to track).
-          capacityMs += pool.capacity * (toMs - 3_600_000 - clockMs);
-          clockMs = toMs - 3_600_000;
-          lastTrackMs = clockMs;
-        }
-      }
-      capacityMs += pool.capacity * Math.max(0, toMs - clockMs);
-      clockMs = Math.max(clockMs, toMs);
-    };
-    for (const { r, d } of list) {
-      advance(r.startMs);
-      pool.release(r.startMs);
-      const runtime = runtimeSeconds(
-        r.agentSeconds,
-        o.parallelFraction(`${r.pipeline}/${r.stage}`),
-        type.vcpu,
-      );
-      let delay = 0;
-      if (pool.free(r.startMs) >= type.vcpu) {
-        pool.active.push({
-          startMs: r.startMs,
-          endMs: r.startMs + runtime * 1000,
-          vcpu: type.vcpu,
-          predictedEndMs: r.startMs + runtime * 1000,
-        });
-      } else {
-        delay = o.prices.provisioningSeconds.onDemand;
-        const usd = (runtime * type.onDemandPerMinute) / 60;
-        res.onDemandUsd += usd;
-      }
-      hold(res, pipeline, type.vcpu, runtime);
-      res.queueSeconds.push(delay);
-      res.runs++;
-      if (Number.isFinite(d) && delay + runtime <= d) res.deadlineMet++;
+    const tracked = new TrackedPool(o, target, type.vcpu, o.poolVcpu(pipeline), list[0]?.r.startMs ?? 0);
+    const pool = tracked.pool;
+    for (const run of list) {
+      tracked.advance(run.r.startMs);
+      pool.release(run.r.startMs);
+      placeFixedRun(res, pool, pipeline, run, type, o);
     }
     const last = list.reduce((m, x) => Math.max(m, x.r.startMs), 0);
     const endMs = Math.max(last, ...pool.active.map((a) => a.endMs));
-    advance(endMs);
-    res.reservedUsd += (capacityMs / 1000) * reservedRate;
+    tracked.advance(endMs);
+    res.reservedUsd += (tracked.capacityMs / 1000) * reservedRate;
   }
   res.costUsd = res.reservedUsd + res.onDemandUsd;
   return res;
