@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { parseLocalOptions } from '../../local/options';
+import { type LocalOptions, parseLocalOptions } from '../../local/options';
 import { runLocal } from '../../local/run';
 import { runDeployUnderLoadScenario } from '../../local/scenarios/deploy-under-load-cli';
 import { runRegionOutageScenario } from '../../local/scenarios/region-outage-cli';
@@ -25,12 +25,9 @@ interface LocalFlags {
   compute?: 'ecs' | 'eks';
 }
 
-export function registerLocal(program: Command, io: CliIO): void {
-  program
-    .command('local')
-    .description(
-      'run the whole loop on this machine (no AWS account): local DynamoDB, the real forecaster, pre-warm and shadow-pool state machines over a simulated fleet replaying a real trace',
-    )
+/** The flags of the default run: the trace, its length and speed, failures to inject, the store, the output. */
+function withRunOptions(command: Command): Command {
+  return command
     .option('--trace <file>', 'timestamp,value CSV of demand to replay (default: NYC taxi, NAB)')
     .option('--days <n>', 'simulated days with Shadowscale in the loop (default 1)', parsePositiveNumber)
     .option(
@@ -54,7 +51,12 @@ export function registerLocal(program: Command, io: CliIO): void {
     .option('--port <n>', 'loopback port for the local DynamoDB (default: a free one)', parseNonNegativeInt)
     .option('--primary-max <n>', 'primary pool maximum of the demo workload (default 14)', parsePositiveInt)
     .option('--verbose', 'print every forecast, not one per simulated hour')
-    .option('--quiet', 'print only the summary')
+    .option('--quiet', 'print only the summary');
+}
+
+/** The flags choosing a scenario and its settings: the outage's time and length, the compute kind. */
+function withScenarioOptions(command: Command): Command {
+  return command
     .addOption(
       new Option(
         '--scenario <name>',
@@ -72,43 +74,61 @@ export function registerLocal(program: Command, io: CliIO): void {
         '--compute <kind>',
         'deploy-under-load: the demo runs as an ECS service (default) or an EKS nodegroup with its Deployment (versions are then images)',
       ).choices(['ecs', 'eks']),
-    )
-    .action(async ({ incident, ...flags }: LocalFlags) => {
-      if (flags.scenario === 'deploy-under-load') {
-        await runDeployUnderLoadScenario(flags, io);
-        return;
-      }
-      if (flags.compute !== undefined) {
-        throw new CliExit(2, '--compute: only with --scenario deploy-under-load');
-      }
-      const injectFailure = flags.injectFailure;
-      if (injectFailure === 'tests') {
-        throw new CliExit(2, '--inject-failure tests: only with --scenario deploy-under-load');
-      }
-      if (flags.scenario === 'region-outage') {
-        await runRegionOutageScenario({ ...flags, injectFailure }, io);
-        return;
-      }
-      const speed =
-        flags.speed === undefined || flags.speed === 'max' ? flags.speed : parseSpeed(flags.speed);
-      const options = parseLocalOptions({
-        ...flags,
-        injectFailure,
-        speed,
-        ...(incident === undefined ? {} : { incident }),
-      });
-      const controller = new AbortController();
-      const onSignal = () => controller.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      try {
-        await runLocal(options, io, controller.signal);
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
-      if (controller.signal.aborted) throw new CliExit(130, 'interrupted');
-    });
+    );
+}
+
+/**
+ * Runs the local loop until it ends or SIGINT/SIGTERM aborts it (exit 130), removing its signal
+ * handlers either way.
+ */
+async function runLocalUntilSignal(options: LocalOptions, io: CliIO): Promise<void> {
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    await runLocal(options, io, controller.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (controller.signal.aborted) throw new CliExit(130, 'interrupted');
+}
+
+/** `shadowscale local`: runs the chosen scenario, refusing flags that belong to another one. */
+async function runLocalCommand({ incident, ...flags }: LocalFlags, io: CliIO): Promise<void> {
+  if (flags.scenario === 'deploy-under-load') {
+    await runDeployUnderLoadScenario(flags, io);
+    return;
+  }
+  if (flags.compute !== undefined) {
+    throw new CliExit(2, '--compute: only with --scenario deploy-under-load');
+  }
+  const injectFailure = flags.injectFailure;
+  if (injectFailure === 'tests') {
+    throw new CliExit(2, '--inject-failure tests: only with --scenario deploy-under-load');
+  }
+  if (flags.scenario === 'region-outage') {
+    await runRegionOutageScenario({ ...flags, injectFailure }, io);
+    return;
+  }
+  const speed = flags.speed === undefined || flags.speed === 'max' ? flags.speed : parseSpeed(flags.speed);
+  const options = parseLocalOptions({
+    ...flags,
+    injectFailure,
+    speed,
+    ...(incident === undefined ? {} : { incident }),
+  });
+  await runLocalUntilSignal(options, io);
+}
+
+export function registerLocal(program: Command, io: CliIO): void {
+  const command = program
+    .command('local')
+    .description(
+      'run the whole loop on this machine (no AWS account): local DynamoDB, the real forecaster, pre-warm and shadow-pool state machines over a simulated fleet replaying a real trace',
+    );
+  withScenarioOptions(withRunOptions(command)).action((flags: LocalFlags) => runLocalCommand(flags, io));
 }
 
 function parseSpeed(value: string): number {
