@@ -6,6 +6,8 @@ import type { ForecastEngine, ForecastResult, ModelState } from '../model/api';
 import {
   assessContention,
   type CadenceSettings,
+  type ContentionAssessment,
+  type Decision,
   decide,
   forecastQuantiles,
   type LearnerChange,
@@ -994,27 +996,29 @@ function forecastComputed(w: WorkloadWork, score: number, nowMs: number): Shadow
   };
 }
 
-/** Score the workload, decide with hysteresis, and queue its events and decision. */
-function scoreWorkload(w: WorkloadWork, nowMs: number, cadence: CadenceSettings | undefined): void {
-  const workload = (w.record as WorkloadRecord).workload;
-  if (failUnscorable(w, workload)) return;
-  const assessment = assessContention(workload, [...demandsOf(w).values()]);
-  const decision = decide(w.previous, assessment.score, workload.contention, nowMs);
-  const shadowUnits = shadowUnitsFor(workload, assessment.peakUnits);
-  const escalated = shouldEscalate(w.previous, decision, shadowUnits);
+/** What scoring found for a workload in this run, as its outcome, decision record, cadence and events use it. */
+interface Scored {
+  workload: Workload;
+  assessment: ContentionAssessment;
+  decision: Decision;
+  shadowUnits: number;
+  escalated: boolean;
+  shortageAt: number;
+  anomalous: { score: number; metrics: string[] };
+}
+
+/** Records the score and decision in the run's outcome and in the decision record to store (returned). */
+function recordScore(w: WorkloadWork, s: Scored, nowMs: number): ContentionDecisionRecord {
+  const { assessment, decision, shadowUnits, escalated, shortageAt, anomalous } = s;
   // The decision remembers the size last announced, so that escalations compare against it.
   const announcedUnits =
     decision.transition === 'predicted' || escalated
       ? shadowUnits
       : (w.previous?.recommendedShadowUnits ?? shadowUnits);
-  const anomalous = workloadAnomaly(
-    w.states.flatMap((st) => (st.anomaly ? [{ metric: st.metric, anomaly: st.anomaly }] : [])),
-  );
   w.outcome.score = assessment.score;
   w.outcome.contended = decision.contended;
   if (decision.transition) w.outcome.transition = decision.transition;
   else if (escalated) w.outcome.transition = 'escalated';
-  const shortageAt = assessment.shortageAt ?? assessment.worstAt ?? nowMs;
   if (decision.contended) {
     w.outcome.shortageAt = shortageAt;
     w.outcome.recommendedShadowUnits = shadowUnits;
@@ -1029,46 +1033,61 @@ function scoreWorkload(w: WorkloadWork, nowMs: number, cadence: CadenceSettings 
     anomalyScore: anomalous.score,
     ...(anomalous.metrics.length > 0 ? { anomalousMetrics: anomalous.metrics } : {}),
   };
-  if (cadence) {
-    const next = nextForecastRun(
-      {
-        nowMs,
-        contended: decision.contended,
-        score: assessment.score,
-        clearThreshold: workload.contention.clearThreshold,
-        anomalous: anomalous.metrics.length > 0,
-        breached: w.series.some((s) => s.breached),
-        signalAhead: signalAhead(w.signals, nowMs, cadence),
-        unitsAhead: unitsAhead(workload, w.predictions, nowMs, cadence.stepMs, cadence.maxSteps),
-      },
-      cadence,
-    );
-    w.decision.nextRunAt = next.nextRunAt;
-    w.decision.expectedHigh = expectedHighs(w, nowMs, next.nextRunAt);
-    w.outcome.nextRunAt = next.nextRunAt;
-    w.outcome.cadence = next.reason;
-  }
-  w.events.push(forecastComputed(w, assessment.score, nowMs));
-  if (decision.transition === 'predicted' || escalated) {
-    w.events.push({
+  return w.decision;
+}
+
+/** Plans the workload's next forecast run under the adaptive cadence, in its decision and outcome. */
+function planNextRun(
+  w: WorkloadWork,
+  record: ContentionDecisionRecord,
+  s: Scored,
+  nowMs: number,
+  cadence: CadenceSettings,
+): void {
+  const { workload, decision, assessment, anomalous } = s;
+  const next = nextForecastRun(
+    {
+      nowMs,
+      contended: decision.contended,
+      score: assessment.score,
+      clearThreshold: workload.contention.clearThreshold,
+      anomalous: anomalous.metrics.length > 0,
+      breached: w.series.some((st) => st.breached),
+      signalAhead: signalAhead(w.signals, nowMs, cadence),
+      unitsAhead: unitsAhead(workload, w.predictions, nowMs, cadence.stepMs, cadence.maxSteps),
+    },
+    cadence,
+  );
+  record.nextRunAt = next.nextRunAt;
+  record.expectedHigh = expectedHighs(w, nowMs, next.nextRunAt);
+  w.outcome.nextRunAt = next.nextRunAt;
+  w.outcome.cadence = next.reason;
+}
+
+/** `Contention Predicted` (on the transition or an escalation) or `Contention Cleared`, if either is due. */
+function contentionEvent(w: WorkloadWork, s: Scored, nowMs: number): ShadowscaleEvent | undefined {
+  const { workload, assessment, decision, anomalous } = s;
+  if (decision.transition === 'predicted' || s.escalated) {
+    return {
       detailType: 'Contention Predicted',
       detail: {
         workloadId: w.workloadId,
         score: assessment.score,
         threshold: workload.contention.threshold,
-        shortageAt,
+        shortageAt: s.shortageAt,
         peakUnits: assessment.peakUnits,
         primaryMaxUnits: workload.capacity.maxUnits,
-        recommendedShadowUnits: shadowUnits,
+        recommendedShadowUnits: s.shadowUnits,
         predictedAt: nowMs,
         // Demand that is anomalous right now is a poor guide to demand later.
         ...(anomalous.metrics.length > 0
           ? { confidence: 'low' as const, anomaly: { score: anomalous.score, metrics: anomalous.metrics } }
           : {}),
       },
-    });
-  } else if (decision.transition === 'cleared') {
-    w.events.push({
+    };
+  }
+  if (decision.transition === 'cleared') {
+    return {
       detailType: 'Contention Cleared',
       detail: {
         workloadId: w.workloadId,
@@ -1076,8 +1095,34 @@ function scoreWorkload(w: WorkloadWork, nowMs: number, cadence: CadenceSettings 
         clearThreshold: workload.contention.clearThreshold,
         clearedAt: nowMs,
       },
-    });
+    };
   }
+  return undefined;
+}
+
+/** Score the workload, decide with hysteresis, and queue its events and decision. */
+function scoreWorkload(w: WorkloadWork, nowMs: number, cadence: CadenceSettings | undefined): void {
+  const workload = (w.record as WorkloadRecord).workload;
+  if (failUnscorable(w, workload)) return;
+  const assessment = assessContention(workload, [...demandsOf(w).values()]);
+  const decision = decide(w.previous, assessment.score, workload.contention, nowMs);
+  const shadowUnits = shadowUnitsFor(workload, assessment.peakUnits);
+  const scored: Scored = {
+    workload,
+    assessment,
+    decision,
+    shadowUnits,
+    escalated: shouldEscalate(w.previous, decision, shadowUnits),
+    shortageAt: assessment.shortageAt ?? assessment.worstAt ?? nowMs,
+    anomalous: workloadAnomaly(
+      w.states.flatMap((st) => (st.anomaly ? [{ metric: st.metric, anomaly: st.anomaly }] : [])),
+    ),
+  };
+  const record = recordScore(w, scored, nowMs);
+  if (cadence) planNextRun(w, record, scored, nowMs, cadence);
+  w.events.push(forecastComputed(w, assessment.score, nowMs));
+  const event = contentionEvent(w, scored, nowMs);
+  if (event) w.events.push(event);
 }
 
 /** Due now under the adaptive cadence: no stored plan, its time has come, or a signal is near. */
