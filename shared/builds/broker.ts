@@ -189,8 +189,11 @@ const cheapest = (list: readonly AllocationOption[]): AllocationOption | undefin
 const earliest = (list: readonly AllocationOption[]): AllocationOption | undefined =>
   [...list].sort((a, b) => a.finishSeconds - b.finishSeconds || a.expectedCostUsd - b.expectedCostUsd)[0];
 
-/** The allocation for one stage (pure; table-tested). */
-export function allocate(req: BrokerRequest): Allocation {
+/**
+ * The option the stage gets when every tier has capacity: the cheapest meeting the deadline within
+ * budget, else the earliest finish within budget, else the cheapest.
+ */
+function preferredOption(req: BrokerRequest): AllocationOption {
   const meets = (o: AllocationOption) => o.finishSeconds <= req.deadlineSeconds;
   const affordable = (o: AllocationOption) => o.expectedCostUsd <= req.budgetUsd;
   const ideal = options(req, true);
@@ -199,6 +202,23 @@ export function allocate(req: BrokerRequest): Allocation {
     earliest(ideal.filter(affordable)) ??
     cheapest(ideal);
   if (!preferred) throw new RangeError(`no option can run ${req.component.pipeline}/${req.component.stage}`);
+  return preferred;
+}
+
+/** Why the preferred option cannot be had now, by its tier. */
+function unavailableReason(preferred: AllocationOption): string {
+  return preferred.tier === 'reserved'
+    ? 'reserved fleet exhausted'
+    : preferred.tier === 'fargate-spot'
+      ? 'no Fargate Spot capacity'
+      : 'on-demand capacity unavailable';
+}
+
+/** The allocation for one stage (pure; table-tested). */
+export function allocate(req: BrokerRequest): Allocation {
+  const meets = (o: AllocationOption) => o.finishSeconds <= req.deadlineSeconds;
+  const affordable = (o: AllocationOption) => o.expectedCostUsd <= req.budgetUsd;
+  const preferred = preferredOption(req);
   const now = options(req, false);
   const current = now.find((o) => o.id === preferred.id);
   const finish = (o: AllocationOption, fallback: FallbackStep | undefined, reason: string): Allocation =>
@@ -218,12 +238,7 @@ export function allocate(req: BrokerRequest): Allocation {
         ? 'cheapest option meeting the deadline'
         : 'no option meets the deadline within budget: earliest finish',
     );
-  const why =
-    preferred.tier === 'reserved'
-      ? 'reserved fleet exhausted'
-      : preferred.tier === 'fargate-spot'
-        ? 'no Fargate Spot capacity'
-        : 'on-demand capacity unavailable';
+  const why = unavailableReason(preferred);
   // 1. queue for the same reserved type, never longer than an on-demand start
   if (
     preferred.tier === 'reserved' &&
