@@ -17,11 +17,12 @@ import {
   weightsForStep,
   weightsOnAbort,
 } from '../migration/weights';
+import type { PoolStatus } from '../ports/compute';
 import type { EventPublisher } from '../ports/events';
 import type { RegionalHealthSource, StandbyPool } from '../ports/regions';
 import type { Repositories } from '../ports/repositories';
 import type { RegionRouter } from '../ports/traffic';
-import type { TrafficWeights } from '../schemas/operation';
+import type { Operation, TrafficWeights } from '../schemas/operation';
 import type { Prediction } from '../schemas/series';
 import type { Workload } from '../schemas/workload';
 import { parseOrThrow } from '../validation';
@@ -555,42 +556,62 @@ export interface RegionalCompensation {
   standby?: 'scaled-to-calm' | 'trimmed-to-ready' | 'kept';
 }
 
-/**
- * Undo: DNS back to the safe weights (the ones it started from, unless that region has no healthy
- * host: then wherever does; see `weightsOnAbort`), verified; the standby back to calm when it ends
- * up with no traffic; `Failover Rolled Back`; the lease released. Idempotent.
- */
-export async function compensateRegional(
+/** What the state machine's Catch hands to the compensation: the run and the error it caught. */
+interface CompensationInput {
+  workloadId: string;
+  operationId: string;
+  kind: RegionalKind;
+  error: { Error?: string; Cause?: unknown };
+}
+type CaughtError = ReturnType<typeof describeCaught>;
+
+/** Nothing to undo: the operation is not running (finished already, or never started); the lease is released. */
+async function compensationNotRunning(
   deps: RegionalDeps,
-  input: {
-    workloadId: string;
-    operationId: string;
-    kind: RegionalKind;
-    error: { Error?: string; Cause?: unknown };
-  },
+  input: CompensationInput,
+  op: Operation | undefined,
+  error: CaughtError,
 ): Promise<RegionalCompensation> {
+  await deps.repositories.operations.releaseLease(input.workloadId, input.operationId);
+  const reason = op ? `operation already ${op.status}` : 'no operation was started';
+  return {
+    summary: `${error.name}: ${error.message} (${reason}; nothing undone)`,
+    restored: false,
+    reason,
+  };
+}
+
+/**
+ * When another operation now holds the workload's lease, DNS and the standby are its business:
+ * the run is closed as failed with nothing undone. Undefined when the lease is free or this run's.
+ */
+async function compensationLeasedElsewhere(
+  deps: RegionalDeps,
+  input: CompensationInput,
+  op: Operation,
+  error: CaughtError,
+): Promise<RegionalCompensation | undefined> {
   const ops = deps.repositories.operations;
-  const op = await ops.get(input.operationId);
-  const error = describeCaught(input.error);
-  if (op?.status !== 'running') {
-    await ops.releaseLease(input.workloadId, input.operationId);
-    const reason = op ? `operation already ${op.status}` : 'no operation was started';
-    return {
-      summary: `${error.name}: ${error.message} (${reason}; nothing undone)`,
-      restored: false,
-      reason,
-    };
-  }
   const lease = await ops.getLease(input.workloadId);
-  if (lease && lease.holder !== input.operationId && lease.expiresAt > deps.clock.now()) {
-    const reason = `the workload is now leased by ${lease.holder}; DNS and standby left as they are`;
-    await ops.appendStep(op.operationId, step(deps, 'compensation-skipped', { reason, error }));
-    await ops.finish(op.operationId, 'failed', error);
-    return { summary: `${error.name}: ${error.message} (${reason})`, restored: false, reason };
-  }
-  const workload = await loadWorkload(deps, input.workloadId);
-  const { home, standby } = regionsOf(workload);
-  const failover = workload.failover;
+  if (!(lease && lease.holder !== input.operationId && lease.expiresAt > deps.clock.now())) return undefined;
+  const reason = `the workload is now leased by ${lease.holder}; DNS and standby left as they are`;
+  await ops.appendStep(op.operationId, step(deps, 'compensation-skipped', { reason, error }));
+  await ops.finish(op.operationId, 'failed', error);
+  return { summary: `${error.name}: ${error.message} (${reason})`, restored: false, reason };
+}
+
+/**
+ * DNS back to the safe weights (`weightsOnAbort` from the healthy hosts on each side), set and
+ * verified unless already there, the TTL restored and the step recorded. Returns the weights, the
+ * abort reason and the standby's status as read before.
+ */
+async function restoreRegionalWeights(
+  deps: RegionalDeps,
+  workload: Workload,
+  op: Operation,
+  error: CaughtError,
+): Promise<{ weights: TrafficWeights; reason: string; standbyStatus: PoolStatus }> {
+  const { home } = regionsOf(workload);
   const [homeHealth, standbyStatus, current] = await Promise.all([
     deps.health.read(workload, home, 60),
     deps.standby.describe(workload),
@@ -604,21 +625,59 @@ export async function compensateRegional(
     weights = await setAndVerifyRegions(deps.regions, workload, decision.weights);
   }
   await restoreTtl(deps, workload, op.operationId, weights);
-  await ops.appendStep(
+  await deps.repositories.operations.appendStep(
     op.operationId,
     { ...step(deps, 'restored', { reason: decision.reason, error }), weights },
     weights,
   );
-  let standbyState: RegionalCompensation['standby'] = 'kept';
-  if (failover && weights.shadow === 0 && (await scaleStandbyToCalm(deps, workload, op.operationId))) {
-    standbyState = 'scaled-to-calm';
-  } else if (standbyStatus.desired > Math.max(standbyLimits(workload).calm, standbyStatus.ready)) {
-    // Traffic stays on the standby (home has no healthy host): keep what serves, drop what never came up.
+  return { weights, reason: decision.reason, standbyStatus };
+}
+
+/**
+ * The standby after the restore: back to calm when it ends up with no traffic; when traffic stays
+ * on it (home has no healthy host), trimmed to what serves, dropping what never came up.
+ */
+async function settleStandby(
+  deps: RegionalDeps,
+  workload: Workload,
+  operationId: string,
+  weights: TrafficWeights,
+  standbyStatus: PoolStatus,
+): Promise<NonNullable<RegionalCompensation['standby']>> {
+  if (workload.failover && weights.shadow === 0 && (await scaleStandbyToCalm(deps, workload, operationId))) {
+    return 'scaled-to-calm';
+  }
+  if (standbyStatus.desired > Math.max(standbyLimits(workload).calm, standbyStatus.ready)) {
     const keep = Math.max(standbyLimits(workload).calm, standbyStatus.ready);
     await deps.standby.scale(workload, keep);
-    await ops.appendStep(op.operationId, step(deps, 'standby-trimmed', { units: keep }));
-    standbyState = 'trimmed-to-ready';
+    await deps.repositories.operations.appendStep(
+      operationId,
+      step(deps, 'standby-trimmed', { units: keep }),
+    );
+    return 'trimmed-to-ready';
   }
+  return 'kept';
+}
+
+/**
+ * Undo: DNS back to the safe weights (the ones it started from, unless that region has no healthy
+ * host: then wherever does; see `weightsOnAbort`), verified; the standby back to calm when it ends
+ * up with no traffic; `Failover Rolled Back`; the lease released. Idempotent.
+ */
+export async function compensateRegional(
+  deps: RegionalDeps,
+  input: CompensationInput,
+): Promise<RegionalCompensation> {
+  const ops = deps.repositories.operations;
+  const op = await ops.get(input.operationId);
+  const error = describeCaught(input.error);
+  if (op?.status !== 'running') return compensationNotRunning(deps, input, op, error);
+  const leased = await compensationLeasedElsewhere(deps, input, op, error);
+  if (leased) return leased;
+  const workload = await loadWorkload(deps, input.workloadId);
+  const { home, standby } = regionsOf(workload);
+  const { weights, reason, standbyStatus } = await restoreRegionalWeights(deps, workload, op, error);
+  const standbyState = await settleStandby(deps, workload, op.operationId, weights, standbyStatus);
   const regionWeights = toRegionWeights(workload, weights);
   await publish(deps, {
     detailType: 'Failover Rolled Back',
@@ -637,7 +696,7 @@ export async function compensateRegional(
     summary: `${error.name}: ${error.message} (restored ${home}/${standby} ${weights.primary}/${weights.shadow}, standby ${standbyState})`,
     restored: true,
     regionWeights,
-    reason: decision.reason,
+    reason,
     standby: standbyState,
   };
 }
