@@ -148,33 +148,42 @@ class Ctx {
       );
       old = out.Attributes;
     });
-    meterWrite(this.meter, item, old);
+    meterWrite(this.meter, TABLES[table], { item, old, written });
     return written;
   }
 
-  async update(
-    table: TableName,
-    key: Item,
-    update: string,
-    condition: string,
-    names: Record<string, string>,
-    values: Item,
-  ): Promise<boolean> {
-    let after: Item | undefined;
+  /**
+   * Set the given attributes of an existing item (`attribute_exists` of its key, plus `condition`
+   * if given); resolves false when the condition failed. The replaced item comes back at no extra
+   * cost: the meter bills the larger of the two and the index entries the change touched.
+   */
+  async set(table: TableName, key: Item, attributes: Item): Promise<boolean> {
+    const names: Record<string, string> = {};
+    const values: Item = {};
+    const sets = Object.entries(attributes).map(([name, value], i) => {
+      names[`#a${i}`] = name;
+      values[`:a${i}`] = value;
+      return `#a${i} = :a${i}`;
+    });
+    const keyName = TABLES[table].partitionKey.name;
+    let old: Item | undefined;
     const written = await this.conditional(`UpdateItem ${table}`, async () => {
       const out = await this.doc.send(
         new UpdateCommand({
           TableName: this.names[table],
           Key: key,
-          UpdateExpression: update,
-          // Returned at no extra cost: the meter needs the item's size.
-          ReturnValues: 'ALL_NEW',
-          ...conditionParams({ expression: condition, names, values }),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ReturnValues: 'ALL_OLD',
+          ...conditionParams({
+            expression: 'attribute_exists(#key)',
+            names: { ...names, '#key': keyName },
+            values,
+          }),
         }),
       );
-      after = out.Attributes;
+      old = out.Attributes;
     });
-    meterWrite(this.meter, after ?? key);
+    meterWrite(this.meter, TABLES[table], { item: { ...(old ?? key), ...attributes }, old, written });
     return written;
   }
 
@@ -191,7 +200,7 @@ class Ctx {
       );
       old = out.Attributes;
     });
-    meterDelete(this.meter, old);
+    meterDelete(this.meter, TABLES[table], old);
     return deleted;
   }
 
@@ -211,7 +220,7 @@ class Ctx {
     const keyNames = keyAttributes(table);
     const keys = found.map((item) => Object.fromEntries(keyNames.map((k) => [k, item[k]])));
     // Each delete bills its item's size; an unprocessed one is retried until it is processed once.
-    for (const item of found) meterDelete(this.meter, item);
+    for (const item of found) meterDelete(this.meter, TABLES[table], item);
     for (let i = 0; i < keys.length; i += 25) {
       let requests = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
       for (let attempt = 0; requests.length > 0; attempt++) {
@@ -381,14 +390,7 @@ class DynamoWorkloadRepository implements WorkloadRepository {
   async putProfile(workloadId: string, profile: WorkloadProfile): Promise<void> {
     const parsed = parseOrThrow(WorkloadProfile, profile, `profile of workload ${workloadId}`);
     assertItemSize({ pk: workloadId, profile: parsed }, `profile of workload ${workloadId}`);
-    const written = await this.ctx.update(
-      'workloads',
-      { pk: workloadId },
-      'SET #profile = :profile',
-      'attribute_exists(pk)',
-      { '#profile': 'profile' },
-      { ':profile': parsed },
-    );
+    const written = await this.ctx.set('workloads', { pk: workloadId }, { profile: parsed });
     if (!written) throw new NotFoundError(`workload ${workloadId} does not exist`);
   }
 

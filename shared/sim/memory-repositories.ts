@@ -26,6 +26,7 @@ import {
   withFinish,
   withStep,
 } from '../data/records';
+import { TABLES } from '../data/tables';
 import { ConflictError, LeaseHeldError, NotFoundError } from '../errors';
 import { type Meter, noMeter } from '../ports/meter';
 import type {
@@ -193,7 +194,10 @@ class MemoryWorkloadRepository implements WorkloadRepository {
     );
     const item = items.workload(record);
     assertItemSize(item, `workload ${parsed.workloadId}`);
-    meterWrite(this.store.meter, item);
+    meterWrite(this.store.meter, TABLES.workloads, {
+      item,
+      written: !this.store.workloads.has(parsed.workloadId),
+    });
     if (this.store.workloads.has(parsed.workloadId))
       throw new ConflictError(`workload ${parsed.workloadId} already exists`);
     this.store.workloads.set(parsed.workloadId, copy(item));
@@ -220,7 +224,7 @@ class MemoryWorkloadRepository implements WorkloadRepository {
     const stored = this.store.workloads.get(workloadId);
     if (!stored) throw new NotFoundError(`workload ${workloadId} does not exist`);
     const item = { ...stored, profile: copy(parsed) };
-    meterWrite(this.store.meter, item, stored);
+    meterWrite(this.store.meter, TABLES.workloads, { item, old: stored });
     this.store.workloads.set(workloadId, item);
   }
 
@@ -251,7 +255,7 @@ class MemoryWorkloadRepository implements WorkloadRepository {
     );
     const item = items.workload(record);
     assertItemSize(item, `workload ${workloadId}`);
-    meterWrite(this.store.meter, item, stored);
+    meterWrite(this.store.meter, TABLES.workloads, { item, old: stored });
     this.store.workloads.set(workloadId, copy(item));
     return copy(record);
   }
@@ -274,7 +278,7 @@ class MemoryWorkloadRepository implements WorkloadRepository {
   }
 
   async delete(workloadId: string): Promise<void> {
-    meterDelete(this.store.meter, this.store.workloads.get(workloadId));
+    meterDelete(this.store.meter, TABLES.workloads, this.store.workloads.get(workloadId));
     this.store.workloads.delete(workloadId);
   }
 }
@@ -290,7 +294,7 @@ class MemoryPredictionRepository implements PredictionRepository {
     const item = items.predictionHistory(p, this.store.options.predictionTtlMs);
     assertItemSize(item, `prediction ${p.workloadId}/${p.metric} at ${p.generatedAt}`);
     const partition = this.store.predictionPartition(predictionKeys.metricPk(p.workloadId, p.metric));
-    meterWrite(this.store.meter, item, partition.get(item.sk as string));
+    meterWrite(this.store.meter, TABLES.predictions, { item, old: partition.get(item.sk as string) });
     partition.set(item.sk as string, copy(item));
     this.evictExpired(partition);
   }
@@ -347,8 +351,9 @@ class MemoryPredictionRepository implements PredictionRepository {
     assertItemSize(item, `model state ${s.workloadId}/${s.metric}`);
     const partition = this.store.predictionPartition(predictionKeys.metricPk(s.workloadId, s.metric));
     const current = partition.get(predictionKeys.stateSk);
-    meterWrite(this.store.meter, item, current);
-    if (current && typeof current.lastPointMs === 'number' && current.lastPointMs > s.lastPointMs)
+    const newer = typeof current?.lastPointMs === 'number' && current.lastPointMs > s.lastPointMs;
+    meterWrite(this.store.meter, TABLES.predictions, { item, old: current, written: !newer });
+    if (newer)
       throw new ConflictError(
         `model state ${s.workloadId}/${s.metric}: a newer state is stored (this one ends at ${s.lastPointMs})`,
       );
@@ -369,8 +374,9 @@ class MemoryPredictionRepository implements PredictionRepository {
     assertItemSize(item, `contention decision ${d.workloadId}`);
     const partition = this.store.predictionPartition(predictionKeys.workloadPk(d.workloadId));
     const current = partition.get(predictionKeys.decisionSk);
-    meterWrite(this.store.meter, item, current);
-    if (current && typeof current.updatedAt === 'number' && current.updatedAt > d.updatedAt)
+    const newer = typeof current?.updatedAt === 'number' && current.updatedAt > d.updatedAt;
+    meterWrite(this.store.meter, TABLES.predictions, { item, old: current, written: !newer });
+    if (newer)
       throw new ConflictError(
         `contention decision ${d.workloadId}: a newer decision is stored (this one is from ${d.updatedAt})`,
       );
@@ -391,7 +397,9 @@ class MemoryPredictionRepository implements PredictionRepository {
     assertItemSize(item, `regional detector state ${r.workloadId}`);
     const partition = this.store.predictionPartition(predictionKeys.workloadPk(r.workloadId));
     const current = partition.get(predictionKeys.regionalSk);
-    if (current && typeof current.updatedAt === 'number' && current.updatedAt > r.updatedAt)
+    const newer = typeof current?.updatedAt === 'number' && current.updatedAt > r.updatedAt;
+    meterWrite(this.store.meter, TABLES.predictions, { item, old: current, written: !newer });
+    if (newer)
       throw new ConflictError(
         `regional detector state ${r.workloadId}: a newer state is stored (this one is from ${r.updatedAt})`,
       );
@@ -402,6 +410,7 @@ class MemoryPredictionRepository implements PredictionRepository {
     const item = this.store.predictions
       .get(predictionKeys.workloadPk(workloadId))
       ?.get(predictionKeys.regionalSk);
+    meterGet(this.store.meter, item, true);
     return item ? read.regional(item) : undefined;
   }
 }
@@ -415,7 +424,7 @@ class MemorySignalRepository implements SignalRepository {
     const s = parseOrThrow(Signal, signal, 'signal');
     const item = items.signal(s, this.store.options.signalRetentionMs);
     assertItemSize(item, `signal ${s.signalId}`);
-    meterWrite(this.store.meter, item, this.store.signals.get(s.signalId));
+    meterWrite(this.store.meter, TABLES.signals, { item, old: this.store.signals.get(s.signalId) });
     this.store.signals.set(s.signalId, copy(item));
   }
 
@@ -474,7 +483,7 @@ class MemoryOperationRepository implements OperationRepository {
     const item = items.operation(op);
     assertItemSize(item, `operation ${op.operationId}`);
     const existing = this.read(op.operationId);
-    meterWrite(this.store.meter, item);
+    meterWrite(this.store.meter, TABLES.operations, { item, written: !existing });
     if (existing) {
       this.meterRead(op.operationId);
       return existing;
@@ -546,7 +555,10 @@ class MemoryOperationRepository implements OperationRepository {
     );
     const item = items.operation(next);
     assertItemSize(item, `operation ${operationId}`);
-    meterWrite(this.store.meter, item, this.store.operations.get(operationKeys.operationPk(operationId)));
+    meterWrite(this.store.meter, TABLES.operations, {
+      item,
+      old: this.store.operations.get(operationKeys.operationPk(operationId)),
+    });
     this.store.operations.set(operationKeys.operationPk(operationId), copy(item));
     return copy(next);
   }
@@ -592,7 +604,12 @@ class MemoryOperationRepository implements OperationRepository {
     );
     const current = this.liveLease(workloadId);
     const stored = this.store.operations.get(operationKeys.leasePk(workloadId));
-    meterWrite(this.store.meter, items.lease(lease), stored);
+    const held = current !== undefined && current.holder !== holder;
+    meterWrite(this.store.meter, TABLES.operations, {
+      item: items.lease(lease),
+      old: stored,
+      written: !held,
+    });
     if (current && current.holder !== holder) {
       meterGet(this.store.meter, stored, true);
       throw new LeaseHeldError(workloadId, current.holder, current.expiresAt);
@@ -617,11 +634,10 @@ class MemoryOperationRepository implements OperationRepository {
       { ...current, expiresAt: Math.max(current.expiresAt, now + ttlMs) },
       `lease on ${workloadId}`,
     );
-    meterWrite(
-      this.store.meter,
-      items.lease(lease),
-      this.store.operations.get(operationKeys.leasePk(workloadId)),
-    );
+    meterWrite(this.store.meter, TABLES.operations, {
+      item: items.lease(lease),
+      old: this.store.operations.get(operationKeys.leasePk(workloadId)),
+    });
     this.store.operations.set(operationKeys.leasePk(workloadId), copy(items.lease(lease)));
     return lease;
   }
@@ -629,7 +645,7 @@ class MemoryOperationRepository implements OperationRepository {
   async releaseLease(workloadId: string, holder: string): Promise<void> {
     const key = operationKeys.leasePk(workloadId);
     const stored = this.store.operations.get(key);
-    meterDelete(this.store.meter, stored?.holder === holder ? stored : undefined);
+    meterDelete(this.store.meter, TABLES.operations, stored?.holder === holder ? stored : undefined);
     if (stored?.holder === holder) this.store.operations.delete(key);
   }
 
