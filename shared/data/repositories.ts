@@ -153,8 +153,8 @@ class Ctx {
   }
 
   /**
-   * Set the given attributes of an existing item (`attribute_exists` of its key, plus `condition`
-   * if given); resolves false when the condition failed. The replaced item comes back at no extra
+   * Set the given attributes of an existing item (on condition that its key exists); resolves
+   * false when it does not. The replaced item comes back at no extra
    * cost: the meter bills the larger of the two and the index entries the change touched.
    */
   async set(table: TableName, key: Item, attributes: Item): Promise<boolean> {

@@ -194,12 +194,9 @@ class MemoryWorkloadRepository implements WorkloadRepository {
     );
     const item = items.workload(record);
     assertItemSize(item, `workload ${parsed.workloadId}`);
-    meterWrite(this.store.meter, TABLES.workloads, {
-      item,
-      written: !this.store.workloads.has(parsed.workloadId),
-    });
-    if (this.store.workloads.has(parsed.workloadId))
-      throw new ConflictError(`workload ${parsed.workloadId} already exists`);
+    const exists = this.store.workloads.has(parsed.workloadId);
+    meterWrite(this.store.meter, TABLES.workloads, { item, written: !exists });
+    if (exists) throw new ConflictError(`workload ${parsed.workloadId} already exists`);
     this.store.workloads.set(parsed.workloadId, copy(item));
     return copy(record);
   }
@@ -610,7 +607,7 @@ class MemoryOperationRepository implements OperationRepository {
       old: stored,
       written: !held,
     });
-    if (current && current.holder !== holder) {
+    if (held) {
       meterGet(this.store.meter, stored, true);
       throw new LeaseHeldError(workloadId, current.holder, current.expiresAt);
     }
