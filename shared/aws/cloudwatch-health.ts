@@ -6,7 +6,8 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import type { Clock } from '../clock';
 import { ConfigError } from '../errors';
-import type { TargetHealthResult, TargetHealthSource } from '../ports/metrics';
+import { type Meter, noMeter } from '../ports/meter';
+import type { HEALTH_METRICS_PER_READ, TargetHealthResult, TargetHealthSource } from '../ports/metrics';
 import { awsFailure } from './common';
 
 /** `targetgroup/name/id` from a target group ARN (the CloudWatch `TargetGroup` dimension). */
@@ -24,6 +25,9 @@ const QUERIES = [
   { id: 'healthy', metric: 'HealthyHostCount', stat: 'Minimum' },
 ] as const;
 type QueryId = (typeof QUERIES)[number]['id'];
+// The port's count of metrics per read is this list's length (a compile-time check).
+const QUERY_COUNT: typeof HEALTH_METRICS_PER_READ = QUERIES.length;
+void QUERY_COUNT;
 
 /**
  * `TargetHealthSource` from the AWS/ApplicationELB metrics of one target group (dimensions
@@ -45,6 +49,8 @@ export interface CloudWatchTargetHealthOptions {
    * publishing). Used by the regional detector, which must not read a publication delay as an outage.
    */
   newestPublished?: { staleAfterSeconds: number };
+  /** Counts what every request is billed: GetMetricData is billed per metric requested. */
+  meter?: Meter;
 }
 
 /** Each query's datapoints, epoch ms and value. */
@@ -200,7 +206,7 @@ export class CloudWatchTargetHealth implements TargetHealthSource {
 
   private async fetch(queries: MetricDataQuery[], startMs: number, endMs: number, next: string | undefined) {
     try {
-      return await this.client.send(
+      const out = await this.client.send(
         new GetMetricDataCommand({
           MetricDataQueries: queries,
           StartTime: new Date(startMs),
@@ -209,6 +215,11 @@ export class CloudWatchTargetHealth implements TargetHealthSource {
           ...(next ? { NextToken: next } : {}),
         }),
       );
+      // Billed per metric requested, whatever the points returned; a next page asks again.
+      const meter = this.options.meter ?? noMeter;
+      meter.add('cloudwatch.metrics-requested', queries.length);
+      meter.add('cloudwatch.get-metric-data-calls', 1);
+      return out;
     } catch (error) {
       throw awsFailure(error, 'GetMetricData');
     }

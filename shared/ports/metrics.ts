@@ -37,6 +37,12 @@ export type TargetHealthResult =
   | { kind: 'data'; sample: TargetHealthSample }
   | { kind: 'no-data'; reason: string };
 
+/**
+ * Metrics one health read requests: requests, 5xx, p99, unhealthy and healthy hosts, in one
+ * GetMetricData request (which is billed per metric requested).
+ */
+export const HEALTH_METRICS_PER_READ = 5;
+
 /** Reads the metrics a health gate needs for one target group. */
 export interface TargetHealthSource {
   read(

@@ -1,12 +1,13 @@
 import { NotFoundError } from '../errors';
 import type { ComputePool, PoolRole, PoolStatus, ShadowSpec, VersionedPool } from '../ports/compute';
-import type { Meter } from '../ports/meter';
-import type {
-  MetricQuery,
-  MetricQueryResult,
-  MetricsSource,
-  TargetHealthResult,
-  TargetHealthSource,
+import { type Meter, noMeter } from '../ports/meter';
+import {
+  HEALTH_METRICS_PER_READ,
+  type MetricQuery,
+  type MetricQueryResult,
+  type MetricsSource,
+  type TargetHealthResult,
+  type TargetHealthSource,
 } from '../ports/metrics';
 import type { TrafficRouter } from '../ports/traffic';
 import type { TrafficWeights } from '../schemas/operation';
@@ -164,7 +165,10 @@ export class SimMetricsSource implements MetricsSource {
  * that are complete and published. No requests in the window is "no data", never zeros.
  */
 export class SimTargetHealthSource implements TargetHealthSource {
-  constructor(private readonly fleet: SimFleet) {}
+  constructor(
+    private readonly fleet: SimFleet,
+    private readonly meter: Meter = noMeter,
+  ) {}
 
   async read(
     targetGroupArn: string,
@@ -179,6 +183,9 @@ export class SimTargetHealthSource implements TargetHealthSource {
     }
     if (!found) throw new NotFoundError(`no simulated workload has target group ${targetGroupArn}`);
     const { w, role } = found;
+    // The deployed source asks for the five ALB metrics in one GetMetricData request.
+    this.meter.add('cloudwatch.metrics-requested', HEALTH_METRICS_PER_READ);
+    this.meter.add('cloudwatch.get-metric-data-calls', 1);
     const now = this.fleet.now();
     const windowEnd = now - w.metricDelayMs;
     const windowStart = windowEnd - windowSeconds * 1000;
@@ -236,6 +243,6 @@ export function simPorts(
     compute: new SimComputePool(fleet),
     traffic: new SimTrafficRouter(fleet),
     metrics: new SimMetricsSource(fleet, meter),
-    targetHealth: new SimTargetHealthSource(fleet),
+    targetHealth: new SimTargetHealthSource(fleet, meter),
   };
 }

@@ -2,7 +2,9 @@ import { CloudWatchClient, GetMetricDataCommand, type MetricDataResult } from '@
 import { mockClient } from 'aws-sdk-client-mock';
 import { CloudWatchTargetHealth, targetGroupDimension } from '../../../shared/aws/cloudwatch-health';
 import { ManualClock } from '../../../shared/clock';
+import { MemoryMeter } from '../../../shared/cost/meter';
 import { ConfigError, TransientError } from '../../../shared/errors';
+import { HEALTH_METRICS_PER_READ } from '../../../shared/ports/metrics';
 
 const cw = mockClient(CloudWatchClient);
 const TG = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/checkout-shadow/4b1f9e2c3d5a6f70';
@@ -44,6 +46,23 @@ describe('CloudWatchTargetHealth', () => {
       { Name: 'TargetGroup', Value: 'targetgroup/checkout-shadow/4b1f9e2c3d5a6f70' },
       { Name: 'LoadBalancer', Value: LB },
     ]);
+  });
+
+  it('meters every request as the metrics it asked for, a next page asking again', async () => {
+    cw.on(GetMetricDataCommand)
+      .resolvesOnce({ MetricDataResults: [series('requests', [5])], NextToken: 'page-2' })
+      .resolves({ MetricDataResults: [series('healthy', [2])] });
+    const meter = new MemoryMeter();
+    await new CloudWatchTargetHealth(new CloudWatchClient({}), new ManualClock(NOW), { meter }).read(
+      TG,
+      LB,
+      120,
+    );
+    const sent = cw.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input.MetricDataQueries?.length);
+    expect(sent).toEqual([HEALTH_METRICS_PER_READ, HEALTH_METRICS_PER_READ]);
+    const usage = meter.take();
+    expect(usage['cloudwatch.metrics-requested']).toBe(2 * HEALTH_METRICS_PER_READ);
+    expect(usage['cloudwatch.get-metric-data-calls']).toBe(2);
   });
 
   it('sums requests and errors, takes the worst p99 and unhealthy count, the latest healthy count', async () => {

@@ -1,5 +1,7 @@
 import { ManualClock } from '../../../shared/clock';
+import { MemoryMeter } from '../../../shared/cost/meter';
 import { NotReadyError, TransientError } from '../../../shared/errors';
+import { HEALTH_METRICS_PER_READ } from '../../../shared/ports/metrics';
 import { Workload } from '../../../shared/schemas/workload';
 import { SimFleet, simPorts } from '../../../shared/sim';
 import { workloadInput } from '../../helpers/fixtures';
@@ -7,7 +9,7 @@ import { workloadInput } from '../../helpers/fixtures';
 const MIN = 60_000;
 const STEP = 5 * MIN;
 
-function setup() {
+function setup(meter?: MemoryMeter) {
   const workload = Workload.parse(workloadInput());
   const metric = workload.metrics[0];
   if (!metric) throw new Error('fixture has no metric');
@@ -29,7 +31,7 @@ function setup() {
       },
     ],
   });
-  return { workload, metric, fleet, ports: simPorts(fleet) };
+  return { workload, metric, fleet, ports: simPorts(fleet, meter) };
 }
 
 describe('simulated ports', () => {
@@ -108,6 +110,17 @@ describe('simulated ports', () => {
     fresh.fleet.advanceTo(2 * STEP + MIN);
     const idle = await fresh.ports.targetHealth.read(workload.traffic.shadowTargetGroupArn, undefined, 300);
     expect(idle.kind).toBe('no-data');
+  });
+
+  it('meters each target-health read as the metrics the deployed source requests', async () => {
+    const meter = new MemoryMeter();
+    const { workload, fleet, ports } = setup(meter);
+    fleet.advanceTo(2 * STEP + MIN);
+    await ports.targetHealth.read(workload.traffic.primaryTargetGroupArn, undefined, 300);
+    await ports.targetHealth.read(workload.traffic.shadowTargetGroupArn, undefined, 300);
+    const usage = meter.take();
+    expect(usage['cloudwatch.metrics-requested']).toBe(2 * HEALTH_METRICS_PER_READ);
+    expect(usage['cloudwatch.get-metric-data-calls']).toBe(2);
   });
 
   it('throws TransientError on the next n calls of any port when throttled', async () => {
