@@ -23,6 +23,7 @@ import {
   resolveOptions,
   sortSignals,
   stripMeta,
+  unpackModelState,
   withFinish,
   withStep,
 } from '../data/records';
@@ -96,7 +97,25 @@ type Item = Record<string, unknown>;
 const DEFAULT_PAGE = 50;
 const MAX_PAGE = 1_000;
 
-const copy = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+/** A deep copy of a stored value; top-level binary attributes (Uint8Array) are copied as bytes. */
+const copy = <T>(value: T): T => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return JSON.parse(JSON.stringify(value)) as T;
+  let bytes: [string, Uint8Array][] | undefined;
+  let plain: Record<string, unknown> = value as Record<string, unknown>;
+  for (const [key, v] of Object.entries(plain)) {
+    if (!(v instanceof Uint8Array)) continue;
+    if (!bytes) {
+      bytes = [];
+      plain = { ...plain };
+    }
+    bytes.push([key, v.slice()]);
+    delete plain[key];
+  }
+  const out = JSON.parse(JSON.stringify(plain)) as Record<string, unknown>;
+  for (const [key, v] of bytes ?? []) out[key] = v;
+  return out as T;
+};
 
 /**
  * Readers. Only this module writes the store, and it writes items it has just validated and
@@ -108,10 +127,8 @@ const strip = <T>(item: Item, meta: readonly string[]): T => stripMeta(copy(item
 const read = {
   workload: (item: Item) => strip<WorkloadRecord>(item, META.workload),
   prediction: (item: Item) => strip<Prediction>(item, META.prediction),
-  modelState: (item: Item): ModelStateRecord => {
-    const record = strip<Omit<ModelStateRecord, 'state'>>(item, META.modelState);
-    return { ...record, state: JSON.parse(String(item.stateJson)) as unknown };
-  },
+  modelState: (item: Item): ModelStateRecord =>
+    unpackModelState(copy(item), `model state ${String(item.pk)}`) as unknown as ModelStateRecord,
   decision: (item: Item) => strip<ContentionDecisionRecord>(item, META.decision),
   regional: (item: Item) => strip<RegionalDetectorRecord>(item, META.regional),
   signal: (item: Item) => strip<Signal>(item, META.signal),

@@ -2,8 +2,10 @@ import {
   assertItemSize,
   isExpired,
   itemSize,
+  items,
   MAX_ITEM_BYTES,
   predictionKeys,
+  records,
   resolveOptions,
   ttlSeconds,
   valueSize,
@@ -45,6 +47,54 @@ describe('item size (as DynamoDB counts it)', () => {
     expect(() => assertItemSize(tooBig, 'workload w')).toThrow(
       `workload w would be ${MAX_ITEM_BYTES + 1} bytes`,
     );
+  });
+});
+
+describe('model state items', () => {
+  // A state shaped like the engine's: arrays of full-precision floats under repeated keys.
+  const wave = (n: number, phase: number) =>
+    Array.from({ length: n }, (_, i) => 100 + 40 * Math.sin(i / 9 + phase));
+  const record = {
+    workloadId: 'checkout',
+    metric: 'requests',
+    lastPointMs: 1_700_000_000_000,
+    fittedAt: 1_699_990_000_000,
+    state: {
+      profile: wave(288, 0),
+      models: [0, 1, 2].map((k) => ({ level: 1 / 3 + k, recent: wave(48, k) })),
+    },
+  };
+
+  it('stores the body compressed in one binary attribute, keys and condition fields plain', () => {
+    const item = items.modelState(record);
+    expect(Object.keys(item).sort()).toEqual([
+      'fittedAt',
+      'lastPointMs',
+      'metric',
+      'pk',
+      'sk',
+      'stateBr',
+      'workloadId',
+    ]);
+    expect(item.stateBr).toBeInstanceOf(Uint8Array);
+    const asText = itemSize({ ...item, stateBr: JSON.stringify({ state: record.state }) });
+    expect(itemSize(item)).toBeLessThan(asText / 2);
+    expect(records.modelState(item)).toEqual(record);
+  });
+
+  it('reads an item written before the body was compressed', () => {
+    const { state, ...rest } = record;
+    const legacy = { pk: 'x', sk: 'state', ...rest, stateJson: JSON.stringify(state) };
+    expect(records.modelState(legacy)).toEqual(record);
+  });
+
+  it.each([
+    ['a body that is not Brotli', { stateBr: Uint8Array.from([1, 2, 3]) }, 'stateBr'],
+    ['legacy text that is not JSON', { stateJson: '{' }, 'stateJson'],
+  ])('refuses %s, naming the field', (_what, body, field) => {
+    const item = { pk: 'm#checkout#requests', sk: 'state', ...record, state: undefined, ...body };
+    expect(() => records.modelState(item)).toThrow(ValidationError);
+    expect(() => records.modelState(item)).toThrow(field);
   });
 });
 
