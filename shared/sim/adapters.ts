@@ -161,8 +161,10 @@ export class SimMetricsSource implements MetricsSource {
 }
 
 /**
- * Health-gate metrics per target group, from the steps overlapping [now - delay - window, now - delay)
- * that are complete and published. No requests in the window is "no data", never zeros.
+ * Health-gate metrics per target group, from the samples in [now - delay - window, now - delay)
+ * that are complete and published: one-minute samples, as ALB publishes them (the fleet keeps them
+ * inside steps longer than a minute), else the fleet's steps. No requests in the window is
+ * "no data", never zeros.
  */
 export class SimTargetHealthSource implements TargetHealthSource {
   constructor(
@@ -189,12 +191,14 @@ export class SimTargetHealthSource implements TargetHealthSource {
     const now = this.fleet.now();
     const windowEnd = now - w.metricDelayMs;
     const windowStart = windowEnd - windowSeconds * 1000;
-    const h = w.history;
-    const step = this.fleet.stepMs;
+    // ALB publishes per minute: a fleet stepping in longer steps keeps minute samples for this.
+    const fine = w.minutes.t.length > 0;
+    const h = fine ? w.minutes : w.history;
+    const step = fine ? 60_000 : this.fleet.stepMs;
     let requests = 0;
     let errors = 0;
     let p99: number | undefined;
-    for (let i = h.length - 1; i >= 0; i--) {
+    for (let i = h.t.length - 1; i >= 0; i--) {
       const t = h.t[i] as number;
       if (t + step <= windowStart) break;
       if (t + step > windowEnd) continue;

@@ -211,6 +211,19 @@ export class FleetHistory {
   }
 }
 
+/** ALB-style one-minute samples inside steps longer than a minute (what a health gate reads). */
+export class MinuteLog {
+  readonly t: number[] = [];
+  readonly requestsPrimary: number[] = [];
+  readonly requestsShadow: number[] = [];
+  readonly errorsPrimary: number[] = [];
+  readonly errorsShadow: number[] = [];
+  readonly p99Primary: number[] = [];
+  readonly p99Shadow: number[] = [];
+  /** Step integrals (ready unit-ms per pool, shadow share-ms) at the last minute closed. */
+  mark = { readyP: 0, readyS: 0, share: 0 };
+}
+
 export class SimWorkload {
   readonly id: string;
   readonly trace: DemandTrace;
@@ -223,6 +236,7 @@ export class SimWorkload {
   readonly primary: SimPool;
   readonly shadow: SimPool;
   readonly history = new FleetHistory();
+  readonly minutes = new MinuteLog();
   workload: Workload | undefined;
   weights: TrafficWeights = { primary: 100, shadow: 0 };
   gateErrorRate = 0;
@@ -270,6 +284,8 @@ export interface SimFleetOptions {
   workloads: readonly SimWorkloadOptions[];
 }
 
+const MINUTE_MS = 60_000;
+
 /** p99 latency of a pool at utilisation rho (requests / capacity at 100%): flat, then a knee past ~80%. */
 export function p99Latency(baseMs: number, rho: number): number {
   if (!Number.isFinite(rho)) return 60_000;
@@ -284,6 +300,7 @@ export class SimFleet {
   /** The version each pool runs, by `workloadId/role` (deploy-time branching). */
   private readonly versions = new Map<string, string>();
   private stepStartMs: number;
+  private minuteStartMs: number;
   private throttleLeft = 0;
 
   constructor(options: SimFleetOptions) {
@@ -292,6 +309,7 @@ export class SimFleet {
     this.clock = options.clock;
     this.stepMs = options.stepMs ?? first.trace.intervalMs;
     this.stepStartMs = options.clock.now();
+    this.minuteStartMs = this.stepStartMs;
     for (const w of options.workloads) this.addWorkload(w);
   }
 
@@ -462,16 +480,57 @@ export class SimFleet {
     return { ...this.get(workloadId).weights };
   }
 
-  /** Advance to `ms`, closing every step boundary on the way. */
+  /** Advance to `ms`, closing every minute and step boundary on the way. */
   advanceTo(ms: number): void {
     if (ms < this.clock.now()) throw new ValidationError(`cannot move the simulated clock back to ${ms}`);
-    while (this.stepStartMs + this.stepMs <= ms) {
-      const end = this.stepStartMs + this.stepMs;
+    const fine = this.stepMs > MINUTE_MS && this.stepMs % MINUTE_MS === 0;
+    for (;;) {
+      const stepEnd = this.stepStartMs + this.stepMs;
+      const minuteEnd = fine ? this.minuteStartMs + MINUTE_MS : Number.POSITIVE_INFINITY;
+      const end = Math.min(stepEnd, minuteEnd);
+      if (end > ms) break;
       this.clock.set(end);
-      for (const w of this.workloads.values()) this.closeStep(w, this.stepStartMs, end);
-      this.stepStartMs = end;
+      if (end === minuteEnd) {
+        for (const w of this.workloads.values()) this.closeMinute(w, this.minuteStartMs, end);
+        this.minuteStartMs = end;
+      }
+      if (end === stepEnd) {
+        for (const w of this.workloads.values()) this.closeStep(w, this.stepStartMs, end);
+        this.stepStartMs = end;
+        this.minuteStartMs = end;
+      }
     }
     this.clock.set(ms);
+  }
+
+  /**
+   * One ALB minute inside a longer step: demand spread evenly over the step, ready capacity and
+   * the shadow share integrated over the minute, errors and p99 as `closeStep` computes them.
+   */
+  private closeMinute(w: SimWorkload, start: number, end: number): void {
+    w.primary.accrue(end);
+    w.shadow.accrue(end);
+    w.accrueWeights(end);
+    const span = end - start;
+    const m = w.minutes;
+    const readyP = (w.primary.readyUnitMs - m.mark.readyP) / span;
+    const readyS = (w.shadow.readyUnitMs - m.mark.readyS) / span;
+    const share = (w.shadowShareMs - m.mark.share) / span;
+    m.mark = { readyP: w.primary.readyUnitMs, readyS: w.shadow.readyUnitMs, share: w.shadowShareMs };
+    const perStep = span / this.stepMs;
+    const demand = w.demandAt(this.stepStartMs) * perStep;
+    const reqP = demand * (1 - share);
+    const reqS = demand * share;
+    const capP = readyP * w.unitCapacity * perStep;
+    const capS = readyS * w.unitCapacity * perStep;
+    const unservedS = Math.max(0, reqS - capS);
+    m.t.push(start);
+    m.requestsPrimary.push(reqP);
+    m.requestsShadow.push(reqS);
+    m.errorsPrimary.push(Math.max(0, reqP - capP));
+    m.errorsShadow.push(unservedS + (reqS - unservedS) * w.gateErrorRate);
+    m.p99Primary.push(reqP > 0 ? p99Latency(w.baseLatencyMs, capP > 0 ? reqP / capP : Infinity) : Number.NaN);
+    m.p99Shadow.push(reqS > 0 ? p99Latency(w.baseLatencyMs, capS > 0 ? reqS / capS : Infinity) : Number.NaN);
   }
 
   /** Advance to the end of the step in progress. */
@@ -515,6 +574,7 @@ export class SimFleet {
     w.primary.resetIntegrals();
     w.shadow.resetIntegrals();
     w.shadowShareMs = 0;
+    w.minutes.mark = { readyP: 0, readyS: 0, share: 0 };
   }
 
   /** Index range [from, to) of completed steps whose samples are visible at `nowMs` (metric delay). */

@@ -112,6 +112,25 @@ describe('simulated ports', () => {
     expect(idle.kind).toBe('no-data');
   });
 
+  it('publishes ALB minutes inside a 5-minute step: a gate two minutes after a shift sees it', async () => {
+    const { workload, fleet, ports } = setup();
+    await ports.compute.ensureShadow(workload, { units: 3 });
+    fleet.advanceTo(STEP);
+    await ports.traffic.setWeights(workload, { primary: 50, shadow: 50 });
+    // Shift at 5:00; at 7:00 the 5:00-6:00 minute is complete and published (1-minute delay).
+    fleet.advanceTo(STEP + 2 * MIN);
+    const shadow = await ports.targetHealth.read(workload.traffic.shadowTargetGroupArn, undefined, 60);
+    // 50 per 5-minute step = 10 a minute, half of it on the shadow (3 units serve 6 a minute).
+    expect(shadow).toMatchObject({
+      kind: 'data',
+      sample: { requestCount: 5, errors5xx: 0, healthyHosts: 3 },
+    });
+    // The minute before the shift, published at 6:00, had none.
+    fleet.advanceTo(STEP + 3 * MIN);
+    const window = await ports.targetHealth.read(workload.traffic.shadowTargetGroupArn, undefined, 180);
+    expect(window).toMatchObject({ kind: 'data', sample: { requestCount: 10 } });
+  });
+
   it('meters each target-health read as the metrics the deployed source requests', async () => {
     const meter = new MemoryMeter();
     const { workload, fleet, ports } = setup(meter);
