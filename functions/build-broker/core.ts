@@ -4,7 +4,7 @@ import { type Allocation, allocate, type BrokerComponent } from '../../shared/bu
 import { absorbRun, newProfileState, predictStage } from '../../shared/builds/predictor';
 import { COMPUTE_TYPES, type ComputeTypeName, codeBuildType, pricesFor } from '../../shared/builds/prices';
 import { REFERENCE_VCPU, runtimeSeconds, workDone } from '../../shared/builds/speedup';
-import { sizedBuildRequest } from '../../shared/builds/start';
+import { runOfBuild, sizedBuildRequest } from '../../shared/builds/start';
 import type { Clock } from '../../shared/clock';
 import type {
   AllocationRecord,
@@ -134,6 +134,8 @@ function stageOf(input: z.infer<typeof BrokerInput>, config: BrokerConfig): Stag
   }
   if (input.detail['build-status'] !== 'IN_PROGRESS')
     return `build status ${input.detail['build-status']} is not a start`;
+  const run = runOfBuild(input.detail['additional-information']?.environment?.['environment-variables']);
+  if (run) return `started by the broker for ${run.pipeline}/${run.stage}/${run.runId}, allocated then`;
   const stage = input.detail['project-name'];
   return {
     pipeline: STANDALONE_CODEBUILD,
@@ -379,7 +381,13 @@ export async function feedback(event: unknown, deps: BrokerDeps): Promise<Feedba
   const phases = d['additional-information']?.phases ?? [];
   const seconds = phases.reduce((s, ph) => s + (ph['duration-in-seconds'] ?? 0), 0);
   if (!(seconds > 0)) return { action: 'skipped', reason: 'the event carries no phase durations' };
-  const alloc = await deps.store.getAllocation(STANDALONE_CODEBUILD, d['project-name'], d['build-id']);
+  // A build the starter started belongs to the run it was sized for, not to the project alone.
+  const run = runOfBuild(d['additional-information']?.environment?.['environment-variables']) ?? {
+    pipeline: STANDALONE_CODEBUILD,
+    stage: d['project-name'],
+    runId: d['build-id'],
+  };
+  const alloc = await deps.store.getAllocation(run.pipeline, run.stage, run.runId);
   const vcpu =
     VCPU_OF[d['additional-information']?.environment?.['compute-type'] ?? ''] ??
     alloc?.allocation.vcpu ??
@@ -387,9 +395,9 @@ export async function feedback(event: unknown, deps: BrokerDeps): Promise<Feedba
   const p = alloc?.parallelFraction ?? deps.config.parallelFraction;
   return absorb(
     deps,
-    STANDALONE_CODEBUILD,
-    d['project-name'],
-    d['build-id'],
+    run.pipeline,
+    run.stage,
+    run.runId,
     alloc?.startedAt ?? time - seconds * 1000,
     workDone(seconds, p, vcpu),
   );

@@ -23,6 +23,28 @@ export function buildToken(pipeline: string, stage: string, runId: string): stri
   return `shadowscale-${digest.slice(0, 48)}`;
 }
 
+/**
+ * Variables the broker adds to every build it starts, naming the run it was sized for. CodeBuild
+ * repeats a build's plaintext variables in its state-change events, so the end of the build is
+ * absorbed into that run's stage profile, and its start is not allocated a second time.
+ */
+export const RUN_VARIABLES = {
+  pipeline: 'SHADOWSCALE_PIPELINE',
+  stage: 'SHADOWSCALE_STAGE',
+  runId: 'SHADOWSCALE_RUN_ID',
+} as const;
+
+/** The run a build was started for, from its environment variables; undefined for other builds. */
+export function runOfBuild(
+  variables: readonly { name?: string; value?: string }[] | undefined,
+): { pipeline: string; stage: string; runId: string } | undefined {
+  const get = (name: string) => variables?.find((v) => v.name === name)?.value;
+  const pipeline = get(RUN_VARIABLES.pipeline);
+  const stage = get(RUN_VARIABLES.stage);
+  const runId = get(RUN_VARIABLES.runId);
+  return pipeline && stage && runId ? { pipeline, stage, runId } : undefined;
+}
+
 /** The StartBuild request for a run's allocation. ConfigError when the allocation is not a CodeBuild size. */
 export function sizedBuildRequest(
   allocation: Allocation,
@@ -46,6 +68,11 @@ export function sizedBuildRequest(
     environmentType: SIZED_ENVIRONMENT_TYPE,
     idempotencyToken: buildToken(run.pipeline, run.stage, run.runId),
     ...(run.sourceVersion !== undefined ? { sourceVersion: run.sourceVersion } : {}),
-    environmentVariables: run.environmentVariables,
+    environmentVariables: [
+      ...run.environmentVariables.filter((v) => !Object.values<string>(RUN_VARIABLES).includes(v.name)),
+      { name: RUN_VARIABLES.pipeline, value: run.pipeline, type: 'PLAINTEXT' },
+      { name: RUN_VARIABLES.stage, value: run.stage, type: 'PLAINTEXT' },
+      { name: RUN_VARIABLES.runId, value: run.runId, type: 'PLAINTEXT' },
+    ],
   };
 }

@@ -56,7 +56,15 @@ export const CodeBuildStateEvent = z.object({
     'build-id': z.string().min(1),
     'additional-information': z
       .object({
-        environment: z.object({ 'compute-type': z.string() }).partial().optional(),
+        environment: z
+          .object({
+            'compute-type': z.string(),
+            'environment-variables': z.array(
+              z.object({ name: z.string(), value: z.string().optional(), type: z.string().optional() }),
+            ),
+          })
+          .partial()
+          .optional(),
         phases: z.array(phase).optional(),
       })
       .optional(),

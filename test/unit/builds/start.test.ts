@@ -1,4 +1,4 @@
-import { brokerConfigFromEnv, startSizedBuild } from '../../../functions/build-broker/core';
+import { brokerConfigFromEnv, decide, feedback, startSizedBuild } from '../../../functions/build-broker/core';
 import { buildToken } from '../../../shared/builds/start';
 import { ManualClock } from '../../../shared/clock';
 import { NotFoundError, TransientError, ValidationError } from '../../../shared/errors';
@@ -36,7 +36,12 @@ describe('startSizedBuild (direct invocation)', () => {
       environmentType: 'LINUX_CONTAINER',
       idempotencyToken: buildToken('checkout', 'Test', request.runId),
       sourceVersion: 'abc123',
-      environmentVariables: [{ name: 'SUITE', value: 'integration', type: 'PLAINTEXT' }],
+      environmentVariables: [
+        { name: 'SUITE', value: 'integration', type: 'PLAINTEXT' },
+        { name: 'SHADOWSCALE_PIPELINE', value: 'checkout', type: 'PLAINTEXT' },
+        { name: 'SHADOWSCALE_STAGE', value: 'Test', type: 'PLAINTEXT' },
+        { name: 'SHADOWSCALE_RUN_ID', value: request.runId, type: 'PLAINTEXT' },
+      ],
     });
     expect(result.buildId).toBe(build?.id);
     const recorded = await store.getAllocation('checkout', 'Test', request.runId);
@@ -114,5 +119,51 @@ describe('startSizedBuild (direct invocation)', () => {
     expect((thrown as Error).message).toContain(field);
     expect((thrown as Error).message).toContain(value);
     expect(starter.builds).toHaveLength(0);
+  });
+
+  it('does not allocate the started build again on its start event, and learns the run from its end', async () => {
+    // Prepare: the state-change events CodeBuild sends for the build, with its variables.
+    const { store, starter, deps } = setup();
+    const started = await startSizedBuild(request, deps);
+    const variables = (starter.builds[0]?.environmentVariables ?? []).map((v) => ({ ...v }));
+    const event = (status: string, phases: { 'phase-type': string; 'duration-in-seconds': number }[]) => ({
+      version: '0',
+      id: `evt-${status}`,
+      'detail-type': 'CodeBuild Build State Change',
+      source: 'aws.codebuild',
+      account: '123456789012',
+      time: '2026-03-02T10:20:00Z',
+      region: 'us-east-1',
+      resources: [],
+      detail: {
+        'build-status': status,
+        'project-name': 'checkout-tests',
+        'build-id': started.buildId,
+        'additional-information': {
+          environment: { 'compute-type': started.computeType, 'environment-variables': variables },
+          phases,
+        },
+      },
+    });
+    // Act
+    const onStart = await decide(event('IN_PROGRESS', []), deps);
+    const onEnd = await feedback(
+      event('SUCCEEDED', [{ 'phase-type': 'BUILD', 'duration-in-seconds': 300 }]),
+      deps,
+    );
+    // Assess
+    expect(onStart).toMatchObject({
+      action: 'skipped',
+      reason: expect.stringContaining('started by the broker'),
+    });
+    expect(await store.getAllocation('codebuild', 'checkout-tests', started.buildId)).toBeUndefined();
+    expect(onEnd).toMatchObject({
+      action: 'absorbed',
+      pipeline: 'checkout',
+      stage: 'Test',
+      runId: request.runId,
+    });
+    expect((await store.getProfile('checkout', 'Test'))?.state.runs).toBe(1);
+    expect(await store.getProfile('codebuild', 'checkout-tests')).toBeUndefined();
   });
 });
