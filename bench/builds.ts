@@ -636,6 +636,70 @@ export function formatBuilds(b: BuildsBench): string {
 
 const COLORS = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2'];
 
+/** The pool-size frontier: cost vs p95 queue per family, and the equal-cost comparison. */
+function frontierSection(b: BuildsBench): string[] {
+  const fr = b.frontier;
+  if (!fr) return [];
+  const color = { broker: '#d62728', fixed: '#2ca02c', reactive: '#9467bd' } as const;
+  const line = (family: FrontierPoint['family'], name: string, filter: (p: FrontierPoint) => boolean) => ({
+    name,
+    color: color[family],
+    points: fr.points
+      .filter((p) => p.family === family && filter(p))
+      .map((p) => ({ x: p.costUsd, y: p.p95QueueSeconds }))
+      .sort((a, c) => a.x - c.x),
+    dashed: family === 'reactive',
+  });
+  const pair = (label: string, x: EqualCostPair | null) =>
+    x
+      ? [
+          label,
+          x.broker.policy,
+          f(x.broker.costUsd, 0),
+          f(x.broker.p95QueueSeconds, 0),
+          x.reactive.policy,
+          f(x.reactive.costUsd, 0),
+          f(x.reactive.p95QueueSeconds, 0),
+          f(x.ratio, 3),
+        ]
+      : [label, '-', '-', '-', '-', '-', '-', '-'];
+  return [
+    '<h2>Pool-size frontier</h2>',
+    `<p class="muted">${escapeHtml(b.model.notes.find((n) => n.startsWith('Pool-size frontier')) ?? '')}</p>`,
+    scatterChart({
+      id: 'frontier',
+      title: 'Cost vs p95 queue as each policy buys a larger pool (lower-left is better)',
+      xLabel: 'cost (USD)',
+      yLabel: 'p95 queue (s)',
+      points: fr.points.map((p) => ({
+        x: p.costUsd,
+        y: p.p95QueueSeconds,
+        label: `${p.policy}: $${f(p.costUsd, 0)}, p95 queue ${f(p.p95QueueSeconds, 0)} s`,
+        color: color[p.family],
+        tag: p.family,
+      })),
+      lines: [
+        line('broker', 'broker, static pools', () => true),
+        line('fixed', 'fixed size, static pools', () => true),
+        line('reactive', 'reactive@0.3 on floors', (p) => p.policy.startsWith('reactive@0.3 floor')),
+      ],
+    }),
+    table(
+      [
+        'broker point',
+        'broker',
+        'cost USD',
+        'p95 s',
+        'reactive best at ≤ cost',
+        'cost USD',
+        'p95 s',
+        'ratio',
+      ],
+      [pair('best', fr.vsReactive.best), pair('worst', fr.vsReactive.worst)],
+    ),
+  ];
+}
+
 export function renderBuildsReport(b: BuildsBench, charts: ChartData): string {
   const s = b.summary;
   const cards = [
@@ -705,6 +769,7 @@ export function renderBuildsReport(b: BuildsBench, charts: ChartData): string {
         f(p.deadlineMet * 100, 1),
       ]),
     ),
+    ...frontierSection(b),
     '<h2>Other replay settings (broker vs fixed)</h2>',
     table(
       ['setting', 'fixed size', 'cost vs fixed', 'p95 queue vs fixed', 'deadlines met'],
