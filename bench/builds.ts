@@ -63,7 +63,17 @@ export interface BuildsBench {
     coverage80: number;
     cost_vs_fixed: number;
     p95_queue_vs_fixed: number;
+    /**
+     * The broker's best ratio along the pool-size frontier against reactive's best p95 at equal or
+     * lower cost (`frontier.vsReactive.best`); at the mean-demand pools when there is no frontier.
+     */
     p95_queue_vs_reactive_at_equal_cost: number;
+    /** The same, at the broker's worst frontier point. */
+    p95_queue_vs_reactive_at_equal_cost_worst: number | null;
+    /** The earlier figure: at the mean-demand pools, reactive interpolated at the broker's cost. */
+    p95_queue_vs_reactive_at_mean_demand_pools: number;
+    /** Cheapest broker pool over cheapest fixed pool at the lowest p95 both reach. */
+    cost_vs_fixed_at_equal_p95: number | null;
     seconds: number;
     cpu_seconds: number;
     seconds_with_sensitivity: number;
@@ -85,6 +95,7 @@ export interface BuildsBench {
   stages: StageAccuracy[];
   policies: PolicyRow[];
   reactiveAtEqualCost: { p95QueueSeconds: number; bracket: [string, string] | null };
+  frontier: FrontierResult | null;
   broker: { fallbacks: Record<string, number>; adjustments: number };
   /** The other replay settings, for comparison with the primary one. */
   sensitivity: {
@@ -138,6 +149,8 @@ export interface Scenario {
   deadlineFactor: number;
   /** `own`: every policy's pool at its own mean demand; `shared`: the broker gets the fixed size's pool. */
   brokerPool: 'own' | 'shared';
+  /** Sweep each policy's pool size (the cost/p95 frontier) and compare at equal cost along it. */
+  frontier?: boolean;
 }
 
 /**
@@ -149,7 +162,7 @@ export interface Scenario {
  * earlier pool rule (the broker given the fixed size's pool) as the earlier baseline.
  */
 export const SCENARIOS: readonly Scenario[] = [
-  { name: 'primary: SLA = median, own pools', deadlineFactor: 1, brokerPool: 'own' },
+  { name: 'primary: SLA = median, own pools', deadlineFactor: 1, brokerPool: 'own', frontier: true },
   { name: 'SLA = 1.25 × median, own pools', deadlineFactor: 1.25, brokerPool: 'own' },
   {
     name: 'earlier baseline: SLA = 1.25 × median, broker on the fixed pool',
@@ -168,6 +181,44 @@ export interface ScenarioResult {
   costVsFixed: number;
   p95QueueVsFixed: number;
   p95QueueVsReactiveAtEqualCost: number;
+  frontier?: FrontierResult;
+}
+
+/**
+ * Pool sizes swept for the frontier, as multiples of each policy's own mean concurrent vCPU
+ * demand (rounded up to whole agents): a static reserved pool for the fixed size and the broker,
+ * and the same multiples as a reserved floor under target tracking for reactive (whose sweep
+ * without a floor is kept too). Every policy gets the same multiples of its own demand.
+ */
+export const POOL_MULTIPLIERS = [1, 2, 4, 6, 8, 10, 12] as const;
+/** Targets tracked above each reactive floor: the two ends of the reactive sweep. */
+export const FLOOR_TARGETS = [0.3, 0.9] as const;
+
+export interface FrontierPoint {
+  family: 'fixed' | 'reactive' | 'broker';
+  policy: string;
+  costUsd: number;
+  p95QueueSeconds: number;
+  /** Share of runs that started on demand after the provisioning delay (or queued). */
+  queuedShare: number;
+}
+
+export interface FrontierResult {
+  points: FrontierPoint[];
+  /**
+   * Along the broker's frontier, against reactive's best p95 at equal or lower cost (any reactive
+   * point whose cost is at most the broker point's): the lowest ratio (`best`: the broker's best
+   * operating point) and the highest (`worst`). Null when no reactive point is that cheap.
+   */
+  vsReactive: { best: EqualCostPair | null; worst: EqualCostPair | null };
+  /** The cheapest broker and fixed points whose p95 is the lowest either reaches, and their cost ratio. */
+  atEqualP95: { p95QueueSeconds: number; broker: string; fixed: string; costVsFixed: number } | null;
+}
+
+export interface EqualCostPair {
+  ratio: number;
+  broker: FrontierPoint;
+  reactive: FrontierPoint;
 }
 
 interface ReplayContext {
@@ -218,6 +269,35 @@ function runScenario(ctx: ReplayContext, sc: Scenario, progress: Progress): Scen
   const brokerRow = row(broker.result);
   const equal = atEqualCost(reactive, brokerRow.costUsd);
   const q = (x: number) => Math.max(QUEUE_FLOOR_SECONDS, x);
+  const frontier = sc.frontier
+    ? frontierOf(
+        (m) =>
+          point(
+            'broker',
+            `broker pool ×${m}`,
+            replayBroker(runs, dl, options(scaled(brokerPool, m, smallest)), undefined, predictions).result,
+          ),
+        (m) =>
+          point(
+            'fixed',
+            `fixed pool ×${m}`,
+            replayFixed(runs, dl, options(scaled(fixedPool, m, fixed.vcpu))),
+          ),
+        (m, t) => {
+          const floor = scaled(fixedPool, m, fixed.vcpu);
+          const o = { ...options(fixedPool), poolFloorVcpu: (p: string) => floor[p] ?? fixed.vcpu };
+          return point('reactive', `reactive@${t} floor ×${m}`, replayReactive(runs, dl, o, t));
+        },
+        reactive.map((r) => ({
+          family: 'reactive' as const,
+          policy: r.policy,
+          costUsd: r.costUsd,
+          p95QueueSeconds: r.p95QueueSeconds,
+          queuedShare: Number.NaN,
+        })),
+        (i, n) => progress(`${sc.name}: pool-size frontier`, i, n),
+      )
+    : undefined;
   return {
     scenario: sc,
     fixedType,
@@ -228,6 +308,83 @@ function runScenario(ctx: ReplayContext, sc: Scenario, progress: Progress): Scen
     costVsFixed: round(brokerRow.costUsd / fixedResult.costUsd),
     p95QueueVsFixed: round(q(brokerRow.p95QueueSeconds) / q(fixedResult.p95QueueSeconds)),
     p95QueueVsReactiveAtEqualCost: round(q(brokerRow.p95QueueSeconds) / q(equal.p95QueueSeconds)),
+    ...(frontier ? { frontier } : {}),
+  };
+}
+
+/** A pool of `m` times `pool` per pipeline, in whole agents of `unit` vCPUs. */
+function scaled(pool: Readonly<Record<string, number>>, m: number, unit: number): Record<string, number> {
+  return Object.fromEntries(Object.entries(pool).map(([k, v]) => [k, Math.ceil((v * m) / unit) * unit]));
+}
+
+function point(family: FrontierPoint['family'], policy: string, r: PolicyResult): FrontierPoint {
+  return {
+    family,
+    policy,
+    costUsd: r.costUsd,
+    p95QueueSeconds: p95(r.queueSeconds),
+    queuedShare: r.runs > 0 ? r.queueSeconds.filter((x) => x > 0).length / r.runs : 0,
+  };
+}
+
+function frontierOf(
+  broker: (m: number) => FrontierPoint,
+  fixed: (m: number) => FrontierPoint,
+  reactive: (m: number, target: number) => FrontierPoint,
+  reactiveSweep: readonly FrontierPoint[],
+  progress: (done: number, total: number) => void,
+): FrontierResult {
+  const points: FrontierPoint[] = [...reactiveSweep];
+  POOL_MULTIPLIERS.forEach((m, i) => {
+    progress(i, POOL_MULTIPLIERS.length);
+    points.push(broker(m), fixed(m), ...FLOOR_TARGETS.map((t) => reactive(m, t)));
+  });
+  return { points, vsReactive: compareAtEqualCost(points), atEqualP95: costAtEqualP95(points) };
+}
+
+/**
+ * Each broker point against reactive's best p95 among its points that cost no more: reactive gets
+ * every setting of its sweep and of its floors, the broker only its static pools.
+ */
+export function compareAtEqualCost(points: readonly FrontierPoint[]): FrontierResult['vsReactive'] {
+  const q = (x: number) => Math.max(QUEUE_FLOOR_SECONDS, x);
+  const reactive = points.filter((p) => p.family === 'reactive');
+  let best: EqualCostPair | null = null;
+  let worst: EqualCostPair | null = null;
+  for (const b of points.filter((p) => p.family === 'broker')) {
+    const cheaper = reactive.filter((r) => r.costUsd <= b.costUsd);
+    if (cheaper.length === 0) continue;
+    // Reactive's best p95 at that cost; among equals the costliest, the nearest in cost.
+    const r = cheaper.reduce((x, y) =>
+      y.p95QueueSeconds < x.p95QueueSeconds ||
+      (y.p95QueueSeconds === x.p95QueueSeconds && y.costUsd > x.costUsd)
+        ? y
+        : x,
+    );
+    const pair = { ratio: round(q(b.p95QueueSeconds) / q(r.p95QueueSeconds)), broker: b, reactive: r };
+    if (!best || pair.ratio < best.ratio) best = pair;
+    if (!worst || pair.ratio > worst.ratio) worst = pair;
+  }
+  return { best, worst };
+}
+
+/** The cheapest broker and fixed pools reaching the lowest p95 both reach. */
+function costAtEqualP95(points: readonly FrontierPoint[]): FrontierResult['atEqualP95'] {
+  const cheapestAt = (family: FrontierPoint['family'], p95q: number) =>
+    points
+      .filter((p) => p.family === family && p.p95QueueSeconds <= p95q)
+      .reduce<FrontierPoint | undefined>((x, y) => (!x || y.costUsd < x.costUsd ? y : x), undefined);
+  const lowest = (family: FrontierPoint['family']) =>
+    Math.min(...points.filter((p) => p.family === family).map((p) => p.p95QueueSeconds));
+  const level = Math.max(lowest('broker'), lowest('fixed'));
+  const b = cheapestAt('broker', level);
+  const f = cheapestAt('fixed', level);
+  if (!b || !f) return null;
+  return {
+    p95QueueSeconds: level,
+    broker: b.policy,
+    fixed: f.policy,
+    costVsFixed: round(b.costUsd / f.costUsd),
   };
 }
 
@@ -273,7 +430,11 @@ export function runBuildsBench(
       coverage80: round(covN > 0 ? covered / covN : 0),
       cost_vs_fixed: primary.costVsFixed,
       p95_queue_vs_fixed: primary.p95QueueVsFixed,
-      p95_queue_vs_reactive_at_equal_cost: primary.p95QueueVsReactiveAtEqualCost,
+      p95_queue_vs_reactive_at_equal_cost:
+        primary.frontier?.vsReactive.best?.ratio ?? primary.p95QueueVsReactiveAtEqualCost,
+      p95_queue_vs_reactive_at_equal_cost_worst: primary.frontier?.vsReactive.worst?.ratio ?? null,
+      p95_queue_vs_reactive_at_mean_demand_pools: primary.p95QueueVsReactiveAtEqualCost,
+      cost_vs_fixed_at_equal_p95: primary.frontier?.atEqualP95?.costVsFixed ?? null,
       // The predictor pass and the primary setting's replays; the other settings come after.
       seconds: round(primarySeconds),
       // CPU time of this process over the same span: the wall clock includes waiting for a shared core.
@@ -297,11 +458,13 @@ export function runBuildsBench(
         `p per stage from TravisTorrent log phases (test time / logged build time), shrunk to the pooled median; stages without phase logs use the pooled ${round(pfit.pooled)}.`,
         'Prices: shared/builds/prices.ts (us-east-1); its header says which figures were checked against which page and which were not.',
         'Reserved pools: each policy at its own mean concurrent vCPU demand (fixed and reactive: the fixed size; broker: its own allocations replayed with everything on demand).',
+        `Pool-size frontier: each policy again at ${POOL_MULTIPLIERS.join(', ')} × its own mean demand (static pools for fixed and broker; reactive: the same multiples as a floor under target tracking at ${FLOOR_TARGETS.join(' and ')}); p95 vs reactive at equal cost compares each broker point with reactive's best p95 at equal or lower cost.`,
       ],
     },
     stages,
     policies: primary.policies,
     reactiveAtEqualCost: primary.reactiveAtEqualCost,
+    frontier: primary.frontier ?? null,
     broker: primary.broker,
     sensitivity: sensitivity.map((x) => ({
       name: x.scenario.name,
@@ -406,6 +569,30 @@ function chartData(
 
 const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
 
+function frontierLines(b: BuildsBench): string[] {
+  const fr = b.frontier;
+  if (!fr) return [];
+  const pair = (label: string, x: EqualCostPair | null) =>
+    x
+      ? `  ${label}: ${x.broker.policy} $${f(x.broker.costUsd, 0)} p95 ${f(x.broker.p95QueueSeconds, 0)} s vs ${x.reactive.policy} $${f(x.reactive.costUsd, 0)} p95 ${f(x.reactive.p95QueueSeconds, 0)} s → ${f(x.ratio, 3)}`
+      : `  ${label}: no reactive point costs as little as any broker point`;
+  return [
+    `  at the mean-demand pools (earlier figure): ${f(b.summary.p95_queue_vs_reactive_at_mean_demand_pools, 3)}`,
+    pair('best', fr.vsReactive.best),
+    pair('worst', fr.vsReactive.worst),
+    fr.atEqualP95
+      ? `  at equal p95 (${f(fr.atEqualP95.p95QueueSeconds, 0)} s): ${fr.atEqualP95.broker} vs ${fr.atEqualP95.fixed}, cost ${f(fr.atEqualP95.costVsFixed, 3)} of fixed`
+      : '  at equal p95: none',
+    'pool-size frontier (cost USD, p95 queue s, share queued):',
+    ...[...fr.points]
+      .sort((x, y) => x.family.localeCompare(y.family) || x.costUsd - y.costUsd)
+      .map(
+        (p) =>
+          `  ${p.policy.padEnd(28)} ${f(p.costUsd, 0).padStart(9)}  ${f(p.p95QueueSeconds, 0).padStart(4)}  ${Number.isFinite(p.queuedShare) ? f(p.queuedShare, 3) : '-'}`,
+      ),
+  ];
+}
+
 export function formatBuilds(b: BuildsBench): string {
   const s = b.summary;
   const lines = [
@@ -433,7 +620,8 @@ export function formatBuilds(b: BuildsBench): string {
     `80% interval coverage                  ${f(s.coverage80, 3)}   target 0.75–0.85`,
     `cost vs fixed                          ${f(s.cost_vs_fixed, 3)}   target ≤ 0.7`,
     `p95 queue vs fixed                     ${f(s.p95_queue_vs_fixed, 3)}   target ≤ 1`,
-    `p95 queue vs reactive at equal cost    ${f(s.p95_queue_vs_reactive_at_equal_cost, 3)}   target < 1${b.reactiveAtEqualCost.bracket ? '' : ' (broker cost outside the reactive sweep: nearest end)'}`,
+    `p95 queue vs reactive at equal cost    ${f(s.p95_queue_vs_reactive_at_equal_cost, 3)}   target < 1${b.frontier ? ' (best point of the broker frontier)' : b.reactiveAtEqualCost.bracket ? '' : ' (broker cost outside the reactive sweep: nearest end)'}`,
+    ...frontierLines(b),
     '',
     `primary setting: ${b.model.deadline}; reserved pools at each policy's own mean demand`,
     'other settings (broker vs fixed):',
@@ -447,6 +635,70 @@ export function formatBuilds(b: BuildsBench): string {
 }
 
 const COLORS = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2'];
+
+/** The pool-size frontier: cost vs p95 queue per family, and the equal-cost comparison. */
+function frontierSection(b: BuildsBench): string[] {
+  const fr = b.frontier;
+  if (!fr) return [];
+  const color = { broker: '#d62728', fixed: '#2ca02c', reactive: '#9467bd' } as const;
+  const line = (family: FrontierPoint['family'], name: string, filter: (p: FrontierPoint) => boolean) => ({
+    name,
+    color: color[family],
+    points: fr.points
+      .filter((p) => p.family === family && filter(p))
+      .map((p) => ({ x: p.costUsd, y: p.p95QueueSeconds }))
+      .sort((a, c) => a.x - c.x),
+    dashed: family === 'reactive',
+  });
+  const pair = (label: string, x: EqualCostPair | null) =>
+    x
+      ? [
+          label,
+          x.broker.policy,
+          f(x.broker.costUsd, 0),
+          f(x.broker.p95QueueSeconds, 0),
+          x.reactive.policy,
+          f(x.reactive.costUsd, 0),
+          f(x.reactive.p95QueueSeconds, 0),
+          f(x.ratio, 3),
+        ]
+      : [label, '-', '-', '-', '-', '-', '-', '-'];
+  return [
+    '<h2>Pool-size frontier</h2>',
+    `<p class="muted">${escapeHtml(b.model.notes.find((n) => n.startsWith('Pool-size frontier')) ?? '')}</p>`,
+    scatterChart({
+      id: 'frontier',
+      title: 'Cost vs p95 queue as each policy buys a larger pool (lower-left is better)',
+      xLabel: 'cost (USD)',
+      yLabel: 'p95 queue (s)',
+      points: fr.points.map((p) => ({
+        x: p.costUsd,
+        y: p.p95QueueSeconds,
+        label: `${p.policy}: $${f(p.costUsd, 0)}, p95 queue ${f(p.p95QueueSeconds, 0)} s`,
+        color: color[p.family],
+        tag: p.family,
+      })),
+      lines: [
+        line('broker', 'broker, static pools', () => true),
+        line('fixed', 'fixed size, static pools', () => true),
+        line('reactive', 'reactive@0.3 on floors', (p) => p.policy.startsWith('reactive@0.3 floor')),
+      ],
+    }),
+    table(
+      [
+        'broker point',
+        'broker',
+        'cost USD',
+        'p95 s',
+        'reactive best at ≤ cost',
+        'cost USD',
+        'p95 s',
+        'ratio',
+      ],
+      [pair('best', fr.vsReactive.best), pair('worst', fr.vsReactive.worst)],
+    ),
+  ];
+}
 
 export function renderBuildsReport(b: BuildsBench, charts: ChartData): string {
   const s = b.summary;
@@ -517,6 +769,7 @@ export function renderBuildsReport(b: BuildsBench, charts: ChartData): string {
         f(p.deadlineMet * 100, 1),
       ]),
     ),
+    ...frontierSection(b),
     '<h2>Other replay settings (broker vs fixed)</h2>',
     table(
       ['setting', 'fixed size', 'cost vs fixed', 'p95 queue vs fixed', 'deadlines met'],

@@ -97,6 +97,8 @@ export type Permission =
   | 'standby:scale'
   /** Find the EBS volumes of ECS tasks / nodegroup instances and snapshot them, tagged on creation. */
   | 'ec2:snapshot-volumes'
+  /** codebuild:StartBuild on the build projects the broker may start (`managed.buildProjects`). */
+  | 'builds:start'
   /** codebuild:StartBuild and states:StartExecution on the projects and state machines lifecycle rules name. */
   | 'lifecycle:start-diagnostics'
   /** sns:Publish to the topics lifecycle rules name. */

@@ -2,6 +2,7 @@ import {
   BUILD_BROKER_FUNCTION_ID,
   BUILD_BROKER_FUNCTIONS,
   BUILD_FEEDBACK_FUNCTION_ID,
+  BUILD_STARTER_FUNCTION_ID,
 } from '../functions/build-broker/manifest';
 import {
   FAILOVER_DETECTOR_FUNCTION,
@@ -48,6 +49,7 @@ export const CAPABILITIES: Capabilities = {
     functions: BUILD_BROKER_FUNCTIONS,
     brokerId: BUILD_BROKER_FUNCTION_ID,
     feedbackId: BUILD_FEEDBACK_FUNCTION_ID,
+    starterId: BUILD_STARTER_FUNCTION_ID,
   },
   lifecycle: {
     functions: LIFECYCLE_FUNCTIONS,

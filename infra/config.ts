@@ -60,6 +60,11 @@ export const ManagedResources = z
     testProjects: NameList.optional(),
     /** Lambda functions that run integration tests. Empty: any function tagged shadowscale:managed=true. */
     testFunctions: NameList.optional(),
+    /**
+     * CodeBuild projects the build broker may start on the size it allocates (the BuildStarter
+     * function). Empty: it may start none (no tag fallback: starting builds spends money).
+     */
+    buildProjects: NameList.optional(),
   })
   .default({
     listenerArns: [],

@@ -4,10 +4,17 @@ import { type Allocation, allocate, type BrokerComponent } from '../../shared/bu
 import { absorbRun, newProfileState, predictStage } from '../../shared/builds/predictor';
 import { COMPUTE_TYPES, type ComputeTypeName, codeBuildType, pricesFor } from '../../shared/builds/prices';
 import { REFERENCE_VCPU, runtimeSeconds, workDone } from '../../shared/builds/speedup';
+import { runOfBuild, sizedBuildRequest } from '../../shared/builds/start';
 import type { Clock } from '../../shared/clock';
-import type { AllocationRecord, BuildProfileStore } from '../../shared/ports/builds';
+import type {
+  AllocationRecord,
+  BuildProfileStore,
+  BuildStarter,
+  StartedBuild,
+} from '../../shared/ports/builds';
 import {
   BrokerInput,
+  BuildStartRequest,
   CodeBuildPhaseEvent,
   CodeBuildStateEvent,
   FeedbackInput,
@@ -19,12 +26,13 @@ import {
 import { parseOrThrow } from '../../shared/validation';
 
 /**
- * The build broker's two Lambda cores. `decide`: on a stage start (CodePipeline stage STARTED,
+ * The build broker's Lambda cores. `decide`: on a stage start (CodePipeline stage STARTED,
  * CodeBuild IN_PROGRESS, or a workflow's request before an ECS task) predict the stage's profile,
  * allocate, and record the allocation with a TTL; the result carries the CodeBuild `StartBuild`
  * overrides or the ECS `RunTask` capacity-provider strategy. `feedback`: on a stage end, absorb the
  * measured work into the stage's profile (once per run); on a CodeBuild phase change, compare
- * progress with the profile and record an adjustment.
+ * progress with the profile and record an adjustment. `startSizedBuild`: invoked directly, allocate
+ * as `decide` does and start the CodeBuild build on that size itself.
  */
 
 export const BrokerConfig = z.object({
@@ -126,6 +134,8 @@ function stageOf(input: z.infer<typeof BrokerInput>, config: BrokerConfig): Stag
   }
   if (input.detail['build-status'] !== 'IN_PROGRESS')
     return `build status ${input.detail['build-status']} is not a start`;
+  const run = runOfBuild(input.detail['additional-information']?.environment?.['environment-variables']);
+  if (run) return `started by the broker for ${run.pipeline}/${run.stage}/${run.runId}, allocated then`;
   const stage = input.detail['project-name'];
   return {
     pipeline: STANDALONE_CODEBUILD,
@@ -149,6 +159,25 @@ export async function decide(event: unknown, deps: BrokerDeps): Promise<DecideRe
   ) as z.infer<typeof BrokerInput>;
   const ref = stageOf(input, deps.config);
   if (typeof ref === 'string') return { action: 'skipped', reason: ref };
+  const { record, basis } = await allocateRun(ref, deps);
+  return {
+    action: 'allocated',
+    pipeline: record.pipeline,
+    stage: record.stage,
+    runId: record.runId,
+    allocation: record.allocation,
+    basis,
+  };
+}
+
+/**
+ * Predict the stage's work, allocate, and record the allocation (first writer wins: a redelivered
+ * start, or a second caller for the same run, gets the allocation already recorded).
+ */
+async function allocateRun(
+  ref: StageRef,
+  deps: BrokerDeps,
+): Promise<{ record: AllocationRecord; basis: string }> {
   const now = deps.clock.now();
   const startedAt = Number.isFinite(ref.startedAt) ? ref.startedAt : now;
   const prices = pricesFor(deps.config.region);
@@ -189,14 +218,71 @@ export async function decide(event: unknown, deps: BrokerDeps): Promise<DecideRe
     ttl: Math.floor(now / 1000) + deps.config.allocationTtlSeconds,
   };
   const kept = await deps.store.putAllocation(record);
-  return {
-    action: 'allocated',
-    pipeline: kept.pipeline,
-    stage: kept.stage,
-    runId: kept.runId,
-    allocation: kept.allocation,
-    basis: prediction?.basis ?? 'no history',
+  return { record: kept, basis: prediction?.basis ?? 'no history' };
+}
+
+export interface StarterDeps extends BrokerDeps {
+  starter: BuildStarter;
+}
+
+export interface StartResult {
+  /** `started`: this invocation started the build; `already-started`: an earlier one had. */
+  action: 'started' | 'already-started';
+  pipeline: string;
+  stage: string;
+  runId: string;
+  projectName: string;
+  buildId: string;
+  buildArn?: string;
+  computeType: string;
+  allocation: Allocation;
+  basis: string;
+}
+
+/**
+ * Direct invocation: allocate the run as `decide` does, start the CodeBuild build on that size,
+ * record the build id on the allocation and return it. One run, one build: a retry finds the
+ * build recorded (any time within the allocation's TTL) or, if the first invocation died between
+ * StartBuild and the record, presents the same idempotency token (CodeBuild answers with the
+ * same build for five minutes). Errors are thrown by name (NotFoundError, TransientError,
+ * ConfigError, ValidationError) for the caller's Retry/Catch.
+ */
+export async function startSizedBuild(event: unknown, deps: StarterDeps): Promise<StartResult> {
+  const input = parseOrThrow(BuildStartRequest, event, 'build start request');
+  const ref: StageRef = {
+    pipeline: input.pipeline,
+    stage: input.stage,
+    runId: input.runId,
+    startedAt: Number.NaN,
+    component: {
+      pipeline: input.pipeline,
+      stage: input.stage,
+      kind: 'codebuild',
+      parallelFraction: deps.config.parallelFraction,
+    },
+    ...(input.deadlineSeconds !== undefined ? { deadlineSeconds: input.deadlineSeconds } : {}),
+    ...(input.budgetUsd !== undefined ? { budgetUsd: input.budgetUsd } : {}),
   };
+  const { record, basis } = await allocateRun(ref, deps);
+  const result = (action: StartResult['action'], build: StartedBuild): StartResult => ({
+    action,
+    pipeline: record.pipeline,
+    stage: record.stage,
+    runId: record.runId,
+    projectName: build.projectName,
+    buildId: build.id,
+    ...(build.arn ? { buildArn: build.arn } : {}),
+    computeType: build.computeType,
+    allocation: record.allocation,
+    basis,
+  });
+  if (record.build) return result('already-started', record.build);
+  const started = await deps.starter.start(sizedBuildRequest(record.allocation, input));
+  const kept = await deps.store.setBuild(record.pipeline, record.stage, record.runId, {
+    ...started,
+    startedAt: deps.clock.now(),
+  });
+  return result(kept.id === started.id ? 'started' : 'already-started', kept);
 }
 
 function defaultAllocation(
@@ -295,7 +381,13 @@ export async function feedback(event: unknown, deps: BrokerDeps): Promise<Feedba
   const phases = d['additional-information']?.phases ?? [];
   const seconds = phases.reduce((s, ph) => s + (ph['duration-in-seconds'] ?? 0), 0);
   if (!(seconds > 0)) return { action: 'skipped', reason: 'the event carries no phase durations' };
-  const alloc = await deps.store.getAllocation(STANDALONE_CODEBUILD, d['project-name'], d['build-id']);
+  // A build the starter started belongs to the run it was sized for, not to the project alone.
+  const run = runOfBuild(d['additional-information']?.environment?.['environment-variables']) ?? {
+    pipeline: STANDALONE_CODEBUILD,
+    stage: d['project-name'],
+    runId: d['build-id'],
+  };
+  const alloc = await deps.store.getAllocation(run.pipeline, run.stage, run.runId);
   const vcpu =
     VCPU_OF[d['additional-information']?.environment?.['compute-type'] ?? ''] ??
     alloc?.allocation.vcpu ??
@@ -303,9 +395,9 @@ export async function feedback(event: unknown, deps: BrokerDeps): Promise<Feedba
   const p = alloc?.parallelFraction ?? deps.config.parallelFraction;
   return absorb(
     deps,
-    STANDALONE_CODEBUILD,
-    d['project-name'],
-    d['build-id'],
+    run.pipeline,
+    run.stage,
+    run.runId,
     alloc?.startedAt ?? time - seconds * 1000,
     workDone(seconds, p, vcpu),
   );

@@ -2,8 +2,12 @@ import type { FunctionSpec } from '../manifest';
 
 export const BUILD_BROKER_FUNCTION_ID = 'BuildBroker';
 export const BUILD_FEEDBACK_FUNCTION_ID = 'BuildFeedback';
+export const BUILD_STARTER_FUNCTION_ID = 'BuildStarter';
 
-/** The build broker: allocation on stage start, profile feedback on stage end. */
+/**
+ * The build broker: allocation on stage start, profile feedback on stage end, and the starter that
+ * sizes and starts a CodeBuild build when invoked directly.
+ */
 export const BUILD_BROKER_FUNCTIONS: readonly FunctionSpec[] = [
   {
     id: BUILD_BROKER_FUNCTION_ID,
@@ -25,5 +29,16 @@ export const BUILD_BROKER_FUNCTIONS: readonly FunctionSpec[] = [
     // Reads the allocation and the profile, updates the profile, puts a phase-change adjustment.
     tables: { predictions: ['GetItem', 'PutItem', 'UpdateItem'] },
     permissions: [],
+  },
+  {
+    id: BUILD_STARTER_FUNCTION_ID,
+    entry: 'functions/build-broker/start.ts',
+    description: 'Allocate a run like the broker and start its CodeBuild build on that compute type',
+    timeoutSeconds: 30,
+    memoryMb: 512,
+    // Reads the stage profile, puts the run's allocation, records the started build on it.
+    tables: { predictions: ['GetItem', 'PutItem', 'UpdateItem'] },
+    // codebuild:StartBuild on the projects registered in shadowscale:managed.buildProjects only.
+    permissions: ['builds:start'],
   },
 ];

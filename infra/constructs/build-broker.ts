@@ -14,6 +14,12 @@ export interface BuildBrokerProps {
   readonly brokerId: string;
   readonly feedbackId: string;
   /**
+   * The function that starts sized CodeBuild builds when invoked directly. It may start only the
+   * projects in `shadowscale:managed.buildProjects` (`builds:start`).
+   * @default no starter
+   */
+  readonly starterId?: string;
+  /**
    * The bus CodePipeline and CodeBuild publish their state changes on.
    * @default the account's default event bus
    */
@@ -29,20 +35,30 @@ export interface BuildBrokerProps {
 export class BuildBroker extends Construct {
   public readonly broker: ProjectFunction;
   public readonly feedback: ProjectFunction;
+  /** Invoked directly (grant callers `lambda:InvokeFunction` on it); absent without `starterId`. */
+  public readonly starter?: ProjectFunction;
   public readonly startRule: events.Rule;
   public readonly endRule: events.Rule;
 
   constructor(scope: Construct, id: string, props: BuildBrokerProps) {
     super(scope, id);
-    if (props.brokerId === props.feedbackId)
+    const ids = [
+      props.brokerId,
+      props.feedbackId,
+      ...(props.starterId === undefined ? [] : [props.starterId]),
+    ];
+    if (new Set(ids).size !== ids.length)
       throw new ValidationError(
-        `BuildBroker: brokerId and feedbackId must differ (both ${JSON.stringify(props.brokerId)})`,
+        `BuildBroker: brokerId, feedbackId and starterId must differ (got ${JSON.stringify(ids)})`,
       );
-    const functions = buildFunctions(this, props.functions, props.context, {
+    // Only the named functions are built: without a starter id no function holds codebuild:StartBuild.
+    const specs = props.functions.filter((f) => ids.includes(f.id));
+    const functions = buildFunctions(this, specs, props.context, {
       asyncIds: [props.feedbackId, props.brokerId],
     });
     this.broker = pick(functions, props.brokerId, 'function');
     this.feedback = pick(functions, props.feedbackId, 'function');
+    if (props.starterId !== undefined) this.starter = pick(functions, props.starterId, 'function');
     const bus = props.sourceBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
 
     this.startRule = new events.Rule(this, 'StartRule', {

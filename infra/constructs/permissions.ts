@@ -53,6 +53,7 @@ import { defaultStateMachineName } from './workflow';
  * | `ec2:CreateTags` (`ec2:snapshot-volumes`) | snapshots, only during CreateSnapshot (`ec2:CreateAction`) |
  * | `ec2:DescribeInstances/DescribeSnapshots`, `ecs:ListTasks` (`ec2:snapshot-volumes`) | none possible (read, resource `*`, acknowledged) |
  * | `ecs:DescribeTasks` (`ec2:snapshot-volumes`) | tasks of registered clusters (else any task of this account/region) |
+ * | `codebuild:StartBuild` (`builds:start`) | the build projects registered in `managed.buildProjects` (none: no statement, the starter can start nothing) |
  * | `codebuild:StartBuild`, `states:StartExecution` (`lifecycle:start-diagnostics`) | the projects and state machines the registered lifecycle rules name (none: no statement) |
  * | `sns:Publish` (`sns:notify`) | the topics the registered lifecycle rules name (none: no statement) |
  */
@@ -790,6 +791,28 @@ function lifecycleDiagnosticsStatements(scope: IConstruct, ctx: PermissionContex
   ];
 }
 
+/**
+ * The build starter: StartBuild on exactly the registered build projects. No tag fallback and no
+ * statement when none is registered: a wrong start costs build minutes. A name pattern (`app-*`)
+ * is an operator's choice and is acknowledged as such.
+ */
+function startBuildsStatements(scope: IConstruct, ctx: PermissionContext): ScopedStatement[] {
+  const projects = ctx.managed.buildProjects ?? [];
+  if (projects.length === 0) return [];
+  return [
+    statement(
+      {
+        sid: 'CodeBuildStartSizedBuilds',
+        actions: ['codebuild:StartBuild'],
+        resources: projects.map((p) => arnFor(scope, 'codebuild', `project/${p}`)),
+      },
+      projects.some((p) => p.includes('*'))
+        ? `codebuild:StartBuild on the build projects registered in shadowscale:managed.buildProjects, name patterns as given (${projects.join(', ')})`
+        : undefined,
+    ),
+  ];
+}
+
 /** Lifecycle notify: sns:Publish on exactly the topics rules name (none: no statement). */
 function lifecycleNotifyStatements(ctx: PermissionContext): ScopedStatement[] {
   const topics = ctx.lifecycleTargets?.topicArns ?? [];
@@ -862,6 +885,8 @@ export function permissionStatements(
       return snapshotStatements(scope, ctx);
     case 'lifecycle:start-diagnostics':
       return lifecycleDiagnosticsStatements(scope, ctx);
+    case 'builds:start':
+      return startBuildsStatements(scope, ctx);
     case 'sns:notify':
       return lifecycleNotifyStatements(ctx);
     default: {

@@ -46,6 +46,8 @@ export interface Capabilities {
     readonly functions: readonly FunctionSpec[];
     readonly brokerId: string;
     readonly feedbackId: string;
+    /** Built only when `managed.buildProjects` names projects it may start. */
+    readonly starterId?: string;
   };
   /** The lifecycle state machine, and a rule per lifecycle rule of the registered workloads. */
   readonly lifecycle?: {
@@ -217,8 +219,16 @@ function buildCapabilities(
   }
   if (capabilities.prewarm)
     built.prewarm = new Prewarm(stack, 'Prewarm', { context, function: capabilities.prewarm.function });
-  if (capabilities.builds)
-    built.buildBroker = new BuildBroker(stack, 'BuildBroker', { context, ...capabilities.builds });
+  if (capabilities.builds) {
+    const { starterId, ...builds } = capabilities.builds;
+    // A starter with no project to start would only hold a function that fails: not deployed.
+    const canStart = starterId !== undefined && (config.managed.buildProjects ?? []).length > 0;
+    built.buildBroker = new BuildBroker(stack, 'BuildBroker', {
+      context,
+      ...builds,
+      ...(canStart ? { starterId } : {}),
+    });
+  }
   if (capabilities.failover && config.standbyRegion && config.managed.hostedZoneIds.length > 0)
     built.regionFailover = new RegionFailover(stack, 'RegionFailover', { context, ...capabilities.failover });
   if (capabilities.lifecycle)

@@ -57,6 +57,11 @@ export interface ReplayOptions {
   budgetFactor: number;
   poolLagSeconds: number;
   trackEverySeconds: number;
+  /**
+   * Reactive only: vCPUs per pipeline the tracked pool never scales below (a reserved floor with
+   * target tracking above it). @default one agent of the fixed size
+   */
+  poolFloorVcpu?: (pipeline: string) => number;
 }
 
 export interface PolicyResult {
@@ -222,8 +227,9 @@ class TrackedPool {
     private readonly typeVcpu: number,
     private readonly budgetVcpu: number,
     startMs: number,
+    private readonly floorVcpu = typeVcpu,
   ) {
-    this.pool = new Pool(target === undefined ? budgetVcpu : typeVcpu);
+    this.pool = new Pool(target === undefined ? budgetVcpu : Math.max(typeVcpu, floorVcpu));
     this.lastTrackMs = startMs;
     this.clockMs = startMs;
   }
@@ -266,6 +272,7 @@ class TrackedPool {
     const used = pool.usedAt(at);
     const desired = Math.max(
       this.typeVcpu,
+      this.floorVcpu,
       Math.min(this.budgetVcpu * 4, Math.ceil(used / target / this.typeVcpu) * this.typeVcpu),
     );
     if (desired > pool.capacity && !this.pending)
@@ -324,7 +331,14 @@ function replayPooled(
     (x) => x.r.pipeline,
   );
   for (const [pipeline, list] of byPipeline) {
-    const tracked = new TrackedPool(o, target, type.vcpu, o.poolVcpu(pipeline), list[0]?.r.startMs ?? 0);
+    const tracked = new TrackedPool(
+      o,
+      target,
+      type.vcpu,
+      o.poolVcpu(pipeline),
+      list[0]?.r.startMs ?? 0,
+      o.poolFloorVcpu?.(pipeline) ?? type.vcpu,
+    );
     const pool = tracked.pool;
     for (const run of list) {
       tracked.advance(run.r.startMs);

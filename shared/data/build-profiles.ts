@@ -8,8 +8,8 @@ import {
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../clock';
-import { ConflictError } from '../errors';
-import type { AllocationRecord, BuildProfileStore, StoredProfile } from '../ports/builds';
+import { ConflictError, NotFoundError } from '../errors';
+import type { AllocationRecord, BuildProfileStore, StartedBuild, StoredProfile } from '../ports/builds';
 import { isConditionFailed, mapSdkError } from './client';
 
 /**
@@ -159,5 +159,32 @@ class DynamoBuildProfileStore implements BuildProfileStore {
       if (isConditionFailed((error as { cause?: unknown }).cause ?? error)) return;
       throw error;
     });
+  }
+
+  /**
+   * `if_not_exists` keeps the first build recorded: two invocations of one run that each got a
+   * build id (the same one, by the idempotency token) agree on it, and the answer says which.
+   */
+  async setBuild(pipeline: string, stage: string, runId: string, build: StartedBuild): Promise<StartedBuild> {
+    try {
+      const out = await this.db.update('predictions', {
+        Key: { pk: pk(pipeline, stage), sk: allocSk(runId) },
+        UpdateExpression: 'SET #b = if_not_exists(#b, :b)',
+        ConditionExpression: 'attribute_exists(pk) AND #ttl > :now',
+        ExpressionAttributeNames: { '#b': 'build', '#ttl': 'ttl' },
+        ExpressionAttributeValues: { ':b': build, ':now': Math.floor(this.clock.now() / 1000) },
+        ReturnValues: 'ALL_NEW',
+      });
+      return (out.Attributes as { build: StartedBuild }).build;
+    } catch (error) {
+      if (isConditionFailed(error))
+        throw new NotFoundError(
+          `no allocation for ${pipeline}/${stage}/${runId} to record build ${build.id} on`,
+          {
+            cause: error,
+          },
+        );
+      throw mapSdkError(error, 'record started build');
+    }
   }
 }

@@ -26,6 +26,8 @@ export interface AllocationRecord {
   deadlineSeconds: number;
   /** Latest adjustment decided during the run. */
   adjustment?: { at: number; action: string; vcpu: number; reason: string };
+  /** The build the broker started for this run itself (direct invocation), once started. */
+  build?: StartedBuild;
   /** Epoch seconds after which the record may be deleted. */
   ttl: number;
 }
@@ -43,4 +45,52 @@ export interface BuildProfileStore {
     runId: string,
     adjustment: NonNullable<AllocationRecord['adjustment']>,
   ): Promise<void>;
+  /**
+   * Record the build started for the run on its allocation, first writer wins: returns the build
+   * recorded (this one, or the one an earlier invocation recorded). NotFoundError when the run has
+   * no (unexpired) allocation.
+   */
+  setBuild(pipeline: string, stage: string, runId: string, build: StartedBuild): Promise<StartedBuild>;
+}
+
+/** One environment variable override of a build (CodeBuild's `EnvironmentVariable`). */
+export interface BuildVariable {
+  name: string;
+  value: string;
+  type: 'PLAINTEXT' | 'PARAMETER_STORE' | 'SECRETS_MANAGER';
+}
+
+/** What the broker asks CodeBuild for: one build of a project on the size it allocated. */
+export interface SizedBuildRequest {
+  projectName: string;
+  /** `BUILD_GENERAL1_*`, the allocation's `computeTypeOverride`. */
+  computeType: string;
+  /** The environment type that compute type runs on (`environmentTypeOverride`). */
+  environmentType: string;
+  /**
+   * Same token, same build: CodeBuild returns the build already started with it for five minutes
+   * (https://docs.aws.amazon.com/codebuild/latest/APIReference/API_StartBuild.html).
+   */
+  idempotencyToken: string;
+  sourceVersion?: string;
+  environmentVariables: readonly BuildVariable[];
+}
+
+export interface StartedBuild {
+  /** CodeBuild's build id, `<project>:<uuid>`. */
+  id: string;
+  arn?: string;
+  projectName: string;
+  computeType: string;
+  /** Epoch ms at which the broker recorded the start. */
+  startedAt: number;
+}
+
+/**
+ * Starts CodeBuild builds (`StartBuild`). Throws NotFoundError for an unknown project,
+ * TransientError for throttling and limits (retry with backoff), ConfigError when the role may
+ * not start the project, ValidationError when CodeBuild refuses the request's values.
+ */
+export interface BuildStarter {
+  start(request: SizedBuildRequest): Promise<Omit<StartedBuild, 'startedAt'>>;
 }

@@ -56,7 +56,15 @@ export const CodeBuildStateEvent = z.object({
     'build-id': z.string().min(1),
     'additional-information': z
       .object({
-        environment: z.object({ 'compute-type': z.string() }).partial().optional(),
+        environment: z
+          .object({
+            'compute-type': z.string(),
+            'environment-variables': z.array(
+              z.object({ name: z.string(), value: z.string().optional(), type: z.string().optional() }),
+            ),
+          })
+          .partial()
+          .optional(),
         phases: z.array(phase).optional(),
       })
       .optional(),
@@ -108,6 +116,37 @@ export const WorkflowTaskEnded = z
   })
   .strict();
 export type WorkflowTaskEnded = z.infer<typeof WorkflowTaskEnded>;
+
+/**
+ * A direct request to the broker to start a CodeBuild build on the size it allocates (a Step
+ * Functions task, or any caller allowed to invoke the starter). `runId` names the run in the
+ * pipeline (a CodePipeline execution id, a Step Functions execution name): one run, one build.
+ */
+export const BuildStartRequest = z
+  .object({
+    projectName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$/, 'must be a CodeBuild project name'),
+    pipeline: z.string().min(1).max(256),
+    stage: z.string().min(1).max(256),
+    runId: z.string().min(1).max(512),
+    /** Commit, branch, tag or pull request to build (`sourceVersion`). */
+    sourceVersion: z.string().min(1).max(512).optional(),
+    environmentVariables: z
+      .array(
+        z
+          .object({
+            name: z.string().min(1).max(256),
+            value: z.string(),
+            type: z.enum(['PLAINTEXT', 'PARAMETER_STORE', 'SECRETS_MANAGER']).default('PLAINTEXT'),
+          })
+          .strict(),
+      )
+      .max(100)
+      .default([]),
+    deadlineSeconds: z.number().positive().optional(),
+    budgetUsd: z.number().nonnegative().optional(),
+  })
+  .strict();
+export type BuildStartRequest = z.infer<typeof BuildStartRequest>;
 
 export const BrokerInput = z.union([PipelineStageEvent, CodeBuildStateEvent, WorkflowTaskRequest]);
 export const FeedbackInput = z.union([

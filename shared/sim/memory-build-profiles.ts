@@ -1,6 +1,6 @@
 import type { Clock } from '../clock';
-import { ConflictError } from '../errors';
-import type { AllocationRecord, BuildProfileStore, StoredProfile } from '../ports/builds';
+import { ConflictError, NotFoundError } from '../errors';
+import type { AllocationRecord, BuildProfileStore, StartedBuild, StoredProfile } from '../ports/builds';
 
 /** The build profile store in memory (the local run and the tests), with the same contract. */
 export class MemoryBuildProfileStore implements BuildProfileStore {
@@ -40,5 +40,14 @@ export class MemoryBuildProfileStore implements BuildProfileStore {
   ): Promise<void> {
     const r = this.allocations.get(`${pipeline}#${stage}#${runId}`);
     if (r) r.adjustment = structuredClone(adjustment);
+  }
+  async setBuild(pipeline: string, stage: string, runId: string, build: StartedBuild): Promise<StartedBuild> {
+    const r = this.allocations.get(`${pipeline}#${stage}#${runId}`);
+    if (!r || r.ttl * 1000 <= this.clock.now())
+      throw new NotFoundError(
+        `no allocation for ${pipeline}/${stage}/${runId} to record build ${build.id} on`,
+      );
+    r.build ??= structuredClone(build);
+    return structuredClone(r.build);
   }
 }

@@ -31,7 +31,17 @@ const SPECS: FunctionSpec[] = [
     tables: { predictions: 'write' },
     permissions: [],
   },
+  {
+    id: 'BuildStarter',
+    entry: ECHO,
+    description: 'fixture starter',
+    timeoutSeconds: 30,
+    memoryMb: 256,
+    tables: { predictions: ['GetItem', 'PutItem', 'UpdateItem'] },
+    permissions: ['builds:start'],
+  },
 ];
+const BUILD_PROJECTS = ['checkout-tests', 'nightly-integration'];
 
 let outdir: string;
 let template: Template;
@@ -56,6 +66,7 @@ beforeAll(() => {
           passRoleArns: [],
           launchTemplateIds: [],
           hostedZoneIds: [],
+          buildProjects: BUILD_PROJECTS,
         },
         eventBus,
       },
@@ -66,6 +77,7 @@ beforeAll(() => {
     functions: SPECS,
     brokerId: 'BuildBroker',
     feedbackId: 'BuildFeedback',
+    starterId: 'BuildStarter',
   });
   monitoring.finish();
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
@@ -127,5 +139,37 @@ describe('BuildBroker construct', () => {
       .map((s) => s.Sid ?? '')
       .filter((sid) => sid.endsWith('Table') || sid.endsWith('Indexes'));
     expect(new Set(tableSids)).toEqual(new Set(['PredictionsTable']));
+  });
+
+  it('lets only the starter start builds, and only of the registered projects', () => {
+    // Prepare: every statement of every policy, with the role it is attached to.
+    const policies = template.findResources('AWS::IAM::Policy') as Record<
+      string,
+      {
+        Properties: {
+          Roles: { Ref: string }[];
+          PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown; Sid?: string }[] };
+        };
+      }
+    >;
+    const starts = Object.values(policies).flatMap((p) =>
+      p.Properties.PolicyDocument.Statement.filter((s) =>
+        (Array.isArray(s.Action) ? s.Action : [s.Action]).some((a) => a.startsWith('codebuild:')),
+      ).map((s) => ({ roles: p.Properties.Roles.map((r) => r.Ref), statement: s })),
+    );
+    // Assess: one statement, one action, exactly the registered project ARNs, on the starter's role.
+    expect(starts).toHaveLength(1);
+    const [only] = starts;
+    expect(only?.statement.Action).toBe('codebuild:StartBuild');
+    expect(only?.statement.Resource).toEqual(
+      BUILD_PROJECTS.map((p) => ({
+        'Fn::Join': [
+          '',
+          ['arn:', { Ref: 'AWS::Partition' }, `:codebuild:us-east-1:123456789012:project/${p}`],
+        ],
+      })),
+    );
+    expect(only?.roles).toHaveLength(1);
+    expect(only?.roles[0]).toMatch(/^BuildBrokerBuildStarter/);
   });
 });

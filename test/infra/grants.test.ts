@@ -90,7 +90,7 @@ const tables = new Tables(stack, 'Tables', { prefix: 'grants' });
 const eventBus = new events.EventBus(stack, 'Bus');
 // A hosted zone and a standby region, so the failover functions' grants can be built at all.
 const permissionContext = {
-  managed: ManagedResources.parse({ hostedZoneIds: ['Z0000000000TEST'] }),
+  managed: ManagedResources.parse({ hostedZoneIds: ['Z0000000000TEST'], buildProjects: ['app-build'] }),
   eventBus,
   standbyRegion: 'eu-central-1',
   // Lifecycle rules naming a topic, a CodeBuild project and a state machine, so the lifecycle

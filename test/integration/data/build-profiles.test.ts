@@ -4,7 +4,7 @@ import { pricesFor } from '../../../shared/builds/prices';
 import { ManualClock } from '../../../shared/clock';
 import { makeDynamoBuildProfileStore } from '../../../shared/data/build-profiles';
 import { documentClientFrom } from '../../../shared/data/client';
-import { ConflictError } from '../../../shared/errors';
+import { ConflictError, NotFoundError } from '../../../shared/errors';
 import type { AllocationRecord, StoredProfile } from '../../../shared/ports/builds';
 import { useDynamo } from '../../helpers/dynamo';
 import { T0, uid } from '../../unit/data/repository-contract';
@@ -99,5 +99,27 @@ describe('DynamoDB build profile store', () => {
     expect((await store.getAllocation(pipeline, 'test', 'run-1'))?.adjustment).toEqual(adjustment);
     await store.setAdjustment(pipeline, 'test', 'run-unknown', adjustment);
     expect(await store.getAllocation(pipeline, 'test', 'run-unknown')).toBeUndefined();
+  });
+
+  it('keeps the first build recorded on a run, and refuses a run without a live allocation', async () => {
+    const store = setup();
+    const pipeline = uid('build');
+    await store.putAllocation(allocation(pipeline, 'run-1', 3_600));
+    const first = {
+      id: 'tests:aaaa',
+      projectName: 'tests',
+      computeType: 'BUILD_GENERAL1_SMALL',
+      startedAt: T0,
+    };
+    expect(await store.setBuild(pipeline, 'test', 'run-1', first)).toEqual(first);
+    const second = { ...first, id: 'tests:bbbb', startedAt: T0 + 1_000 };
+    expect(await store.setBuild(pipeline, 'test', 'run-1', second)).toEqual(first);
+    expect((await store.getAllocation(pipeline, 'test', 'run-1'))?.build).toEqual(first);
+    await expect(store.setBuild(pipeline, 'test', 'run-unknown', first)).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+    await store.putAllocation(allocation(pipeline, 'run-2', 60));
+    clock.advance(120_000);
+    await expect(store.setBuild(pipeline, 'test', 'run-2', first)).rejects.toBeInstanceOf(NotFoundError);
   });
 });
