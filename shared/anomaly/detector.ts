@@ -4,12 +4,14 @@ import { scoreOf } from './pvalue';
 import { detectPeriod } from './season';
 
 /**
- * A causal anomaly score per series from two sources of surprise, each a conformal p-value (the
+ * A causal anomaly score per series from three sources of surprise, each a conformal p-value (the
  * rank of this row's nonconformity among past ones, so no noise model is needed and each
  * recalibrates as the series changes):
  *
  * - **level**: the miss of a one-step forecast (a smoothed level) made before the row arrived —
  *   spikes, dips, level shifts;
+ * - **drift**: the gap between a fast and a slow smoothed level — a moderate shift that lasts
+ *   (tens of rows) without any single row standing out;
  * - **season**: once the series' period is found from its own values, the mean of each
  *   1/`blocksPerPeriod` of a period against the same part of earlier periods — a daily peak that
  *   does not come, a change of shape.
@@ -20,43 +22,56 @@ import { detectPeriod } from './season';
  * and the score is 1 − p. The state is plain JSON of a few KB, so a forecaster run resumes
  * exactly where the last one stopped.
  */
-export const AnomalyOptions = z.strictObject({
-  /**
-   * Memory of each calibration, in rows: a past value's weight decays as e^{−age/memory}; longer
-   * is steadier, shorter adapts faster.
-   */
-  calibrationSize: z.number().int().min(100).max(100_000).default(1000),
-  /** No score below this calibration weight: a rank among a handful is no evidence either way. */
-  minCalibration: z.number().int().min(2).default(50),
-  /** Smoothing of the level the one-step forecast tracks (1 = last value). */
-  levelAlpha: z.number().gt(0).max(1).default(0.5),
-  /**
-   * Share of the largest past values whose excess over the smallest of them fits the exponential
-   * tail that p-values beyond it are extrapolated from; without it every value bigger than all
-   * past ones gets the same p, and a big outage cannot be told from a blip.
-   */
-  tailShare: z.number().gt(0).max(0.5).default(0.05),
-  /** Rows read before looking for a period (twice the longest period that can be found). */
-  periodSearchRows: z.number().int().min(0).max(5000).default(600),
-  /** Smallest autocorrelation at the period for the series to count as periodic. */
-  periodMinCorrelation: z.number().gt(0).lt(1).default(0.3),
-  /** Parts of a period compared with the same part of earlier periods (a part is ≥ 1 row). */
-  blocksPerPeriod: z.number().int().min(2).max(200).default(24),
-  /**
-   * Rows an anomaly episode lasts for scoring: a row is scored by how much more surprising it is
-   * than the most surprising row of about the last `episodeRows` (0: every row on its own), so
-   * one incident is reported when it starts and again only if it gets worse.
-   */
-  episodeRows: z.number().int().min(0).max(10_000).default(200),
-  /** Miss probability of the expected interval reported beside each row. */
-  intervalAlpha: z.number().gt(0).lt(1).default(0.01),
-});
+export const AnomalyOptions = z
+  .strictObject({
+    /**
+     * Memory of each calibration, in rows: a past value's weight decays as e^{−age/memory}; longer
+     * is steadier, shorter adapts faster.
+     */
+    calibrationSize: z.number().int().min(100).max(100_000).default(5000),
+    /** No score below this calibration weight: a rank among a handful is no evidence either way. */
+    minCalibration: z.number().int().min(2).default(50),
+    /** Smoothing of the level the one-step forecast tracks (1 = last value). */
+    levelAlpha: z.number().gt(0).max(1).default(0.5),
+    /**
+     * Smoothing of the fast and the slow level whose gap is the drift source (about 1/α rows
+     * each): the fast one must follow sooner than the slow one.
+     */
+    driftFastAlpha: z.number().gt(0).max(1).default(0.05),
+    driftSlowAlpha: z.number().gt(0).max(1).default(0.005),
+    /**
+     * Share of the largest past values whose excess over the smallest of them fits the exponential
+     * tail that p-values beyond it are extrapolated from; without it every value bigger than all
+     * past ones gets the same p, and a big outage cannot be told from a blip.
+     */
+    tailShare: z.number().gt(0).max(0.5).default(0.05),
+    /** Rows read before looking for a period (twice the longest period that can be found). */
+    periodSearchRows: z.number().int().min(0).max(5000).default(600),
+    /** Smallest autocorrelation at the period for the series to count as periodic. */
+    periodMinCorrelation: z.number().gt(0).lt(1).default(0.3),
+    /** Parts of a period compared with the same part of earlier periods (a part is ≥ 1 row). */
+    blocksPerPeriod: z.number().int().min(2).max(200).default(24),
+    /**
+     * Rows an anomaly episode lasts for scoring: a row is scored by how much more surprising it is
+     * than the most surprising row of about the last `episodeRows` (0: every row on its own), so
+     * one incident is reported when it starts and again only if it gets worse.
+     */
+    episodeRows: z.number().int().min(0).max(10_000).default(200),
+    /** Miss probability of the expected interval reported beside each row. */
+    intervalAlpha: z.number().gt(0).lt(1).default(0.01),
+  })
+  .refine((o) => o.driftSlowAlpha < o.driftFastAlpha, {
+    message: 'driftSlowAlpha must be below driftFastAlpha',
+    path: ['driftSlowAlpha'],
+  });
 export type AnomalyOptions = z.infer<typeof AnomalyOptions>;
 export type AnomalyOptionsInput = z.input<typeof AnomalyOptions>;
 export const DEFAULT_ANOMALY_OPTIONS: AnomalyOptions = AnomalyOptions.parse({});
 
 /** Number of surprise sources combined (fixed, so scores compare across series). */
-const SOURCES = 2;
+const SOURCES = 3;
+/** Version of the stored state; a state of any other version is read as a fresh one. */
+const STATE_VERSION = 3;
 /**
  * The recent worst is kept as the worst of each tenth of the episode, so the state is a dozen
  * numbers; the rows it covers are the last 90–100% of `episodeRows`.
@@ -82,9 +97,18 @@ const SeasonState = z.strictObject({
 });
 type SeasonState = z.infer<typeof SeasonState>;
 
+const DriftState = z.strictObject({
+  /** The fast and the slow smoothed level; null before the first observation. */
+  fast: z.number().finite().nullable(),
+  slow: z.number().finite().nullable(),
+  /** Past gaps between them. */
+  misses: CalibrationState,
+});
+type DriftState = z.infer<typeof DriftState>;
+
 /** Serialisable detector state for one series (stored between forecaster runs). */
-const AnomalyStateV2 = z.strictObject({
-  version: z.literal(2),
+const AnomalyStateV3 = z.strictObject({
+  version: z.literal(STATE_VERSION),
   /** Observations seen (finite ones). */
   count: z.number().int().nonnegative(),
   /** Level the next one-step forecast is made from; null before the first observation. */
@@ -92,6 +116,7 @@ const AnomalyStateV2 = z.strictObject({
   /** Past one-step misses. */
   misses: CalibrationState,
   season: SeasonState,
+  drift: DriftState,
   /** −ln p of the worst row of each finished part of the episode, oldest first. */
   episode: z.array(z.number().nonnegative()).max(EPISODE_PARTS),
   /** −ln p of the worst row of the current part, and its rows so far. */
@@ -102,12 +127,12 @@ const AnomalyStateV2 = z.strictObject({
 /** A state stored by an older detector cannot be continued: that series recalibrates. */
 export const AnomalyState = z.preprocess(
   (s) =>
-    typeof s === 'object' && s !== null && (s as { version?: unknown }).version !== 2
+    typeof s === 'object' && s !== null && (s as { version?: unknown }).version !== STATE_VERSION
       ? initialAnomalyState()
       : s,
-  AnomalyStateV2,
+  AnomalyStateV3,
 );
-export type AnomalyState = z.infer<typeof AnomalyStateV2>;
+export type AnomalyState = z.infer<typeof AnomalyStateV3>;
 
 /** What the detector says about one observation. */
 export interface AnomalyRow {
@@ -121,7 +146,7 @@ export interface AnomalyRow {
 
 export function initialAnomalyState(): AnomalyState {
   return {
-    version: 2,
+    version: STATE_VERSION,
     count: 0,
     level: null,
     misses: emptyCalibration(),
@@ -136,6 +161,7 @@ export function initialAnomalyState(): AnomalyState {
       profile: [],
       misses: emptyCalibration(),
     },
+    drift: { fast: null, slow: null, misses: emptyCalibration() },
     episode: [],
     partWorst: 0,
     partRows: 0,
@@ -205,10 +231,51 @@ class Season {
   }
 }
 
+/**
+ * The drift source: the gap between a fast and a slow smoothed level. The slow one is updated
+ * after the gap is taken, so it is the level as it stood before this row. Each level is the plain
+ * mean of the rows seen until it has seen 1/α of them, so neither starts from one row's noise
+ * (a gap that only reflects the first row would be calibrated as normal, and hide real drifts).
+ */
+class Drift {
+  private fast: number | null;
+  private slow: number | null;
+  private readonly misses: Calibration;
+
+  constructor(
+    private readonly o: AnomalyOptions,
+    state: DriftState,
+  ) {
+    this.fast = state.fast;
+    this.slow = state.slow;
+    this.misses = new Calibration(state.misses, o.calibrationSize, o.tailShare);
+  }
+
+  /** `count` is the rows seen including this one. */
+  observe(value: number, count: number): number {
+    if (this.fast === null || this.slow === null) {
+      this.fast = value;
+      this.slow = value;
+      return 1;
+    }
+    this.fast += Math.max(this.o.driftFastAlpha, 1 / count) * (value - this.fast);
+    const gap = Math.abs(this.fast - this.slow);
+    const p = this.misses.weight >= this.o.minCalibration ? this.misses.pValue(gap) : 1;
+    this.misses.add(gap);
+    this.slow += Math.max(this.o.driftSlowAlpha, 1 / count) * (value - this.slow);
+    return p;
+  }
+
+  state(): DriftState {
+    return { fast: this.fast, slow: this.slow, misses: this.misses.state() };
+  }
+}
+
 /** The working form of the state, mutated row by row inside one `observeSeries` call. */
 class Detector {
   private readonly misses: Calibration;
   private readonly season: Season;
+  private readonly drift: Drift;
   private count: number;
   private level: number | null;
   private readonly episode: number[];
@@ -222,6 +289,7 @@ class Detector {
   ) {
     this.misses = new Calibration(state.misses, options.calibrationSize, options.tailShare);
     this.season = new Season(options, state.season);
+    this.drift = new Drift(options, state.drift);
     this.count = state.count;
     this.level = state.level;
     this.episode = [...state.episode];
@@ -234,6 +302,7 @@ class Detector {
     if (!Number.isFinite(value)) return { expected: null, pValue: 1, score: null };
     this.count += 1;
     const pSeason = this.season.observe(value);
+    const pDrift = this.drift.observe(value, this.count);
     if (this.level === null) {
       this.level = value;
       return { expected: null, pValue: 1, score: 0 };
@@ -251,7 +320,7 @@ class Detector {
     }
     this.misses.add(miss);
     this.level = mid + o.levelAlpha * (value - mid);
-    const p = Math.min(1, SOURCES * Math.min(pLevel, pSeason));
+    const p = Math.min(1, SOURCES * Math.min(pLevel, pSeason, pDrift));
     return { expected, pValue: p, score: ready ? scoreOf(this.againstWorst(p)) : 0 };
   }
 
@@ -274,11 +343,12 @@ class Detector {
 
   state(): AnomalyState {
     return {
-      version: 2,
+      version: STATE_VERSION,
       count: this.count,
       level: this.level,
       misses: this.misses.state(),
       season: this.season.state(),
+      drift: this.drift.state(),
       episode: [...this.episode],
       partWorst: this.partWorst,
       partRows: this.partRows,

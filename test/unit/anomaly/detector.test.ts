@@ -119,6 +119,18 @@ describe('anomaly score on crafted series: what fires and what stays calm', () =
     if (anomaly) expect(max(s.slice(anomaly[0], anomaly[1]))).toBeGreaterThan(0.999);
   });
 
+  it.each([1, 2, 3])(
+    'a lasting shift of %d (inside the row-to-row noise of ±2) stands out from every calm row',
+    (shift) => {
+      const values = base(3000).map((v, i) => (i >= 2500 ? v + shift : v));
+      const p = observeSeries(initialAnomalyState(), values).rows.map((r) => r.pValue);
+      const calm = Math.min(...p.slice(600, 2500));
+      const shifted = Math.min(...p.slice(2500, 2600));
+      // The one-step miss alone cannot tell these rows from noise; the drift source can.
+      expect(shifted).toBeLessThan(calm / 10);
+    },
+  );
+
   it.each([
     ['a daily cycle', daily(600), DAY],
     ['noise', base(600), 0],
@@ -133,10 +145,20 @@ describe('anomaly score on crafted series: what fires and what stays calm', () =
     expect(JSON.stringify(state).length).toBeLessThan(4_000);
   });
 
-  it('a state stored by the previous detector version is read as a fresh one', () => {
-    expect(
-      AnomalyState.parse({ version: 1, count: 5, level: 1, misses: [], recentP: [], episode: [] }),
-    ).toEqual(initialAnomalyState());
+  it.each([
+    ['version 1', { version: 1, count: 5, level: 1, misses: [], recentP: [], episode: [] }],
+    [
+      'version 2 (no drift source)',
+      { ...observeSeries(initialAnomalyState(), base(300)).state, version: 2, drift: undefined },
+    ],
+  ])('a state stored by an older detector (%s) is read as a fresh one', (_name, stored) => {
+    expect(AnomalyState.parse(stored)).toEqual(initialAnomalyState());
+  });
+
+  it('the drift options are validated: the slow level must be slower', () => {
+    const r = AnomalyOptions.safeParse({ driftFastAlpha: 0.01, driftSlowAlpha: 0.05 });
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0]?.path).toEqual(['driftSlowAlpha']);
   });
 });
 
