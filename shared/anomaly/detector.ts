@@ -10,8 +10,8 @@ import { detectPeriod } from './season';
  *
  * - **level**: the miss of a one-step forecast (a smoothed level) made before the row arrived —
  *   spikes, dips, level shifts;
- * - **drift**: the gap between a fast and a slow smoothed level — a moderate shift that lasts
- *   (tens of rows) without any single row standing out;
+ * - **drift**: the mean of each block of `driftBlockRows` rows against a slow smoothed level as it
+ *   stood before the block — a moderate shift that lasts without any single row standing out;
  * - **season**: once the series' period is found from its own values, the mean of each
  *   1/`blocksPerPeriod` of a period against the same part of earlier periods — a daily peak that
  *   does not come, a change of shape.
@@ -34,10 +34,12 @@ export const AnomalyOptions = z
     /** Smoothing of the level the one-step forecast tracks (1 = last value). */
     levelAlpha: z.number().gt(0).max(1).default(0.5),
     /**
-     * Smoothing of the fast and the slow level whose gap is the drift source (about 1/α rows
-     * each): the fast one must follow sooner than the slow one.
+     * Rows per block of the drift source. Blocks do not overlap, so a shift that grows slowly is
+     * judged in steps big enough to stand out from the block before, not row by row against rows
+     * that already carried most of it.
      */
-    driftFastAlpha: z.number().gt(0).max(1).default(0.05),
+    driftBlockRows: z.number().int().min(2).max(1000).default(16),
+    /** Smoothing of the slow level the drift source compares each block with (about 1/α rows). */
     driftSlowAlpha: z.number().gt(0).max(1).default(0.005),
     /**
      * Share of the largest past values whose excess over the smallest of them fits the exponential
@@ -60,8 +62,8 @@ export const AnomalyOptions = z
     /** Miss probability of the expected interval reported beside each row. */
     intervalAlpha: z.number().gt(0).lt(1).default(0.01),
   })
-  .refine((o) => o.driftSlowAlpha < o.driftFastAlpha, {
-    message: 'driftSlowAlpha must be below driftFastAlpha',
+  .refine((o) => o.driftSlowAlpha * o.driftBlockRows < 1, {
+    message: 'driftSlowAlpha must be below 1 / driftBlockRows (the slow level must be slower than a block)',
     path: ['driftSlowAlpha'],
   });
 export type AnomalyOptions = z.infer<typeof AnomalyOptions>;
@@ -71,7 +73,7 @@ export const DEFAULT_ANOMALY_OPTIONS: AnomalyOptions = AnomalyOptions.parse({});
 /** Number of surprise sources combined (fixed, so scores compare across series). */
 const SOURCES = 3;
 /** Version of the stored state; a state of any other version is read as a fresh one. */
-const STATE_VERSION = 3;
+const STATE_VERSION = 4;
 /**
  * The recent worst is kept as the worst of each tenth of the episode, so the state is a dozen
  * numbers; the rows it covers are the last 90–100% of `episodeRows`.
@@ -98,10 +100,13 @@ const SeasonState = z.strictObject({
 type SeasonState = z.infer<typeof SeasonState>;
 
 const DriftState = z.strictObject({
-  /** The fast and the slow smoothed level; null before the first observation. */
-  fast: z.number().finite().nullable(),
+  /** The slow smoothed level; null before the first observation. */
   slow: z.number().finite().nullable(),
-  /** Past gaps between them. */
+  /** The slow level when the current block started, the block's sum and rows so far. */
+  base: z.number().finite(),
+  sum: z.number().finite(),
+  rows: z.number().int().nonnegative(),
+  /** Past gaps between a block's mean and its base. */
   misses: CalibrationState,
 });
 type DriftState = z.infer<typeof DriftState>;
@@ -161,7 +166,7 @@ export function initialAnomalyState(): AnomalyState {
       profile: [],
       misses: emptyCalibration(),
     },
-    drift: { fast: null, slow: null, misses: emptyCalibration() },
+    drift: { slow: null, base: 0, sum: 0, rows: 0, misses: emptyCalibration() },
     episode: [],
     partWorst: 0,
     partRows: 0,
@@ -232,42 +237,42 @@ class Season {
 }
 
 /**
- * The drift source: the gap between a fast and a slow smoothed level. The slow one is updated
- * after the gap is taken, so it is the level as it stood before this row. Each level is the plain
- * mean of the rows seen until it has seen 1/α of them, so neither starts from one row's noise
- * (a gap that only reflects the first row would be calibrated as normal, and hide real drifts).
+ * The drift source: the mean of each block of rows against the slow level as it stood before the
+ * block. The slow level is the plain mean of the rows seen until it has seen 1/α of them, so it
+ * does not start from one row's noise (a gap that only reflects the first row would be calibrated
+ * as normal, and hide real drifts).
  */
 class Drift {
-  private fast: number | null;
-  private slow: number | null;
+  private readonly s: DriftState;
   private readonly misses: Calibration;
 
   constructor(
     private readonly o: AnomalyOptions,
     state: DriftState,
   ) {
-    this.fast = state.fast;
-    this.slow = state.slow;
-    this.misses = new Calibration(state.misses, o.calibrationSize, o.tailShare);
+    this.s = { ...state };
+    this.misses = new Calibration(state.misses, o.calibrationSize / o.driftBlockRows, o.tailShare);
   }
 
-  /** `count` is the rows seen including this one. */
+  /** p-value of the block this row completes (1 inside a block); `count` includes this row. */
   observe(value: number, count: number): number {
-    if (this.fast === null || this.slow === null) {
-      this.fast = value;
-      this.slow = value;
-      return 1;
-    }
-    this.fast += Math.max(this.o.driftFastAlpha, 1 / count) * (value - this.fast);
-    const gap = Math.abs(this.fast - this.slow);
+    const s = this.s;
+    if (s.slow === null) s.slow = value;
+    if (s.rows === 0) s.base = s.slow;
+    s.sum += value;
+    s.rows += 1;
+    s.slow += Math.max(this.o.driftSlowAlpha, 1 / count) * (value - s.slow);
+    if (s.rows < this.o.driftBlockRows) return 1;
+    const gap = Math.abs(s.sum / s.rows - s.base);
     const p = this.misses.weight >= this.o.minCalibration ? this.misses.pValue(gap) : 1;
     this.misses.add(gap);
-    this.slow += Math.max(this.o.driftSlowAlpha, 1 / count) * (value - this.slow);
+    s.sum = 0;
+    s.rows = 0;
     return p;
   }
 
   state(): DriftState {
-    return { fast: this.fast, slow: this.slow, misses: this.misses.state() };
+    return { ...this.s, misses: this.misses.state() };
   }
 }
 
