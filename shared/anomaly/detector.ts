@@ -4,14 +4,15 @@ import { scoreOf } from './pvalue';
 import { detectPeriod } from './season';
 
 /**
- * A causal anomaly score per series from three sources of surprise, each a conformal p-value (the
+ * A causal anomaly score per series from several sources of surprise, each a conformal p-value (the
  * rank of this row's nonconformity among past ones, so no noise model is needed and each
  * recalibrates as the series changes):
  *
  * - **level**: the miss of a one-step forecast (a smoothed level) made before the row arrived —
  *   spikes, dips, level shifts;
- * - **drift**: the mean of each block of `driftBlockRows` rows against a slow smoothed level as it
- *   stood before the block — a moderate shift that lasts without any single row standing out;
+ * - **drift**, one source per block length in `driftBlockRows`: the mean of each block of rows
+ *   against a slow smoothed level as it stood before the block — a moderate shift that lasts
+ *   without any single row standing out;
  * - **season**: once the series' period is found from its own values, the mean of each
  *   1/`blocksPerPeriod` of a period against the same part of earlier periods — a daily peak that
  *   does not come, a change of shape.
@@ -22,6 +23,9 @@ import { detectPeriod } from './season';
  * and the score is 1 − p. The state is plain JSON of a few KB, so a forecaster run resumes
  * exactly where the last one stopped.
  */
+/** Most drift block lengths (each is a source, and a few hundred bytes of state). */
+const MAX_DRIFT_SCALES = 4;
+
 export const AnomalyOptions = z
   .strictObject({
     /**
@@ -38,7 +42,7 @@ export const AnomalyOptions = z
      * judged in steps big enough to stand out from the block before, not row by row against rows
      * that already carried most of it.
      */
-    driftBlockRows: z.number().int().min(2).max(1000).default(16),
+    driftBlockRows: z.array(z.number().int().min(2).max(1000)).min(1).max(MAX_DRIFT_SCALES).default([8, 32]),
     /** Smoothing of the slow level the drift source compares each block with (about 1/α rows). */
     driftSlowAlpha: z.number().gt(0).max(1).default(0.005),
     /**
@@ -62,18 +66,22 @@ export const AnomalyOptions = z
     /** Miss probability of the expected interval reported beside each row. */
     intervalAlpha: z.number().gt(0).lt(1).default(0.01),
   })
-  .refine((o) => o.driftSlowAlpha * o.driftBlockRows < 1, {
-    message: 'driftSlowAlpha must be below 1 / driftBlockRows (the slow level must be slower than a block)',
+  .refine((o) => o.driftBlockRows.every((rows) => o.driftSlowAlpha * rows < 1), {
+    message:
+      'driftSlowAlpha must be below 1 / the longest of driftBlockRows (the slow level must be slower than a block)',
     path: ['driftSlowAlpha'],
   });
 export type AnomalyOptions = z.infer<typeof AnomalyOptions>;
 export type AnomalyOptionsInput = z.input<typeof AnomalyOptions>;
 export const DEFAULT_ANOMALY_OPTIONS: AnomalyOptions = AnomalyOptions.parse({});
 
-/** Number of surprise sources combined (fixed, so scores compare across series). */
-const SOURCES = 3;
+/**
+ * Number of surprise sources combined: level, season and one per drift block length (fixed by the
+ * options, so scores compare across series).
+ */
+const sourcesOf = (o: AnomalyOptions): number => 2 + o.driftBlockRows.length;
 /** Version of the stored state; a state of any other version is read as a fresh one. */
-const STATE_VERSION = 4;
+const STATE_VERSION = 5;
 /**
  * The recent worst is kept as the worst of each tenth of the episode, so the state is a dozen
  * numbers; the rows it covers are the last 90–100% of `episodeRows`.
@@ -121,7 +129,8 @@ const AnomalyStateV3 = z.strictObject({
   /** Past one-step misses. */
   misses: CalibrationState,
   season: SeasonState,
-  drift: DriftState,
+  /** One per drift block length, in the order of `driftBlockRows` (empty before the first row). */
+  drift: z.array(DriftState).max(MAX_DRIFT_SCALES),
   /** −ln p of the worst row of each finished part of the episode, oldest first. */
   episode: z.array(z.number().nonnegative()).max(EPISODE_PARTS),
   /** −ln p of the worst row of the current part, and its rows so far. */
@@ -166,7 +175,7 @@ export function initialAnomalyState(): AnomalyState {
       profile: [],
       misses: emptyCalibration(),
     },
-    drift: { slow: null, base: 0, sum: 0, rows: 0, misses: emptyCalibration() },
+    drift: [],
     episode: [],
     partWorst: 0,
     partRows: 0,
@@ -248,10 +257,11 @@ class Drift {
 
   constructor(
     private readonly o: AnomalyOptions,
-    state: DriftState,
+    private readonly blockRows: number,
+    state: DriftState = { slow: null, base: 0, sum: 0, rows: 0, misses: emptyCalibration() },
   ) {
     this.s = { ...state };
-    this.misses = new Calibration(state.misses, o.calibrationSize / o.driftBlockRows, o.tailShare);
+    this.misses = new Calibration(state.misses, o.calibrationSize / blockRows, o.tailShare);
   }
 
   /** p-value of the block this row completes (1 inside a block); `count` includes this row. */
@@ -262,7 +272,7 @@ class Drift {
     s.sum += value;
     s.rows += 1;
     s.slow += Math.max(this.o.driftSlowAlpha, 1 / count) * (value - s.slow);
-    if (s.rows < this.o.driftBlockRows) return 1;
+    if (s.rows < this.blockRows) return 1;
     const gap = Math.abs(s.sum / s.rows - s.base);
     const p = this.misses.weight >= this.o.minCalibration ? this.misses.pValue(gap) : 1;
     this.misses.add(gap);
@@ -280,7 +290,7 @@ class Drift {
 class Detector {
   private readonly misses: Calibration;
   private readonly season: Season;
-  private readonly drift: Drift;
+  private readonly drift: Drift[];
   private count: number;
   private level: number | null;
   private readonly episode: number[];
@@ -294,7 +304,7 @@ class Detector {
   ) {
     this.misses = new Calibration(state.misses, options.calibrationSize, options.tailShare);
     this.season = new Season(options, state.season);
-    this.drift = new Drift(options, state.drift);
+    this.drift = options.driftBlockRows.map((rows, i) => new Drift(options, rows, state.drift[i]));
     this.count = state.count;
     this.level = state.level;
     this.episode = [...state.episode];
@@ -307,7 +317,8 @@ class Detector {
     if (!Number.isFinite(value)) return { expected: null, pValue: 1, score: null };
     this.count += 1;
     const pSeason = this.season.observe(value);
-    const pDrift = this.drift.observe(value, this.count);
+    let pDrift = 1;
+    for (const d of this.drift) pDrift = Math.min(pDrift, d.observe(value, this.count));
     if (this.level === null) {
       this.level = value;
       return { expected: null, pValue: 1, score: 0 };
@@ -325,7 +336,7 @@ class Detector {
     }
     this.misses.add(miss);
     this.level = mid + o.levelAlpha * (value - mid);
-    const p = Math.min(1, SOURCES * Math.min(pLevel, pSeason, pDrift));
+    const p = Math.min(1, sourcesOf(o) * Math.min(pLevel, pSeason, pDrift));
     return { expected, pValue: p, score: ready ? scoreOf(this.againstWorst(p)) : 0 };
   }
 
@@ -353,7 +364,7 @@ class Detector {
       level: this.level,
       misses: this.misses.state(),
       season: this.season.state(),
-      drift: this.drift.state(),
+      drift: this.drift.map((d) => d.state()),
       episode: [...this.episode],
       partWorst: this.partWorst,
       partRows: this.partRows,

@@ -107,13 +107,6 @@ describe('anomaly score on crafted series: what fires and what stays calm', () =
     ['a spike', spike, [1500, 1501], [600, 1500]],
     ['a step (level shift)', base(2000).map((v, i) => (i >= 1500 ? v + 40 : v)), [1500, 1501], [600, 1500]],
     ['a daily cycle', daily(2400), null, [700, 2400]],
-    // +0.05 a row, far inside the row-to-row noise: no single row stands out, a block of them does.
-    [
-      'a slow ramp',
-      base(2400).map((v, i) => (i >= 1500 ? v + 0.05 * (i - 1500) : v)),
-      [1500, 1700],
-      [600, 1500],
-    ],
     [
       'a daily peak that does not come',
       daily(2400, 18),
@@ -126,17 +119,20 @@ describe('anomaly score on crafted series: what fires and what stays calm', () =
     if (anomaly) expect(max(s.slice(anomaly[0], anomaly[1]))).toBeGreaterThan(0.999);
   });
 
-  it.each([2, 3])(
-    'a lasting shift of %d (inside the row-to-row noise of ±2) stands out from every calm row',
-    (shift) => {
-      const values = base(3000).map((v, i) => (i >= 2500 ? v + shift : v));
-      const p = observeSeries(initialAnomalyState(), values).rows.map((r) => r.pValue);
-      const calm = Math.min(...p.slice(600, 2500));
-      const shifted = Math.min(...p.slice(2500, 2600));
-      // The one-step miss alone cannot tell these rows from noise; the drift source can.
-      expect(shifted).toBeLessThan(calm / 10);
-    },
-  );
+  it.each([
+    ['a lasting shift of 2', (i: number) => (i >= 2500 ? 2 : 0)],
+    ['a lasting shift of 3', (i: number) => (i >= 2500 ? 3 : 0)],
+    ['a ramp of +0.02 a row', (i: number) => (i >= 2500 ? 0.02 * (i - 2500) : 0)],
+    ['a ramp of +0.05 a row', (i: number) => (i >= 2500 ? 0.05 * (i - 2500) : 0)],
+    ['a ramp of +0.1 a row', (i: number) => (i >= 2500 ? 0.1 * (i - 2500) : 0)],
+  ])('%s (inside the row-to-row noise of ±2) stands out from every calm row', (_name, added) => {
+    const values = base(3000).map((v, i) => v + added(i));
+    const p = observeSeries(initialAnomalyState(), values).rows.map((r) => r.pValue);
+    const calm = Math.min(...p.slice(600, 2500));
+    const shifted = Math.min(...p.slice(2500, 2600));
+    // The one-step miss alone cannot tell these rows from noise; the drift source can.
+    expect(shifted).toBeLessThan(calm / 10);
+  });
 
   it.each([
     ['a daily cycle', daily(600), DAY],
@@ -159,6 +155,14 @@ describe('anomaly score on crafted series: what fires and what stays calm', () =
       { ...observeSeries(initialAnomalyState(), base(300)).state, version: 2, drift: undefined },
     ],
     [
+      'version 4 (one drift block length)',
+      {
+        ...observeSeries(initialAnomalyState(), base(300)).state,
+        version: 4,
+        drift: { slow: 1, base: 1, sum: 0, rows: 0, misses: { zero: 0, lo: 0, weights: [], sinceDecay: 0 } },
+      },
+    ],
+    [
       'version 3 (a fast and a slow level)',
       {
         ...observeSeries(initialAnomalyState(), base(300)).state,
@@ -170,10 +174,23 @@ describe('anomaly score on crafted series: what fires and what stays calm', () =
     expect(AnomalyState.parse(stored)).toEqual(initialAnomalyState());
   });
 
-  it('the drift options are validated: the slow level must be slower than a block', () => {
-    const r = AnomalyOptions.safeParse({ driftBlockRows: 50, driftSlowAlpha: 0.05 });
+  it.each([
+    ['a slow level faster than a block', { driftBlockRows: [8, 50], driftSlowAlpha: 0.05 }, 'driftSlowAlpha'],
+    ['no drift block length', { driftBlockRows: [] }, 'driftBlockRows'],
+    ['more block lengths than kept', { driftBlockRows: [2, 4, 8, 16, 32] }, 'driftBlockRows'],
+  ])('the drift options are validated: %s', (_name, options, field) => {
+    const r = AnomalyOptions.safeParse(options);
     expect(r.success).toBe(false);
-    expect(r.error?.issues[0]?.path).toEqual(['driftSlowAlpha']);
+    expect(r.error?.issues[0]?.path).toEqual([field]);
+  });
+
+  it('the drift state follows the options: one per block length', () => {
+    const { state } = observeSeries(
+      initialAnomalyState(),
+      base(100),
+      AnomalyOptions.parse({ driftBlockRows: [4, 16, 64] }),
+    );
+    expect(state.drift.map((d) => d.rows)).toEqual([0, 4, 36]);
   });
 });
 
