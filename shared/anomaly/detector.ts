@@ -4,12 +4,15 @@ import { scoreOf } from './pvalue';
 import { detectPeriod } from './season';
 
 /**
- * A causal anomaly score per series from two sources of surprise, each a conformal p-value (the
+ * A causal anomaly score per series from several sources of surprise, each a conformal p-value (the
  * rank of this row's nonconformity among past ones, so no noise model is needed and each
  * recalibrates as the series changes):
  *
  * - **level**: the miss of a one-step forecast (a smoothed level) made before the row arrived —
  *   spikes, dips, level shifts;
+ * - **drift**, one source per block length in `driftBlockRows`: the mean of each block of rows
+ *   against a slow smoothed level as it stood before the block — a moderate shift that lasts
+ *   without any single row standing out;
  * - **season**: once the series' period is found from its own values, the mean of each
  *   1/`blocksPerPeriod` of a period against the same part of earlier periods — a daily peak that
  *   does not come, a change of shape.
@@ -20,43 +23,65 @@ import { detectPeriod } from './season';
  * and the score is 1 − p. The state is plain JSON of a few KB, so a forecaster run resumes
  * exactly where the last one stopped.
  */
-export const AnomalyOptions = z.strictObject({
-  /**
-   * Memory of each calibration, in rows: a past value's weight decays as e^{−age/memory}; longer
-   * is steadier, shorter adapts faster.
-   */
-  calibrationSize: z.number().int().min(100).max(100_000).default(1000),
-  /** No score below this calibration weight: a rank among a handful is no evidence either way. */
-  minCalibration: z.number().int().min(2).default(50),
-  /** Smoothing of the level the one-step forecast tracks (1 = last value). */
-  levelAlpha: z.number().gt(0).max(1).default(0.5),
-  /**
-   * Share of the largest past values whose excess over the smallest of them fits the exponential
-   * tail that p-values beyond it are extrapolated from; without it every value bigger than all
-   * past ones gets the same p, and a big outage cannot be told from a blip.
-   */
-  tailShare: z.number().gt(0).max(0.5).default(0.05),
-  /** Rows read before looking for a period (twice the longest period that can be found). */
-  periodSearchRows: z.number().int().min(0).max(5000).default(600),
-  /** Smallest autocorrelation at the period for the series to count as periodic. */
-  periodMinCorrelation: z.number().gt(0).lt(1).default(0.3),
-  /** Parts of a period compared with the same part of earlier periods (a part is ≥ 1 row). */
-  blocksPerPeriod: z.number().int().min(2).max(200).default(24),
-  /**
-   * Rows an anomaly episode lasts for scoring: a row is scored by how much more surprising it is
-   * than the most surprising row of about the last `episodeRows` (0: every row on its own), so
-   * one incident is reported when it starts and again only if it gets worse.
-   */
-  episodeRows: z.number().int().min(0).max(10_000).default(200),
-  /** Miss probability of the expected interval reported beside each row. */
-  intervalAlpha: z.number().gt(0).lt(1).default(0.01),
-});
+/** Most drift block lengths (each is a source, and a few hundred bytes of state). */
+const MAX_DRIFT_SCALES = 4;
+
+export const AnomalyOptions = z
+  .strictObject({
+    /**
+     * Memory of each calibration, in rows: a past value's weight decays as e^{−age/memory}; longer
+     * is steadier, shorter adapts faster.
+     */
+    calibrationSize: z.number().int().min(100).max(100_000).default(5000),
+    /** No score below this calibration weight: a rank among a handful is no evidence either way. */
+    minCalibration: z.number().int().min(2).default(50),
+    /** Smoothing of the level the one-step forecast tracks (1 = last value). */
+    levelAlpha: z.number().gt(0).max(1).default(0.5),
+    /**
+     * Rows per block of the drift source. Blocks do not overlap, so a shift that grows slowly is
+     * judged in steps big enough to stand out from the block before, not row by row against rows
+     * that already carried most of it.
+     */
+    driftBlockRows: z.array(z.number().int().min(2).max(1000)).min(1).max(MAX_DRIFT_SCALES).default([8, 32]),
+    /** Smoothing of the slow level the drift source compares each block with (about 1/α rows). */
+    driftSlowAlpha: z.number().gt(0).max(1).default(0.005),
+    /**
+     * Share of the largest past values whose excess over the smallest of them fits the exponential
+     * tail that p-values beyond it are extrapolated from; without it every value bigger than all
+     * past ones gets the same p, and a big outage cannot be told from a blip.
+     */
+    tailShare: z.number().gt(0).max(0.5).default(0.05),
+    /** Rows read before looking for a period (twice the longest period that can be found). */
+    periodSearchRows: z.number().int().min(0).max(5000).default(600),
+    /** Smallest autocorrelation at the period for the series to count as periodic. */
+    periodMinCorrelation: z.number().gt(0).lt(1).default(0.3),
+    /** Parts of a period compared with the same part of earlier periods (a part is ≥ 1 row). */
+    blocksPerPeriod: z.number().int().min(2).max(200).default(24),
+    /**
+     * Rows an anomaly episode lasts for scoring: a row is scored by how much more surprising it is
+     * than the most surprising row of about the last `episodeRows` (0: every row on its own), so
+     * one incident is reported when it starts and again only if it gets worse.
+     */
+    episodeRows: z.number().int().min(0).max(10_000).default(200),
+    /** Miss probability of the expected interval reported beside each row. */
+    intervalAlpha: z.number().gt(0).lt(1).default(0.01),
+  })
+  .refine((o) => o.driftBlockRows.every((rows) => o.driftSlowAlpha * rows < 1), {
+    message:
+      'driftSlowAlpha must be below 1 / the longest of driftBlockRows (the slow level must be slower than a block)',
+    path: ['driftSlowAlpha'],
+  });
 export type AnomalyOptions = z.infer<typeof AnomalyOptions>;
 export type AnomalyOptionsInput = z.input<typeof AnomalyOptions>;
 export const DEFAULT_ANOMALY_OPTIONS: AnomalyOptions = AnomalyOptions.parse({});
 
-/** Number of surprise sources combined (fixed, so scores compare across series). */
-const SOURCES = 2;
+/**
+ * Number of surprise sources combined: level, season and one per drift block length (fixed by the
+ * options, so scores compare across series).
+ */
+const sourcesOf = (o: AnomalyOptions): number => 2 + o.driftBlockRows.length;
+/** Version of the stored state; a state of any other version is read as a fresh one. */
+const STATE_VERSION = 5;
 /**
  * The recent worst is kept as the worst of each tenth of the episode, so the state is a dozen
  * numbers; the rows it covers are the last 90–100% of `episodeRows`.
@@ -82,9 +107,21 @@ const SeasonState = z.strictObject({
 });
 type SeasonState = z.infer<typeof SeasonState>;
 
+const DriftState = z.strictObject({
+  /** The slow smoothed level; null before the first observation. */
+  slow: z.number().finite().nullable(),
+  /** The slow level when the current block started, the block's sum and rows so far. */
+  base: z.number().finite(),
+  sum: z.number().finite(),
+  rows: z.number().int().nonnegative(),
+  /** Past gaps between a block's mean and its base. */
+  misses: CalibrationState,
+});
+type DriftState = z.infer<typeof DriftState>;
+
 /** Serialisable detector state for one series (stored between forecaster runs). */
-const AnomalyStateV2 = z.strictObject({
-  version: z.literal(2),
+const AnomalyStateV3 = z.strictObject({
+  version: z.literal(STATE_VERSION),
   /** Observations seen (finite ones). */
   count: z.number().int().nonnegative(),
   /** Level the next one-step forecast is made from; null before the first observation. */
@@ -92,6 +129,8 @@ const AnomalyStateV2 = z.strictObject({
   /** Past one-step misses. */
   misses: CalibrationState,
   season: SeasonState,
+  /** One per drift block length, in the order of `driftBlockRows` (empty before the first row). */
+  drift: z.array(DriftState).max(MAX_DRIFT_SCALES),
   /** −ln p of the worst row of each finished part of the episode, oldest first. */
   episode: z.array(z.number().nonnegative()).max(EPISODE_PARTS),
   /** −ln p of the worst row of the current part, and its rows so far. */
@@ -102,12 +141,12 @@ const AnomalyStateV2 = z.strictObject({
 /** A state stored by an older detector cannot be continued: that series recalibrates. */
 export const AnomalyState = z.preprocess(
   (s) =>
-    typeof s === 'object' && s !== null && (s as { version?: unknown }).version !== 2
+    typeof s === 'object' && s !== null && (s as { version?: unknown }).version !== STATE_VERSION
       ? initialAnomalyState()
       : s,
-  AnomalyStateV2,
+  AnomalyStateV3,
 );
-export type AnomalyState = z.infer<typeof AnomalyStateV2>;
+export type AnomalyState = z.infer<typeof AnomalyStateV3>;
 
 /** What the detector says about one observation. */
 export interface AnomalyRow {
@@ -121,7 +160,7 @@ export interface AnomalyRow {
 
 export function initialAnomalyState(): AnomalyState {
   return {
-    version: 2,
+    version: STATE_VERSION,
     count: 0,
     level: null,
     misses: emptyCalibration(),
@@ -136,6 +175,7 @@ export function initialAnomalyState(): AnomalyState {
       profile: [],
       misses: emptyCalibration(),
     },
+    drift: [],
     episode: [],
     partWorst: 0,
     partRows: 0,
@@ -205,10 +245,52 @@ class Season {
   }
 }
 
+/**
+ * The drift source: the mean of each block of rows against the slow level as it stood before the
+ * block. The slow level is the plain mean of the rows seen until it has seen 1/α of them, so it
+ * does not start from one row's noise (a gap that only reflects the first row would be calibrated
+ * as normal, and hide real drifts).
+ */
+class Drift {
+  private readonly s: DriftState;
+  private readonly misses: Calibration;
+
+  constructor(
+    private readonly o: AnomalyOptions,
+    private readonly blockRows: number,
+    state: DriftState = { slow: null, base: 0, sum: 0, rows: 0, misses: emptyCalibration() },
+  ) {
+    this.s = { ...state };
+    this.misses = new Calibration(state.misses, o.calibrationSize / blockRows, o.tailShare);
+  }
+
+  /** p-value of the block this row completes (1 inside a block); `count` includes this row. */
+  observe(value: number, count: number): number {
+    const s = this.s;
+    if (s.slow === null) s.slow = value;
+    if (s.rows === 0) s.base = s.slow;
+    s.sum += value;
+    s.rows += 1;
+    s.slow += Math.max(this.o.driftSlowAlpha, 1 / count) * (value - s.slow);
+    if (s.rows < this.blockRows) return 1;
+    const gap = Math.abs(s.sum / s.rows - s.base);
+    const p = this.misses.weight >= this.o.minCalibration ? this.misses.pValue(gap) : 1;
+    this.misses.add(gap);
+    s.sum = 0;
+    s.rows = 0;
+    return p;
+  }
+
+  state(): DriftState {
+    return { ...this.s, misses: this.misses.state() };
+  }
+}
+
 /** The working form of the state, mutated row by row inside one `observeSeries` call. */
 class Detector {
   private readonly misses: Calibration;
   private readonly season: Season;
+  private readonly drift: Drift[];
   private count: number;
   private level: number | null;
   private readonly episode: number[];
@@ -222,6 +304,7 @@ class Detector {
   ) {
     this.misses = new Calibration(state.misses, options.calibrationSize, options.tailShare);
     this.season = new Season(options, state.season);
+    this.drift = options.driftBlockRows.map((rows, i) => new Drift(options, rows, state.drift[i]));
     this.count = state.count;
     this.level = state.level;
     this.episode = [...state.episode];
@@ -234,6 +317,8 @@ class Detector {
     if (!Number.isFinite(value)) return { expected: null, pValue: 1, score: null };
     this.count += 1;
     const pSeason = this.season.observe(value);
+    let pDrift = 1;
+    for (const d of this.drift) pDrift = Math.min(pDrift, d.observe(value, this.count));
     if (this.level === null) {
       this.level = value;
       return { expected: null, pValue: 1, score: 0 };
@@ -251,7 +336,7 @@ class Detector {
     }
     this.misses.add(miss);
     this.level = mid + o.levelAlpha * (value - mid);
-    const p = Math.min(1, SOURCES * Math.min(pLevel, pSeason));
+    const p = Math.min(1, sourcesOf(o) * Math.min(pLevel, pSeason, pDrift));
     return { expected, pValue: p, score: ready ? scoreOf(this.againstWorst(p)) : 0 };
   }
 
@@ -274,11 +359,12 @@ class Detector {
 
   state(): AnomalyState {
     return {
-      version: 2,
+      version: STATE_VERSION,
       count: this.count,
       level: this.level,
       misses: this.misses.state(),
       season: this.season.state(),
+      drift: this.drift.map((d) => d.state()),
       episode: [...this.episode],
       partWorst: this.partWorst,
       partRows: this.partRows,

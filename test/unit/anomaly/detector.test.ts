@@ -120,6 +120,21 @@ describe('anomaly score on crafted series: what fires and what stays calm', () =
   });
 
   it.each([
+    ['a lasting shift of 2', (i: number) => (i >= 2500 ? 2 : 0)],
+    ['a lasting shift of 3', (i: number) => (i >= 2500 ? 3 : 0)],
+    ['a ramp of +0.02 a row', (i: number) => (i >= 2500 ? 0.02 * (i - 2500) : 0)],
+    ['a ramp of +0.05 a row', (i: number) => (i >= 2500 ? 0.05 * (i - 2500) : 0)],
+    ['a ramp of +0.1 a row', (i: number) => (i >= 2500 ? 0.1 * (i - 2500) : 0)],
+  ])('%s (inside the row-to-row noise of ±2) stands out from every calm row', (_name, added) => {
+    const values = base(3000).map((v, i) => v + added(i));
+    const p = observeSeries(initialAnomalyState(), values).rows.map((r) => r.pValue);
+    const calm = Math.min(...p.slice(600, 2500));
+    const shifted = Math.min(...p.slice(2500, 2600));
+    // The one-step miss alone cannot tell these rows from noise; the drift source can.
+    expect(shifted).toBeLessThan(calm / 10);
+  });
+
+  it.each([
     ['a daily cycle', daily(600), DAY],
     ['noise', base(600), 0],
     ['a trend', base(600).map((v, i) => v + i), 0],
@@ -133,10 +148,49 @@ describe('anomaly score on crafted series: what fires and what stays calm', () =
     expect(JSON.stringify(state).length).toBeLessThan(4_000);
   });
 
-  it('a state stored by the previous detector version is read as a fresh one', () => {
-    expect(
-      AnomalyState.parse({ version: 1, count: 5, level: 1, misses: [], recentP: [], episode: [] }),
-    ).toEqual(initialAnomalyState());
+  it.each([
+    ['version 1', { version: 1, count: 5, level: 1, misses: [], recentP: [], episode: [] }],
+    [
+      'version 2 (no drift source)',
+      { ...observeSeries(initialAnomalyState(), base(300)).state, version: 2, drift: undefined },
+    ],
+    [
+      'version 4 (one drift block length)',
+      {
+        ...observeSeries(initialAnomalyState(), base(300)).state,
+        version: 4,
+        drift: { slow: 1, base: 1, sum: 0, rows: 0, misses: { zero: 0, lo: 0, weights: [], sinceDecay: 0 } },
+      },
+    ],
+    [
+      'version 3 (a fast and a slow level)',
+      {
+        ...observeSeries(initialAnomalyState(), base(300)).state,
+        version: 3,
+        drift: { fast: 1, slow: 1, misses: { zero: 0, lo: 0, weights: [], sinceDecay: 0 } },
+      },
+    ],
+  ])('a state stored by an older detector (%s) is read as a fresh one', (_name, stored) => {
+    expect(AnomalyState.parse(stored)).toEqual(initialAnomalyState());
+  });
+
+  it.each([
+    ['a slow level faster than a block', { driftBlockRows: [8, 50], driftSlowAlpha: 0.05 }, 'driftSlowAlpha'],
+    ['no drift block length', { driftBlockRows: [] }, 'driftBlockRows'],
+    ['more block lengths than kept', { driftBlockRows: [2, 4, 8, 16, 32] }, 'driftBlockRows'],
+  ])('the drift options are validated: %s', (_name, options, field) => {
+    const r = AnomalyOptions.safeParse(options);
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0]?.path).toEqual([field]);
+  });
+
+  it('the drift state follows the options: one per block length', () => {
+    const { state } = observeSeries(
+      initialAnomalyState(),
+      base(100),
+      AnomalyOptions.parse({ driftBlockRows: [4, 16, 64] }),
+    );
+    expect(state.drift.map((d) => d.rows)).toEqual([0, 4, 36]);
   });
 });
 
