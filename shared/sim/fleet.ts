@@ -178,10 +178,54 @@ export class SimPool {
   }
 }
 
-/** Columnar history of one workload, one entry per completed step. */
-export class FleetHistory {
-  /** Step start times. */
+/** What ALB publishes per target group, columnar: requests, 5xx and p99 per pool and sample. */
+export class AlbSamples {
+  /** Sample start times. */
   readonly t: number[] = [];
+  /** Requests (trace unit) routed to each pool, and those that got a 5xx. */
+  readonly requestsPrimary: number[] = [];
+  readonly requestsShadow: number[] = [];
+  readonly errorsPrimary: number[] = [];
+  readonly errorsShadow: number[] = [];
+  /** p99 latency, ms (NaN when the pool took no requests). */
+  readonly p99Primary: number[] = [];
+  readonly p99Shadow: number[] = [];
+
+  get length(): number {
+    return this.t.length;
+  }
+
+  /**
+   * One sample from `demand` split by the shadow `share` over each pool's capacity (both in the
+   * trace's unit for the sample's span): the excess gets 5xx, the shadow's served requests also
+   * fail at `gateErrorRate`, p99 follows utilisation. Returns the demand left unserved.
+   */
+  push(
+    start: number,
+    demand: number,
+    share: number,
+    capacity: { primary: number; shadow: number },
+    w: { gateErrorRate: number; baseLatencyMs: number },
+  ): number {
+    const reqP = demand * (1 - share);
+    const reqS = demand * share;
+    const unservedP = Math.max(0, reqP - capacity.primary);
+    const unservedS = Math.max(0, reqS - capacity.shadow);
+    const p99 = (req: number, cap: number) =>
+      req > 0 ? p99Latency(w.baseLatencyMs, cap > 0 ? req / cap : Number.POSITIVE_INFINITY) : Number.NaN;
+    this.t.push(start);
+    this.requestsPrimary.push(reqP);
+    this.requestsShadow.push(reqS);
+    this.errorsPrimary.push(unservedP);
+    this.errorsShadow.push(unservedS + (reqS - unservedS) * w.gateErrorRate);
+    this.p99Primary.push(p99(reqP, capacity.primary));
+    this.p99Shadow.push(p99(reqS, capacity.shadow));
+    return unservedP + unservedS;
+  }
+}
+
+/** Columnar history of one workload, one entry per completed step. */
+export class FleetHistory extends AlbSamples {
   /** Offered demand in the trace's unit. */
   readonly demand: number[] = [];
   /** Time-averaged ready units over the step. */
@@ -195,31 +239,12 @@ export class FleetHistory {
   /** Desired counts at the end of the step. */
   readonly desiredPrimary: number[] = [];
   readonly desiredShadow: number[] = [];
-  /** Requests (trace unit) routed to each pool, and those that got a 5xx. */
-  readonly requestsPrimary: number[] = [];
-  readonly requestsShadow: number[] = [];
-  readonly errorsPrimary: number[] = [];
-  readonly errorsShadow: number[] = [];
-  /** p99 latency, ms (NaN when the pool took no requests). */
-  readonly p99Primary: number[] = [];
-  readonly p99Shadow: number[] = [];
   /** Demand above 100% of ready capacity, in the trace's unit (the part that got errors). */
   readonly unserved: number[] = [];
-
-  get length(): number {
-    return this.t.length;
-  }
 }
 
 /** ALB-style one-minute samples inside steps longer than a minute (what a health gate reads). */
-export class MinuteLog {
-  readonly t: number[] = [];
-  readonly requestsPrimary: number[] = [];
-  readonly requestsShadow: number[] = [];
-  readonly errorsPrimary: number[] = [];
-  readonly errorsShadow: number[] = [];
-  readonly p99Primary: number[] = [];
-  readonly p99Shadow: number[] = [];
+export class MinuteLog extends AlbSamples {
   /** Step integrals (ready unit-ms per pool, shadow share-ms) at the last minute closed. */
   mark = { readyP: 0, readyS: 0, share: 0 };
 }
@@ -518,19 +543,16 @@ export class SimFleet {
     const share = (w.shadowShareMs - m.mark.share) / span;
     m.mark = { readyP: w.primary.readyUnitMs, readyS: w.shadow.readyUnitMs, share: w.shadowShareMs };
     const perStep = span / this.stepMs;
-    const demand = w.demandAt(this.stepStartMs) * perStep;
-    const reqP = demand * (1 - share);
-    const reqS = demand * share;
-    const capP = readyP * w.unitCapacity * perStep;
-    const capS = readyS * w.unitCapacity * perStep;
-    const unservedS = Math.max(0, reqS - capS);
-    m.t.push(start);
-    m.requestsPrimary.push(reqP);
-    m.requestsShadow.push(reqS);
-    m.errorsPrimary.push(Math.max(0, reqP - capP));
-    m.errorsShadow.push(unservedS + (reqS - unservedS) * w.gateErrorRate);
-    m.p99Primary.push(reqP > 0 ? p99Latency(w.baseLatencyMs, capP > 0 ? reqP / capP : Infinity) : Number.NaN);
-    m.p99Shadow.push(reqS > 0 ? p99Latency(w.baseLatencyMs, capS > 0 ? reqS / capS : Infinity) : Number.NaN);
+    m.push(
+      start,
+      w.demandAt(this.stepStartMs) * perStep,
+      share,
+      {
+        primary: readyP * w.unitCapacity * perStep,
+        shadow: readyS * w.unitCapacity * perStep,
+      },
+      w,
+    );
   }
 
   /** Advance to the end of the step in progress. */
@@ -548,14 +570,16 @@ export class SimFleet {
     const readyP = w.primary.readyUnitMs / span;
     const readyS = w.shadow.readyUnitMs / span;
     const share = w.shadowShareMs / span;
-    const reqP = demand * (1 - share);
-    const reqS = demand * share;
-    const capP = readyP * w.unitCapacity;
-    const capS = readyS * w.unitCapacity;
-    const unservedP = Math.max(0, reqP - capP);
-    const unservedS = Math.max(0, reqS - capS);
-    const gateErrors = (reqS - unservedS) * w.gateErrorRate;
-    h.t.push(start);
+    const unserved = h.push(
+      start,
+      demand,
+      share,
+      {
+        primary: readyP * w.unitCapacity,
+        shadow: readyS * w.unitCapacity,
+      },
+      w,
+    );
     h.demand.push(demand);
     h.readyPrimary.push(readyP);
     h.readyShadow.push(readyS);
@@ -564,13 +588,7 @@ export class SimFleet {
     h.shadowShare.push(share);
     h.desiredPrimary.push(w.primary.desired);
     h.desiredShadow.push(w.shadow.desired);
-    h.requestsPrimary.push(reqP);
-    h.requestsShadow.push(reqS);
-    h.errorsPrimary.push(unservedP);
-    h.errorsShadow.push(unservedS + gateErrors);
-    h.p99Primary.push(reqP > 0 ? p99Latency(w.baseLatencyMs, capP > 0 ? reqP / capP : Infinity) : Number.NaN);
-    h.p99Shadow.push(reqS > 0 ? p99Latency(w.baseLatencyMs, capS > 0 ? reqS / capS : Infinity) : Number.NaN);
-    h.unserved.push(unservedP + unservedS);
+    h.unserved.push(unserved);
     w.primary.resetIntegrals();
     w.shadow.resetIntegrals();
     w.shadowShareMs = 0;
