@@ -37,7 +37,8 @@
  * sum to 100, and the router refuses (NotReadyError) a weight on a pool with no ready unit. A pool
  * given more than its ready capacity (at 100%) answers the excess with 5xx and its p99 latency
  * rises past a knee. A metric sample of a step is visible from the step's end + the metric delay;
- * a target group that took no request in the window reads as "no data", never zeros. Scaling a
+ * target groups publish per minute, as ALB does, also inside longer steps (demand spread evenly over
+ * the step); a target group that took no request in the window reads as "no data", never zeros. Scaling a
  * pool beyond its maximum is refused (ValidationError), as ECS/ASG refuse a desired count > max.
  */
 export {
