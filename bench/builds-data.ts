@@ -22,6 +22,8 @@ export interface CiRun {
   jobs?: number;
   /** Branch (TravisTorrent) or pull request (LRTS) being built. */
   changeKey?: string;
+  /** Trigger and target branch (`pr:<base>` or `push:<branch>`), known at start. */
+  lane?: string;
   changeScore: number;
   /** Parallelisable share of the run from its log phases, when the dataset has them. */
   parallelShare?: number;
@@ -106,6 +108,8 @@ export function travisRuns(text: string): CiRun[] {
       jobs: num(r.tr_num_jobs),
       changeKey:
         r.gh_is_pr === 'True' && r.gh_pull_req_num ? `pr:${r.gh_pull_req_num}` : `branch:${r.git_branch}`,
+      // TravisTorrent's git_branch of a pull-request build is the branch it merges into.
+      lane: `${r.gh_is_pr === 'True' ? 'pr' : 'push'}:${r.git_branch}`,
       changeScore: changeScoreFromCounts({
         sourceLines: num(r.git_diff_src_churn),
         testLines: num(r.git_diff_test_churn),
@@ -136,6 +140,8 @@ export function lrtsRuns(text: string): CiRun[] {
       startMs: t * 1000,
       agentSeconds: seconds,
       changeKey: r.pr_name,
+      // Every LRTS run is a pull-request build.
+      lane: `pr:${r.pr_base_branch}`,
       changeScore: changeScoreFromCounts({
         sourceLines: num(r.num_changed_line),
         files: num(r.num_changed_files),

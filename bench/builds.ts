@@ -124,6 +124,7 @@ function toReplay(runs: readonly CiRun[]): ReplayRun[] {
       changeScore: r.changeScore,
       ...(r.jobs !== undefined ? { jobs: r.jobs } : {}),
       ...(r.changeKey !== undefined ? { changeKey: r.changeKey } : {}),
+      ...(r.lane !== undefined ? { lane: r.lane } : {}),
     },
   }));
 }

@@ -7,21 +7,25 @@
  *     last: the last run;
  *   - same change: the last run of the same branch / pull request (a rebuild of one change
  *     usually costs what it cost last time), else the level;
+ *   - lane:   median of the last `levelWindow` runs of the run's lane (trigger and target
+ *     branch: a release branch can run an older, smaller suite than main), else the level;
  *   - model:  level + β · standardised features, a median (L1) ridge regression on the change
  *     score, log job count, hour of day (sin/cos), weekend, log builds of the stage in the past
- *     24 h and the last runs' deviation from the level;
+ *     24 h, the last runs' deviation from the level, and the same-change and lane experts'
+ *     deviations from it (so the fit learns how far to trust them on this stage);
  *   - ewma:   an exponentially weighted mean of log work (weight `ewmaAlpha` on the newest run),
  *     which follows a level shift faster than a median and is steadier than the last run;
  *   - blend:  the geometric mean of the other experts weighted by the inverse square of their
  *     discounted error (a combination of forecasts is usually better than the best single one,
  *     and it degrades to the best one when that one is far ahead).
- * The point is the expert with the lowest discounted absolute error so far (discount
+ * The point (the median) is the expert with the lowest discounted absolute error so far (discount
  * 1 − `learningRate` per run: the learning rate weighs new runs against old), and the interval
  * is that point times the quantiles of the stage's recent out-of-sample residual ratios
  * (split-conformal), which keeps coverage near nominal as the stage changes.
- * β is refitted on a window every `refitEvery` runs and nudged after every run by a sign-gradient
- * step of size `learningRate`. Drift: a two-sided Page–Hinkley test on the residuals; when it
- * fires the experts' scores and the residual window restart and the model is refitted at once.
+ * β is refitted on a window every `refitEvery` runs; between refits it stays put (a per-run
+ * sign-gradient nudge made the regression worse than the level: it random-walks on noise).
+ * Drift: a two-sided Page–Hinkley test on the residuals; when it fires the experts' scores and
+ * the residual window restart and the model is refitted at once.
  *
  * Pure: no clock, no I/O. The state is plain JSON of a few kilobytes (bounded windows).
  */
@@ -35,9 +39,16 @@ export interface StageRunInput {
   jobs?: number;
   /** What is being built: a branch or pull request; reruns of one change share it. */
   changeKey?: string;
+  /**
+   * The line of work the run belongs to, known when it starts: the trigger and the branch it
+   * builds on, e.g. `pr:main` for a pull request into main or `push:release-2.x` for a push.
+   * Lines of one stage can differ in level for good (a release branch runs an older, smaller
+   * test suite), so each gets its own median; absent when unknown.
+   */
+  lane?: string;
 }
 
-export const EXPERTS = ['level', 'long', 'last', 'sameChange', 'model', 'ewma', 'blend'] as const;
+export const EXPERTS = ['level', 'long', 'last', 'sameChange', 'lane', 'model', 'ewma', 'blend'] as const;
 /** The experts the blend combines (all but itself). */
 const BASE_EXPERTS = EXPERTS.filter((e) => e !== 'blend');
 export type Expert = (typeof EXPERTS)[number];
@@ -49,12 +60,16 @@ export interface PredictorParams {
   longWindow: number;
   /** Branches / pull requests remembered for the same-change expert. */
   changeKeys: number;
+  /** Lanes remembered (least recently seen dropped), each with its last `levelWindow` runs. */
+  lanes: number;
+  /** Runs a lane needs before its own median stands in for the stage's. */
+  minLaneRuns: number;
   /** Samples kept for refits. */
   fitWindow: number;
   /** Out-of-sample residuals kept for the interval. */
   residualWindow: number;
   refitEvery: number;
-  /** Step of the per-run sign-gradient update of β (standardised units). */
+  /** Weight of the newest run in the experts' discounted errors (discount 1 − this per run). */
   learningRate: number;
   /** L2 penalty of the refit, relative to the number of samples. */
   ridge: number;
@@ -71,10 +86,12 @@ export const DEFAULT_PARAMS: PredictorParams = {
   levelWindow: 20,
   longWindow: 60,
   changeKeys: 200,
+  lanes: 6,
+  minLaneRuns: 5,
   fitWindow: 200,
   residualWindow: 150,
   refitEvery: 25,
-  learningRate: 0.03,
+  learningRate: 0.02,
   ridge: 0.05,
   minRunsForModel: 30,
   driftDelta: 0.05,
@@ -91,6 +108,9 @@ export const FEATURE_NAMES = [
   'logBuilds24h',
   'lastDeviation',
   'last3Deviation',
+  'sameChangeDeviation',
+  'sameChangeSeen',
+  'laneDeviation',
 ] as const;
 const NF = FEATURE_NAMES.length;
 
@@ -119,6 +139,8 @@ export interface ProfileState {
   ph: { mean: number; n: number; up: number; down: number };
   /** Median of the features' change score seen, to stand in when a run's is unknown. */
   lastChangeScore: number;
+  /** Last log works per lane, least recently seen first; absent in states stored before lanes. */
+  lanes?: [string, number[]][];
   /** Exponentially weighted mean of log work; absent in states stored before it existed. */
   ewma?: number;
 }
@@ -144,7 +166,7 @@ export function newProfileState(): ProfileState {
     runs: 0,
     recent: [],
     byChange: [],
-    score: { level: 0, long: 0, last: 0, sameChange: 0, model: 0, ewma: 0, blend: 0 },
+    score: { level: 0, long: 0, last: 0, sameChange: 0, lane: 0, model: 0, ewma: 0, blend: 0 },
     starts: [],
     fit: [],
     mu: new Array(NF).fill(0),
@@ -185,19 +207,19 @@ function level(state: ProfileState, window: number = DEFAULT_PARAMS.levelWindow)
   return median(state.recent.slice(-window));
 }
 
-function expertPoints(
+export function expertPoints(
   state: ProfileState,
   run: StageRunInput,
   params: PredictorParams,
 ): Record<Expert, number> {
   const lvl = level(state, params.levelWindow);
-  const same =
-    run.changeKey === undefined ? undefined : state.byChange.find(([k]) => k === run.changeKey)?.[1];
+  const same = sameChangeOf(state, run);
   const base = {
     level: lvl,
     long: level(state, params.longWindow),
     last: state.recent.at(-1) ?? lvl,
     sameChange: same ?? lvl,
+    lane: laneLevel(state, run, params) ?? lvl,
     model: state.runs >= params.minRunsForModel ? lvl + linear(state, features(state, run, params)) : lvl,
     ewma: state.ewma ?? lvl,
   };
@@ -213,9 +235,24 @@ function expertPoints(
   return { ...base, blend: wSum > 0 ? ySum / wSum : lvl };
 }
 
-/** An expert's discounted error; 0 for experts a stored state predates (they start level). */
+/** Log work of the last run of the same branch / pull request, if one is remembered. */
+function sameChangeOf(state: ProfileState, run: StageRunInput): number | undefined {
+  return run.changeKey === undefined ? undefined : state.byChange.find(([k]) => k === run.changeKey)?.[1];
+}
+
+/** Median log work of the run's lane, once the lane has `minLaneRuns` runs. */
+function laneLevel(state: ProfileState, run: StageRunInput, params: PredictorParams): number | undefined {
+  if (run.lane === undefined) return undefined;
+  const runs = state.lanes?.find(([k]) => k === run.lane)?.[1];
+  return runs && runs.length >= params.minLaneRuns ? median(runs) : undefined;
+}
+
+/**
+ * An expert's discounted error. An expert a stored state predates starts with the level's score,
+ * so it is not picked before it has been measured (the level wins ties).
+ */
 function scoreOf(state: ProfileState, e: Expert): number {
-  return state.score[e] ?? 0;
+  return state.score[e] ?? state.score.level;
 }
 
 function bestExpert(state: ProfileState): Expert {
@@ -238,6 +275,7 @@ export function features(
   const last = state.recent.at(-1);
   const last3 = state.recent.slice(-3);
   const mean3 = last3.length > 0 ? last3.reduce((a, b) => a + b, 0) / last3.length : lvl;
+  const same = sameChangeOf(state, run);
   return [
     run.changeScore ?? state.lastChangeScore,
     Math.log(Math.max(1, run.jobs ?? 1)),
@@ -247,6 +285,9 @@ export function features(
     Math.log1p(builds24h),
     last === undefined ? 0 : last - lvl,
     mean3 - lvl,
+    same === undefined ? 0 : same - lvl,
+    same === undefined ? 0 : 1,
+    (laneLevel(state, run, params) ?? lvl) - lvl,
   ];
 }
 
@@ -258,7 +299,9 @@ function zOf(state: ProfileState, x: readonly number[], i: number): number {
 
 function linear(state: ProfileState, x: readonly number[]): number {
   let y = state.intercept;
-  for (let i = 0; i < NF; i++) y += (state.beta[i] as number) * zOf(state, x, i);
+  // A state stored with fewer features uses those until its next refit.
+  const n = Math.min(NF, state.beta.length);
+  for (let i = 0; i < n; i++) y += (state.beta[i] as number) * zOf(state, x, i);
   return y;
 }
 
@@ -284,7 +327,7 @@ export function predictStage(
   const res = [...state.residuals].sort((a, b) => a - b);
   const at = (q: number) => Math.exp(center + quantile(res, q));
   return {
-    agentSeconds: { q10: at(0.1), q50: at(0.5), q80: at(0.8), q90: at(0.9) },
+    agentSeconds: { q10: at(0.1), q50: Math.exp(center), q80: at(0.8), q90: at(0.9) },
     basis: expert,
     runs: state.runs,
   };
@@ -322,7 +365,6 @@ export function absorbRun(
     const lvl = level(state, params.levelWindow);
     const x = features(state, run, params);
     const target = y - lvl;
-    const fitted = linear(state, x);
     const points = expertPoints(state, run, params);
     const residual = y - points[bestExpert(state)];
     const keep = 1 - params.learningRate;
@@ -330,10 +372,7 @@ export function absorbRun(
       state.score[e] = keep * scoreOf(state, e) + Math.abs(Math.exp(points[e]) - agentSeconds);
     state.residuals.push(residual);
     if (state.residuals.length > params.residualWindow) state.residuals.shift();
-    // Sign-gradient (L1) step: bounded by the learning rate whatever the size of the miss.
-    const s = Math.sign(target - fitted) * params.learningRate;
-    state.intercept += s;
-    for (let i = 0; i < NF; i++) state.beta[i] = (state.beta[i] as number) + s * zOf(state, x, i);
+    if (state.fit.some((r) => r.x.length !== NF)) state.fit = state.fit.filter((r) => r.x.length === NF);
     state.fit.push({ x, y: target });
     if (state.fit.length > params.fitWindow) state.fit.shift();
     if (pageHinkley(state, residual, params)) {
@@ -352,6 +391,16 @@ export function absorbRun(
     if (at >= 0) state.byChange.splice(at, 1);
     state.byChange.push([run.changeKey, y]);
     if (state.byChange.length > params.changeKeys) state.byChange.shift();
+  }
+  if (run.lane !== undefined) {
+    state.lanes ??= [];
+    const lanes = state.lanes;
+    const at = lanes.findIndex(([k]) => k === run.lane);
+    const runs = at >= 0 ? (lanes.splice(at, 1)[0] as [string, number[]])[1] : [];
+    runs.push(y);
+    if (runs.length > params.levelWindow) runs.shift();
+    lanes.push([run.lane, runs]);
+    if (lanes.length > params.lanes) lanes.shift();
   }
   state.starts.push(run.startMs);
   while (state.starts.length > 0 && (state.starts[0] as number) <= run.startMs - DAY_MS) state.starts.shift();

@@ -118,12 +118,66 @@ describe('stage profile predictor', () => {
     expect(Number.isFinite(old.score.ewma)).toBe(true);
   });
 
+  it('predicts each lane at its own level when lanes of one stage differ', () => {
+    const r = rng(11);
+    const s = newProfileState();
+    const level = { 'pr:main': 1000, 'pr:release-1.x': 300 };
+    for (let i = 0; i < 400; i++) {
+      const lane = r() < 0.3 ? 'pr:release-1.x' : 'pr:main';
+      absorbRun(s, { startMs: i * HOUR, lane }, level[lane] * Math.exp(0.1 * gaussian(r)));
+    }
+    const release = predictStage(s, { startMs: 400 * HOUR, lane: 'pr:release-1.x' });
+    const main = predictStage(s, { startMs: 400 * HOUR, lane: 'pr:main' });
+    // The stage's median alone would say ~1000 for both.
+    expect(Math.abs((release?.agentSeconds.q50 as number) / 300 - 1)).toBeLessThan(0.15);
+    expect(Math.abs((main?.agentSeconds.q50 as number) / 1000 - 1)).toBeLessThan(0.15);
+    expect(['lane', 'model', 'blend']).toContain(release?.basis);
+  });
+
+  it('keeps at most `lanes` lanes, each with at most `levelWindow` runs', () => {
+    const s = newProfileState();
+    for (let i = 0; i < 300; i++) absorbRun(s, { startMs: i * HOUR, lane: `push:b${i % 9}` }, 100);
+    expect(s.lanes).toHaveLength(6);
+    for (const [, runs] of s.lanes ?? []) expect(runs.length).toBeLessThanOrEqual(20);
+    expect(s.lanes?.at(-1)?.[0]).toBe(`push:b${299 % 9}`);
+  });
+
+  it('reads a state stored before the lane expert and the same-change and lane features', () => {
+    const r = rng(3);
+    const s = newProfileState();
+    for (let i = 0; i < 100; i++) absorbRun(s, { startMs: i * HOUR }, 200 * Math.exp(0.1 * gaussian(r)));
+    // The earlier shape: eight features per fit row and in β, no lane score, no lanes.
+    const old = JSON.parse(JSON.stringify(s)) as typeof s;
+    old.fit = old.fit.map((row) => ({ x: row.x.slice(0, 8), y: row.y }));
+    old.mu = old.mu.slice(0, 8);
+    old.sd = old.sd.slice(0, 8);
+    old.beta = old.beta.slice(0, 8);
+    delete (old.score as Partial<typeof s.score>).lane;
+    delete old.lanes;
+    const p0 = predictStage(old, { startMs: 100 * HOUR, lane: 'pr:main', changeKey: 'pr-1' });
+    expect(Number.isFinite(p0?.agentSeconds.q50)).toBe(true);
+    // An expert never measured is not preferred to the level on a tie.
+    expect(p0?.basis).not.toBe('lane');
+    for (let i = 100; i < 160; i++) absorbRun(old, { startMs: i * HOUR, lane: 'pr:main' }, 200);
+    expect(old.beta).toHaveLength(s.beta.length);
+    expect(old.fit.every((row) => row.x.length === s.beta.length)).toBe(true);
+    const p = predictStage(old, { startMs: 160 * HOUR, lane: 'pr:main' });
+    expect(p?.agentSeconds.q50).toBeGreaterThan(150);
+    expect(p?.agentSeconds.q50).toBeLessThan(260);
+  });
+
   it('keeps a small JSON state (it is stored in one DynamoDB item)', () => {
     const s = newProfileState();
     for (let i = 0; i < 2000; i++)
       absorbRun(
         s,
-        { startMs: i * HOUR, changeScore: i % 7, changeKey: `b${i % 500}`, jobs: 1 + (i % 3) },
+        {
+          startMs: i * HOUR,
+          changeScore: i % 7,
+          changeKey: `b${i % 500}`,
+          jobs: 1 + (i % 3),
+          lane: `pr:r${i % 11}`,
+        },
         100 + (i % 13),
       );
     expect(JSON.stringify(s).length).toBeLessThan(60_000);
