@@ -1,4 +1,11 @@
-import { absorbRun, newProfileState, predictStage, updateStage } from '../../../shared/builds/predictor';
+import {
+  absorbRun,
+  DEFAULT_PARAMS,
+  expertPoints,
+  newProfileState,
+  predictStage,
+  updateStage,
+} from '../../../shared/builds/predictor';
 
 /** Deterministic pseudo-random numbers (mulberry32), so the tests cannot flake. */
 function rng(seed: number): () => number {
@@ -164,6 +171,17 @@ describe('stage profile predictor', () => {
     const p = predictStage(old, { startMs: 160 * HOUR, lane: 'pr:main' });
     expect(p?.agentSeconds.q50).toBeGreaterThan(150);
     expect(p?.agentSeconds.q50).toBeLessThan(260);
+  });
+
+  it('leaves the last run out of the blend, however well it has scored', () => {
+    const s = newProfileState();
+    for (let i = 0; i < 60; i++) absorbRun(s, { startMs: i * HOUR }, 100);
+    absorbRun(s, { startMs: 60 * HOUR }, 10_000);
+    for (const e of Object.keys(s.score) as (keyof typeof s.score)[]) s.score[e] = 100;
+    s.score.last = 1e-6;
+    const points = expertPoints(s, { startMs: 61 * HOUR }, DEFAULT_PARAMS);
+    expect(Math.exp(points.last)).toBeCloseTo(10_000);
+    expect(Math.exp(points.blend)).toBeLessThan(200);
   });
 
   it('keeps a small JSON state (it is stored in one DynamoDB item)', () => {
