@@ -184,6 +184,18 @@ describe('stage profile predictor', () => {
     expect(Math.exp(points.blend)).toBeLessThan(200);
   });
 
+  it('keeps its quantiles ordered when the recent residuals all lean one way', () => {
+    const s = newProfileState();
+    for (let i = 0; i < 60; i++) absorbRun(s, { startMs: i * HOUR }, 100 + (i % 5));
+    s.residuals = s.residuals.map((_, i) => 0.5 + 0.01 * i);
+    const q = predictStage(s, { startMs: 60 * HOUR })?.agentSeconds;
+    expect(q).toBeDefined();
+    const { q10, q50, q80, q90 } = q as NonNullable<typeof q>;
+    expect(q10).toBeLessThanOrEqual(q50);
+    expect(q50).toBeLessThanOrEqual(q80);
+    expect(q80).toBeLessThanOrEqual(q90);
+  });
+
   it('keeps a small JSON state (it is stored in one DynamoDB item)', () => {
     const s = newProfileState();
     for (let i = 0; i < 2000; i++)
