@@ -350,11 +350,28 @@ export function unpackModelState(item: Item, what: string): Record<string, unkno
   }
 }
 
+/**
+ * The learned profile (fingerprints, accuracy, correlations) is its own item of the workloads
+ * table, `<workloadId>#profile` (a workload id cannot hold `#`), without `listKey`: the forecaster
+ * rewrites it on every run, and inside the workload item each rewrite also rewrote the definition's
+ * bytes and the item's entry in the `byList` index (projection ALL) — two writes of the whole
+ * item. Items written before kept the profile inside the workload item; they are still read so.
+ */
+export const workloadProfileKey = (workloadId: string): { pk: string } => ({ pk: `${workloadId}#profile` });
+
 export const items = {
+  /** The definition and its version; the profile lives in `items.workloadProfile`. */
   workload: (record: WorkloadRecord): Item => ({
     pk: record.workload.workloadId,
     listKey: WORKLOAD_LIST_KEY,
-    ...record,
+    workload: record.workload,
+    version: record.version,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  }),
+  workloadProfile: (workloadId: string, profile: WorkloadRecord['profile']): Item => ({
+    ...workloadProfileKey(workloadId),
+    profile,
   }),
   predictionHistory: (p: Prediction, ttlMs: number): Item => ({
     pk: predictionKeys.metricPk(p.workloadId, p.metric),
@@ -405,8 +422,13 @@ export const items = {
  * hand-edited or corrupt item is reported (ValidationError naming the item) instead of leaking.
  */
 export const records = {
-  workload: (item: Item): WorkloadRecord =>
-    parseStored(WorkloadRecord, stripMeta(item, META.workload), `workload ${String(item.pk)}`),
+  /** The workload item with its profile item (absent: the profile an older item holds, or none). */
+  workload: (item: Item, profileItem?: Item): WorkloadRecord =>
+    parseStored(
+      WorkloadRecord,
+      { ...stripMeta(item, META.workload), ...(profileItem ? { profile: profileItem.profile } : {}) },
+      `workload ${String(item.pk)}`,
+    ),
   prediction: (item: Item): Prediction =>
     parseStored(
       Prediction,
