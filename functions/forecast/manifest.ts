@@ -36,7 +36,8 @@ export const FORECAST_FUNCTIONS: readonly FunctionSpec[] = [
     description: 'Count registered workloads and cut the registry into forecast batches',
     timeoutSeconds: 120,
     memoryMb: 256,
-    tables: { workloads: { actions: ['Query'], indexes: ['byList'] } },
+    // BatchGetItem: the registry's list() can read profiles; the fan-out lists without them.
+    tables: { workloads: { actions: ['BatchGetItem', 'Query'], indexes: ['byList'] } },
     permissions: [],
     substitution: 'ListWorkloadsFunctionArn',
   },
