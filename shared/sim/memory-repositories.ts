@@ -25,6 +25,7 @@ import {
   sortSignals,
   stripMeta,
   unpackModelState,
+  unpackPrediction,
   withFinish,
   withStep,
 } from '../data/records';
@@ -141,7 +142,8 @@ const read = {
     else record.profile ??= { demand: {} };
     return record;
   },
-  prediction: (item: Item) => strip<Prediction>(item, META.prediction),
+  prediction: (item: Item): Prediction =>
+    unpackPrediction(copy(item), `prediction ${String(item.pk)} ${String(item.sk)}`) as unknown as Prediction,
   modelState: (item: Item): ModelStateRecord =>
     unpackModelState(copy(item), `model state ${String(item.pk)}`) as unknown as ModelStateRecord,
   decision: (item: Item) => strip<ContentionDecisionRecord>(item, META.decision),
