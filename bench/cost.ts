@@ -9,6 +9,7 @@ import { PREWARM_FUNCTIONS } from '../functions/prewarm/manifest';
 import { type DeployedRun, LOOP_TICK_MS, loopWorld, runDeployedLoop } from '../shared/backtest/deployed';
 import { type ElasticityMetrics, elasticityMetrics } from '../shared/backtest/metrics';
 import { type Bill, billTotal, monthlyBill, pricesFor, SERVICES } from '../shared/cost/bill';
+import { readUnits } from '../shared/cost/dynamodb';
 import { DEFAULT_ROUND_TRIP_MS, lambdaDurationMs, meterInvocation } from '../shared/cost/lambda';
 import { addUsage, emptyUsage, MemoryMeter, scaleUsage, type Usage } from '../shared/cost/meter';
 import { PRICES_AS_OF } from '../shared/cost/prices';
@@ -325,7 +326,7 @@ function perRunUsage(
   o: CostBenchOptions,
   contendedShare: number,
   forecastShare: number,
-  item: number,
+  item: { workload: number; profile: number },
 ): Usage {
   const u = emptyUsage();
   const runs = MONTH_MS / LOOP_TICK_MS;
@@ -338,9 +339,11 @@ function perRunUsage(
     readFileSync(join(__dirname, '..', 'statemachines', 'forecast-fanout.asl.json'), 'utf8'),
   ) as AslFile;
   u['sfn.standard-transitions'] = runs * fanoutTransitions(asl, distributed, batches);
-  // ListWorkloads pages the registry once; each forecaster invocation pages (its part of) it again.
-  const pageReads = chunks * Math.max(0.5, Math.ceil((DEFAULT_BATCH_SIZE * item) / 4096) / 2);
-  u['dynamodb.read-units'] = runs * 2 * pageReads;
+  // ListWorkloads pages the registry once; each forecaster invocation pages (its part of) it again
+  // and reads the page's profile items with it (BatchGetItem, each key billed as a GetItem).
+  const pageReads = chunks * Math.max(0.5, Math.ceil((DEFAULT_BATCH_SIZE * item.workload) / 4096) / 2);
+  const profileReads = n * readUnits(item.profile, false);
+  u['dynamodb.read-units'] = runs * (2 * pageReads + profileReads);
   const listMs = lambdaDurationMs(5, LIST_MB, chunks * DEFAULT_ROUND_TRIP_MS);
   // Each chunk of 100: three phases of store calls 16 at a time, the events 10 a request, the
   // metrics read; only the share of workloads forecast in a run does anything beyond the first.
@@ -377,7 +380,7 @@ interface ModeSample {
   mean: Usage;
   forecastShare: number;
   contendedShare: number;
-  item: number;
+  item: { workload: number; profile: number };
   quality: CadenceCost['quality'];
 }
 
@@ -409,7 +412,7 @@ async function sampleMode(
     mean: scaleUsage(perWorkload, 1 / rows.length),
     forecastShare: work.runs > 0 ? work.computed / work.runs : 1,
     contendedShare: rows.reduce((a, r) => a + r.contendedShare, 0) / rows.length,
-    item: workloadItemBytes(rows[0]?.run.workload),
+    item: rows[0]?.run.stored ?? { workload: 2_000, profile: 0 },
     // Zeros floored at one evaluated step (τU) and one step of overload, as bench backtest does.
     quality: {
       tau_u: geomean(
@@ -488,12 +491,6 @@ export async function runCostBench(o: CostBenchOptions): Promise<CostBenchResult
       target_quality_change: TARGET_QUALITY_CHANGE,
     },
   };
-}
-
-/** Bytes of a registered workload's item (what a registry page reads per workload). */
-function workloadItemBytes(workload: Workload | undefined): number {
-  if (!workload) return 2_000;
-  return Buffer.byteLength(JSON.stringify(workload), 'utf8') + 200;
 }
 
 const usd = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(2) : x.toFixed(4));

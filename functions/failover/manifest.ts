@@ -120,7 +120,8 @@ export const FAILOVER_DETECTOR_FUNCTION: FunctionSpec = {
   timeoutSeconds: 90,
   memoryMb: 256,
   tables: {
-    workloads: { actions: ['GetItem', 'Query'], indexes: ['byList'] },
+    // BatchGetItem: the registry's list() can read profiles; this function lists without them.
+    workloads: { actions: ['GetItem', 'BatchGetItem', 'Query'], indexes: ['byList'] },
     predictions: ['GetItem', 'PutItem', 'Query'],
     operations: { actions: ['Query'], indexes: ['byWorkload', 'recent'] },
   },

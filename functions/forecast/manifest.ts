@@ -18,8 +18,9 @@ export const FORECAST_FUNCTIONS: readonly FunctionSpec[] = [
     timeoutSeconds: 900,
     memoryMb: 1_024,
     tables: {
-      // UpdateItem: the behavioural profile (fingerprint, accuracy) kept on the workload item.
-      workloads: { actions: ['GetItem', 'Query', 'UpdateItem'], indexes: ['byList'] },
+      // PutItem: the behavioural profile (fingerprint, accuracy), an item of its own beside the
+      // workload's; BatchGetItem: the profiles of a page of the registry.
+      workloads: { actions: ['GetItem', 'BatchGetItem', 'Query', 'PutItem'], indexes: ['byList'] },
       predictions: ['GetItem', 'Query', 'PutItem'],
       signals: { actions: ['Query'], indexes: ['byTag', 'byWorkload'] },
     },
@@ -35,7 +36,8 @@ export const FORECAST_FUNCTIONS: readonly FunctionSpec[] = [
     description: 'Count registered workloads and cut the registry into forecast batches',
     timeoutSeconds: 120,
     memoryMb: 256,
-    tables: { workloads: { actions: ['Query'], indexes: ['byList'] } },
+    // BatchGetItem: the registry's list() can read profiles; the fan-out lists without them.
+    tables: { workloads: { actions: ['BatchGetItem', 'Query'], indexes: ['byList'] } },
     permissions: [],
     substitution: 'ListWorkloadsFunctionArn',
   },

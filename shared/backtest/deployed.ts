@@ -104,6 +104,8 @@ export interface DeployedRun {
   work: LoopWork;
   /** The median and planning path of the newest forecast at each step (units), NaN without one. */
   band: { low: Float64Array; mid: Float64Array; high: Float64Array };
+  /** Bytes of the workload's item and of its profile item at the end (what registry reads read). */
+  stored: { workload: number; profile: number };
 }
 
 /** How often the forecaster's schedule runs the loop (the deployed EventBridge rate). */
@@ -180,7 +182,15 @@ export async function runDeployedLoop(input: DeployedLoopInput): Promise<Deploye
     input.onStep?.(k, n);
   }
   await loop.settle(trace.startMs + n * iv);
-  return { fleet, workload, log: loop.log, counts: loop.counts, work: loop.work, band };
+  return {
+    fleet,
+    workload,
+    log: loop.log,
+    counts: loop.counts,
+    work: loop.work,
+    band,
+    stored: repositories.workloadItemBytes(workload.workloadId),
+  };
 }
 
 function bandAt(

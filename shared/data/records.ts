@@ -276,7 +276,7 @@ export function stripMeta(item: Record<string, unknown>, meta: readonly string[]
 
 export const META = {
   workload: ['pk', 'listKey'],
-  prediction: ['pk', 'sk', 'ttl', 'historyKeys', 'latestVersion'],
+  prediction: ['pk', 'sk', 'ttl', 'historyKeys', 'latestVersion', 'pathsF64'],
   modelState: ['pk', 'sk', 'stateJson', 'stateBr'],
   decision: ['pk', 'sk'],
   regional: ['pk', 'sk'],
@@ -350,18 +350,130 @@ export function unpackModelState(item: Item, what: string): Record<string, unkno
   }
 }
 
+/**
+ * The learned profile (fingerprints, accuracy, correlations) is its own item of the workloads
+ * table, `<workloadId>#profile` (a workload id cannot hold `#`), without `listKey`: the forecaster
+ * rewrites it on every run, and inside the workload item each rewrite also rewrote the definition's
+ * bytes and the item's entry in the `byList` index (projection ALL) — two writes of the whole
+ * item. Items written before kept the profile inside the workload item; they are still read so.
+ */
+export const workloadProfileKey = (workloadId: string): { pk: string } => ({ pk: `${workloadId}#profile` });
+
+/**
+ * A forecast's paths — every quantile's values, and the point forecast unless it is the median's
+ * path (as the forecaster writes it) — as one binary attribute of little-endian float64s:
+ * `[k, n, pointIsMedian, q_1..q_k, point (n, when not the median), values of q_1 (n) .. q_k (n)]`.
+ * DynamoDB stores a number as about one byte per two significant digits (~10 bytes for these
+ * full-precision floats) inside list and map overhead; eight bytes each brings a 12-step forecast
+ * with six quantiles under 1 KB, one write unit instead of two, and reads back bit for bit.
+ * Items written before hold `point` and `quantiles` as plain attributes and are read as they are.
+ */
+const PREDICTION_PATHS = 'pathsF64';
+
+function packPaths(point: readonly number[], quantiles: Prediction['quantiles']): Uint8Array {
+  const n = point.length;
+  const median = quantiles.find((q) => q.q === 0.5)?.values;
+  const pointIsMedian =
+    median !== undefined && median.length === n && median.every((v, i) => Object.is(v, point[i]));
+  const k = quantiles.length;
+  const out = new Float64Array(3 + k + (pointIsMedian ? 0 : n) + k * n);
+  out[0] = k;
+  out[1] = n;
+  out[2] = pointIsMedian ? 1 : 0;
+  let at = 3;
+  for (const q of quantiles) out[at++] = q.q;
+  if (!pointIsMedian) for (const v of point) out[at++] = v;
+  for (const q of quantiles) {
+    if (q.values.length !== n)
+      throw new ValidationError(
+        `prediction: quantile ${q.q} has ${q.values.length} values, point has ${n}`,
+        [],
+      );
+    for (const v of q.values) out[at++] = v;
+  }
+  return new Uint8Array(littleEndian(out.buffer));
+}
+
+/** Float64Array bytes are in the platform's order; the stored order is little-endian. */
+function littleEndian(buffer: ArrayBuffer): ArrayBuffer {
+  if (new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f) return buffer;
+  const view = new DataView(buffer);
+  const out = new ArrayBuffer(buffer.byteLength);
+  const le = new DataView(out);
+  for (let i = 0; i < buffer.byteLength; i += 8) le.setFloat64(i, view.getFloat64(i, false), true);
+  return out;
+}
+
+function unpackPaths(bytes: Uint8Array): Pick<Prediction, 'point' | 'quantiles'> {
+  if (bytes.byteLength % 8 !== 0)
+    throw new Error(`${bytes.byteLength} bytes is not a whole number of float64s`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const f = (i: number) => view.getFloat64(i * 8, true);
+  const k = f(0);
+  const n = f(1);
+  const pointIsMedian = f(2) === 1;
+  if (
+    !Number.isInteger(k) ||
+    !Number.isInteger(n) ||
+    bytes.byteLength / 8 !== 3 + k + (pointIsMedian ? 0 : n) + k * n
+  )
+    throw new Error('the paths do not match their header');
+  const levels = Array.from({ length: k }, (_, i) => f(3 + i));
+  let at = 3 + k;
+  let point: number[] = [];
+  if (!pointIsMedian) {
+    point = Array.from({ length: n }, (_, i) => f(at + i));
+    at += n;
+  }
+  const quantiles = levels.map((q, j) => ({
+    q,
+    values: Array.from({ length: n }, (_, i) => f(at + j * n + i)),
+  }));
+  if (pointIsMedian) point = [...(quantiles.find((q) => q.q === 0.5)?.values ?? [])];
+  return { point, quantiles };
+}
+
+/**
+ * A stored prediction item as an unvalidated record: the binary paths unpacked, or an item
+ * written before them read as it was. ValidationError naming the item when they cannot be read.
+ */
+export function unpackPrediction(item: Item, what: string): Record<string, unknown> {
+  const record = stripMeta(item, META.prediction);
+  const paths = item[PREDICTION_PATHS];
+  if (!(paths instanceof Uint8Array)) return record;
+  try {
+    return { ...record, ...unpackPaths(paths) };
+  } catch (error) {
+    throw new ValidationError(`stored ${what}: field \`${PREDICTION_PATHS}\` is not readable`, [], {
+      cause: error,
+    });
+  }
+}
+
 export const items = {
+  /** The definition and its version; the profile lives in `items.workloadProfile`. */
   workload: (record: WorkloadRecord): Item => ({
     pk: record.workload.workloadId,
     listKey: WORKLOAD_LIST_KEY,
-    ...record,
+    workload: record.workload,
+    version: record.version,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
   }),
-  predictionHistory: (p: Prediction, ttlMs: number): Item => ({
-    pk: predictionKeys.metricPk(p.workloadId, p.metric),
-    sk: predictionKeys.historySk(p.generatedAt),
-    ttl: ttlSeconds(p.generatedAt + ttlMs),
-    ...p,
+  workloadProfile: (workloadId: string, profile: WorkloadRecord['profile']): Item => ({
+    ...workloadProfileKey(workloadId),
+    profile,
   }),
+  predictionHistory: (p: Prediction, ttlMs: number): Item => {
+    const { point, quantiles, ...rest } = p;
+    return {
+      pk: predictionKeys.metricPk(p.workloadId, p.metric),
+      sk: predictionKeys.historySk(p.generatedAt),
+      ttl: ttlSeconds(p.generatedAt + ttlMs),
+      ...rest,
+      [PREDICTION_PATHS]: packPaths(point, quantiles),
+    };
+  },
   modelState: (s: ModelStateRecord): Item => {
     const { state, anomaly, fingerprint, learner, ...rest } = s;
     return {
@@ -405,14 +517,17 @@ export const items = {
  * hand-edited or corrupt item is reported (ValidationError naming the item) instead of leaking.
  */
 export const records = {
-  workload: (item: Item): WorkloadRecord =>
-    parseStored(WorkloadRecord, stripMeta(item, META.workload), `workload ${String(item.pk)}`),
-  prediction: (item: Item): Prediction =>
+  /** The workload item with its profile item (absent: the profile an older item holds, or none). */
+  workload: (item: Item, profileItem?: Item): WorkloadRecord =>
     parseStored(
-      Prediction,
-      stripMeta(item, META.prediction),
-      `prediction ${String(item.pk)} ${String(item.sk)}`,
+      WorkloadRecord,
+      { ...stripMeta(item, META.workload), ...(profileItem ? { profile: profileItem.profile } : {}) },
+      `workload ${String(item.pk)}`,
     ),
+  prediction: (item: Item): Prediction => {
+    const what = `prediction ${String(item.pk)} ${String(item.sk)}`;
+    return parseStored(Prediction, unpackPrediction(item, what), what);
+  },
   modelState: (item: Item): ModelStateRecord => {
     const what = `model state ${String(item.pk)}`;
     return parseStored(ModelStateRecordSchema, unpackModelState(item, what), what);

@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   BatchWriteCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -22,6 +23,7 @@ import type {
   RegionalDetectorRecord,
   Repositories,
   SignalRepository,
+  WorkloadListOptions,
   WorkloadRepository,
 } from '../ports/repositories';
 import {
@@ -63,6 +65,7 @@ import {
   WORKLOAD_LIST_KEY,
   withFinish,
   withStep,
+  workloadProfileKey,
 } from './records';
 import { INDEX, TABLES, type TableName, type TableNames } from './tables';
 
@@ -131,6 +134,32 @@ class Ctx {
     );
     meterGet(this.meter, Item, true);
     return Item;
+  }
+
+  /**
+   * Items by key (pk only), 100 per BatchGetItem, eventually consistent, retrying unprocessed
+   * keys; found items by pk. Each key is billed as a GetItem of its item (the minimum when absent).
+   */
+  async getMany(table: TableName, keys: readonly Item[]): Promise<Map<string, Item>> {
+    const found = new Map<string, Item>();
+    const keyName = TABLES[table].partitionKey.name;
+    for (let i = 0; i < keys.length; i += 100) {
+      let pending = keys.slice(i, i + 100);
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > 0) await sleep(Math.min(1_000, 25 * 2 ** attempt));
+        const out = await this.run(`BatchGetItem ${table}`, () =>
+          this.doc.send(new BatchGetCommand({ RequestItems: { [this.names[table]]: { Keys: pending } } })),
+        );
+        for (const item of out.Responses?.[this.names[table]] ?? []) found.set(String(item[keyName]), item);
+        const unprocessed = out.UnprocessedKeys?.[this.names[table]]?.Keys ?? [];
+        const done = pending.filter((k) => !unprocessed.some((u) => u[keyName] === k[keyName]));
+        for (const key of done) meterGet(this.meter, found.get(String(key[keyName])), false);
+        pending = unprocessed;
+        if (attempt > 10 && pending.length > 0)
+          throw new ConflictError(`BatchGetItem ${table}: ${pending.length} keys still unprocessed`);
+      }
+    }
+    return found;
   }
 
   /** Put; resolves false when the condition failed. */
@@ -382,21 +411,23 @@ class DynamoWorkloadRepository implements WorkloadRepository {
   }
 
   /**
-   * Replace only the learned profile: one UpdateItem, no version bump, so the forecaster's
-   * profile writes never make a concurrent definition update fail. A definition update that read
-   * the item before this write puts the profile it read back (one run's learning lost, not the
-   * definition); the next run writes the profile again.
+   * Replace only the learned profile: one PutItem of the profile's own item, no version bump, so
+   * the forecaster's profile writes never make a concurrent definition update fail and never touch
+   * the definition or its index entry. The workload is read first (NotFoundError when absent).
    */
   async putProfile(workloadId: string, profile: WorkloadProfile): Promise<void> {
     const parsed = parseOrThrow(WorkloadProfile, profile, `profile of workload ${workloadId}`);
-    assertItemSize({ pk: workloadId, profile: parsed }, `profile of workload ${workloadId}`);
-    const written = await this.ctx.set('workloads', { pk: workloadId }, { profile: parsed });
-    if (!written) throw new NotFoundError(`workload ${workloadId} does not exist`);
+    const item = items.workloadProfile(workloadId, parsed);
+    assertItemSize(item, `profile of workload ${workloadId}`);
+    if (!(await this.ctx.get('workloads', { pk: workloadId })))
+      throw new NotFoundError(`workload ${workloadId} does not exist`);
+    await this.ctx.put('workloads', item);
   }
 
   /**
-   * Read, change, and put back on condition that the version is still the one read. One item, so
-   * nothing to order; a stale writer gets ConflictError and must re-read.
+   * Read, change, and put back on condition that the version is still the one read. A changed
+   * profile (or one an older item still holds inside the workload item) goes to the profile's
+   * own item after the versioned write.
    */
   private async replace(
     workloadId: string,
@@ -404,8 +435,9 @@ class DynamoWorkloadRepository implements WorkloadRepository {
     change: Partial<Pick<WorkloadRecord, 'workload' | 'profile'>>,
   ): Promise<WorkloadRecord> {
     checkVersion(expectedVersion);
-    const current = await this.get(workloadId);
-    if (!current) throw new NotFoundError(`workload ${workloadId} does not exist`);
+    const [stored, storedProfile] = await this.read(workloadId);
+    if (!stored) throw new NotFoundError(`workload ${workloadId} does not exist`);
+    const current = records.workload(stored, storedProfile);
     if (current.version !== expectedVersion)
       throw new ConflictError(
         `workload ${workloadId} is at version ${current.version}, not the expected ${expectedVersion}`,
@@ -422,6 +454,8 @@ class DynamoWorkloadRepository implements WorkloadRepository {
     );
     const item = items.workload(record);
     assertItemSize(item, `workload ${workloadId}`);
+    const profileItem = items.workloadProfile(workloadId, record.profile);
+    assertItemSize(profileItem, `profile of workload ${workloadId}`);
     const written = await this.ctx.put('workloads', item, {
       expression: 'version = :expected',
       values: { ':expected': expectedVersion },
@@ -430,28 +464,55 @@ class DynamoWorkloadRepository implements WorkloadRepository {
       throw new ConflictError(
         `workload ${workloadId} changed under us: version ${expectedVersion} is no longer current`,
       );
+    if (change.profile || (!storedProfile && stored.profile !== undefined))
+      await this.ctx.put('workloads', profileItem);
     return record;
   }
 
-  async get(workloadId: string): Promise<WorkloadRecord | undefined> {
-    const item = await this.ctx.get('workloads', { pk: workloadId });
-    return item ? records.workload(item) : undefined;
+  /** The workload item and its profile item, read together. */
+  private read(workloadId: string): Promise<[Item | undefined, Item | undefined]> {
+    return Promise.all([
+      this.ctx.get('workloads', { pk: workloadId }),
+      this.ctx.get('workloads', workloadProfileKey(workloadId)),
+    ]);
   }
 
-  async list(options: { limit?: number; cursor?: string } = {}): Promise<Page<WorkloadRecord>> {
+  async get(workloadId: string): Promise<WorkloadRecord | undefined> {
+    const [item, profile] = await this.read(workloadId);
+    return item ? records.workload(item, profile) : undefined;
+  }
+
+  async list(options: WorkloadListOptions = {}): Promise<Page<WorkloadRecord>> {
     const page = await this.ctx.queryPage(
       'workloads',
       {
         KeyConditionExpression: 'listKey = :list',
         ExpressionAttributeValues: { ':list': WORKLOAD_LIST_KEY },
       },
-      { ...options, indexName: INDEX.workloadsList },
+      {
+        ...(options.limit !== undefined ? { limit: options.limit } : {}),
+        ...(options.cursor ? { cursor: options.cursor } : {}),
+        indexName: INDEX.workloadsList,
+      },
     );
-    return { items: page.items.map(records.workload), ...(page.next ? { next: page.next } : {}) };
+    const profiles =
+      options.profiles === false
+        ? new Map<string, Item>()
+        : await this.ctx.getMany(
+            'workloads',
+            page.items.map((item) => workloadProfileKey(String(item.pk))),
+          );
+    return {
+      items: page.items.map((item) =>
+        records.workload(item, profiles.get(workloadProfileKey(String(item.pk)).pk)),
+      ),
+      ...(page.next ? { next: page.next } : {}),
+    };
   }
 
   async delete(workloadId: string): Promise<void> {
     await this.ctx.delete('workloads', { pk: workloadId });
+    await this.ctx.delete('workloads', workloadProfileKey(workloadId));
   }
 }
 

@@ -33,7 +33,7 @@ async function failoverWorkloads(deps: DetectorRunDeps): Promise<Workload[]> {
   const out: Workload[] = [];
   let cursor: string | undefined;
   do {
-    const page = await deps.workloads.list({ limit: 100, ...(cursor ? { cursor } : {}) });
+    const page = await deps.workloads.list({ limit: 100, profiles: false, ...(cursor ? { cursor } : {}) });
     for (const r of page.items) if (r.workload.failover && r.workload.regions.standby) out.push(r.workload);
     cursor = page.next;
   } while (cursor);

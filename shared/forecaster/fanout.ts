@@ -48,7 +48,7 @@ export async function planFanout(
   let count = 0;
   let cursor: string | undefined;
   do {
-    const page = await workloads.list({ limit: batchSize, ...(cursor ? { cursor } : {}) });
+    const page = await workloads.list({ limit: batchSize, profiles: false, ...(cursor ? { cursor } : {}) });
     if (page.items.length > 0) {
       batches.push({ page: { ...(cursor ? { cursor } : {}), limit: batchSize }, fullRefit });
       count += page.items.length;

@@ -28,8 +28,18 @@ export interface WorkloadRepository {
    */
   putProfile(workloadId: string, profile: WorkloadProfile): Promise<void>;
   get(workloadId: string): Promise<WorkloadRecord | undefined>;
-  list(options?: { limit?: number; cursor?: string }): Promise<Page<WorkloadRecord>>;
+  list(options?: WorkloadListOptions): Promise<Page<WorkloadRecord>>;
   delete(workloadId: string): Promise<void>;
+}
+
+export interface WorkloadListOptions {
+  limit?: number;
+  cursor?: string;
+  /**
+   * Read each listed workload's learned profile too (default true). False for callers that need
+   * the definitions only (the fan-out's paging): the profile is an item of its own, read apart.
+   */
+  profiles?: boolean;
 }
 
 /** Serialised forecaster state for incremental updates (see shared/forecast). Opaque here. */

@@ -11,6 +11,7 @@ import {
   type DataLayerOptions,
   dedupeSignals,
   isExpired,
+  itemSize,
   items,
   MAX_SIGNAL_WINDOW_MS,
   META,
@@ -24,6 +25,7 @@ import {
   sortSignals,
   stripMeta,
   unpackModelState,
+  unpackPrediction,
   withFinish,
   withStep,
 } from '../data/records';
@@ -39,6 +41,7 @@ import type {
   RegionalDetectorRecord,
   Repositories,
   SignalRepository,
+  WorkloadListOptions,
   WorkloadRepository,
 } from '../ports/repositories';
 import { Lease, Operation, type OperationStatus, OperationStep, TrafficWeights } from '../schemas/operation';
@@ -71,6 +74,8 @@ export interface MemoryRepositoriesConfig {
 export interface MemoryRepositories extends Repositories {
   /** Number of stored items per logical table (expired ones included until overwritten). */
   itemCounts(): { workloads: number; predictions: number; signals: number; operations: number };
+  /** Sizes of a workload's stored items (bytes as DynamoDB counts them; 0 when absent), unmetered. */
+  workloadItemBytes(workloadId: string): { workload: number; profile: number };
 }
 
 export function makeMemoryRepositories(config: MemoryRepositoriesConfig = {}): MemoryRepositories {
@@ -90,6 +95,11 @@ export function makeMemoryRepositories(config: MemoryRepositoriesConfig = {}): M
       signals: store.signals.size,
       operations: store.operations.size,
     }),
+    workloadItemBytes: (workloadId) => {
+      const workload = store.workloads.get(workloadId);
+      const profile = store.profiles.get(workloadId);
+      return { workload: workload ? itemSize(workload) : 0, profile: profile ? itemSize(profile) : 0 };
+    },
   };
 }
 
@@ -125,8 +135,15 @@ const copy = <T>(value: T): T => {
 const strip = <T>(item: Item, meta: readonly string[]): T => stripMeta(copy(item), meta) as unknown as T;
 
 const read = {
-  workload: (item: Item) => strip<WorkloadRecord>(item, META.workload),
-  prediction: (item: Item) => strip<Prediction>(item, META.prediction),
+  /** The workload item with its profile item (absent: the profile an older item holds, or none). */
+  workload: (item: Item, profileItem?: Item): WorkloadRecord => {
+    const record = strip<WorkloadRecord>(item, META.workload);
+    if (profileItem) record.profile = copy(profileItem.profile) as WorkloadRecord['profile'];
+    else record.profile ??= { demand: {} };
+    return record;
+  },
+  prediction: (item: Item): Prediction =>
+    unpackPrediction(copy(item), `prediction ${String(item.pk)} ${String(item.sk)}`) as unknown as Prediction,
   modelState: (item: Item): ModelStateRecord =>
     unpackModelState(copy(item), `model state ${String(item.pk)}`) as unknown as ModelStateRecord,
   decision: (item: Item) => strip<ContentionDecisionRecord>(item, META.decision),
@@ -141,6 +158,8 @@ const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1
 class Store {
   /** pk -> item */
   readonly workloads = new Map<string, Item>();
+  /** workloadId -> the workload's profile item (`<workloadId>#profile` in the workloads table) */
+  readonly profiles = new Map<string, Item>();
   /** pk -> (sk -> item) */
   readonly predictions = new Map<string, Map<string, Item>>();
   /** signalId -> item */
@@ -234,12 +253,13 @@ class MemoryWorkloadRepository implements WorkloadRepository {
 
   async putProfile(workloadId: string, profile: WorkloadProfile): Promise<void> {
     const parsed = parseOrThrow(WorkloadProfile, profile, `profile of workload ${workloadId}`);
-    assertItemSize({ pk: workloadId, profile: parsed }, `profile of workload ${workloadId}`);
+    const item = items.workloadProfile(workloadId, copy(parsed));
+    assertItemSize(item, `profile of workload ${workloadId}`);
     const stored = this.store.workloads.get(workloadId);
+    meterGet(this.store.meter, stored, true);
     if (!stored) throw new NotFoundError(`workload ${workloadId} does not exist`);
-    const item = { ...stored, profile: copy(parsed) };
-    meterWrite(this.store.meter, TABLES.workloads, { item, old: stored });
-    this.store.workloads.set(workloadId, item);
+    meterWrite(this.store.meter, TABLES.workloads, { item, old: this.store.profiles.get(workloadId) });
+    this.store.profiles.set(workloadId, item);
   }
 
   private async replace(
@@ -250,8 +270,10 @@ class MemoryWorkloadRepository implements WorkloadRepository {
     checkVersion(expectedVersion);
     // No await between this read and the write below: concurrent callers see each other's writes.
     const stored = this.store.workloads.get(workloadId);
+    const storedProfile = this.store.profiles.get(workloadId);
     meterGet(this.store.meter, stored, true);
-    const current = stored ? read.workload(stored) : undefined;
+    meterGet(this.store.meter, storedProfile, true);
+    const current = stored ? read.workload(stored, storedProfile) : undefined;
     if (!current) throw new NotFoundError(`workload ${workloadId} does not exist`);
     if (current.version !== expectedVersion)
       throw new ConflictError(
@@ -269,31 +291,53 @@ class MemoryWorkloadRepository implements WorkloadRepository {
     );
     const item = items.workload(record);
     assertItemSize(item, `workload ${workloadId}`);
+    const profileItem = items.workloadProfile(workloadId, record.profile);
+    assertItemSize(profileItem, `profile of workload ${workloadId}`);
     meterWrite(this.store.meter, TABLES.workloads, { item, old: stored });
     this.store.workloads.set(workloadId, copy(item));
+    // A changed profile, or one an older item held inside the workload item, moves to its own item.
+    if (change.profile || (!storedProfile && stored?.profile !== undefined)) {
+      meterWrite(this.store.meter, TABLES.workloads, { item: profileItem, old: storedProfile });
+      this.store.profiles.set(workloadId, copy(profileItem));
+    }
     return copy(record);
   }
 
   async get(workloadId: string): Promise<WorkloadRecord | undefined> {
     const item = this.store.workloads.get(workloadId);
+    const profile = this.store.profiles.get(workloadId);
     meterGet(this.store.meter, item, true);
-    return item ? read.workload(item) : undefined;
+    meterGet(this.store.meter, profile, true);
+    return item ? read.workload(item, profile) : undefined;
   }
 
-  async list(options: { limit?: number; cursor?: string } = {}): Promise<Page<WorkloadRecord>> {
-    return pageOf(
+  async list(options: WorkloadListOptions = {}): Promise<Page<WorkloadRecord>> {
+    const page = pageOf(
       [...this.store.workloads.values()],
       (a, b) => compareStrings(String(a.pk), String(b.pk)),
       (item) => ({ pk: String(item.pk), listKey: String(item.listKey) }),
       options,
-      read.workload,
+      (item) => item,
       this.store.meter,
     );
+    const withProfiles = options.profiles !== false;
+    return {
+      ...page,
+      items: page.items.map((item) => {
+        const id = String(item.pk);
+        const profile = withProfiles ? this.store.profiles.get(id) : undefined;
+        // BatchGetItem, eventually consistent: each key billed as a GetItem of its item.
+        if (withProfiles) meterGet(this.store.meter, profile, false);
+        return read.workload(item, profile);
+      }),
+    };
   }
 
   async delete(workloadId: string): Promise<void> {
     meterDelete(this.store.meter, TABLES.workloads, this.store.workloads.get(workloadId));
     this.store.workloads.delete(workloadId);
+    meterDelete(this.store.meter, TABLES.workloads, this.store.profiles.get(workloadId));
+    this.store.profiles.delete(workloadId);
   }
 }
 

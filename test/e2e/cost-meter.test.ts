@@ -30,7 +30,7 @@ const STEP = 300_000;
 type Handler = (args: { input: Record<string, unknown> }) => Promise<{ output: Record<string, unknown> }>;
 
 const WRITES = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand']);
-const READS = new Set(['GetItemCommand', 'QueryCommand']);
+const READS = new Set(['GetItemCommand', 'BatchGetItemCommand', 'QueryCommand']);
 
 function consumed(output: Record<string, unknown>): number {
   const c = output.ConsumedCapacity as { CapacityUnits?: number } | { CapacityUnits?: number }[] | undefined;
@@ -82,6 +82,19 @@ describe('the cost meter against moto and DynamoDB Local', () => {
           // DynamoDB Local reports 0 for a Query that reads nothing; DynamoDB bills its minimum,
           // half a unit when eventually consistent (what the meter counts).
           if (command === 'QueryCommand' && units === 0 && result.output.Count === 0) carried.reads += 0.5;
+          // Likewise for the keys of a BatchGetItem that find nothing: DynamoDB processes each key
+          // as a GetItem (the minimum when absent, half a unit eventually consistent), DynamoDB
+          // Local reports nothing for them.
+          if (command === 'BatchGetItemCommand') {
+            const requested = Object.values(
+              (args.input as { RequestItems?: Record<string, { Keys?: unknown[] }> }).RequestItems ?? {},
+            ).reduce((n, r) => n + (r.Keys?.length ?? 0), 0);
+            const found = Object.values((result.output.Responses ?? {}) as Record<string, unknown[]>).reduce(
+              (n, r) => n + r.length,
+              0,
+            );
+            carried.reads += 0.5 * (requested - found);
+          }
         }
         return result as never;
       },

@@ -7,7 +7,7 @@ import { ManualClock } from '../../../shared/clock';
 import { documentClientFrom } from '../../../shared/data/client';
 import { openLocalDataLayer } from '../../../shared/data/index';
 import { startLocalDynamo } from '../../../shared/data/local-server';
-import { itemSize, MAX_ITEM_BYTES, predictionKeys } from '../../../shared/data/records';
+import { itemSize, MAX_ITEM_BYTES, predictionKeys, workloadProfileKey } from '../../../shared/data/records';
 import { makeDynamoRepositories } from '../../../shared/data/repositories';
 import { createTables, tableNamesFromPrefix } from '../../../shared/data/tables';
 import { LeaseHeldError, ValidationError } from '../../../shared/errors';
@@ -132,6 +132,47 @@ describe('DynamoDB storage behaviour beyond the port contract', () => {
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as Error).message).toContain(`stored workload ${id}`);
     expect((error as Error).message).toContain('version');
+  });
+
+  it('keeps the learned profile in its own item, outside the workload item and its index entry', async () => {
+    const { repos, doc, names } = setup();
+    const id = uid('profile');
+    await repos.workloads.create(workloadFixture(id));
+    const profile = { demand: { requests: { mean: 10, p95: 20 } }, updatedAt: T0 };
+    await repos.workloads.putProfile(id, profile);
+    const raw = await doc.send(new GetCommand({ TableName: names.workloads, Key: { pk: id } }));
+    expect(raw.Item?.profile).toBeUndefined();
+    const own = await doc.send(new GetCommand({ TableName: names.workloads, Key: workloadProfileKey(id) }));
+    expect(own.Item?.profile).toEqual(profile);
+    expect(own.Item?.listKey).toBeUndefined();
+    expect((await repos.workloads.get(id))?.profile).toEqual(profile);
+    await repos.workloads.delete(id);
+    const gone = await doc.send(new GetCommand({ TableName: names.workloads, Key: workloadProfileKey(id) }));
+    expect(gone.Item).toBeUndefined();
+  });
+
+  it('reads a workload item written with its profile inside, and moves the profile out on update', async () => {
+    const { repos, doc, names } = setup();
+    const id = uid('older');
+    const created = await repos.workloads.create(workloadFixture(id));
+    const profile = { demand: { requests: { mean: 7, p95: 9 } }, updatedAt: T0 };
+    // The item as deployed tables hold it from before the profile had its own item.
+    await doc.send(
+      new PutCommand({
+        TableName: names.workloads,
+        Item: { pk: id, listKey: 'workload', ...created, profile },
+      }),
+    );
+    expect((await repos.workloads.get(id))?.profile).toEqual(profile);
+    const v2 = await repos.workloads.update({ ...workloadFixture(id), priority: 7 }, 1);
+    expect(v2.profile).toEqual(profile);
+    const raw = await doc.send(new GetCommand({ TableName: names.workloads, Key: { pk: id } }));
+    expect(raw.Item?.profile).toBeUndefined();
+    expect((await repos.workloads.get(id))?.profile).toEqual(profile);
+    // A profile written by the forecaster wins over the one the older item held.
+    const learned = { demand: { requests: { mean: 8, p95: 11 } }, updatedAt: T0 + 1 };
+    await repos.workloads.putProfile(id, learned);
+    expect((await repos.workloads.get(id))?.profile).toEqual(learned);
   });
 
   it('agrees with the server on the 400 KB limit, to the byte', async () => {

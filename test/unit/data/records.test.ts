@@ -98,6 +98,51 @@ describe('model state items', () => {
   });
 });
 
+describe('prediction items', () => {
+  const values = (seed: number) =>
+    Array.from({ length: 12 }, (_, i) => 40 + Math.sin(seed + i) * 7.123456789012345);
+  const levels = [0.5, 0.8, 0.9, 0.95, 0.99, 0.999];
+  const prediction = (point: number[]) => ({
+    workloadId: 'checkout-api',
+    metric: 'requests',
+    generatedAt: 600_000,
+    startMs: 900_000,
+    intervalMs: 300_000,
+    point,
+    quantiles: levels.map((q, j) => ({ q, values: values(j) })),
+    model: 'ensemble(ets-damped+mseas-ets)',
+    confidence: 'high' as const,
+    signals: [],
+    planning: { quantile: 0.99, maxHeadroom: 0.2, minQuantile: 0.8 },
+  });
+
+  it('packs the paths into one binary attribute under 1 KB and reads them back bit for bit', () => {
+    const p = prediction(values(0));
+    const item = items.predictionHistory(p, 8 * 86_400_000);
+    expect(item.quantiles).toBeUndefined();
+    expect(item.point).toBeUndefined();
+    expect(item.pathsF64).toBeInstanceOf(Uint8Array);
+    expect(itemSize(item)).toBeLessThanOrEqual(1024);
+    expect(records.prediction(item)).toEqual(p);
+  });
+
+  it('keeps a point path that is not the median', () => {
+    const p = prediction(values(9));
+    expect(records.prediction(items.predictionHistory(p, 86_400_000))).toEqual(p);
+  });
+
+  it('reads an item written before the paths were packed', () => {
+    const p = prediction(values(0));
+    const old = { pk: 'checkout-api#requests', sk: predictionKeys.historySk(600_000), ttl: 1, ...p };
+    expect(records.prediction(old)).toEqual(p);
+  });
+
+  it('reports unreadable paths naming the item', () => {
+    const item = { ...items.predictionHistory(prediction(values(0)), 1), pathsF64: new Uint8Array(12) };
+    expect(() => records.prediction(item)).toThrow(/pathsF64/);
+  });
+});
+
 describe('time', () => {
   it('rounds TTL seconds up so an item never expires early', () => {
     expect(ttlSeconds(1_000)).toBe(1);

@@ -13,7 +13,7 @@ import type { Repositories } from '../../../shared/ports/repositories';
 import type { Operation } from '../../../shared/schemas/operation';
 import type { Prediction } from '../../../shared/schemas/series';
 import type { Signal } from '../../../shared/schemas/signal';
-import { Workload } from '../../../shared/schemas/workload';
+import { Workload, type WorkloadRecord } from '../../../shared/schemas/workload';
 import { epochAhead, HOUR_MS } from '../../helpers/epoch';
 import { workloadInput } from '../../helpers/fixtures';
 
@@ -194,8 +194,19 @@ export function repositoryContract(make: MakeRepositories): void {
       expect(stored?.version).toBe(1);
       expect(stored?.profile.metrics?.requests).toEqual({ fingerprint, accuracy, model: 'ets-damped' });
       expect(stored?.profile.correlation).toEqual(correlation);
+      const listed: WorkloadRecord[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await repos.workloads.list({ limit: 100, ...(cursor ? { cursor } : {}) });
+        listed.push(...page.items);
+        cursor = page.next;
+      } while (cursor);
+      expect(listed.find((r) => r.workload.workloadId === id)?.profile.correlation).toEqual(correlation);
+      const bare = await repos.workloads.list({ limit: 1_000, profiles: false });
+      expect(bare.items.every((r) => r.profile !== undefined)).toBe(true);
       const v2 = await repos.workloads.update(workloadFixture(id), 1);
       expect(v2.profile.metrics?.requests?.model).toBe('ets-damped');
+      expect((await repos.workloads.get(id))?.profile.correlation).toEqual(correlation);
       await expect(repos.workloads.putProfile(uid('w'), { demand: {} })).rejects.toBeInstanceOf(
         NotFoundError,
       );
