@@ -10,6 +10,7 @@ import {
 import { ValidationError } from '../shared/errors';
 import {
   bestThreshold,
+  corpusScore,
   type FileScore,
   NAB_PROFILE_NAMES,
   NAB_PROFILES,
@@ -19,6 +20,7 @@ import {
   prepareFile,
   type ScoredFile,
   scoreFile,
+  splitHalves,
 } from './nab-scorer';
 
 /** A NAB data file: `timestamp,value` rows. */
@@ -100,6 +102,8 @@ export interface AnomalyBenchResult {
     rows_per_s: number;
     rows: number;
     files: number;
+    /** The odd-numbered and even-numbered files (in path order), each at its own threshold. */
+    halves: { odd: ProfileScores; even: ProfileScores };
     scoreboard: Record<string, ProfileScores>;
   };
 }
@@ -155,6 +159,12 @@ export function runAnomalyBench(input: AnomalyBenchInput): {
       (perFile[i] as (typeof perFile)[number]).scores[profile] = scoreFile(f, best.threshold, cost);
     });
   }
+  const { odd, even } = splitHalves(prepared);
+  const halfScores = (files: readonly ScoredFile[]): ProfileScores => {
+    const out = {} as ProfileScores;
+    for (const profile of NAB_PROFILE_NAMES) out[profile] = corpusScore(files, NAB_PROFILES[profile]).score;
+    return out;
+  };
   const scoreboard: Record<string, ProfileScores> = {};
   const names = input.series.map((s) => s.name);
   for (const [detector, byProfile] of input.scoreboard) {
@@ -182,6 +192,7 @@ export function runAnomalyBench(input: AnomalyBenchInput): {
         rows_per_s: detectMs > 0 ? rows / (detectMs / 1000) : 0,
         rows,
         files: input.series.length,
+        halves: { odd: halfScores(odd), even: halfScores(even) },
         scoreboard,
       },
     },
@@ -247,6 +258,8 @@ export function writeNabResults(
 export function formatAnomalyReport(result: AnomalyBenchResult): string {
   const s = result.summary;
   const fmt = (x: number): string => x.toFixed(1).padStart(8);
+  const fmtHalf = (p: ProfileScores): string =>
+    NAB_PROFILE_NAMES.map((profile) => p[profile].toFixed(1)).join(' / ');
   const rows: [string, ProfileScores][] = [['shadowscale', s], ...Object.entries(s.scoreboard)];
   rows.sort((a, b) => b[1].standard - a[1].standard);
   const lines = [
@@ -256,6 +269,7 @@ export function formatAnomalyReport(result: AnomalyBenchResult): string {
       ([name, p]) =>
         `${(name === 'shadowscale' ? '* shadowscale' : name).padEnd(20)}${fmt(p.standard)}  ${fmt(p.reward_low_FP_rate)}  ${fmt(p.reward_low_FN_rate)}`,
     ),
+    `halves, each at its own threshold: odd files ${fmtHalf(s.halves.odd)}; even files ${fmtHalf(s.halves.even)}`,
     `thresholds: standard ${result.thresholds.standard.toFixed(6)}, low FP ${result.thresholds.reward_low_FP_rate.toFixed(6)}, low FN ${result.thresholds.reward_low_FN_rate.toFixed(6)}`,
     `detector speed: ${Math.round(s.rows_per_s).toLocaleString('en-US')} rows/s on one core (${s.rows} rows)`,
   ];

@@ -227,3 +227,22 @@ export function nullAndPerfect(
 export function normalise(raw: number, nullScore: number, perfect: number): number {
   return perfect === nullScore ? 0 : (100 * (raw - nullScore)) / (perfect - nullScore);
 }
+
+/** The normalised corpus score of `files` under one profile, at their own best threshold. */
+export function corpusScore(
+  files: readonly ScoredFile[],
+  cost: CostMatrix,
+): { score: number; threshold: number } {
+  const best = bestThreshold(files, cost);
+  const { nullScore, perfect } = nullAndPerfect(files, cost);
+  return { score: normalise(best.raw, nullScore, perfect), threshold: best.threshold };
+}
+
+/**
+ * The files split in two by their place in the list (1st, 3rd, … and 2nd, 4th, …), each half
+ * scored on its own with its own threshold: a setting chosen on one half and confirmed on the
+ * other is less likely to be fitted to these particular files than one chosen on all of them.
+ */
+export function splitHalves<T>(files: readonly T[]): { odd: T[]; even: T[] } {
+  return { odd: files.filter((_, i) => i % 2 === 0), even: files.filter((_, i) => i % 2 === 1) };
+}

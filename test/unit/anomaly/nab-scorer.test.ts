@@ -1,5 +1,6 @@
 import {
   bestThreshold,
+  corpusScore,
   NAB_PROFILES,
   normalise,
   nullAndPerfect,
@@ -7,6 +8,7 @@ import {
   probationaryLength,
   scaledSigmoid,
   scoreFile,
+  splitHalves,
 } from '../../../bench/nab-scorer';
 
 // A 20-row file, one window over rows 10..13 (width 4). Probation: floor(0.15 × 20) = 3 rows.
@@ -75,5 +77,40 @@ describe('NAB scorer on a hand-scored file', () => {
     expect(normalise(best.raw, nullScore, perfect)).toBeCloseTo((100 * (TP12 + 1)) / 2, 10);
     expect(normalise(nullScore, nullScore, perfect)).toBe(0);
     expect(normalise(perfect, nullScore, perfect)).toBe(100);
+  });
+});
+
+describe('NAB scores of the two halves of a corpus', () => {
+  // The hand-scored file (best at 0.95) and one scoring 0 everywhere, whose best is to flag every
+  // row: its window at the first row, less the FPs of all its other rows.
+  const scored = prepareFile('a.csv', timestamps, scores, windows);
+  const flat = prepareFile(
+    'b.csv',
+    timestamps,
+    timestamps.map(() => 0),
+    windows,
+  );
+  const flatRaw = scoreFile(flat, 0, NAB_PROFILES.standard).score;
+
+  it.each([
+    ['no files', [], [], []],
+    ['one file', ['a'], ['a'], []],
+    ['four files', ['a', 'b', 'c', 'd'], ['a', 'c'], ['b', 'd']],
+    ['five files', ['a', 'b', 'c', 'd', 'e'], ['a', 'c', 'e'], ['b', 'd']],
+  ])('%s: odd are the 1st, 3rd, …, even the 2nd, 4th, …', (_name, files, odd, even) => {
+    expect(splitHalves(files)).toEqual({ odd, even });
+  });
+
+  it('each half is normalised and thresholded on its own', () => {
+    const { odd, even } = splitHalves([scored, flat]);
+    const odds = corpusScore(odd, NAB_PROFILES.standard);
+    const evens = corpusScore(even, NAB_PROFILES.standard);
+    expect(odds.threshold).toBe(0.95);
+    expect(odds.score).toBeCloseTo((100 * (TP12 + 1)) / 2, 10);
+    expect(evens.threshold).toBe(0);
+    expect(evens.score).toBeCloseTo((100 * (flatRaw + 1)) / 2, 10);
+    // Together one threshold serves both files, so the corpus is not the mean of its halves.
+    const both = corpusScore([scored, flat], NAB_PROFILES.standard).score;
+    expect(both).toBeLessThan((odds.score + evens.score) / 2);
   });
 });
