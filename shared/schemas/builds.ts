@@ -66,6 +66,14 @@ export const CodeBuildStateEvent = z.object({
           .partial()
           .optional(),
         phases: z.array(phase).optional(),
+        /** Where the build's source comes from (`S3`, `GITHUB`, `CODECOMMIT`, `CODEPIPELINE`…). */
+        source: z.object({ type: z.string(), location: z.string() }).partial().optional(),
+        /**
+         * The version built: for git sources a commit id, a branch or tag name, a ref
+         * (`refs/heads/main`, `refs/pull/1/head`, optionally `^{sha}`), or `pr/123` for a webhook's
+         * pull-request build; for S3 the object's version id.
+         */
+        'source-version': z.string().optional(),
       })
       .optional(),
   }),
@@ -86,6 +94,30 @@ export const CodeBuildPhaseEvent = z.object({
 });
 export type CodeBuildPhaseEvent = z.infer<typeof CodeBuildPhaseEvent>;
 
+/**
+ * What is known of a run when it starts besides its time: the stage profile predictor's optional
+ * inputs (`StageRunInput` in shared/builds/predictor.ts), under the same names. A caller that knows
+ * them passes them as `runContext`; every field may be left out, and the predictor then does
+ * without it.
+ */
+export const RunContext = z
+  .object({
+    /** What is being built, shared by reruns of one change: a branch or pull request (`pr/123`). */
+    changeKey: z.string().min(1).max(256).optional(),
+    /** Trigger and the branch built on or merged into, e.g. `pr:main`, `push:release-2.x`. */
+    lane: z
+      .string()
+      .max(256)
+      .regex(/^[a-z][a-z0-9_-]*:[^\s]+$/, 'must be `<trigger>:<branch>`, e.g. `pr:main` or `push:main`')
+      .optional(),
+    /** `shadowscale change-score` of the change (log2-scaled, 0 for no change). */
+    changeScore: z.number().nonnegative().max(64).optional(),
+    /** Parallel jobs or shards the run is split into. */
+    jobs: z.number().int().positive().max(10_000).optional(),
+  })
+  .strict();
+export type RunContext = z.infer<typeof RunContext>;
+
 /** What a Step Functions workflow sends (Lambda invoke) before running an ECS task. */
 export const WorkflowTaskRequest = z
   .object({
@@ -100,6 +132,7 @@ export const WorkflowTaskRequest = z
     minMemoryGb: z.number().positive().optional(),
     deadlineSeconds: z.number().positive().optional(),
     budgetUsd: z.number().nonnegative().optional(),
+    runContext: RunContext.optional(),
   })
   .strict();
 export type WorkflowTaskRequest = z.infer<typeof WorkflowTaskRequest>;
@@ -144,6 +177,8 @@ export const BuildStartRequest = z
       .default([]),
     deadlineSeconds: z.number().positive().optional(),
     budgetUsd: z.number().nonnegative().optional(),
+    /** What the predictor may know of the run; fields given here win over those read elsewhere. */
+    runContext: RunContext.optional(),
   })
   .strict();
 export type BuildStartRequest = z.infer<typeof BuildStartRequest>;
