@@ -3,6 +3,7 @@ import { adjust } from '../../shared/builds/adjust';
 import { type Allocation, allocate, type BrokerComponent } from '../../shared/builds/broker';
 import { absorbRun, newProfileState, predictStage } from '../../shared/builds/predictor';
 import { COMPUTE_TYPES, type ComputeTypeName, codeBuildType, pricesFor } from '../../shared/builds/prices';
+import { contextOfBuild, runContextOf, stageRunInput } from '../../shared/builds/run-context';
 import { REFERENCE_VCPU, runtimeSeconds, workDone } from '../../shared/builds/speedup';
 import { runOfBuild, sizedBuildRequest } from '../../shared/builds/start';
 import type { Clock } from '../../shared/clock';
@@ -19,6 +20,7 @@ import {
   CodeBuildStateEvent,
   FeedbackInput,
   PipelineStageEvent,
+  type RunContext,
   schemaFor,
   WorkflowTaskEnded,
   WorkflowTaskRequest,
@@ -29,8 +31,10 @@ import { parseOrThrow } from '../../shared/validation';
  * The build broker's Lambda cores. `decide`: on a stage start (CodePipeline stage STARTED,
  * CodeBuild IN_PROGRESS, or a workflow's request before an ECS task) predict the stage's profile,
  * allocate, and record the allocation with a TTL; the result carries the CodeBuild `StartBuild`
- * overrides or the ECS `RunTask` capacity-provider strategy. `feedback`: on a stage end, absorb the
- * measured work into the stage's profile (once per run); on a CodeBuild phase change, compare
+ * overrides or the ECS `RunTask` capacity-provider strategy. The prediction reads the run context
+ * the input carries (shared/builds/run-context.ts), which the allocation records. `feedback`: on a
+ * stage end, absorb the measured work into the stage's profile (once per run) with the context
+ * recorded at allocation; on a CodeBuild phase change, compare
  * progress with the profile and record an adjustment. `startSizedBuild`: invoked directly, allocate
  * as `decide` does and start the CodeBuild build on that size itself.
  */
@@ -94,6 +98,8 @@ interface StageRef {
   runId: string;
   startedAt: number;
   component: BrokerComponent;
+  /** What the prediction may read besides the start time; recorded on the allocation. */
+  context: RunContext;
   deadlineSeconds?: number;
   budgetUsd?: number;
 }
@@ -116,6 +122,7 @@ function stageOf(input: z.infer<typeof BrokerInput>, config: BrokerConfig): Stag
         interruptible: input.interruptible,
         ...(input.minMemoryGb !== undefined ? { minMemoryGb: input.minMemoryGb } : {}),
       },
+      context: runContextOf(input),
       ...(input.deadlineSeconds !== undefined ? { deadlineSeconds: input.deadlineSeconds } : {}),
       ...(input.budgetUsd !== undefined ? { budgetUsd: input.budgetUsd } : {}),
     };
@@ -130,6 +137,7 @@ function stageOf(input: z.infer<typeof BrokerInput>, config: BrokerConfig): Stag
       runId: input.detail['execution-id'],
       startedAt: time,
       component: { pipeline, stage, kind: 'codebuild', parallelFraction: config.parallelFraction },
+      context: runContextOf(input),
     };
   }
   if (input.detail['build-status'] !== 'IN_PROGRESS')
@@ -148,6 +156,7 @@ function stageOf(input: z.infer<typeof BrokerInput>, config: BrokerConfig): Stag
       kind: 'codebuild',
       parallelFraction: config.parallelFraction,
     },
+    context: runContextOf(input),
   };
 }
 
@@ -182,7 +191,7 @@ async function allocateRun(
   const startedAt = Number.isFinite(ref.startedAt) ? ref.startedAt : now;
   const prices = pricesFor(deps.config.region);
   const stored = await deps.store.getProfile(ref.pipeline, ref.stage);
-  const prediction = stored ? predictStage(stored.state, { startMs: startedAt }) : undefined;
+  const prediction = stored ? predictStage(stored.state, stageRunInput(startedAt, ref.context)) : undefined;
   const p = ref.component.parallelFraction;
   // Without history, plan a run of the default size's typical length: the first run teaches the profile.
   const fallbackWork = 600;
@@ -215,6 +224,7 @@ async function allocateRun(
     planned: prediction ? q : null,
     parallelFraction: p,
     deadlineSeconds,
+    runContext: ref.context,
     ttl: Math.floor(now / 1000) + deps.config.allocationTtlSeconds,
   };
   const kept = await deps.store.putAllocation(record);
@@ -260,6 +270,7 @@ export async function startSizedBuild(event: unknown, deps: StarterDeps): Promis
       kind: 'codebuild',
       parallelFraction: deps.config.parallelFraction,
     },
+    context: runContextOf(input),
     ...(input.deadlineSeconds !== undefined ? { deadlineSeconds: input.deadlineSeconds } : {}),
     ...(input.budgetUsd !== undefined ? { budgetUsd: input.budgetUsd } : {}),
   };
@@ -351,6 +362,7 @@ export async function feedback(event: unknown, deps: BrokerDeps): Promise<Feedba
       input.runId,
       alloc?.startedAt ?? deps.clock.now(),
       workDone(input.durationSeconds, p, vcpu),
+      alloc?.runContext,
     );
   }
   const time = Date.parse(input.time);
@@ -373,6 +385,7 @@ export async function feedback(event: unknown, deps: BrokerDeps): Promise<Feedba
       runId,
       alloc.startedAt,
       workDone(seconds, alloc.parallelFraction, alloc.allocation.vcpu),
+      alloc.runContext,
     );
   }
   const d = input.detail;
@@ -400,6 +413,9 @@ export async function feedback(event: unknown, deps: BrokerDeps): Promise<Feedba
     run.runId,
     alloc?.startedAt ?? time - seconds * 1000,
     workDone(seconds, p, vcpu),
+    // The context recorded at allocation; a build allocated before it was recorded, or never
+    // allocated, is read from this event as its start would have been.
+    alloc?.runContext ?? contextOfBuild(d),
   );
 }
 
@@ -453,12 +469,13 @@ async function absorb(
   runId: string,
   startedAt: number,
   agentSeconds: number,
+  context: RunContext | undefined,
 ): Promise<FeedbackResult> {
   const stored = await deps.store.getProfile(pipeline, stage);
   if (stored?.absorbed.includes(runId))
     return { action: 'skipped', reason: `run ${runId} was already absorbed` };
   const state = stored ? stored.state : newProfileState();
-  absorbRun(state, { startMs: startedAt }, agentSeconds);
+  absorbRun(state, stageRunInput(startedAt, context), agentSeconds);
   const absorbed = [...(stored?.absorbed ?? []), runId].slice(-ABSORBED_KEEP);
   // A concurrent end of another run of the stage makes this write lose: ConflictError, and the
   // asynchronous invocation is retried from a fresh read.

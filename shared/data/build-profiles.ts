@@ -10,6 +10,8 @@ import {
 import type { Clock } from '../clock';
 import { ConflictError, NotFoundError } from '../errors';
 import type { AllocationRecord, BuildProfileStore, StartedBuild, StoredProfile } from '../ports/builds';
+import { RunContext } from '../schemas/builds';
+import { parseOrThrow } from '../validation';
 import { isConditionFailed, mapSdkError } from './client';
 
 /**
@@ -137,8 +139,17 @@ class DynamoBuildProfileStore implements BuildProfileStore {
     );
     const item = out.Item as (AllocationRecord & { pk: string; sk: string }) | undefined;
     if (!item || item.ttl * 1000 <= this.clock.now()) return undefined;
-    const { pk: _pk, sk: _sk, ...record } = item;
-    return record;
+    const { pk: _pk, sk: _sk, runContext, ...record } = item;
+    // Records written before the run context was kept have none: the run is learnt without it.
+    if (runContext === undefined) return record;
+    return {
+      ...record,
+      runContext: parseOrThrow(
+        RunContext,
+        runContext,
+        `stored allocation ${pipeline}/${stage}/${runId} runContext`,
+      ),
+    };
   }
 
   /** Records a mid-run adjustment on the run's allocation; nothing when the allocation is gone. */

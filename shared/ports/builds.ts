@@ -1,5 +1,6 @@
 import type { Allocation } from '../builds/broker';
 import type { ProfileState } from '../builds/predictor';
+import type { RunContext } from '../schemas/builds';
 
 /** The stored profile of one stage, versioned for optimistic concurrency. */
 export interface StoredProfile {
@@ -24,6 +25,11 @@ export interface AllocationRecord {
   planned: { q10: number; q50: number; q80: number; q90: number } | null;
   parallelFraction: number;
   deadlineSeconds: number;
+  /**
+   * What the run's prediction read besides its start time (shared/builds/run-context.ts), kept so
+   * the run's end is learnt with the same inputs. Absent on records written before it was kept.
+   */
+  runContext?: RunContext;
   /** Latest adjustment decided during the run. */
   adjustment?: { at: number; action: string; vcpu: number; reason: string };
   /** The build the broker started for this run itself (direct invocation), once started. */
