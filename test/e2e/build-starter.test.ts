@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-codebuild';
 import type { Context } from 'aws-lambda';
 import { handler } from '../../functions/build-broker/start';
-import { setBuildProfileStore } from '../../functions/runtime/build-profiles';
+import { buildProfileStore, setBuildProfileStore } from '../../functions/runtime/build-profiles';
 import { setBuildStarter } from '../../functions/runtime/build-starter';
 import { CodeBuildStarter } from '../../shared/aws/codebuild-starter';
 import { REGION, useMoto } from './harness';
@@ -111,6 +111,17 @@ describe('build starter on moto', () => {
     const builds = (await codebuild.send(new BatchGetBuildsCommand({ ids }))).builds ?? [];
     expect(builds[0]?.projectName).toBe(project);
     expect(builds[0]?.sourceVersion).toBe('abc1234');
+  });
+
+  it('records the run context of the request on the run allocation in the table', async () => {
+    await createProject();
+    const runId = 'c1d2e3f4-0000-4000-8000-000000000002';
+    await handler(
+      { ...request, runId, sourceVersion: 'refs/heads/main', runContext: { changeScore: 4.5, jobs: 2 } },
+      context,
+    );
+    const recorded = await buildProfileStore().getAllocation('checkout', 'Test', runId);
+    expect(recorded?.runContext).toEqual({ changeKey: 'main', lane: 'push:main', changeScore: 4.5, jobs: 2 });
   });
 
   it('throws NotFoundError for a project CodeBuild does not have', async () => {

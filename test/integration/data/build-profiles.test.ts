@@ -79,6 +79,22 @@ describe('DynamoDB build profile store', () => {
     expect(await store.getAllocation(pipeline, 'test', 'run-7')).toEqual(first);
   });
 
+  it('reads back the run context an allocation was recorded with, and a record stored without one', async () => {
+    const store = setup();
+    const pipeline = uid('context');
+    const runContext = { changeKey: 'pr/123', lane: 'pr:main', changeScore: 6.25, jobs: 4 };
+    await store.putAllocation({ ...allocation(pipeline, 'run-1', 3_600), runContext });
+    expect((await store.getAllocation(pipeline, 'test', 'run-1'))?.runContext).toEqual(runContext);
+    await store.putAllocation({ ...allocation(pipeline, 'run-2', 3_600), runContext: {} });
+    expect((await store.getAllocation(pipeline, 'test', 'run-2'))?.runContext).toEqual({});
+    // As written before the context was kept: no attribute at all.
+    const old = allocation(pipeline, 'run-3', 3_600);
+    await store.putAllocation(old);
+    const read = await store.getAllocation(pipeline, 'test', 'run-3');
+    expect(read).toEqual(old);
+    expect(read && 'runContext' in read).toBe(false);
+  });
+
   it('treats an expired allocation as absent and lets a new start replace it', async () => {
     const store = setup();
     const pipeline = uid('expired');
