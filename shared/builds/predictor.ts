@@ -31,6 +31,10 @@
  * datasets, most of it the change keys and the refit window).
  */
 
+/**
+ * What is known of a run when it starts. The bench fills every field from the CI datasets; the
+ * deployed broker fills what its inputs carry (shared/builds/run-context.ts), the rest is absent.
+ */
 export interface StageRunInput {
   /** Start time, epoch ms (time of day and weekday are read in UTC). */
   startMs: number;

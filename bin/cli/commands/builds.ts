@@ -37,7 +37,7 @@ export function registerBuilds(program: Command, io: CliIO): void {
   program
     .command('change-score')
     .description(
-      'score a git range: lines and files changed by kind (source, test, docs, dependency manifests), the TS/JS cyclomatic-complexity delta, and one number',
+      'score a git range: lines and files changed by kind (source, test, docs, dependency manifests), the TS/JS cyclomatic-complexity delta, and one number; a pipeline step can pass the number to the build broker as runContext.changeScore, or to a CodeBuild build as the SHADOWSCALE_CHANGE_SCORE variable',
     )
     .requiredOption('--repo <dir>', 'a git working tree or repository')
     .requiredOption('--from <rev>', 'base revision (commit, branch, tag)')
