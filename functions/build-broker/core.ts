@@ -34,9 +34,9 @@ import { parseOrThrow } from '../../shared/validation';
  * overrides or the ECS `RunTask` capacity-provider strategy. The prediction reads the run context
  * the input carries (shared/builds/run-context.ts), which the allocation records. `feedback`: on a
  * stage end, absorb the measured work into the stage's profile (once per run) with the context
- * recorded at allocation; on a CodeBuild phase change, compare
- * progress with the profile and record an adjustment. `startSizedBuild`: invoked directly, allocate
- * as `decide` does and start the CodeBuild build on that size itself.
+ * recorded at allocation; on a CodeBuild phase change, compare progress with the profile and
+ * record an adjustment. `startSizedBuild`: invoked directly, allocate as `decide` does and start
+ * the CodeBuild build on that size itself.
  */
 
 export const BrokerConfig = z.object({
