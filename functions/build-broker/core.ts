@@ -89,6 +89,8 @@ export type DecideResult =
       runId: string;
       allocation: Allocation;
       basis: string;
+      /** Malformed context variables the build's event carried, left out. */
+      ignoredContext?: string[];
     }
   | { action: 'skipped'; reason: string };
 
@@ -100,6 +102,8 @@ interface StageRef {
   component: BrokerComponent;
   /** What the prediction may read besides the start time; recorded on the allocation. */
   context: RunContext;
+  /** Malformed context variables of a build's event, left out (logged by the handler). */
+  ignoredContext?: string[];
   deadlineSeconds?: number;
   budgetUsd?: number;
 }
@@ -145,6 +149,8 @@ function stageOf(input: z.infer<typeof BrokerInput>, config: BrokerConfig): Stag
   const run = runOfBuild(input.detail['additional-information']?.environment?.['environment-variables']);
   if (run) return `started by the broker for ${run.pipeline}/${run.stage}/${run.runId}, allocated then`;
   const stage = input.detail['project-name'];
+  const ignoredContext: string[] = [];
+  const context = runContextOf(input, ignoredContext);
   return {
     pipeline: STANDALONE_CODEBUILD,
     stage,
@@ -156,7 +162,8 @@ function stageOf(input: z.infer<typeof BrokerInput>, config: BrokerConfig): Stag
       kind: 'codebuild',
       parallelFraction: config.parallelFraction,
     },
-    context: runContextOf(input),
+    context,
+    ...(ignoredContext.length > 0 ? { ignoredContext } : {}),
   };
 }
 
@@ -176,6 +183,7 @@ export async function decide(event: unknown, deps: BrokerDeps): Promise<DecideRe
     runId: record.runId,
     allocation: record.allocation,
     basis,
+    ...(ref.ignoredContext ? { ignoredContext: ref.ignoredContext } : {}),
   };
 }
 
@@ -330,7 +338,16 @@ function defaultAllocation(
 }
 
 export type FeedbackResult =
-  | { action: 'absorbed'; pipeline: string; stage: string; runId: string; agentSeconds: number; runs: number }
+  | {
+      action: 'absorbed';
+      pipeline: string;
+      stage: string;
+      runId: string;
+      agentSeconds: number;
+      runs: number;
+      /** Malformed context variables the build's event carried, left out. */
+      ignoredContext?: string[];
+    }
   | { action: 'adjusted'; pipeline: string; stage: string; runId: string; adjustment: string; vcpu: number }
   | { action: 'skipped'; reason: string };
 
@@ -406,7 +423,8 @@ export async function feedback(event: unknown, deps: BrokerDeps): Promise<Feedba
     alloc?.allocation.vcpu ??
     REFERENCE_VCPU;
   const p = alloc?.parallelFraction ?? deps.config.parallelFraction;
-  return absorb(
+  const ignoredContext: string[] = [];
+  const result = await absorb(
     deps,
     run.pipeline,
     run.stage,
@@ -415,8 +433,9 @@ export async function feedback(event: unknown, deps: BrokerDeps): Promise<Feedba
     workDone(seconds, p, vcpu),
     // The context recorded at allocation; a build allocated before it was recorded, or never
     // allocated, is read from this event as its start would have been.
-    alloc?.runContext ?? contextOfBuild(d),
+    alloc?.runContext ?? contextOfBuild(d, ignoredContext),
   );
+  return result.action === 'absorbed' && ignoredContext.length > 0 ? { ...result, ignoredContext } : result;
 }
 
 /**

@@ -26,6 +26,8 @@ const lambdaHandler = async (event: unknown): Promise<DecideResult> => {
       runId: result.runId,
       option: result.allocation.id,
     });
+    if (result.ignoredContext)
+      logger.warn('malformed run context left out', { ignored: result.ignoredContext });
   } else logger.info('skipped', { reason: result.reason });
   return result;
 };

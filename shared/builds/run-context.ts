@@ -90,12 +90,15 @@ export function contextOfSourceVersion(sourceVersion: string | undefined, source
 
 /**
  * The context the `SHADOWSCALE_*` variables give; PARAMETER_STORE and SECRETS_MANAGER variables
- * carry a name, not the value, and are ignored. ValidationError naming the variable and its value
- * when one is malformed.
+ * carry a name, not the value, and are ignored. A malformed one: ValidationError naming the
+ * variable and its value, or, given `ignored`, that message is appended there and the variable
+ * left out (a build's own event: a typo in an optional hint must not cost the run its sizing or
+ * its lesson, nor make EventBridge retry an event that can never parse).
  */
 export function contextOfVariables(
   variables: readonly { name?: string; value?: string; type?: string }[] | undefined,
   what: string,
+  ignored?: string[],
 ): RunContext {
   const names: readonly string[] = Object.values(CONTEXT_VARIABLES);
   const given: Record<string, string> = {};
@@ -104,6 +107,17 @@ export function contextOfVariables(
     if (v.type !== undefined && v.type !== 'PLAINTEXT') continue;
     if (v.value.trim() !== '') given[v.name] = v.value;
   }
+  if (ignored)
+    for (const [name, value] of Object.entries(given)) {
+      const field = ContextVariables.shape[name as keyof typeof ContextVariables.shape];
+      const check = field.safeParse(value);
+      if (!check.success) {
+        ignored.push(
+          `${what}: ${name}=${JSON.stringify(value)} ${check.error.issues[0]?.message ?? 'is invalid'}`,
+        );
+        delete given[name];
+      }
+    }
   const parsed = parseOrThrow(ContextVariables, given, what);
   return defined({
     changeKey: parsed[CONTEXT_VARIABLES.changeKey],
@@ -113,20 +127,31 @@ export function contextOfVariables(
   });
 }
 
-/** A CodeBuild build's context from its state-change event: source version, then variables over it. */
-export function contextOfBuild(detail: CodeBuildStateEvent['detail']): RunContext {
+/**
+ * A CodeBuild build's context from its state-change event: source version, then variables over it.
+ * Malformed variables are left out and described in `ignored`.
+ */
+export function contextOfBuild(detail: CodeBuildStateEvent['detail'], ignored: string[]): RunContext {
   const info = detail['additional-information'];
   return {
     ...contextOfSourceVersion(info?.['source-version'], info?.source?.type),
     ...contextOfVariables(
       info?.environment?.['environment-variables'],
       `environment variables of build ${detail['build-id']}`,
+      ignored,
     ),
   };
 }
 
-/** The run context of any input the broker or the starter accepts (already validated). */
-export function runContextOf(input: z.infer<typeof BrokerInput> | BuildStartRequest): RunContext {
+/**
+ * The run context of any input the broker or the starter accepts (already validated). A direct
+ * request's malformed context is refused (its caller gets the ValidationError); an event's
+ * malformed variables are left out and described in `ignored`.
+ */
+export function runContextOf(
+  input: z.infer<typeof BrokerInput> | BuildStartRequest,
+  ignored: string[] = [],
+): RunContext {
   if ('projectName' in input)
     return {
       ...contextOfSourceVersion(input.sourceVersion),
@@ -135,7 +160,7 @@ export function runContextOf(input: z.infer<typeof BrokerInput> | BuildStartRequ
     };
   if ('kind' in input) return defined(input.runContext ?? {});
   if (input.source === 'aws.codepipeline') return {};
-  return contextOfBuild(input.detail);
+  return contextOfBuild(input.detail, ignored);
 }
 
 /** The predictor's input for a run started at `startMs` with `context` (absent: none known). */

@@ -144,8 +144,9 @@ class DynamoBuildProfileStore implements BuildProfileStore {
     if (runContext === undefined) return record;
     return {
       ...record,
+      // Fields a later version may add are dropped, not refused: this run is still learnt.
       runContext: parseOrThrow(
-        RunContext,
+        RunContext.strip(),
         runContext,
         `stored allocation ${pipeline}/${stage}/${runId} runContext`,
       ),

@@ -204,17 +204,29 @@ describe('build broker run context', () => {
     expect(changesOf((await store.getProfile('codebuild', 'unit-tests'))?.state)).toEqual(['pr/7']);
   });
 
-  it('rejects a build whose context variable is malformed, naming it and its value, storing nothing', async () => {
+  it('still sizes and learns a build whose context variable is malformed, leaving that variable out and naming it', async () => {
     const { store, deps } = setup();
-    const error = await decide(
-      buildEvent('IN_PROGRESS', {
-        variables: [{ name: 'SHADOWSCALE_JOBS', value: 'many', type: 'PLAINTEXT' }],
-      }),
-      deps,
-    ).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ValidationError);
-    expect((error as ValidationError).message).toMatch(/SHADOWSCALE_JOBS.*"many"/);
-    expect(store.allocations.size).toBe(0);
+    const variables = [
+      { name: 'SHADOWSCALE_JOBS', value: 'many', type: 'PLAINTEXT' },
+      { name: 'SHADOWSCALE_CHANGE_KEY', value: 'feature-x', type: 'PLAINTEXT' },
+    ];
+    const started = await decide(buildEvent('IN_PROGRESS', { variables }), deps);
+    expect(started.action).toBe('allocated');
+    expect(started.action === 'allocated' && started.ignoredContext).toEqual([
+      expect.stringMatching(/SHADOWSCALE_JOBS="many"/),
+    ]);
+    const key = `codebuild#unit-tests#${BUILD_ID}`;
+    expect(store.allocations.get(key)?.runContext).toEqual({ changeKey: 'feature-x' });
+
+    // An end whose start was never allocated is read from its own event, with the same leniency.
+    const { deps: fresh, store: other } = setup();
+    const ended = await feedback(
+      buildEvent('SUCCEEDED', { variables, phases: [{ 'phase-type': 'BUILD', 'duration-in-seconds': 300 }] }),
+      fresh,
+    );
+    expect(ended.action).toBe('absorbed');
+    expect(ended.action === 'absorbed' && ended.ignoredContext?.[0]).toMatch(/SHADOWSCALE_JOBS="many"/);
+    expect(changesOf((await other.getProfile('codebuild', 'unit-tests'))?.state)).toEqual(['feature-x']);
   });
 
   it('rejects a workflow request with a bad context naming the field, storing nothing', async () => {

@@ -172,17 +172,40 @@ describe('runContextOf', () => {
     ],
     ['a fractional job count', [{ name: 'SHADOWSCALE_JOBS', value: '2.5' }], 'SHADOWSCALE_JOBS', '2.5'],
     ['a lane without a trigger', [{ name: 'SHADOWSCALE_LANE', value: 'main' }], 'SHADOWSCALE_LANE', '"main"'],
-  ])('rejects a build variable with %s, naming the variable and value', (_what, variables, field, shown) => {
+  ])(
+    "leaves out a build event's variable with %s, naming the variable and value, and keeps the rest",
+    (_what, variables, field, shown) => {
+      const ignored: string[] = [];
+      const detail = (
+        buildEvent({
+          variables: [...variables, { name: 'SHADOWSCALE_CHANGE_KEY', value: 'feature-x' }],
+        }) as CodeBuildStateEvent
+      ).detail;
+      expect(contextOfBuild(detail, ignored)).toEqual({ changeKey: 'feature-x' });
+      expect(ignored).toHaveLength(1);
+      expect(ignored[0]).toContain(field);
+      expect(ignored[0]).toContain(shown);
+    },
+  );
+
+  it('refuses a start request whose variables are malformed, naming the variable and value', () => {
+    const request = {
+      projectName: 'checkout-tests',
+      pipeline: 'p',
+      stage: 's',
+      runId: 'r',
+      environmentVariables: [{ name: 'SHADOWSCALE_JOBS', value: '2.5' }],
+    };
     const error = (() => {
       try {
-        return contextOfBuild((buildEvent({ variables }) as CodeBuildStateEvent).detail);
+        return runContextOf(BuildStartRequest.parse(request));
       } catch (e) {
         return e;
       }
     })();
     expect(error).toBeInstanceOf(ValidationError);
-    expect((error as ValidationError).message).toContain(field);
-    expect((error as ValidationError).message).toContain(shown);
+    expect((error as ValidationError).message).toContain('SHADOWSCALE_JOBS');
+    expect((error as ValidationError).message).toContain('2.5');
   });
 
   it.each([
