@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { brotliCompressSync, brotliDecompressSync, constants as zlib } from 'node:zlib';
 import { z } from 'zod';
 import { SeriesAnomaly } from '../anomaly/series';
 import { ConflictError, ItemTooLargeError, ValidationError } from '../errors';
+import { FIT_ONLY_FIELDS } from '../model/engine';
 import { LearnerState } from '../planning/learner';
 import type {
   ContentionDecisionRecord,
@@ -49,6 +51,9 @@ export const ModelStateRecordSchema = z.strictObject({
   anomaly: SeriesAnomaly.optional(),
   fingerprint: MetricFingerprint.optional(),
   learner: LearnerState.optional(),
+  baseRef: z
+    .strictObject({ slot: z.union([z.literal(0), z.literal(1)]), hash: z.string().regex(/^[0-9a-f]{16}$/) })
+    .optional(),
 });
 
 export const ContentionDecisionRecordSchema = z.strictObject({
@@ -136,6 +141,8 @@ export const predictionKeys = {
   /** Partition of workload-wide items (the contention decision). */
   workloadPk: (workloadId: string) => workloadId,
   stateSk: 'state',
+  /** The two slots of a series' fit-only state part (see `modelStateItems`). */
+  stateBaseSk: (slot: 0 | 1) => `state#base#${slot}`,
   decisionSk: 'decision',
   regionalSk: 'regional',
   historyPrefix: 'h#',
@@ -277,7 +284,7 @@ export function stripMeta(item: Record<string, unknown>, meta: readonly string[]
 export const META = {
   workload: ['pk', 'listKey'],
   prediction: ['pk', 'sk', 'ttl', 'historyKeys', 'latestVersion', 'pathsF64'],
-  modelState: ['pk', 'sk', 'stateJson', 'stateBr'],
+  modelState: ['pk', 'sk', 'stateJson', 'stateBr', 'baseSlot', 'baseHash'],
   decision: ['pk', 'sk'],
   regional: ['pk', 'sk'],
   signal: ['pk', 'workloadKey', 'ttl'],
@@ -312,10 +319,7 @@ const MODEL_STATE_BODY = 'stateBr';
 /** Brotli quality 5: within a few per cent of the best ratio on these items, at a tenth of the CPU. */
 const BROTLI_QUALITY = 5;
 
-type ModelStateBody = Pick<ModelStateRecord, 'state' | 'anomaly' | 'fingerprint' | 'learner'>;
-
-function packModelState(body: ModelStateBody): Uint8Array {
-  const json = JSON.stringify(body);
+function compressJson(json: string): Uint8Array {
   const packed = brotliCompressSync(json, {
     params: {
       [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT,
@@ -326,24 +330,101 @@ function packModelState(body: ModelStateBody): Uint8Array {
   return new Uint8Array(packed.buffer, packed.byteOffset, packed.byteLength);
 }
 
+function decompressObject(body: Uint8Array): Record<string, unknown> {
+  const parsed: unknown = JSON.parse(brotliDecompressSync(body).toString('utf8'));
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new Error('the body is not a JSON object');
+  return parsed as Record<string, unknown>;
+}
+
 /**
- * A stored model state item as an unvalidated record: the compressed body unpacked, or an item
- * written before the body was compressed (`stateJson` text beside plain attributes) read as it
- * was. ValidationError naming the item when the body cannot be read.
+ * The engine state's fit-only fields (`FIT_ONLY_FIELDS`), in that order so equal parts hash
+ * equal, and the rest; no part when the state has none of them (not an engine state).
  */
-export function unpackModelState(item: Item, what: string): Record<string, unknown> {
+function splitState(state: unknown): { run: unknown; base?: Record<string, unknown> } {
+  if (typeof state !== 'object' || state === null || Array.isArray(state)) return { run: state };
+  const run: Record<string, unknown> = { ...(state as Record<string, unknown>) };
+  const base: Record<string, unknown> = {};
+  for (const field of FIT_ONLY_FIELDS) {
+    if (!(field in run)) continue;
+    base[field] = run[field];
+    delete run[field];
+  }
+  return Object.keys(base).length > 0 ? { run, base } : { run: state };
+}
+
+/** The items of one model state write: the fit-only part first when it must be written. */
+export interface ModelStateItems {
+  /** The fit-only part, in the slot the series' stored state does not name; absent: unchanged. */
+  base?: Item;
+  /** The per-run item (`state`): keys, guard attributes, the rest of the state, the part it goes with. */
+  run: Item;
+}
+
+/**
+ * A model state as its items. An engine state's fit-only fields (a third of the compressed body,
+ * changed by a refit only) are an item of their own, `state#base#<slot>`, named with their content
+ * hash by the per-run item, which every run rewrites. A changed part goes to the slot the stored
+ * state does not name (`baseRef`), so the part that state goes with stays readable until the new
+ * per-run item replaces it: a crash between the two writes leaves the old state whole, and a
+ * rerun writes both again. DynamoDB here has no transactions; a reader that finds another hash in
+ * the slot (two writers crossed) gets no engine state and refits.
+ */
+export function modelStateItems(s: ModelStateRecord): ModelStateItems {
+  const { state, anomaly, fingerprint, learner, baseRef, ...rest } = s;
+  const key = { pk: predictionKeys.metricPk(s.workloadId, s.metric), sk: predictionKeys.stateSk };
+  const split = splitState(state);
+  const body = (st: unknown): Uint8Array =>
+    compressJson(JSON.stringify({ state: st, anomaly, fingerprint, learner }));
+  if (!split.base) return { run: { ...key, ...rest, [MODEL_STATE_BODY]: body(state) } };
+  const baseJson = JSON.stringify(split.base);
+  const hash = createHash('sha256').update(baseJson).digest('hex').slice(0, 16);
+  const unchanged = baseRef?.hash === hash;
+  const slot: 0 | 1 = baseRef ? (unchanged ? baseRef.slot : baseRef.slot === 0 ? 1 : 0) : 0;
+  const run = { ...key, ...rest, baseSlot: slot, baseHash: hash, [MODEL_STATE_BODY]: body(split.run) };
+  if (unchanged) return { run };
+  const base = {
+    pk: key.pk,
+    sk: predictionKeys.stateBaseSk(slot),
+    // The same guard as the per-run item's: a slow writer does not replace a newer state's part.
+    lastPointMs: s.lastPointMs,
+    baseHash: hash,
+    [MODEL_STATE_BODY]: compressJson(baseJson),
+  };
+  return { base, run };
+}
+
+/** The key of the fit-only part a per-run item goes with (none for items without one). */
+export function modelStateBaseKey(item: Item): { pk: string; sk: string } | undefined {
+  const slot = item.baseSlot;
+  if (slot !== 0 && slot !== 1) return undefined;
+  return { pk: String(item.pk), sk: predictionKeys.stateBaseSk(slot) };
+}
+
+/**
+ * A stored model state item as an unvalidated record: the compressed body unpacked with the
+ * fit-only part it names (`baseItem`, read apart), or an item written before the part was apart
+ * (the whole state in the body), or before the body was compressed (`stateJson` text beside plain
+ * attributes), read as it was. A missing part, or a part with another hash, gives `state: null`,
+ * which the forecaster refits (anomaly detector and learner kept). ValidationError naming the item
+ * when the body cannot be read.
+ */
+export function unpackModelState(item: Item, what: string, baseItem?: Item): Record<string, unknown> {
   const record = stripMeta(item, META.modelState);
   const body = item[MODEL_STATE_BODY];
+  let field = body instanceof Uint8Array ? MODEL_STATE_BODY : 'stateJson';
   try {
-    if (body instanceof Uint8Array) {
-      const parsed: unknown = JSON.parse(brotliDecompressSync(body).toString('utf8'));
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-        throw new Error('the body is not a JSON object');
-      return { ...record, ...parsed };
-    }
-    return { ...record, state: JSON.parse(String(item.stateJson)) };
+    if (!(body instanceof Uint8Array)) return { ...record, state: JSON.parse(String(item.stateJson)) };
+    const parsed = decompressObject(body);
+    const slot = item.baseSlot;
+    if (slot !== 0 && slot !== 1) return { ...record, ...parsed };
+    const hash = String(item.baseHash);
+    if (baseItem?.baseHash !== hash || !(baseItem[MODEL_STATE_BODY] instanceof Uint8Array))
+      return { ...record, ...parsed, state: null };
+    field = `${MODEL_STATE_BODY}\` of \`${String(baseItem.sk)}`;
+    const base = decompressObject(baseItem[MODEL_STATE_BODY]);
+    return { ...record, ...parsed, state: { ...(parsed.state as object), ...base }, baseRef: { slot, hash } };
   } catch (error) {
-    const field = body instanceof Uint8Array ? MODEL_STATE_BODY : 'stateJson';
     throw new ValidationError(`stored ${what}: field \`${field}\` is not readable JSON`, [], {
       cause: error,
     });
@@ -474,15 +555,6 @@ export const items = {
       [PREDICTION_PATHS]: packPaths(point, quantiles),
     };
   },
-  modelState: (s: ModelStateRecord): Item => {
-    const { state, anomaly, fingerprint, learner, ...rest } = s;
-    return {
-      pk: predictionKeys.metricPk(s.workloadId, s.metric),
-      sk: predictionKeys.stateSk,
-      ...rest,
-      [MODEL_STATE_BODY]: packModelState({ state, anomaly, fingerprint, learner }),
-    };
-  },
   decision: (d: ContentionDecisionRecord): Item => ({
     pk: predictionKeys.workloadPk(d.workloadId),
     sk: predictionKeys.decisionSk,
@@ -528,9 +600,10 @@ export const records = {
     const what = `prediction ${String(item.pk)} ${String(item.sk)}`;
     return parseStored(Prediction, unpackPrediction(item, what), what);
   },
-  modelState: (item: Item): ModelStateRecord => {
+  /** The per-run item with the fit-only part it names, when it names one (`modelStateBaseKey`). */
+  modelState: (item: Item, baseItem?: Item): ModelStateRecord => {
     const what = `model state ${String(item.pk)}`;
-    return parseStored(ModelStateRecordSchema, unpackModelState(item, what), what);
+    return parseStored(ModelStateRecordSchema, unpackModelState(item, what, baseItem), what);
   },
   decision: (item: Item): ContentionDecisionRecord =>
     parseStored(

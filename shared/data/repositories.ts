@@ -52,6 +52,8 @@ import {
   items,
   MAX_SIGNAL_WINDOW_MS,
   ModelStateRecordSchema,
+  modelStateBaseKey,
+  modelStateItems,
   OPERATION_LIST_KEY,
   operationKeys,
   overlaps,
@@ -580,28 +582,37 @@ class DynamoPredictionRepository implements PredictionRepository {
     return out.slice(0, limit);
   }
 
-  /** Refuses (ConflictError) a state older than the stored one: a slow writer must not roll it back. */
+  /**
+   * Refuses (ConflictError) a state older than the stored one: a slow writer must not roll it back.
+   * The fit-only part, when changed, is written first (`modelStateItems`): a crash before the
+   * per-run item leaves the stored state as it was.
+   */
   async putModelState(state: ModelStateRecord): Promise<void> {
     const s = parseOrThrow(ModelStateRecordSchema, state, 'model state');
-    const item = items.modelState(s);
-    assertItemSize(item, `model state ${s.workloadId}/${s.metric}`);
-    const written = await this.ctx.put('predictions', item, {
+    const what = `model state ${s.workloadId}/${s.metric}`;
+    const { base, run } = modelStateItems(s);
+    if (base) assertItemSize(base, `${what} (fit-only part)`);
+    assertItemSize(run, what);
+    const guard = {
       expression: 'attribute_not_exists(pk) OR lastPointMs <= :lp',
       values: { ':lp': s.lastPointMs },
-    });
+    };
+    const written =
+      (!base || (await this.ctx.put('predictions', base, guard))) &&
+      (await this.ctx.put('predictions', run, guard));
     if (!written)
-      throw new ConflictError(
-        `model state ${s.workloadId}/${s.metric}: a newer state is stored (this one ends at ${s.lastPointMs})`,
-      );
+      throw new ConflictError(`${what}: a newer state is stored (this one ends at ${s.lastPointMs})`);
   }
 
+  /** The per-run item, then the fit-only part it names (a second strongly consistent GetItem). */
   async getModelState(workloadId: string, metric: string): Promise<ModelStateRecord | undefined> {
     const item = await this.ctx.get('predictions', {
       pk: predictionKeys.metricPk(workloadId, metric),
       sk: predictionKeys.stateSk,
     });
     if (!item) return undefined;
-    return records.modelState(item);
+    const baseKey = modelStateBaseKey(item);
+    return records.modelState(item, baseKey ? await this.ctx.get('predictions', baseKey) : undefined);
   }
 
   /** Refuses (ConflictError) a decision older than the stored one. */

@@ -851,6 +851,8 @@ function recordForecast(
     state,
     ...(anomaly ? { anomaly } : {}),
     ...(learned ? { learner: learned.state } : {}),
+    // Where the stored fit-only part is: the store rewrites it only when this state's differs.
+    ...(s.stored?.baseRef ? { baseRef: s.stored.baseRef } : {}),
   });
   demandsOf(w).set(s.metric.name, {
     metric: s.metric.name,

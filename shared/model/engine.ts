@@ -77,6 +77,22 @@ export interface EngineState extends ModelState {
   nowcast?: NowcastState;
 }
 
+/**
+ * The state's fields a full fit sets and an update leaves as they are: the seasonal profile, the
+ * calibration, the horizon segments and the fit's scales — about a third of the stored state. The
+ * store writes them apart, only when they change (`shared/data/records.ts`); a field listed here
+ * that did change would only be written more often, never lost (the store compares contents).
+ */
+export const FIT_ONLY_FIELDS = [
+  'profile',
+  'calib',
+  'segments',
+  'diffScale',
+  'spread',
+  'refitEveryMs',
+  'horizonSteps',
+] as const satisfies readonly (keyof EngineState)[];
+
 /** The nowcaster learns over the last this-much history at every fit, so it is never cold. */
 export const NOWCAST_WARMUP_MS = 2 * DAY_MS;
 

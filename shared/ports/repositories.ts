@@ -60,6 +60,17 @@ export interface ModelStateRecord {
   fingerprint?: MetricFingerprint;
   /** The planning-settings learner's scores and choice (shared/planning/learner.ts). */
   learner?: LearnerState;
+  /**
+   * Where the stored state's fit-only part is (set by `getModelState`). Pass it back with the next
+   * state of the series so an unchanged part is not written again; absent, the part is written.
+   */
+  baseRef?: ModelStateBaseRef;
+}
+
+/** One of a series' two slots for the fit-only part of its state, and that part's content hash. */
+export interface ModelStateBaseRef {
+  slot: 0 | 1;
+  hash: string;
 }
 
 /** The branch decision with hysteresis, stored so it does not flap between runs. */

@@ -16,6 +16,8 @@ import {
   MAX_SIGNAL_WINDOW_MS,
   META,
   ModelStateRecordSchema,
+  modelStateBaseKey,
+  modelStateItems,
   operationKeys,
   overlaps,
   predictionKeys,
@@ -144,8 +146,12 @@ const read = {
   },
   prediction: (item: Item): Prediction =>
     unpackPrediction(copy(item), `prediction ${String(item.pk)} ${String(item.sk)}`) as unknown as Prediction,
-  modelState: (item: Item): ModelStateRecord =>
-    unpackModelState(copy(item), `model state ${String(item.pk)}`) as unknown as ModelStateRecord,
+  modelState: (item: Item, baseItem?: Item): ModelStateRecord =>
+    unpackModelState(
+      copy(item),
+      `model state ${String(item.pk)}`,
+      baseItem ? copy(baseItem) : undefined,
+    ) as unknown as ModelStateRecord,
   decision: (item: Item) => strip<ContentionDecisionRecord>(item, META.decision),
   regional: (item: Item) => strip<RegionalDetectorRecord>(item, META.regional),
   signal: (item: Item) => strip<Signal>(item, META.signal),
@@ -405,25 +411,33 @@ class MemoryPredictionRepository implements PredictionRepository {
 
   async putModelState(state: ModelStateRecord): Promise<void> {
     const s = parseOrThrow(ModelStateRecordSchema, state, 'model state');
-    const item = items.modelState(s);
-    assertItemSize(item, `model state ${s.workloadId}/${s.metric}`);
+    const what = `model state ${s.workloadId}/${s.metric}`;
+    const { base, run } = modelStateItems(s);
+    if (base) assertItemSize(base, `${what} (fit-only part)`);
+    assertItemSize(run, what);
     const partition = this.store.predictionPartition(predictionKeys.metricPk(s.workloadId, s.metric));
-    const current = partition.get(predictionKeys.stateSk);
-    const newer = typeof current?.lastPointMs === 'number' && current.lastPointMs > s.lastPointMs;
-    meterWrite(this.store.meter, TABLES.predictions, { item, old: current, written: !newer });
-    if (newer)
-      throw new ConflictError(
-        `model state ${s.workloadId}/${s.metric}: a newer state is stored (this one ends at ${s.lastPointMs})`,
-      );
-    partition.set(predictionKeys.stateSk, copy(item));
+    // The fit-only part first, under the same guard, as the DynamoDB repository writes them.
+    for (const item of base ? [base, run] : [run]) {
+      const sk = String(item.sk);
+      const current = partition.get(sk);
+      const newer = typeof current?.lastPointMs === 'number' && current.lastPointMs > s.lastPointMs;
+      meterWrite(this.store.meter, TABLES.predictions, { item, old: current, written: !newer });
+      if (newer)
+        throw new ConflictError(`${what}: a newer state is stored (this one ends at ${s.lastPointMs})`);
+      partition.set(sk, copy(item));
+    }
   }
 
   async getModelState(workloadId: string, metric: string): Promise<ModelStateRecord | undefined> {
-    const item = this.store.predictions
-      .get(predictionKeys.metricPk(workloadId, metric))
-      ?.get(predictionKeys.stateSk);
+    const partition = this.store.predictions.get(predictionKeys.metricPk(workloadId, metric));
+    const item = partition?.get(predictionKeys.stateSk);
     meterGet(this.store.meter, item, true);
-    return item ? read.modelState(item) : undefined;
+    if (!item) return undefined;
+    const baseKey = modelStateBaseKey(item);
+    if (!baseKey) return read.modelState(item);
+    const baseItem = partition?.get(baseKey.sk);
+    meterGet(this.store.meter, baseItem, true);
+    return read.modelState(item, baseItem);
   }
 
   async putDecision(decision: ContentionDecisionRecord): Promise<void> {

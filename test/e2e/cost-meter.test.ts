@@ -58,6 +58,8 @@ describe('the cost meter against moto and DynamoDB Local', () => {
     });
     const names = tableNamesFromPrefix(uniqueTablePrefix('cost'));
     const carried = { metrics: 0, writes: 0, reads: 0, unreported: 0 };
+    // The model state's items each request touched: the per-run item and the fit-only part.
+    const stateItems: string[] = [];
     cloudwatch.middlewareStack.add(
       (next, context) => async (args) => {
         if (context.commandName === 'GetMetricDataCommand')
@@ -73,6 +75,9 @@ describe('the cost meter against moto and DynamoDB Local', () => {
         const command = context.commandName ?? '';
         const counted = WRITES.has(command) || READS.has(command);
         if (counted) (args.input as Record<string, unknown>).ReturnConsumedCapacity = 'TOTAL';
+        const { Item, Key } = args.input as { Item?: { sk?: unknown }; Key?: { sk?: unknown } };
+        const sk = Item?.sk ?? Key?.sk;
+        if (typeof sk === 'string' && sk.startsWith('state')) stateItems.push(`${command} ${sk}`);
         const result = await (next as unknown as Handler)(args as { input: Record<string, unknown> });
         if (counted) {
           const units = consumed(result.output);
@@ -103,31 +108,35 @@ describe('the cost meter against moto and DynamoDB Local', () => {
     try {
       await createTables(dynamo, names);
       const workload = Workload.parse(workloadInput());
-      // Two days of 5-minute history per metric (20 points a PutMetricData: a moto limit).
+      // Two days of 5-minute history per metric (20 points a PutMetricData: a moto limit), then
+      // one point more before the second pass.
       const now = Math.floor(Date.now() / STEP) * STEP;
       const start = now - 2 * 86_400_000;
-      for (const metric of workload.metrics) {
-        const base = metric.name === 'cpu' ? 40 : 20_000;
-        const points = [];
-        for (let t = start; t < now; t += STEP)
-          points.push({ t, v: base * (1 + 0.3 * Math.sin(((t % 86_400_000) / 86_400_000) * 2 * Math.PI)) });
-        for (let i = 0; i < points.length; i += 20) {
-          await cloudwatch.send(
-            new PutMetricDataCommand({
-              Namespace: metric.namespace,
-              MetricData: points.slice(i, i + 20).map((p) => ({
-                MetricName: metric.metricName,
-                Dimensions: Object.entries(metric.dimensions).map(([Name, Value]) => ({ Name, Value })),
-                Timestamp: new Date(p.t),
-                Value: p.v,
-              })),
-            }),
-          );
+      const seed = async (from: number, to: number) => {
+        for (const metric of workload.metrics) {
+          const base = metric.name === 'cpu' ? 40 : 20_000;
+          const points = [];
+          for (let t = from; t < to; t += STEP)
+            points.push({ t, v: base * (1 + 0.3 * Math.sin(((t % 86_400_000) / 86_400_000) * 2 * Math.PI)) });
+          for (let i = 0; i < points.length; i += 20) {
+            await cloudwatch.send(
+              new PutMetricDataCommand({
+                Namespace: metric.namespace,
+                MetricData: points.slice(i, i + 20).map((p) => ({
+                  MetricName: metric.metricName,
+                  Dimensions: Object.entries(metric.dimensions).map(([Name, Value]) => ({ Name, Value })),
+                  Timestamp: new Date(p.t),
+                  Value: p.v,
+                })),
+              }),
+            );
+          }
         }
-      }
+      };
+      await seed(start, now);
       const clock = new ManualClock(now + 90_000);
-      const pass = async (repositories: Repositories, meter: MemoryMeter) => {
-        await repositories.workloads.create(workload);
+      const pass = async (repositories: Repositories, meter: MemoryMeter, register = true) => {
+        if (register) await repositories.workloads.create(workload);
         // Registration is not part of the pass.
         meter.take();
         const before = { ...carried };
@@ -151,26 +160,50 @@ describe('the cost meter against moto and DynamoDB Local', () => {
         };
       };
 
+      // Two passes on each store: a full fit (both model state items written), then the next
+      // run (the per-run item read with its part, and only the per-run item written).
       const dynamoMeter = new MemoryMeter();
-      const deployed = await pass(
-        makeDynamoRepositories({ client: dynamo, names, clock, meter: dynamoMeter }),
-        dynamoMeter,
-      );
+      const dynamoRepos = makeDynamoRepositories({ client: dynamo, names, clock, meter: dynamoMeter });
+      const deployed = await pass(dynamoRepos, dynamoMeter);
+      const firstItems = stateItems.splice(0);
+      await seed(now, now + STEP);
+      clock.set(now + STEP + 90_000);
+      const next = await pass(dynamoRepos, dynamoMeter, false);
+      const nextItems = stateItems.splice(0);
       expect(carried.unreported).toBe(0);
       // CloudWatch: every metric query a request carried was counted, and nothing else.
       expect(deployed.carried.metrics).toBeGreaterThan(0);
       expect(deployed.usage['cloudwatch.metrics-requested']).toBe(deployed.carried.metrics);
+      expect(next.usage['cloudwatch.metrics-requested']).toBe(next.carried.metrics);
       // DynamoDB: the units counted by item size are the units DynamoDB Local consumed.
       expect(deployed.carried.writes).toBeGreaterThan(0);
       expect(deployed.usage['dynamodb.write-units']).toBe(deployed.carried.writes);
       expect(deployed.usage['dynamodb.read-units']).toBe(deployed.carried.reads);
+      expect(next.usage['dynamodb.write-units']).toBe(next.carried.writes);
+      expect(next.usage['dynamodb.read-units']).toBe(next.carried.reads);
+      // The layout those counts cover, per metric: the fit wrote the part and the per-run item;
+      // the next run read both and wrote the per-run item alone.
+      const metrics = workload.metrics.length;
+      const count = (list: string[], entry: string) => list.filter((x) => x === entry).length;
+      expect(count(firstItems, 'PutItemCommand state#base#0')).toBe(metrics);
+      expect(count(firstItems, 'PutItemCommand state')).toBe(metrics);
+      expect(count(nextItems, 'GetItemCommand state')).toBe(metrics);
+      expect(count(nextItems, 'GetItemCommand state#base#0')).toBe(metrics);
+      expect(count(nextItems, 'PutItemCommand state')).toBe(metrics);
+      expect(nextItems.filter((x) => x.startsWith('PutItemCommand state#base'))).toEqual([]);
 
-      // The simulator's store counts the same units for the same pass.
+      // The simulator's store counts the same units for the same passes.
+      clock.set(now + 90_000);
       const memoryMeter = new MemoryMeter();
-      const simulated = await pass(makeMemoryRepositories({ clock, meter: memoryMeter }), memoryMeter);
+      const memoryRepos = makeMemoryRepositories({ clock, meter: memoryMeter });
+      const simulated = await pass(memoryRepos, memoryMeter);
+      clock.set(now + STEP + 90_000);
+      const simulatedNext = await pass(memoryRepos, memoryMeter, false);
       expect(simulated.usage['cloudwatch.metrics-requested']).toBe(deployed.carried.metrics);
       expect(simulated.usage['dynamodb.write-units']).toBe(deployed.carried.writes);
       expect(simulated.usage['dynamodb.read-units']).toBe(deployed.carried.reads);
+      expect(simulatedNext.usage['dynamodb.write-units']).toBe(next.carried.writes);
+      expect(simulatedNext.usage['dynamodb.read-units']).toBe(next.carried.reads);
     } finally {
       await deleteTables(dynamo, names).catch(() => {});
       cloudwatch.destroy();

@@ -1,13 +1,20 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { brotliCompressSync } from 'node:zlib';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ManualClock } from '../../../shared/clock';
 import { documentClientFrom } from '../../../shared/data/client';
 import { openLocalDataLayer } from '../../../shared/data/index';
 import { startLocalDynamo } from '../../../shared/data/local-server';
-import { itemSize, MAX_ITEM_BYTES, predictionKeys, workloadProfileKey } from '../../../shared/data/records';
+import {
+  itemSize,
+  MAX_ITEM_BYTES,
+  modelStateItems,
+  predictionKeys,
+  workloadProfileKey,
+} from '../../../shared/data/records';
 import { makeDynamoRepositories } from '../../../shared/data/repositories';
 import { createTables, tableNamesFromPrefix } from '../../../shared/data/tables';
 import { LeaseHeldError, ValidationError } from '../../../shared/errors';
@@ -53,6 +60,57 @@ describe('DynamoDB storage behaviour beyond the port contract', () => {
     );
     return (out.Items ?? []).map((item) => String(item.sk));
   };
+
+  const engineState = (minute: number, daily: number[]) => ({
+    format: 1,
+    lastPointMs: T0 + minute * MINUTE,
+    level: minute,
+    profile: { bucketMs: 3_600_000, daily, weekly: [] },
+    calib: { knots: [1], qs: [0.5], offsets: [[0.5]], mae1: 1, samples1: 40 },
+  });
+  const stateAt = (workloadId: string, minute: number, daily: number[]) => ({
+    workloadId,
+    metric: 'requests',
+    lastPointMs: T0 + minute * MINUTE,
+    fittedAt: T0,
+    state: engineState(minute, daily),
+  });
+
+  it('leaves the stored model state whole when a write stops between its two items, and a rerun finishes it', async () => {
+    const { repos, doc, names } = setup();
+    const id = uid('crash');
+    await repos.predictions.putModelState(stateAt(id, 0, [1, -1]));
+    const stored = await repos.predictions.getModelState(id, 'requests');
+    // A refit's write that stops after its first item (the new fit-only part, in the free slot).
+    const next = { ...stateAt(id, 5, [2, -2]), ...(stored?.baseRef ? { baseRef: stored.baseRef } : {}) };
+    const { base } = modelStateItems(next);
+    expect(base?.sk).toBe('state#base#1');
+    await doc.send(new PutCommand({ TableName: names.predictions, Item: base }));
+    expect(await repos.predictions.getModelState(id, 'requests')).toEqual(stored);
+    // The rerun writes both items again.
+    await repos.predictions.putModelState(next);
+    expect(await repos.predictions.getModelState(id, 'requests')).toEqual({
+      ...next,
+      baseRef: { slot: 1, hash: base?.baseHash },
+    });
+  });
+
+  it('reads a model state item holding the whole state, and splits it on the next write', async () => {
+    const { repos, doc, names } = setup();
+    const id = uid('whole');
+    const { state, ...rest } = stateAt(id, 0, [1, -1]);
+    const body = new Uint8Array(brotliCompressSync(JSON.stringify({ state })));
+    const key = { pk: predictionKeys.metricPk(id, 'requests'), sk: predictionKeys.stateSk };
+    await doc.send(
+      new PutCommand({ TableName: names.predictions, Item: { ...key, ...rest, stateBr: body } }),
+    );
+    const old = await repos.predictions.getModelState(id, 'requests');
+    expect(old).toEqual({ ...rest, state });
+    await repos.predictions.putModelState({ ...stateAt(id, 5, [1, -1]) });
+    const raw = await doc.send(new GetCommand({ TableName: names.predictions, Key: key }));
+    expect(raw.Item).toMatchObject({ baseSlot: 0, baseHash: expect.any(String) });
+    expect(await repos.predictions.getModelState(id, 'requests')).toMatchObject(stateAt(id, 5, [1, -1]));
+  });
 
   it('writes each forecast once, as one item with its TTL, and no key list anywhere', async () => {
     const { repos, doc, names } = setup();

@@ -1,9 +1,11 @@
+import { brotliCompressSync } from 'node:zlib';
 import {
   assertItemSize,
   isExpired,
   itemSize,
   items,
   MAX_ITEM_BYTES,
+  modelStateItems,
   predictionKeys,
   records,
   resolveOptions,
@@ -51,23 +53,49 @@ describe('item size (as DynamoDB counts it)', () => {
 });
 
 describe('model state items', () => {
-  // A state shaped like the engine's: arrays of full-precision floats under repeated keys.
+  // A state shaped like the engine's: arrays of full-precision floats under repeated keys, fit-only
+  // fields (profile, calibration, scales) beside the fields every run changes.
   const wave = (n: number, phase: number) =>
     Array.from({ length: n }, (_, i) => 100 + 40 * Math.sin(i / 9 + phase));
+  const engineState = (level: number) => ({
+    format: 1,
+    model: 'mseas-ets',
+    intervalMs: 300_000,
+    lastPointMs: 1_700_000_000_000,
+    fittedAtMs: 1_699_990_000_000,
+    confidence: 'high',
+    profile: { bucketMs: 300_000, daily: wave(288, 0), weekly: [] },
+    calib: { knots: [1, 2, 4], qs: [0.5, 0.95], offsets: [wave(3, 1), wave(3, 2)], mae1: 1.5, samples1: 200 },
+    diffScale: 2.25,
+    refitEveryMs: 86_400_000,
+    horizonSteps: 12,
+    members: [0, 1, 2].map((k) => ({ level: level / 3 + k, recent: wave(48, k) })),
+    buffer: wave(24, level),
+  });
   const record = {
     workloadId: 'checkout',
     metric: 'requests',
     lastPointMs: 1_700_000_000_000,
     fittedAt: 1_699_990_000_000,
-    state: {
-      profile: wave(288, 0),
-      models: [0, 1, 2].map((k) => ({ level: 1 / 3 + k, recent: wave(48, k) })),
+    state: engineState(1),
+    learner: {
+      arm: 3,
+      since: 1_699_000_000_000,
+      loss: [[0.5, 1.25]],
+      hours: [30],
+      evaluatedHours: 30,
+      decayedTo: 1_700_000_000_000,
+      recent: { startMs: 1_699_999_700_000, intervalMs: 300_000, values: [4, null] },
+      pending: [{ madeAt: 1_699_999_700_000, floors: [4, 5] }],
     },
   };
+  const opaque = { ...record, state: { models: [1, 2], profile2: wave(10, 0) } };
+  delete (opaque as { learner?: unknown }).learner;
 
-  it('stores the body compressed in one binary attribute, keys and condition fields plain', () => {
-    const item = items.modelState(record);
-    expect(Object.keys(item).sort()).toEqual([
+  it("stores a state that is not the engine's as one item, the body compressed", () => {
+    const { base, run } = modelStateItems(opaque);
+    expect(base).toBeUndefined();
+    expect(Object.keys(run).sort()).toEqual([
       'fittedAt',
       'lastPointMs',
       'metric',
@@ -76,16 +104,77 @@ describe('model state items', () => {
       'stateBr',
       'workloadId',
     ]);
-    expect(item.stateBr).toBeInstanceOf(Uint8Array);
-    const asText = itemSize({ ...item, stateBr: JSON.stringify({ state: record.state }) });
-    expect(itemSize(item)).toBeLessThan(asText / 2);
-    expect(records.modelState(item)).toEqual(record);
+    expect(run.stateBr).toBeInstanceOf(Uint8Array);
+    expect(records.modelState(run)).toEqual(opaque);
+  });
+
+  it('writes the fit-only part apart, named by the per-run item, and reads the two back as one', () => {
+    const { base, run } = modelStateItems(record);
+    expect(base).toBeDefined();
+    expect(base?.sk).toBe('state#base#0');
+    expect(Object.keys(run).sort()).toEqual([
+      'baseHash',
+      'baseSlot',
+      'fittedAt',
+      'lastPointMs',
+      'metric',
+      'pk',
+      'sk',
+      'stateBr',
+      'workloadId',
+    ]);
+    expect(run).toMatchObject({ sk: 'state', baseSlot: 0, baseHash: base?.baseHash });
+    // Smaller than the one item holding the whole state, by most of the part's size.
+    const whole = brotliCompressSync(JSON.stringify({ state: record.state, learner: record.learner }));
+    const saved = itemSize({ ...run, stateBr: new Uint8Array(whole) }) - itemSize(run);
+    expect(saved).toBeGreaterThan(itemSize(base ?? {}) / 2);
+    const back = records.modelState(run, base);
+    expect(back).toEqual({ ...record, baseRef: { slot: 0, hash: base?.baseHash } });
+    // The same values, field by field, as JSON would give them.
+    expect(JSON.parse(JSON.stringify(back.state))).toEqual(JSON.parse(JSON.stringify(record.state)));
+  });
+
+  it.each([
+    ['an unchanged part is not written again', 1, 'same', undefined],
+    ['a changed part goes to the other slot', 1, 'other', 'state#base#0'],
+    ['a changed part goes to the other slot (from 0)', 0, 'other', 'state#base#1'],
+  ] as const)('%s', (_what, slot, hash, baseSk) => {
+    const first = modelStateItems(record);
+    const ref = { slot, hash: hash === 'same' ? String(first.base?.baseHash) : '0123456789abcdef' } as const;
+    const next = modelStateItems({
+      ...record,
+      state: engineState(2),
+      lastPointMs: record.lastPointMs + 300_000,
+      baseRef: ref,
+    });
+    expect(next.base?.sk).toBe(baseSk);
+    expect(next.run.baseSlot).toBe(baseSk === undefined ? slot : 1 - slot);
+    expect(next.run.baseHash).toBe(first.base?.baseHash);
+  });
+
+  it("gives no engine state (a refit) when the part is missing or is another state's, keeping the rest", () => {
+    const { base, run } = modelStateItems(record);
+    const other = modelStateItems({ ...record, state: { ...record.state, diffScale: 9 } }).base;
+    for (const found of [undefined, other]) {
+      const back = records.modelState(run, found);
+      expect(back.state).toBeNull();
+      expect(back.baseRef).toBeUndefined();
+      expect(back.learner).toEqual(record.learner);
+    }
+    expect(records.modelState(run, base).state).not.toBeNull();
+  });
+
+  it('reads an item written before the part was apart: the whole state in the body', () => {
+    const { state, learner, ...rest } = record;
+    const body = brotliCompressSync(JSON.stringify({ state, learner }));
+    const legacy = { pk: 'checkout#requests', sk: 'state', ...rest, stateBr: new Uint8Array(body) };
+    expect(records.modelState(legacy)).toEqual(record);
   });
 
   it('reads an item written before the body was compressed', () => {
-    const { state, ...rest } = record;
+    const { state, ...rest } = opaque;
     const legacy = { pk: 'x', sk: 'state', ...rest, stateJson: JSON.stringify(state) };
-    expect(records.modelState(legacy)).toEqual(record);
+    expect(records.modelState(legacy)).toEqual(opaque);
   });
 
   it.each([
@@ -95,6 +184,12 @@ describe('model state items', () => {
     const item = { pk: 'm#checkout#requests', sk: 'state', ...record, state: undefined, ...body };
     expect(() => records.modelState(item)).toThrow(ValidationError);
     expect(() => records.modelState(item)).toThrow(field);
+  });
+
+  it('refuses a fit-only part that is not Brotli, naming its item', () => {
+    const { base, run } = modelStateItems(record);
+    const broken = { ...base, stateBr: Uint8Array.from([1, 2, 3]) };
+    expect(() => records.modelState(run, broken)).toThrow('state#base#0');
   });
 });
 

@@ -387,6 +387,54 @@ export function repositoryContract(make: MakeRepositories): void {
       ).rejects.toBeInstanceOf(ValidationError);
     });
 
+    it('writes the fit-only part of a state apart, again only when it changed, and reads it back whole', async () => {
+      const id = uid('p');
+      const engineState = (level: number, daily: number[]) => ({
+        format: 1,
+        level,
+        lastPointMs: T0 + level * MINUTE,
+        profile: { bucketMs: 3_600_000, daily, weekly: [] },
+        calib: { knots: [1], qs: [0.5], offsets: [[0.25]], mae1: 1, samples1: 50 },
+      });
+      const at = (level: number, daily: number[], baseRef?: { slot: 0 | 1; hash: string }) => ({
+        workloadId: id,
+        metric: 'requests',
+        lastPointMs: T0 + level * MINUTE,
+        fittedAt: T0,
+        state: engineState(level, daily),
+        ...(baseRef ? { baseRef } : {}),
+      });
+      const { baseRef: _none, ...first } = at(0, [1, -1]);
+      await repos.predictions.putModelState(first);
+      const read1 = await repos.predictions.getModelState(id, 'requests');
+      expect(read1).toEqual({
+        ...first,
+        baseRef: { slot: 0, hash: expect.stringMatching(/^[0-9a-f]{16}$/) },
+      });
+      // The same part: the per-run item alone, naming the same slot.
+      const second = at(1, [1, -1], read1?.baseRef);
+      await repos.predictions.putModelState(second);
+      expect(await repos.predictions.getModelState(id, 'requests')).toEqual(second);
+      // A refit's new part goes to the other slot.
+      const third = at(2, [2, -2], read1?.baseRef);
+      await repos.predictions.putModelState(third);
+      const read3 = await repos.predictions.getModelState(id, 'requests');
+      expect(read3).toEqual({ ...third, baseRef: { slot: 1, hash: expect.any(String) } });
+      expect(read3?.baseRef?.hash).not.toBe(read1?.baseRef?.hash);
+      // A late writer of an older state is refused, whichever of its items it would write.
+      await expect(repos.predictions.putModelState(at(1, [3, -3], read1?.baseRef))).rejects.toBeInstanceOf(
+        ConflictError,
+      );
+      expect(await repos.predictions.getModelState(id, 'requests')).toEqual(read3);
+      // A per-run item naming a slot that holds another part reads as no engine state (a refit).
+      await repos.predictions.putModelState({
+        ...at(3, [1, -1]),
+        baseRef: { slot: 1, hash: String(read1?.baseRef?.hash) },
+      });
+      const crossed = await repos.predictions.getModelState(id, 'requests');
+      expect(crossed).toEqual({ ...at(3, [1, -1]), state: null });
+    });
+
     it('round-trips a model state carrying its anomaly detector (nulls, empty and long lists)', async () => {
       const id = uid('p');
       const values = Array.from({ length: 400 }, (_, i) => 100 + (i % 7));

@@ -1,5 +1,6 @@
 import { ForecastInputError } from '../../../shared/errors';
 import { engine, type ModelState } from '../../../shared/model';
+import { FIT_ONLY_FIELDS } from '../../../shared/model/engine';
 import { continuation, DAY, MIN5, mae, nth, type SynthOptions, synth } from './synthetic';
 
 const o: SynthOptions = { days: 21, base: 100, daily: 20, weekday: 10, noise: 2, seed: 5 };
@@ -50,6 +51,24 @@ describe('incremental state', () => {
     expect(engine.forecast(again, q).point).toEqual(engine.forecast(batch, q).point);
     expect(batch.lastPointMs).toBe(next.startMs + 23 * MIN5);
   });
+
+  it.each([
+    ['one point', 1],
+    ['a batch of a day', 288],
+    ['a gap then points', -12],
+  ])(
+    'leaves the fit-only fields as the fit set them after %s (the store writes them at a fit only)',
+    (_what, n) => {
+      const state = engine.fit(synth(o), { horizonSteps: 48 });
+      const next = continuation(o, Math.abs(n));
+      const newer =
+        n < 0 ? { ...next, startMs: next.startMs + 6 * MIN5, values: next.values.slice(6) } : next;
+      const updated = engine.update(state, newer) as Record<string, unknown>;
+      expect(updated.lastPointMs).toBeGreaterThan(state.lastPointMs);
+      for (const field of FIT_ONLY_FIELDS)
+        expect(updated[field]).toEqual((state as Record<string, unknown>)[field]);
+    },
+  );
 
   it('does not mutate the state it is given', () => {
     const state = engine.fit(synth(o), { horizonSteps: 48 });
