@@ -1,4 +1,4 @@
-import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CloudWatchMetricsSource } from '../../shared/aws/cloudwatch-metrics';
 import { ManualClock } from '../../shared/clock';
@@ -14,7 +14,7 @@ import { uniqueTablePrefix } from '../helpers/dynamo';
 import { workloadInput } from '../helpers/fixtures';
 import { startDynamoDbLocal } from '../servers/dynamodb-local';
 import type { ServerProcess } from '../servers/process';
-import { REGION, useMoto } from './harness';
+import { REGION, seedDailyWave, useMoto } from './harness';
 
 /**
  * The cost model's counts against what the emulators saw: one forecaster pass reads CloudWatch
@@ -108,31 +108,10 @@ describe('the cost meter against moto and DynamoDB Local', () => {
     try {
       await createTables(dynamo, names);
       const workload = Workload.parse(workloadInput());
-      // Two days of 5-minute history per metric (20 points a PutMetricData: a moto limit), then
-      // one point more before the second pass.
+      // Two days of 5-minute history per metric, then one point more before the second pass.
       const now = Math.floor(Date.now() / STEP) * STEP;
       const start = now - 2 * 86_400_000;
-      const seed = async (from: number, to: number) => {
-        for (const metric of workload.metrics) {
-          const base = metric.name === 'cpu' ? 40 : 20_000;
-          const points = [];
-          for (let t = from; t < to; t += STEP)
-            points.push({ t, v: base * (1 + 0.3 * Math.sin(((t % 86_400_000) / 86_400_000) * 2 * Math.PI)) });
-          for (let i = 0; i < points.length; i += 20) {
-            await cloudwatch.send(
-              new PutMetricDataCommand({
-                Namespace: metric.namespace,
-                MetricData: points.slice(i, i + 20).map((p) => ({
-                  MetricName: metric.metricName,
-                  Dimensions: Object.entries(metric.dimensions).map(([Name, Value]) => ({ Name, Value })),
-                  Timestamp: new Date(p.t),
-                  Value: p.v,
-                })),
-              }),
-            );
-          }
-        }
-      };
+      const seed = (from: number, to: number) => seedDailyWave(cloudwatch, workload.metrics, from, to, STEP);
       await seed(start, now);
       const clock = new ManualClock(now + 90_000);
       const pass = async (repositories: Repositories, meter: MemoryMeter, register = true) => {

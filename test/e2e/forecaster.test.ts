@@ -1,4 +1,4 @@
-import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import {
   CreateEventBusCommand,
   EventBridgeClient,
@@ -18,7 +18,7 @@ import { EVENT_BUS_ENV, resetEventsCache } from '../../functions/runtime/events'
 import { resetMetricsCache } from '../../functions/runtime/metrics';
 import { Workload } from '../../shared/schemas/workload';
 import { workloadInput } from '../helpers/fixtures';
-import { REGION, useMoto } from './harness';
+import { REGION, seedDailyWave, useMoto } from './harness';
 
 /**
  * The forecaster end to end on moto: CloudWatch history seeded with PutMetricData, the real
@@ -62,31 +62,10 @@ describe('the forecaster on moto', () => {
     try {
       const workload = Workload.parse(workloadInput());
       await m.repos.workloads.create(workload);
-      // Three days of history per metric, 5-minute points, a daily wave; 20 points a call, which is
-      // moto answered a 500-point PutMetricData with an HTML error page (a harness limit, not the product's).
+      // Three days of history per metric, 5-minute points, a daily wave.
       const now = Math.floor(Date.now() / STEP) * STEP;
       const start = now - 3 * 86_400_000;
-      for (const metric of workload.metrics) {
-        const base = metric.name === 'cpu' ? 40 : 20_000;
-        const points = [];
-        for (let t = start; t < now; t += STEP) {
-          const day = Math.sin(((t % 86_400_000) / 86_400_000) * 2 * Math.PI);
-          points.push({ t, v: base * (1 + 0.3 * day) });
-        }
-        for (let i = 0; i < points.length; i += 20) {
-          await cloudwatch.send(
-            new PutMetricDataCommand({
-              Namespace: metric.namespace,
-              MetricData: points.slice(i, i + 20).map((p) => ({
-                MetricName: metric.metricName,
-                Dimensions: Object.entries(metric.dimensions).map(([Name, Value]) => ({ Name, Value })),
-                Timestamp: new Date(p.t),
-                Value: p.v,
-              })),
-            }),
-          );
-        }
-      }
+      await seedDailyWave(cloudwatch, workload.metrics, start, now, STEP);
       // A rule on the product's bus that forwards everything from `shadowscale` to a queue.
       await events.send(new CreateEventBusCommand({ Name: BUS }));
       const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'shadowscale-events' })))

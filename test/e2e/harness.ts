@@ -432,6 +432,44 @@ export async function seedGateMetrics(
   await moto.cloudwatch.send(new PutMetricDataCommand({ Namespace: 'AWS/ApplicationELB', MetricData: data }));
 }
 
+/**
+ * A daily wave of 5-minute points for each of the workload's metrics over [from, to) (CPU around
+ * 40, request rates around 20,000, ±30 %), put 20 points a call: moto answered a 500-point
+ * PutMetricData with an HTML error page (a harness limit, not the product's).
+ */
+export async function seedDailyWave(
+  cloudwatch: CloudWatchClient,
+  metrics: readonly {
+    name: string;
+    namespace: string;
+    metricName: string;
+    dimensions: Readonly<Record<string, string>>;
+  }[],
+  from: number,
+  to: number,
+  stepMs: number,
+): Promise<void> {
+  for (const metric of metrics) {
+    const base = metric.name === 'cpu' ? 40 : 20_000;
+    const points = [];
+    for (let t = from; t < to; t += stepMs)
+      points.push({ t, v: base * (1 + 0.3 * Math.sin(((t % 86_400_000) / 86_400_000) * 2 * Math.PI)) });
+    for (let i = 0; i < points.length; i += 20) {
+      await cloudwatch.send(
+        new PutMetricDataCommand({
+          Namespace: metric.namespace,
+          MetricData: points.slice(i, i + 20).map((p) => ({
+            MetricName: metric.metricName,
+            Dimensions: Object.entries(metric.dimensions).map(([Name, Value]) => ({ Name, Value })),
+            Timestamp: new Date(p.t),
+            Value: p.v,
+          })),
+        }),
+      );
+    }
+  }
+}
+
 export interface E2eRun {
   status: 'succeeded' | 'failed';
   error?: string;

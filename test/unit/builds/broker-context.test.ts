@@ -12,6 +12,7 @@ import { ValidationError } from '../../../shared/errors';
 import type { AllocationRecord } from '../../../shared/ports/builds';
 import { MemoryBuildStarter } from '../../../shared/sim/build-starter';
 import { MemoryBuildProfileStore } from '../../../shared/sim/memory-build-profiles';
+import { pipelineStageEvent } from '../../helpers/build-events';
 
 /**
  * The run context reaches the predictor on the deployed path: the start is predicted with it, the
@@ -68,17 +69,7 @@ const buildEvent = (
   },
 });
 
-const stageEvent = (state: string, time: string, executionId: string) => ({
-  version: '0',
-  id: `evt-${state}-${executionId}`,
-  'detail-type': 'CodePipeline Stage Execution State Change',
-  source: 'aws.codepipeline',
-  account: '123456789012',
-  time,
-  region: 'us-east-1',
-  resources: ['arn:aws:codepipeline:us-east-1:123456789012:pipeline:checkout'],
-  detail: { pipeline: 'checkout', version: '1', 'execution-id': executionId, stage: 'Test', state },
-});
+const stageEvent = pipelineStageEvent;
 
 const lanesOf = (state: { lanes?: [string, number[]][] } | undefined) => (state?.lanes ?? []).map(([l]) => l);
 const changesOf = (state: { byChange: [string, number][] } | undefined) =>

@@ -7,20 +7,11 @@ import {
 import { ManualClock } from '../../../shared/clock';
 import { ValidationError } from '../../../shared/errors';
 import { MemoryBuildProfileStore } from '../../../shared/sim/memory-build-profiles';
+import { pipelineStageEvent } from '../../helpers/build-events';
 
-/** Event shapes as the CodePipeline and CodeBuild user guides show them. */
-const stageEvent = (state: string, time: string, executionId = 'c1d2e3f4-0000-4000-8000-000000000001') => ({
-  version: '0',
-  id: `evt-${state}-${time}`,
-  'detail-type': 'CodePipeline Stage Execution State Change',
-  source: 'aws.codepipeline',
-  account: '123456789012',
-  time,
-  region: 'us-east-1',
-  resources: ['arn:aws:codepipeline:us-east-1:123456789012:pipeline:checkout'],
-  detail: { pipeline: 'checkout', version: '1', 'execution-id': executionId, stage: 'Test', state },
-});
+const stageEvent = pipelineStageEvent;
 
+/** A CodeBuild build state change as the CodeBuild User Guide shows it. */
 const buildEvent = (
   status: string,
   phases: { 'phase-type': string; 'duration-in-seconds'?: number }[] = [],
