@@ -100,3 +100,64 @@ export interface StartedBuild {
 export interface BuildStarter {
   start(request: SizedBuildRequest): Promise<Omit<StartedBuild, 'startedAt'>>;
 }
+
+/** CodeBuild's build statuses (`Build.buildStatus`). */
+export const BUILD_STATUSES = [
+  'IN_PROGRESS',
+  'SUCCEEDED',
+  'FAILED',
+  'FAULT',
+  'TIMED_OUT',
+  'STOPPED',
+] as const;
+export type BuildStatus = (typeof BUILD_STATUSES)[number];
+
+/** What a running or finished build looks like to the broker. */
+export interface BuildState {
+  id: string;
+  status: BuildStatus;
+  /** The phase the build is in (or ended in), e.g. `BUILD`, when CodeBuild says. */
+  phase?: string;
+}
+
+/**
+ * Reads a build's status (`BatchGetBuilds`). Throws NotFoundError when CodeBuild does not know
+ * the build, TransientError for throttling, ConfigError when the role may not read it.
+ */
+export interface BuildStatusReader {
+  status(buildId: string): Promise<BuildState>;
+}
+
+/** The progress a job worker reports on a CodePipeline job that is not over (or succeeded). */
+export interface PipelineJobSuccess {
+  /** Present: the action is still running, and CodePipeline invokes the worker again with it. */
+  continuationToken?: string;
+  summary: string;
+  /** The id of the work outside CodePipeline (the build id), shown on the action. */
+  externalExecutionId?: string;
+  /** Only on the final success (CodePipeline refuses them beside a continuation token). */
+  outputVariables?: Readonly<Record<string, string>>;
+}
+
+/** CodePipeline's `FailureType` values a worker reports. */
+export type PipelineJobFailureType =
+  | 'JobFailed'
+  | 'ConfigurationError'
+  | 'PermissionError'
+  | 'SystemUnavailable';
+
+export interface PipelineJobFailure {
+  type: PipelineJobFailureType;
+  message: string;
+  externalExecutionId?: string;
+}
+
+/**
+ * Reports the outcome of a CodePipeline job to CodePipeline (`PutJobSuccessResult`,
+ * `PutJobFailureResult`). Throws ConflictError when the job is no longer open (already reported,
+ * or timed out), NotFoundError for an unknown job, TransientError for throttling and 5xx.
+ */
+export interface PipelineJobReporter {
+  succeed(jobId: string, result: PipelineJobSuccess): Promise<void>;
+  fail(jobId: string, failure: PipelineJobFailure): Promise<void>;
+}

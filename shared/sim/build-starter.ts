@@ -1,6 +1,13 @@
 import type { Clock } from '../clock';
 import { NotFoundError, ValidationError } from '../errors';
-import type { BuildStarter, SizedBuildRequest, StartedBuild } from '../ports/builds';
+import type {
+  BuildStarter,
+  BuildState,
+  BuildStatus,
+  BuildStatusReader,
+  SizedBuildRequest,
+  StartedBuild,
+} from '../ports/builds';
 
 /** CodeBuild keeps an idempotency token for five minutes (StartBuild API reference). */
 export const TOKEN_WINDOW_MS = 5 * 60_000;
@@ -8,13 +15,15 @@ export const TOKEN_WINDOW_MS = 5 * 60_000;
 /**
  * CodeBuild's StartBuild in memory, for the local run and the tests: known projects only, one
  * build per idempotency token within the token window (the same token with other parameters is
- * refused, as CodeBuild does), and failures injected in order.
+ * refused, as CodeBuild does), and failures injected in order. Reads the builds' statuses back
+ * (`BatchGetBuilds`): a build runs until `finish` ends it.
  */
-export class MemoryBuildStarter implements BuildStarter {
+export class MemoryBuildStarter implements BuildStarter, BuildStatusReader {
   /** Every build started, oldest first. */
   readonly builds: (SizedBuildRequest & { id: string; at: number })[] = [];
   private readonly failures: Error[] = [];
   private seq = 0;
+  private readonly ended = new Map<string, BuildStatus>();
 
   constructor(
     private readonly clock: Clock,
@@ -49,5 +58,20 @@ export class MemoryBuildStarter implements BuildStarter {
     const id = `${request.projectName}:00000000-0000-4000-8000-${String(this.seq).padStart(12, '0')}`;
     this.builds.push({ ...request, id, at: now });
     return { id, projectName: request.projectName, computeType: request.computeType };
+  }
+
+  /** End a started build with `status` (SUCCEEDED, FAILED...). */
+  finish(buildId: string, status: Exclude<BuildStatus, 'IN_PROGRESS'>): void {
+    if (!this.builds.some((b) => b.id === buildId))
+      throw new NotFoundError(`no build ${buildId} was started`);
+    this.ended.set(buildId, status);
+  }
+
+  async status(buildId: string): Promise<BuildState> {
+    if (!this.builds.some((b) => b.id === buildId))
+      throw new NotFoundError(
+        `BatchGetBuilds of build ${JSON.stringify(buildId)}: CodeBuild does not know the build`,
+      );
+    return { id: buildId, status: this.ended.get(buildId) ?? 'IN_PROGRESS' };
   }
 }
