@@ -99,6 +99,13 @@ export type Permission =
   | 'ec2:snapshot-volumes'
   /** codebuild:StartBuild on the build projects the broker may start (`managed.buildProjects`). */
   | 'builds:start'
+  /** codebuild:BatchGetBuilds on the same projects (follow the builds the broker started). */
+  | 'builds:read-status'
+  /**
+   * codepipeline:PutJobSuccessResult / PutJobFailureResult: report a Lambda invoke action's job.
+   * Resource `*`: CodePipeline's job actions support no resource-level permissions.
+   */
+  | 'pipeline:report-jobs'
   /** codebuild:StartBuild and states:StartExecution on the projects and state machines lifecycle rules name. */
   | 'lifecycle:start-diagnostics'
   /** sns:Publish to the topics lifecycle rules name. */

@@ -2,6 +2,7 @@ import {
   BUILD_BROKER_FUNCTION_ID,
   BUILD_BROKER_FUNCTIONS,
   BUILD_FEEDBACK_FUNCTION_ID,
+  BUILD_PIPELINE_ACTION_FUNCTION_ID,
   BUILD_STARTER_FUNCTION_ID,
 } from '../functions/build-broker/manifest';
 import {
@@ -50,6 +51,7 @@ export const CAPABILITIES: Capabilities = {
     brokerId: BUILD_BROKER_FUNCTION_ID,
     feedbackId: BUILD_FEEDBACK_FUNCTION_ID,
     starterId: BUILD_STARTER_FUNCTION_ID,
+    pipelineActionId: BUILD_PIPELINE_ACTION_FUNCTION_ID,
   },
   lifecycle: {
     functions: LIFECYCLE_FUNCTIONS,

@@ -61,8 +61,9 @@ export const ManagedResources = z
     /** Lambda functions that run integration tests. Empty: any function tagged shadowscale:managed=true. */
     testFunctions: NameList.optional(),
     /**
-     * CodeBuild projects the build broker may start on the size it allocates (the BuildStarter
-     * function). Empty: it may start none (no tag fallback: starting builds spends money).
+     * CodeBuild projects the build broker may start on the size it allocates, and read the builds
+     * of (the BuildStarter and BuildPipelineAction functions). Empty: neither is deployed (no tag
+     * fallback: starting builds spends money).
      */
     buildProjects: NameList.optional(),
   })

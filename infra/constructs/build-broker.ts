@@ -20,6 +20,14 @@ export interface BuildBrokerProps {
    */
   readonly starterId?: string;
   /**
+   * The CodePipeline Lambda invoke action that starts the stage's build on the broker's size and
+   * reports the job until the build ends. It may start and read only the projects in
+   * `shadowscale:managed.buildProjects` (`builds:start`, `builds:read-status`); CodePipeline
+   * invokes it asynchronously, so failed invocations land in its dead-letter queue.
+   * @default no pipeline action
+   */
+  readonly pipelineActionId?: string;
+  /**
    * The bus CodePipeline and CodeBuild publish their state changes on.
    * @default the account's default event bus
    */
@@ -37,6 +45,11 @@ export class BuildBroker extends Construct {
   public readonly feedback: ProjectFunction;
   /** Invoked directly (grant callers `lambda:InvokeFunction` on it); absent without `starterId`. */
   public readonly starter?: ProjectFunction;
+  /**
+   * The function a pipeline's `LambdaInvokeAction` names (the pipeline's role needs
+   * `lambda:InvokeFunction` on it); absent without `pipelineActionId`.
+   */
+  public readonly pipelineAction?: ProjectFunction;
   public readonly startRule: events.Rule;
   public readonly endRule: events.Rule;
 
@@ -46,19 +59,27 @@ export class BuildBroker extends Construct {
       props.brokerId,
       props.feedbackId,
       ...(props.starterId === undefined ? [] : [props.starterId]),
+      ...(props.pipelineActionId === undefined ? [] : [props.pipelineActionId]),
     ];
     if (new Set(ids).size !== ids.length)
       throw new ValidationError(
-        `BuildBroker: brokerId, feedbackId and starterId must differ (got ${JSON.stringify(ids)})`,
+        `BuildBroker: brokerId, feedbackId, starterId and pipelineActionId must differ (got ${JSON.stringify(ids)})`,
       );
-    // Only the named functions are built: without a starter id no function holds codebuild:StartBuild.
+    // Only the named functions are built: without a starter or pipeline action id no function
+    // holds codebuild:StartBuild.
     const specs = props.functions.filter((f) => ids.includes(f.id));
     const functions = buildFunctions(this, specs, props.context, {
-      asyncIds: [props.feedbackId, props.brokerId],
+      asyncIds: [
+        props.feedbackId,
+        props.brokerId,
+        ...(props.pipelineActionId === undefined ? [] : [props.pipelineActionId]),
+      ],
     });
     this.broker = pick(functions, props.brokerId, 'function');
     this.feedback = pick(functions, props.feedbackId, 'function');
     if (props.starterId !== undefined) this.starter = pick(functions, props.starterId, 'function');
+    if (props.pipelineActionId !== undefined)
+      this.pipelineAction = pick(functions, props.pipelineActionId, 'function');
     const bus = props.sourceBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
 
     this.startRule = new events.Rule(this, 'StartRule', {

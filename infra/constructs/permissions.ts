@@ -54,6 +54,8 @@ import { defaultStateMachineName } from './workflow';
  * | `ec2:DescribeInstances/DescribeSnapshots`, `ecs:ListTasks` (`ec2:snapshot-volumes`) | none possible (read, resource `*`, acknowledged) |
  * | `ecs:DescribeTasks` (`ec2:snapshot-volumes`) | tasks of registered clusters (else any task of this account/region) |
  * | `codebuild:StartBuild` (`builds:start`) | the build projects registered in `managed.buildProjects` (none: no statement, the starter can start nothing) |
+ * | `codebuild:BatchGetBuilds` (`builds:read-status`) | the same registered build projects (none: no statement) |
+ * | `codepipeline:PutJobSuccessResult`, `PutJobFailureResult` (`pipeline:report-jobs`) | none possible (the job actions support no resource-level permissions; resource `*`, acknowledged); the job id arrives in the invocation |
  * | `codebuild:StartBuild`, `states:StartExecution` (`lifecycle:start-diagnostics`) | the projects and state machines the registered lifecycle rules name (none: no statement) |
  * | `sns:Publish` (`sns:notify`) | the topics the registered lifecycle rules name (none: no statement) |
  */
@@ -813,6 +815,40 @@ function startBuildsStatements(scope: IConstruct, ctx: PermissionContext): Scope
   ];
 }
 
+/** Follow the builds the broker started: BatchGetBuilds on exactly the registered build projects. */
+function readBuildStatusStatements(scope: IConstruct, ctx: PermissionContext): ScopedStatement[] {
+  const projects = ctx.managed.buildProjects ?? [];
+  if (projects.length === 0) return [];
+  return [
+    statement(
+      {
+        sid: 'CodeBuildReadSizedBuilds',
+        actions: ['codebuild:BatchGetBuilds'],
+        resources: projects.map((p) => arnFor(scope, 'codebuild', `project/${p}`)),
+      },
+      projects.some((p) => p.includes('*'))
+        ? `codebuild:BatchGetBuilds on the build projects registered in shadowscale:managed.buildProjects, name patterns as given (${projects.join(', ')})`
+        : undefined,
+    ),
+  ];
+}
+
+/**
+ * Report a CodePipeline Lambda invoke action's job. The job actions name no resource type in the
+ * service authorization reference, so the only possible resource is `*`; the job id comes with
+ * the invocation, from CodePipeline.
+ */
+function reportPipelineJobsStatement(): ScopedStatement {
+  return statement(
+    {
+      sid: 'CodePipelineReportJobs',
+      actions: ['codepipeline:PutJobSuccessResult', 'codepipeline:PutJobFailureResult'],
+      resources: ['*'],
+    },
+    'codepipeline:PutJobSuccessResult and PutJobFailureResult do not support resource-level permissions (the job id arrives with the invocation)',
+  );
+}
+
 /** Lifecycle notify: sns:Publish on exactly the topics rules name (none: no statement). */
 function lifecycleNotifyStatements(ctx: PermissionContext): ScopedStatement[] {
   const topics = ctx.lifecycleTargets?.topicArns ?? [];
@@ -887,6 +923,10 @@ export function permissionStatements(
       return lifecycleDiagnosticsStatements(scope, ctx);
     case 'builds:start':
       return startBuildsStatements(scope, ctx);
+    case 'builds:read-status':
+      return readBuildStatusStatements(scope, ctx);
+    case 'pipeline:report-jobs':
+      return [reportPipelineJobsStatement()];
     case 'sns:notify':
       return lifecycleNotifyStatements(ctx);
     default: {

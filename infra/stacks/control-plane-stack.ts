@@ -48,6 +48,8 @@ export interface Capabilities {
     readonly feedbackId: string;
     /** Built only when `managed.buildProjects` names projects it may start. */
     readonly starterId?: string;
+    /** The CodePipeline invoke action; built only when `managed.buildProjects` names projects. */
+    readonly pipelineActionId?: string;
   };
   /** The lifecycle state machine, and a rule per lifecycle rule of the registered workloads. */
   readonly lifecycle?: {
@@ -220,13 +222,9 @@ function buildCapabilities(
   if (capabilities.prewarm)
     built.prewarm = new Prewarm(stack, 'Prewarm', { context, function: capabilities.prewarm.function });
   if (capabilities.builds) {
-    const { starterId, ...builds } = capabilities.builds;
-    // A starter with no project to start would only hold a function that fails: not deployed.
-    const canStart = starterId !== undefined && (config.managed.buildProjects ?? []).length > 0;
     built.buildBroker = new BuildBroker(stack, 'BuildBroker', {
       context,
-      ...builds,
-      ...(canStart ? { starterId } : {}),
+      ...deployedBuildFunctions(capabilities.builds, config.managed.buildProjects ?? []),
     });
   }
   if (capabilities.failover && config.standbyRegion && config.managed.hostedZoneIds.length > 0)
@@ -324,4 +322,22 @@ export function capabilitySpecs(capabilities: Capabilities): FunctionSpec[] {
     ...(capabilities.failover?.detector ? [capabilities.failover.detector] : []),
     ...(capabilities.lifecycle?.functions ?? []),
   ];
+}
+
+/**
+ * The build functions deployed: the starter and the pipeline action only when
+ * `managed.buildProjects` names projects, since with none to start they would only hold a
+ * function that fails.
+ */
+export function deployedBuildFunctions(
+  builds: NonNullable<Capabilities['builds']>,
+  buildProjects: readonly string[],
+): NonNullable<Capabilities['builds']> {
+  const { starterId, pipelineActionId, ...always } = builds;
+  const canStart = buildProjects.length > 0;
+  return {
+    ...always,
+    ...(canStart && starterId !== undefined ? { starterId } : {}),
+    ...(canStart && pipelineActionId !== undefined ? { pipelineActionId } : {}),
+  };
 }

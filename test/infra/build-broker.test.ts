@@ -10,6 +10,7 @@ import type { FunctionSpec } from '../../functions/manifest';
 import { BuildBroker } from '../../infra/constructs/build-broker';
 import { Monitoring } from '../../infra/constructs/monitoring';
 import { Tables } from '../../infra/constructs/tables';
+import { deployedBuildFunctions } from '../../infra/stacks/control-plane-stack';
 
 const ECHO = 'test/infra/fixtures/handlers/echo.ts';
 const SPECS: FunctionSpec[] = [
@@ -39,6 +40,15 @@ const SPECS: FunctionSpec[] = [
     memoryMb: 256,
     tables: { predictions: ['GetItem', 'PutItem', 'UpdateItem'] },
     permissions: ['builds:start'],
+  },
+  {
+    id: 'BuildPipelineAction',
+    entry: ECHO,
+    description: 'fixture pipeline action',
+    timeoutSeconds: 60,
+    memoryMb: 256,
+    tables: { predictions: ['GetItem', 'PutItem', 'UpdateItem'] },
+    permissions: ['builds:start', 'builds:read-status', 'pipeline:report-jobs'],
   },
 ];
 const BUILD_PROJECTS = ['checkout-tests', 'nightly-integration'];
@@ -78,6 +88,7 @@ beforeAll(() => {
     brokerId: 'BuildBroker',
     feedbackId: 'BuildFeedback',
     starterId: 'BuildStarter',
+    pipelineActionId: 'BuildPipelineAction',
   });
   monitoring.finish();
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
@@ -141,8 +152,8 @@ describe('BuildBroker construct', () => {
     expect(new Set(tableSids)).toEqual(new Set(['PredictionsTable']));
   });
 
-  it('lets only the starter start builds, and only of the registered projects', () => {
-    // Prepare: every statement of every policy, with the role it is attached to.
+  /** Every statement of every policy, with the roles it is attached to. */
+  function statementsWith(prefix: string) {
     const policies = template.findResources('AWS::IAM::Policy') as Record<
       string,
       {
@@ -152,24 +163,76 @@ describe('BuildBroker construct', () => {
         };
       }
     >;
-    const starts = Object.values(policies).flatMap((p) =>
+    return Object.values(policies).flatMap((p) =>
       p.Properties.PolicyDocument.Statement.filter((s) =>
-        (Array.isArray(s.Action) ? s.Action : [s.Action]).some((a) => a.startsWith('codebuild:')),
+        (Array.isArray(s.Action) ? s.Action : [s.Action]).some((a) => a.startsWith(prefix)),
       ).map((s) => ({ roles: p.Properties.Roles.map((r) => r.Ref), statement: s })),
     );
-    // Assess: one statement, one action, exactly the registered project ARNs, on the starter's role.
-    expect(starts).toHaveLength(1);
-    const [only] = starts;
-    expect(only?.statement.Action).toBe('codebuild:StartBuild');
-    expect(only?.statement.Resource).toEqual(
-      BUILD_PROJECTS.map((p) => ({
-        'Fn::Join': [
-          '',
-          ['arn:', { Ref: 'AWS::Partition' }, `:codebuild:us-east-1:123456789012:project/${p}`],
-        ],
-      })),
-    );
-    expect(only?.roles).toHaveLength(1);
-    expect(only?.roles[0]).toMatch(/^BuildBrokerBuildStarter/);
+  }
+  const PROJECT_ARNS = BUILD_PROJECTS.map((p) => ({
+    'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:codebuild:us-east-1:123456789012:project/${p}`]],
+  }));
+
+  it('lets only the starter and the pipeline action start builds, and only of the registered projects', () => {
+    // Act
+    const starts = statementsWith('codebuild:StartBuild');
+    // Assess: one statement per role, one action, exactly the registered project ARNs.
+    expect(starts).toHaveLength(2);
+    for (const { statement, roles } of starts) {
+      expect(statement.Action).toBe('codebuild:StartBuild');
+      expect(statement.Resource).toEqual(PROJECT_ARNS);
+      expect(roles).toHaveLength(1);
+    }
+    expect(starts.map((s) => s.roles[0]).sort()).toEqual([
+      expect.stringMatching(/^BuildBrokerBuildPipelineAction/),
+      expect.stringMatching(/^BuildBrokerBuildStarter/),
+    ]);
+  });
+
+  it('lets only the pipeline action read builds, and only of the registered projects', () => {
+    const reads = statementsWith('codebuild:BatchGetBuilds');
+    expect(reads).toHaveLength(1);
+    expect(reads[0]?.statement.Action).toBe('codebuild:BatchGetBuilds');
+    expect(reads[0]?.statement.Resource).toEqual(PROJECT_ARNS);
+    expect(reads[0]?.roles[0]).toMatch(/^BuildBrokerBuildPipelineAction/);
+  });
+
+  it('gives only the pipeline action the job reports, on * (no resource-level permissions exist)', () => {
+    const reports = statementsWith('codepipeline:');
+    expect(reports).toHaveLength(1);
+    expect(reports[0]?.statement).toMatchObject({
+      Sid: 'CodePipelineReportJobs',
+      Action: ['codepipeline:PutJobSuccessResult', 'codepipeline:PutJobFailureResult'],
+      Resource: '*',
+    });
+    expect(reports[0]?.roles[0]).toMatch(/^BuildBrokerBuildPipelineAction/);
+  });
+
+  it('gives the asynchronously invoked pipeline action a dead-letter queue', () => {
+    const fns = template.findResources('AWS::Lambda::Function', {
+      Properties: { Description: 'fixture pipeline action' },
+    }) as Record<string, { Properties: Record<string, unknown> }>;
+    expect(Object.values(fns)).toHaveLength(1);
+    expect(Object.values(fns)[0]?.Properties.DeadLetterConfig).toBeDefined();
+  });
+});
+
+describe('deployedBuildFunctions', () => {
+  const builds = {
+    functions: SPECS,
+    brokerId: 'BuildBroker',
+    feedbackId: 'BuildFeedback',
+    starterId: 'BuildStarter',
+    pipelineActionId: 'BuildPipelineAction',
+  };
+
+  it.each([
+    [[], undefined, undefined],
+    [['checkout-tests'], 'BuildStarter', 'BuildPipelineAction'],
+  ])('with build projects %j: starter %s, pipeline action %s', (projects, starterId, pipelineActionId) => {
+    const deployed = deployedBuildFunctions(builds, projects);
+    expect(deployed.starterId).toBe(starterId);
+    expect(deployed.pipelineActionId).toBe(pipelineActionId);
+    expect(deployed.brokerId).toBe('BuildBroker');
   });
 });
