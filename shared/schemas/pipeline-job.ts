@@ -18,8 +18,16 @@ export const PipelineJobEvent = z.object({
           UserParameters: z.string().optional(),
         }),
       }),
-      /** Present when CodePipeline re-invokes the function for a job it reported as continuing. */
-      continuationToken: z.string().min(1).max(2048).optional(),
+      /**
+       * Present when CodePipeline re-invokes the function for a job it reported as continuing;
+       * absent (or null, read as absent) on the first invocation.
+       */
+      continuationToken: z
+        .string()
+        .min(1)
+        .max(2048)
+        .nullish()
+        .transform((t) => t ?? undefined),
     }),
   }),
 });
