@@ -55,7 +55,7 @@ import { defaultStateMachineName } from './workflow';
  * | `ecs:DescribeTasks` (`ec2:snapshot-volumes`) | tasks of registered clusters (else any task of this account/region) |
  * | `codebuild:StartBuild` (`builds:start`) | the build projects registered in `managed.buildProjects` (none: no statement, the starter can start nothing) |
  * | `codebuild:BatchGetBuilds` (`builds:read-status`) | the same registered build projects (none: no statement) |
- * | `codepipeline:PutJobSuccessResult`, `PutJobFailureResult` (`pipeline:report-jobs`) | none possible (the job actions support no resource-level permissions; resource `*`, acknowledged); the job id arrives in the invocation |
+ * | `codepipeline:PutJobSuccessResult`, `PutJobFailureResult` (`pipeline:report-jobs`) | no resource possible (the job actions support no resource-level permissions; resource `*`, acknowledged); condition `aws:RequestedRegion` = the stack's region; the job id arrives in the invocation |
  * | `codebuild:StartBuild`, `states:StartExecution` (`lifecycle:start-diagnostics`) | the projects and state machines the registered lifecycle rules name (none: no statement) |
  * | `sns:Publish` (`sns:notify`) | the topics the registered lifecycle rules name (none: no statement) |
  */
@@ -838,14 +838,16 @@ function readBuildStatusStatements(scope: IConstruct, ctx: PermissionContext): S
  * service authorization reference, so the only possible resource is `*`; the job id comes with
  * the invocation, from CodePipeline.
  */
-function reportPipelineJobsStatement(): ScopedStatement {
+function reportPipelineJobsStatement(scope: IConstruct): ScopedStatement {
   return statement(
     {
       sid: 'CodePipelineReportJobs',
       actions: ['codepipeline:PutJobSuccessResult', 'codepipeline:PutJobFailureResult'],
       resources: ['*'],
+      // The function reports to CodePipeline in its own region (its client's): nowhere else.
+      conditions: { StringEquals: { 'aws:RequestedRegion': Stack.of(scope).region } },
     },
-    'codepipeline:PutJobSuccessResult and PutJobFailureResult do not support resource-level permissions (the job id arrives with the invocation)',
+    'codepipeline:PutJobSuccessResult and PutJobFailureResult do not support resource-level permissions (the job id arrives with the invocation); limited to the stack region',
   );
 }
 
@@ -926,7 +928,7 @@ export function permissionStatements(
     case 'builds:read-status':
       return readBuildStatusStatements(scope, ctx);
     case 'pipeline:report-jobs':
-      return [reportPipelineJobsStatement()];
+      return [reportPipelineJobsStatement(scope)];
     case 'sns:notify':
       return lifecycleNotifyStatements(ctx);
     default: {

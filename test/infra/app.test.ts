@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { BUILD_BROKER_FUNCTIONS } from '../../functions/build-broker/manifest';
 import { FORECAST_FUNCTIONS, FORECAST_STATE_MACHINES } from '../../functions/forecast/manifest';
 import { MIGRATION_FUNCTIONS, MIGRATION_STATE_MACHINES } from '../../functions/migration/manifest';
 import { PREWARM_FUNCTIONS } from '../../functions/prewarm/manifest';
@@ -21,7 +22,13 @@ type Resource = { Type: string; Properties: Record<string, unknown> };
 const resources = (template: Template, type: string) =>
   template.findResources(type) as Record<string, Resource>;
 
-const FUNCTIONS = [...FORECAST_FUNCTIONS, ...MIGRATION_FUNCTIONS, ...PREWARM_FUNCTIONS];
+// With build projects registered, every build-broker function is deployed (starter and pipeline action too).
+const FUNCTIONS = [
+  ...FORECAST_FUNCTIONS,
+  ...MIGRATION_FUNCTIONS,
+  ...PREWARM_FUNCTIONS,
+  ...BUILD_BROKER_FUNCTIONS,
+];
 const MACHINES = [...FORECAST_STATE_MACHINES, ...MIGRATION_STATE_MACHINES];
 const kebab = (id: string) => id.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
 
@@ -33,6 +40,7 @@ const REGISTERED = {
   eksClusters: ['prod-k8s'],
   passRoleArns: ['arn:aws:iam::123456789012:role/checkout-task'],
   hostedZoneIds: [],
+  buildProjects: ['checkout-tests'],
 };
 
 let synth: Synthesized;

@@ -197,13 +197,14 @@ describe('BuildBroker construct', () => {
     expect(reads[0]?.roles[0]).toMatch(/^BuildBrokerBuildPipelineAction/);
   });
 
-  it('gives only the pipeline action the job reports, on * (no resource-level permissions exist)', () => {
+  it('gives only the pipeline action the job reports, on * (no resource-level permissions exist) in its region', () => {
     const reports = statementsWith('codepipeline:');
     expect(reports).toHaveLength(1);
     expect(reports[0]?.statement).toMatchObject({
       Sid: 'CodePipelineReportJobs',
       Action: ['codepipeline:PutJobSuccessResult', 'codepipeline:PutJobFailureResult'],
       Resource: '*',
+      Condition: { StringEquals: { 'aws:RequestedRegion': 'us-east-1' } },
     });
     expect(reports[0]?.roles[0]).toMatch(/^BuildBrokerBuildPipelineAction/);
   });
