@@ -10,6 +10,8 @@ import { handler } from '../../functions/build-broker/start';
 import { buildProfileStore, setBuildProfileStore } from '../../functions/runtime/build-profiles';
 import { setBuildStarter } from '../../functions/runtime/build-starter';
 import { CodeBuildStarter } from '../../shared/aws/codebuild-starter';
+import { CodeBuildStatusReader } from '../../shared/aws/codebuild-status';
+import { BUILD_STATUSES } from '../../shared/ports/builds';
 import { REGION, useMoto } from './harness';
 
 jest.setTimeout(120_000);
@@ -122,6 +124,21 @@ describe('build starter on moto', () => {
     );
     const recorded = await buildProfileStore().getAllocation('checkout', 'Test', runId);
     expect(recorded?.runContext).toEqual({ changeKey: 'main', lane: 'push:main', changeScore: 4.5, jobs: 2 });
+  });
+
+  it('reads the started build back as the pipeline action does (BatchGetBuilds, endpoint from the environment)', async () => {
+    // moto has no CodePipeline job API (PutJobSuccessResult/PutJobFailureResult): only the
+    // CodeBuild half of the pipeline action runs here.
+    await createProject();
+    const started = await handler({ ...request, runId: 'c1d2e3f4-0000-4000-8000-000000000003' }, context);
+    const state = await new CodeBuildStatusReader(() => starterClient).status(started.buildId);
+    expect(state.id).toBe(started.buildId);
+    expect(BUILD_STATUSES).toContain(state.status);
+    await expect(
+      new CodeBuildStatusReader(() => starterClient).status(
+        `${project}:00000000-0000-4000-8000-000000000000`,
+      ),
+    ).rejects.toMatchObject({ name: 'NotFoundError' });
   });
 
   it('throws NotFoundError for a project CodeBuild does not have', async () => {
