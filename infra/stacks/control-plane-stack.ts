@@ -154,7 +154,10 @@ export class ControlPlaneStack extends Stack {
     };
   }
 
-  /** The bus, the alarm topic, the dashboard and every state machine's ARN, for the operator. */
+  /**
+   * The bus, the alarm topic, the dashboard, every state machine's ARN and the directly invoked
+   * build functions' ARNs, for the operator.
+   */
   private addOutputs(): void {
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
@@ -168,6 +171,15 @@ export class ControlPlaneStack extends Stack {
     ])
       new CfnOutput(this, `${workflow.spec.id}StateMachineArn`, {
         value: workflow.stateMachine.stateMachineArn,
+      });
+    // The functions a pipeline or a workflow invokes directly (deployed only with build projects).
+    if (this.buildBroker?.starter)
+      new CfnOutput(this, 'BuildStarterFunctionArn', {
+        value: this.buildBroker.starter.function.functionArn,
+      });
+    if (this.buildBroker?.pipelineAction)
+      new CfnOutput(this, 'BuildPipelineActionFunctionArn', {
+        value: this.buildBroker.pipelineAction.function.functionArn,
       });
     if (this.pipelineBranch) {
       // The principals an EKS cluster's access entries must name for deploy-time branching.

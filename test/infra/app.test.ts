@@ -172,6 +172,13 @@ describe('the app from the real manifests', () => {
     });
   });
 
+  it('outputs the ARNs of the build functions a pipeline or workflow invokes directly', () => {
+    const [starter] = functionOf(primary, 'BuildStarter');
+    const [action] = functionOf(primary, 'BuildPipelineAction');
+    primary.hasOutput('BuildStarterFunctionArn', { Value: { 'Fn::GetAtt': [starter, 'Arn'] } });
+    primary.hasOutput('BuildPipelineActionFunctionArn', { Value: { 'Fn::GetAtt': [action, 'Arn'] } });
+  });
+
   it('has no * action anywhere, no unscoped write, and unique statement ids per policy', () => {
     for (const template of [primary, synth.templates.standby, synth.templates.demo]) {
       if (!template) throw new Error('stack missing');
