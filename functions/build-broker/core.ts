@@ -7,6 +7,7 @@ import { contextOfBuild, runContextOf, stageRunInput } from '../../shared/builds
 import { REFERENCE_VCPU, runtimeSeconds, workDone } from '../../shared/builds/speedup';
 import { runOfBuild, sizedBuildRequest } from '../../shared/builds/start';
 import type { Clock } from '../../shared/clock';
+import { TransientError } from '../../shared/errors';
 import type {
   AllocationRecord,
   BuildProfileStore,
@@ -255,6 +256,14 @@ export interface StartResult {
   computeType: string;
   allocation: Allocation;
   basis: string;
+  /**
+   * `false`: the build was started but recording its id on the allocation failed transiently.
+   * The build is returned all the same (an error now would orphan a running build): its end event
+   * still trains the profile (the build carries the run's variables), and a retry within
+   * CodeBuild's five-minute token window gets this build; only a retry later than that could
+   * start a second one.
+   */
+  recorded?: false;
 }
 
 /**
@@ -297,10 +306,14 @@ export async function startSizedBuild(event: unknown, deps: StarterDeps): Promis
   });
   if (record.build) return result('already-started', record.build);
   const started = await deps.starter.start(sizedBuildRequest(record.allocation, input));
-  const kept = await deps.store.setBuild(record.pipeline, record.stage, record.runId, {
-    ...started,
-    startedAt: deps.clock.now(),
-  });
+  const build: StartedBuild = { ...started, startedAt: deps.clock.now() };
+  let kept: StartedBuild;
+  try {
+    kept = await deps.store.setBuild(record.pipeline, record.stage, record.runId, build);
+  } catch (error) {
+    if (!(error instanceof TransientError)) throw error;
+    return { ...result('started', build), recorded: false };
+  }
   return result(kept.id === started.id ? 'started' : 'already-started', kept);
 }
 

@@ -17,6 +17,10 @@ const { logger, metrics, tracer } = powertools('shadowscale-build-starter');
 const lambdaHandler = async (event: unknown): Promise<StartResult> => {
   const result = await startSizedBuild(event, { ...deps(), starter: buildStarter() });
   if (result.action === 'started') metrics.addMetric('SizedBuildStarted', MetricUnit.Count, 1);
+  if (result.recorded === false)
+    logger.warn('build started but not recorded on its allocation (transient store error)', {
+      buildId: result.buildId,
+    });
   logger.info(result.action, {
     pipeline: result.pipeline,
     stage: result.stage,

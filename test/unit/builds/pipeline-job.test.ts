@@ -156,6 +156,27 @@ describe('runPipelineJob', () => {
     ]);
   });
 
+  it('follows a build it started but could not record, instead of failing the job and orphaning it', async () => {
+    // Prepare: the store cannot record the build id.
+    const { store, starter, jobs, deps } = setup();
+    const failing = Object.assign(Object.create(store) as MemoryBuildProfileStore, {
+      setBuild: async () => {
+        throw new TransientError('DynamoDB throttled');
+      },
+    });
+    // Act
+    const result = await runPipelineJob(jobEvent('job-1', JSON.stringify(PARAMS)), {
+      ...deps,
+      store: failing,
+    });
+    // Assess: one build, and the job continues with a token naming it.
+    expect(starter.builds).toHaveLength(1);
+    expect(result).toMatchObject({ outcome: 'continue', started: true, buildId: starter.builds[0]?.id });
+    expect(jobs.reports).toEqual([
+      expect.objectContaining({ outcome: 'success', continuationToken: expect.any(String) }),
+    ]);
+  });
+
   it('follows the build through continuation jobs to success', async () => {
     // Prepare
     const { starter, jobs, deps } = setup();

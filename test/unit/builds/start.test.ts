@@ -85,6 +85,34 @@ describe('startSizedBuild (direct invocation)', () => {
     );
   });
 
+  it('returns the started build, marked unrecorded, when recording it fails transiently', async () => {
+    // Prepare: the store cannot record the build once.
+    const { store, starter, deps } = setup();
+    const failing = Object.assign(Object.create(store) as MemoryBuildProfileStore, {
+      setBuild: async () => {
+        throw new TransientError('DynamoDB throttled');
+      },
+    });
+    // Act
+    const result = await startSizedBuild(request, { ...deps, store: failing });
+    // Assess: one build, returned, nothing thrown that would orphan it; a retry in the token window gets it.
+    expect(starter.builds).toHaveLength(1);
+    expect(result).toMatchObject({ action: 'started', buildId: starter.builds[0]?.id, recorded: false });
+    const retried = await startSizedBuild(request, deps);
+    expect(retried.buildId).toBe(result.buildId);
+    expect(starter.builds).toHaveLength(1);
+  });
+
+  it('still throws a non-transient failure of the record', async () => {
+    const { store, deps } = setup();
+    const failing = Object.assign(Object.create(store) as MemoryBuildProfileStore, {
+      setBuild: async () => {
+        throw new NotFoundError('allocation gone');
+      },
+    });
+    await expect(startSizedBuild(request, { ...deps, store: failing })).rejects.toBeInstanceOf(NotFoundError);
+  });
+
   it('gives other runs of the stage their own build and token', async () => {
     const { starter, deps } = setup();
     await startSizedBuild(request, deps);
