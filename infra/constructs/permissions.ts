@@ -794,43 +794,40 @@ function lifecycleDiagnosticsStatements(scope: IConstruct, ctx: PermissionContex
 }
 
 /**
- * The build starter: StartBuild on exactly the registered build projects. No tag fallback and no
- * statement when none is registered: a wrong start costs build minutes. A name pattern (`app-*`)
- * is an operator's choice and is acknowledged as such.
+ * One CodeBuild action on exactly the registered build projects. No tag fallback and no statement
+ * when none is registered: a wrong start costs build minutes. A name pattern (`app-*`) is an
+ * operator's choice and is acknowledged as such.
  */
-function startBuildsStatements(scope: IConstruct, ctx: PermissionContext): ScopedStatement[] {
+function onBuildProjects(
+  scope: IConstruct,
+  ctx: PermissionContext,
+  sid: string,
+  action: 'codebuild:StartBuild' | 'codebuild:BatchGetBuilds',
+): ScopedStatement[] {
   const projects = ctx.managed.buildProjects ?? [];
   if (projects.length === 0) return [];
   return [
     statement(
       {
-        sid: 'CodeBuildStartSizedBuilds',
-        actions: ['codebuild:StartBuild'],
+        sid,
+        actions: [action],
         resources: projects.map((p) => arnFor(scope, 'codebuild', `project/${p}`)),
       },
       projects.some((p) => p.includes('*'))
-        ? `codebuild:StartBuild on the build projects registered in shadowscale:managed.buildProjects, name patterns as given (${projects.join(', ')})`
+        ? `${action} on the build projects registered in shadowscale:managed.buildProjects, name patterns as given (${projects.join(', ')})`
         : undefined,
     ),
   ];
 }
 
+/** The build starter: StartBuild on exactly the registered build projects. */
+function startBuildsStatements(scope: IConstruct, ctx: PermissionContext): ScopedStatement[] {
+  return onBuildProjects(scope, ctx, 'CodeBuildStartSizedBuilds', 'codebuild:StartBuild');
+}
+
 /** Follow the builds the broker started: BatchGetBuilds on exactly the registered build projects. */
 function readBuildStatusStatements(scope: IConstruct, ctx: PermissionContext): ScopedStatement[] {
-  const projects = ctx.managed.buildProjects ?? [];
-  if (projects.length === 0) return [];
-  return [
-    statement(
-      {
-        sid: 'CodeBuildReadSizedBuilds',
-        actions: ['codebuild:BatchGetBuilds'],
-        resources: projects.map((p) => arnFor(scope, 'codebuild', `project/${p}`)),
-      },
-      projects.some((p) => p.includes('*'))
-        ? `codebuild:BatchGetBuilds on the build projects registered in shadowscale:managed.buildProjects, name patterns as given (${projects.join(', ')})`
-        : undefined,
-    ),
-  ];
+  return onBuildProjects(scope, ctx, 'CodeBuildReadSizedBuilds', 'codebuild:BatchGetBuilds');
 }
 
 /**
