@@ -121,30 +121,29 @@ function parseJson(text: string | undefined): unknown {
       'UserParameters: field `UserParameters` missing: the action needs a JSON object with projectName, pipeline and stage',
       [{ path: 'UserParameters', message: 'missing' }],
     );
+  return jsonOf(text, 'UserParameters');
+}
+
+function continuationOf(token: string): Omit<JobContinuation, 'v'> {
+  const { v: _v, ...run } = parseOrThrow(
+    JobContinuation,
+    jsonOf(token, 'continuationToken'),
+    'continuationToken',
+  );
+  return run;
+}
+
+/** `text` parsed, or a ValidationError naming the field and showing the start of its value. */
+function jsonOf(text: string, field: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
     throw new ValidationError(
-      `UserParameters: field \`UserParameters\` = ${JSON.stringify(text.slice(0, 200))}: not JSON (${error instanceof Error ? error.message : String(error)})`,
-      [{ path: 'UserParameters', message: 'not JSON', received: text }],
+      `${field}: field \`${field}\` = ${JSON.stringify(text.slice(0, 200))}: not JSON (${error instanceof Error ? error.message : String(error)})`,
+      [{ path: field, message: 'not JSON', received: text }],
       { cause: error },
     );
   }
-}
-
-function continuationOf(token: string): Omit<JobContinuation, 'v'> {
-  let json: unknown;
-  try {
-    json = JSON.parse(token);
-  } catch (error) {
-    throw new ValidationError(
-      `continuationToken = ${JSON.stringify(token.slice(0, 200))}: not a token this function issued`,
-      [{ path: 'continuationToken', message: 'not JSON', received: token }],
-      { cause: error },
-    );
-  }
-  const { v: _v, ...run } = parseOrThrow(JobContinuation, json, 'continuationToken');
-  return run;
 }
 
 async function pollBuild(run: JobContinuation, deps: PipelineJobDeps): Promise<JobStep> {
