@@ -168,12 +168,10 @@ export function stageRunInput(startMs: number, context: RunContext | undefined):
   return { ...defined(context ?? {}), startMs };
 }
 
-/** The context without undefined members (DynamoDB's marshaller refuses them). */
+/**
+ * The context without undefined members, so that spreading it over another context never erases
+ * a field the other one has.
+ */
 function defined(c: RunContext): RunContext {
-  return {
-    ...(c.changeKey !== undefined ? { changeKey: c.changeKey } : {}),
-    ...(c.lane !== undefined ? { lane: c.lane } : {}),
-    ...(c.changeScore !== undefined ? { changeScore: c.changeScore } : {}),
-    ...(c.jobs !== undefined ? { jobs: c.jobs } : {}),
-  };
+  return Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)) as RunContext;
 }
