@@ -69,11 +69,8 @@ export class BuildBroker extends Construct {
     // holds codebuild:StartBuild.
     const specs = props.functions.filter((f) => ids.includes(f.id));
     const functions = buildFunctions(this, specs, props.context, {
-      asyncIds: [
-        props.feedbackId,
-        props.brokerId,
-        ...(props.pipelineActionId === undefined ? [] : [props.pipelineActionId]),
-      ],
+      // Every one but the starter is invoked asynchronously (EventBridge, CodePipeline).
+      asyncIds: ids.filter((id) => id !== props.starterId),
     });
     this.broker = pick(functions, props.brokerId, 'function');
     this.feedback = pick(functions, props.feedbackId, 'function');
