@@ -12,6 +12,7 @@ import { loadOperation, loadWorkload, publish, step } from '../migration/operati
 import { describeCaught } from '../migration/tasks';
 import {
   nextStepIndex,
+  remainingSteps,
   resumeIndex,
   sameWeights,
   weightsForStep,
@@ -199,7 +200,12 @@ export async function planRegional(
       direction: ctx.kind === 'failover' ? 'to-shadow' : 'to-primary',
       home,
       standby,
-      steps: [...(ctx.overrides.steps ?? (evacuate ? [100] : failover.steps))],
+      // A failback from a partial failover continues the ladder from where traffic stands.
+      steps: remainingSteps(
+        ctx.overrides.steps ?? (evacuate ? [100] : failover.steps),
+        ctx.kind === 'failover' ? 'to-shadow' : 'to-primary',
+        ctx.kind === 'failback' && op.initialWeights ? { from: op.initialWeights } : {},
+      ),
       startIndex: 0,
       evacuate,
       standbyUnits,

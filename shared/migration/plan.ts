@@ -11,7 +11,7 @@ import type { ContentionDecisionRecord } from '../ports/repositories';
 import { TrafficWeights } from '../schemas/operation';
 import type { Prediction } from '../schemas/series';
 import { GateThresholds, type Workload } from '../schemas/workload';
-import { type Direction, resolveSteps, resumeIndex, type StepPreset } from './weights';
+import { type Direction, remainingSteps, resolveSteps, resumeIndex, type StepPreset } from './weights';
 
 /** Seconds between readiness polls, and between gate re-checks, when the workload says nothing finer. */
 export const POLL_SECONDS = 15;
@@ -144,7 +144,6 @@ export function makePlan(inputs: PlanInputs): MigrationPlan {
     );
   }
   const direction: Direction = kind === 'migration' ? 'to-shadow' : 'to-primary';
-  const steps = resolveSteps(workload.migration.steps, overrides);
   const bakeSeconds = overrides.bakeSeconds ?? workload.migration.bakeSeconds;
   const timeout = workload.migration.healthyTimeoutSeconds;
   const pollSeconds = Math.min(POLL_SECONDS, timeout);
@@ -173,14 +172,15 @@ export function makePlan(inputs: PlanInputs): MigrationPlan {
     kind === 'migration'
       ? shadowWeightFor(workload, size.units, 'peakUnits' in size ? size.peakUnits : undefined)
       : 100;
+  // A move that starts part-way (a re-plan over a running shadow pool, a return) continues the
+  // ladder from the weights it started with; a rerun computes the same steps from the same start.
+  const shape = { shadowWeight, from: inputs.initialWeights };
+  const steps = remainingSteps(resolveSteps(workload.migration.steps, overrides), direction, shape);
   return {
     kind,
     direction,
     steps,
-    startIndex: resumeIndex(steps, inputs.lastVerifiedWeights, direction, {
-      shadowWeight,
-      from: inputs.initialWeights,
-    }),
+    startIndex: resumeIndex(steps, inputs.lastVerifiedWeights, direction, shape),
     shadowWeight,
     bakeSeconds,
     bakeWaitSeconds: Math.max(60, bakeSeconds) + METRIC_DELAY_SECONDS,

@@ -24,11 +24,16 @@ export interface MoveShape {
 }
 
 /**
- * The weights after a step. A step is the percent of the planned move done after it: a migration
- * to a 20 % shadow share goes 2, 5, 10, 20 % with steps 10, 25, 50, 100 (from 10 % already on the
- * shadow pool, when a grown forecast re-plans the move: 11, 13, 15, 20); a return from 80/20 goes
- * 82/18, 85/15, 90/10, 100/0. With the default shape (a full move) a step is simply the percent on
- * the destination.
+ * The weights after a step. A step is a rung of the workload's ladder: the percent of the planned
+ * move's full extent on the destination, an absolute share as Argo Rollouts' `setWeight` or an ECS
+ * canary's percent is. A migration to a 20 % shadow share goes 2, 5, 10, 20 % with steps 10, 25,
+ * 50, 100; a return goes 10, 25, 50, 100 % on the primary. A move that starts part-way (a grown
+ * forecast re-plans a migration that already has 10 % on the shadow pool; a return from 80/20)
+ * continues the ladder from where traffic stands: rungs at or below it keep the current weights,
+ * never moving traffic back, so the 10 % -> 20 % re-plan is one step to 20 % and the return from
+ * 80/20 one step to 100/0. No step grows the destination's share by more than the ladder allows
+ * from that share (the default ladder about doubles it a step); `remainingSteps` drops the rungs
+ * already passed.
  */
 export function weightsForStep(percent: number, direction: Direction, shape: MoveShape = {}): TrafficWeights {
   if (!Number.isInteger(percent) || percent < 0 || percent > 100) {
@@ -40,15 +45,31 @@ export function weightsForStep(percent: number, direction: Direction, shape: Mov
     // From where traffic stands (0 on a first move; more when a grown forecast re-plans a move).
     const start = shape.from?.shadow ?? 0;
     const target = Math.max(start, shape.shadowWeight ?? 100);
-    const shadow = start + Math.round((percent * (target - start)) / 100);
-    return {
-      primary: 100 - Math.max(shadow, percent > 0 ? 1 : 0),
-      shadow: Math.max(shadow, percent > 0 ? 1 : 0),
-    };
+    const shadow = Math.max(start, Math.round((percent * target) / 100), percent > 0 ? 1 : 0);
+    return { primary: 100 - shadow, shadow };
   }
-  const start = shape.from?.shadow ?? 100;
-  const shadow = Math.round((start * (100 - percent)) / 100);
-  return { primary: 100 - shadow, shadow };
+  const primary = Math.max(shape.from?.primary ?? 0, percent);
+  return { primary, shadow: 100 - primary };
+}
+
+/**
+ * The steps a move still has to take from where traffic stands (`shape.from`): the rungs that put
+ * more on the destination than it has. A move with nothing left (a re-plan to a share the shadow
+ * pool already carries) keeps its last step, which re-applies and gates the current weights.
+ */
+export function remainingSteps(
+  steps: readonly number[],
+  direction: Direction,
+  shape: MoveShape = {},
+): number[] {
+  const from = shape.from;
+  if (!from) return [...steps];
+  const share = destinationShare(from, direction);
+  const left = steps.filter(
+    (step) => destinationShare(weightsForStep(step, direction, shape), direction) > share,
+  );
+  const last = steps[steps.length - 1];
+  return left.length > 0 || last === undefined ? left : [last];
 }
 
 /** Share of traffic already on the destination of `direction`. */

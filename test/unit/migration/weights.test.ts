@@ -3,6 +3,7 @@ import {
   assertRoutable,
   linearSteps,
   nextStepIndex,
+  remainingSteps,
   resolveSteps,
   resumeIndex,
   weightsForStep,
@@ -163,15 +164,20 @@ describe('weights of a partial (overflow) move', () => {
     [100, 'to-shadow', { shadowWeight: 20 }, { primary: 80, shadow: 20 }],
     [10, 'to-shadow', { shadowWeight: 3 }, { primary: 99, shadow: 1 }],
     [0, 'to-shadow', { shadowWeight: 20 }, { primary: 100, shadow: 0 }],
-    // A grown forecast re-plans a move that already has 10 % on the shadow pool.
-    [10, 'to-shadow', { shadowWeight: 20, from: { primary: 90, shadow: 10 } }, { primary: 89, shadow: 11 }],
-    [50, 'to-shadow', { shadowWeight: 20, from: { primary: 90, shadow: 10 } }, { primary: 85, shadow: 15 }],
+    // A grown forecast re-plans a move that already has 10 % on the shadow pool: the ladder
+    // continues from there (rungs at or below 10 % keep the weights; never back).
+    [10, 'to-shadow', { shadowWeight: 20, from: { primary: 90, shadow: 10 } }, { primary: 90, shadow: 10 }],
+    [50, 'to-shadow', { shadowWeight: 20, from: { primary: 90, shadow: 10 } }, { primary: 90, shadow: 10 }],
     [100, 'to-shadow', { shadowWeight: 20, from: { primary: 90, shadow: 10 } }, { primary: 80, shadow: 20 }],
+    [50, 'to-shadow', { shadowWeight: 40, from: { primary: 90, shadow: 10 } }, { primary: 80, shadow: 20 }],
     // Never back: a re-plan to a smaller share keeps the share it has.
     [100, 'to-shadow', { shadowWeight: 5, from: { primary: 90, shadow: 10 } }, { primary: 90, shadow: 10 }],
-    [10, 'to-primary', { from: { primary: 80, shadow: 20 } }, { primary: 82, shadow: 18 }],
-    [50, 'to-primary', { from: { primary: 80, shadow: 20 } }, { primary: 90, shadow: 10 }],
+    // A return from 80/20 continues the primary's ladder: 10, 25 and 50 % are behind it.
+    [10, 'to-primary', { from: { primary: 80, shadow: 20 } }, { primary: 80, shadow: 20 }],
+    [50, 'to-primary', { from: { primary: 80, shadow: 20 } }, { primary: 80, shadow: 20 }],
     [100, 'to-primary', { from: { primary: 80, shadow: 20 } }, { primary: 100, shadow: 0 }],
+    [25, 'to-primary', { from: { primary: 0, shadow: 100 } }, { primary: 25, shadow: 75 }],
+    [50, 'to-primary', { from: { primary: 40, shadow: 60 } }, { primary: 50, shadow: 50 }],
   ])('%i%% %s with %j', (percent, direction, shape, expected) => {
     expect(weightsForStep(percent, direction, shape)).toEqual(expected);
   });
@@ -186,9 +192,69 @@ describe('weights of a partial (overflow) move', () => {
   >([
     [{ primary: 90, shadow: 10 }, 'to-shadow', { shadowWeight: 20 }, 2],
     [{ primary: 95, shadow: 5 }, 'to-shadow', { shadowWeight: 20 }, 1],
-    [{ primary: 90, shadow: 10 }, 'to-primary', { from: { primary: 80, shadow: 20 } }, 2],
-    [{ primary: 80, shadow: 20 }, 'to-primary', { from: { primary: 80, shadow: 20 } }, 0],
+    // A plan recorded before the ladder continued from where traffic stands: its passed rungs
+    // re-apply the start weights, so a rerun re-gates them once and goes on.
+    [{ primary: 80, shadow: 20 }, 'to-primary', { from: { primary: 80, shadow: 20 } }, 2],
   ])('resumes from %j (%s, %j) at step %i', (verified, direction, shape, expected) => {
     expect(resumeIndex([10, 25, 50, 100], verified, direction, shape)).toBe(expected);
+  });
+});
+
+describe('remainingSteps', () => {
+  it.each<[string, 'to-shadow' | 'to-primary', { shadowWeight?: number; from?: TrafficWeights }, number[]]>([
+    [
+      'a first move takes every rung',
+      'to-shadow',
+      { shadowWeight: 20, from: { primary: 100, shadow: 0 } },
+      [10, 25, 50, 100],
+    ],
+    ['no start weights: every rung', 'to-shadow', { shadowWeight: 20 }, [10, 25, 50, 100]],
+    [
+      'a re-plan from 10 % to 20 %: one step',
+      'to-shadow',
+      { shadowWeight: 20, from: { primary: 90, shadow: 10 } },
+      [100],
+    ],
+    [
+      'a re-plan from 10 % to 40 %: two',
+      'to-shadow',
+      { shadowWeight: 40, from: { primary: 90, shadow: 10 } },
+      [50, 100],
+    ],
+    [
+      'a re-plan to less than it has: the last step re-gates',
+      'to-shadow',
+      { shadowWeight: 5, from: { primary: 90, shadow: 10 } },
+      [100],
+    ],
+    ['a return from 80/20: one step', 'to-primary', { from: { primary: 80, shadow: 20 } }, [100]],
+    ['a return from 40/60: two', 'to-primary', { from: { primary: 40, shadow: 60 } }, [50, 100]],
+    [
+      'a return from 0/100: every rung',
+      'to-primary',
+      { from: { primary: 0, shadow: 100 } },
+      [10, 25, 50, 100],
+    ],
+  ])('%s', (_name, direction, shape, expected) => {
+    expect(remainingSteps([10, 25, 50, 100], direction, shape)).toEqual(expected);
+  });
+
+  it('never moves the destination back, and ends where the whole move ends', () => {
+    for (let shadow = 0; shadow <= 100; shadow += 5) {
+      const from = { primary: 100 - shadow, shadow };
+      for (const direction of ['to-shadow', 'to-primary'] as const) {
+        const shape = { shadowWeight: 60, from };
+        let share = direction === 'to-shadow' ? from.shadow : from.primary;
+        for (const step of remainingSteps([10, 25, 50, 100], direction, shape)) {
+          const w = weightsForStep(step, direction, shape);
+          const next = direction === 'to-shadow' ? w.shadow : w.primary;
+          expect(next).toBeGreaterThanOrEqual(share);
+          share = next;
+        }
+        const end = weightsForStep(100, direction, shape);
+        expect(share).toBe(direction === 'to-shadow' ? end.shadow : end.primary);
+        expect(end.shadow).toBe(direction === 'to-shadow' ? Math.max(shadow, 60) : 0);
+      }
+    }
   });
 });
