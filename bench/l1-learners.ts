@@ -97,7 +97,7 @@ export interface BoostResult {
   /** The starting value (median of the training targets, or of their excess over `base`). */
   init: number;
   trees: Tree[];
-  /** Per feature: number of splits and their summed gain (reduction of squared error on residual signs). */
+  /** Per feature: number of splits and their summed gain (drop in the absolute error of the residuals). */
   splits: Int32Array;
   gain: Float64Array;
   /** Per checkpoint: predictions of the evaluation rows after that many rounds. */
@@ -179,7 +179,19 @@ function bestSplit(data: BinnedFeatures, rows: Int32Array, g: Float64Array, minL
   return best;
 }
 
-/** Grows one tree on the sign of `residual` over `rows`; leaves hold the median residual. */
+/** Sum of |x − median| over `values[rows]`: the L1 loss of a constant fit. */
+function absDeviation(values: Float64Array, rows: ArrayLike<number>): number {
+  const v = Float64Array.from({ length: rows.length }, (_, i) => values[rows[i] as number] as number);
+  const m = median(v);
+  return v.reduce((a, x) => a + Math.abs(x - m), 0);
+}
+
+/**
+ * Grows one tree on the sign of `residual` over `rows`; leaves hold the median residual. A
+ * split's gain, as recorded per feature, is the drop in absolute error of the residuals (each
+ * side at its own median against the node at its median), not the squared-error gain on signs it
+ * was chosen by: that one stays large on noise however far boosting has got.
+ */
 function growTree(
   data: BinnedFeatures,
   rows: Int32Array,
@@ -209,8 +221,6 @@ function growTree(
       tree.value[id] = median(v);
       return id;
     }
-    splits[split.feature] = (splits[split.feature] as number) + 1;
-    gains[split.feature] = (gains[split.feature] as number) + split.gain;
     const col = data.bins[split.feature] as Uint8Array;
     const l: number[] = [];
     const r: number[] = [];
@@ -218,6 +228,12 @@ function growTree(
       const row = nodeRows[i] as number;
       ((col[row] as number) <= split.bin ? l : r).push(row);
     }
+    splits[split.feature] = (splits[split.feature] as number) + 1;
+    gains[split.feature] =
+      (gains[split.feature] as number) +
+      absDeviation(residual, nodeRows) -
+      absDeviation(residual, l) -
+      absDeviation(residual, r);
     tree.feature[id] = split.feature;
     tree.bin[id] = split.bin;
     tree.left[id] = grow(Int32Array.from(l), depth + 1);
