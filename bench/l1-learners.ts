@@ -120,8 +120,39 @@ export function rng(seed: number): () => number {
 export function median(values: ArrayLike<number>): number {
   const n = values.length;
   if (n === 0) return 0;
-  const s = Float64Array.from(values).sort();
-  return n % 2 === 1 ? (s[(n - 1) / 2] as number) : ((s[n / 2 - 1] as number) + (s[n / 2] as number)) / 2;
+  const s = Float64Array.from(values);
+  const upper = select(s, n >> 1);
+  if (n % 2 === 1) return upper;
+  // After the selection every value left of n/2 is ≤ it: the lower middle is their maximum.
+  let lower = -Infinity;
+  for (let i = 0; i < n >> 1; i++) lower = Math.max(lower, s[i] as number);
+  return (lower + upper) / 2;
+}
+
+/** The k-th smallest value of `a` (0-based), partially reordering `a` in place (Hoare's quickselect). */
+function select(a: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1] as number;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while ((a[i] as number) < pivot) i++;
+      while ((a[j] as number) > pivot) j--;
+      if (i <= j) {
+        const t = a[i] as number;
+        a[i] = a[j] as number;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k] as number;
+  }
+  return a[k] as number;
 }
 
 function leafOf(tree: Tree, data: BinnedFeatures, row: number): number {
@@ -179,11 +210,13 @@ function bestSplit(data: BinnedFeatures, rows: Int32Array, g: Float64Array, minL
   return best;
 }
 
-/** Sum of |x − median| over `values[rows]`: the L1 loss of a constant fit. */
-function absDeviation(values: Float64Array, rows: ArrayLike<number>): number {
+/** The median of `values[rows]` and the sum of |x − median| over them (the L1 loss of a constant fit). */
+function constantFit(values: Float64Array, rows: ArrayLike<number>): { median: number; deviation: number } {
   const v = Float64Array.from({ length: rows.length }, (_, i) => values[rows[i] as number] as number);
   const m = median(v);
-  return v.reduce((a, x) => a + Math.abs(x - m), 0);
+  let deviation = 0;
+  for (let i = 0; i < v.length; i++) deviation += Math.abs((v[i] as number) - m);
+  return { median: m, deviation };
 }
 
 /**
@@ -207,20 +240,15 @@ function growTree(
     g[r] = x > 0 ? 1 : x < 0 ? -1 : 0;
   }
   const tree: Tree = { feature: [], bin: [], left: [], right: [], value: [] };
-  const grow = (nodeRows: Int32Array, depth: number): number => {
+  const grow = (nodeRows: Int32Array, depth: number, fit: { median: number; deviation: number }): number => {
     const id = tree.feature.length;
     tree.feature.push(-1);
     tree.bin.push(0);
     tree.left.push(-1);
     tree.right.push(-1);
-    tree.value.push(0);
+    tree.value.push(fit.median);
     const split = depth < opts.depth ? bestSplit(data, nodeRows, g, opts.minLeaf) : null;
-    if (!split) {
-      const v = new Float64Array(nodeRows.length);
-      for (let i = 0; i < nodeRows.length; i++) v[i] = residual[nodeRows[i] as number] as number;
-      tree.value[id] = median(v);
-      return id;
-    }
+    if (!split) return id;
     const col = data.bins[split.feature] as Uint8Array;
     const l: number[] = [];
     const r: number[] = [];
@@ -228,19 +256,20 @@ function growTree(
       const row = nodeRows[i] as number;
       ((col[row] as number) <= split.bin ? l : r).push(row);
     }
+    const left = Int32Array.from(l);
+    const right = Int32Array.from(r);
+    const leftFit = constantFit(residual, left);
+    const rightFit = constantFit(residual, right);
     splits[split.feature] = (splits[split.feature] as number) + 1;
     gains[split.feature] =
-      (gains[split.feature] as number) +
-      absDeviation(residual, nodeRows) -
-      absDeviation(residual, l) -
-      absDeviation(residual, r);
+      (gains[split.feature] as number) + fit.deviation - leftFit.deviation - rightFit.deviation;
     tree.feature[id] = split.feature;
     tree.bin[id] = split.bin;
-    tree.left[id] = grow(Int32Array.from(l), depth + 1);
-    tree.right[id] = grow(Int32Array.from(r), depth + 1);
+    tree.left[id] = grow(left, depth + 1, leftFit);
+    tree.right[id] = grow(right, depth + 1, rightFit);
     return id;
   };
-  grow(rows, 0);
+  grow(rows, 0, constantFit(residual, rows));
   return tree;
 }
 
