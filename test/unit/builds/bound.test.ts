@@ -202,5 +202,14 @@ describe('bound inputs: only what is known when a run starts', () => {
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 2, 3])).toBe(2.5);
     expect(median([])).toBe(0);
+    // Against a sort, on draws with many ties.
+    const random = rng(9);
+    for (let n = 1; n < 60; n++) {
+      const v = Array.from({ length: n }, () => Math.floor(random() * 7));
+      const s = [...v].sort((a, b) => a - b);
+      const expected =
+        n % 2 ? (s[(n - 1) / 2] as number) : ((s[n / 2 - 1] as number) + (s[n / 2] as number)) / 2;
+      expect(median(v)).toBe(expected);
+    }
   });
 });
