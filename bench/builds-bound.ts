@@ -285,8 +285,8 @@ export function crossValidate(
   boostErr.forEach((e, c) => {
     if (e < (boostErr[bestC] as number)) bestC = c;
   });
-  // kNN on the features the trees found most useful (or the ones given).
-  const knnNames = (opts.knnFeatures ?? ranked().slice(0, KNN_FEATURES)).filter((x) => names.includes(x));
+  // kNN on the features the trees found most useful (or the first of the ones given).
+  const knnNames = (opts.knnFeatures ?? ranked()).filter((x) => names.includes(x)).slice(0, KNN_FEATURES);
   const knnCols = standardise(knnNames.map((x) => columns[names.indexOf(x)] as Float64Array));
   const knnErr = new Float64Array(KNN_KS.length);
   for (let k = 0; k < folds; k++) {
