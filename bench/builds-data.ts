@@ -27,6 +27,62 @@ export interface CiRun {
   changeScore: number;
   /** Parallelisable share of the run from its log phases, when the dataset has them. */
   parallelShare?: number;
+  /**
+   * The dataset's other numeric fields known when the run starts, by column name (only the
+   * columns of `TRAVIS_START_COLUMNS` / `LRTS_START_COLUMNS`, plus `push_to_start_s` and
+   * `first_commit_to_start_s` for TravisTorrent); a field missing or empty in the row is absent.
+   * The predictor does not read them; `bench builds --bound` does.
+   */
+  startFields?: Readonly<Record<string, number>>;
+}
+
+/**
+ * TravisTorrent columns known when a build starts (the change, its author and the repository
+ * before the build); booleans read as 0/1. Never an outcome: not `tr_status`, `tr_duration`, the
+ * `tr_log_*` fields (tests run or failed, phase durations).
+ */
+export const TRAVIS_START_COLUMNS = [
+  'gh_is_pr',
+  'tr_num_jobs',
+  'gh_num_commits_in_push',
+  'git_num_all_built_commits',
+  'git_diff_src_churn',
+  'git_diff_test_churn',
+  'gh_diff_files_added',
+  'gh_diff_files_deleted',
+  'gh_diff_files_modified',
+  'gh_diff_tests_added',
+  'gh_diff_tests_deleted',
+  'gh_diff_src_files',
+  'gh_diff_doc_files',
+  'gh_diff_other_files',
+  'gh_num_commits_on_files_touched',
+  'gh_sloc',
+  'gh_team_size',
+  'gh_by_core_team_member',
+] as const;
+
+/**
+ * LRTS columns known when a stage starts: the pull request's diff and its rebuild number
+ * (`build_id` counts the builds of one pull request). Never an outcome: not `build_result`,
+ * `build_duration`, any `*_duration*`, test counts or `lrts_split`.
+ */
+export const LRTS_START_COLUMNS = [
+  'build_id',
+  'num_changed_files',
+  'num_addition',
+  'num_deletion',
+  'num_changed_line',
+] as const;
+
+function startFieldsOf(r: Record<string, string>, columns: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of columns) {
+    const v = r[c];
+    const n = v === 'True' ? 1 : v === 'False' ? 0 : num(v);
+    if (n !== undefined) out[c] = n;
+  }
+  return out;
 }
 
 export const TRAVIS_FILE = 'travistorrent_builds.csv';
@@ -98,6 +154,11 @@ export function travisRuns(text: string): CiRun[] {
     const setup = num(r.tr_log_setup_time);
     const test = num(r.tr_log_testduration);
     const build = num(r.tr_log_buildduration);
+    const fields = startFieldsOf(r, TRAVIS_START_COLUMNS);
+    const pushedMs = utcMs(r.gh_pushed_at ?? '');
+    const firstCommitMs = utcMs(r.gh_first_commit_created_at ?? '');
+    if (Number.isFinite(pushedMs)) fields.push_to_start_s = (startMs - pushedMs) / 1000;
+    if (Number.isFinite(firstCommitMs)) fields.first_commit_to_start_s = (startMs - firstCommitMs) / 1000;
     out.push({
       dataset: 'travistorrent',
       pipeline: r.gh_project_name ?? 'unknown',
@@ -121,6 +182,7 @@ export function travisRuns(text: string): CiRun[] {
       ...(build !== undefined && build > 0 && test !== undefined && setup !== undefined
         ? { parallelShare: Math.min(1, test / build) }
         : {}),
+      startFields: fields,
     });
   }
   return out;
@@ -146,6 +208,7 @@ export function lrtsRuns(text: string): CiRun[] {
         sourceLines: num(r.num_changed_line),
         files: num(r.num_changed_files),
       }).score,
+      startFields: startFieldsOf(r, LRTS_START_COLUMNS),
     });
   }
   return out;

@@ -392,7 +392,7 @@ function costAtEqualP95(points: readonly FrontierPoint[]): FrontierResult['atEqu
 export function runBuildsBench(
   ci: readonly CiRun[],
   progress: Progress = () => {},
-): { bench: BuildsBench; charts: ChartData } {
+): { bench: BuildsBench; charts: ChartData; predictions: ReturnType<typeof predictRuns> } {
   const started = performance.now();
   const cpuStarted = process.cpuUsage();
   const runs = toReplay(ci);
@@ -478,7 +478,7 @@ export function runBuildsBench(
       policies: x.policies.filter((p) => p.policy === 'fixed' || p.policy === 'broker'),
     })),
   };
-  return { bench, charts: chartData(runs, predictions) };
+  return { bench, charts: chartData(runs, predictions), predictions };
 }
 
 function round(x: number): number {

@@ -2,6 +2,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { formatBuilds, renderBuildsReport, runBuildsBench } from '../../../bench/builds';
+import { formatBound, runBound } from '../../../bench/builds-bound';
 import { loadCiRuns } from '../../../bench/builds-data';
 import { ValidationError } from '../../../shared/errors';
 import type { CliIO } from '../context';
@@ -73,7 +74,11 @@ export function registerBuilds(program: Command, io: CliIO): void {
       'write the results as JSON (summary, per stage, per policy, the other replay settings)',
     )
     .option('--report <file.html>', 'write an HTML report with charts')
-    .action((opts: { data: string; json?: string; report?: string }) => {
+    .option(
+      '--bound',
+      'also estimate, per stage, the lowest duration MAE any predictor could reach from the inputs known at a run start (cross-validated boosted trees and k-nearest neighbours that see the future: optimistic), beside ours and the naive baselines',
+    )
+    .action((opts: { data: string; json?: string; report?: string; bound?: boolean }) => {
       const dir = requireDir(opts.data, '--data');
       const started = performance.now();
       const say = (text: string) =>
@@ -83,7 +88,7 @@ export function registerBuilds(program: Command, io: CliIO): void {
       say(`${runs.length} stage runs loaded`);
       let lastPhase = '';
       let lastShown = -1;
-      const { bench, charts } = runBuildsBench(runs, (phase, done, total) => {
+      const { bench, charts, predictions } = runBuildsBench(runs, (phase, done, total) => {
         const pct = Math.floor((100 * done) / Math.max(1, total));
         if (phase !== lastPhase || pct >= lastShown + 25 || done === total) {
           if (phase === lastPhase && pct === lastShown) return;
@@ -93,7 +98,21 @@ export function registerBuilds(program: Command, io: CliIO): void {
         }
       });
       io.out(formatBuilds(bench));
-      if (opts.json) writeOut(opts.json, `${JSON.stringify(bench, null, 2)}\n`, '--json');
+      let bound: ReturnType<typeof runBound> | undefined;
+      if (opts.bound) {
+        say('bound: cross-validating per stage');
+        bound = runBound(
+          runs,
+          bench.stages,
+          predictions.map((p) => p?.agentSeconds.q50),
+          (stage, done, total) => {
+            if (done < total) say(`bound: ${stage} (${done + 1} of ${total})`);
+          },
+        );
+        io.out(`\n${formatBound(bound)}`);
+      }
+      if (opts.json)
+        writeOut(opts.json, `${JSON.stringify(bound ? { ...bench, bound } : bench, null, 2)}\n`, '--json');
       if (opts.report) writeOut(opts.report, renderBuildsReport(bench, charts), '--report');
     });
 }

@@ -118,6 +118,29 @@ describe('shadowscale bench builds', () => {
     expect(html).toContain('predicted 10–90 % interval');
   });
 
+  it('with --bound prints the cross-validated bound per stage and adds it to the JSON', async () => {
+    const json = path.join(dir, 'builds-bound.json');
+    const run = await runCli('bench', 'builds', '--data', 'test/fixtures/ci', '--bound', '--json', json);
+    expect(run.code).toBe(0);
+    expect(run.err).toMatch(/bench builds: bound: /);
+    expect(run.out).toContain('bound: the lowest duration MAE');
+    const out = JSON.parse(fs.readFileSync(json, 'utf8')) as {
+      stages: { stage: string; maeModel: number }[];
+      bound: {
+        geomean: { stages: number; ours: number; bound: number };
+        stages: { stage: string; maeOurs: number; maeBound: number; ratioBound: number }[];
+      };
+    };
+    expect(out.bound.stages.length).toBeGreaterThan(0);
+    for (const s of out.bound.stages) {
+      expect(s.maeOurs).toBe(out.stages.find((x) => x.stage === s.stage)?.maeModel);
+      expect(Number.isFinite(s.ratioBound)).toBe(true);
+    }
+    expect(out.bound.geomean.stages).toBe(
+      (out as unknown as { summary: { stages_in_geomean: number } }).summary.stages_in_geomean,
+    );
+  });
+
   it('exits 2 naming --data when the folder lacks the datasets', async () => {
     const run = await runCli('bench', 'builds', '--data', dir);
     expect(run.code).toBe(2);
