@@ -14,6 +14,7 @@ import {
   FORECAST_FUNCTIONS,
   FORECAST_SCHEDULE_TARGET,
   FORECAST_STATE_MACHINES,
+  FORECAST_WIDGET_FUNCTION_ID,
   INGEST_SIGNAL_FUNCTION_ID,
 } from '../functions/forecast/manifest';
 import { LIFECYCLE_FUNCTIONS, LIFECYCLE_STATE_MACHINES } from '../functions/lifecycle/manifest';
@@ -36,6 +37,7 @@ export const CAPABILITIES: Capabilities = {
     stateMachines: FORECAST_STATE_MACHINES,
     ingestSignalId: INGEST_SIGNAL_FUNCTION_ID,
     scheduleTarget: FORECAST_SCHEDULE_TARGET,
+    widgetId: FORECAST_WIDGET_FUNCTION_ID,
   },
   migration: {
     functions: MIGRATION_FUNCTIONS,

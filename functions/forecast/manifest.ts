@@ -5,6 +5,8 @@ export const FORECAST_FUNCTION_ID = 'Forecast';
 export const LIST_WORKLOADS_FUNCTION_ID = 'ListWorkloads';
 export const INGEST_SIGNAL_FUNCTION_ID = 'IngestSignal';
 export const FORECAST_FANOUT_ID = 'ForecastFanout';
+/** The dashboard's per-workload forecast widget (a CloudWatch custom widget). */
+export const FORECAST_WIDGET_FUNCTION_ID = 'ForecastWidget';
 /** What the EventBridge schedule starts. */
 export const FORECAST_SCHEDULE_TARGET = FORECAST_FANOUT_ID;
 
@@ -49,6 +51,20 @@ export const FORECAST_FUNCTIONS: readonly FunctionSpec[] = [
     memoryMb: 256,
     tables: { signals: ['PutItem'] },
     permissions: [],
+  },
+  {
+    id: FORECAST_WIDGET_FUNCTION_ID,
+    entry: 'functions/forecast-widget/index.ts',
+    description:
+      "Dashboard widget: one workload's stored forecasts beside its CloudWatch actuals, decision and accuracy",
+    // A dashboard waits for the widget; one GetMetricData and a few DynamoDB reads.
+    timeoutSeconds: 30,
+    memoryMb: 512,
+    tables: {
+      workloads: ['GetItem'],
+      predictions: ['GetItem', 'Query'],
+    },
+    permissions: ['cloudwatch:read'],
   },
 ];
 

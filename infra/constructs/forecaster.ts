@@ -25,6 +25,8 @@ export interface ForecasterProps {
    * a time); the failover seam enables it. @default true
    */
   readonly scheduleEnabled?: boolean;
+  /** The function of the dashboard's forecast widget (one of `functions`). @default no widget */
+  readonly widgetId?: string;
 }
 
 /**
@@ -53,6 +55,14 @@ export class Forecaster extends Construct {
     });
     this.workflows = buildWorkflows(this, stateMachines, this.functions, context);
     context.monitoring.watchForecasterMetrics();
+    if (props.widgetId !== undefined) {
+      const widget = this.functions.get(props.widgetId);
+      if (!widget)
+        throw new ValidationError(
+          `Forecaster: widgetId ${JSON.stringify(props.widgetId)} is not one of its functions (${[...this.functions.keys()].join(', ')})`,
+        );
+      context.monitoring.addWorkloadForecast(widget.function);
+    }
 
     this.schedule = new events.Rule(this, 'Schedule', {
       description: `Shadowscale: run the forecaster (${props.schedule})`,

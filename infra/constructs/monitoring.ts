@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
@@ -375,6 +376,23 @@ export class Monitoring extends Construct {
         right: [insights('FailoverStarted', 'SUM'), insights('FailbackStarted', 'SUM')],
         width: 8,
         height: 6,
+      }),
+    );
+  }
+
+  /**
+   * One workload's forecasts, as the forecast widget function renders them (stored forecasts and
+   * CloudWatch actuals, decision, accuracy): a custom widget with a workload picker, since the
+   * metrics the forecaster publishes are fleet-level only. CloudWatch invokes the function with
+   * the viewer's credentials (they need lambda:InvokeFunction on it).
+   */
+  public addWorkloadForecast(fn: lambda.IFunction): void {
+    this.dashboard.addWidgets(
+      new cloudwatch.CustomWidget({
+        title: 'Workload forecast (type a workload id)',
+        functionArn: fn.functionArn,
+        width: 24,
+        height: 12,
       }),
     );
   }

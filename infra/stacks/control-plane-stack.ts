@@ -30,6 +30,8 @@ export interface Capabilities {
     readonly ingestSignalId: string;
     /** @default the only state machine */
     readonly scheduleTarget?: string;
+    /** Id of the dashboard's forecast widget function. @default no widget */
+    readonly widgetId?: string;
   };
   readonly migration?: {
     readonly functions: readonly FunctionSpec[];
@@ -260,7 +262,7 @@ function buildForecast(
   primary: boolean,
 ): Pick<BuiltCapabilities, 'signals' | 'forecaster'> {
   if (!capabilities.forecast) return {};
-  const { ingestSignalId, functions, stateMachines, scheduleTarget } = capabilities.forecast;
+  const { ingestSignalId, functions, stateMachines, scheduleTarget, widgetId } = capabilities.forecast;
   const ingest = functions.find((f) => f.id === ingestSignalId);
   if (!ingest)
     throw new ValidationError(
@@ -273,6 +275,7 @@ function buildForecast(
       functions: functions.filter((f) => f.id !== ingestSignalId),
       stateMachines,
       scheduleTarget,
+      ...(widgetId ? { widgetId } : {}),
       schedule: config.forecastSchedule,
       scheduleEnabled: primary,
     }),

@@ -508,6 +508,17 @@ describe('monitoring', () => {
     for (const metric of ['ContentionScore', 'ForecastP50', 'Observed'])
       expect(body).not.toContain(`MetricName=\\\\\\"${metric}\\\\\\"`);
   });
+
+  it('shows one workload at a time through a custom widget backed by the forecast widget function', () => {
+    const [dashboard] = Object.values(resources(primary, 'AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard?.Properties.DashboardBody);
+    const widget = Object.keys(resources(primary, 'AWS::Lambda::Function')).filter((id) =>
+      id.startsWith('ForecasterForecastWidgetFunction'),
+    );
+    expect(widget).toHaveLength(1);
+    expect(body).toContain('\\"type\\":\\"custom\\"');
+    expect(body).toContain(JSON.stringify({ 'Fn::GetAtt': [widget[0], 'Arn'] }));
+  });
 });
 
 describe('demo workload', () => {
