@@ -11,6 +11,7 @@ import {
   toJson,
 } from '../shared/backtest/runner';
 import { parseTimestampValueCsv, repairLine } from '../shared/series/csv';
+import { mulberry32 } from '../shared/sim/random';
 import {
   autoUnitCapacity,
   type DemandTrace,
@@ -235,15 +236,7 @@ export function syntheticTrace(days: number, seed = 42): DemandTrace {
   const step = 300_000;
   const n = Math.round((days * 86_400_000) / step);
   const values = new Float64Array(n);
-  let s = seed >>> 0;
-  const rand = (): number => {
-    // mulberry32
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  const rand = mulberry32(seed);
   let burst = 0;
   for (let i = 0; i < n; i++) {
     const hour = ((i * step) / 3_600_000) % 24;

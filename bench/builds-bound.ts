@@ -1,3 +1,4 @@
+import { mulberry32 } from '../shared/sim/random';
 import { MIN_SCORED_RUNS, NAIVE_WINDOW, type StageAccuracy } from './builds';
 import type { CiRun } from './builds-data';
 import {
@@ -7,7 +8,6 @@ import {
   boostL1,
   knnMedians,
   median,
-  rng,
   standardise,
 } from './l1-learners';
 
@@ -191,7 +191,7 @@ export function foldsOf(n: number, k: number, scheme: FoldScheme, seed = 17): In
     return fold;
   }
   const order = Array.from({ length: n }, (_, i) => i);
-  const random = rng(seed);
+  const random = mulberry32(seed);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [order[i], order[j]] = [order[j] as number, order[i] as number];

@@ -8,6 +8,7 @@ import {
 import { resetRuntime } from '../functions/runtime';
 import { ManualClock } from '../shared/clock';
 import { ALB_METRIC_DELAY_SECONDS } from '../shared/failover/health';
+import { mulberry32 } from '../shared/sim/random';
 import { SimRegions } from '../shared/sim/regions';
 
 /**
@@ -41,18 +42,6 @@ export interface FailoverEvent {
   };
   route53Unscaled: { recoveryS: number | null; unservedFraction: number; standbyUnitHoursCalm: number };
   route53Full: { recoveryS: number | null; unservedFraction: number; standbyUnitHoursCalm: number };
-}
-
-/** mulberry32: a small seeded PRNG, so outage times are reproducible. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 function recovery(sim: SimRegions, outageAtMs: number, outageEndMs: number): number | null {
@@ -124,7 +113,7 @@ export interface FailoverBenchOptions {
 }
 
 export async function benchFailover(traces: readonly BenchTrace[], options: FailoverBenchOptions) {
-  const rng = seeded(options.seed);
+  const rng = mulberry32(options.seed);
   const rows: FailoverEvent[] = [];
   const total = traces.length * options.events;
   for (const trace of traces) {

@@ -1,3 +1,4 @@
+import { mulberry32 } from '../shared/sim/random';
 /**
  * Two small regression learners for `bench builds --bound`, written for it (analysis, not product
  * code): gradient-boosted regression trees with absolute-error loss (least-absolute-deviation
@@ -102,18 +103,6 @@ export interface BoostResult {
   gain: Float64Array;
   /** Per checkpoint: predictions of the evaluation rows after that many rounds. */
   atCheckpoint: Float64Array[];
-}
-
-/** A small deterministic generator (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Median of `values` (mean of the middle two for an even count); 0 when empty. */
@@ -303,7 +292,7 @@ export function boostL1(
   const rounds = Math.max(0, ...opts.checkpoints);
   const atCheckpoint: Float64Array[] = [];
   const trees: Tree[] = [];
-  const random = rng(opts.seed);
+  const random = mulberry32(opts.seed);
   const take = Math.max(2 * opts.minLeaf, Math.round(opts.subsample * train.length));
   const pool = Int32Array.from(train);
   if (opts.checkpoints.includes(0)) atCheckpoint.push(Float64Array.from(evalPred));

@@ -12,7 +12,8 @@ import {
   TRAVIS_START_COLUMNS,
   travisRuns,
 } from '../../../bench/builds-data';
-import { binFeatures, boostL1, knnMedians, median, rng } from '../../../bench/l1-learners';
+import { binFeatures, boostL1, knnMedians, median } from '../../../bench/l1-learners';
+import { mulberry32 as rng } from '../../../shared/sim/random';
 
 const range = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
 

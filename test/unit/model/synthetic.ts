@@ -1,4 +1,5 @@
 import type { RegularSeries } from '../../../shared/model';
+import { mulberry32 } from '../../../shared/sim/random';
 
 export const MIN5 = 300_000;
 export const DAY = 86_400_000;
@@ -6,16 +7,7 @@ export const DAY = 86_400_000;
 export const T0 = Date.UTC(2026, 0, 5);
 
 /** Deterministic PRNG (mulberry32) so every synthetic series is the same on every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 /** Standard normal draws (Box-Muller). */
 export function gaussian(seed: number): () => number {
