@@ -50,7 +50,8 @@ const DEFAULT_WIDTH = 900;
 export const DOCS = `## Shadowscale forecast
 
 Shows one workload's forecasts beside what CloudWatch recorded: per metric the actual series, the
-forecast made one step before each point, the newest forecast with its interval and the planning
+forecast made one step before each point (from the newest 288 stored forecasts, the history the
+table keeps), the newest forecast with its interval and the planning
 path pre-warm sizes against, and the most the primary serves at its largest size; above them the
 contention decision and anomaly score of the last forecaster run, and below the running forecast
 accuracy per horizon.
@@ -109,12 +110,16 @@ export async function forecastWidget(
     ]);
 
   const predictions = ports.repositories.predictions;
-  const [decision, latest, history, actuals] = await Promise.all([
+  const [decision, history, actuals] = await Promise.all([
     predictions.getDecision(workloadId),
-    Promise.all(metrics.map((m) => predictions.getLatest(workloadId, m.name))),
     Promise.all(metrics.map((m) => predictions.history(workloadId, m.name, { sinceMs: fromMs }))),
     readActuals(ports.metrics, metrics, fromMs, toMs),
   ]);
+  // A history is newest first with no upper bound, so its head is the newest forecast: only a
+  // metric with none in the range reads the newest older one.
+  const latest = await Promise.all(
+    metrics.map((m, i) => history[i]?.[0] ?? predictions.getLatest(workloadId, m.name)),
+  );
   const perMetric: MetricWidgetData[] = metrics.map((metric, i) => ({
     metric,
     actual: actuals[i] ?? { kind: 'no-data' },
