@@ -1,3 +1,4 @@
+import { utcMinute } from '../../shared/report/time-axis';
 import type { CliIO } from '../cli/context';
 
 /**
@@ -31,9 +32,8 @@ const TAGS: Record<LineKind, string> = {
   info: '         ',
 };
 
-export function simTime(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
-}
+/** A simulated time as the output prints it: the UTC minute. */
+export const simTime = utcMinute;
 
 export function formatLine(atMs: number, kind: LineKind, text: string): string {
   return `${simTime(atMs)}  ${TAGS[kind].padEnd(10)}  ${text}`;

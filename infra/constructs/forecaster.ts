@@ -2,7 +2,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import { Construct } from 'constructs';
 import type { FunctionSpec, StateMachineSpec } from '../../functions/manifest';
 import { ValidationError } from '../../shared/errors';
-import { buildFunctions, buildWorkflows, type CapabilityContext } from './capability';
+import { buildFunctions, buildWorkflows, type CapabilityContext, pick } from './capability';
 import type { ProjectFunction } from './project-function';
 import { functionTarget, stateMachineTarget } from './rule-target';
 import type { Workflow } from './workflow';
@@ -55,14 +55,10 @@ export class Forecaster extends Construct {
     });
     this.workflows = buildWorkflows(this, stateMachines, this.functions, context);
     context.monitoring.watchForecasterMetrics();
-    if (props.widgetId !== undefined) {
-      const widget = this.functions.get(props.widgetId);
-      if (!widget)
-        throw new ValidationError(
-          `Forecaster: widgetId ${JSON.stringify(props.widgetId)} is not one of its functions (${[...this.functions.keys()].join(', ')})`,
-        );
-      context.monitoring.addWorkloadForecast(widget.function);
-    }
+    if (props.widgetId !== undefined)
+      context.monitoring.addWorkloadForecast(
+        pick(this.functions, props.widgetId, 'Forecaster: widgetId').function,
+      );
 
     this.schedule = new events.Rule(this, 'Schedule', {
       description: `Shadowscale: run the forecaster (${props.schedule})`,

@@ -13,7 +13,7 @@
  * (`timeTicks`), and every chart's legend keys its series, bands and kinds of event marker.
  */
 
-import { dateRange, timeTicks } from './time-axis';
+import { dateRange, timeTicks, utcMinute } from './time-axis';
 
 export interface ChartSeries {
   name: string;
@@ -541,7 +541,7 @@ export function timeline(events: readonly ChartEvent[], limit = 200): string {
   const items = shown
     .map(
       (e) =>
-        `<li><time>${new Date(e.t).toISOString().replace('T', ' ').slice(0, 16)}</time><i style="background:${e.color ?? '#555'}"></i>${escapeHtml(e.label)}</li>`,
+        `<li><time>${utcMinute(e.t)}</time><i style="background:${e.color ?? '#555'}"></i>${escapeHtml(e.label)}</li>`,
     )
     .join('');
   return `<ol class="timeline">${items}</ol>${more}`;

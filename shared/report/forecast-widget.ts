@@ -15,6 +15,7 @@ import { HORIZON_BUCKETS } from '../profile/feedback';
 import type { MetricPoint, Prediction } from '../schemas/series';
 import type { Workload, WorkloadMetric, WorkloadProfile } from '../schemas/workload';
 import { escapeHtml, lineChart, table } from './chart';
+import { utcMinute } from './time-axis';
 
 /** What CloudWatch returned for one metric over the range, or why there is nothing to draw. */
 export type ActualSeries =
@@ -57,7 +58,6 @@ export const COLORS = {
 /** Upper bound on grid points per chart (8 days at 1 minute is 11,520). */
 const MAX_POINTS = 12_000;
 
-const iso = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 16);
 const r3 = (x: number) => Number(x.toPrecision(3)).toString();
 const pct = (x: number) => `${(x * 100).toFixed(0)} %`;
 
@@ -107,19 +107,19 @@ export function metricSeries(data: Pick<ForecastWidgetData, 'fromMs' | 'toMs'>, 
   if (latest) {
     const qs = [...latest.quantiles].sort((a, b) => a.q - b.q);
     const lo = qs[0];
-    const hi = qs[qs.length - 1];
+    const hi = qs.length > 1 ? qs[qs.length - 1] : undefined;
     const path = planningPath(latest, m.metric);
     latest.point.forEach((v, i) => {
       const at = latest.startMs + i * latest.intervalMs;
       put(forecast, at, v, 'last');
       const plan = path[i];
       if (plan !== undefined) put(planning, at, plan, 'last');
-      if (lo && hi && qs.length > 1) {
+      if (lo && hi) {
         put(low, at, lo.values[i] as number, 'last');
         put(high, at, hi.values[i] as number, 'last');
       }
     });
-    if (lo && hi && qs.length > 1) bandNames = [lo.q, hi.q];
+    if (lo && hi) bandNames = [lo.q, hi.q];
   }
   return { grid, t, actual, stepAhead, forecast, low, high, planning, bandNames };
 }
@@ -137,14 +137,14 @@ function decisionCards(data: ForecastWidgetData): string {
     card(
       'contention',
       decision.contended ? 'contended' : 'clear',
-      `since ${iso(decision.since)} UTC, as of ${iso(decision.updatedAt)} UTC`,
+      `since ${utcMinute(decision.since)} UTC, as of ${utcMinute(decision.updatedAt)} UTC`,
     );
     card(
       'score',
       `${r3(decision.score)} / ${r3(workload.contention.threshold)}`,
       `predicted when the score reaches ${workload.contention.threshold}, cleared under ${workload.contention.clearThreshold}`,
     );
-    if (decision.shortageAt !== undefined) card('shortage at', `${iso(decision.shortageAt)} UTC`);
+    if (decision.shortageAt !== undefined) card('shortage at', `${utcMinute(decision.shortageAt)} UTC`);
     if (decision.recommendedShadowUnits !== undefined)
       card('shadow units', String(decision.recommendedShadowUnits), 'recommended shadow pool size');
     card(
@@ -157,7 +157,7 @@ function decisionCards(data: ForecastWidgetData): string {
     if (decision.nextRunAt !== undefined)
       card(
         'next forecast',
-        `${iso(decision.nextRunAt)} UTC`,
+        `${utcMinute(decision.nextRunAt)} UTC`,
         'the adaptive cadence reads this workload again then',
       );
   }
@@ -192,7 +192,7 @@ function metricChart(data: ForecastWidgetData, m: MetricWidgetData, index: numbe
         ? '<p class="muted">CloudWatch has no data for this metric in the range.</p>'
         : '';
   const latest = m.latest
-    ? `newest forecast ${iso(m.latest.generatedAt)} UTC, ${escapeHtml(m.latest.model)}, confidence ${m.latest.confidence}`
+    ? `newest forecast ${utcMinute(m.latest.generatedAt)} UTC, ${escapeHtml(m.latest.model)}, confidence ${m.latest.confidence}`
     : 'no forecast stored yet';
   const chart = lineChart({
     id: `metric-${index}`,

@@ -42,6 +42,11 @@ const hhmm = (d: Date): string => `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinut
 const mmdd = (d: Date): string => `${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}`;
 const yyyymm = (d: Date): string => `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}`;
 
+/** The UTC minute of `ms`, as YYYY-MM-DD HH:MM. */
+export function utcMinute(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+}
+
 /** The UTC calendar date of `ms`, as YYYY-MM-DD. */
 export function utcDate(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);

@@ -3,6 +3,7 @@ import { engine, type ModelState } from '../../../shared/model';
 import type { StageForecast } from '../../../shared/pipeline/forecast';
 import { deploymentOperationId, type PipelineBranchInput } from '../../../shared/pipeline/input';
 import { predictFromStore } from '../../../shared/pipeline/tasks';
+import { utcMinute } from '../../../shared/report/time-axis';
 import type { Prediction } from '../../../shared/schemas/series';
 import { Workload } from '../../../shared/schemas/workload';
 import { type MemoryRepositories, makeMemoryRepositories } from '../../../shared/sim/memory-repositories';
@@ -168,7 +169,7 @@ function deployContended(
     input: { ...decided.input, trigger: 'local' },
     primaryVersion,
     tests,
-    ...(o.onProgress ? { onProgress: (ms, line) => o.onProgress?.(`${iso(ms)} ${line}`) } : {}),
+    ...(o.onProgress ? { onProgress: (ms, line) => o.onProgress?.(`${utcMinute(ms)} ${line}`) } : {}),
   });
 }
 
@@ -215,8 +216,4 @@ export async function runDeployUnderLoad(o: DeployUnderLoadOptions): Promise<Dep
     };
   }
   return { workload, unitCapacity: demo.unitCapacity, decisions, trace, version: versions.new };
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 }
